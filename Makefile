@@ -1,0 +1,35 @@
+# The two commands of the README, and the pieces they are made of.
+#   make run   sets up and runs carerecord on the embedded default (no services to install)
+#   make test  sets up everything the tests need (local PostgreSQL and Kafka) and runs check + tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check install infra-up infra-down
+
+run: $(STAMP)
+	$(BIN)/carerecord serve
+
+test: $(STAMP) infra-up check
+	$(BIN)/pytest
+
+check: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+infra-up: $(STAMP)
+	$(BIN)/carerecord infra up
+
+infra-down: $(STAMP)
+	$(BIN)/carerecord infra down

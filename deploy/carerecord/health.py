@@ -1,0 +1,66 @@
+"""What /health reports: whether the database and (when configured) Kafka really answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg2
+
+from carerecord.settings import DatabaseLocation, KafkaSettings
+
+
+class HealthCheck:
+    def __init__(self, database: DatabaseLocation, kafka: KafkaSettings | None, embedded: bool) -> None:
+        self._database = database
+        self._kafka = kafka
+        self._embedded = embedded
+
+    def __call__(self) -> dict[str, Any]:
+        database = self._check_database()
+        kafka = self._check_kafka()
+        healthy = database["status"] == "up" and kafka["status"] in ("up", "not configured")
+        return {
+            "status": "ok" if healthy else "degraded",
+            "mode": "kafka" if self._kafka else "embedded",
+            "database": database,
+            "kafka": kafka,
+        }
+
+    def _check_database(self) -> dict[str, Any]:
+        kind = "embedded PostgreSQL" if self._embedded else "PostgreSQL (DATABASE_URL)"
+        try:
+            connection = psycopg2.connect(self._database.dsn(), connect_timeout=3)
+        except psycopg2.Error as error:
+            return {"status": "down", "kind": kind, "error": _first_line(error)}
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW server_version")
+                row = cursor.fetchone()
+            return {"status": "up", "kind": kind, "version": row[0] if row else "unknown"}
+        finally:
+            connection.close()
+
+    def _check_kafka(self) -> dict[str, Any]:
+        if self._kafka is None:
+            return {
+                "status": "not configured",
+                "detail": "projections are fed in-process from the event store",
+            }
+        from kafka.admin import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        try:
+            admin = KafkaAdminClient(**self._kafka.client_options(), request_timeout_ms=3000)
+        except (KafkaError, OSError, ValueError) as error:
+            return {"status": "down", "bootstrap": self._kafka.bootstrap_servers, "error": _first_line(error)}
+        try:
+            admin.list_topics()
+            return {"status": "up", "bootstrap": self._kafka.bootstrap_servers}
+        except (KafkaError, OSError) as error:
+            return {"status": "down", "bootstrap": self._kafka.bootstrap_servers, "error": _first_line(error)}
+        finally:
+            admin.close()
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

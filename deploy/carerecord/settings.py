@@ -1,0 +1,189 @@
+"""Settings, read once from the environment into one typed object.
+
+Every setting has one name, used the same way by the code, the README, docker-compose.yml and the local
+infrastructure. A bad value raises `SettingsError` naming the setting and what was tried.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import platformdirs
+
+
+class SettingsError(Exception):
+    """A setting is missing, malformed or points at something that does not answer."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class DatabaseLocation:
+    """Where PostgreSQL is, taken apart so that psycopg, psycopg2 and eventsourcing can all use it."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    def dsn(self) -> str:
+        """A libpq keyword DSN; a socket directory works as host."""
+        parts = {"host": self.host, "port": str(self.port), "user": self.user, "dbname": self.dbname}
+        if self.password:
+            parts["password"] = self.password
+        return " ".join(f"{key}='{_escape(value)}'" for key, value in parts.items())
+
+    def redacted(self) -> str:
+        """For messages: never shows the password."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str
+    security_protocol: str
+    sasl_mechanism: str
+    username: str
+    password: str
+    topic: str
+    partitions: int
+
+    def client_options(self) -> dict[str, object]:
+        """Options every kafka-python client of carerecord takes."""
+        options: dict[str, object] = {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL"):
+            options.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.username,
+                sasl_plain_password=self.password,
+            )
+        return options
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    kafka: KafkaSettings | None
+    data_dir: Path
+    host: str
+    port: int
+    cipher_key: str | None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is given: carerecord starts its own PostgreSQL."""
+        return self.database_url is None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Reads and checks every setting. Raises SettingsError on the first bad one."""
+    env = os.environ if environ is None else environ
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None:
+        parse_database_url(database_url)
+    return Settings(
+        database_url=database_url,
+        kafka=_kafka_settings(env),
+        data_dir=Path(env.get("CARERECORD_DATA_DIR") or platformdirs.user_data_dir("carerecord")),
+        host=env.get("CARERECORD_HOST", "127.0.0.1"),
+        port=_port("CARERECORD_PORT", env.get("CARERECORD_PORT", "8000")),
+        cipher_key=_cipher_key(env.get("CARERECORD_CIPHER_KEY") or None),
+    )
+
+
+def parse_database_url(url: str) -> DatabaseLocation:
+    """postgresql://user:password@host:port/dbname, or ?host=/socket/dir for a Unix socket."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise SettingsError(
+            "DATABASE_URL", f"must start with postgresql://, got {parts.scheme or 'no'} scheme"
+        )
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or ""])[0]
+    if not host:
+        raise SettingsError("DATABASE_URL", "names no host (postgresql://user@host:port/dbname)")
+    dbname = unquote(parts.path.lstrip("/")) or query.get("dbname", [""])[0]
+    if not dbname:
+        raise SettingsError("DATABASE_URL", "names no database (postgresql://user@host:port/dbname)")
+    try:
+        port = parts.port or int(query.get("port", ["5432"])[0])
+    except ValueError:
+        raise SettingsError("DATABASE_URL", "has a port that is not a number") from None
+    return DatabaseLocation(
+        host=host,
+        port=port,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        dbname=dbname,
+    )
+
+
+def _kafka_settings(env: Mapping[str, str]) -> KafkaSettings | None:
+    servers = env.get("KAFKA_BOOTSTRAP_SERVERS") or None
+    if servers is None:
+        return None
+    for server in servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", f"expects host:port[,host:port], got {server!r}")
+    protocol = env.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    allowed = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL")
+    if protocol not in allowed:
+        raise SettingsError(
+            "KAFKA_SECURITY_PROTOCOL", f"must be one of {', '.join(allowed)}, got {protocol!r}"
+        )
+    username = env.get("KAFKA_USERNAME", "")
+    password = env.get("KAFKA_PASSWORD", "")
+    if protocol.startswith("SASL") and not (username and password):
+        raise SettingsError("KAFKA_USERNAME", f"and KAFKA_PASSWORD are required with {protocol}")
+    partitions = env.get("KAFKA_TOPIC_PARTITIONS", "6")
+    if not partitions.isdigit() or int(partitions) < 1:
+        raise SettingsError(
+            "KAFKA_TOPIC_PARTITIONS", f"must be a whole number of at least 1, got {partitions!r}"
+        )
+    return KafkaSettings(
+        bootstrap_servers=servers,
+        security_protocol=protocol,
+        sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-256"),
+        username=username,
+        password=password,
+        topic=env.get("KAFKA_TOPIC", "carerecord.region.events"),
+        partitions=int(partitions),
+    )
+
+
+def _port(name: str, value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(name, f"must be a port number from 1 to 65535, got {value!r}")
+    return int(value)
+
+
+def _cipher_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise SettingsError(
+            "CARERECORD_CIPHER_KEY", "is not base64 (make one with `carerecord keygen`)"
+        ) from None
+    if len(raw) not in (16, 24, 32):
+        raise SettingsError("CARERECORD_CIPHER_KEY", f"must decode to 16, 24 or 32 bytes, got {len(raw)}")
+    return value
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")

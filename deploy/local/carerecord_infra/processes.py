@@ -1,0 +1,78 @@
+"""Starting detached server processes, remembering their pids, and stopping only those."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def start_detached(
+    command: list[str], log_file: Path, pid_file: Path, env: dict[str, str] | None = None
+) -> int:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
+    pid_file.write_text(str(process.pid))
+    return process.pid
+
+
+def running_pid(pid_file: Path) -> int | None:
+    """The pid recorded in pid_file if that process is still alive."""
+    if not pid_file.exists():
+        return None
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def stop_pid(pid_file: Path, timeout: float = 30.0) -> bool:
+    """SIGTERM, then SIGKILL after timeout. Returns whether a process was stopped."""
+    pid = running_pid(pid_file)
+    if pid is None:
+        pid_file.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    if not wait_until(lambda: not _alive(pid), timeout):
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not _alive(pid), 5.0)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        if finished == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+from carerecord.settings import SettingsError, load_settings, parse_database_url
+
+
+def test_nothing_configured_means_embedded_database_and_in_process_projections() -> None:
+    settings = load_settings({})
+    assert settings.embedded
+    assert settings.kafka is None
+    assert settings.port == 8000
+    assert settings.data_dir.name == "carerecord"
+
+
+def test_database_url_is_taken_apart_for_every_driver() -> None:
+    location = parse_database_url("postgresql://care:s3cret@db.example:6543/record")
+    assert (location.host, location.port, location.user, location.password, location.dbname) == (
+        "db.example",
+        6543,
+        "care",
+        "s3cret",
+        "record",
+    )
+    assert "s3cret" not in location.redacted()
+
+
+def test_socket_urls_from_the_embedded_server_are_understood() -> None:
+    location = parse_database_url("postgresql://postgres:@/carerecord?host=/tmp/pg")
+    assert location.host == "/tmp/pg"
+    assert location.dbname == "carerecord"
+
+
+@pytest.mark.parametrize(
+    ("environ", "setting"),
+    [
+        ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://user@host:5432/"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://user@:5432/db"}, "DATABASE_URL"),
+        ({"CARERECORD_PORT": "eighty"}, "CARERECORD_PORT"),
+        ({"CARERECORD_PORT": "70000"}, "CARERECORD_PORT"),
+        ({"KAFKA_BOOTSTRAP_SERVERS": "localhost"}, "KAFKA_BOOTSTRAP_SERVERS"),
+        ({"KAFKA_BOOTSTRAP_SERVERS": "localhost:9092"}, "KAFKA_USERNAME"),
+        (
+            {"KAFKA_BOOTSTRAP_SERVERS": "localhost:9092", "KAFKA_SECURITY_PROTOCOL": "CARRIER_PIGEON"},
+            "KAFKA_SECURITY_PROTOCOL",
+        ),
+        ({"CARERECORD_CIPHER_KEY": "not base64!"}, "CARERECORD_CIPHER_KEY"),
+        ({"CARERECORD_CIPHER_KEY": "c2hvcnQ="}, "CARERECORD_CIPHER_KEY"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_the_setting(environ: dict[str, str], setting: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(environ)
+    assert refused.value.setting == setting
+    assert str(refused.value).startswith(f"{setting}: ")
+    assert "\n" not in str(refused.value)
+
+
+def test_kafka_with_sasl_gives_client_options() -> None:
+    settings = load_settings(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": "a:1,b:2",
+            "KAFKA_USERNAME": "relay",
+            "KAFKA_PASSWORD": "pw",
+            "CARERECORD_DATA_DIR": "/data",
+        }
+    )
+    assert settings.kafka is not None
+    options = settings.kafka.client_options()
+    assert options["bootstrap_servers"] == ["a:1", "b:2"]
+    assert options["security_protocol"] == "SASL_PLAINTEXT"
+    assert options["sasl_plain_username"] == "relay"
+    assert settings.data_dir == Path("/data")
