@@ -1,0 +1,105 @@
+"""Events to and from JSON-native payloads, with upcasting of older schema versions.
+
+A payload holds only JSON types (str, int, bool, None, list, dict): dates and times as ISO 8601, ids as
+strings, coded values as their codes. That is the form the hash chain covers and the form subscribers read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from carerecord_events import catalogue
+from carerecord_events.base import CareRecordEvent
+
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+
+
+class UnknownEventType(Exception):
+    """A stored or received event whose type this version of carerecord does not know."""
+
+
+def to_payload(event: CareRecordEvent) -> Payload:
+    encoded = _encode(event)
+    assert isinstance(encoded, dict)
+    return encoded
+
+
+def from_payload(type_name: str, version: int, payload: Payload) -> CareRecordEvent:
+    """Upcasts a payload written at `version` to the current schema, then builds the event."""
+    cls = catalogue.event_class(type_name)
+    if cls is None:
+        raise UnknownEventType(f"unknown event type {type_name!r}")
+    if version > cls.VERSION:
+        raise UnknownEventType(f"{type_name} version {version} is newer than this carerecord ({cls.VERSION})")
+    for step in range(version, cls.VERSION):
+        upcast = UPCASTERS.get((type_name, step))
+        if upcast is None:
+            raise UnknownEventType(f"no upcaster for {type_name} from version {step}")
+        payload = upcast(dict(payload))
+    decoded = _decode(cls, payload)
+    assert isinstance(decoded, CareRecordEvent)
+    return decoded
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: _encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode(annotation: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _decode(inner[0], value)
+    if origin is tuple:
+        item_type = typing.get_args(annotation)[0]
+        return tuple(_decode(item_type, item) for item in value)
+    if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
+        hints = typing.get_type_hints(annotation)
+        names = {field.name for field in dataclasses.fields(annotation) if field.init}
+        return annotation(**{key: _decode(hints[key], item) for key, item in value.items() if key in names})
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return annotation(value)
+    if annotation is UUID:
+        return UUID(value)
+    if annotation is datetime:
+        return datetime.fromisoformat(value)
+    if annotation is date:
+        return date.fromisoformat(value)
+    return value
+
+
+def _person_registered_v1_to_v2(payload: Payload) -> Payload:
+    """Version 1 held one `name`; version 2 holds given and family names (the family name is the last word)."""
+    name = str(payload.pop("name", "")).strip()
+    given, _, family = name.rpartition(" ")
+    payload["given_name"] = given or family
+    payload["family_name"] = family if given else ""
+    payload.setdefault("communication_needs", [])
+    return payload
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("PersonRegistered", 1): _person_registered_v1_to_v2,
+}

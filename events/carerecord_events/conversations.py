@@ -1,0 +1,103 @@
+"""Conversations, capacity, representatives and advance decisions: what decisions are made from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from carerecord_events.base import CareRecordEvent, Participant, event_type
+from carerecord_events.vocabulary import RepresentativeKind
+
+
+@event_type(
+    "ConversationRecorded",
+    version=1,
+    label="Conversation about care and treatment recorded",
+    easy_read="Someone talked with you, or people close to you, about your care, and wrote down what was said.",
+)
+@dataclass(frozen=True, kw_only=True)
+class ConversationRecorded(CareRecordEvent):
+    conversation_id: UUID
+    participants: tuple[Participant, ...]
+    person_took_part: bool
+    communication_support: tuple[str, ...] = ()
+    what_matters: str = ""
+    information_given: str = ""
+    information_format: str = ""
+    views_expressed: str = ""
+
+
+@event_type(
+    "CapacityAssessed",
+    version=1,
+    label="Mental capacity assessed for a specific decision",
+    easy_read="Someone checked whether you could make this decision yourself.",
+)
+@dataclass(frozen=True, kw_only=True)
+class CapacityAssessed(CareRecordEvent):
+    assessment_id: UUID
+    decision: str
+    has_capacity: bool
+    how_capacity_is_lacking: str = ""
+    assessor_name: str = ""
+
+
+@event_type(
+    "RepresentativeRecorded",
+    version=1,
+    label="Representative recorded",
+    easy_read="Someone who can speak for you was written down.",
+)
+@dataclass(frozen=True, kw_only=True)
+class RepresentativeRecorded(CareRecordEvent):
+    representative_id: UUID
+    kind: RepresentativeKind
+    name: str
+    relationship: str = ""
+    contact: str = ""
+    lpa_registered: bool | None = None
+    lpa_covers_life_sustaining_treatment: bool | None = None
+
+
+@event_type(
+    "RepresentativeWithdrawn",
+    version=1,
+    label="Representative no longer acts",
+    easy_read="Someone who spoke for you no longer does.",
+)
+@dataclass(frozen=True, kw_only=True)
+class RepresentativeWithdrawn(CareRecordEvent):
+    representative_id: UUID
+    reason: str
+
+
+@event_type(
+    "AdvanceDecisionRecorded",
+    version=1,
+    label="Advance decision to refuse treatment (ADRT) recorded",
+    easy_read="A paper where you said no to a treatment in the future was written down.",
+)
+@dataclass(frozen=True, kw_only=True)
+class AdvanceDecisionRecorded(CareRecordEvent):
+    advance_decision_id: UUID
+    treatments_refused: str
+    refuses_cpr: bool
+    made_on: date
+    written: bool
+    signed: bool
+    witnessed: bool
+    states_applies_even_if_life_at_risk: bool
+    document_location: str = ""
+
+
+@event_type(
+    "AdvanceDecisionWithdrawn",
+    version=1,
+    label="Advance decision to refuse treatment (ADRT) withdrawn",
+    easy_read="You took back a paper where you had said no to a treatment.",
+)
+@dataclass(frozen=True, kw_only=True)
+class AdvanceDecisionWithdrawn(CareRecordEvent):
+    advance_decision_id: UUID
+    reason: str

@@ -1,0 +1,92 @@
+"""Facts about the person and the organisations caring for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from carerecord_events.base import CareRecordEvent, event_type
+from carerecord_events.vocabulary import Setting
+
+
+@dataclass(frozen=True, kw_only=True)
+class EqualityMonitoring:
+    """Optional equality-monitoring characteristics. None means not recorded, which is not the same as 'no'."""
+
+    ethnicity: str | None = None
+    sex: str | None = None
+    disability: bool | None = None
+    learning_disability: bool | None = None
+    autism: bool | None = None
+    dementia: bool | None = None
+
+
+@event_type(
+    "PersonRegistered",
+    version=2,
+    label="Person registered on the shared care record",
+    easy_read="Your name and details were added to the shared care record.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PersonRegistered(CareRecordEvent):
+    nhs_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    preferred_name: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    communication_needs: tuple[str, ...] = ()
+    equality: EqualityMonitoring = field(default_factory=EqualityMonitoring)
+
+
+@event_type(
+    "PersonDied",
+    version=1,
+    label="Person's death recorded",
+    easy_read="The record says the person has died.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PersonDied(CareRecordEvent):
+    date_of_death: date
+    place_of_death: str
+    was_preferred_place: bool | None = None
+
+
+@event_type(
+    "CareRelationshipStarted",
+    version=1,
+    label="Organisation started caring for the person",
+    easy_read="A care service started looking after you and can now see your plan.",
+)
+@dataclass(frozen=True, kw_only=True)
+class CareRelationshipStarted(CareRecordEvent):
+    organisation: str
+    setting: Setting
+
+
+@event_type(
+    "CareRelationshipEnded",
+    version=1,
+    label="Organisation stopped caring for the person",
+    easy_read="A care service stopped looking after you.",
+)
+@dataclass(frozen=True, kw_only=True)
+class CareRelationshipEnded(CareRecordEvent):
+    organisation: str
+    reason: str
+
+
+@event_type(
+    "NhsNumberIndexed",
+    version=1,
+    label="NHS number linked to a care record",
+    easy_read="Your NHS number was linked to your care record.",
+)
+@dataclass(frozen=True, kw_only=True)
+class NhsNumberIndexed(CareRecordEvent):
+    """Written to a small index stream (not the person's record) whose id is a keyed hash of the NHS number, so
+    that one NHS number can only ever have one record. `record_id` here is the index stream's id."""
+
+    person_record_id: UUID

@@ -1,0 +1,141 @@
+"""Recommendations (the plan) and everything that happens to them: endorsement, review, revocation,
+supersession and communication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from carerecord_events.base import CareRecordEvent, Clinician, Participant, event_type
+from carerecord_events.vocabulary import (
+    CprRecommendation,
+    FormType,
+    InvolvementRoute,
+    ReasonCategory,
+    ReviewOutcome,
+    RevocationInitiator,
+    Setting,
+    TreatmentDecision,
+)
+
+CPR_ONLY_STATEMENT = (
+    "This recommendation is about cardiopulmonary resuscitation (CPR) only. "
+    "It does not limit any other treatment or care."
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TreatmentRecommendation:
+    """One treatment escalation recommendation, e.g. hospital admission, intensive care, non-invasive ventilation."""
+
+    treatment: str
+    decision: TreatmentDecision
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Involvement:
+    """Who was involved in making the recommendation (ReSPECT section 6), or why no one was."""
+
+    route: InvolvementRoute
+    person_involved: bool
+    consulted: tuple[Participant, ...] = ()
+    reason_person_not_involved: str = ""
+    reason_no_one_consulted: str = ""
+    discussion_record_location: str = ""
+
+
+@event_type(
+    "RecommendationMade",
+    version=1,
+    label="Recommendation for emergency care and CPR made",
+    easy_read="A doctor or nurse wrote down what should happen in an emergency, including about CPR.",
+)
+@dataclass(frozen=True, kw_only=True)
+class RecommendationMade(CareRecordEvent):
+    plan_id: UUID
+    form_type: FormType
+    cpr: CprRecommendation
+    reason_category: ReasonCategory
+    reasoning: str
+    involvement: Involvement
+    responsible_clinician: Clinician
+    organisation: str
+    setting: Setting
+    other_recommendations: tuple[TreatmentRecommendation, ...] = ()
+    what_matters: str = ""
+    priority_scale: int | None = None
+    review_due: date | None = None
+    reason_no_review_date: str = ""
+    capacity_assessment_id: UUID | None = None
+    supersedes_plan_id: UUID | None = None
+    needs_senior_endorsement: bool = True
+    reasoning_mentions_group_characteristics: tuple[str, ...] = ()
+
+
+@event_type(
+    "SeniorEndorsementGiven",
+    version=1,
+    label="Recommendation endorsed by the senior responsible clinician",
+    easy_read="A senior doctor checked the plan and agreed with it.",
+)
+@dataclass(frozen=True, kw_only=True)
+class SeniorEndorsementGiven(CareRecordEvent):
+    plan_id: UUID
+    endorsed_by: Clinician
+
+
+@event_type(
+    "PlanReviewed",
+    version=1,
+    label="Recommendation reviewed",
+    easy_read="Someone looked at the plan again to check it is still right.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PlanReviewed(CareRecordEvent):
+    plan_id: UUID
+    outcome: ReviewOutcome
+    reviewed_by: Clinician
+    involved: tuple[Participant, ...] = ()
+    person_involved: bool = False
+    notes: str = ""
+    next_review_due: date | None = None
+
+
+@event_type(
+    "PlanRevoked",
+    version=1,
+    label="Recommendation revoked",
+    easy_read="The plan was cancelled. It no longer applies.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PlanRevoked(CareRecordEvent):
+    plan_id: UUID
+    reason: str
+    initiated: RevocationInitiator
+
+
+@event_type(
+    "PlanSuperseded",
+    version=1,
+    label="Recommendation replaced by a newer one",
+    easy_read="A new plan replaced the old one.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PlanSuperseded(CareRecordEvent):
+    plan_id: UUID
+    superseded_by_plan_id: UUID
+
+
+@event_type(
+    "DecisionCommunicated",
+    version=1,
+    label="Recommendation communicated",
+    easy_read="The person, or people close to them, were told about the plan.",
+)
+@dataclass(frozen=True, kw_only=True)
+class DecisionCommunicated(CareRecordEvent):
+    plan_id: UUID
+    told: tuple[Participant, ...]
+    how: str = ""

@@ -1,0 +1,75 @@
+"""The coded vocabulary events use. Values are stable on the wire; labels are plain English."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FormType(StrEnum):
+    RESPECT = "respect"
+    TREATMENT_ESCALATION_PLAN = "tep"
+    DNACPR = "dnacpr"
+
+
+class CprRecommendation(StrEnum):
+    """SNOMED CT codes: 450475007 For CPR; 450476008 Not for attempted CPR."""
+
+    ATTEMPT_CPR = "450475007"
+    DO_NOT_ATTEMPT_CPR = "450476008"
+
+
+class ReasonCategory(StrEnum):
+    """Why CPR is or is not recommended (BMA/RCUK categories)."""
+
+    WOULD_NOT_SUCCEED = "cpr-would-not-succeed"
+    NOT_IN_BEST_INTERESTS = "not-in-best-interests"
+    PERSON_DECLINES = "person-declines-or-valid-adrt"
+    CPR_RECOMMENDED = "cpr-recommended"
+
+
+class InvolvementRoute(StrEnum):
+    """ReSPECT section 6."""
+
+    A_PERSON_WITH_CAPACITY = "A"
+    B_PERSON_LACKS_CAPACITY = "B"
+    C_CHILD = "C"
+    D_NOT_INVOLVED_WITH_REASON = "D"
+
+
+class Setting(StrEnum):
+    CARE_HOME = "care-home"
+    GP_PRACTICE = "gp-practice"
+    HOSPITAL = "hospital"
+    HOSPICE = "hospice"
+    AMBULANCE = "ambulance"
+    COMMUNITY = "community"
+
+
+class RepresentativeKind(StrEnum):
+    LPA_HEALTH_AND_WELFARE = "lpa-health-and-welfare"
+    COURT_APPOINTED_DEPUTY = "court-appointed-deputy"
+    IMCA = "imca"
+    FAMILY_OR_FRIEND = "family-or-friend"
+
+
+class TreatmentDecision(StrEnum):
+    RECOMMENDED = "recommended"
+    NOT_RECOMMENDED = "not-recommended"
+    NOT_WANTED = "not-wanted"
+
+
+class ReviewOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    CHANGED = "changed"
+    REVOKED = "revoked"
+
+
+class RevocationInitiator(StrEnum):
+    PERSON_REQUEST = "at-the-persons-request"
+    CLINICAL = "clinical"
+
+
+class ConcernRaisedBy(StrEnum):
+    PERSON = "person"
+    FAMILY = "family"
+    STAFF = "staff"

@@ -1,0 +1,298 @@
+"""The decision state of one person's record: only what the rules need, rebuilt by applying events in order.
+
+Applying stored events never validates and never fails: history is what it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from functools import singledispatch
+from uuid import UUID
+
+from carerecord_events.base import CareRecordEvent
+from carerecord_events.conversations import (
+    AdvanceDecisionRecorded,
+    AdvanceDecisionWithdrawn,
+    CapacityAssessed,
+    RepresentativeRecorded,
+    RepresentativeWithdrawn,
+)
+from carerecord_events.corrections import ConcernRaised, ConcernResolved, EntryMarkedEnteredInError
+from carerecord_events.people import (
+    CareRelationshipEnded,
+    CareRelationshipStarted,
+    PersonDied,
+    PersonRegistered,
+)
+from carerecord_events.plans import (
+    PlanReviewed,
+    PlanRevoked,
+    PlanSuperseded,
+    RecommendationMade,
+    SeniorEndorsementGiven,
+)
+from carerecord_events.vocabulary import CprRecommendation, RepresentativeKind, ReviewOutcome, Setting
+
+
+class PlanStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+    ENTERED_IN_ERROR = "entered-in-error"
+    CLOSED_AFTER_DEATH = "closed-after-death"
+
+
+@dataclass(frozen=True)
+class PlanState:
+    plan_id: UUID
+    made_by_event: UUID
+    author_user_id: str
+    cpr: CprRecommendation
+    organisation: str
+    setting: Setting
+    status: PlanStatus
+    needs_endorsement: bool
+    endorsed: bool = False
+    review_due: date | None = None
+
+
+@dataclass(frozen=True)
+class RepresentativeState:
+    representative_id: UUID
+    kind: RepresentativeKind
+    name: str
+    recorded_on: date
+    lpa_registered: bool | None
+    lpa_covers_life_sustaining_treatment: bool | None
+    active: bool = True
+
+    @property
+    def may_decide_about_cpr(self) -> bool:
+        """A welfare attorney counts for CPR only if the LPA is registered and covers life-sustaining treatment."""
+        return (
+            self.active
+            and self.kind is RepresentativeKind.LPA_HEALTH_AND_WELFARE
+            and bool(self.lpa_registered)
+            and bool(self.lpa_covers_life_sustaining_treatment)
+        )
+
+
+@dataclass(frozen=True)
+class AdvanceDecisionState:
+    advance_decision_id: UUID
+    refuses_cpr: bool
+    made_on: date
+    formally_valid_for_cpr: bool
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    record_id: UUID
+    version: int = 0
+    registered: bool = False
+    date_of_birth: date | None = None
+    died: bool = False
+    caring_organisations: dict[str, Setting] = field(default_factory=dict)
+    lacks_capacity_for: dict[str, bool] = field(default_factory=dict)
+    capacity_assessments: dict[UUID, bool] = field(default_factory=dict)
+    representatives: dict[UUID, RepresentativeState] = field(default_factory=dict)
+    advance_decisions: dict[UUID, AdvanceDecisionState] = field(default_factory=dict)
+    plans: dict[UUID, PlanState] = field(default_factory=dict)
+    entries: dict[UUID, str] = field(default_factory=dict)
+    entered_in_error: frozenset[UUID] = frozenset()
+    open_concerns: frozenset[UUID] = frozenset()
+    closed_concerns: frozenset[UUID] = frozenset()
+
+    def active_plans(self) -> list[PlanState]:
+        return [plan for plan in self.plans.values() if plan.status is PlanStatus.ACTIVE]
+
+    def valid_cpr_refusal(self) -> AdvanceDecisionState | None:
+        """An ADRT refusing CPR that is formally valid, not withdrawn, and not overridden by a later LPA."""
+        for adrt in self.advance_decisions.values():
+            if not (adrt.refuses_cpr and adrt.formally_valid_for_cpr and not adrt.withdrawn):
+                continue
+            later_attorney = any(
+                rep.may_decide_about_cpr and rep.recorded_on > adrt.made_on
+                for rep in self.representatives.values()
+            )
+            if not later_attorney:
+                return adrt
+        return None
+
+
+def evolve(record: PersonRecord, event: CareRecordEvent) -> PersonRecord:
+    changed = _apply(event, record)
+    entries = {**changed.entries, event.event_id: event.TYPE}
+    return replace(changed, version=record.version + 1, entries=entries)
+
+
+def replay(record_id: UUID, events: list[CareRecordEvent]) -> PersonRecord:
+    record = PersonRecord(record_id=record_id)
+    for event in events:
+        record = evolve(record, event)
+    return record
+
+
+@singledispatch
+def _apply(event: CareRecordEvent, record: PersonRecord) -> PersonRecord:
+    return record  # conversations, communications, corrections: kept in history, change no decision state
+
+
+@_apply.register
+def _(event: PersonRegistered, record: PersonRecord) -> PersonRecord:
+    return replace(record, registered=True, date_of_birth=event.date_of_birth)
+
+
+@_apply.register
+def _(event: PersonDied, record: PersonRecord) -> PersonRecord:
+    plans = {
+        plan_id: replace(plan, status=PlanStatus.CLOSED_AFTER_DEATH)
+        if plan.status is PlanStatus.ACTIVE
+        else plan
+        for plan_id, plan in record.plans.items()
+    }
+    return replace(record, died=True, plans=plans)
+
+
+@_apply.register
+def _(event: CareRelationshipStarted, record: PersonRecord) -> PersonRecord:
+    return replace(
+        record, caring_organisations={**record.caring_organisations, event.organisation: event.setting}
+    )
+
+
+@_apply.register
+def _(event: CareRelationshipEnded, record: PersonRecord) -> PersonRecord:
+    remaining = {
+        ods: setting for ods, setting in record.caring_organisations.items() if ods != event.organisation
+    }
+    return replace(record, caring_organisations=remaining)
+
+
+@_apply.register
+def _(event: CapacityAssessed, record: PersonRecord) -> PersonRecord:
+    return replace(
+        record,
+        lacks_capacity_for={**record.lacks_capacity_for, event.decision.casefold(): not event.has_capacity},
+        capacity_assessments={**record.capacity_assessments, event.assessment_id: event.has_capacity},
+    )
+
+
+@_apply.register
+def _(event: RepresentativeRecorded, record: PersonRecord) -> PersonRecord:
+    representative = RepresentativeState(
+        representative_id=event.representative_id,
+        kind=event.kind,
+        name=event.name,
+        recorded_on=event.occurred_at.date(),
+        lpa_registered=event.lpa_registered,
+        lpa_covers_life_sustaining_treatment=event.lpa_covers_life_sustaining_treatment,
+    )
+    return replace(
+        record, representatives={**record.representatives, event.representative_id: representative}
+    )
+
+
+@_apply.register
+def _(event: RepresentativeWithdrawn, record: PersonRecord) -> PersonRecord:
+    current = record.representatives.get(event.representative_id)
+    if current is None:
+        return record
+    withdrawn = replace(current, active=False)
+    return replace(record, representatives={**record.representatives, event.representative_id: withdrawn})
+
+
+@_apply.register
+def _(event: AdvanceDecisionRecorded, record: PersonRecord) -> PersonRecord:
+    adrt = AdvanceDecisionState(
+        advance_decision_id=event.advance_decision_id,
+        refuses_cpr=event.refuses_cpr,
+        made_on=event.made_on,
+        formally_valid_for_cpr=event.written
+        and event.signed
+        and event.witnessed
+        and event.states_applies_even_if_life_at_risk,
+    )
+    return replace(record, advance_decisions={**record.advance_decisions, event.advance_decision_id: adrt})
+
+
+@_apply.register
+def _(event: AdvanceDecisionWithdrawn, record: PersonRecord) -> PersonRecord:
+    current = record.advance_decisions.get(event.advance_decision_id)
+    if current is None:
+        return record
+    withdrawn = replace(current, withdrawn=True)
+    return replace(
+        record, advance_decisions={**record.advance_decisions, event.advance_decision_id: withdrawn}
+    )
+
+
+@_apply.register
+def _(event: RecommendationMade, record: PersonRecord) -> PersonRecord:
+    plan = PlanState(
+        plan_id=event.plan_id,
+        made_by_event=event.event_id,
+        author_user_id=event.recorded_by.user_id,
+        cpr=event.cpr,
+        organisation=event.organisation,
+        setting=event.setting,
+        status=PlanStatus.ACTIVE,
+        needs_endorsement=event.needs_senior_endorsement,
+        review_due=event.review_due,
+    )
+    return replace(record, plans={**record.plans, event.plan_id: plan})
+
+
+def _with_plan(record: PersonRecord, plan_id: UUID, **changes: object) -> PersonRecord:
+    plan = record.plans.get(plan_id)
+    if plan is None:
+        return record
+    return replace(record, plans={**record.plans, plan_id: replace(plan, **changes)})  # type: ignore[arg-type]
+
+
+@_apply.register
+def _(event: SeniorEndorsementGiven, record: PersonRecord) -> PersonRecord:
+    return _with_plan(record, event.plan_id, endorsed=True)
+
+
+@_apply.register
+def _(event: PlanReviewed, record: PersonRecord) -> PersonRecord:
+    if event.outcome is ReviewOutcome.REVOKED:
+        return _with_plan(record, event.plan_id, status=PlanStatus.REVOKED)
+    return _with_plan(record, event.plan_id, review_due=event.next_review_due)
+
+
+@_apply.register
+def _(event: PlanRevoked, record: PersonRecord) -> PersonRecord:
+    return _with_plan(record, event.plan_id, status=PlanStatus.REVOKED)
+
+
+@_apply.register
+def _(event: PlanSuperseded, record: PersonRecord) -> PersonRecord:
+    return _with_plan(record, event.plan_id, status=PlanStatus.SUPERSEDED)
+
+
+@_apply.register
+def _(event: EntryMarkedEnteredInError, record: PersonRecord) -> PersonRecord:
+    marked = replace(record, entered_in_error=record.entered_in_error | {event.entry_event_id})
+    for plan in record.plans.values():
+        if plan.made_by_event == event.entry_event_id:
+            return _with_plan(marked, plan.plan_id, status=PlanStatus.ENTERED_IN_ERROR)
+    return marked
+
+
+@_apply.register
+def _(event: ConcernRaised, record: PersonRecord) -> PersonRecord:
+    return replace(record, open_concerns=record.open_concerns | {event.concern_id})
+
+
+@_apply.register
+def _(event: ConcernResolved, record: PersonRecord) -> PersonRecord:
+    return replace(
+        record,
+        open_concerns=record.open_concerns - {event.concern_id},
+        closed_concerns=record.closed_concerns | {event.concern_id},
+    )

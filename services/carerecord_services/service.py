@@ -1,0 +1,115 @@
+"""The use cases: load the person's record, decide by the rules, append once through the group writer."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from carerecord_events.base import Actor, CareRecordEvent
+from carerecord_events.people import NhsNumberIndexed
+
+from carerecord_services import commands as c
+from carerecord_services.chain import GENESIS
+from carerecord_services.decisions import Context, decide
+from carerecord_services.errors import AlreadyRegistered, RecordNotFound, VersionConflict
+from carerecord_services.identifiers import normalise_nhs_number
+from carerecord_services.policy import RecordPolicy
+from carerecord_services.record import PersonRecord, replay
+from carerecord_services.store import EventStore, LoadedRecord
+from carerecord_services.writer import GroupWriter
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an accepted command did: the record, its new version, and the events now in its history."""
+
+    record_id: UUID
+    version: int
+    events: tuple[CareRecordEvent, ...]
+
+
+class CareRecordService:
+    def __init__(
+        self,
+        store: EventStore,
+        writer: GroupWriter,
+        *,
+        clock: Clock,
+        index_key: bytes,
+        policy: RecordPolicy | None = None,
+    ) -> None:
+        self._store = store
+        self._writer = writer
+        self._clock = clock
+        self._index_key = index_key
+        self._policy = policy or RecordPolicy()
+
+    def register_person(self, command: c.RegisterPerson) -> Outcome:
+        """A new record, and its NHS number index entry, in one transaction: one NHS number, one record."""
+        record_id = uuid4()
+        events = decide(PersonRecord(record_id=record_id), command, self._context())
+        index_id = self.nhs_number_index_id(command.nhs_number)
+        system = Actor(user_id="carerecord", role=command.actor.role, organisation=command.actor.organisation)
+        indexed = NhsNumberIndexed(
+            event_id=uuid4(),
+            record_id=index_id,
+            occurred_at=events[0].recorded_at,
+            recorded_at=events[0].recorded_at,
+            recorded_by=system,
+            person_record_id=record_id,
+        )
+        stored = self._store.chain(LoadedRecord(record_id, [], 0, GENESIS), events)
+        stored += self._store.chain(LoadedRecord(index_id, [], 0, GENESIS), [indexed])
+        try:
+            self._writer.append(stored)
+        except VersionConflict:
+            raise AlreadyRegistered(
+                "a care record already exists for this NHS number", field="nhs_number"
+            ) from None
+        return Outcome(record_id, len(events), tuple(events))
+
+    def execute(self, record_id: UUID, command: c.Command, *, expected_version: int | None = None) -> Outcome:
+        """Decides `command` against the record as it is now; `expected_version` is the version the caller saw."""
+        loaded = self._store.load(record_id)
+        if loaded.version == 0:
+            raise RecordNotFound("there is no care record with this id", field="record_id")
+        if expected_version is not None and expected_version != loaded.version:
+            raise VersionConflict(
+                f"the record is at version {loaded.version}, not {expected_version}: someone else has changed it",
+                field="expected_version",
+            )
+        record = replay(record_id, loaded.events)
+        events = decide(record, command, self._context())
+        self._writer.append(self._store.chain(loaded, events))
+        return Outcome(record_id, loaded.version + len(events), tuple(events))
+
+    def record(self, record_id: UUID) -> PersonRecord:
+        loaded = self._store.load(record_id)
+        if loaded.version == 0:
+            raise RecordNotFound("there is no care record with this id", field="record_id")
+        return replay(record_id, loaded.events)
+
+    def history(self, record_id: UUID, *, up_to_version: int | None = None) -> list[CareRecordEvent]:
+        return self._store.load(record_id, up_to_version=up_to_version).events
+
+    def find_record(self, nhs_number: str) -> UUID | None:
+        loaded = self._store.load(self.nhs_number_index_id(nhs_number))
+        if not loaded.events:
+            return None
+        indexed = loaded.events[0]
+        assert isinstance(indexed, NhsNumberIndexed)
+        return indexed.person_record_id
+
+    def nhs_number_index_id(self, nhs_number: str) -> UUID:
+        """A keyed hash: the id cannot be derived from the NHS number without the secret key."""
+        digest = hmac.new(self._index_key, normalise_nhs_number(nhs_number).encode(), hashlib.sha256).digest()
+        return UUID(bytes=digest[:16], version=4)
+
+    def _context(self) -> Context:
+        return Context(now=self._clock(), policy=self._policy)

@@ -1,0 +1,52 @@
+"""The event catalogue is the public contract: stable names, versions, readable labels, fixtures that load."""
+
+import json
+from pathlib import Path
+
+import pytest
+from carerecord_events.catalogue import all_event_types
+from carerecord_events.codec import UnknownEventType, from_payload, to_payload
+from carerecord_events.people import PersonRegistered
+
+FIXTURES = Path(__file__).resolve().parents[2] / "events" / "carerecord_events" / "fixtures"
+
+
+def _fixture(name: str) -> dict[str, object]:
+    loaded: dict[str, object] = json.loads((FIXTURES / name).read_text())
+    return loaded
+
+
+@pytest.mark.parametrize("cls", all_event_types(), ids=lambda cls: cls.TYPE)
+def test_every_event_type_is_readable_by_a_clinician(cls: type) -> None:
+    assert cls.TYPE[0].isupper() and "." not in cls.TYPE, "a stable name, not a Python path"
+    assert cls.LABEL and cls.EASY_READ
+    assert cls.EASY_READ.endswith(".")
+
+
+@pytest.mark.parametrize("cls", all_event_types(), ids=lambda cls: cls.TYPE)
+def test_every_current_version_has_a_committed_fixture_that_loads_and_reencodes_identically(
+    cls: type,
+) -> None:
+    fixture = _fixture(f"{cls.TYPE}.v{cls.VERSION}.json")
+    payload = fixture["payload"]
+    assert isinstance(payload, dict)
+    event = from_payload(cls.TYPE, cls.VERSION, payload)
+    assert type(event) is cls
+    assert to_payload(event) == payload
+
+
+def test_a_version_1_person_registered_still_loads_after_the_version_2_change() -> None:
+    fixture = _fixture("PersonRegistered.v1.json")
+    payload = fixture["payload"]
+    assert isinstance(payload, dict) and "name" in payload
+    event = from_payload("PersonRegistered", 1, payload)
+    assert isinstance(event, PersonRegistered)
+    assert (event.given_name, event.family_name) == ("Margaret Rose", "Hale")
+    assert event.communication_needs == ()
+
+
+def test_an_unknown_type_or_a_newer_version_is_refused_loudly() -> None:
+    with pytest.raises(UnknownEventType):
+        from_payload("PlanUpdated", 1, {})
+    with pytest.raises(UnknownEventType):
+        from_payload("PlanRevoked", 99, {})
