@@ -49,6 +49,19 @@ PERSONAL_REASONING = (
 )
 
 
+def valid_nhs_numbers(count: int, start: int = 401_000_000) -> list[str]:
+    """Synthetic NHS numbers that pass the modulus 11 check."""
+    numbers: list[str] = []
+    stem = start
+    while len(numbers) < count:
+        digits = f"{stem:09d}"
+        check = (11 - sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11) % 11
+        if check != 10:
+            numbers.append(digits + str(check))
+        stem += 1
+    return numbers
+
+
 def register(**overrides: Any) -> c.RegisterPerson:
     values: dict[str, Any] = dict(
         actor=GP,

@@ -60,3 +60,23 @@ def check_connection(location: DatabaseLocation, setting: str) -> None:
         reason = (str(error).strip().splitlines() or ["no answer"])[0]
         raise SettingsError(setting, f"could not connect to {location.redacted()}: {reason}") from None
     connection.close()
+
+
+def event_store_env(location: DatabaseLocation, cipher_key: str | None, schema: str = "") -> dict[str, str]:
+    """The eventsourcing library's settings for the event store on this server."""
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": location.dbname,
+        "POSTGRES_HOST": location.host,
+        "POSTGRES_PORT": str(location.port),
+        "POSTGRES_USER": location.user,
+        "POSTGRES_PASSWORD": location.password,
+        "POSTGRES_POOL_SIZE": "10",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+    }
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    if cipher_key:
+        env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=cipher_key)
+    return env

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,8 @@ class Settings:
     host: str
     port: int
     cipher_key: str | None
+    index_key: bytes | None
+    schema: str
 
     @property
     def embedded(self) -> bool:
@@ -101,6 +104,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         host=env.get("CARERECORD_HOST", "127.0.0.1"),
         port=_port("CARERECORD_PORT", env.get("CARERECORD_PORT", "8000")),
         cipher_key=_cipher_key(env.get("CARERECORD_CIPHER_KEY") or None),
+        index_key=_index_key(env.get("CARERECORD_INDEX_KEY") or None),
+        schema=_schema(env.get("CARERECORD_SCHEMA", "")),
     )
 
 
@@ -183,6 +188,26 @@ def _cipher_key(value: str | None) -> str | None:
     if len(raw) not in (16, 24, 32):
         raise SettingsError("CARERECORD_CIPHER_KEY", f"must decode to 16, 24 or 32 bytes, got {len(raw)}")
     return value
+
+
+def _schema(value: str) -> str:
+    if value and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+        raise SettingsError("CARERECORD_SCHEMA", f"must be a lower-case PostgreSQL identifier, got {value!r}")
+    return value
+
+
+def _index_key(value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise SettingsError(
+            "CARERECORD_INDEX_KEY", "is not base64 (make one with `carerecord keygen`)"
+        ) from None
+    if len(raw) < 16:
+        raise SettingsError("CARERECORD_INDEX_KEY", f"must decode to at least 16 bytes, got {len(raw)}")
+    return raw
 
 
 def _escape(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+
 from carerecord_events.glossary import GLOSSARY
 
 

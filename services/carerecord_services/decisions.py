@@ -51,7 +51,6 @@ from carerecord_events.vocabulary import (
     ReviewOutcome,
     RevocationInitiator,
 )
-
 from carerecord_services import commands as c
 from carerecord_services.errors import (
     AlreadyRegistered,

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from carerecord_events.roles import ROLES, Role
-
 from carerecord_services.reasoning import ReasoningPolicy
 
 

@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.people import NhsNumberIndexed
-
 from carerecord_services import commands as c
 from carerecord_services.chain import GENESIS
 from carerecord_services.decisions import Context, decide

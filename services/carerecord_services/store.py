@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from carerecord_events.base import CareRecordEvent
-from carerecord_events.codec import from_payload, to_payload
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent
+from eventsourcing.utils import Environment
 
+from carerecord_events.base import CareRecordEvent
+from carerecord_events.codec import from_payload, to_payload
 from carerecord_services.chain import GENESIS, canonical_json, event_hash
 from carerecord_services.errors import VersionConflict
 
@@ -99,6 +100,10 @@ class _CareRecordApplication(Application[UUID]):
     """Gives us the library's recorder (tables carerecord_events) and a mapper with its cipher."""
 
     name = "CareRecord"
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        """Only the environment we are given: settings are read once, by the composition root, not here."""
+        return Environment(name, dict(env or {}))
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ChainedMapper)

@@ -5,20 +5,29 @@ Nothing here is mocked, and nothing is skipped for want of a server: a missing s
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2
 import pytest
-from carerecord_infra import stack
+
+from carerecord.database import event_store_env
+from carerecord.settings import parse_database_url
+from carerecord_infra import stack as infra_stack
+from carerecord_services.service import CareRecordService
+from carerecord_services.store import EventStore
+from carerecord_services.writer import GroupWriter
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
 def infra() -> dict[str, str]:
-    values = stack.settings()
+    values = infra_stack.settings()
     if "DATABASE_URL" not in values or "KAFKA_BOOTSTRAP_SERVERS" not in values:
         pytest.fail("the local infrastructure is not set up: run `carerecord infra up` (make test does)")
     return values
@@ -49,3 +58,50 @@ def kafka_options(infra: dict[str, str], principal: str = "admin") -> dict[str, 
 @pytest.fixture
 def unique_name() -> str:
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class CareRecordStack:
+    store: EventStore
+    writer: GroupWriter
+    care_records: CareRecordService
+    schema: str
+
+    def close(self) -> None:
+        self.writer.close()
+        self.store.close()
+
+
+CIPHER_KEY = base64.b64encode(b"k" * 32).decode()
+
+
+def open_stack(database_url: str, schema: str, encrypted: bool) -> CareRecordStack:
+    env = event_store_env(parse_database_url(database_url), CIPHER_KEY if encrypted else None, schema=schema)
+    store = EventStore(env)
+    writer = GroupWriter(store.insert)
+    service = CareRecordService(
+        store, writer, clock=lambda: datetime.now(UTC), index_key=b"test-index-key-0123456789"
+    )
+    return CareRecordStack(store, writer, service, schema)
+
+
+@pytest.fixture
+def fresh_schema(test_database_url: str, unique_name: str) -> Iterator[str]:
+    """An empty PostgreSQL schema of its own, so that whole-store checks see only this test's events."""
+    connection = psycopg2.connect(test_database_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {unique_name}")
+    yield unique_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {unique_name} CASCADE")
+    connection.close()
+
+
+@pytest.fixture(params=[False, True], ids=["plain", "encrypted"])
+def stack(
+    request: pytest.FixtureRequest, test_database_url: str, fresh_schema: str
+) -> Iterator[CareRecordStack]:
+    opened = open_stack(test_database_url, fresh_schema, encrypted=request.param)
+    yield opened
+    opened.close()

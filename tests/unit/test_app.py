@@ -1,9 +1,10 @@
 from typing import Any
 
+from starlette.testclient import TestClient
+
 from carerecord_events.glossary import GLOSSARY
 from carerecord_graphql.app import create_app
 from carerecord_graphql.schema import build_schema
-from starlette.testclient import TestClient
 
 
 def _client(report: dict[str, Any]) -> TestClient:

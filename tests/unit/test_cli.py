@@ -2,9 +2,10 @@ import subprocess
 import sys
 
 import pytest
+
 from carerecord.cli import build_parser, main
 
-SUBCOMMANDS = ("serve", "infra", "keygen")
+SUBCOMMANDS = ("serve", "infra", "verify", "keygen")
 
 
 def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:

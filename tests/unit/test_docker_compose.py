@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from carerecord.settings import load_settings
 from carerecord_infra.kafka import DEFAULT_PORT as KAFKA_PORT
 from carerecord_infra.postgres import DEFAULT_PORT as POSTGRES_PORT

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from carerecord_events.catalogue import all_event_types
 from carerecord_events.codec import UnknownEventType, from_payload, to_payload
 from carerecord_events.people import PersonRegistered

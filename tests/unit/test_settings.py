@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from carerecord.settings import SettingsError, load_settings, parse_database_url
 
 

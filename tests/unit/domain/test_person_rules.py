@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+
 from carerecord_events.base import Actor
 from carerecord_events.people import CareRelationshipStarted, PersonRegistered
 from carerecord_events.roles import Role
@@ -16,7 +17,6 @@ from carerecord_services.errors import (
     RecordNotFound,
     TimeInFuture,
 )
-
 from tests.builders import (
     CARE_HOME_STAFF,
     CONSULTANT,

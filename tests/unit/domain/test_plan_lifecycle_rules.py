@@ -4,6 +4,7 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+
 from carerecord_events.base import Participant
 from carerecord_events.corrections import ConcernRaised, CorrectionRecorded, EntryMarkedEnteredInError
 from carerecord_events.plans import (
@@ -25,7 +26,6 @@ from carerecord_services.errors import (
 )
 from carerecord_services.policy import RecordPolicy
 from carerecord_services.record import PlanStatus
-
 from tests.builders import (
     ASSURANCE,
     CARE_HOME_STAFF,

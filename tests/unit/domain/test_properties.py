@@ -3,6 +3,9 @@
 from datetime import date
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from carerecord_events.base import Participant
 from carerecord_events.codec import from_payload, to_payload
 from carerecord_events.plans import RecommendationMade
@@ -12,9 +15,6 @@ from carerecord_services import commands as c
 from carerecord_services.errors import DomainError
 from carerecord_services.identifiers import nhs_number_is_valid, registration_is_valid
 from carerecord_services.record import replay
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from tests.builders import (
     CARE_HOME_STAFF,
     CONSULTANT,

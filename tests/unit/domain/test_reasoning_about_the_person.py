@@ -4,6 +4,7 @@ Written to resist keyword tricks: repetition, boilerplate padding, capitals, hyp
 """
 
 import pytest
+
 from carerecord_services.reasoning import ReasoningPolicy
 
 POLICY = ReasoningPolicy()

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
+
 from carerecord_events.base import Clinician, Participant
 from carerecord_events.plans import PlanSuperseded, RecommendationMade
 from carerecord_events.roles import Role
@@ -22,7 +23,6 @@ from carerecord_services.errors import (
     TimeInFuture,
 )
 from carerecord_services.record import PlanStatus
-
 from tests.builders import (
     CARE_HOME_STAFF,
     CONSULTANT,
