@@ -8,6 +8,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from carerecord.settings import SettingsError, load_settings
 
@@ -75,6 +76,62 @@ def build_parser() -> argparse.ArgumentParser:
         action = infra_commands.add_parser(name, help=text, description=text)
         action.set_defaults(handler=handler)
 
+    relay = commands.add_parser(
+        "relay",
+        help="publish the event store to the region's Kafka topic, in order, forever",
+        description=(
+            "Reads the event store's notification log from its checkpoint and publishes each event to "
+            "KAFKA_TOPIC as a CloudEvent keyed by the person's record. Survives restarts and broker outages; "
+            "never skips an event. Needs KAFKA_BOOTSTRAP_SERVERS (principal: relay)."
+        ),
+    )
+    relay.set_defaults(handler=_relay)
+
+    project = commands.add_parser(
+        "project",
+        help="run a projection worker: Kafka -> read models (several may run at once)",
+        description=(
+            "Consumes KAFKA_TOPIC in the consumer group carerecord-projections and writes the read models, "
+            "committing each batch and its offsets in one PostgreSQL transaction (principal: projector)."
+        ),
+    )
+    project.add_argument(
+        "--group",
+        default="carerecord-projections",
+        help="consumer group; must start with carerecord-projections (default: %(default)s)",
+    )
+    project.set_defaults(handler=_project)
+
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="rebuild every read model from scratch, from the store or from Kafka",
+        description=(
+            "Empties the read models and rebuilds them. From Kafka it first checks that the topic holds every "
+            "store position and refuses otherwise. Stop the projection workers first."
+        ),
+    )
+    rebuild.add_argument(
+        "--from",
+        dest="source",
+        choices=("store", "kafka"),
+        default="store",
+        help="where to read the history from (default: store)",
+    )
+    rebuild.add_argument(
+        "--as-of",
+        type=int,
+        metavar="POSITION",
+        help="stop at this store position: the read models as they stood then",
+    )
+    rebuild.set_defaults(handler=_rebuild)
+
+    kafka_setup = commands.add_parser(
+        "kafka-setup",
+        help="create the region's topic and ACLs (run once with the admin principal)",
+        description="Creates KAFKA_TOPIC (retained forever) and the ACLs for the relay and projection workers.",
+    )
+    kafka_setup.set_defaults(handler=_kafka_setup)
+
     verify = commands.add_parser(
         "verify",
         help="recompute every record's hash chain and report the first break per record",
@@ -101,6 +158,60 @@ def _serve(arguments: argparse.Namespace) -> int:
     settings = load_settings()
     serve(settings, host=arguments.host or settings.host, port=arguments.port or settings.port)
     return 0
+
+
+def _relay(_: argparse.Namespace) -> int:
+    from carerecord.processes import run_relay
+
+    _log_to_stderr()
+    run_relay(load_settings())
+    return 0
+
+
+def _project(arguments: argparse.Namespace) -> int:
+    from carerecord.processes import run_projector
+
+    if not arguments.group.startswith("carerecord-projections"):
+        print(
+            "carerecord: --group must start with carerecord-projections (the ACLs allow no other)",
+            file=sys.stderr,
+        )
+        return 2
+    _log_to_stderr()
+    run_projector(load_settings(), arguments.group)
+    return 0
+
+
+def _rebuild(arguments: argparse.Namespace) -> int:
+    from carerecord.processes import rebuild
+    from carerecord_projections.rebuild import IncompleteTopic
+
+    print(f"rebuilding the read models from the {arguments.source}", flush=True)
+    try:
+        result = rebuild(load_settings(), arguments.source, arguments.as_of, _position_progress)
+    except IncompleteTopic as refused:
+        print(f"\ncarerecord: refused: {refused}", file=sys.stderr)
+        return 1
+    print(f"\n{result.events} events applied in {result.seconds:.1f} s ({result.rate:,.0f} events/s)")
+    print(f"read model checksum {result.checksum}")
+    return 0
+
+
+def _kafka_setup(_: argparse.Namespace) -> int:
+    from carerecord.kafka_setup import provision
+
+    settings = load_settings()
+    if settings.kafka is None:
+        raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", "is needed for `carerecord kafka-setup`")
+    for line in provision(settings.kafka):
+        print(line)
+    return 0
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _verify(_: argparse.Namespace) -> int:
@@ -134,13 +245,20 @@ def _progress(message: str) -> None:
 
 
 def _infra_up(_: argparse.Namespace) -> int:
+    from carerecord.kafka_setup import provision
     from carerecord_infra import stack
 
     print("carerecord infra: starting local PostgreSQL and Kafka", flush=True)
-    stack.up(_progress)
+    values = stack.up(_progress)
+    for line in provision(load_settings(values).kafka or _missing_kafka()):
+        _progress(line)
     for line in stack.status():
         print(line)
     return 0
+
+
+def _missing_kafka() -> NoReturn:
+    raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", "was not written by `carerecord infra up`")
 
 
 def _infra_down(_: argparse.Namespace) -> int:

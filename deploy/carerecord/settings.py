@@ -37,11 +37,13 @@ class DatabaseLocation:
     password: str
     dbname: str
 
-    def dsn(self) -> str:
-        """A libpq keyword DSN; a socket directory works as host."""
+    def dsn(self, schema: str = "") -> str:
+        """A libpq keyword DSN; a socket directory works as host; `schema` becomes the search path."""
         parts = {"host": self.host, "port": str(self.port), "user": self.user, "dbname": self.dbname}
         if self.password:
             parts["password"] = self.password
+        if schema:
+            parts["options"] = f"-c search_path={schema}"
         return " ".join(f"{key}='{_escape(value)}'" for key, value in parts.items())
 
     def redacted(self) -> str:
@@ -84,6 +86,12 @@ class Settings:
     cipher_key: str | None
     index_key: bytes | None
     schema: str
+    region: str
+
+    @property
+    def region_source(self) -> str:
+        """The CloudEvents `source` of this region's events."""
+        return f"/carerecord/regions/{self.region}"
 
     @property
     def embedded(self) -> bool:
@@ -106,6 +114,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cipher_key=_cipher_key(env.get("CARERECORD_CIPHER_KEY") or None),
         index_key=_index_key(env.get("CARERECORD_INDEX_KEY") or None),
         schema=_schema(env.get("CARERECORD_SCHEMA", "")),
+        region=env.get("CARERECORD_REGION", "local"),
     )
 
 

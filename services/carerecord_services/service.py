@@ -42,12 +42,14 @@ class CareRecordService:
         clock: Clock,
         index_key: bytes,
         policy: RecordPolicy | None = None,
+        after_append: Callable[[], object] | None = None,
     ) -> None:
         self._store = store
         self._writer = writer
         self._clock = clock
         self._index_key = index_key
         self._policy = policy or RecordPolicy()
+        self._after_append = after_append
 
     def register_person(self, command: c.RegisterPerson) -> Outcome:
         """A new record, and its NHS number index entry, in one transaction: one NHS number, one record."""
@@ -86,6 +88,7 @@ class CareRecordService:
         record = replay(record_id, loaded.events)
         events = decide(record, command, self._context())
         self._writer.append(self._store.chain(loaded, events))
+        self._appended()
         return Outcome(record_id, loaded.version + len(events), tuple(events))
 
     def record(self, record_id: UUID) -> PersonRecord:
@@ -109,6 +112,11 @@ class CareRecordService:
         """A keyed hash: the id cannot be derived from the NHS number without the secret key."""
         digest = hmac.new(self._index_key, normalise_nhs_number(nhs_number).encode(), hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
+
+    def _appended(self) -> None:
+        """In the embedded default, the read models catch up before the caller hears back."""
+        if self._after_append is not None:
+            self._after_append()
 
     def _context(self) -> Context:
         return Context(now=self._clock(), policy=self._policy)

@@ -1,0 +1,118 @@
+"""The long-running processes and the rebuild, wired from settings: `carerecord relay`, `project`, `rebuild`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kafka import KafkaProducer
+
+from carerecord.database import event_store_env, locate_database
+from carerecord.settings import KafkaSettings, Settings, SettingsError
+from carerecord_projections.database import prepare as prepare_read_models
+from carerecord_projections.database import transaction
+from carerecord_projections.kafka_worker import DEFAULT_GROUP, KafkaProjectionWorker
+from carerecord_projections.rebuild import rebuild_from_kafka, rebuild_from_store
+from carerecord_projections.relay import Relay
+from carerecord_services.store import EventStore
+
+log = logging.getLogger("carerecord")
+
+Progress = Callable[[int, int], None]
+
+
+def _require_kafka(settings: Settings, command: str) -> KafkaSettings:
+    if settings.kafka is None:
+        raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", f"is needed for `carerecord {command}`")
+    return settings.kafka
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    return stop
+
+
+def make_producer(kafka: KafkaSettings) -> KafkaProducer:
+    return KafkaProducer(
+        **kafka.client_options(),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        batch_size=262_144,
+        max_in_flight_requests_per_connection=5,
+        retries=2**31 - 1,
+    )
+
+
+def run_relay(settings: Settings) -> None:
+    kafka = _require_kafka(settings, "relay")
+    database = locate_database(settings)
+    store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    producer = make_producer(kafka)
+    relay = Relay(
+        store, producer, topic=kafka.topic, source=settings.region_source, dsn=database.dsn(settings.schema)
+    )
+    log.info("relay: store -> %s from position %d", kafka.topic, relay.checkpoint())
+    try:
+        relay.run(_stop_on_signals())
+    finally:
+        producer.close()
+        store.close()
+
+
+def run_projector(settings: Settings, group: str = DEFAULT_GROUP) -> None:
+    kafka = _require_kafka(settings, "project")
+    database = locate_database(settings)
+    dsn = database.dsn(settings.schema)
+    prepare_read_models(dsn)
+    worker = KafkaProjectionWorker(kafka.client_options(), topic=kafka.topic, dsn=dsn, group=group)
+    log.info("projection worker: %s -> read models (group %s)", kafka.topic, group)
+    try:
+        worker.run(_stop_on_signals())
+    finally:
+        worker.close()
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    events: int
+    seconds: float
+    checksum: str
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def rebuild(settings: Settings, source: str, as_of: int | None, progress: Progress) -> RebuildResult:
+    database = locate_database(settings)
+    dsn = database.dsn(settings.schema)
+    store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    started = time.perf_counter()
+    try:
+        if source == "store":
+            events = rebuild_from_store(store, dsn, as_of=as_of, progress=progress)
+        else:
+            kafka = _require_kafka(settings, "rebuild --from kafka")
+            events = rebuild_from_kafka(
+                kafka.client_options(),
+                topic=kafka.topic,
+                dsn=dsn,
+                store_last=store.last_position(),
+                as_of=as_of,
+                progress=progress,
+            )
+    finally:
+        store.close()
+    seconds = time.perf_counter() - started
+    from carerecord_projections.schema import read_model_checksum
+
+    with transaction(dsn) as cursor:
+        checksum = read_model_checksum(cursor)
+    return RebuildResult(events, seconds, checksum)

@@ -1,0 +1,130 @@
+"""Plain-English sentences for plans and for each kind of event, as every service caring for the person sees them."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from carerecord_events.base import CareRecordEvent
+from carerecord_events.conversations import (
+    AdvanceDecisionRecorded,
+    CapacityAssessed,
+    ConversationRecorded,
+    RepresentativeRecorded,
+)
+from carerecord_events.corrections import ConcernRaised, CorrectionRecorded, EntryMarkedEnteredInError
+from carerecord_events.people import CareRelationshipEnded, CareRelationshipStarted, PersonDied
+from carerecord_events.plans import (
+    CPR_ONLY_STATEMENT,
+    DecisionCommunicated,
+    PlanReviewed,
+    PlanRevoked,
+    RecommendationMade,
+    SeniorEndorsementGiven,
+)
+from carerecord_events.roles import ROLES
+from carerecord_events.vocabulary import CprRecommendation, FormType, Setting
+
+FORM_NAMES = {
+    FormType.RESPECT: "ReSPECT plan (Recommended Summary Plan for Emergency Care and Treatment)",
+    FormType.TREATMENT_ESCALATION_PLAN: "treatment escalation plan",
+    FormType.DNACPR: "DNACPR form (do not attempt cardiopulmonary resuscitation)",
+}
+
+SETTING_NAMES = {
+    Setting.CARE_HOME: "care home",
+    Setting.GP_PRACTICE: "GP practice",
+    Setting.HOSPITAL: "hospital",
+    Setting.HOSPICE: "hospice",
+    Setting.AMBULANCE: "ambulance service",
+    Setting.COMMUNITY: "community service",
+}
+
+
+def describe_cpr(cpr: CprRecommendation) -> str:
+    if cpr is CprRecommendation.ATTEMPT_CPR:
+        return "Attempt CPR (cardiopulmonary resuscitation) if the heart and breathing stop."
+    return f"Do not attempt CPR (cardiopulmonary resuscitation). {CPR_ONLY_STATEMENT}"
+
+
+@singledispatch
+def summarise(event: CareRecordEvent) -> str:
+    return event.LABEL + "."
+
+
+@summarise.register
+def _(event: RecommendationMade) -> str:
+    who = f"{event.responsible_clinician.name} ({ROLES[event.responsible_clinician.role].label})"
+    return f"{FORM_NAMES[event.form_type].capitalize()} made by {who}: {describe_cpr(event.cpr)}"
+
+
+@summarise.register
+def _(event: SeniorEndorsementGiven) -> str:
+    return f"Endorsed by {event.endorsed_by.name} ({ROLES[event.endorsed_by.role].label})."
+
+
+@summarise.register
+def _(event: PlanReviewed) -> str:
+    return f"Reviewed by {event.reviewed_by.name}: {event.outcome.value}."
+
+
+@summarise.register
+def _(event: PlanRevoked) -> str:
+    return f"Revoked ({event.initiated.value.replace('-', ' ')}): {event.reason}"
+
+
+@summarise.register
+def _(event: DecisionCommunicated) -> str:
+    return "Told: " + ", ".join(f"{person.name} ({person.role})" for person in event.told) + "."
+
+
+@summarise.register
+def _(event: ConversationRecorded) -> str:
+    took_part = "took part" if event.person_took_part else "did not take part"
+    return f"Conversation recorded; the person {took_part}. What matters to them: {event.what_matters or 'not recorded'}."
+
+
+@summarise.register
+def _(event: CapacityAssessed) -> str:
+    outcome = "has capacity" if event.has_capacity else "lacks capacity"
+    return f"Capacity assessed for the decision about {event.decision}: {outcome}."
+
+
+@summarise.register
+def _(event: RepresentativeRecorded) -> str:
+    return f"{event.name} recorded as {event.kind.value.replace('-', ' ')}."
+
+
+@summarise.register
+def _(event: AdvanceDecisionRecorded) -> str:
+    what = "refuses CPR" if event.refuses_cpr else f"refuses {event.treatments_refused}"
+    return f"Advance decision to refuse treatment made on {event.made_on.isoformat()} recorded: {what}."
+
+
+@summarise.register
+def _(event: CareRelationshipStarted) -> str:
+    return f"{event.organisation} ({SETTING_NAMES[event.setting]}) started caring for the person."
+
+
+@summarise.register
+def _(event: CareRelationshipEnded) -> str:
+    return f"{event.organisation} stopped caring for the person: {event.reason}"
+
+
+@summarise.register
+def _(event: PersonDied) -> str:
+    return f"Died on {event.date_of_death.isoformat()} ({event.place_of_death})."
+
+
+@summarise.register
+def _(event: EntryMarkedEnteredInError) -> str:
+    return f"An entry was marked as entered in error: {event.reason}"
+
+
+@summarise.register
+def _(event: CorrectionRecorded) -> str:
+    return f"Correction: {event.correction}"
+
+
+@summarise.register
+def _(event: ConcernRaised) -> str:
+    return f"Concern raised by the {event.raised_by.value}: {event.summary}"

@@ -1,0 +1,122 @@
+"""Projection workers: a consumer group on the internal topic, writing read models with psycopg2.
+
+Each batch's read-model writes and the worker's next offsets commit in ONE PostgreSQL transaction, so a crash,
+a rebalance, or a redelivered or duplicated message cannot corrupt a read model: on (re)assignment the worker
+seeks to the offsets PostgreSQL holds, not Kafka's. Several workers share the partitions. An event type this
+carerecord does not know stops the worker loudly instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+
+from carerecord_projections.database import transaction
+from carerecord_projections.projector import apply, decode
+from carerecord_projections.wire import from_message
+
+log = logging.getLogger("carerecord.projections")
+
+DEFAULT_GROUP = "carerecord-projections"
+
+
+class _SeekToStoredOffsets(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: KafkaProjectionWorker) -> None:
+        self._worker = worker
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        return
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self._worker.seek_to_stored_offsets(list(assigned))
+
+
+class KafkaProjectionWorker:
+    def __init__(
+        self,
+        client_options: dict[str, Any],
+        *,
+        topic: str,
+        dsn: str,
+        group: str = DEFAULT_GROUP,
+        max_batch: int = 500,
+    ) -> None:
+        self._topic = topic
+        self._dsn = dsn
+        self._group = group
+        self._max_batch = max_batch
+        self.applied = 0
+        self._consumer = KafkaConsumer(
+            **client_options,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=max_batch,
+            # a worker that dies is noticed in seconds, so its partitions move to the survivors quickly
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1500,
+        )
+        self._consumer.subscribe([topic], listener=_SeekToStoredOffsets(self))
+
+    def seek_to_stored_offsets(self, partitions: list[TopicPartition]) -> None:
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT partition, next_offset FROM projection_offsets WHERE consumer = %s AND topic = %s",
+                (self._group, self._topic),
+            )
+            stored = dict(cursor.fetchall())
+        for partition in partitions:
+            if partition.partition in stored:
+                self._consumer.seek(partition, stored[partition.partition])
+            else:
+                self._consumer.seek_to_beginning(partition)
+
+    def poll_once(self, timeout_ms: int = 500) -> int:
+        """Applies one poll's messages, each partition's batch with its offset in one transaction."""
+        batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._max_batch)
+        applied = 0
+        for partition, messages in batches.items():
+            with transaction(self._dsn) as cursor:
+                for message in messages:
+                    wire = from_message(message.headers, message.key, message.value)
+                    item = decode(wire.position, wire.type_name, wire.schema_version, wire.payload)
+                    if apply(cursor, wire.version, item):
+                        applied += 1
+                cursor.execute(
+                    """INSERT INTO projection_offsets (consumer, topic, partition, next_offset)
+                       VALUES (%s, %s, %s, %s)
+                       ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""",
+                    (self._group, partition.topic, partition.partition, messages[-1].offset + 1),
+                )
+        if batches:
+            self._consumer.commit_async()  # for lag tools only; PostgreSQL holds the offsets that count
+        self.applied += applied
+        return applied
+
+    def run(self, stop: threading.Event, on_batch: Callable[[int], None] | None = None) -> None:
+        while not stop.is_set():
+            applied = self.poll_once()
+            if on_batch:
+                on_batch(applied)
+
+    def lag(self) -> dict[int, int]:
+        """Messages not yet applied, per assigned partition."""
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return {}
+        ends = self._consumer.end_offsets(assigned)
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT partition, next_offset FROM projection_offsets WHERE consumer = %s AND topic = %s",
+                (self._group, self._topic),
+            )
+            stored = dict(cursor.fetchall())
+        return {tp.partition: ends[tp] - stored.get(tp.partition, 0) for tp in assigned}
+
+    def close(self) -> None:
+        self._consumer.close()

@@ -1,0 +1,66 @@
+"""Feeds the read models straight from the event store's notification log: the embedded default (no Kafka),
+and rebuilds "from the store". The same projection code as the Kafka workers, a different transport."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from carerecord_projections.database import transaction
+from carerecord_projections.projector import Positioned, apply
+from carerecord_services.store import EventStore
+
+Progress = Callable[[int, int], None]
+
+
+class StoreFeeder:
+    def __init__(
+        self, store: EventStore, dsn: str, *, consumer: str = "in-process", batch: int = 500
+    ) -> None:
+        self._store = store
+        self._dsn = dsn
+        self._consumer = consumer
+        self._batch = batch
+        self._lock = threading.Lock()
+
+    def catch_up(self, stop_at: int | None = None, progress: Progress | None = None) -> int:
+        """Applies every event not yet applied, up to `stop_at` (default: the store's last). Returns how many."""
+        with self._lock:
+            last = self._store.last_position() if stop_at is None else stop_at
+            applied = 0
+            while True:
+                done, position = self._one_batch(last)
+                applied += done
+                if progress:
+                    progress(position, last)
+                if done == 0 or position >= last:
+                    return applied
+
+    def position(self) -> int:
+        with transaction(self._dsn) as cursor:
+            cursor.execute("SELECT position FROM projection_position WHERE consumer = %s", (self._consumer,))
+            row = cursor.fetchone()
+            return int(row[0]) if row else 0
+
+    def _one_batch(self, last: int) -> tuple[int, int]:
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "INSERT INTO projection_position (consumer, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
+                (self._consumer,),
+            )
+            cursor.execute(
+                "SELECT position FROM projection_position WHERE consumer = %s FOR UPDATE", (self._consumer,)
+            )
+            position = int(cursor.fetchone()[0])
+            if position >= last:
+                return 0, position
+            limit = min(self._batch, last - position)
+            notifications = self._store.notifications(position + 1, limit)
+            for notification in notifications:
+                chained = self._store.mapper.to_chained_event(notification)
+                apply(cursor, notification.originator_version, Positioned(notification.id, chained.decode()))
+                position = notification.id
+            cursor.execute(
+                "UPDATE projection_position SET position = %s WHERE consumer = %s", (position, self._consumer)
+            )
+            return len(notifications), position

@@ -1,0 +1,81 @@
+"""The wire format on Kafka: CloudEvents 1.0 in binary content mode (the `cloudevents` SDK's Kafka binding).
+
+- `type`: `uk.nhs.carerecord.<EventType>.v<version>` (stable name and schema version, never a Python path)
+- `source`: the region; `subject` and the message key: the person's record id (one person, one partition)
+- `id`: the event id, so consumers can de-duplicate; `time`: when it was recorded
+- `dataschema`: the JSON Schema of that type and version; `data`: the payload exactly as stored
+- header `carerecord_position`: the event's gap-free position in the store
+No NHS number or other personal data is put in keys or headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event, to_binary_event
+from cloudevents.core.v1.event import CloudEvent
+
+TYPE_PREFIX = "uk.nhs.carerecord."
+POSITION_HEADER = "carerecord_position"
+SCHEMA_BASE = "https://carerecord.example.nhs.uk/schemas/"
+
+
+@dataclass(frozen=True)
+class WireEvent:
+    position: int
+    record_id: UUID
+    version: int
+    type_name: str
+    schema_version: int
+    event_id: UUID
+    recorded_at: datetime
+    payload: dict[str, Any]
+
+
+def to_message(event: WireEvent, source: str) -> KafkaMessage:
+    cloud_event = CloudEvent(
+        attributes={
+            "id": str(event.event_id),
+            "source": source,
+            "type": f"{TYPE_PREFIX}{event.type_name}.v{event.schema_version}",
+            "subject": str(event.record_id),
+            "time": event.recorded_at,
+            "datacontenttype": "application/json",
+            "dataschema": f"{SCHEMA_BASE}{event.type_name}.v{event.schema_version}.schema.json",
+            "partitionkey": str(event.record_id),
+            "carerecordversion": event.version,
+        },
+        data=event.payload,
+    )
+    message = to_binary_event(cloud_event)
+    headers = dict(message.headers)
+    headers[POSITION_HEADER] = str(event.position).encode()
+    return KafkaMessage(headers=headers, key=message.key, value=message.value)
+
+
+def from_message(
+    headers: list[tuple[str, bytes]] | dict[str, bytes], key: bytes | None, value: bytes
+) -> WireEvent:
+    header_map = dict(headers)
+    cloud_event = from_binary_event(KafkaMessage(headers=header_map, key=key, value=value))
+    event_type = cloud_event.get_type()
+    if not event_type.startswith(TYPE_PREFIX):
+        raise ValueError(f"not a carerecord event: {event_type}")
+    name, _, version = event_type[len(TYPE_PREFIX) :].rpartition(".v")
+    data = cloud_event.get_data()
+    assert isinstance(data, dict)
+    time = cloud_event.get_time()
+    assert time is not None
+    return WireEvent(
+        position=int(header_map[POSITION_HEADER]),
+        record_id=UUID(str(cloud_event.get_subject())),
+        version=int(cloud_event.get_extension("carerecordversion")),
+        type_name=name,
+        schema_version=int(version),
+        event_id=UUID(cloud_event.get_id()),
+        recorded_at=time,
+        payload=data,
+    )

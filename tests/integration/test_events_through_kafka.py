@@ -1,0 +1,390 @@
+"""Events reach Kafka in order per person, nothing lost, nothing applied twice; read models built from them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from carerecord.kafka_setup import region_acls
+from carerecord.processes import make_producer
+from carerecord.settings import load_settings
+from carerecord_events.codec import UnknownEventType
+from carerecord_projections.database import prepare, transaction
+from carerecord_projections.kafka_worker import KafkaProjectionWorker
+from carerecord_projections.rebuild import (
+    IncompleteTopic,
+    check_topic_complete,
+    rebuild_from_kafka,
+    rebuild_from_store,
+)
+from carerecord_projections.relay import Relay
+from carerecord_projections.schema import read_model_checksum
+from carerecord_projections.wire import WireEvent, to_message
+from tests.builders import recommendation, register, valid_nhs_numbers
+from tests.integration.conftest import CareRecordStack, kafka_options, open_stack
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def topic(infra: dict[str, str], unique_name: str) -> Iterator[str]:
+    admin = KafkaAdminClient(**kafka_options(infra))
+    admin.create_topics([NewTopic(unique_name, num_partitions=3, replication_factor=1)])
+    admin.create_acls(region_acls(unique_name))
+    admin.close()
+    yield unique_name
+
+
+@pytest.fixture
+def plain(test_database_url: str, fresh_schema: str) -> Iterator[CareRecordStack]:
+    opened = open_stack(test_database_url, fresh_schema, encrypted=False)
+    prepare(dsn(test_database_url, fresh_schema))
+    yield opened
+    opened.close()
+
+
+def dsn(database_url: str, schema: str) -> str:
+    return load_settings({"DATABASE_URL": database_url}).database_url and _location(database_url).dsn(schema)
+
+
+def _location(database_url: str) -> Any:
+    from carerecord.settings import parse_database_url
+
+    return parse_database_url(database_url)
+
+
+def populate(stack: CareRecordStack, people: int, start: int = 401_000_000) -> int:
+    """Registers people with one recommendation each; returns how many events that stored (index included)."""
+    for number in valid_nhs_numbers(people, start=start):
+        record_id = stack.care_records.register_person(register(nhs_number=number)).record_id
+        stack.care_records.execute(record_id, recommendation())
+    return stack.store.last_position()
+
+
+def relay_for(
+    stack: CareRecordStack, infra: dict[str, str], topic: str, database_dsn: str
+) -> tuple[Relay, Any]:
+    producer = KafkaProducer(
+        **kafka_options(infra, "relay"), acks="all", enable_idempotence=True, linger_ms=5
+    )
+    return Relay(
+        stack.store, producer, topic=topic, source="/carerecord/regions/test", dsn=database_dsn
+    ), producer
+
+
+def timeline_rows(database_dsn: str) -> int:
+    with transaction(database_dsn) as cursor:
+        cursor.execute("SELECT count(*) FROM person_timeline")
+        return int(cursor.fetchone()[0])
+
+
+def checksum(database_dsn: str) -> str:
+    with transaction(database_dsn) as cursor:
+        return read_model_checksum(cursor)
+
+
+def drain(worker: KafkaProjectionWorker, database_dsn: str, expected_rows: int) -> None:
+    wait_until(lambda: worker.poll_once(200) >= 0 and timeline_rows(database_dsn) >= expected_rows)
+
+
+def test_n_events_in_n_timeline_rows_out_and_the_plan_is_correct(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    stored = populate(plain, 10)
+    relay, producer = relay_for(plain, infra, topic, database_dsn)
+    while relay.publish_available():
+        pass
+    producer.close()
+    assert relay.checkpoint() == stored
+    worker = KafkaProjectionWorker(
+        kafka_options(infra, "projector"),
+        topic=topic,
+        dsn=database_dsn,
+        group=f"carerecord-projections-{topic}",
+    )
+    drain(worker, database_dsn, 20)
+    worker.close()
+    assert timeline_rows(database_dsn) == stored - 10  # every event except the 10 NHS-number index entries
+    with transaction(database_dsn) as cursor:
+        cursor.execute("SELECT document->'plans' FROM current_plan")
+        plans = [row[0] for row in cursor.fetchall()]
+    assert len(plans) == 10
+    for plan in plans:
+        (only,) = plan.values()
+        assert only["status"] == "active"
+        assert only["cpr_code"] == "450476008"
+        assert "does not limit any other treatment" in only["cpr"]
+
+
+def test_the_projector_principal_may_not_write_and_the_relay_may_not_read(
+    infra: dict[str, str], topic: str
+) -> None:
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaError
+
+    producer = KafkaProducer(**kafka_options(infra, "projector"), max_block_ms=5000)
+    with pytest.raises(KafkaError, match="Authorization"):
+        producer.send(topic, b"x").get(timeout=10)
+    producer.close()
+    consumer = KafkaConsumer(
+        topic,
+        **kafka_options(infra, "relay"),
+        group_id="carerecord-projections-relay",
+        consumer_timeout_ms=3000,
+    )
+    with pytest.raises(KafkaError, match="Authorization"):
+        list(consumer)
+    consumer.close()
+
+
+def _relay_process(
+    infra: dict[str, str], topic: str, database_url: str, schema: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database_url,
+        "CARERECORD_SCHEMA": schema,
+        "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
+        "KAFKA_USERNAME": "relay",
+        "KAFKA_PASSWORD": infra["KAFKA_RELAY_PASSWORD"],
+        "KAFKA_TOPIC": topic,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "carerecord.cli", "relay"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_the_relay_killed_and_restarted_mid_stream_loses_nothing(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    relay_checkpoint = lambda: _checkpoint(database_dsn, topic)  # noqa: E731
+    writing = threading.Thread(target=populate, args=(plain, 150))
+    process = _relay_process(infra, topic, test_database_url, plain.schema)
+    writing.start()
+    wait_until(lambda: relay_checkpoint() > 20)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    writing.join()
+    restarted = _relay_process(infra, topic, test_database_url, plain.schema)
+    try:
+        wait_until(lambda: relay_checkpoint() == plain.store.last_position(), timeout=120)
+    finally:
+        restarted.terminate()
+        restarted.wait()
+    check_topic_complete(kafka_options(infra), topic, plain.store.last_position())  # raises if any is missing
+
+
+def _checkpoint(database_dsn: str, topic: str) -> int:
+    with transaction(database_dsn) as cursor:
+        cursor.execute("SELECT position FROM relay_checkpoint WHERE topic = %s", (topic,))
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def test_duplicated_delivery_changes_nothing_and_matches_a_clean_rebuild(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    populate(plain, 8)
+    relay, producer = relay_for(plain, infra, topic, database_dsn)
+    while relay.publish_available():
+        pass
+    with transaction(database_dsn) as cursor:  # the relay forgets: everything is sent a second time
+        cursor.execute("UPDATE relay_checkpoint SET position = 0 WHERE topic = %s", (topic,))
+    while relay.publish_available():
+        pass
+    producer.close()
+    worker = KafkaProjectionWorker(
+        kafka_options(infra, "projector"),
+        topic=topic,
+        dsn=database_dsn,
+        group=f"carerecord-projections-{topic}",
+    )
+    drain(worker, database_dsn, 16)
+    wait_until(lambda: worker.poll_once(200) == 0 and sum(worker.lag().values()) == 0)
+    worker.close()
+    incremental = checksum(database_dsn)
+    assert timeline_rows(database_dsn) == 16
+    rebuild_from_store(plain.store, database_dsn, as_of=None, progress=None)
+    assert checksum(database_dsn) == incremental
+    rebuild_from_kafka(
+        kafka_options(infra),
+        topic=topic,
+        dsn=database_dsn,
+        store_last=plain.store.last_position(),
+        as_of=None,
+        progress=None,
+    )
+    assert checksum(database_dsn) == incremental
+
+
+def test_two_workers_share_the_partitions(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    populate(plain, 30)
+    relay, producer = relay_for(plain, infra, topic, database_dsn)
+    while relay.publish_available():
+        pass
+    producer.close()
+    group = f"carerecord-projections-{topic}"
+    workers = [
+        KafkaProjectionWorker(kafka_options(infra, "projector"), topic=topic, dsn=database_dsn, group=group)
+        for _ in range(2)
+    ]
+    stop = threading.Event()
+    threads = [threading.Thread(target=worker.run, args=(stop,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(
+            lambda: timeline_rows(database_dsn) == 60 and all(w._consumer.assignment() for w in workers)
+        )
+        shares = [len(worker._consumer.assignment()) for worker in workers]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        for worker in workers:
+            worker.close()
+    assert sorted(shares) == [1, 2]
+    assert sum(worker.applied for worker in workers) == 60
+
+
+def test_an_incomplete_topic_is_refused_for_rebuild(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    populate(plain, 3)
+    relay, producer = relay_for(plain, infra, topic, database_dsn)
+    relay._batch = 4
+    relay.publish_available()  # only the first four positions reach the topic
+    producer.close()
+    with pytest.raises(IncompleteTopic) as refused:
+        rebuild_from_kafka(
+            kafka_options(infra),
+            topic=topic,
+            dsn=database_dsn,
+            store_last=plain.store.last_position(),
+            as_of=None,
+            progress=None,
+        )
+    assert "first missing: 5" in str(refused.value)
+
+
+def test_an_unknown_event_type_stops_the_worker_loudly(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    database_dsn = dsn(test_database_url, plain.schema)
+    wire = WireEvent(
+        1, uuid.uuid4(), 1, "PlanUpdated", 1, uuid.uuid4(), datetime.now(UTC), {"whole": "record"}
+    )
+    message = to_message(wire, "/carerecord/regions/test")
+    producer = KafkaProducer(**kafka_options(infra))
+    producer.send(
+        topic, key=message.key.encode(), value=message.value, headers=list(message.headers.items())
+    ).get(10)
+    producer.close()
+    worker = KafkaProjectionWorker(
+        kafka_options(infra, "projector"),
+        topic=topic,
+        dsn=database_dsn,
+        group=f"carerecord-projections-{topic}",
+    )
+    try:
+        with pytest.raises(UnknownEventType):
+            wait_until(lambda: worker.poll_once(200) > 0, timeout=30)
+    finally:
+        worker.close()
+    assert timeline_rows(database_dsn) == 0
+
+
+def test_the_relay_producer_waits_for_all_replicas_and_is_idempotent(infra: dict[str, str]) -> None:
+    settings = load_settings(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
+            "KAFKA_USERNAME": "relay",
+            "KAFKA_PASSWORD": infra["KAFKA_RELAY_PASSWORD"],
+        }
+    )
+    assert settings.kafka is not None
+    producer = make_producer(settings.kafka)
+    try:
+        assert producer.config["acks"] in (-1, "all")
+        assert producer.config["enable_idempotence"] is True
+    finally:
+        producer.close()
+
+
+def _projector_process(
+    infra: dict[str, str], topic: str, database_url: str, schema: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database_url,
+        "CARERECORD_SCHEMA": schema,
+        "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
+        "KAFKA_USERNAME": "projector",
+        "KAFKA_PASSWORD": infra["KAFKA_PROJECTOR_PASSWORD"],
+        "KAFKA_TOPIC": topic,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "carerecord.cli",
+        "project",
+        "--group",
+        f"carerecord-projections-{topic}",
+    ]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_worker_killed_mid_batch_converges_to_a_clean_rebuild(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    populate(plain, 200)
+    relay, producer = relay_for(plain, infra, topic, database_dsn)
+    while relay.publish_available():
+        pass
+    producer.close()
+    expected = plain.store.last_position() - 200  # without the NHS number index entries
+    worker = _projector_process(infra, topic, test_database_url, plain.schema)
+    wait_until(lambda: timeline_rows(database_dsn) > 0)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert timeline_rows(database_dsn) < expected, "killed before it finished"
+    restarted = _projector_process(infra, topic, test_database_url, plain.schema)
+    try:
+        wait_until(lambda: timeline_rows(database_dsn) == expected, timeout=120)
+    finally:
+        restarted.terminate()
+        restarted.wait()
+    incremental = checksum(database_dsn)
+    rebuild_from_store(plain.store, database_dsn, as_of=None, progress=None)
+    assert checksum(database_dsn) == incremental
