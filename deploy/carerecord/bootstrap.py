@@ -13,9 +13,12 @@ from starlette.applications import Starlette
 
 from carerecord.database import event_store_env, locate_database
 from carerecord.health import HealthCheck
+from carerecord.lag import LagGauge
 from carerecord.settings import DatabaseLocation, Settings
 from carerecord_graphql.app import create_app
 from carerecord_graphql.schema import build_schema
+from carerecord_projections.database import prepare as prepare_read_models
+from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
@@ -28,9 +31,11 @@ class Services:
     """Everything one process needs, wired once."""
 
     database: DatabaseLocation
+    read_models_dsn: str
     store: EventStore
     writer: GroupWriter
     care_records: CareRecordService
+    feeder: StoreFeeder | None
 
     def close(self) -> None:
         self.writer.close()
@@ -38,16 +43,24 @@ class Services:
 
 
 def build_services(settings: Settings, database: DatabaseLocation | None = None) -> Services:
+    """With Kafka configured, read models are fed by `carerecord project` workers; without it, in-process
+    from the store right after each append, so a plan is queryable as soon as a use case returns."""
     database = database or locate_database(settings)
     store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    read_models_dsn = database.dsn(settings.schema)
+    prepare_read_models(read_models_dsn)
     writer = GroupWriter(store.insert)
+    feeder = StoreFeeder(store, read_models_dsn) if settings.kafka is None else None
     care_records = CareRecordService(
         store,
         writer,
         clock=lambda: datetime.now(UTC),
         index_key=settings.index_key or _local_index_key(settings),
+        after_append=feeder.catch_up if feeder else None,
     )
-    return Services(database, store, writer, care_records)
+    if feeder:
+        feeder.catch_up()
+    return Services(database, read_models_dsn, store, writer, care_records, feeder)
 
 
 def _local_index_key(settings: Settings) -> bytes:
@@ -60,10 +73,11 @@ def _local_index_key(settings: Settings) -> bytes:
     return path.read_bytes()
 
 
-def build_app(settings: Settings) -> Starlette:
-    database = locate_database(settings)
-    health = HealthCheck(database, settings.kafka, embedded=settings.embedded)
-    return create_app(build_schema(), health)
+def build_app(settings: Settings, services: Services | None = None) -> Starlette:
+    services = services or build_services(settings)
+    lag = LagGauge(services.store, services.read_models_dsn, settings.kafka)
+    health = HealthCheck(services.database, settings.kafka, embedded=settings.embedded, lag=lag)
+    return create_app(build_schema(), health, lag.prometheus)
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

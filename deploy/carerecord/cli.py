@@ -132,6 +132,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kafka_setup.set_defaults(handler=_kafka_setup)
 
+    feeds = commands.add_parser(
+        "feeds",
+        help="copy each person's events to the feeds of the organisations caring for them",
+        description=(
+            "Reads KAFKA_TOPIC and writes each event to carerecord.feed.<ODS> for every organisation with an "
+            "active care relationship with that person at that point; never concerns. Records every disclosure "
+            "(principal: feeds)."
+        ),
+    )
+    feeds.set_defaults(handler=_feeds)
+
+    feed_add = commands.add_parser(
+        "feed-add",
+        help="create a provider organisation's feed topic, Kafka user and ACLs (admin principal)",
+        description="Prints the new feed's topic, user name and password once: hand them to the provider securely.",
+    )
+    feed_add.add_argument("organisation", help="the organisation's ODS code, e.g. RXF or K81003")
+    feed_add.set_defaults(handler=_feed_add)
+
+    schemas = commands.add_parser(
+        "schemas",
+        help="write the JSON Schema of every event type into events/carerecord_events/schemas/",
+        description="Regenerates the checked-in JSON Schemas from the event catalogue.",
+    )
+    schemas.set_defaults(handler=_schemas)
+
     verify = commands.add_parser(
         "verify",
         help="recompute every record's hash chain and report the first break per record",
@@ -194,6 +220,38 @@ def _rebuild(arguments: argparse.Namespace) -> int:
         return 1
     print(f"\n{result.events} events applied in {result.seconds:.1f} s ({result.rate:,.0f} events/s)")
     print(f"read model checksum {result.checksum}")
+    return 0
+
+
+def _feeds(_: argparse.Namespace) -> int:
+    from carerecord.processes import run_feeds
+
+    _log_to_stderr()
+    run_feeds(load_settings())
+    return 0
+
+
+def _feed_add(arguments: argparse.Namespace) -> int:
+    from carerecord.kafka_setup import add_feed
+    from carerecord_services.identifiers import ods_code_is_valid
+
+    if not ods_code_is_valid(arguments.organisation):
+        print(f"carerecord: {arguments.organisation!r} is not an ODS organisation code", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    if settings.kafka is None:
+        raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", "is needed for `carerecord feed-add`")
+    account = add_feed(settings.kafka, arguments.organisation)
+    print(f"topic:    {account.topic}\nuser:     {account.username}\npassword: {account.password}")
+    print(f"consumer groups must start with {account.username}")
+    return 0
+
+
+def _schemas(_: argparse.Namespace) -> int:
+    from carerecord_events.jsonschema import write_all
+
+    for path in write_all():
+        print(path)
     return 0
 
 

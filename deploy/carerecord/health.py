@@ -6,25 +6,36 @@ from typing import Any
 
 import psycopg2
 
+from carerecord.lag import LagGauge
 from carerecord.settings import DatabaseLocation, KafkaSettings
 
 
 class HealthCheck:
-    def __init__(self, database: DatabaseLocation, kafka: KafkaSettings | None, embedded: bool) -> None:
+    def __init__(
+        self,
+        database: DatabaseLocation,
+        kafka: KafkaSettings | None,
+        embedded: bool,
+        lag: LagGauge | None = None,
+    ) -> None:
         self._database = database
         self._kafka = kafka
         self._embedded = embedded
+        self._lag = lag
 
     def __call__(self) -> dict[str, Any]:
         database = self._check_database()
         kafka = self._check_kafka()
         healthy = database["status"] == "up" and kafka["status"] in ("up", "not configured")
-        return {
+        report = {
             "status": "ok" if healthy else "degraded",
             "mode": "kafka" if self._kafka else "embedded",
             "database": database,
             "kafka": kafka,
         }
+        if self._lag is not None and healthy:
+            report["lag"] = self._lag.measure()
+        return report
 
     def _check_database(self) -> dict[str, Any]:
         kind = "embedded PostgreSQL" if self._embedded else "PostgreSQL (DATABASE_URL)"

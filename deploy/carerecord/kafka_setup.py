@@ -3,6 +3,9 @@ the relay write it and the projection workers read it, and nothing else. Run wit
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from kafka.admin import (
@@ -15,12 +18,15 @@ from kafka.admin import (
     ResourcePattern,
     ResourceType,
 )
+from kafka.admin._users import ScramMechanism, UserScramCredentialUpsertion
 from kafka.errors import TopicAlreadyExistsError
 
 from carerecord.settings import KafkaSettings
+from carerecord_projections.feeds import FEED_PREFIX, feed_topic
 
 RELAY_PRINCIPAL = "User:relay"
 PROJECTOR_PRINCIPAL = "User:projector"
+FEEDS_PRINCIPAL = "User:feeds"
 PROJECTION_GROUP_PREFIX = "carerecord-projections"
 
 
@@ -51,6 +57,7 @@ def region_acls(topic: str) -> list[ACL]:
         ResourceType.GROUP, PROJECTION_GROUP_PREFIX, ACLResourcePatternType.PREFIXED
     )
     cluster = ResourcePattern(ResourceType.CLUSTER, "kafka-cluster")
+    feeds_pattern = ResourcePattern(ResourceType.TOPIC, FEED_PREFIX, ACLResourcePatternType.PREFIXED)
     return [
         allow(RELAY_PRINCIPAL, ACLOperation.WRITE, topic_pattern),
         allow(RELAY_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),
@@ -59,6 +66,11 @@ def region_acls(topic: str) -> list[ACL]:
         allow(PROJECTOR_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),
         allow(PROJECTOR_PRINCIPAL, ACLOperation.READ, group_pattern),
         allow(PROJECTOR_PRINCIPAL, ACLOperation.DESCRIBE, group_pattern),
+        allow(FEEDS_PRINCIPAL, ACLOperation.READ, topic_pattern),
+        allow(FEEDS_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),
+        allow(FEEDS_PRINCIPAL, ACLOperation.WRITE, feeds_pattern),
+        allow(FEEDS_PRINCIPAL, ACLOperation.DESCRIBE, feeds_pattern),
+        allow(FEEDS_PRINCIPAL, ACLOperation.IDEMPOTENT_WRITE, cluster),
     ]
 
 
@@ -74,5 +86,54 @@ def provision(settings: KafkaSettings) -> list[str]:
         f"topic {settings.topic}: {'created' if created else 'already there'} "
         f"({settings.partitions} partitions, retention forever)",
         f"ACLs: {RELAY_PRINCIPAL} may write it; {PROJECTOR_PRINCIPAL} may read it with groups "
-        f"{PROJECTION_GROUP_PREFIX}*; nobody else may",
+        f"{PROJECTION_GROUP_PREFIX}*; {FEEDS_PRINCIPAL} may read it and write {FEED_PREFIX}*; nobody else may",
     ]
+
+
+def ensure_users(settings: KafkaSettings, passwords: dict[str, str]) -> None:
+    """Creates or updates SCRAM users (idempotent), e.g. a principal added after the broker was formatted."""
+    admin = KafkaAdminClient(**settings.client_options())
+    try:
+        admin.alter_user_scram_credentials(
+            [
+                UserScramCredentialUpsertion(name, ScramMechanism.SCRAM_SHA_256, password)
+                for name, password in passwords.items()
+            ]
+        )
+    finally:
+        admin.close()
+
+
+@dataclass(frozen=True)
+class FeedAccount:
+    organisation: str
+    topic: str
+    username: str
+    password: str
+
+
+def add_feed(settings: KafkaSettings, organisation: str) -> FeedAccount:
+    """A feed for one organisation: its topic, a SCRAM user of its own, and ACLs letting it read only that."""
+    topic = feed_topic(organisation)
+    username = f"feed.{organisation}"
+    password = secrets.token_urlsafe(24)
+    admin = KafkaAdminClient(**settings.client_options())
+    try:
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics([NewTopic(topic, num_partitions=settings.partitions, replication_factor=1)])
+        admin.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion(username, ScramMechanism.SCRAM_SHA_256, password)]
+        )
+        principal = f"User:{username}"
+        topic_pattern = ResourcePattern(ResourceType.TOPIC, topic)
+        group_pattern = ResourcePattern(ResourceType.GROUP, username, ACLResourcePatternType.PREFIXED)
+        admin.create_acls(
+            [
+                ACL(principal, "*", ACLOperation.READ, ACLPermissionType.ALLOW, topic_pattern),
+                ACL(principal, "*", ACLOperation.DESCRIBE, ACLPermissionType.ALLOW, topic_pattern),
+                ACL(principal, "*", ACLOperation.READ, ACLPermissionType.ALLOW, group_pattern),
+            ]
+        )
+    finally:
+        admin.close()
+    return FeedAccount(organisation, topic, username, password)

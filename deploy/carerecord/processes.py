@@ -15,6 +15,7 @@ from carerecord.database import event_store_env, locate_database
 from carerecord.settings import KafkaSettings, Settings, SettingsError
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
+from carerecord_projections.feeds import FeedRouter
 from carerecord_projections.kafka_worker import DEFAULT_GROUP, KafkaProjectionWorker
 from carerecord_projections.rebuild import rebuild_from_kafka, rebuild_from_store
 from carerecord_projections.relay import Relay
@@ -77,6 +78,21 @@ def run_projector(settings: Settings, group: str = DEFAULT_GROUP) -> None:
         worker.run(_stop_on_signals())
     finally:
         worker.close()
+
+
+def run_feeds(settings: Settings) -> None:
+    kafka = _require_kafka(settings, "feeds")
+    database = locate_database(settings)
+    producer = make_producer(kafka)
+    router = FeedRouter(
+        kafka.client_options(), producer, topic=kafka.topic, dsn=database.dsn(settings.schema)
+    )
+    log.info("feeds: %s -> carerecord.feed.<organisation>", kafka.topic)
+    try:
+        router.run(_stop_on_signals())
+    finally:
+        router.close()
+        producer.close()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ class StoreFeeder:
         self._lock = threading.Lock()
 
     def catch_up(self, stop_at: int | None = None, progress: Progress | None = None) -> int:
-        """Applies every event not yet applied, up to `stop_at` (default: the store's last). Returns how many."""
+        """Applies every event not yet applied, up to `stop_at` (default: the store's last). Returns how many
+        store positions it read (the NHS number index entries among them change no read model)."""
         with self._lock:
             last = self._store.last_position() if stop_at is None else stop_at
             applied = 0

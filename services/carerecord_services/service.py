@@ -73,6 +73,7 @@ class CareRecordService:
             raise AlreadyRegistered(
                 "a care record already exists for this NHS number", field="nhs_number"
             ) from None
+        self._appended()
         return Outcome(record_id, len(events), tuple(events))
 
     def execute(self, record_id: UUID, command: c.Command, *, expected_version: int | None = None) -> Outcome:

@@ -6,18 +6,22 @@ Nothing here is mocked, and nothing is skipped for want of a server: a missing s
 from __future__ import annotations
 
 import base64
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2
 import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from carerecord.database import event_store_env
+from carerecord.kafka_setup import region_acls
 from carerecord.settings import parse_database_url
 from carerecord_infra import stack as infra_stack
+from carerecord_projections.database import prepare
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
@@ -105,3 +109,34 @@ def stack(
     opened = open_stack(test_database_url, fresh_schema, encrypted=request.param)
     yield opened
     opened.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def topic(infra: dict[str, str], unique_name: str) -> Iterator[str]:
+    admin = KafkaAdminClient(**kafka_options(infra))
+    admin.create_topics([NewTopic(unique_name, num_partitions=3, replication_factor=1)])
+    admin.create_acls(region_acls(unique_name))
+    admin.close()
+    yield unique_name
+
+
+@pytest.fixture
+def plain(test_database_url: str, fresh_schema: str) -> Iterator[CareRecordStack]:
+    opened = open_stack(test_database_url, fresh_schema, encrypted=False)
+    prepare(dsn(test_database_url, fresh_schema))
+    yield opened
+    opened.close()
+
+
+def dsn(database_url: str, schema: str) -> str:
+    """The read-model DSN for a test schema."""
+    return parse_database_url(database_url).dsn(schema)

@@ -7,19 +7,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from kafka import KafkaProducer
-from kafka.admin import KafkaAdminClient, NewTopic
 
-from carerecord.kafka_setup import region_acls
 from carerecord.processes import make_producer
 from carerecord.settings import load_settings
 from carerecord_events.codec import UnknownEventType
-from carerecord_projections.database import prepare, transaction
+from carerecord_projections.database import transaction
 from carerecord_projections.kafka_worker import KafkaProjectionWorker
 from carerecord_projections.rebuild import (
     IncompleteTopic,
@@ -31,43 +27,7 @@ from carerecord_projections.relay import Relay
 from carerecord_projections.schema import read_model_checksum
 from carerecord_projections.wire import WireEvent, to_message
 from tests.builders import recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, kafka_options, open_stack
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
-@pytest.fixture
-def topic(infra: dict[str, str], unique_name: str) -> Iterator[str]:
-    admin = KafkaAdminClient(**kafka_options(infra))
-    admin.create_topics([NewTopic(unique_name, num_partitions=3, replication_factor=1)])
-    admin.create_acls(region_acls(unique_name))
-    admin.close()
-    yield unique_name
-
-
-@pytest.fixture
-def plain(test_database_url: str, fresh_schema: str) -> Iterator[CareRecordStack]:
-    opened = open_stack(test_database_url, fresh_schema, encrypted=False)
-    prepare(dsn(test_database_url, fresh_schema))
-    yield opened
-    opened.close()
-
-
-def dsn(database_url: str, schema: str) -> str:
-    return load_settings({"DATABASE_URL": database_url}).database_url and _location(database_url).dsn(schema)
-
-
-def _location(database_url: str) -> Any:
-    from carerecord.settings import parse_database_url
-
-    return parse_database_url(database_url)
+from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
 
 
 def populate(stack: CareRecordStack, people: int, start: int = 401_000_000) -> int:

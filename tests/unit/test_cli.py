@@ -5,7 +5,19 @@ import pytest
 
 from carerecord.cli import build_parser, main
 
-SUBCOMMANDS = ("serve", "infra", "relay", "project", "rebuild", "kafka-setup", "verify", "keygen")
+SUBCOMMANDS = (
+    "serve",
+    "infra",
+    "relay",
+    "project",
+    "rebuild",
+    "kafka-setup",
+    "feeds",
+    "feed-add",
+    "schemas",
+    "verify",
+    "keygen",
+)
 
 
 def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,3 +51,27 @@ def test_an_unknown_type_or_a_newer_version_is_refused_loudly() -> None:
         from_payload("PlanUpdated", 1, {})
     with pytest.raises(UnknownEventType):
         from_payload("PlanRevoked", 99, {})
+
+
+def test_the_checked_in_json_schemas_match_the_catalogue() -> None:
+    from carerecord_events.jsonschema import SCHEMA_FOLDER, render_all
+
+    for name, text in render_all().items():
+        path = SCHEMA_FOLDER / name
+        assert path.exists(), f"{name} missing: run `carerecord schemas`"
+        assert path.read_text() == text, f"{name} is out of date: run `carerecord schemas`"
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.json")), ids=lambda path: path.stem)
+def test_every_fixture_validates_against_its_json_schema(fixture: Path) -> None:
+    import jsonschema
+
+    from carerecord_events.jsonschema import SCHEMA_FOLDER
+
+    document = json.loads(fixture.read_text())
+    schema = json.loads(
+        (SCHEMA_FOLDER / f"{document['type']}.v{document['version']}.schema.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        document["payload"]
+    )

@@ -23,10 +23,11 @@ DEFAULT_CONTROLLER_PORT = 59093
 POM = Path(__file__).resolve().parents[2] / "kafka" / "pom.xml"
 
 # The principals of the region's Kafka. admin is the super user that infra and tests use to set things up;
-# relay writes the internal topic; projector reads it; outsider authenticates but is granted nothing.
+# relay writes the internal topic; projector reads it; feeds copies it to per-organisation feeds; outsider
+# authenticates but is granted nothing.
 Progress = Callable[[str], None]
 
-PRINCIPALS = ("admin", "relay", "projector", "outsider")
+PRINCIPALS = ("admin", "relay", "projector", "feeds", "outsider")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""The embedded default: the same projection code fed in-process, so a plan is queryable when a use case returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from carerecord.bootstrap import Services, build_app, build_services
+from carerecord.settings import load_settings
+from carerecord_projections.database import transaction
+from carerecord_projections.rebuild import rebuild_from_store
+from carerecord_projections.schema import read_model_checksum
+from tests.builders import recommendation, register, valid_nhs_numbers
+
+
+def _services(test_database_url: str, schema: str, tmp_path: Any) -> Services:
+    settings = load_settings(
+        {"DATABASE_URL": test_database_url, "CARERECORD_SCHEMA": schema, "CARERECORD_DATA_DIR": str(tmp_path)}
+    )
+    return build_services(settings)
+
+
+def test_a_plan_is_in_the_read_models_when_the_use_case_returns(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    try:
+        record_id = services.care_records.register_person(register()).record_id
+        made = services.care_records.execute(record_id, recommendation())
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute(
+                "SELECT version, document->'plans' FROM current_plan WHERE record_id = %s", (record_id,)
+            )
+            version, plans = cursor.fetchone()
+            cursor.execute("SELECT count(*) FROM person_timeline WHERE record_id = %s", (record_id,))
+            timeline = cursor.fetchone()[0]
+    finally:
+        services.close()
+    assert version == made.version == 2
+    assert timeline == 2
+    (plan,) = plans.values()
+    assert plan["cpr_code"] == "450476008"
+
+
+def test_n_events_in_n_timeline_rows_and_a_rebuild_is_identical(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    try:
+        for number in valid_nhs_numbers(25):
+            record_id = services.care_records.register_person(register(nhs_number=number)).record_id
+            services.care_records.execute(record_id, recommendation())
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("SELECT count(*) FROM person_timeline")
+            rows = cursor.fetchone()[0]
+            incremental = read_model_checksum(cursor)
+        rebuilt_events = rebuild_from_store(
+            services.store, services.read_models_dsn, as_of=None, progress=None
+        )
+        with transaction(services.read_models_dsn) as cursor:
+            rebuilt = read_model_checksum(cursor)
+    finally:
+        services.close()
+    assert rows == 50
+    assert rebuilt_events == 75  # every store position, the 25 NHS number index entries included
+    assert rebuilt == incremental
+
+
+def test_health_and_metrics_report_the_projection_lag(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    settings = load_settings(
+        {
+            "DATABASE_URL": test_database_url,
+            "CARERECORD_SCHEMA": fresh_schema,
+            "CARERECORD_DATA_DIR": str(tmp_path),
+        }
+    )
+    services = build_services(settings)
+    try:
+        services.care_records.register_person(register())
+        client = TestClient(build_app(settings, services))
+        health = client.get("/health").json()
+        metrics = client.get("/metrics").text
+    finally:
+        services.close()
+    assert health["status"] == "ok"
+    assert health["lag"]["store_position"] == 2
+    assert health["lag"]["projection_lag"] == {"in-process": 0}
+    assert 'carerecord_projection_lag_events{partition="in-process"} 0' in metrics

@@ -1,0 +1,150 @@
+"""Provider systems' feeds: only the people an organisation cares for, only while it does, never concerns.
+
+Read here with confluent-kafka (not the client carerecord uses) and validated with the cloudevents SDK and the
+checked-in JSON Schemas, as a provider system would.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+
+import jsonschema
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
+from confluent_kafka import Consumer, KafkaError
+from kafka import KafkaProducer
+
+from carerecord.kafka_setup import add_feed
+from carerecord.settings import load_settings
+from carerecord_events.base import Actor, Participant
+from carerecord_events.jsonschema import SCHEMA_FOLDER
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import ConcernRaisedBy, RevocationInitiator, Setting
+from carerecord_projections.database import transaction
+from carerecord_projections.feeds import FeedRouter
+from carerecord_projections.relay import Relay
+from carerecord_services import commands as c
+from tests.builders import CONSULTANT, GP, THE_PERSON, recommendation, register
+from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
+
+SEEN_BEFORE = "before the relationship"
+
+
+def _organisation() -> str:
+    return "T" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
+
+
+def _read_feed(
+    infra: dict[str, str], feed_topic: str, username: str, password: str, expected: int
+) -> list[KafkaMessage]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": infra["KAFKA_BOOTSTRAP_SERVERS"],
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanisms": "SCRAM-SHA-256",
+            "sasl.username": username,
+            "sasl.password": password,
+            "group.id": f"{username}-test",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([feed_topic])
+    messages: list[KafkaMessage] = []
+    try:
+        for _ in range(120):
+            message = consumer.poll(0.5)
+            if message is None:
+                if len(messages) >= expected:
+                    break
+                continue
+            assert message.error() is None or message.error().code() == KafkaError._PARTITION_EOF, (
+                message.error()
+            )
+            headers = {key: value for key, value in (message.headers() or [])}
+            messages.append(KafkaMessage(headers=headers, key=message.key(), value=message.value()))
+    finally:
+        consumer.close()
+    return messages
+
+
+def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_person(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    organisation = _organisation()
+    carer = Actor(user_id="ch-1", role=Role.CARE_HOME_STAFF, organisation=organisation)
+    admin_settings = load_settings(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
+            "KAFKA_USERNAME": "admin",
+            "KAFKA_PASSWORD": infra["KAFKA_ADMIN_PASSWORD"],
+        }
+    )
+    assert admin_settings.kafka is not None
+    account = add_feed(admin_settings.kafka, organisation)
+
+    service = plain.care_records
+    record_id = service.register_person(register()).record_id
+    service.execute(
+        record_id, recommendation(actor=GP, setting=Setting.GP_PRACTICE)
+    )  # before: not on the feed
+    service.execute(
+        record_id, c.StartCareRelationship(actor=carer, organisation=organisation, setting=Setting.CARE_HOME)
+    )
+    service.execute(
+        record_id,
+        c.RecordConversation(
+            actor=carer,
+            participants=(Participant(name="Margaret Hale", role="the person"),),
+            person_took_part=True,
+            what_matters="her garden",
+        ),
+    )
+    service.execute(
+        record_id,
+        c.RaiseConcern(actor=THE_PERSON, raised_by=ConcernRaisedBy.PERSON, summary="never on a feed"),
+    )
+    service.execute(record_id, c.EndCareRelationship(actor=carer, organisation=organisation, reason="moved"))
+    plan_id = service.record(record_id).active_plans()[0].plan_id
+    service.execute(
+        record_id,
+        c.RevokePlan(
+            actor=CONSULTANT,
+            plan_id=plan_id,
+            reason="after: not on the feed",
+            initiated=RevocationInitiator.CLINICAL,
+        ),
+    )
+
+    producer = KafkaProducer(**kafka_options(infra, "relay"), acks="all", enable_idempotence=True)
+    relay = Relay(plain.store, producer, topic=topic, source="/carerecord/regions/test", dsn=database_dsn)
+    while relay.publish_available():
+        pass
+    producer.close()
+    feeds_producer = KafkaProducer(**kafka_options(infra, "feeds"), acks="all", enable_idempotence=True)
+    router = FeedRouter(kafka_options(infra, "feeds"), feeds_producer, topic=topic, dsn=database_dsn)
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
+    router.close()
+    feeds_producer.close()
+
+    messages = _read_feed(infra, account.topic, account.username, account.password, expected=3)
+    types = []
+    for message in messages:
+        event = from_binary_event(message)
+        assert event.get_subject() == str(record_id)
+        name, _, version = event.get_type().removeprefix("uk.nhs.carerecord.").rpartition(".v")
+        schema = json.loads((SCHEMA_FOLDER / f"{name}.v{version}.schema.json").read_text())
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+            event.get_data()
+        )
+        assert "nhs_number" not in str(message.headers) and "9434765919" not in str(message.key)
+        types.append(name)
+    assert types == ["CareRelationshipStarted", "ConversationRecorded", "CareRelationshipEnded"]
+
+    with transaction(database_dsn) as cursor:
+        cursor.execute("SELECT organisation, record_id, event_type FROM feed_disclosures ORDER BY position")
+        disclosures = cursor.fetchall()
+    assert [(org, rid, kind) for org, rid, kind in disclosures] == [
+        (organisation, record_id, t) for t in types
+    ]
