@@ -6,13 +6,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check install infra-up infra-down
+.PHONY: run test check install infra-up infra-down bench bench-quick
 
 run: $(STAMP)
 	$(BIN)/carerecord serve
 
 test: $(STAMP) infra-up check
 	$(BIN)/pytest
+	$(MAKE) bench-quick
+
+bench-quick: $(STAMP)
+	eval "$$($(BIN)/carerecord infra env)" && $(BIN)/carerecord bench --quick
+
+bench: $(STAMP)
+	eval "$$($(BIN)/carerecord infra env)" && $(BIN)/carerecord bench --json bench.json
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -8,6 +8,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from carerecord.settings import SettingsError, load_settings
@@ -158,6 +159,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schemas.set_defaults(handler=_schemas)
 
+    bench = commands.add_parser(
+        "bench",
+        help="measure speed against bare baselines in the same run, and print the ratios",
+        description=(
+            "Runs each scenario and its baseline on the same servers and prints a table (and --json FILE). "
+            "Uses DATABASE_URL and, when set, KAFKA_* (with a principal allowed to create topics). "
+            "Scratch schemas and topics are created per run; the schemas are dropped afterwards."
+        ),
+    )
+    bench.add_argument("--quick", action="store_true", help="a small smoke run (CI): figures, no assertions")
+    bench.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    bench.set_defaults(handler=_bench)
+
     verify = commands.add_parser(
         "verify",
         help="recompute every record's hash chain and report the first break per record",
@@ -252,6 +266,18 @@ def _schemas(_: argparse.Namespace) -> int:
 
     for path in write_all():
         print(path)
+    return 0
+
+
+def _bench(arguments: argparse.Namespace) -> int:
+    from carerecord import bench
+
+    rows = bench.run(load_settings(), arguments.quick, _progress)
+    print(bench.render(rows))
+    cores = os.cpu_count() or 0
+    print(f"({cores} cores; ratio = carerecord / baseline)")
+    if arguments.json:
+        bench.write_json(rows, arguments.json, cores)
     return 0
 
 
