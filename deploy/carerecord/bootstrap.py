@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -15,10 +15,16 @@ from carerecord.database import event_store_env, locate_database
 from carerecord.health import HealthCheck
 from carerecord.lag import LagGauge
 from carerecord.settings import DatabaseLocation, Settings
-from carerecord_graphql.app import create_app
+from carerecord.tokens import development_keys
+from carerecord_graphql.app import Limits, create_app
+from carerecord_graphql.auth import TokenSettings, TokenVerifier, load_jwks
+from carerecord_graphql.context import Api
 from carerecord_graphql.schema import build_schema
+from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
+from carerecord_projections.queries import ReadModels
 from carerecord_projections.store_feeder import StoreFeeder
+from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
@@ -36,10 +42,15 @@ class Services:
     writer: GroupWriter
     care_records: CareRecordService
     feeder: StoreFeeder | None
+    audit_store: AccessAuditStore
+    audit_writer: GroupWriter
+    audit: AccessAudit
 
     def close(self) -> None:
         self.writer.close()
         self.store.close()
+        self.audit_writer.close()
+        self.audit_store.close()
 
 
 def build_services(settings: Settings, database: DatabaseLocation | None = None) -> Services:
@@ -60,7 +71,32 @@ def build_services(settings: Settings, database: DatabaseLocation | None = None)
     )
     if feeder:
         feeder.catch_up()
-    return Services(database, read_models_dsn, store, writer, care_records, feeder)
+    audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    audit_writer = GroupWriter(audit_store.insert)
+    access_log = AccessLogFeeder(audit_store, read_models_dsn)
+    access_log.catch_up()
+    audit = AccessAudit(
+        audit_store, audit_writer, clock=lambda: datetime.now(UTC), after_append=access_log.catch_up
+    )
+    return Services(
+        database, read_models_dsn, store, writer, care_records, feeder, audit_store, audit_writer, audit
+    )
+
+
+def build_api(settings: Settings, services: Services) -> Api:
+    if settings.jwks_file is not None:
+        jwks = load_jwks(settings.jwks_file)
+    else:
+        jwks = development_keys(settings.data_dir).jwks
+    verifier = TokenVerifier(TokenSettings(settings.jwt_issuer, settings.jwt_audience, jwks))
+    return Api(
+        care_records=services.care_records,
+        read_models=ReadModels(services.read_models_dsn),
+        audit=services.audit,
+        verifier=verifier,
+        clock=lambda: datetime.now(UTC),
+        break_glass_lasts=timedelta(minutes=settings.break_glass_minutes),
+    )
 
 
 def _local_index_key(settings: Settings) -> bytes:
@@ -77,7 +113,10 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     services = services or build_services(settings)
     lag = LagGauge(services.store, services.read_models_dsn, settings.kafka)
     health = HealthCheck(services.database, settings.kafka, embedded=settings.embedded, lag=lag)
-    return create_app(build_schema(), health, lag.prometheus)
+    limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
+    return create_app(
+        build_schema(), health, lag.prometheus, api=build_api(settings, services), limits=limits
+    )
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

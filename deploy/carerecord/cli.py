@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from carerecord.settings import SettingsError, load_settings
+from carerecord_events.roles import Role
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -159,6 +160,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schemas.set_defaults(handler=_schemas)
 
+    token = commands.add_parser(
+        "token",
+        help="issue a signed development token (not in production mode)",
+        description=(
+            "Signs a bearer token with the development key kept in CARERECORD_DATA_DIR. Roles: "
+            + ", ".join(role.value for role in Role)
+            + ". Clinical roles need --registration (GMC, NMC or HCPC)."
+        ),
+    )
+    token.add_argument("--user", required=True, help="the user id (the token's sub)")
+    token.add_argument("--role", required=True, choices=[role.value for role in Role])
+    token.add_argument("--org", required=True, help="the organisation's ODS code")
+    token.add_argument("--registration", help="GMC, NMC or HCPC number, for roles that have a register")
+    token.add_argument("--name", help="the user's name, as shown on what they record")
+    token.add_argument("--record", help="for the person or a representative: the record id they act for")
+    token.add_argument("--representative", help="for a representative: their representative id on the record")
+    token.add_argument("--minutes", type=int, default=60, help="how long the token lasts (default 60)")
+    token.set_defaults(handler=_token)
+
     bench = commands.add_parser(
         "bench",
         help="measure speed against bare baselines in the same run, and print the ratios",
@@ -263,9 +283,40 @@ def _feed_add(arguments: argparse.Namespace) -> int:
 
 def _schemas(_: argparse.Namespace) -> int:
     from carerecord_events.jsonschema import write_all
+    from carerecord_graphql.schema import export_sdl
 
     for path in write_all():
         print(path)
+    print(export_sdl())
+    return 0
+
+
+def _token(arguments: argparse.Namespace) -> int:
+    from carerecord.tokens import development_keys, issue_token
+
+    settings = load_settings()
+    if settings.production:
+        print("carerecord: development tokens are refused in production mode", file=sys.stderr)
+        return 2
+    claims = {
+        "sub": arguments.user,
+        "role": arguments.role,
+        "org": arguments.org,
+        "registration": arguments.registration,
+        "name": arguments.name,
+        "record": arguments.record,
+        "representative": arguments.representative,
+    }
+    keys = development_keys(settings.data_dir)
+    print(
+        issue_token(
+            keys,
+            claims,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            minutes=arguments.minutes,
+        )
+    )
     return 0
 
 

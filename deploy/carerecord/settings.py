@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
@@ -87,6 +88,13 @@ class Settings:
     index_key: bytes | None
     schema: str
     region: str
+    production: bool
+    jwt_issuer: str
+    jwt_audience: str
+    jwks_file: Path | None
+    cors_origins: tuple[str, ...]
+    break_glass_minutes: int
+    requests_per_minute: int
 
     @property
     def region_source(self) -> str:
@@ -115,6 +123,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         index_key=_index_key(env.get("CARERECORD_INDEX_KEY") or None),
         schema=_schema(env.get("CARERECORD_SCHEMA", "")),
         region=env.get("CARERECORD_REGION", "local"),
+        **_api_settings(env),
     )
 
 
@@ -143,6 +152,46 @@ def parse_database_url(url: str) -> DatabaseLocation:
         password=unquote(parts.password or ""),
         dbname=dbname,
     )
+
+
+def _api_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    mode = env.get("CARERECORD_MODE", "development")
+    if mode not in ("development", "production"):
+        raise SettingsError("CARERECORD_MODE", f"must be development or production, got {mode!r}")
+    jwks = env.get("CARERECORD_JWKS_FILE") or None
+    if mode == "production":
+        missing = [
+            name
+            for name in ("CARERECORD_JWKS_FILE", "CARERECORD_JWT_ISSUER", "CARERECORD_JWT_AUDIENCE")
+            if not env.get(name)
+        ]
+        if missing:
+            raise SettingsError(
+                missing[0], "is required in production mode (development keys are never used there)"
+            )
+    if jwks is not None and not Path(jwks).is_file():
+        raise SettingsError("CARERECORD_JWKS_FILE", f"names no readable file: {jwks}")
+    return {
+        "production": mode == "production",
+        "jwt_issuer": env.get("CARERECORD_JWT_ISSUER", "carerecord-development"),
+        "jwt_audience": env.get("CARERECORD_JWT_AUDIENCE", "carerecord"),
+        "jwks_file": Path(jwks) if jwks else None,
+        "cors_origins": tuple(
+            o.strip() for o in env.get("CARERECORD_CORS_ORIGINS", "").split(",") if o.strip()
+        ),
+        "break_glass_minutes": _whole_number(
+            "CARERECORD_BREAK_GLASS_MINUTES", env.get("CARERECORD_BREAK_GLASS_MINUTES", "240")
+        ),
+        "requests_per_minute": _whole_number(
+            "CARERECORD_REQUESTS_PER_MINUTE", env.get("CARERECORD_REQUESTS_PER_MINUTE", "600")
+        ),
+    }
+
+
+def _whole_number(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(name, f"must be a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def _kafka_settings(env: Mapping[str, str]) -> KafkaSettings | None:

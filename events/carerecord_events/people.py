@@ -90,3 +90,20 @@ class NhsNumberIndexed(CareRecordEvent):
     that one NHS number can only ever have one record. `record_id` here is the index stream's id."""
 
     person_record_id: UUID
+
+
+@event_type(
+    "RequestRecorded",
+    version=1,
+    label="Request recorded so that a retry records nothing twice",
+    easy_read="The record remembered a request, so sending it again changes nothing.",
+)
+@dataclass(frozen=True, kw_only=True)
+class RequestRecorded(CareRecordEvent):
+    """Written to a small stream whose id comes from the user and their idempotency key, in the same
+    transaction as the events the request produced. `record_id` here is that stream's id."""
+
+    request_hash: str
+    person_record_id: UUID
+    version: int
+    event_ids: tuple[UUID, ...]

@@ -1,10 +1,33 @@
-"""The GraphQL schema."""
+"""The GraphQL schema: queries, mutations (one per use case) and subscriptions, with the hardening extensions."""
 
 from __future__ import annotations
 
-import strawberry
+import asyncio
+import enum
+from collections.abc import AsyncGenerator
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from uuid import UUID
 
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
+from carerecord_events.plain import describe_cpr
+from carerecord_events.plans import RecommendationMade
+from carerecord_graphql.access import URGENT_CARE_ROLES, may_see_access_history, read_record
+from carerecord_graphql.context import NotAllowed, NotSignedIn, info_context
+from carerecord_graphql.mutations import build_mutation_type
+from carerecord_graphql.person import Person, access_views
+from carerecord_graphql.types import AccessView
+from carerecord_services.identifiers import normalise_nhs_number
+from carerecord_services.record import replay
+from graphql import GraphQLError
+
+SDL_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 
 
 @strawberry.type(description="A word or acronym of advance care planning, in plain and easy-read language.")
@@ -13,6 +36,54 @@ class GlossaryTerm:
     expansion: str
     plain: str
     easy_read: str
+
+
+@strawberry.enum(description="Which clock an as-of question uses")
+class AsOfClock(enum.Enum):
+    RECORDED = "recorded"
+    OCCURRED = "occurred"
+
+
+@strawberry.type
+class PlanSnapshot:
+    plan_id: UUID
+    status: str
+    form_type: str
+    cpr_code: str
+    cpr: str
+    made_at: datetime
+    recorded_at: datetime
+    review_due: date | None
+
+
+@strawberry.type(
+    description="The record as it stood at an instant: by when things were recorded (what the record said then), or by when they happened."
+)
+class RecordAsOf:
+    record_id: UUID
+    at: datetime
+    clock: AsOfClock
+    version: int
+    plans: list[PlanSnapshot]
+
+
+@strawberry.type(description="A person found by a search: enough to confirm who they are, not their plan")
+class PersonMatch:
+    record_id: UUID
+    given_name: str
+    family_name: str
+    date_of_birth: date
+
+
+@strawberry.type(description="Something changed on the record of a person your organisation cares for")
+class PlanChange:
+    position: int = strawberry.field(description="Resume after this position when you reconnect")
+    record_id: UUID
+    version: int
+    event_type: str
+    label: str
+    summary: str
+    recorded_at: datetime
 
 
 @strawberry.type
@@ -24,6 +95,170 @@ class Query:
             for e in GLOSSARY
         ]
 
+    @strawberry.field(
+        description="A person's record by NHS number (with or without spaces). Every read is recorded."
+    )
+    def person(self, info: strawberry.Info, nhs_number: str, purpose: str = "direct care") -> Person:
+        context = info_context(info)
+        row = context.api.read_models.current_plan_by_nhs_number(normalise_nhs_number(nhs_number))
+        return Person(
+            row=read_record(context, row, None, "person", purpose), today=context.api.clock().date()
+        )
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+    @strawberry.field(description="A person's record by its record id. Every read is recorded.")
+    def record(self, info: strawberry.Info, record_id: UUID, purpose: str = "direct care") -> Person:
+        context = info_context(info)
+        row = context.api.read_models.current_plan(record_id)
+        return Person(
+            row=read_record(context, row, record_id, "record", purpose), today=context.api.clock().date()
+        )
+
+    @strawberry.field(
+        description="Urgent care only: find a person by family name, date of birth and postcode (at most 5). Recorded."
+    )
+    def search_people(
+        self, info: strawberry.Info, family_name: str, date_of_birth: date, postcode: str, purpose: str
+    ) -> list[PersonMatch]:
+        context = info_context(info)
+        caller = context.caller()
+        if caller.role not in URGENT_CARE_ROLES:
+            context.api.audit.record_access(
+                caller.actor,
+                None,
+                operation="searchPeople",
+                purpose=purpose,
+                granted=False,
+                refusal_reason="not an urgent-care role",
+            )
+            raise NotAllowed("only urgent-care clinicians may search for people")
+        rows = context.api.read_models.search(family_name, date_of_birth, postcode, limit=5)
+        context.api.audit.record_search(caller.actor, purpose, tuple(row.record_id for row in rows))
+        return [
+            PersonMatch(
+                record_id=r.record_id,
+                given_name=r.given_name,
+                family_name=r.family_name,
+                date_of_birth=r.date_of_birth,
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="The plans as they stood at an instant, replayed from the event store.")
+    def record_as_of(
+        self,
+        info: strawberry.Info,
+        record_id: UUID,
+        at: datetime,
+        clock: AsOfClock = AsOfClock.RECORDED,
+        purpose: str = "investigation",
+    ) -> RecordAsOf:
+        context = info_context(info)
+        history = context.api.care_records.history(record_id)
+        then = [event for event in history if _moment(event, clock) <= at]
+        version = max((index for index, event in enumerate(history, start=1) if event in then), default=0)
+        read_record(
+            context,
+            context.api.read_models.current_plan(record_id),
+            record_id,
+            f"recordAsOf:{version}",
+            purpose,
+        )
+        return RecordAsOf(
+            record_id=record_id, at=at, clock=clock, version=version, plans=_snapshots(record_id, then)
+        )
+
+    @strawberry.field(
+        description="Who has looked at a record: for the person, their representative and assurance teams."
+    )
+    def access_history(self, info: strawberry.Info, record_id: UUID) -> list[AccessView]:
+        context = info_context(info)
+        if not may_see_access_history(context.caller()):
+            raise NotAllowed(
+                "only the person, their representative and assurance teams may see who has looked"
+            )
+        row = context.api.read_models.current_plan(record_id)
+        read_record(context, row, record_id, "accessHistory", "who has looked")
+        return access_views(context, record_id)
+
+
+def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:
+    return event.recorded_at if clock is AsOfClock.RECORDED else event.occurred_at
+
+
+def _snapshots(record_id: UUID, events: list[CareRecordEvent]) -> list[PlanSnapshot]:
+    state = replay(record_id, events)
+    made = {event.plan_id: event for event in events if isinstance(event, RecommendationMade)}
+    return [
+        PlanSnapshot(
+            plan_id=plan.plan_id,
+            status=plan.status.value,
+            form_type=made[plan.plan_id].form_type.value,
+            cpr_code=plan.cpr.value,
+            cpr=describe_cpr(plan.cpr),
+            made_at=made[plan.plan_id].occurred_at,
+            recorded_at=made[plan.plan_id].recorded_at,
+            review_due=plan.review_due,
+        )
+        for plan in state.plans.values()
+    ]
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Changes to the records of the people your organisation cares for. After a reconnect, pass the last position you saw: nothing is missed."
+    )
+    async def plan_changes(
+        self, info: strawberry.Info, after_position: int = 0
+    ) -> AsyncGenerator[PlanChange, None]:
+        context = info_context(info)
+        caller = context.caller()
+        position = after_position
+        while True:
+            changes = await run_in_threadpool(
+                context.api.read_models.changes_for_organisation, caller.organisation, position
+            )
+            for change in changes:
+                await run_in_threadpool(
+                    context.api.audit.record_access,
+                    caller.actor,
+                    change["record_id"],
+                    operation="planChanges",
+                    purpose="subscription",
+                    granted=True,
+                    version_shown=change["version"],
+                )
+                position = change["position"]
+                yield PlanChange(**change)
+            if not changes:
+                await asyncio.sleep(0.2)
+
+
+EXPECTED_ERRORS = (NotAllowed, NotSignedIn, ValueError)
+
+
+def _mask(error: GraphQLError) -> bool:
+    """Permission, sign-in and validation messages reach the client; anything unexpected is masked."""
+    original = error.original_error
+    if original is None:
+        return False  # GraphQL's own validation errors
+    return not isinstance(original, EXPECTED_ERRORS)
+
+
+def build_schema(*, max_depth: int = 8, max_aliases: int = 15, max_tokens: int = 2000) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=build_mutation_type(),
+        subscription=Subscription,
+        extensions=[
+            partial(QueryDepthLimiter, max_depth=max_depth),
+            partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+            partial(MaxTokensLimiter, max_token_count=max_tokens),
+            partial(MaskErrors, should_mask_error=_mask),
+        ],
+    )
+
+
+def export_sdl(path: Path = SDL_FILE) -> Path:
+    path.write_text(build_schema().as_str() + "\n")
+    return path

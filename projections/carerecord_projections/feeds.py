@@ -21,7 +21,7 @@ from carerecord_projections.wire import from_message
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
-NEVER_ON_A_FEED = frozenset({"ConcernRaised", "ConcernResolved", "NhsNumberIndexed"})
+NEVER_ON_A_FEED = frozenset({"ConcernRaised", "ConcernResolved", "NhsNumberIndexed", "RequestRecorded"})
 
 FEED_DDL = """
 CREATE TABLE IF NOT EXISTS feed_relationships (

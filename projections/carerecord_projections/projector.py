@@ -35,6 +35,7 @@ from carerecord_events.people import (
     NhsNumberIndexed,
     PersonDied,
     PersonRegistered,
+    RequestRecorded,
 )
 from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr, summarise
 from carerecord_events.plans import (
@@ -69,8 +70,8 @@ def decode(position: int, type_name: str, schema_version: int, payload: dict[str
 def apply(cursor: Any, version: int, item: Positioned) -> bool:
     """Applies one event unless it was applied before. Returns whether it changed the read models."""
     event = item.event
-    if isinstance(event, NhsNumberIndexed):
-        return False  # the NHS number index is not a person's record; nothing reads it from here
+    if isinstance(event, NhsNumberIndexed | RequestRecorded):
+        return False  # index and idempotency streams are not a person's record; nothing reads them from here
     cursor.execute(
         "SELECT version FROM projected_records WHERE record_id = %s FOR UPDATE", (event.record_id,)
     )

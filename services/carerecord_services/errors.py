@@ -80,3 +80,7 @@ class VersionConflict(DomainError):
     """Someone else changed the record since this caller read it. Reload, then decide again."""
 
     rule = "version-conflict"
+
+
+class IdempotencyKeyReused(DomainError):
+    rule = "idempotency-key-reused"

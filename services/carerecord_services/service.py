@@ -7,14 +7,20 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from typing import Any
+from uuid import UUID, uuid4, uuid5
 
 from carerecord_events.base import Actor, CareRecordEvent
-from carerecord_events.people import NhsNumberIndexed
+from carerecord_events.people import NhsNumberIndexed, RequestRecorded
 from carerecord_services import commands as c
 from carerecord_services.chain import GENESIS
 from carerecord_services.decisions import Context, decide
-from carerecord_services.errors import AlreadyRegistered, RecordNotFound, VersionConflict
+from carerecord_services.errors import (
+    AlreadyRegistered,
+    IdempotencyKeyReused,
+    RecordNotFound,
+    VersionConflict,
+)
 from carerecord_services.identifiers import normalise_nhs_number
 from carerecord_services.policy import RecordPolicy
 from carerecord_services.record import PersonRecord, replay
@@ -26,11 +32,30 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an accepted command did: the record, its new version, and the events now in its history."""
+    """What an accepted command did: the record, its new version, and the events now in its history.
+    `replayed` is true when this is the stored answer to an earlier request with the same idempotency key."""
 
     record_id: UUID
     version: int
-    events: tuple[CareRecordEvent, ...]
+    event_ids: tuple[UUID, ...]
+    events: tuple[CareRecordEvent, ...] = ()
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A caller's idempotency key, scoped to the user, and a digest of the request it was first used for."""
+
+    user_id: str
+    key: str
+    request_hash: str
+
+    @property
+    def stream_id(self) -> UUID:
+        return uuid5(IDEMPOTENCY_NAMESPACE, f"{self.user_id}\x00{self.key}")
+
+
+IDEMPOTENCY_NAMESPACE = UUID("6f0c3c1e-7b1a-4f7e-9a53-2d5b8c9e4a10")
 
 
 class CareRecordService:
@@ -51,8 +76,13 @@ class CareRecordService:
         self._policy = policy or RecordPolicy()
         self._after_append = after_append
 
-    def register_person(self, command: c.RegisterPerson) -> Outcome:
+    def register_person(
+        self, command: c.RegisterPerson, *, idempotency: Idempotency | None = None
+    ) -> Outcome:
         """A new record, and its NHS number index entry, in one transaction: one NHS number, one record."""
+        earlier = self._earlier_answer(idempotency)
+        if earlier is not None:
+            return earlier
         record_id = uuid4()
         events = decide(PersonRecord(record_id=record_id), command, self._context())
         index_id = self.nhs_number_index_id(command.nhs_number)
@@ -67,17 +97,33 @@ class CareRecordService:
         )
         stored = self._store.chain(LoadedRecord(record_id, [], 0, GENESIS), events)
         stored += self._store.chain(LoadedRecord(index_id, [], 0, GENESIS), [indexed])
+        outcome = Outcome(record_id, len(events), tuple(e.event_id for e in events), tuple(events))
+        stored += self._remember(idempotency, outcome, events[0])
         try:
             self._writer.append(stored)
         except VersionConflict:
+            earlier = self._earlier_answer(idempotency)
+            if earlier is not None:
+                return earlier
             raise AlreadyRegistered(
                 "a care record already exists for this NHS number", field="nhs_number"
             ) from None
         self._appended()
-        return Outcome(record_id, len(events), tuple(events))
+        return outcome
 
-    def execute(self, record_id: UUID, command: c.Command, *, expected_version: int | None = None) -> Outcome:
-        """Decides `command` against the record as it is now; `expected_version` is the version the caller saw."""
+    def execute(
+        self,
+        record_id: UUID,
+        command: c.Command,
+        *,
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Outcome:
+        """Decides `command` against the record as it is now; `expected_version` is the version the caller saw.
+        With an idempotency key, a retry returns the first answer and records nothing twice."""
+        earlier = self._earlier_answer(idempotency)
+        if earlier is not None:
+            return earlier
         loaded = self._store.load(record_id)
         if loaded.version == 0:
             raise RecordNotFound("there is no care record with this id", field="record_id")
@@ -88,9 +134,19 @@ class CareRecordService:
             )
         record = replay(record_id, loaded.events)
         events = decide(record, command, self._context())
-        self._writer.append(self._store.chain(loaded, events))
+        outcome = Outcome(
+            record_id, loaded.version + len(events), tuple(e.event_id for e in events), tuple(events)
+        )
+        stored = self._store.chain(loaded, events) + self._remember(idempotency, outcome, events[0])
+        try:
+            self._writer.append(stored)
+        except VersionConflict:
+            earlier = self._earlier_answer(idempotency)
+            if earlier is not None:
+                return earlier
+            raise
         self._appended()
-        return Outcome(record_id, loaded.version + len(events), tuple(events))
+        return outcome
 
     def record(self, record_id: UUID) -> PersonRecord:
         loaded = self._store.load(record_id)
@@ -113,6 +169,39 @@ class CareRecordService:
         """A keyed hash: the id cannot be derived from the NHS number without the secret key."""
         digest = hmac.new(self._index_key, normalise_nhs_number(nhs_number).encode(), hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
+
+    def _remember(
+        self, idempotency: Idempotency | None, outcome: Outcome, first: CareRecordEvent
+    ) -> list[Any]:
+        """The idempotency stream's one event, to commit in the same transaction as the request's events."""
+        if idempotency is None:
+            return []
+        remembered = RequestRecorded(
+            event_id=uuid4(),
+            record_id=idempotency.stream_id,
+            occurred_at=first.recorded_at,
+            recorded_at=first.recorded_at,
+            recorded_by=first.recorded_by,
+            request_hash=idempotency.request_hash,
+            person_record_id=outcome.record_id,
+            version=outcome.version,
+            event_ids=outcome.event_ids,
+        )
+        return self._store.chain(LoadedRecord(idempotency.stream_id, [], 0, GENESIS), [remembered])
+
+    def _earlier_answer(self, idempotency: Idempotency | None) -> Outcome | None:
+        if idempotency is None:
+            return None
+        loaded = self._store.load(idempotency.stream_id)
+        if not loaded.events:
+            return None
+        remembered = loaded.events[0]
+        assert isinstance(remembered, RequestRecorded)
+        if remembered.request_hash != idempotency.request_hash:
+            raise IdempotencyKeyReused(
+                "this idempotency key was already used for a different request", field="idempotency_key"
+            )
+        return Outcome(remembered.person_record_id, remembered.version, remembered.event_ids, replayed=True)
 
     def _appended(self) -> None:
         """In the embedded default, the read models catch up before the caller hears back."""

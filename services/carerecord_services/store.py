@@ -118,8 +118,10 @@ class LoadedRecord:
 
 
 class EventStore:
+    application_class: type[_CareRecordApplication] = _CareRecordApplication
+
     def __init__(self, env: Mapping[str, str]) -> None:
-        self._app = _CareRecordApplication(env=dict(env))
+        self._app = self.application_class(env=dict(env))
         mapper = self._app.mapper
         assert isinstance(mapper, ChainedMapper)
         self.mapper: ChainedMapper = mapper

@@ -18,9 +18,18 @@ def test_health_is_200_only_when_everything_answers() -> None:
     assert degraded.json()["database"]["status"] == "down"
 
 
-def test_graphql_answers_at_slash_graphql_without_redirect() -> None:
-    response = _client({"status": "ok"}).post("/graphql", json={"query": "{ glossary { term easyRead } }"})
-    assert response.status_code == 200
-    terms = [entry["term"] for entry in response.json()["data"]["glossary"]]
+def test_the_glossary_needs_no_sign_in() -> None:
+    result = build_schema().execute_sync("{ glossary { term easyRead } }")
+    assert result.errors is None
+    assert result.data is not None
+    terms = [entry["term"] for entry in result.data["glossary"]]
     assert terms == [entry.term for entry in GLOSSARY]
     assert "DNACPR" in terms
+
+
+def test_metrics_are_served_as_prometheus_text() -> None:
+    app = create_app(build_schema(), lambda: {"status": "ok"}, lambda: "carerecord_store_position 3\n")
+    response = TestClient(app).get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "carerecord_store_position 3" in response.text

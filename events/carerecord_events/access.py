@@ -1,0 +1,59 @@
+"""Access records: who looked at whose record, why, and what they were shown.
+
+Kept in an audit stream of their own, outside people's clinical histories, so that reading never changes the
+version a clinician writes against. Refused attempts are recorded too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from carerecord_events.base import CareRecordEvent, event_type
+
+NO_RECORD = UUID(int=0)  # for accesses that concern no single record (a search that found nobody)
+
+
+@event_type(
+    "RecordAccessed",
+    version=1,
+    label="Record looked at",
+    easy_read="Someone looked at your record. We keep a note of who, when and why.",
+)
+@dataclass(frozen=True, kw_only=True)
+class RecordAccessed(CareRecordEvent):
+    access_id: UUID
+    operation: str
+    purpose: str
+    granted: bool
+    version_shown: int | None = None
+    refusal_reason: str = ""
+    via_break_glass: bool = False
+
+
+@event_type(
+    "BreakGlassAccessStarted",
+    version=1,
+    label="Urgent access without a care relationship (break glass)",
+    easy_read="In an emergency, someone opened your record without already caring for you. They had to say why.",
+)
+@dataclass(frozen=True, kw_only=True)
+class BreakGlassAccessStarted(CareRecordEvent):
+    access_id: UUID
+    reason: str
+    expires_at: datetime
+
+
+@event_type(
+    "PeopleSearched",
+    version=1,
+    label="Search for a person by name, date of birth and postcode",
+    easy_read="Someone in urgent care searched for a person's record.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PeopleSearched(CareRecordEvent):
+    access_id: UUID
+    purpose: str
+    results: int
+    record_ids: tuple[UUID, ...] = ()

@@ -1,0 +1,218 @@
+"""One mutation per use case, generated from the commands so that the API and the rules cannot drift apart.
+
+Each takes the version the client last saw (a stale one is a VersionConflict result) and an idempotency key
+(scoped to the user; a retry returns the first answer and records nothing twice; the same key with a different
+request is refused). Expected failures are data: RecordChanged | Refused | VersionConflict | NotAllowedResult.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from carerecord_events.roles import Role
+from carerecord_graphql.access import URGENT_CARE_ROLES
+from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_graphql.inputs import input_type, to_domain
+from carerecord_graphql.types import (
+    BreakGlassGranted,
+    BreakGlassResult,
+    MutationResult,
+    NotAllowedResult,
+    RecordChanged,
+    Refused,
+    VersionConflict,
+)
+from carerecord_services import commands as c
+from carerecord_services.errors import DomainError, NotPermitted
+from carerecord_services.errors import VersionConflict as DomainVersionConflict
+from carerecord_services.service import Idempotency, Outcome
+
+USE_CASES: dict[str, type[c.Command]] = {
+    "recordDeath": c.RecordDeath,
+    "startCareRelationship": c.StartCareRelationship,
+    "endCareRelationship": c.EndCareRelationship,
+    "recordConversation": c.RecordConversation,
+    "assessCapacity": c.AssessCapacity,
+    "recordRepresentative": c.RecordRepresentative,
+    "withdrawRepresentative": c.WithdrawRepresentative,
+    "recordAdvanceDecision": c.RecordAdvanceDecision,
+    "withdrawAdvanceDecision": c.WithdrawAdvanceDecision,
+    "makeRecommendation": c.MakeRecommendation,
+    "endorsePlan": c.EndorsePlan,
+    "reviewPlan": c.ReviewPlan,
+    "revokePlan": c.RevokePlan,
+    "communicateDecision": c.CommunicateDecision,
+    "markEnteredInError": c.MarkEnteredInError,
+    "recordCorrection": c.RecordCorrection,
+    "raiseConcern": c.RaiseConcern,
+    "resolveConcern": c.ResolveConcern,
+}
+
+# Who may change a record they have no care relationship with: the person and their representative may raise
+# a concern about their own; assurance teams may raise and resolve concerns anywhere in the region.
+REGION_WIDE: dict[type[c.Command], set[Role]] = {
+    c.RaiseConcern: {Role.ASSURANCE},
+    c.ResolveConcern: {Role.ASSURANCE},
+}
+OWN_RECORD: dict[type[c.Command], set[Role]] = {c.RaiseConcern: {Role.PERSON, Role.REPRESENTATIVE}}
+
+
+def _fingerprint(name: str, record_id: UUID | None, value: Any) -> str:
+    material = json.dumps({"m": name, "r": str(record_id), "i": _plain(value)}, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _result(run: Callable[[], Outcome]) -> MutationResult:
+    try:
+        outcome = run()
+    except NotPermitted as refused:
+        return NotAllowedResult(message=refused.message)
+    except NotAllowed as refused:
+        return NotAllowedResult(message=str(refused))
+    except DomainVersionConflict as conflict:
+        return VersionConflict(message=conflict.message, current_version=None)
+    except DomainError as refused:
+        return Refused(rule=refused.rule, field=refused.field, message=refused.message)
+    return RecordChanged(
+        record_id=outcome.record_id,
+        version=outcome.version,
+        event_ids=list(outcome.event_ids),
+        replayed=outcome.replayed,
+    )
+
+
+def _may_change(context: ApiContext, command_class: type[c.Command], record_id: UUID) -> None:
+    caller = context.caller()
+    if caller.role in REGION_WIDE.get(command_class, set()):
+        return
+    if caller.role in OWN_RECORD.get(command_class, set()) and caller.record_id == record_id:
+        return
+    if command_class is c.StartCareRelationship:
+        return  # the rules check that only the organisation's own staff start its relationship
+    api = context.api
+    if api.read_models.cares_for(caller.organisation, record_id):
+        return
+    if api.read_models.break_glass_until(caller.user_id, record_id, api.clock()):
+        return
+    raise NotAllowed(f"{caller.organisation} has no care relationship with this person")
+
+
+def _use_case(name: str, command_class: type[c.Command]) -> Any:
+    input_class = input_type(command_class)
+
+    def resolve(
+        info: strawberry.Info,
+        record_id: UUID,
+        input: Any,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> MutationResult:
+        context = info_context(info)
+        caller = context.caller()
+
+        def run() -> Outcome:
+            _may_change(context, command_class, record_id)
+            command = to_domain(command_class, input, actor=caller.actor)
+            return context.api.care_records.execute(
+                record_id,
+                command,
+                expected_version=expected_version,
+                idempotency=_idempotency(caller.user_id, idempotency_key, name, record_id, input),
+            )
+
+        return _result(run)
+
+    resolve.__annotations__ = {
+        "info": strawberry.Info,
+        "record_id": UUID,
+        "input": input_class,
+        "expected_version": int | None,
+        "idempotency_key": str | None,
+        "return": MutationResult,
+    }
+    resolve.__name__ = name
+    return strawberry.mutation(resolver=resolve, description=(command_class.__doc__ or "").strip() or None)
+
+
+def _idempotency(
+    user_id: str, key: str | None, name: str, record_id: UUID | None, value: Any
+) -> Idempotency | None:
+    if key is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{8,128}", key):
+        raise DomainError(
+            "an idempotency key is 8 to 128 letters, digits or _.:-",
+            field="idempotency_key",
+            rule="invalid-input",
+        )
+    return Idempotency(user_id, key, _fingerprint(name, record_id, value))
+
+
+def _register_person() -> Any:
+    input_class = input_type(c.RegisterPerson)
+
+    def register_person(
+        info: strawberry.Info, input: Any, idempotency_key: str | None = None
+    ) -> MutationResult:
+        context = info_context(info)
+        caller = context.caller()
+
+        def run() -> Outcome:
+            command = to_domain(c.RegisterPerson, input, actor=caller.actor)
+            return context.api.care_records.register_person(
+                command,
+                idempotency=_idempotency(caller.user_id, idempotency_key, "registerPerson", None, input),
+            )
+
+        return _result(run)
+
+    register_person.__annotations__ = {
+        "info": strawberry.Info,
+        "input": input_class,
+        "idempotency_key": str | None,
+        "return": MutationResult,
+    }
+    return strawberry.mutation(
+        resolver=register_person, description="Registers a person on the shared care record."
+    )
+
+
+def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGlassResult:
+    """Opens a record without a care relationship, in an emergency, for a limited time. Recorded, reviewable."""
+    context = info_context(info)
+    caller = context.caller()
+    if caller.role not in URGENT_CARE_ROLES:
+        return NotAllowedResult(message="only urgent-care clinicians may use break glass")
+    if len(re.findall(r"[A-Za-z]{3,}", reason)) < 4:
+        return Refused(rule="reason-required", field="reason", message="say why you need this record now")
+    if context.api.read_models.current_plan(record_id) is None:
+        return Refused(rule="record-not-found", field="record_id", message="there is no such record")
+    started = context.api.audit.start_break_glass(
+        caller.actor, record_id, reason, context.api.break_glass_lasts
+    )
+    return BreakGlassGranted(record_id=record_id, expires_at=started.expires_at)
+
+
+def build_mutation_type() -> type:
+    fields: dict[str, Any] = {"register_person": _register_person()}
+    for name, command_class in USE_CASES.items():
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        fields[snake] = _use_case(name, command_class)
+    fields["break_glass"] = strawberry.mutation(resolver=break_glass)
+    return strawberry.type(type("Mutation", (), fields))

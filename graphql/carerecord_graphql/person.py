@@ -1,0 +1,147 @@
+"""The Person type: a person's current plan and what surrounds it, as one audited read."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import strawberry
+
+from carerecord_graphql.access import may_see_access_history
+from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_graphql.types import (
+    AccessView,
+    AdvanceDecisionView,
+    CaringOrganisation,
+    PageInfo,
+    PlanView,
+    RepresentativeView,
+    TimelineConnection,
+    TimelineEdge,
+    TimelineEntry,
+    advance_decisions,
+    decode_cursor,
+    encode_cursor,
+    plan_view,
+    representatives,
+)
+from carerecord_projections.queries import PlanRow
+
+
+@strawberry.type(
+    description="A person's shared care record as it stands now (the version shown is recorded)."
+)
+class Person:
+    row: strawberry.Private[PlanRow]
+    today: strawberry.Private[date]
+
+    @strawberry.field
+    def record_id(self) -> UUID:
+        return self.row.record_id
+
+    @strawberry.field(description="The record's version: send it back as expectedVersion when changing it")
+    def version(self) -> int:
+        return self.row.version
+
+    @strawberry.field
+    def nhs_number(self) -> str:
+        return self.row.nhs_number
+
+    @strawberry.field
+    def given_name(self) -> str:
+        return self.row.given_name
+
+    @strawberry.field
+    def family_name(self) -> str:
+        return self.row.family_name
+
+    @strawberry.field
+    def preferred_name(self) -> str | None:
+        value = self.row.document.get("preferred_name")
+        return str(value) if value else None
+
+    @strawberry.field
+    def date_of_birth(self) -> date:
+        return self.row.date_of_birth
+
+    @strawberry.field
+    def died(self) -> bool:
+        return self.row.died
+
+    @strawberry.field
+    def communication_needs(self) -> list[str]:
+        return list(self.row.document.get("communication_needs", []))
+
+    @strawberry.field(
+        description="The plans in force now. More than one means plans from different settings: read both."
+    )
+    def current_plans(self) -> list[PlanView]:
+        return [p for p in self.plans() if p.status == "active"]
+
+    @strawberry.field
+    def more_than_one_active_plan(self) -> bool:
+        return len(self.current_plans()) > 1
+
+    @strawberry.field(
+        description="Every plan ever made, with its status (revoked and superseded plans included)"
+    )
+    def plans(self) -> list[PlanView]:
+        return [
+            plan_view(key, value, self.today) for key, value in self.row.document.get("plans", {}).items()
+        ]
+
+    @strawberry.field
+    def caring_organisations(self) -> list[CaringOrganisation]:
+        return [
+            CaringOrganisation(
+                ods_code=ods,
+                setting=value["setting"],
+                setting_name=value["setting_name"],
+                since=value["since"],
+            )
+            for ods, value in self.row.document.get("caring", {}).items()
+        ]
+
+    @strawberry.field(description="The latest capacity assessment for the CPR decision, if any")
+    def has_capacity_for_cpr_decision(self) -> bool | None:
+        assessed = self.row.document.get("capacity", {}).get("cpr")
+        return None if assessed is None else bool(assessed["has_capacity"])
+
+    @strawberry.field
+    def representatives(self) -> list[RepresentativeView]:
+        return representatives(self.row)
+
+    @strawberry.field
+    def advance_decisions(self) -> list[AdvanceDecisionView]:
+        return advance_decisions(self.row)
+
+    @strawberry.field(description="Every event of the record in order, oldest first (Relay-style pages)")
+    def timeline(
+        self, info: strawberry.Info, first: int = 20, after: str | None = None
+    ) -> TimelineConnection:
+        if not 1 <= first <= 200:
+            raise ValueError("first must be between 1 and 200")
+        rows = info_context(info).api.read_models.timeline(
+            self.row.record_id, decode_cursor(after), first + 1
+        )
+        entries = [TimelineEntry(**row) for row in rows[:first]]
+        edges = [TimelineEdge(cursor=encode_cursor(entry.version), node=entry) for entry in entries]
+        return TimelineConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field(
+        description="Who has looked at this record (the person, their representative, assurance)"
+    )
+    def access_history(self, info: strawberry.Info) -> list[AccessView]:
+        return access_views(info_context(info), self.row.record_id)
+
+
+def access_views(context: ApiContext, record_id: UUID) -> list[AccessView]:
+    if not may_see_access_history(context.caller()):
+        raise NotAllowed("only the person, their representative and assurance teams may see who has looked")
+    history = context.api.read_models.access_history(record_id)
+    return [AccessView(**{key: value for key, value in row.items() if key != "access_id"}) for row in history]

@@ -1,0 +1,115 @@
+"""Questions the API asks of the read models. Queries never load aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from carerecord_projections.database import transaction
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    record_id: UUID
+    nhs_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    postcode: str | None
+    died: bool
+    version: int
+    position: int
+    document: dict[str, Any]
+
+
+class ReadModels:
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+
+    def current_plan(self, record_id: UUID) -> PlanRow | None:
+        return self._plan("record_id = %s", record_id)
+
+    def current_plan_by_nhs_number(self, nhs_number: str) -> PlanRow | None:
+        return self._plan("nhs_number = %s", nhs_number)
+
+    def _plan(self, where: str, value: object) -> PlanRow | None:
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT record_id, nhs_number, given_name, family_name, date_of_birth, postcode, died, version, "
+                f"position, document FROM current_plan WHERE {where}",
+                (value,),
+            )
+            row = cursor.fetchone()
+        return PlanRow(*row) if row else None
+
+    def cares_for(self, organisation: str, record_id: UUID) -> bool:
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT 1 FROM care_relationships WHERE record_id = %s AND organisation = %s AND ended_at IS NULL",
+                (record_id, organisation),
+            )
+            return cursor.fetchone() is not None
+
+    def break_glass_until(self, user_id: str, record_id: UUID, now: datetime) -> datetime | None:
+        """When this user's current break-glass access to the record ends (computed when asked), if any."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                """SELECT max(expires_at) FROM access_log
+                   WHERE kind = 'break-glass' AND user_id = %s AND record_id = %s AND expires_at > %s""",
+                (user_id, record_id, now),
+            )
+            row = cursor.fetchone()
+        return row[0] if row and row[0] else None
+
+    def timeline(self, record_id: UUID, after_version: int, first: int) -> list[dict[str, Any]]:
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                """SELECT version, position, event_id, event_type, label, summary, occurred_at, recorded_at,
+                          recorded_by_user, recorded_by_role, recorded_by_organisation, corrects_event_id,
+                          entered_in_error
+                   FROM person_timeline WHERE record_id = %s AND version > %s ORDER BY version LIMIT %s""",
+                (record_id, after_version, first),
+            )
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def access_history(self, record_id: UUID, limit: int = 200) -> list[dict[str, Any]]:
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                """SELECT access_id, kind, user_id, role, organisation, operation, purpose, granted, version_shown,
+                          refusal_reason, via_break_glass, at, expires_at
+                   FROM access_log WHERE record_id = %s ORDER BY at DESC LIMIT %s""",
+                (record_id, limit),
+            )
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def search(self, family_name: str, date_of_birth: date, postcode: str, limit: int) -> list[PlanRow]:
+        """Exact on date of birth and postcode (spaces ignored), case-insensitive on family name."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT record_id, nhs_number, given_name, family_name, date_of_birth, postcode, died, version, "
+                "position, document FROM current_plan WHERE lower(family_name) = lower(%s) AND date_of_birth = %s "
+                "AND replace(upper(postcode), ' ', '') = replace(upper(%s), ' ', '') LIMIT %s",
+                (family_name, date_of_birth, postcode, limit),
+            )
+            return [PlanRow(*row) for row in cursor.fetchall()]
+
+    def changes_for_organisation(
+        self, organisation: str, after_position: int, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Timeline entries after a position, for the people the organisation cares for now."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                """SELECT t.position, t.record_id, t.version, t.event_type, t.label, t.summary, t.recorded_at
+                   FROM person_timeline t
+                   WHERE t.position > %s AND t.event_type <> 'ConcernRaised' AND t.event_type <> 'ConcernResolved'
+                     AND EXISTS (SELECT 1 FROM care_relationships r WHERE r.record_id = t.record_id
+                                 AND r.organisation = %s AND r.ended_at IS NULL)
+                   ORDER BY t.position LIMIT %s""",
+                (after_position, organisation, limit),
+            )
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,109 @@
+"""The access audit stream: every read of personal data, granted or refused, and every break-glass access.
+
+A store of its own (tables access_audit_events), so reading a record never changes the record's version. Each
+access is its own one-event stream, so concurrent readers never conflict; appends go through a group writer,
+so recording every read before the response is sent stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from carerecord_events.access import NO_RECORD, BreakGlassAccessStarted, PeopleSearched, RecordAccessed
+from carerecord_events.base import Actor, CareRecordEvent
+from carerecord_services.chain import GENESIS
+from carerecord_services.store import EventStore, LoadedRecord, _CareRecordApplication
+from carerecord_services.writer import GroupWriter
+
+Clock = Callable[[], datetime]
+E = TypeVar("E", bound=CareRecordEvent)
+
+
+class _AccessAuditApplication(_CareRecordApplication):
+    name = "AccessAudit"  # its own tables: access_audit_events
+
+
+class AccessAuditStore(EventStore):
+    application_class = _AccessAuditApplication
+
+
+class AccessAudit:
+    def __init__(
+        self,
+        store: AccessAuditStore,
+        writer: GroupWriter,
+        *,
+        clock: Clock,
+        after_append: Callable[[], object] | None = None,
+    ) -> None:
+        self._store = store
+        self._writer = writer
+        self._clock = clock
+        self._after_append = after_append
+
+    def record_access(
+        self,
+        actor: Actor,
+        record_id: UUID | None,
+        *,
+        operation: str,
+        purpose: str,
+        granted: bool,
+        version_shown: int | None = None,
+        refusal_reason: str = "",
+        via_break_glass: bool = False,
+    ) -> RecordAccessed:
+        access_id = uuid4()
+        return self._append(
+            RecordAccessed(
+                **self._common(actor, record_id or NO_RECORD),
+                access_id=access_id,
+                operation=operation,
+                purpose=purpose,
+                granted=granted,
+                version_shown=version_shown,
+                refusal_reason=refusal_reason,
+                via_break_glass=via_break_glass,
+            )
+        )
+
+    def start_break_glass(
+        self, actor: Actor, record_id: UUID, reason: str, lasts: timedelta
+    ) -> BreakGlassAccessStarted:
+        now = self._clock()
+        return self._append(
+            BreakGlassAccessStarted(
+                **self._common(actor, record_id), access_id=uuid4(), reason=reason, expires_at=now + lasts
+            )
+        )
+
+    def record_search(self, actor: Actor, purpose: str, record_ids: tuple[UUID, ...]) -> PeopleSearched:
+        return self._append(
+            PeopleSearched(
+                **self._common(actor, NO_RECORD),
+                access_id=uuid4(),
+                purpose=purpose,
+                results=len(record_ids),
+                record_ids=record_ids,
+            )
+        )
+
+    def _common(self, actor: Actor, record_id: UUID) -> dict[str, Any]:
+        now = self._clock()
+        return {
+            "event_id": uuid4(),
+            "record_id": record_id,
+            "occurred_at": now,
+            "recorded_at": now,
+            "recorded_by": actor,
+        }
+
+    def _append(self, event: E) -> E:
+        stream = getattr(event, "access_id")  # noqa: B009 - every access event has its own stream
+        self._writer.append(self._store.chain(LoadedRecord(stream, [], 0, GENESIS), [event]))
+        if self._after_append is not None:
+            self._after_append()
+        return event
