@@ -95,7 +95,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         audit=services.audit,
         verifier=verifier,
         clock=lambda: datetime.now(UTC),
-        break_glass_lasts=timedelta(minutes=settings.break_glass_minutes),
+        break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
     )
 
 

@@ -93,7 +93,7 @@ class Settings:
     jwt_audience: str
     jwks_file: Path | None
     cors_origins: tuple[str, ...]
-    break_glass_minutes: int
+    break_glass_seconds: int
     requests_per_minute: int
 
     @property
@@ -179,8 +179,8 @@ def _api_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "cors_origins": tuple(
             o.strip() for o in env.get("CARERECORD_CORS_ORIGINS", "").split(",") if o.strip()
         ),
-        "break_glass_minutes": _whole_number(
-            "CARERECORD_BREAK_GLASS_MINUTES", env.get("CARERECORD_BREAK_GLASS_MINUTES", "240")
+        "break_glass_seconds": _whole_number(
+            "CARERECORD_BREAK_GLASS_SECONDS", env.get("CARERECORD_BREAK_GLASS_SECONDS", "14400")
         ),
         "requests_per_minute": _whole_number(
             "CARERECORD_REQUESTS_PER_MINUTE", env.get("CARERECORD_REQUESTS_PER_MINUTE", "600")

@@ -1,0 +1,96 @@
+"""A real `carerecord serve` process on the real PostgreSQL, for end-to-end tests over HTTP and WebSocket."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from carerecord.settings import load_settings
+from carerecord.tokens import development_keys, issue_token
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ApiServer:
+    def __init__(self, database_url: str, schema: str, data_dir: Path, **extra: str) -> None:
+        self.port = free_port()
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DATABASE_URL": database_url,
+            "CARERECORD_SCHEMA": schema,
+            "CARERECORD_DATA_DIR": str(data_dir),
+            "CARERECORD_PORT": str(self.port),
+            **extra,
+        }
+        self.data_dir = data_dir
+        self.log = data_dir / "api.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ApiServer:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "carerecord.cli", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"carerecord serve exited: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        raise RuntimeError("carerecord serve did not become healthy")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def token(self, **claims: Any) -> str:
+        settings = load_settings(self.env)
+        return issue_token(
+            development_keys(self.data_dir),
+            claims,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            minutes=30,
+        )
+
+    def graphql(self, token: str | None, query: str, **variables: Any) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = httpx.post(
+            f"{self.url}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30
+        )
+        assert response.status_code in (200, 400), response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def errors(result: dict[str, Any]) -> list[str]:
+    return [error["message"] for error in result.get("errors") or []]
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, indent=2, default=str)
