@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,7 +68,7 @@ def build_services(settings: Settings, database: DatabaseLocation | None = None)
         writer,
         clock=lambda: datetime.now(UTC),
         index_key=settings.index_key or _local_index_key(settings),
-        after_append=feeder.catch_up if feeder else None,
+        after_append=_quietly(feeder.catch_up) if feeder else None,
     )
     if feeder:
         feeder.catch_up()
@@ -97,6 +98,21 @@ def build_api(settings: Settings, services: Services) -> Api:
         clock=lambda: datetime.now(UTC),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
     )
+
+
+def _quietly(catch_up: Callable[[], object]) -> Callable[[], None]:
+    """The change is committed whatever happens next: a projection failure is logged (the event's type, never
+    its content) and shows as lag in /health and /metrics, rather than failing the caller's request."""
+
+    def run() -> None:
+        try:
+            catch_up()
+        except Exception as error:
+            log.error(
+                "in-process projection stopped (%s); read models lag until it is fixed", type(error).__name__
+            )
+
+    return run
 
 
 def _local_index_key(settings: Settings) -> bytes:

@@ -179,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--minutes", type=int, default=60, help="how long the token lasts (default 60)")
     token.set_defaults(handler=_token)
 
+    subscribe = commands.add_parser(
+        "subscribe",
+        help="print plan changes for your organisation as they happen (graphql-transport-ws)",
+        description=(
+            "Connects to CARERECORD_URL/graphql (default http://127.0.0.1:8000) with the bearer token in "
+            "CARERECORD_TOKEN and prints each change as a JSON line. Pass the last position you saw with --after "
+            "to resume without missing anything."
+        ),
+    )
+    subscribe.add_argument("--after", type=int, default=0, help="resume after this position (default 0)")
+    subscribe.add_argument("--count", type=int, help="stop after this many changes")
+    subscribe.set_defaults(handler=_subscribe)
+
     bench = commands.add_parser(
         "bench",
         help="measure speed against bare baselines in the same run, and print the ratios",
@@ -317,6 +330,42 @@ def _token(arguments: argparse.Namespace) -> int:
             minutes=arguments.minutes,
         )
     )
+    return 0
+
+
+def _subscribe(arguments: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    import websockets
+
+    url = os.environ.get("CARERECORD_URL", "http://127.0.0.1:8000").replace("http", "ws", 1) + "/graphql"
+    token = os.environ.get("CARERECORD_TOKEN")
+    if not token:
+        raise SettingsError("CARERECORD_TOKEN", "must hold a bearer token (see `carerecord token`)")
+    query = (
+        "subscription($after: Int!) { planChanges(afterPosition: $after) "
+        "{ position recordId version eventType label recordedAt } }"
+    )
+
+    async def run() -> None:
+        headers = {"authorization": f"Bearer {token}"}
+        protocol = websockets.Subprotocol("graphql-transport-ws")
+        async with websockets.connect(url, subprotocols=[protocol], additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            await ws.recv()
+            payload = {"query": query, "variables": {"after": arguments.after}}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+            received = 0
+            while arguments.count is None or received < arguments.count:
+                message = json.loads(await ws.recv())
+                if message["type"] != "next":
+                    print(json.dumps(message), file=sys.stderr)
+                    return
+                print(json.dumps(message["payload"]["data"]["planChanges"]), flush=True)
+                received += 1
+
+    asyncio.run(run())
     return 0
 
 

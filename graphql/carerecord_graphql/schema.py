@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -26,6 +28,8 @@ from carerecord_graphql.types import AccessView
 from carerecord_services.identifiers import normalise_nhs_number
 from carerecord_services.record import replay
 from graphql import GraphQLError
+
+log = logging.getLogger("carerecord.api")
 
 SDL_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 
@@ -245,8 +249,20 @@ def _mask(error: GraphQLError) -> bool:
     return not isinstance(original, EXPECTED_ERRORS)
 
 
+class CareRecordSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Logs what went wrong without the query or its variables: they carry personal data."""
+        for error in errors:
+            if error.original_error is not None and not isinstance(error.original_error, EXPECTED_ERRORS):
+                log.error(
+                    "unexpected %s at %s",
+                    type(error.original_error).__name__,
+                    ".".join(map(str, error.path or [])),
+                )
+
+
 def build_schema(*, max_depth: int = 8, max_aliases: int = 15, max_tokens: int = 2000) -> strawberry.Schema:
-    return strawberry.Schema(
+    return CareRecordSchema(
         query=Query,
         mutation=build_mutation_type(),
         subscription=Subscription,

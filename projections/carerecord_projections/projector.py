@@ -20,6 +20,7 @@ from carerecord_events.conversations import (
     AdvanceDecisionRecorded,
     AdvanceDecisionWithdrawn,
     CapacityAssessed,
+    ConversationRecorded,
     RepresentativeRecorded,
     RepresentativeWithdrawn,
 )
@@ -241,6 +242,25 @@ def _(event: CareRelationshipEnded, cursor: Any, position: int) -> None:
         "UPDATE care_relationships SET ended_at = %s WHERE record_id = %s AND organisation = %s AND ended_at IS NULL",
         (event.occurred_at, event.record_id, event.organisation),
     )
+
+
+@_project.register
+def _(event: ConversationRecorded, cursor: Any, position: int) -> None:
+    document = _Document(cursor, event.record_id)
+    conversations = document.data.setdefault("conversations", [])
+    conversations.append(
+        {
+            "at": _iso(event.occurred_at),
+            "participants": [{"name": p.name, "role": p.role} for p in event.participants],
+            "person_took_part": event.person_took_part,
+            "communication_support": list(event.communication_support),
+            "what_matters": event.what_matters,
+            "information_given": event.information_given,
+            "information_format": event.information_format,
+            "views_expressed": event.views_expressed,
+        }
+    )
+    document.save()
 
 
 @_project.register

@@ -89,3 +89,25 @@ def test_health_and_metrics_report_the_projection_lag(
     assert health["lag"]["store_position"] == 2
     assert health["lag"]["projection_lag"] == {"in-process": 0}
     assert 'carerecord_projection_lag_events{partition="in-process"} 0' in metrics
+
+
+def test_every_kind_of_event_on_a_record_projects(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    from carerecord_services.store import LoadedRecord
+    from tests.builders import every_event_type_scenario
+
+    scenario = every_event_type_scenario()
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    try:
+        empty = LoadedRecord(scenario.record.record_id, [], 0, "0" * 64)
+        services.writer.append(services.store.chain(empty, scenario.history))
+        assert services.feeder is not None
+        services.feeder.catch_up()
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("SELECT count(*), count(DISTINCT event_type) FROM person_timeline")
+            rows, kinds = cursor.fetchone()
+    finally:
+        services.close()
+    assert rows == len(scenario.history)
+    assert kinds == len({event.TYPE for event in scenario.history})
