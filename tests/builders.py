@@ -38,6 +38,7 @@ NURSE = Actor(user_id="n-jones", role=Role.NURSE, organisation="RXF", registrati
 PARAMEDIC = Actor(user_id="p-khan", role=Role.PARAMEDIC, organisation="RX9", registration="PA123456")
 CARE_HOME_STAFF = Actor(user_id="ch-ade", role=Role.CARE_HOME_STAFF, organisation="VLAXL")
 ADMINISTRATOR = Actor(user_id="admin-1", role=Role.ADMINISTRATOR, organisation="RXF")
+CARE_HOME_MANAGER = Actor(user_id="ch-manager", role=Role.ADMINISTRATOR, organisation="VLAXL")
 ASSURANCE = Actor(user_id="icb-ann", role=Role.ASSURANCE, organisation="QWE")
 THE_PERSON = Actor(user_id="person-1", role=Role.PERSON, organisation="RXF")
 
@@ -174,7 +175,7 @@ def every_event_type_scenario() -> Scenario:
 
     scenario = Scenario().registered()
     scenario.given(
-        c.StartCareRelationship(actor=CARE_HOME_STAFF, organisation="VLAXL", setting=Setting.CARE_HOME),
+        c.StartCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME),
         c.RecordConversation(
             actor=GP,
             participants=(Participant(name="Margaret Hale", role="the person"),),
@@ -244,7 +245,7 @@ def every_event_type_scenario() -> Scenario:
             actor=GP, representative_id=representative_id, reason="LPA revoked by the court"
         ),
         c.WithdrawAdvanceDecision(actor=GP, advance_decision_id=adrt_id, reason="she changed her mind"),
-        c.EndCareRelationship(actor=CARE_HOME_STAFF, organisation="VLAXL", reason="moved to a hospice"),
+        c.EndCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", reason="moved to a hospice"),
         c.RecordDeath(
             actor=GP, date_of_death=date(2026, 10, 31), place_of_death="hospice", was_preferred_place=True
         ),

@@ -24,6 +24,7 @@ from carerecord_graphql.schema import build_schema
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.queries import ReadModels
+from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.service import CareRecordService
@@ -63,15 +64,20 @@ def build_services(settings: Settings, database: DatabaseLocation | None = None)
     prepare_read_models(read_models_dsn)
     writer = GroupWriter(store.insert)
     feeder = StoreFeeder(store, read_models_dsn) if settings.kafka is None else None
+    extra_feeders = (
+        [StoreFeeder(store, read_models_dsn, projection=cls()) for cls in ADDITIONAL_PROJECTIONS.values()]
+        if settings.kafka is None
+        else []
+    )
     care_records = CareRecordService(
         store,
         writer,
         clock=lambda: datetime.now(UTC),
         index_key=settings.index_key or _local_index_key(settings),
-        after_append=_quietly(feeder.catch_up) if feeder else None,
+        after_append=_quietly(lambda: [f.catch_up() for f in [feeder, *extra_feeders]]) if feeder else None,
     )
-    if feeder:
-        feeder.catch_up()
+    for each in [feeder, *extra_feeders] if feeder else []:
+        each.catch_up()  # a projection added since the last start back-fills here, at its own position
     audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
     audit_writer = GroupWriter(audit_store.insert)
     access_log = AccessLogFeeder(audit_store, read_models_dsn)

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from carerecord.settings import SettingsError, load_settings
 from carerecord_events.roles import Role
+from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -99,8 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     project.add_argument(
         "--group",
-        default="carerecord-projections",
-        help="consumer group; must start with carerecord-projections (default: %(default)s)",
+        help="consumer group; must start with carerecord-projections "
+        "(default: carerecord-projections, or carerecord-projections-<projection>)",
+    )
+    project.add_argument(
+        "--projection",
+        choices=["read-models", *ADDITIONAL_PROJECTIONS],
+        default="read-models",
+        help="which projection this worker feeds (default: read-models); a new one back-fills from the start "
+        "of the topic at its own pace, without stopping the others",
     )
     project.set_defaults(handler=_project)
 
@@ -244,14 +252,19 @@ def _relay(_: argparse.Namespace) -> int:
 def _project(arguments: argparse.Namespace) -> int:
     from carerecord.processes import run_projector
 
-    if not arguments.group.startswith("carerecord-projections"):
+    name = arguments.projection
+    projection = ADDITIONAL_PROJECTIONS[name]() if name != "read-models" else None
+    group = arguments.group or (
+        "carerecord-projections" if projection is None else f"carerecord-projections-{name}"
+    )
+    if not group.startswith("carerecord-projections"):
         print(
             "carerecord: --group must start with carerecord-projections (the ACLs allow no other)",
             file=sys.stderr,
         )
         return 2
     _log_to_stderr()
-    run_projector(load_settings(), arguments.group)
+    run_projector(load_settings(), group, projection)
     return 0
 
 

@@ -61,6 +61,7 @@ def region_acls(topic: str) -> list[ACL]:
     return [
         allow(RELAY_PRINCIPAL, ACLOperation.WRITE, topic_pattern),
         allow(RELAY_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),
+        allow(RELAY_PRINCIPAL, ACLOperation.CREATE, topic_pattern),
         allow(RELAY_PRINCIPAL, ACLOperation.IDEMPOTENT_WRITE, cluster),
         allow(PROJECTOR_PRINCIPAL, ACLOperation.READ, topic_pattern),
         allow(PROJECTOR_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient
 
 from carerecord.database import event_store_env, locate_database
+from carerecord.kafka_setup import ensure_internal_topic
 from carerecord.settings import KafkaSettings, Settings, SettingsError
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
@@ -19,6 +21,7 @@ from carerecord_projections.feeds import FeedRouter
 from carerecord_projections.kafka_worker import DEFAULT_GROUP, KafkaProjectionWorker
 from carerecord_projections.rebuild import rebuild_from_kafka, rebuild_from_store
 from carerecord_projections.relay import Relay
+from carerecord_projections.store_feeder import Projection
 from carerecord_services.store import EventStore
 
 log = logging.getLogger("carerecord")
@@ -55,6 +58,12 @@ def run_relay(settings: Settings) -> None:
     kafka = _require_kafka(settings, "relay")
     database = locate_database(settings)
     store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    admin = KafkaAdminClient(**kafka.client_options())
+    try:
+        if ensure_internal_topic(admin, kafka):
+            log.info("relay: created %s (%d partitions, retained forever)", kafka.topic, kafka.partitions)
+    finally:
+        admin.close()
     producer = make_producer(kafka)
     relay = Relay(
         store, producer, topic=kafka.topic, source=settings.region_source, dsn=database.dsn(settings.schema)
@@ -67,12 +76,16 @@ def run_relay(settings: Settings) -> None:
         store.close()
 
 
-def run_projector(settings: Settings, group: str = DEFAULT_GROUP) -> None:
+def run_projector(
+    settings: Settings, group: str = DEFAULT_GROUP, projection: Projection | None = None
+) -> None:
     kafka = _require_kafka(settings, "project")
     database = locate_database(settings)
     dsn = database.dsn(settings.schema)
     prepare_read_models(dsn)
-    worker = KafkaProjectionWorker(kafka.client_options(), topic=kafka.topic, dsn=dsn, group=group)
+    worker = KafkaProjectionWorker(
+        kafka.client_options(), topic=kafka.topic, dsn=dsn, group=group, projection=projection
+    )
     log.info("projection worker: %s -> read models (group %s)", kafka.topic, group)
     try:
         worker.run(_stop_on_signals())

@@ -18,6 +18,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from carerecord_projections.database import transaction
 from carerecord_projections.projector import apply, decode
+from carerecord_projections.store_feeder import Apply, Projection
 from carerecord_projections.wire import from_message
 
 log = logging.getLogger("carerecord.projections")
@@ -45,12 +46,17 @@ class KafkaProjectionWorker:
         dsn: str,
         group: str = DEFAULT_GROUP,
         max_batch: int = 500,
+        projection: Projection | None = None,
     ) -> None:
         self._topic = topic
         self._dsn = dsn
         self._group = group
         self._max_batch = max_batch
         self.applied = 0
+        self._apply: Apply = projection.apply if projection else apply
+        if projection is not None:
+            with transaction(dsn) as cursor:
+                projection.prepare(cursor)
         self._consumer = KafkaConsumer(
             **client_options,
             group_id=group,
@@ -85,7 +91,7 @@ class KafkaProjectionWorker:
                 for message in messages:
                     wire = from_message(message.headers, message.key, message.value)
                     item = decode(wire.position, wire.type_name, wire.schema_version, wire.payload)
-                    if apply(cursor, wire.version, item):
+                    if self._apply(cursor, wire.version, item):
                         applied += 1
                 cursor.execute(
                     """INSERT INTO projection_offsets (consumer, topic, partition, next_offset)

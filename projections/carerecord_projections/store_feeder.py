@@ -5,23 +5,47 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from carerecord_projections.database import transaction
 from carerecord_projections.projector import Positioned, apply
 from carerecord_services.store import EventStore
 
 Progress = Callable[[int, int], None]
+Apply = Callable[[Any, int, Positioned], bool]
+
+
+class Projection(Protocol):
+    """A read model that can be fed on its own: its tables, and how one event changes them."""
+
+    name: str
+
+    def prepare(self, cursor: Any) -> None: ...
+
+    def apply(self, cursor: Any, version: int, item: Positioned) -> bool: ...
 
 
 class StoreFeeder:
+    """Feeds one projection (by default the region's read models) from the store, at its own position."""
+
     def __init__(
-        self, store: EventStore, dsn: str, *, consumer: str = "in-process", batch: int = 500
+        self,
+        store: EventStore,
+        dsn: str,
+        *,
+        consumer: str = "in-process",
+        batch: int = 500,
+        projection: Projection | None = None,
     ) -> None:
         self._store = store
         self._dsn = dsn
-        self._consumer = consumer
+        self._consumer = projection.name if projection else consumer
         self._batch = batch
+        self._apply: Apply = projection.apply if projection else apply
         self._lock = threading.Lock()
+        if projection is not None:
+            with transaction(dsn) as cursor:
+                projection.prepare(cursor)
 
     def catch_up(self, stop_at: int | None = None, progress: Progress | None = None) -> int:
         """Applies every event not yet applied, up to `stop_at` (default: the store's last). Returns how many
@@ -59,7 +83,9 @@ class StoreFeeder:
             notifications = self._store.notifications(position + 1, limit)
             for notification in notifications:
                 chained = self._store.mapper.to_chained_event(notification)
-                apply(cursor, notification.originator_version, Positioned(notification.id, chained.decode()))
+                self._apply(
+                    cursor, notification.originator_version, Positioned(notification.id, chained.decode())
+                )
                 position = notification.id
             cursor.execute(
                 "UPDATE projection_position SET position = %s WHERE consumer = %s", (position, self._consumer)

@@ -20,7 +20,7 @@ from carerecord_services.errors import (
 from carerecord_services.record import PlanStatus
 from carerecord_services.store import LoadedRecord
 from tests.builders import (
-    CARE_HOME_STAFF,
+    CARE_HOME_MANAGER,
     CONSULTANT,
     GP,
     Scenario,
@@ -149,7 +149,7 @@ def test_seed_a_care_home_plan_is_the_same_plan_after_the_person_moves_to_hospit
     record_id = service.register_person(register()).record_id
     service.execute(
         record_id,
-        c.StartCareRelationship(actor=CARE_HOME_STAFF, organisation="VLAXL", setting=Setting.CARE_HOME),
+        c.StartCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME),
     )
     made = service.execute(record_id, recommendation(actor=GP, setting=Setting.CARE_HOME)).events[0]
     assert isinstance(made, RecommendationMade)

@@ -111,3 +111,41 @@ def test_every_kind_of_event_on_a_record_projects(
         services.close()
     assert rows == len(scenario.history)
     assert kinds == len({event.TYPE for event in scenario.history})
+
+
+def test_a_new_projection_back_fills_at_its_own_position_without_stopping_the_others(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    from carerecord_projections.reviews_due import ReviewsDue
+    from carerecord_projections.store_feeder import StoreFeeder
+
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    try:
+        numbers = valid_nhs_numbers(12)
+        for number in numbers[:10]:
+            record_id = services.care_records.register_person(register(nhs_number=number)).record_id
+            services.care_records.execute(record_id, recommendation())
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("DROP TABLE reviews_due")  # as if reviews-due were written after these events
+            cursor.execute("DELETE FROM projection_position WHERE consumer = 'reviews-due'")
+            before = read_model_checksum(cursor)
+        assert services.feeder is not None
+        main_position = services.feeder.position()
+        added = StoreFeeder(services.store, services.read_models_dsn, projection=ReviewsDue())
+        added.catch_up()
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("SELECT count(*) FROM reviews_due")
+            back_filled = cursor.fetchone()[0]
+            assert read_model_checksum(cursor) == before, "the other read models were not touched"
+        assert services.feeder.position() == main_position
+        for number in numbers[10:]:  # and both carry on together
+            record_id = services.care_records.register_person(register(nhs_number=number)).record_id
+            services.care_records.execute(record_id, recommendation())
+        added.catch_up()
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("SELECT count(*) FROM reviews_due")
+            after = cursor.fetchone()[0]
+    finally:
+        services.close()
+    assert back_filled == 10
+    assert after == 12

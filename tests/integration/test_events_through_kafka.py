@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient
 
+from carerecord.kafka_setup import region_acls
 from carerecord.processes import make_producer
 from carerecord.settings import load_settings
 from carerecord_events.codec import UnknownEventType
@@ -348,3 +350,25 @@ def test_a_worker_killed_mid_batch_converges_to_a_clean_rebuild(
     incremental = checksum(database_dsn)
     rebuild_from_store(plain.store, database_dsn, as_of=None, progress=None)
     assert checksum(database_dsn) == incremental
+
+
+def test_the_relay_creates_a_missing_topic_as_a_full_history(
+    plain: CareRecordStack, infra: dict[str, str], unique_name: str, test_database_url: str
+) -> None:
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = KafkaAdminClient(**kafka_options(infra))
+    admin.create_acls(region_acls(unique_name))  # the ACLs exist; the topic does not yet
+    populate(plain, 2)
+    process = _relay_process(infra, unique_name, test_database_url, plain.schema)
+    try:
+        database_dsn = dsn(test_database_url, plain.schema)
+        wait_until(lambda: _checkpoint(database_dsn, unique_name) == plain.store.last_position())
+    finally:
+        process.terminate()
+        process.wait()
+    described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, unique_name)])
+    admin.close()
+    configs = next(iter(next(iter(described.values())).values()))
+    assert configs["cleanup.policy"]["value"] == "delete"
+    assert configs["retention.ms"]["value"] == "-1"

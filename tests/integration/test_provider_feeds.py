@@ -74,6 +74,7 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
     database_dsn = dsn(test_database_url, plain.schema)
     organisation = _organisation()
     carer = Actor(user_id="ch-1", role=Role.CARE_HOME_STAFF, organisation=organisation)
+    manager = Actor(user_id="ch-manager", role=Role.ADMINISTRATOR, organisation=organisation)
     admin_settings = load_settings(
         {
             "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
@@ -90,7 +91,8 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         record_id, recommendation(actor=GP, setting=Setting.GP_PRACTICE)
     )  # before: not on the feed
     service.execute(
-        record_id, c.StartCareRelationship(actor=carer, organisation=organisation, setting=Setting.CARE_HOME)
+        record_id,
+        c.StartCareRelationship(actor=manager, organisation=organisation, setting=Setting.CARE_HOME),
     )
     service.execute(
         record_id,
@@ -105,7 +107,9 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         record_id,
         c.RaiseConcern(actor=THE_PERSON, raised_by=ConcernRaisedBy.PERSON, summary="never on a feed"),
     )
-    service.execute(record_id, c.EndCareRelationship(actor=carer, organisation=organisation, reason="moved"))
+    service.execute(
+        record_id, c.EndCareRelationship(actor=manager, organisation=organisation, reason="moved")
+    )
     plan_id = service.record(record_id).active_plans()[0].plan_id
     service.execute(
         record_id,

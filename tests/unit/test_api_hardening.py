@@ -99,3 +99,28 @@ def test_the_checked_in_sdl_matches_the_code() -> None:
     assert SDL_FILE.read_text() == build_schema().as_str() + "\n", (
         "run `carerecord schemas` and commit the SDL"
     )
+
+
+def test_a_token_that_sends_too_many_requests_is_slowed_down() -> None:
+    from starlette.testclient import TestClient
+
+    from carerecord_graphql.app import Limits, create_app
+
+    app = create_app(build_schema(), lambda: {"status": "ok"}, limits=Limits(requests_per_minute=5))
+    client = TestClient(app)
+    statuses = [client.get("/health", headers={"authorization": "Bearer same"}).status_code for _ in range(8)]
+    assert statuses[:5] == [200] * 5
+    assert 429 in statuses[5:]
+    assert client.get("/health", headers={"authorization": "Bearer another"}).status_code == 200
+
+
+def test_an_oversized_request_is_refused_before_it_is_read() -> None:
+    from starlette.testclient import TestClient
+
+    from carerecord_graphql.app import Limits, create_app
+
+    app = create_app(build_schema(), lambda: {"status": "ok"}, limits=Limits(max_request_bytes=1000))
+    response = TestClient(app).post(
+        "/graphql", content=b"x" * 5000, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413

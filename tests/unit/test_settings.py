@@ -72,3 +72,40 @@ def test_kafka_with_sasl_gives_client_options() -> None:
     assert options["security_protocol"] == "SASL_PLAINTEXT"
     assert options["sasl_plain_username"] == "relay"
     assert settings.data_dir == Path("/data")
+
+
+def test_production_mode_refuses_to_start_without_real_key_configuration(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"CARERECORD_MODE": "production"})
+    assert refused.value.setting == "CARERECORD_JWKS_FILE"
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": [{"kty": "EC"}]}')
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"CARERECORD_MODE": "production", "CARERECORD_JWKS_FILE": str(jwks)})
+    assert refused.value.setting == "CARERECORD_JWT_ISSUER"
+    settings = load_settings(
+        {
+            "CARERECORD_MODE": "production",
+            "CARERECORD_JWKS_FILE": str(jwks),
+            "CARERECORD_JWT_ISSUER": "https://login.example.nhs.uk",
+            "CARERECORD_JWT_AUDIENCE": "cr",
+        }
+    )
+    assert settings.production and settings.jwks_file == jwks
+
+
+def test_the_development_token_command_is_refused_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carerecord.cli import main
+
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": [{"kty": "EC"}]}')
+    for name, value in {
+        "CARERECORD_MODE": "production",
+        "CARERECORD_JWKS_FILE": str(jwks),
+        "CARERECORD_JWT_ISSUER": "i",
+        "CARERECORD_JWT_AUDIENCE": "a",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["token", "--user", "u", "--role", "gp", "--org", "K81003", "--registration", "2345678"]) == 2

@@ -75,10 +75,16 @@ def test_an_actor_with_a_malformed_identifier_is_refused(actor: Actor, field: st
     assert refused.value.field == field
 
 
-def test_roles_without_a_register_need_no_registration_number() -> None:
+def test_care_home_staff_may_not_start_a_care_relationship_but_their_administrator_may() -> None:
+    from tests.builders import CARE_HOME_MANAGER
+
     scenario = Scenario().registered()
+    with pytest.raises(NotPermitted):
+        scenario.when(
+            c.StartCareRelationship(actor=CARE_HOME_STAFF, organisation="VLAXL", setting=Setting.CARE_HOME)
+        )
     events = scenario.when(
-        c.StartCareRelationship(actor=CARE_HOME_STAFF, organisation="VLAXL", setting=Setting.CARE_HOME)
+        c.StartCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME)
     )
     assert isinstance(events[0], CareRelationshipStarted)
 

@@ -16,7 +16,7 @@ from carerecord_services.errors import DomainError
 from carerecord_services.identifiers import nhs_number_is_valid, registration_is_valid
 from carerecord_services.record import replay
 from tests.builders import (
-    CARE_HOME_STAFF,
+    CARE_HOME_MANAGER,
     CONSULTANT,
     GP,
     REGISTRAR,
@@ -77,9 +77,9 @@ def _command(scenario: Scenario, choice: int, text: str) -> c.Command:
         lambda: lacks_capacity(),
         lambda: attorney(),
         lambda: c.StartCareRelationship(
-            actor=CARE_HOME_STAFF, organisation="VLAXL", setting=Setting.CARE_HOME
+            actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME
         ),
-        lambda: c.EndCareRelationship(actor=CARE_HOME_STAFF, organisation="VLAXL", reason=text or "moved"),
+        lambda: c.EndCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", reason=text or "moved"),
         lambda: c.EndorsePlan(actor=CONSULTANT, plan_id=plan_id, endorser_name="Dr Okafor"),
         lambda: c.ReviewPlan(
             actor=GP, plan_id=plan_id, outcome=ReviewOutcome.REVOKED, reviewer_name="Dr Grey", notes=text
