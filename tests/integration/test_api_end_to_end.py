@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 
@@ -278,11 +279,49 @@ def test_hostile_requests_are_refused_before_work_is_done(server: ApiServer) -> 
     assert "depth" in " ".join(errors(server.graphql(gp, nested)))
     aliases = "{ " + " ".join(f"a{i}: glossary {{ term }}" for i in range(20)) + " }"
     assert "aliases" in errors(server.graphql(gp, aliases))[0]
-    import httpx
-
     oversized = httpx.post(
         f"{server.url}/graphql",
         content=b"{" + b" " * 400_000 + b"}",
         headers={"content-type": "application/json", "authorization": f"Bearer {gp}"},
     )
     assert oversized.status_code == 413
+
+
+def test_through_kafka_a_change_made_over_the_api_reaches_the_plan_read_over_the_api(
+    test_database_url: str, fresh_schema: str, tmp_path: Path, infra: dict[str, str], topic: str
+) -> None:
+    from tests.integration.test_events_through_kafka import _projector_process, _relay_process
+
+    kafka = {
+        "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
+        "KAFKA_USERNAME": "admin",
+        "KAFKA_PASSWORD": infra["KAFKA_ADMIN_PASSWORD"],
+        "KAFKA_TOPIC": topic,
+    }
+    server = ApiServer(test_database_url, fresh_schema, tmp_path, **kafka).start()
+    workers = [
+        _relay_process(infra, topic, test_database_url, fresh_schema),
+        _projector_process(infra, topic, test_database_url, fresh_schema),
+    ]
+    try:
+        gp = server.token(**GP)
+        record_id = server.graphql(gp, REGISTER, input=person_input())["data"]["registerPerson"]["recordId"]
+        server.graphql(gp, START, id=record_id, input={"organisation": "K81003", "setting": "GP_PRACTICE"})
+        made = server.graphql(gp, RECOMMEND, id=record_id, v=2, input=recommendation_input())
+        assert made["data"]["makeRecommendation"]["version"] == 3
+        deadline = time.monotonic() + 60
+        while True:
+            answer = server.graphql(gp, PERSON, nhs=VALID_NHS_NUMBER)
+            if not errors(answer) and answer["data"]["person"]["version"] == 3:
+                break
+            assert time.monotonic() < deadline, answer
+            time.sleep(0.1)
+        assert answer["data"]["person"]["currentPlans"][0]["status"] == "active"
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["mode"] == "kafka" and health["kafka"]["status"] == "up"
+        assert health["lag"]["relay_lag"] == 0
+    finally:
+        for process in workers:
+            process.terminate()
+            process.wait()
+        server.stop()
