@@ -7,6 +7,7 @@ strings, coded values as their codes. That is the form the hash chain covers and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Callable
@@ -76,9 +77,8 @@ def _decode(annotation: Any, value: Any) -> Any:
         item_type = typing.get_args(annotation)[0]
         return tuple(_decode(item_type, item) for item in value)
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        hints = typing.get_type_hints(annotation)
-        names = {field.name for field in dataclasses.fields(annotation) if field.init}
-        return annotation(**{key: _decode(hints[key], item) for key, item in value.items() if key in names})
+        hints = _init_hints(annotation)
+        return annotation(**{key: _decode(hints[key], item) for key, item in value.items() if key in hints})
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return annotation(value)
     if annotation is UUID:
@@ -88,6 +88,13 @@ def _decode(annotation: Any, value: Any) -> Any:
     if annotation is date:
         return date.fromisoformat(value)
     return value
+
+
+@functools.cache
+def _init_hints(cls: type) -> dict[str, Any]:
+    """The resolved type of each constructor field, worked out once per class (it is costly)."""
+    hints = typing.get_type_hints(cls)
+    return {field.name: hints[field.name] for field in dataclasses.fields(cls) if field.init}
 
 
 def _person_registered_v1_to_v2(payload: Payload) -> Payload:

@@ -17,8 +17,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 
 from carerecord_projections.database import transaction
-from carerecord_projections.projector import apply, decode
-from carerecord_projections.store_feeder import Apply, Projection
+from carerecord_projections.projector import apply_batch, decode
+from carerecord_projections.store_feeder import Projection
 from carerecord_projections.wire import from_message
 
 log = logging.getLogger("carerecord.projections")
@@ -53,7 +53,7 @@ class KafkaProjectionWorker:
         self._group = group
         self._max_batch = max_batch
         self.applied = 0
-        self._apply: Apply = projection.apply if projection else apply
+        self._projection = projection
         if projection is not None:
             with transaction(dsn) as cursor:
                 projection.prepare(cursor)
@@ -88,11 +88,19 @@ class KafkaProjectionWorker:
         applied = 0
         for partition, messages in batches.items():
             with transaction(self._dsn) as cursor:
+                items = []
                 for message in messages:
                     wire = from_message(message.headers, message.key, message.value)
-                    item = decode(wire.position, wire.type_name, wire.schema_version, wire.payload)
-                    if self._apply(cursor, wire.version, item):
-                        applied += 1
+                    items.append(
+                        (
+                            wire.version,
+                            decode(wire.position, wire.type_name, wire.schema_version, wire.payload),
+                        )
+                    )
+                if self._projection is None:
+                    applied += apply_batch(cursor, items)
+                else:
+                    applied += sum(self._projection.apply(cursor, version, item) for version, item in items)
                 cursor.execute(
                     """INSERT INTO projection_offsets (consumer, topic, partition, next_offset)
                        VALUES (%s, %s, %s, %s)

@@ -14,6 +14,8 @@ from functools import singledispatch
 from typing import Any
 from uuid import UUID
 
+import psycopg2.extras
+
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.codec import from_payload
 from carerecord_events.conversations import (
@@ -70,76 +72,176 @@ def decode(position: int, type_name: str, schema_version: int, payload: dict[str
 
 def apply(cursor: Any, version: int, item: Positioned) -> bool:
     """Applies one event unless it was applied before. Returns whether it changed the read models."""
-    event = item.event
-    if isinstance(event, NhsNumberIndexed | RequestRecorded):
-        return False  # index and idempotency streams are not a person's record; nothing reads them from here
-    cursor.execute(
-        "SELECT version FROM projected_records WHERE record_id = %s FOR UPDATE", (event.record_id,)
-    )
-    row = cursor.fetchone()
-    applied = row[0] if row else 0
-    if version <= applied:
-        return False
-    if version != applied + 1:
-        raise ProjectionGap(f"record {event.record_id}: version {version} arrived after version {applied}")
-    _timeline(cursor, version, item)
-    _project(event, cursor, item.position)
-    if isinstance(event, PersonRegistered):
-        cursor.execute(
-            "INSERT INTO projected_records (record_id, version) VALUES (%s, %s)", (event.record_id, version)
-        )
-    else:
-        cursor.execute(
-            "UPDATE projected_records SET version = %s WHERE record_id = %s", (version, event.record_id)
-        )
-        cursor.execute(
-            "UPDATE current_plan SET version = %s, position = %s WHERE record_id = %s",
-            (version, item.position, event.record_id),
-        )
-    return True
+    return apply_batch(cursor, [(version, item)]) == 1
 
 
-def _timeline(cursor: Any, version: int, item: Positioned) -> None:
-    event = item.event
-    corrects = getattr(event, "corrects_event_id", None) or getattr(event, "entry_event_id", None)
-    cursor.execute(
-        """INSERT INTO person_timeline (record_id, version, position, event_id, event_type, label, summary,
-               occurred_at, recorded_at, recorded_by_user, recorded_by_role, recorded_by_organisation,
-               corrects_event_id)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (
-            event.record_id,
-            version,
-            item.position,
-            event.event_id,
-            event.TYPE,
-            event.LABEL,
-            summarise(event),
-            event.occurred_at,
-            event.recorded_at,
-            event.recorded_by.user_id,
-            event.recorded_by.role.value,
-            event.recorded_by.organisation,
-            corrects,
-        ),
-    )
+def apply_batch(cursor: Any, items: list[tuple[int, Positioned]]) -> int:
+    """Applies events in order inside the caller's transaction, with few round trips: versions are read for the
+    whole batch at once, each person's plan document is read and written once, timeline rows go in one insert.
+    Returns how many events changed the read models."""
+    batch = Batch(cursor)
+    batch.load({item.event.record_id for _, item in items if not _outside_records(item.event)})
+    applied = 0
+    for version, item in items:
+        event = item.event
+        if _outside_records(event):
+            continue  # index and idempotency streams are not a person's record; nothing reads them from here
+        done = batch.versions.get(event.record_id, 0)
+        if version <= done:
+            continue
+        if version != done + 1:
+            raise ProjectionGap(f"record {event.record_id}: version {version} arrived after version {done}")
+        batch.timeline_row(version, item)
+        _project(event, batch, item.position)
+        batch.versions[event.record_id] = version
+        batch.touched[event.record_id] = (version, item.position)
+        applied += 1
+    batch.flush()
+    return applied
+
+
+def _outside_records(event: CareRecordEvent) -> bool:
+    return isinstance(event, NhsNumberIndexed | RequestRecorded)
+
+
+class Batch:
+    """The state of one batch of projection work. Inserts are buffered and plan documents are held in memory;
+    any other statement first flushes the buffers, so statements still run in event order."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.versions: dict[UUID, int] = {}
+        self.documents: dict[UUID, dict[str, Any]] = {}
+        self.dirty: set[UUID] = set()
+        self.died: set[UUID] = set()
+        self.touched: dict[UUID, tuple[int, int]] = {}
+        self.new_plans: dict[UUID, tuple[Any, ...]] = {}
+        self._buffers: dict[str, list[tuple[Any, ...]]] = {}
+
+    def execute(self, statement: str, parameters: Any = None) -> None:
+        self.flush_inserts()
+        self.cursor.execute(statement, parameters)
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> Any:
+        return self.cursor.fetchall()
+
+    def insert(self, statement: str, row: tuple[Any, ...]) -> None:
+        """Buffers a row for `statement`, an INSERT ... VALUES %s."""
+        self._buffers.setdefault(statement, []).append(row)
+
+    def load(self, record_ids: set[UUID]) -> None:
+        if not record_ids:
+            return
+        ids = list(record_ids)
+        self.cursor.execute(
+            "SELECT record_id, version FROM projected_records WHERE record_id = ANY(%s) FOR UPDATE", (ids,)
+        )
+        self.versions.update(dict(self.cursor.fetchall()))
+        known = [record_id for record_id in ids if record_id in self.versions]
+        if known:
+            self.cursor.execute(
+                "SELECT record_id, document FROM current_plan WHERE record_id = ANY(%s) FOR UPDATE", (known,)
+            )
+            self.documents.update(dict(self.cursor.fetchall()))
+
+    def new_plan(self, record_id: UUID, row: tuple[Any, ...], document: dict[str, Any]) -> None:
+        self.new_plans[record_id] = row
+        self.documents[record_id] = document
+
+    def document(self, record_id: UUID) -> dict[str, Any]:
+        if record_id not in self.documents:
+            self.flush_inserts()
+            self.cursor.execute(
+                "SELECT document FROM current_plan WHERE record_id = %s FOR UPDATE", (record_id,)
+            )
+            row = self.cursor.fetchone()
+            self.documents[record_id] = row[0] if row else {}
+        self.dirty.add(record_id)
+        return self.documents[record_id]
+
+    def timeline_row(self, version: int, item: Positioned) -> None:
+        event = item.event
+        corrects = getattr(event, "corrects_event_id", None) or getattr(event, "entry_event_id", None)
+        self.insert(
+            TIMELINE_INSERT,
+            (
+                event.record_id,
+                version,
+                item.position,
+                event.event_id,
+                event.TYPE,
+                event.LABEL,
+                summarise(event),
+                event.occurred_at,
+                event.recorded_at,
+                event.recorded_by.user_id,
+                event.recorded_by.role.value,
+                event.recorded_by.organisation,
+                corrects,
+            ),
+        )
+
+    def flush_inserts(self) -> None:
+        if self.new_plans:
+            rows = []
+            for record_id, row in self.new_plans.items():
+                version, position = self.touched.get(record_id, (1, row[-1]))
+                rows.append(
+                    (
+                        *row[:-1],
+                        record_id in self.died,
+                        version,
+                        position,
+                        json.dumps(self.documents[record_id]),
+                    )
+                )
+                self.dirty.discard(record_id)
+            self.new_plans = {}
+            psycopg2.extras.execute_values(self.cursor, CURRENT_PLAN_INSERT, rows)
+        for statement, rows in self._buffers.items():
+            psycopg2.extras.execute_values(self.cursor, statement, rows)
+        self._buffers = {}
+
+    def flush(self) -> None:
+        self.flush_inserts()
+        for record_id in self.dirty | set(self.touched) | self.died:
+            version, position = self.touched.get(record_id, (None, None))
+            document = json.dumps(self.documents[record_id]) if record_id in self.dirty else None
+            self.cursor.execute(
+                """UPDATE current_plan SET document = coalesce(%s::jsonb, document),
+                       version = coalesce(%s, version), position = coalesce(%s, position),
+                       died = died OR %s
+                   WHERE record_id = %s""",
+                (document, version, position, record_id in self.died, record_id),
+            )
+        rows = [(record_id, version) for record_id, (version, _) in self.touched.items()]
+        if rows:
+            psycopg2.extras.execute_values(
+                self.cursor,
+                """INSERT INTO projected_records (record_id, version) VALUES %s
+                   ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version""",
+                rows,
+            )
+
+
+TIMELINE_INSERT = """INSERT INTO person_timeline (record_id, version, position, event_id, event_type, label,
+    summary, occurred_at, recorded_at, recorded_by_user, recorded_by_role, recorded_by_organisation,
+    corrects_event_id) VALUES %s"""
+CURRENT_PLAN_INSERT = """INSERT INTO current_plan (record_id, nhs_number, given_name, family_name, date_of_birth,
+    postcode, died, version, position, document) VALUES %s"""
 
 
 class _Document:
-    """The current plan document of one person, read for update and written back."""
+    """The current plan document of one person, held by the batch and written back once when it flushes."""
 
-    def __init__(self, cursor: Any, record_id: UUID) -> None:
-        self.cursor = cursor
-        self.record_id = record_id
-        cursor.execute("SELECT document FROM current_plan WHERE record_id = %s FOR UPDATE", (record_id,))
-        row = cursor.fetchone()
-        self.data: dict[str, Any] = row[0] if row else {}
+    def __init__(self, batch: Batch, record_id: UUID) -> None:
+        self.data = batch.document(record_id)
 
     def save(self) -> None:
-        self.cursor.execute(
-            "UPDATE current_plan SET document = %s WHERE record_id = %s",
-            (json.dumps(self.data), self.record_id),
-        )
+        return  # the batch writes every document it holds when it flushes
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.data.setdefault(name, {})
@@ -175,10 +277,8 @@ def _(event: PersonRegistered, cursor: Any, position: int) -> None:
         "advance_decisions": {},
         "plans": {},
     }
-    cursor.execute(
-        """INSERT INTO current_plan (record_id, nhs_number, given_name, family_name, date_of_birth, postcode,
-               version, position, document)
-           VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s)""",
+    cursor.new_plan(
+        event.record_id,
         (
             event.record_id,
             event.nhs_number,
@@ -187,8 +287,8 @@ def _(event: PersonRegistered, cursor: Any, position: int) -> None:
             event.date_of_birth,
             event.postcode,
             position,
-            json.dumps(document),
         ),
+        document,
     )
 
 
@@ -204,7 +304,7 @@ def _(event: PersonDied, cursor: Any, position: int) -> None:
         if plan["status"] == "active":
             plan["status"] = "closed-after-death"
     document.save()
-    cursor.execute("UPDATE current_plan SET died = true WHERE record_id = %s", (event.record_id,))
+    cursor.died.add(event.record_id)
     cursor.execute(
         "UPDATE decision_facts SET status = 'closed-after-death', ended_at = %s WHERE record_id = %s AND status = 'active'",
         (event.occurred_at, event.record_id),
@@ -220,9 +320,9 @@ def _(event: CareRelationshipStarted, cursor: Any, position: int) -> None:
         "since": _iso(event.occurred_at),
     }
     document.save()
-    cursor.execute(
+    cursor.insert(
         """INSERT INTO care_relationships (record_id, organisation, setting, started_at, started_by_role)
-           VALUES (%s, %s, %s, %s, %s)""",
+           VALUES %s""",
         (
             event.record_id,
             event.organisation,
@@ -369,12 +469,12 @@ def _(event: RecommendationMade, cursor: Any, position: int) -> None:
         "event_id": str(event.event_id),
     }
     document.save()
-    cursor.execute(
+    cursor.insert(
         """INSERT INTO decision_facts (plan_id, record_id, organisation, setting, form_type, cpr, reason_category,
                reasoning, reasoning_flags, made_at, recorded_at, author_user, author_role,
                responsible_clinician_registration, person_involved, reason_not_involved_given, consulted,
                lacked_capacity, reason_no_one_consulted_given, needs_endorsement, review_due, status)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'active')""",
+           VALUES %s""",
         (
             event.plan_id,
             event.record_id,
@@ -397,6 +497,7 @@ def _(event: RecommendationMade, cursor: Any, position: int) -> None:
             bool(involvement.reason_no_one_consulted.strip()),
             event.needs_senior_endorsement,
             event.review_due,
+            "active",
         ),
     )
 
@@ -501,8 +602,8 @@ def _(event: CorrectionRecorded, cursor: Any, position: int) -> None:
 
 @_project.register
 def _(event: ConcernRaised, cursor: Any, position: int) -> None:
-    cursor.execute(
-        "INSERT INTO concern_facts (concern_id, record_id, plan_id, raised_by, raised_at) VALUES (%s, %s, %s, %s, %s)",
+    cursor.insert(
+        "INSERT INTO concern_facts (concern_id, record_id, plan_id, raised_by, raised_at) VALUES %s",
         (event.concern_id, event.record_id, event.plan_id, event.raised_by.value, event.occurred_at),
     )
 

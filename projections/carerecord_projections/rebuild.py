@@ -13,7 +13,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from carerecord_projections.database import prepare, transaction
-from carerecord_projections.projector import apply, decode
+from carerecord_projections.projector import apply_batch, decode
 from carerecord_projections.schema import truncate_read_models
 from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_projections.wire import POSITION_HEADER, from_message
@@ -50,14 +50,18 @@ def rebuild_from_kafka(
     applied = seen = 0
     for messages in _read_whole_topic(client_options, topic):
         with transaction(dsn) as cursor:
+            items = []
             for message in messages:
                 wire = from_message(message.headers, message.key, message.value)
                 seen += 1
-                if wire.position > last:
-                    continue
-                item = decode(wire.position, wire.type_name, wire.schema_version, wire.payload)
-                if apply(cursor, wire.version, item):
-                    applied += 1
+                if wire.position <= last:
+                    items.append(
+                        (
+                            wire.version,
+                            decode(wire.position, wire.type_name, wire.schema_version, wire.payload),
+                        )
+                    )
+            applied += apply_batch(cursor, items)
         if progress:
             progress(min(seen, last), last)
     return applied

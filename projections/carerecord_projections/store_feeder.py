@@ -8,11 +8,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from carerecord_projections.database import transaction
-from carerecord_projections.projector import Positioned, apply
+from carerecord_projections.projector import Positioned, apply_batch
 from carerecord_services.store import EventStore
 
 Progress = Callable[[int, int], None]
-Apply = Callable[[Any, int, Positioned], bool]
 
 
 class Projection(Protocol):
@@ -41,7 +40,7 @@ class StoreFeeder:
         self._dsn = dsn
         self._consumer = projection.name if projection else consumer
         self._batch = batch
-        self._apply: Apply = projection.apply if projection else apply
+        self._projection = projection
         self._lock = threading.Lock()
         if projection is not None:
             with transaction(dsn) as cursor:
@@ -81,12 +80,16 @@ class StoreFeeder:
                 return 0, position
             limit = min(self._batch, last - position)
             notifications = self._store.notifications(position + 1, limit)
+            items = []
             for notification in notifications:
                 chained = self._store.mapper.to_chained_event(notification)
-                self._apply(
-                    cursor, notification.originator_version, Positioned(notification.id, chained.decode())
-                )
+                items.append((notification.originator_version, Positioned(notification.id, chained.decode())))
                 position = notification.id
+            if self._projection is None:
+                apply_batch(cursor, items)
+            else:
+                for version, item in items:
+                    self._projection.apply(cursor, version, item)
             cursor.execute(
                 "UPDATE projection_position SET position = %s WHERE consumer = %s", (position, self._consumer)
             )
