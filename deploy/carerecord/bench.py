@@ -371,10 +371,101 @@ def rebuild_rate(database: DatabaseLocation, schema: str, kafka: Any) -> list[Ro
     return [Row("rebuild from Kafka", "events/s", ours, bare, "events/s", "ratio >= 0.5")]
 
 
+def write_path(database: DatabaseLocation, schema: str, callers: int, seconds: float) -> list[Row]:
+    """Use-case commands per second for distinct people through the group writer, against the same number of
+    threads each doing single-row INSERT + COMMIT of a stored event's size on its own connection."""
+    store = EventStore(event_store_env(database, None, schema=schema) | {"POSTGRES_POOL_SIZE": str(callers)})
+    writer = GroupWriter(store.insert)
+    service = CareRecordService(
+        store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
+    )
+    per_caller = 10 if seconds < 5 else 40
+    numbers = synthetic_nhs_numbers(callers * per_caller, start=920_000_000 + callers * 10_000)
+    people = [service.register_person(register(next(numbers))).record_id for _ in range(callers * per_caller)]
+    turns = [0] * callers
+
+    def command(index: int) -> None:
+        """Each caller writes to its own people in turn: distinct people, histories growing slowly."""
+        turns[index] += 1
+        service.execute(people[index * per_caller + turns[index] % per_caller], recommendation())
+
+    ours, our_latencies = _threads(callers, seconds, command)
+    size = len(store.recorder.select_events(people[0], desc=True, limit=1)[0].state)  # one stored event
+    writer.close()
+    store.close()
+    dsn = database.dsn(schema)
+    with transaction(dsn) as cursor:
+        cursor.execute(f"CREATE TABLE bare_events_{callers} (id bigserial PRIMARY KEY, body bytea NOT NULL)")
+    connections = [psycopg2.connect(dsn) for _ in range(callers)]
+    for connection in connections:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = on")
+        connection.commit()
+    payload = b"x" * size
+
+    def bare(index: int) -> None:
+        connection = connections[index]
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO bare_events_{callers} (body) VALUES (%s)", (payload,))
+        connection.commit()
+
+    theirs, their_latencies = _threads(callers, seconds, bare)
+    for connection in connections:
+        connection.close()
+    return [
+        Row(
+            f"write path, {callers} callers",
+            "commands/s",
+            ours,
+            theirs,
+            "per s",
+            "ratio >= 0.5" if callers == 8 else "ratio >= 1.0" if callers == 64 else "",
+        ),
+        Row(
+            f"write path, {callers} callers",
+            "p99 latency",
+            percentile(our_latencies, 0.99) * 1000,
+            percentile(their_latencies, 0.99) * 1000,
+            "ms",
+            "p99 <= 100 ms",
+        ),
+    ]
+
+
+def _threads(count: int, seconds: float, work: Callable[[int], object]) -> tuple[float, list[float]]:
+    """Runs `work(i)` in a loop on `count` threads for `seconds`; returns operations/s and latencies."""
+    latencies: list[list[float]] = [[] for _ in range(count)]
+    start = threading.Barrier(count + 1)
+    deadline = 0.0
+
+    def loop(index: int) -> None:
+        start.wait()
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            work(index)
+            latencies[index].append(time.perf_counter() - began)
+
+    threads = [threading.Thread(target=loop, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    flat = [value for each in latencies for value in each]
+    return len(flat) / elapsed, flat
+
+
 def run(settings: Settings, quick: bool, report: Callable[[str], None]) -> list[Row]:
     database = locate_database(settings)
     commands = 100 if quick else 1000
     rows: list[Row] = []
+    for callers in (8, 32, 64):
+        with bench_schema(database) as schema:
+            report(f"write path: {callers} callers")
+            rows += write_path(database, schema, callers, 2.0 if quick else 10.0)
     with bench_schema(database) as schema:
         report(f"freshness, embedded: {commands} commands at 100/s")
         rows += freshness_embedded(database, schema, commands)
