@@ -15,6 +15,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 
 from carerecord_projections.database import transaction
 from carerecord_projections.projector import apply_batch, decode
@@ -113,8 +114,22 @@ class KafkaProjectionWorker:
         return applied
 
     def run(self, stop: threading.Event, on_batch: Callable[[int], None] | None = None) -> None:
+        """Runs until `stop` is set. While the broker is away it waits and tries again (nothing is committed
+        without its batch, so nothing is lost); an event it cannot apply stops it."""
+        backoff = 0.5
         while not stop.is_set():
-            applied = self.poll_once()
+            try:
+                applied = self.poll_once()
+            except KafkaError as error:
+                log.warning(
+                    "projection worker cannot reach Kafka (%s); retrying in %.1fs",
+                    type(error).__name__,
+                    backoff,
+                )
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            backoff = 0.5
             if on_batch:
                 on_batch(applied)
 

@@ -142,3 +142,75 @@ def test_a_store_dumped_and_restored_into_a_fresh_database_verifies_and_rebuilds
     finally:
         admin.cursor().execute(f"DROP DATABASE {fresh} WITH (FORCE)")
         admin.close()
+
+
+def test_the_broker_killed_during_steady_load_and_restarted_loses_nothing_and_duplicates_nothing(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    import os
+    import signal
+    import time
+
+    from kafka import KafkaProducer
+
+    from carerecord_infra.kafka import LocalKafka
+    from carerecord_infra.processes import running_pid
+    from carerecord_infra.state import InfraPaths
+    from carerecord_projections.kafka_worker import KafkaProjectionWorker
+    from carerecord_projections.relay import Relay
+    from tests.integration.conftest import kafka_options, wait_until
+
+    database_dsn = dsn(test_database_url, plain.schema)
+    producer = KafkaProducer(
+        **kafka_options(infra, "relay"), acks="all", enable_idempotence=True, linger_ms=5
+    )
+    relay = Relay(plain.store, producer, topic=topic, source="/carerecord/regions/test", dsn=database_dsn)
+    worker = KafkaProjectionWorker(
+        kafka_options(infra, "projector"),
+        topic=topic,
+        dsn=database_dsn,
+        group=f"carerecord-projections-{topic}",
+    )
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=relay.run, args=(stop,)),
+        threading.Thread(target=worker.run, args=(stop,)),
+    ]
+    for thread in threads:
+        thread.start()
+    numbers = iter(valid_nhs_numbers(120, start=403_000_000))
+
+    def steady_load(count: int) -> None:
+        for _ in range(count):
+            record_id = plain.care_records.register_person(register(nhs_number=next(numbers))).record_id
+            plain.care_records.execute(record_id, recommendation())
+            time.sleep(0.02)  # a steady rate, not a burst
+
+    kafka = LocalKafka(InfraPaths.default())
+    try:
+        steady_load(30)
+        pid = running_pid(kafka.pid_file)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        steady_load(60)  # written while the broker is dead
+        kafka.up(dict(infra), progress=lambda _: None)
+        steady_load(30)
+        expected = 120 * 2  # every person's two events reach the timeline
+        wait_until(lambda: _timeline_rows(database_dsn) == expected, timeout=180)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        worker.close()
+        producer.close()
+    with transaction(database_dsn) as cursor:
+        incremental = read_model_checksum(cursor)
+    rebuild_from_store(plain.store, database_dsn, as_of=None, progress=None)
+    with transaction(database_dsn) as cursor:
+        assert read_model_checksum(cursor) == incremental
+
+
+def _timeline_rows(database_dsn: str) -> int:
+    with transaction(database_dsn) as cursor:
+        cursor.execute("SELECT count(*) FROM person_timeline")
+        return int(cursor.fetchone()[0])

@@ -13,18 +13,27 @@ from pathlib import Path
 def start_detached(
     command: list[str], log_file: Path, pid_file: Path, env: dict[str, str] | None = None
 ) -> int:
+    """Starts a server that outlives us: a shell in a new session puts it in the background and reports its
+    pid, then exits, so no child handle is left behind."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with log_file.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-        )
-    pid_file.write_text(str(process.pid))
-    return process.pid
+    launched = subprocess.run(
+        [
+            "sh",
+            "-c",
+            'log="$1"; shift; "$@" >>"$log" 2>&1 </dev/null & echo $!',
+            "sh",
+            str(log_file),
+            *command,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        start_new_session=True,
+        env=env,
+    )
+    pid = int(launched.stdout.strip())
+    pid_file.write_text(str(pid))
+    return pid
 
 
 def running_pid(pid_file: Path) -> int | None:
@@ -38,7 +47,7 @@ def running_pid(pid_file: Path) -> int | None:
         return None
     except PermissionError:
         return pid
-    return pid
+    return None if _zombie(pid) else pid
 
 
 def stop_pid(pid_file: Path, timeout: float = 30.0) -> bool:
@@ -64,6 +73,15 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
     return condition()
 
 
+def _zombie(pid: int) -> bool:
+    """A dead process nobody has reaped yet (our servers' parent is init, which may be slow to reap)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] == "Z"
+
+
 def _alive(pid: int) -> bool:
     try:
         finished, _ = os.waitpid(pid, os.WNOHANG)
@@ -75,4 +93,4 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    return not _zombie(pid)
