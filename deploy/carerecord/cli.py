@@ -442,13 +442,21 @@ def _progress(message: str) -> None:
 
 
 def _infra_up(_: argparse.Namespace) -> int:
-    from carerecord.kafka_setup import provision
+    from carerecord.kafka_setup import ensure_users, provision, wait_for_group_coordinator
     from carerecord_infra import stack
+    from carerecord_infra.kafka import PRINCIPALS
 
     print("carerecord infra: starting local PostgreSQL and Kafka", flush=True)
     values = stack.up(_progress)
-    for line in provision(load_settings(values).kafka or _missing_kafka()):
+    kafka = load_settings(values).kafka or _missing_kafka()
+    ensure_users(kafka, {name: values[f"KAFKA_{name.upper()}_PASSWORD"] for name in PRINCIPALS})
+    for line in provision(kafka):
         _progress(line)
+    _progress("waiting for Kafka's group coordinator")
+    if not wait_for_group_coordinator(kafka):
+        raise SettingsError(
+            "KAFKA_BOOTSTRAP_SERVERS", "Kafka assigned no partition to a consumer group in time"
+        )
     for line in stack.status():
         print(line)
     return 0

@@ -138,3 +138,27 @@ def add_feed(settings: KafkaSettings, organisation: str) -> FeedAccount:
     finally:
         admin.close()
     return FeedAccount(organisation, topic, username, password)
+
+
+def wait_for_group_coordinator(settings: KafkaSettings, timeout_seconds: float = 120.0) -> bool:
+    """Joins a throwaway consumer group once, so that a freshly formatted broker has created its offsets topic
+    and elected a coordinator before anyone else needs one. Returns whether a partition was assigned in time."""
+    import time
+
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        settings.topic,
+        **settings.client_options(),
+        group_id=f"{PROJECTION_GROUP_PREFIX}-startup",
+        enable_auto_commit=False,
+    )
+    try:
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            consumer.poll(timeout_ms=500)
+            if consumer.assignment():
+                return True
+        return False
+    finally:
+        consumer.close()

@@ -25,6 +25,7 @@ allow.everyone.if.no.acl.found=false
 log.dirs=/var/lib/kafka/data
 auto.create.topics.enable=false
 offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1

@@ -63,7 +63,10 @@ def checksum(database_dsn: str) -> str:
 
 
 def drain(worker: KafkaProjectionWorker, database_dsn: str, expected_rows: int) -> None:
-    wait_until(lambda: worker.poll_once(200) >= 0 and timeline_rows(database_dsn) >= expected_rows)
+    # generous: on a freshly formatted broker the first consumer group can take a while to be coordinated
+    wait_until(
+        lambda: worker.poll_once(200) >= 0 and timeline_rows(database_dsn) >= expected_rows, timeout=180
+    )
 
 
 def test_n_events_in_n_timeline_rows_out_and_the_plan_is_correct(
