@@ -7,7 +7,6 @@ baseline's figure and their ratio. `--quick` is a smoke run (small sizes) that p
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 import time
 import uuid
@@ -496,9 +495,3 @@ def write_json(rows: list[Row], path: Path, cores: int) -> None:
         json.dumps({"cores": cores, "rows": [asdict(row) | {"ratio": row.ratio} for row in rows]}, indent=2)
         + "\n"
     )
-
-
-def summary(rows: list[Row]) -> dict[str, float]:
-    return {f"{row.scenario}: {row.measure}": row.carerecord for row in rows} | {
-        "median ratio": statistics.median(row.ratio for row in rows) if rows else 0.0
-    }

@@ -120,18 +120,25 @@ def test_the_projector_principal_may_not_write_and_the_relay_may_not_read(
     consumer.close()
 
 
-def _relay_process(
-    infra: dict[str, str], topic: str, database_url: str, schema: str
-) -> subprocess.Popen[bytes]:
-    env = {
+def _process_env(
+    infra: dict[str, str], principal: str, topic: str, database_url: str, schema: str
+) -> dict[str, str]:
+    """The environment of a carerecord process running as `principal` on a test schema and topic."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DATABASE_URL": database_url,
         "CARERECORD_SCHEMA": schema,
         "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
-        "KAFKA_USERNAME": "relay",
-        "KAFKA_PASSWORD": infra["KAFKA_RELAY_PASSWORD"],
+        "KAFKA_USERNAME": principal,
+        "KAFKA_PASSWORD": infra[f"KAFKA_{principal.upper()}_PASSWORD"],
         "KAFKA_TOPIC": topic,
     }
+
+
+def _relay_process(
+    infra: dict[str, str], topic: str, database_url: str, schema: str
+) -> subprocess.Popen[bytes]:
+    env = _process_env(infra, "relay", topic, database_url, schema)
     return subprocess.Popen(
         [sys.executable, "-m", "carerecord.cli", "relay"],
         env=env,
@@ -309,15 +316,7 @@ def test_the_relay_producer_waits_for_all_replicas_and_is_idempotent(infra: dict
 def _projector_process(
     infra: dict[str, str], topic: str, database_url: str, schema: str
 ) -> subprocess.Popen[bytes]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DATABASE_URL": database_url,
-        "CARERECORD_SCHEMA": schema,
-        "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
-        "KAFKA_USERNAME": "projector",
-        "KAFKA_PASSWORD": infra["KAFKA_PROJECTOR_PASSWORD"],
-        "KAFKA_TOPIC": topic,
-    }
+    env = _process_env(infra, "projector", topic, database_url, schema)
     command = [
         sys.executable,
         "-m",
