@@ -51,6 +51,15 @@ def relay_for(
     ), producer
 
 
+def publish_everything(stack: CareRecordStack, infra: dict[str, str], topic: str, database_dsn: str) -> Relay:
+    """Relays every event in the store to the topic, as the relay principal, and closes its producer."""
+    relay, producer = relay_for(stack, infra, topic, database_dsn)
+    while relay.publish_available():
+        pass
+    producer.close()
+    return relay
+
+
 def timeline_rows(database_dsn: str) -> int:
     with transaction(database_dsn) as cursor:
         cursor.execute("SELECT count(*) FROM person_timeline")
@@ -74,10 +83,7 @@ def test_n_events_in_n_timeline_rows_out_and_the_plan_is_correct(
 ) -> None:
     database_dsn = dsn(test_database_url, plain.schema)
     stored = populate(plain, 10)
-    relay, producer = relay_for(plain, infra, topic, database_dsn)
-    while relay.publish_available():
-        pass
-    producer.close()
+    relay = publish_everything(plain, infra, topic, database_dsn)
     assert relay.checkpoint() == stored
     worker = KafkaProjectionWorker(
         kafka_options(infra, "projector"),
@@ -217,10 +223,7 @@ def test_two_workers_share_the_partitions(
 ) -> None:
     database_dsn = dsn(test_database_url, plain.schema)
     populate(plain, 30)
-    relay, producer = relay_for(plain, infra, topic, database_dsn)
-    while relay.publish_available():
-        pass
-    producer.close()
+    publish_everything(plain, infra, topic, database_dsn)
     group = f"carerecord-projections-{topic}"
     workers = [
         KafkaProjectionWorker(kafka_options(infra, "projector"), topic=topic, dsn=database_dsn, group=group)
@@ -333,10 +336,7 @@ def test_a_worker_killed_mid_batch_converges_to_a_clean_rebuild(
 ) -> None:
     database_dsn = dsn(test_database_url, plain.schema)
     populate(plain, 200)
-    relay, producer = relay_for(plain, infra, topic, database_dsn)
-    while relay.publish_available():
-        pass
-    producer.close()
+    publish_everything(plain, infra, topic, database_dsn)
     expected = plain.store.last_position() - 200  # without the NHS number index entries
     worker = _projector_process(infra, topic, test_database_url, plain.schema)
     wait_until(lambda: timeline_rows(database_dsn) > 0)
