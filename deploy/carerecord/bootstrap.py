@@ -56,9 +56,12 @@ class Services:
         self.audit_store.close()
 
 
-def build_services(settings: Settings, database: DatabaseLocation | None = None) -> Services:
+def build_services(
+    settings: Settings, database: DatabaseLocation | None = None, *, feed_as_you_go: bool = True
+) -> Services:
     """With Kafka configured, read models are fed by `carerecord project` workers; without it, in-process
-    from the store right after each append, so a plan is queryable as soon as a use case returns."""
+    from the store right after each append, so a plan is queryable as soon as a use case returns. A bulk load
+    (the demo region) can turn that off and let the projections catch up when services are next built."""
     database = database or locate_database(settings)
     store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
     read_models_dsn = database.dsn(settings.schema)
@@ -75,7 +78,11 @@ def build_services(settings: Settings, database: DatabaseLocation | None = None)
         writer,
         clock=lambda: datetime.now(UTC),
         index_key=settings.index_key or _local_index_key(settings),
-        after_append=_quietly(lambda: [f.catch_up() for f in [feeder, *extra_feeders]]) if feeder else None,
+        after_append=(
+            _quietly(lambda: [f.catch_up() for f in [feeder, *extra_feeders]])
+            if feeder and feed_as_you_go
+            else None
+        ),
     )
     for each in [feeder, *extra_feeders] if feeder else []:
         each.catch_up()  # a projection added since the last start back-fills here, at its own position

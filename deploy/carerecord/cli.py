@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from carerecord.demo_commands import add_demo_command
 from carerecord.reference_commands import add_import_command
 from carerecord.settings import SettingsError, load_settings
 from carerecord_events.roles import Role
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_bench)
 
     add_import_command(commands)
+    add_demo_command(commands)
 
     verify = commands.add_parser(
         "verify",

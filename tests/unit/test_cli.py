@@ -16,6 +16,7 @@ SUBCOMMANDS = (
     "feed-add",
     "schemas",
     "import",
+    "demo",
     "verify",
     "keygen",
 )
