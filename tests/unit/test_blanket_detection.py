@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -304,8 +305,10 @@ def test_a_care_home_applying_one_reason_to_all_its_residents_is_named_in_full()
     assert len(alike.plan_ids) == 20
     assert alike.scope is AlertScope.ORGANISATION
     assert (alike.organisation, alike.author) == ("VLAXL", "dr-grey")
-    assert {"frail", "care", "home"} <= set(alike.shared_features)
-    assert "20 do-not-attempt-CPR decisions for 20 different people at care home VLAXL" in alike.explanation
+    assert alike.shared_features == ("is frail and lives in a care home cpr would not be successful",)
+    assert alike.explanation.startswith(
+        "20 do-not-attempt-CPR decisions for 20 different people at care home VLAXL, all recorded by dr-grey,"
+    )
     assert alike.window_start == min(r.made_at for r in residents)
     assert alike.window_end == max(r.made_at for r in residents)
 
@@ -482,19 +485,7 @@ def test_the_similarity_threshold_is_honoured() -> None:
     looser = detect_blanket_decisions(decisions, BlanketThresholds(similarity=0.4))
     (alert,) = _of_kind(looser, AlertKind.NEAR_IDENTICAL_REASONING)
     assert set(alert.plan_ids) == _plan_ids(decisions)
-    assert alert.shared_features == (
-        "frail",
-        "lives",
-        "in",
-        "a",
-        "care",
-        "home",
-        "cpr",
-        "would",
-        "not",
-        "be",
-        "successful",
-    )
+    assert alert.shared_features == ("frail lives in a care home cpr would not be successful",)
 
 
 def _individual_decisions_on_one_day(
@@ -604,6 +595,27 @@ def test_reasons_resting_on_group_characteristics_are_reported_with_their_eviden
     assert len(strict.plan_ids) == 3  # "poor oral intake" and "vascular ... needs hoisting" say more
     (lax,) = detect_blanket_decisions(everyone, BlanketThresholds(max_words_beyond_group_terms=40))
     assert set(lax.plan_ids) == _plan_ids(resting_on_the_group + mentioning_a_group_among_much_else)
+
+
+def test_thresholds_that_make_no_sense_are_refused() -> None:
+    for wrong in (
+        {"window": timedelta(0)},
+        {"similarity": 0.0},
+        {"similarity": 1.5},
+        {"min_similar_people": 1},
+        {"surge_factor": 1.0},
+        {"max_words_beyond_group_terms": -1},
+    ):
+        with pytest.raises(ValueError):
+            BlanketThresholds(**wrong)  # type: ignore[arg-type]
+
+
+def test_a_decision_supplied_twice_counts_once_and_conflicting_copies_are_refused() -> None:
+    residents = care_home_residents(5, seed=14)
+    assert detect_blanket_decisions(residents + residents) == detect_blanket_decisions(residents)
+    assert _of_kind(detect_blanket_decisions(residents), AlertKind.NEAR_IDENTICAL_REASONING)
+    with pytest.raises(ValueError, match="share plan id"):
+        detect_blanket_decisions([*residents, replace(residents[0], reasoning="Changed.")])
 
 
 # --- 6. scale and order ---

@@ -154,7 +154,11 @@ class BlanketAlert:
     scope: AlertScope  # whether the decisions were looked at per organisation or per author
     explanation: str  # plain English: what was seen and why the alert fired
     plan_ids: tuple[UUID, ...]  # every decision the alert is about, earliest first
-    shared_features: tuple[str, ...]  # shared wording, group characteristics or the criteria met
+    # near-identical-reasoning: the wording most of them share, as one phrase (names, numbers and dates masked);
+    # group-characteristic: the group terms the reasoning rests on, most used first;
+    # cluster-*: the criteria met ("near-identical reasoning", "above the usual number",
+    # "large share of the people in its care")
+    shared_features: tuple[str, ...]
     window_start: datetime  # when the earliest of those decisions was made
     window_end: datetime  # when the latest was made
     organisation: str | None  # the organisation, when all the decisions are from one
@@ -448,7 +452,8 @@ class _Block:
                 f" {_duration(self.thresholds.window)} of it."
                 + (f' Wording they share: "{" ".join(wording)}".' if wording else "")
             )
-            alerts.append(self._alert(AlertKind.NEAR_IDENTICAL_REASONING, decisions, explanation, wording))
+            shared = (" ".join(wording),) if wording else ()
+            alerts.append(self._alert(AlertKind.NEAR_IDENTICAL_REASONING, decisions, explanation, shared))
         return alerts
 
     def clusters(self, people_in_care: int | None) -> list[BlanketAlert]:
@@ -548,8 +553,12 @@ class _Block:
 
     def _where(self, decisions: Sequence[DecisionUnderReview]) -> str:
         if self.scope is AlertScope.ORGANISATION:
-            return f"at {_setting_name(decisions)} {self.key}"
-        return f"recorded by {self.key}"
+            authors = {decision.author for decision in decisions}
+            by = f", all recorded by {next(iter(authors))}," if len(authors) == 1 else ""
+            return f"at {_setting_name(decisions)} {self.key}{by}"
+        organisations = {decision.organisation for decision in decisions}
+        at = f" at {next(iter(organisations))}" if len(organisations) == 1 else ""
+        return f"recorded by {self.key}{at}"
 
     def _alert(
         self,
