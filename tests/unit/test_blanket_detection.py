@@ -637,6 +637,61 @@ def test_five_thousand_decisions_across_a_region_are_handled_and_the_blanket_hom
     assert [set(alert.plan_ids) for alert in alike] == [_plan_ids(blanket_home)]
 
 
+WORD_POOL = ("frail", "dementia", "sepsis", "cachexia", "anuric", "jaundiced")
+
+
+@given(
+    st.lists(
+        st.tuples(st.sets(st.sampled_from(WORD_POOL), min_size=1, max_size=4), st.integers(0, 6 * 24)),
+        min_size=5,
+        max_size=30,
+    ),
+    st.sampled_from((0.6, 0.8, 0.9)),
+)
+@settings(max_examples=60, deadline=None)
+def test_near_identical_groups_are_exactly_those_a_comparison_of_every_pair_finds(
+    reasons_and_hours: list[tuple[set[str], int]], similarity: float
+) -> None:
+    rng = random.Random(len(reasons_and_hours))
+    decisions = [
+        _decision(
+            rng,
+            " and ".join(sorted(words)) + ".",
+            organisation="VLP",
+            setting="care-home",
+            author="dr-p",
+            made_at=START + timedelta(hours=hour),
+        )
+        for words, hour in reasons_and_hours
+    ]
+    thresholds = BlanketThresholds(similarity=similarity, min_similar_people=2)
+    reasons = [normalise_reasoning(d.reasoning) for d in decisions]
+    group = list(range(len(decisions)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i in range(len(decisions)):
+        for j in range(i + 1, len(decisions)):
+            close = abs(decisions[i].made_at - decisions[j].made_at) <= thresholds.window
+            if close and reasoning_similarity(reasons[i], reasons[j]) >= similarity:
+                group[root(i)] = root(j)
+    components: dict[int, set[UUID]] = {}
+    for i, d in enumerate(decisions):
+        components.setdefault(root(i), set()).add(d.plan_id)
+    expected = {frozenset(plans) for plans in components.values() if len(plans) >= 2}
+
+    alerts = detect_blanket_decisions(decisions, thresholds)
+    found = {
+        frozenset(alert.plan_ids)
+        for alert in _of_kind(alerts, AlertKind.NEAR_IDENTICAL_REASONING)
+        if alert.scope is AlertScope.ORGANISATION
+    }
+    assert found == expected
+
+
 @given(st.permutations(care_home_residents(8, seed=12) + hospital_decisions(seed=13, days=3, per_day=6)))
 @settings(max_examples=25, deadline=None)
 def test_the_order_decisions_arrive_in_changes_nothing(decisions: list[DecisionUnderReview]) -> None:
