@@ -50,8 +50,9 @@ The four kinds of alert
         the pattern.
 
 Windows that overlap are reported as one alert covering them all. An alert about one person's decisions is left
-out when an alert of the same kind about an organisation already names every one of its decisions; the
-organisation's alert then names that person as `author`. Every alert lists every decision it is about, the
+out when an alert of the same kind about an organisation already names every one of its decisions; an alert
+names the `author` whenever one person recorded all its decisions, and the `organisation` whenever they all come
+from one. The same person's decisions (a plan and the one replacing it) count as one person. Every alert lists every decision it is about, the
 features they share and the time they span, and alerts come back in a fixed order, so the same decisions always
 give the same alerts. Alerts carry no personal details of the people the decisions are about: shared wording
 is made only of words that half or more of the decisions use, after each person's names are masked.
