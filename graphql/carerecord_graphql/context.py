@@ -12,6 +12,7 @@ import strawberry
 from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
 from carerecord_projections.queries import ReadModels
 from carerecord_services.audit import AccessAudit
+from carerecord_services.investigation import Investigations
 from carerecord_services.service import CareRecordService
 
 
@@ -22,6 +23,7 @@ class Api:
     care_records: CareRecordService
     read_models: ReadModels
     audit: AccessAudit
+    investigations: Investigations
     verifier: TokenVerifier
     clock: Callable[[], datetime]
     break_glass_lasts: timedelta = timedelta(hours=4)
