@@ -590,7 +590,6 @@ def _checkpoint(arguments: argparse.Namespace) -> int:
 
 
 def _investigate(arguments: argparse.Namespace) -> int:
-    import getpass
     import json
     import uuid
     from datetime import UTC, date, datetime, time, timedelta
@@ -610,9 +609,7 @@ def _investigate(arguments: argparse.Namespace) -> int:
     if end <= start:
         print("carerecord: --to must not be before --from", file=sys.stderr)
         return 2
-    investigator = Actor(
-        user_id=arguments.by or getpass.getuser(), role=Role.ASSURANCE, organisation=arguments.org
-    )
+    investigator = Actor(user_id=arguments.by or _login(), role=Role.ASSURANCE, organisation=arguments.org)
     services = build_services(load_settings())
     try:
         if record_id is None:
@@ -667,6 +664,15 @@ def _investigate(arguments: argparse.Namespace) -> int:
         f"{arguments.out}/report.md"
     )
     return 0
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown-operator"
 
 
 def _position_progress(done: int, total: int) -> None:

@@ -16,6 +16,8 @@ SUBCOMMANDS = (
     "feed-add",
     "schemas",
     "verify",
+    "checkpoint",
+    "investigate",
     "keygen",
 )
 
