@@ -150,9 +150,9 @@ class Investigations:
             if start <= event.occurred_at < end or start <= event.recorded_at < end
         ]
         first = in_period[0] if in_period else len(history) + 1
-        at_start = snapshot(record_id, history[: first - 1])
+        before_period = snapshot(record_id, history[: first - 1])
         events = []
-        before = at_start
+        before = before_period
         for count, version in enumerate(in_period, start=1):
             if count % 50 == 0:
                 say(f"replaying the record at each change: {count}/{len(in_period)}")
@@ -176,7 +176,7 @@ class Investigations:
                     "organisation": requested_by.organisation,
                 },
                 "current_version": len(history),
-                "record_at_start": at_start.as_json(),
+                "record_before": before_period.as_json(),
                 "events": events,
                 "accesses": accesses,
                 "disclosures": disclosures,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg2
 import pytest
 import strawberry
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -236,7 +237,7 @@ def test_the_investigation_bundle_holds_events_plans_accesses_disclosures_and_pr
     assert [e["plans_changed"] for e in bundle["events"]] == [False, True, True, True]
     assert [p["status"] for p in bundle["events"][2]["record_after"]["plans"]] == ["active"]
     assert [p["status"] for p in revoked["record_after"]["plans"]] == ["revoked"]
-    assert bundle["record_at_start"]["version"] == 0
+    assert bundle["record_before"]["version"] == 0
     assert [(a["user_id"], a["operation"], a["version_shown"]) for a in bundle["accesses"]] == [
         ("dr-grey", "record", 3)
     ]
@@ -308,16 +309,23 @@ def test_carerecord_investigate_writes_a_bundle_and_a_readable_report_for_a_peri
     assert [(e["version"], e["type"], e["occurred_at"]) for e in bundle["events"]] == [
         (4, "ConversationRecorded", "2020-01-01T10:00:00+00:00")
     ]
-    assert bundle["record_at_start"]["version"] == 3
-    assert [p["status"] for p in bundle["record_at_start"]["plans"]] == ["active"]
+    assert bundle["record_before"]["version"] == 3
+    assert [p["status"] for p in bundle["record_before"]["plans"]] == ["active"]
     assert bundle["accesses"] == []
     assert bundle["integrity"]["checkpoint"]["proof_verifies"] is True
     _verify_bundle_proof(bundle, record_id)
     report = (out / "report.md").read_text()
     assert f"# Investigation of record {record_id}" in report
-    assert "### Version 4: Conversation recorded" in report
+    assert "### Version 4: Conversation about care and treatment recorded" in report
     assert "(recorded later than it happened)" in report
     assert "Inclusion proof" in report and "leads to the signed root: yes" in report
+    with psycopg2.connect(test_database_url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT user_id, organisation, purpose, granted, version_shown FROM {fresh_schema}.access_log "
+            "WHERE operation = 'investigate'"
+        )
+        assert cursor.fetchall() == [("icb-ann", "QWE", "investigation", True, 4)]
+    connection.close()
 
 
 def test_record_as_of_answers_by_when_things_were_recorded_or_when_they_happened(api: InProcessApi) -> None:
