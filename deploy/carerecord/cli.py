@@ -227,7 +227,82 @@ def build_parser() -> argparse.ArgumentParser:
             "or a payload that no longer decrypts). Exit status 1 if any chain is broken."
         ),
     )
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="FILE",
+        help="also prove that history was not rewritten after this signed checkpoint (from `carerecord "
+        "checkpoint --out`): its signature must verify, and the store must still reproduce every one of its "
+        "leaves (each record's chain hash at the checkpoint's position)",
+    )
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="FILE",
+        help="with --checkpoint: the signer's public key you trust (PEM, from `carerecord checkpoint "
+        "--public-key-out`); without it only the key inside the checkpoint is used",
+    )
     verify.set_defaults(handler=_verify)
+
+    checkpoint = commands.add_parser(
+        "checkpoint",
+        help="sign a checkpoint of every record's hash chain (a Merkle root) and keep it; export it with --out",
+        description=(
+            "Checks every chain since the last checkpoint, then signs (Ed25519) a Merkle root over each record's "
+            "latest chain hash, with the store position it covers, and keeps it in the table "
+            "carerecord_checkpoints. Give the file from --out to a second organisation: later, "
+            "`carerecord verify --checkpoint FILE` proves history was not rewritten after it. The key is "
+            "CARERECORD_CHECKPOINT_KEY_FILE, or one generated once in CARERECORD_DATA_DIR. `carerecord serve` "
+            "also signs one every CARERECORD_CHECKPOINT_SECONDS (default 3600; 0: never). Exit status 1 if a "
+            "chain is broken (nothing is signed)."
+        ),
+    )
+    checkpoint.add_argument("--out", type=Path, metavar="FILE", help="also write the checkpoint (JSON) here")
+    checkpoint.add_argument(
+        "--public-key-out",
+        type=Path,
+        metavar="FILE",
+        help="write the signing key's public key (PEM) here, for the organisations that verify",
+    )
+    checkpoint.set_defaults(handler=_checkpoint)
+
+    investigate = commands.add_parser(
+        "investigate",
+        help="write an investigation bundle for one person and period (bundle.json and report.md)",
+        description=(
+            "For one person and period: every event (type, version, when it happened and when it was recorded, "
+            "who, a plain-language summary), the record replayed after each change, every access and refusal, "
+            "what went to provider feeds, and the integrity proof (the record's hash chain, its leaf and "
+            "inclusion proof in the latest signed checkpoint). Writes DIR/bundle.json and DIR/report.md. The "
+            "investigation is itself recorded as an access to the record. Personal data: keep DIR safe."
+        ),
+        epilog="example: carerecord investigate --nhs-number '943 476 5919' --from 2026-01-01 --to 2026-03-31 "
+        "--out ./investigation --by icb-ann --org QWE --purpose 'complaint 2026-114'",
+    )
+    who = investigate.add_mutually_exclusive_group(required=True)
+    who.add_argument("--nhs-number", help="the person's NHS number (spaces allowed)")
+    who.add_argument("--record-id", help="the person's record id")
+    investigate.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        metavar="DATE",
+        help="first day of the period (YYYY-MM-DD, UTC)",
+    )
+    investigate.add_argument(
+        "--to",
+        dest="end",
+        required=True,
+        metavar="DATE",
+        help="last day of the period, included (YYYY-MM-DD)",
+    )
+    investigate.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write into")
+    investigate.add_argument(
+        "--by", default=None, help="who investigates, as recorded in the access log (default: your login)"
+    )
+    investigate.add_argument("--org", default="ASSURANCE", help="their organisation's ODS code")
+    investigate.add_argument("--purpose", default="investigation", help="why, as recorded in the access log")
+    investigate.set_defaults(handler=_investigate)
 
     keygen = commands.add_parser(
         "keygen",
@@ -416,10 +491,15 @@ def _log_to_stderr() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _verify(_: argparse.Namespace) -> int:
+def _verify(arguments: argparse.Namespace) -> int:
     from carerecord.bootstrap import build_services
     from carerecord_services.integrity import verify_chains
 
+    if arguments.checkpoint is not None:
+        return _verify_checkpoint(arguments.checkpoint, arguments.public_key)
+    if arguments.public_key is not None:
+        print("carerecord: --public-key goes with --checkpoint", file=sys.stderr)
+        return 2
     services = build_services(load_settings())
     try:
         report = verify_chains(services.store, progress=_position_progress)
@@ -434,6 +514,170 @@ def _verify(_: argparse.Namespace) -> int:
             f"BREAK record {found.record_id} at version {found.version} (position {found.position}): {found.problem}"
         )
     return 1
+
+
+def _verify_checkpoint(path: Path, public_key: Path | None) -> int:
+    import json
+
+    from carerecord.bootstrap import build_services
+    from carerecord_services.checkpoint import CheckpointInvalid, load_public_key, open_checkpoint
+    from carerecord_services.checkpoint_store import verify_against_store
+
+    try:
+        document = json.loads(path.read_text())
+        trusted = load_public_key(public_key.read_bytes()) if public_key is not None else None
+    except (OSError, ValueError) as error:
+        print(f"carerecord: cannot read {error}", file=sys.stderr)
+        return 2
+    try:
+        checkpoint = open_checkpoint(document, trusted)
+    except CheckpointInvalid as invalid:
+        print(f"FAILED checkpoint {path}: {invalid}")
+        return 1
+    trust = "the trusted key given" if trusted is not None else "the public key inside the checkpoint only"
+    print(
+        f"checkpoint at position {checkpoint.position}: {len(checkpoint.leaves)} records, root {checkpoint.root}"
+    )
+    print(f"signature: valid, key {checkpoint.key_id} ({trust}), signed {document['created_at']}")
+    services = build_services(load_settings())
+    try:
+        result = verify_against_store(services.store, checkpoint, progress=_position_progress)
+    finally:
+        services.close()
+    print(f"\nchecked {result.events_checked} events in {result.records_checked} records")
+    for rewritten in result.rewritten:
+        print(f"REWRITTEN record {rewritten.record_id}: {rewritten.problem}")
+    for found in result.breaks:
+        print(
+            f"BREAK record {found.record_id} at version {found.version} (position {found.position}): {found.problem}"
+        )
+    if result.holds:
+        print(
+            f"history up to position {checkpoint.position} is exactly as the checkpoint holds, and every chain "
+            f"is intact from there to position {result.store_position}"
+        )
+        return 0
+    print("FAILED: history was rewritten or a chain is broken")
+    return 1
+
+
+def _checkpoint(arguments: argparse.Namespace) -> int:
+    import json
+
+    from carerecord.bootstrap import build_services
+    from carerecord_services.checkpoint import public_key_pem
+    from carerecord_services.checkpoint_store import ChainsBroken
+
+    services = build_services(load_settings())
+    try:
+        print("checking the chains and signing a checkpoint", flush=True)
+        made = services.checkpoints.make(progress=_position_progress)
+    except ChainsBroken as broken:
+        print(f"\ncarerecord: nothing signed: {broken}", file=sys.stderr)
+        for found in broken.breaks:
+            print(
+                f"BREAK record {found.record_id} at version {found.version}: {found.problem}", file=sys.stderr
+            )
+        return 1
+    finally:
+        services.close()
+    print(
+        f"\nsigned checkpoint at position {made.position} over {len(made.leaves)} records: root {made.root}, "
+        f"key {made.key_id}"
+    )
+    if arguments.out is not None:
+        arguments.out.write_text(json.dumps(made.document, indent=2) + "\n")
+        print(f"written to {arguments.out}")
+    if arguments.public_key_out is not None:
+        arguments.public_key_out.write_text(public_key_pem(made.public_key))
+        print(f"public key written to {arguments.public_key_out}")
+    return 0
+
+
+def _investigate(arguments: argparse.Namespace) -> int:
+    import json
+    import uuid
+    from datetime import UTC, date, datetime, time, timedelta
+
+    from carerecord.bootstrap import build_investigations, build_services
+    from carerecord_events.base import Actor
+    from carerecord_services.errors import DomainError
+    from carerecord_services.investigation_report import render_markdown
+
+    try:
+        start = datetime.combine(date.fromisoformat(arguments.start), time(), tzinfo=UTC)
+        end = datetime.combine(date.fromisoformat(arguments.end), time(), tzinfo=UTC) + timedelta(days=1)
+        record_id = uuid.UUID(arguments.record_id) if arguments.record_id else None
+    except ValueError as error:
+        print(f"carerecord: {error}", file=sys.stderr)
+        return 2
+    if end <= start:
+        print("carerecord: --to must not be before --from", file=sys.stderr)
+        return 2
+    investigator = Actor(user_id=arguments.by or _login(), role=Role.ASSURANCE, organisation=arguments.org)
+    services = build_services(load_settings())
+    try:
+        if record_id is None:
+            _progress("finding the record by NHS number")
+            try:
+                record_id = services.care_records.find_record(arguments.nhs_number)
+            except DomainError as refused:
+                print(f"carerecord: {refused.message}", file=sys.stderr)
+                return 2
+        if record_id is None:
+            services.audit.record_access(
+                investigator,
+                None,
+                operation="investigate",
+                purpose=arguments.purpose,
+                granted=False,
+                refusal_reason="no such record",
+            )
+            print("carerecord: there is no care record for this NHS number", file=sys.stderr)
+            return 1
+        try:
+            bundle = build_investigations(services).bundle(
+                record_id, start, end, requested_by=investigator, progress=_progress
+            )
+        except DomainError as refused:
+            services.audit.record_access(
+                investigator,
+                record_id,
+                operation="investigate",
+                purpose=arguments.purpose,
+                granted=False,
+                refusal_reason="no such record",
+            )
+            print(f"carerecord: {refused.message}", file=sys.stderr)
+            return 1
+        services.audit.record_access(
+            investigator,
+            record_id,
+            operation="investigate",
+            purpose=arguments.purpose,
+            granted=True,
+            version_shown=bundle["current_version"],
+        )
+    finally:
+        services.close()
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    (arguments.out / "bundle.json").write_text(json.dumps(bundle, indent=2) + "\n")
+    (arguments.out / "report.md").write_text(render_markdown(bundle))
+    print(
+        f"{len(bundle['events'])} events, {len(bundle['accesses'])} accesses and "
+        f"{len(bundle['disclosures'])} disclosures in the period; written to {arguments.out}/bundle.json and "
+        f"{arguments.out}/report.md"
+    )
+    return 0
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown-operator"
 
 
 def _position_progress(done: int, total: int) -> None:

@@ -95,6 +95,8 @@ class Settings:
     cors_origins: tuple[str, ...]
     break_glass_seconds: int
     requests_per_minute: int
+    checkpoint_key_file: Path | None
+    checkpoint_seconds: int
 
     @property
     def region_source(self) -> str:
@@ -124,6 +126,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         schema=_schema(env.get("CARERECORD_SCHEMA", "")),
         region=env.get("CARERECORD_REGION", "local"),
         **_api_settings(env),
+        **_checkpoint_settings(env),
     )
 
 
@@ -186,6 +189,20 @@ def _api_settings(env: Mapping[str, str]) -> dict[str, Any]:
             "CARERECORD_REQUESTS_PER_MINUTE", env.get("CARERECORD_REQUESTS_PER_MINUTE", "600")
         ),
     }
+
+
+def _checkpoint_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The Ed25519 key that signs checkpoints (unset: one generated once in the data folder) and how often
+    `carerecord serve` signs one (0: never; `carerecord checkpoint` still does)."""
+    key_file = env.get("CARERECORD_CHECKPOINT_KEY_FILE") or None
+    if key_file is not None and not Path(key_file).is_file():
+        raise SettingsError("CARERECORD_CHECKPOINT_KEY_FILE", f"names no readable file: {key_file}")
+    seconds = env.get("CARERECORD_CHECKPOINT_SECONDS", "3600")
+    if not seconds.isdigit():
+        raise SettingsError(
+            "CARERECORD_CHECKPOINT_SECONDS", f"must be a whole number of seconds (0: never), got {seconds!r}"
+        )
+    return {"checkpoint_key_file": Path(key_file) if key_file else None, "checkpoint_seconds": int(seconds)}
 
 
 def _whole_number(name: str, value: str) -> int:

@@ -13,6 +13,7 @@ from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifi
 from carerecord_projections.oversight.figures import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_services.audit import AccessAudit
+from carerecord_services.investigation import Investigations
 from carerecord_services.service import CareRecordService
 
 
@@ -23,6 +24,7 @@ class Api:
     care_records: CareRecordService
     read_models: ReadModels
     audit: AccessAudit
+    investigations: Investigations
     verifier: TokenVerifier
     clock: Callable[[], datetime]
     break_glass_lasts: timedelta = timedelta(hours=4)

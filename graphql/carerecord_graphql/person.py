@@ -144,4 +144,4 @@ def access_views(context: ApiContext, record_id: UUID) -> list[AccessView]:
     if not may_see_access_history(context.caller()):
         raise NotAllowed("only the person, their representative and assurance teams may see who has looked")
     history = context.api.read_models.access_history(record_id)
-    return [AccessView(**{key: value for key, value in row.items() if key != "access_id"}) for row in history]
+    return [AccessView(**row) for row in history]

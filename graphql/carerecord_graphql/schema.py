@@ -22,6 +22,7 @@ from carerecord_events.plain import describe_cpr
 from carerecord_events.plans import RecommendationMade
 from carerecord_graphql.access import URGENT_CARE_ROLES, may_see_access_history, read_record
 from carerecord_graphql.context import NotAllowed, NotSignedIn, info_context
+from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.mutations import build_mutation_type
 from carerecord_graphql.oversight import (
     OversightDashboard,
@@ -101,7 +102,7 @@ class PlanChange:
 
 
 @strawberry.type
-class Query:
+class Query(InvestigationQueries):
     @strawberry.field(description="Every acronym and term the record uses, expanded and explained.")
     def glossary(self) -> list[GlossaryTerm]:
         return [

@@ -152,6 +152,7 @@ class AccessView:
     via_break_glass: bool
     at: datetime
     expires_at: datetime | None
+    access_id: UUID = strawberry.field(description="Ask accessShown with it (assurance) for what was shown")
 
 
 def encode_cursor(version: int) -> str:

@@ -123,3 +123,31 @@ class ReadModels:
             )
             names = [column.name for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def accesses_between(self, record_id: UUID, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Every access to the record in [start, end), oldest first: reads, refusals, searches, break glass."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                """SELECT access_id, kind, user_id, role, organisation, operation, purpose, granted, version_shown,
+                          refusal_reason, via_break_glass, at, expires_at
+                   FROM access_log WHERE record_id = %s AND at >= %s AND at < %s ORDER BY at, position""",
+                (record_id, start, end),
+            )
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def disclosures_between(self, record_id: UUID, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """What the feeds router sent to provider organisations in [start, end), oldest first; none where no
+        feeds router has run."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute("SELECT to_regclass('feed_disclosures') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                return []
+            cursor.execute(
+                """SELECT organisation, event_id, position, event_type, disclosed_at FROM feed_disclosures
+                   WHERE record_id = %s AND disclosed_at >= %s AND disclosed_at < %s
+                   ORDER BY disclosed_at, position, organisation""",
+                (record_id, start, end),
+            )
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,12 +1,17 @@
-"""Recomputes every record's hash chain from the stored rows and reports the first break per record."""
+"""Recomputes every record's hash chain from the stored rows and reports the first break per record.
+
+`walk_chains` can start from known chain heads (a signed checkpoint's leaves) and can also say what every
+chain's head was at a given position, so the same pass that checks the chains proves (or disproves) that the
+store still reproduces an earlier checkpoint.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, StoredEvent
 
 from carerecord_services.chain import GENESIS, event_hash
 from carerecord_services.store import EventStore
@@ -22,11 +27,22 @@ class ChainBreak:
     problem: str
 
 
+@dataclass(frozen=True)
+class ChainHead:
+    """The last event of one record's chain that checked out: its version and hash."""
+
+    version: int
+    hash: str
+
+
 @dataclass
 class VerificationReport:
     events_checked: int = 0
     records_checked: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
+    position: int = 0
+    heads: dict[str, ChainHead] = field(default_factory=dict)
+    snapshot: dict[str, ChainHead] | None = None
 
     @property
     def intact(self) -> bool:
@@ -34,7 +50,7 @@ class VerificationReport:
 
 
 @dataclass
-class _ChainHead:
+class _Walking:
     version: int = 0
     hash: str = GENESIS
     broken: bool = False
@@ -43,18 +59,35 @@ class _ChainHead:
 def verify_chains(
     store: EventStore, progress: Callable[[int, int], None] | None = None
 ) -> VerificationReport:
-    report = VerificationReport()
-    heads: dict[str, _ChainHead] = {}
+    return walk_chains(store, progress=progress)
+
+
+def walk_chains(
+    store: EventStore,
+    *,
+    start_heads: Mapping[str, ChainHead] | None = None,
+    after: int = 0,
+    snapshot_at: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerificationReport:
+    """Checks every event after position `after`, continuing the chains from `start_heads` (genesis for a
+    record not among them). With `snapshot_at`, also keeps each chain's head as it stood at that position."""
+    report = VerificationReport(position=after)
+    walking = {record: _Walking(head.version, head.hash) for record, head in (start_heads or {}).items()}
     last = store.last_position()
-    position = 1
+    position = after + 1
+    if snapshot_at is not None and snapshot_at <= after:
+        report.snapshot = _heads(walking)
     while position <= last:
         page = store.notifications(position, PAGE)
         if not page:
             break
         for notification in page:
+            if snapshot_at is not None and report.snapshot is None and notification.id > snapshot_at:
+                report.snapshot = _heads(walking)
             report.events_checked += 1
             record = str(notification.originator_id)
-            head = heads.setdefault(record, _ChainHead())
+            head = walking.setdefault(record, _Walking())
             if not head.broken:
                 problem = _check(store, notification, head)
                 if problem:
@@ -65,25 +98,63 @@ def verify_chains(
             position = notification.id + 1
         if progress:
             progress(position - 1, last)
-    report.records_checked = len(heads)
+    report.position = max(position - 1, after)
+    if snapshot_at is not None and report.snapshot is None:
+        report.snapshot = _heads(walking)
+    report.records_checked = len(walking)
+    report.heads = _heads(walking)
     return report
 
 
-def _check(store: EventStore, notification: Notification, head: _ChainHead) -> str:
+def _heads(walking: Mapping[str, _Walking]) -> dict[str, ChainHead]:
+    return {record: ChainHead(head.version, head.hash) for record, head in walking.items() if head.version}
+
+
+@dataclass(frozen=True)
+class RecordChainCheck:
+    """One record's chain, recomputed from its stored rows."""
+
+    record_id: UUID
+    version: int
+    head_hash: str
+    problem: str = ""
+    broken_at_version: int | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.problem
+
+
+def verify_record_chain(
+    store: EventStore, record_id: UUID, *, up_to_version: int | None = None
+) -> RecordChainCheck:
+    """Checks one record's chain (up to a version, if given) without reading the whole store."""
+    head = _Walking()
+    for stored in store.recorder.select_events(record_id, lte=up_to_version):
+        problem = _check_event(store, record_id, stored, head)
+        if problem:
+            return RecordChainCheck(record_id, head.version, head.hash, problem, stored.originator_version)
+    return RecordChainCheck(record_id, head.version, head.hash)
+
+
+def _check(store: EventStore, notification: Notification, head: _Walking) -> str:
+    record_id = UUID(str(notification.originator_id))
+    return _check_event(store, record_id, notification, head)
+
+
+def _check_event(store: EventStore, record_id: UUID, stored: StoredEvent, head: _Walking) -> str:
+    version, topic = stored.originator_version, stored.topic
     try:
-        chained = store.mapper.to_chained_event(notification)
+        chained = store.mapper.to_chained_event(stored)
     except Exception:  # any failure to decrypt or parse is a break, whatever the cipher raises
         return "the stored payload does not decrypt or parse"
-    if notification.originator_version != head.version + 1:
-        return f"version {notification.originator_version} follows version {head.version}"
+    if version != head.version + 1:
+        return f"version {version} follows version {head.version}"
     if chained.previous_hash != head.hash:
         return "the link to the previous event does not match"
-    record_id = UUID(str(notification.originator_id))
-    expected = event_hash(
-        record_id, notification.originator_version, notification.topic, chained.payload, head.hash
-    )
+    expected = event_hash(record_id, version, topic, chained.payload, head.hash)
     if expected != chained.hash:
         return "the event's content does not match its hash"
-    head.version = notification.originator_version
+    head.version = version
     head.hash = chained.hash
     return ""

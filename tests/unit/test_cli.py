@@ -18,6 +18,8 @@ SUBCOMMANDS = (
     "import",
     "demo",
     "verify",
+    "checkpoint",
+    "investigate",
     "keygen",
 )
 

@@ -47,6 +47,8 @@ def test_socket_urls_from_the_embedded_server_are_understood() -> None:
         ),
         ({"CARERECORD_CIPHER_KEY": "not base64!"}, "CARERECORD_CIPHER_KEY"),
         ({"CARERECORD_CIPHER_KEY": "c2hvcnQ="}, "CARERECORD_CIPHER_KEY"),
+        ({"CARERECORD_CHECKPOINT_KEY_FILE": "/nowhere/key.pem"}, "CARERECORD_CHECKPOINT_KEY_FILE"),
+        ({"CARERECORD_CHECKPOINT_SECONDS": "hourly"}, "CARERECORD_CHECKPOINT_SECONDS"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_setting(environ: dict[str, str], setting: str) -> None:
@@ -109,3 +111,27 @@ def test_the_development_token_command_is_refused_in_production(
     }.items():
         monkeypatch.setenv(name, value)
     assert main(["token", "--user", "u", "--role", "gp", "--org", "K81003", "--registration", "2345678"]) == 2
+
+
+def test_the_checkpoint_key_is_generated_once_private_or_read_from_its_setting(tmp_path: Path) -> None:
+    from carerecord.checkpoints import checkpoint_key
+    from carerecord_services.checkpoint import key_id
+
+    generated = load_settings({"CARERECORD_DATA_DIR": str(tmp_path / "data")})
+    first = checkpoint_key(generated)
+    key_file = tmp_path / "data" / "checkpoint-signing-key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_id(checkpoint_key(generated).public_key()) == key_id(first.public_key())
+    assert generated.checkpoint_seconds == 3600
+
+    given = load_settings(
+        {"CARERECORD_CHECKPOINT_KEY_FILE": str(key_file), "CARERECORD_CHECKPOINT_SECONDS": "0"}
+    )
+    assert key_id(checkpoint_key(given).public_key()) == key_id(first.public_key())
+    assert given.checkpoint_seconds == 0
+
+    not_a_key = tmp_path / "not-a-key.pem"
+    not_a_key.write_text("hello")
+    with pytest.raises(SettingsError) as refused:
+        checkpoint_key(load_settings({"CARERECORD_CHECKPOINT_KEY_FILE": str(not_a_key)}))
+    assert refused.value.setting == "CARERECORD_CHECKPOINT_KEY_FILE"

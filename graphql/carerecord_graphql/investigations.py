@@ -1,0 +1,168 @@
+"""Queries for assurance teams: what a reader was shown at a recorded access, and a person's investigation
+bundle. Only the assurance role may ask; every answer, and every refusal, is itself recorded."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from carerecord_events.roles import Role
+from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_services.errors import RecordNotFound
+from carerecord_services.snapshot import RecordSnapshot
+
+
+@strawberry.type(description="One plan as it stood at a version of the record, in plain language.")
+class PlanShown:
+    plan_id: UUID
+    status: str
+    form_type: str
+    form_name: str
+    cpr_code: str
+    cpr: str
+    reason_category: str
+    reasoning: str
+    person_involved: bool
+    involvement_route: str
+    responsible_clinician: str
+    organisation: str
+    setting: str
+    needs_senior_endorsement: bool
+    endorsed: bool
+    review_due: date | None
+    made_at: datetime
+    recorded_at: datetime
+
+
+@strawberry.type(description="The record as it stood at one version, replayed from the event store.")
+class RecordShown:
+    record_id: UUID
+    version: int
+    died: bool
+    caring_organisations: list[str]
+    plans: list[PlanShown]
+
+
+@strawberry.type(
+    description="A recorded access: who looked (role, organisation), when, why, whether by break glass, and "
+    "exactly what they were shown (the record replayed up to the version shown; none if refused)."
+)
+class AccessShown:
+    access_id: UUID
+    record_id: UUID
+    kind: str = strawberry.field(description="read, break-glass or search")
+    operation: str
+    user_id: str
+    user_name: str | None
+    role: str
+    role_label: str
+    organisation: str
+    at: datetime
+    purpose: str
+    granted: bool
+    refusal_reason: str
+    via_break_glass: bool
+    version_shown: int | None
+    shown: RecordShown | None
+
+
+def _record_shown(record: RecordSnapshot) -> RecordShown:
+    return RecordShown(
+        record_id=record.record_id,
+        version=record.version,
+        died=record.died,
+        caring_organisations=list(record.caring_organisations),
+        plans=[PlanShown(**vars(plan)) for plan in record.plans],
+    )
+
+
+def _assurance_only(context: ApiContext, record_id: UUID | None, operation: str, purpose: str) -> None:
+    caller = context.caller()
+    if caller.role is not Role.ASSURANCE:
+        context.api.audit.record_access(
+            caller.actor,
+            record_id,
+            operation=operation,
+            purpose=purpose,
+            granted=False,
+            refusal_reason="not an assurance role",
+        )
+        raise NotAllowed("only assurance teams may investigate")
+
+
+def _not_found(
+    context: ApiContext, record_id: UUID | None, operation: str, purpose: str, what: str
+) -> NotAllowed:
+    context.api.audit.record_access(
+        context.caller().actor,
+        record_id,
+        operation=operation,
+        purpose=purpose,
+        granted=False,
+        refusal_reason=f"no such {what}",
+    )
+    return NotAllowed(f"there is no such {what}")
+
+
+@strawberry.type
+class InvestigationQueries:
+    @strawberry.field(
+        description="Assurance only: for a recorded access (its id, from accessHistory), who looked, when, why, "
+        "and exactly what they were shown. Recorded."
+    )
+    def access_shown(
+        self, info: strawberry.Info, access_id: UUID, purpose: str = "assurance of an access"
+    ) -> AccessShown:
+        context = info_context(info)
+        _assurance_only(context, None, "accessShown", purpose)
+        try:
+            found = context.api.investigations.access_shown(access_id)
+        except RecordNotFound:
+            raise _not_found(context, None, "accessShown", purpose, "access") from None
+        context.api.audit.record_access(
+            context.caller().actor,
+            found.record_id,
+            operation="accessShown",
+            purpose=purpose,
+            granted=True,
+            version_shown=found.version_shown,
+        )
+        values = {name: value for name, value in vars(found).items() if name != "shown"}
+        return AccessShown(**values, shown=_record_shown(found.shown) if found.shown else None)
+
+    @strawberry.field(
+        description="Assurance only: the investigation bundle for one person and period [from, to): every event "
+        "by both clocks with who and a plain summary, the record after each change, every access and disclosure, "
+        "and the integrity proof (hash chain, leaf and inclusion proof in the latest signed checkpoint). "
+        "The same JSON as `carerecord investigate`. Recorded."
+    )
+    def investigation(
+        self,
+        info: strawberry.Info,
+        record_id: UUID,
+        start: Annotated[datetime, strawberry.argument(name="from")],
+        end: Annotated[datetime, strawberry.argument(name="to")],
+        purpose: str = "investigation",
+    ) -> JSON:
+        context = info_context(info)
+        _assurance_only(context, record_id, "investigation", purpose)
+        if end <= start:
+            raise ValueError("`to` must be after `from`")
+        caller = context.caller()
+        try:
+            bundle = context.api.investigations.bundle(record_id, start, end, requested_by=caller.actor)
+        except RecordNotFound:
+            raise _not_found(context, record_id, "investigation", purpose, "record") from None
+        context.api.audit.record_access(
+            caller.actor,
+            record_id,
+            operation="investigation",
+            purpose=purpose,
+            granted=True,
+            version_shown=bundle["current_version"],
+        )
+        return JSON(bundle)

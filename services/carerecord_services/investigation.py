@@ -1,0 +1,252 @@
+"""Investigations for assurance teams: what a reader was shown at a recorded access, and everything that
+happened to one person in a period, with the proof that the history was not rewritten.
+
+Everything about the record comes from the event store (replayed, never from read models). Who looked and what
+went to provider feeds come from the read side through `AccessLog`, which the composition root provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from carerecord_events.access import BreakGlassAccessStarted, PeopleSearched, RecordAccessed
+from carerecord_events.base import Actor, CareRecordEvent
+from carerecord_events.plain import summarise
+from carerecord_events.roles import ROLES
+from carerecord_services.audit import AccessAuditStore
+from carerecord_services.checkpoint import verify_inclusion
+from carerecord_services.checkpoint_store import CheckpointLog
+from carerecord_services.errors import RecordNotFound
+from carerecord_services.integrity import verify_record_chain
+from carerecord_services.snapshot import RecordSnapshot, jsonable, snapshot
+from carerecord_services.store import EventStore
+
+FORMAT = "carerecord-investigation/v1"
+Progress = Callable[[str], None]
+
+
+class AccessLog(Protocol):
+    """The read side's answers about one record in a period (newest last)."""
+
+    def accesses_between(self, record_id: UUID, start: datetime, end: datetime) -> list[dict[str, Any]]: ...
+
+    def disclosures_between(
+        self, record_id: UUID, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class AccessShown:
+    """One recorded access: who looked, when, why, how, and the record exactly as they were shown it."""
+
+    access_id: UUID
+    record_id: UUID
+    kind: str
+    operation: str
+    user_id: str
+    user_name: str | None
+    role: str
+    role_label: str
+    organisation: str
+    at: datetime
+    purpose: str
+    granted: bool
+    refusal_reason: str
+    via_break_glass: bool
+    version_shown: int | None
+    shown: RecordSnapshot | None
+
+
+class Investigations:
+    def __init__(
+        self,
+        store: EventStore,
+        audit_store: AccessAuditStore,
+        access_log: AccessLog,
+        checkpoints: CheckpointLog | None,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._audit_store = audit_store
+        self._access_log = access_log
+        self._checkpoints = checkpoints
+        self._clock = clock
+
+    def access_shown(self, access_id: UUID) -> AccessShown:
+        """Replays the record up to the version the access showed. Raises RecordNotFound for an unknown id."""
+        loaded = self._audit_store.load(access_id)
+        if not loaded.events:
+            raise RecordNotFound("there is no recorded access with this id", field="access_id")
+        event = loaded.events[0]
+        actor = event.recorded_by
+        common: dict[str, Any] = {
+            "access_id": access_id,
+            "record_id": event.record_id,
+            "user_id": actor.user_id,
+            "user_name": actor.name,
+            "role": actor.role.value,
+            "role_label": ROLES[actor.role].label,
+            "organisation": actor.organisation,
+            "at": event.recorded_at,
+        }
+        if isinstance(event, RecordAccessed):
+            version = event.version_shown if event.granted else None
+            shown = None
+            if version:
+                history = self._store.load(event.record_id, up_to_version=version)
+                shown = snapshot(event.record_id, history.events)
+            return AccessShown(
+                **common,
+                kind="read",
+                operation=event.operation,
+                purpose=event.purpose,
+                granted=event.granted,
+                refusal_reason=event.refusal_reason,
+                via_break_glass=event.via_break_glass,
+                version_shown=version,
+                shown=shown,
+            )
+        if isinstance(event, BreakGlassAccessStarted):
+            kind, operation, purpose = "break-glass", "breakGlass", event.reason
+        else:
+            assert isinstance(event, PeopleSearched)
+            kind, operation, purpose = "search", "searchPeople", event.purpose
+        return AccessShown(
+            **common,
+            kind=kind,
+            operation=operation,
+            purpose=purpose,
+            granted=True,
+            refusal_reason="",
+            via_break_glass=kind == "break-glass",
+            version_shown=None,
+            shown=None,
+        )
+
+    def bundle(
+        self,
+        record_id: UUID,
+        start: datetime,
+        end: datetime,
+        *,
+        requested_by: Actor,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Every event whose either clock falls in [start, end), the record after each change, every access and
+        disclosure in the period, and the integrity proof. Raises RecordNotFound for an unknown record."""
+        say = progress or (lambda _: None)
+        say("reading the record's history from the event store")
+        history = self._store.load(record_id).events
+        if not history:
+            raise RecordNotFound("there is no care record with this id", field="record_id")
+        in_period = [
+            version
+            for version, event in enumerate(history, start=1)
+            if start <= event.occurred_at < end or start <= event.recorded_at < end
+        ]
+        first = in_period[0] if in_period else len(history) + 1
+        before_period = snapshot(record_id, history[: first - 1])
+        events = []
+        before = before_period
+        for count, version in enumerate(in_period, start=1):
+            if count % 50 == 0:
+                say(f"replaying the record at each change: {count}/{len(in_period)}")
+            after = snapshot(record_id, history[:version])
+            events.append(_event_entry(version, history[version - 1], before, after))
+            before = after
+        say("reading accesses and disclosures in the period")
+        accesses = self._access_log.accesses_between(record_id, start, end)
+        disclosures = self._access_log.disclosures_between(record_id, start, end)
+        say("checking the record's hash chain and its place in the latest signed checkpoint")
+        integrity = self._integrity(record_id)
+        bundle: dict[str, Any] = jsonable(
+            {
+                "format": FORMAT,
+                "record_id": record_id,
+                "period": {"from": start, "to": end},
+                "generated_at": self._clock(),
+                "generated_by": {
+                    "user_id": requested_by.user_id,
+                    "role": requested_by.role.value,
+                    "organisation": requested_by.organisation,
+                },
+                "current_version": len(history),
+                "record_before": before_period.as_json(),
+                "events": events,
+                "accesses": accesses,
+                "disclosures": disclosures,
+                "integrity": integrity,
+            }
+        )
+        return bundle
+
+    def _integrity(self, record_id: UUID) -> dict[str, Any]:
+        chain = verify_record_chain(self._store, record_id)
+        proof: dict[str, Any] | None = None
+        latest = self._checkpoints.latest() if self._checkpoints is not None else None
+        if latest is not None:
+            header = {key: value for key, value in latest.document.items() if key != "leaves"}
+            found = latest.leaf_for(record_id)
+            proof = {"checkpoint": header, "leaf": None}
+            if found is not None:
+                index, leaf = found
+                path = latest.proof_for(index)
+                stored = self._store.load(record_id, up_to_version=leaf.version)
+                proof.update(
+                    leaf=leaf.as_json(),
+                    leaf_index=index,
+                    inclusion_proof=path,
+                    proof_verifies=verify_inclusion(
+                        leaf.hash,
+                        index,
+                        len(latest.leaves),
+                        [bytes.fromhex(node) for node in path],
+                        bytes.fromhex(latest.root),
+                    ),
+                    store_matches_leaf=stored.version == leaf.version and stored.head_hash == leaf.chain_hash,
+                    versions_since_checkpoint=chain.version - leaf.version,
+                )
+        return {
+            "chain": {
+                "intact": chain.intact,
+                "version": chain.version,
+                "head_hash": chain.head_hash,
+                "problem": chain.problem,
+                "broken_at_version": chain.broken_at_version,
+            },
+            "checkpoint": proof,
+        }
+
+
+def _event_entry(
+    version: int, event: CareRecordEvent, before: RecordSnapshot, after: RecordSnapshot
+) -> dict[str, Any]:
+    actor = event.recorded_by
+    entry: dict[str, Any] = {
+        "version": version,
+        "event_id": event.event_id,
+        "type": event.TYPE,
+        "label": event.LABEL,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "recorded_by": {
+            "user_id": actor.user_id,
+            "name": actor.name,
+            "role": actor.role.value,
+            "organisation": actor.organisation,
+        },
+        "summary": summarise(event),
+        "plans_changed": _plans(before) != _plans(after),
+    }
+    if entry["plans_changed"]:
+        entry["record_after"] = after.as_json()
+    return entry
+
+
+def _plans(record: RecordSnapshot) -> tuple[Any, ...]:
+    return (record.plans, record.caring_organisations, record.died)

@@ -1,0 +1,104 @@
+"""The record as it stood at a version, replayed from its events: the plans, in plain language, and who cared
+for the person. What a reader was shown, or what the record said after each change."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from carerecord_events.base import CareRecordEvent
+from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr
+from carerecord_events.plans import RecommendationMade
+from carerecord_events.roles import ROLES
+from carerecord_services.record import replay
+
+
+@dataclass(frozen=True)
+class PlanSnapshot:
+    plan_id: UUID
+    status: str
+    form_type: str
+    form_name: str
+    cpr_code: str
+    cpr: str
+    reason_category: str
+    reasoning: str
+    person_involved: bool
+    involvement_route: str
+    responsible_clinician: str
+    organisation: str
+    setting: str
+    needs_senior_endorsement: bool
+    endorsed: bool
+    review_due: date | None
+    made_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordSnapshot:
+    record_id: UUID
+    version: int
+    died: bool
+    caring_organisations: tuple[str, ...]
+    plans: tuple[PlanSnapshot, ...]
+
+    def active_plans(self) -> tuple[PlanSnapshot, ...]:
+        return tuple(plan for plan in self.plans if plan.status == "active")
+
+    def as_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = jsonable(asdict(self))
+        return document
+
+
+def snapshot(record_id: UUID, events: list[CareRecordEvent]) -> RecordSnapshot:
+    """The record after `events` (its first events, in version order)."""
+    state = replay(record_id, events)
+    made = {event.plan_id: event for event in events if isinstance(event, RecommendationMade)}
+    plans = []
+    for plan in state.plans.values():
+        source = made[plan.plan_id]
+        clinician = source.responsible_clinician
+        plans.append(
+            PlanSnapshot(
+                plan_id=plan.plan_id,
+                status=plan.status.value,
+                form_type=source.form_type.value,
+                form_name=FORM_NAMES[source.form_type],
+                cpr_code=plan.cpr.value,
+                cpr=describe_cpr(plan.cpr),
+                reason_category=source.reason_category.value,
+                reasoning=source.reasoning,
+                person_involved=source.involvement.person_involved,
+                involvement_route=source.involvement.route.value,
+                responsible_clinician=f"{clinician.name} ({ROLES[clinician.role].label})",
+                organisation=plan.organisation,
+                setting=SETTING_NAMES[plan.setting],
+                needs_senior_endorsement=plan.needs_endorsement,
+                endorsed=plan.endorsed,
+                review_due=plan.review_due,
+                made_at=source.occurred_at,
+                recorded_at=source.recorded_at,
+            )
+        )
+    return RecordSnapshot(
+        record_id=record_id,
+        version=state.version,
+        died=state.died,
+        caring_organisations=tuple(sorted(state.caring_organisations)),
+        plans=tuple(plans),
+    )
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value

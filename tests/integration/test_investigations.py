@@ -1,0 +1,355 @@
+"""Investigations on the real PostgreSQL: what a reader was shown, a person's investigation bundle (GraphQL and
+`carerecord investigate` in another process), and the record as of an instant by both clocks."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg2
+import pytest
+import strawberry
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from carerecord.bootstrap import Services, build_api, build_services
+from carerecord.settings import Settings, load_settings
+from carerecord.tokens import development_keys, issue_token
+from carerecord_events.base import Participant
+from carerecord_events.vocabulary import RevocationInitiator, Setting
+from carerecord_graphql.context import Api, context_for
+from carerecord_graphql.schema import build_schema
+from carerecord_projections.database import transaction
+from carerecord_projections.feeds import FEED_DDL
+from carerecord_services import commands as c
+from carerecord_services.chain import canonical_json
+from carerecord_services.checkpoint import verify_inclusion
+from tests.builders import GP, PARAMEDIC, recommendation, register
+
+GP_CLAIMS = {"sub": "dr-grey", "role": "gp", "org": "K81003", "registration": "2345678", "name": "Dr Grey"}
+PARAMEDIC_CLAIMS = {"sub": "p-khan", "role": "paramedic", "org": "RX9", "registration": "PA123456"}
+ASSURANCE_CLAIMS = {"sub": "icb-ann", "role": "assurance", "org": "QWE"}
+
+RECORD = "query($id: UUID!, $purpose: String!) { record(recordId: $id, purpose: $purpose) { version } }"
+HISTORY = (
+    "query($id: UUID!) { accessHistory(recordId: $id) { accessId userId operation granted versionShown } }"
+)
+SHOWN = """query($access: UUID!) { accessShown(accessId: $access) {
+  recordId kind operation userId role roleLabel organisation at purpose granted viaBreakGlass versionShown
+  shown { version caringOrganisations plans { status cprCode cpr reasoning responsibleClinician } } } }"""
+INVESTIGATION = "query($id: UUID!, $from: DateTime!, $to: DateTime!) { investigation(recordId: $id, from: $from, to: $to) }"
+AS_OF = """query($id: UUID!, $at: DateTime!, $clock: AsOfClock!) {
+  recordAsOf(recordId: $id, at: $at, clock: $clock) { version plans { status } } }"""
+
+
+@dataclass
+class InProcessApi:
+    settings: Settings
+    services: Services
+    api: Api
+    schema: strawberry.Schema
+
+    def ask(self, claims: dict[str, str], query: str, **variables: Any) -> Any:
+        token = issue_token(
+            development_keys(self.settings.data_dir),
+            claims,
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
+            minutes=30,
+        )
+        return self.schema.execute_sync(
+            query, variable_values=variables, context_value=context_for(self.api, f"Bearer {token}")
+        )
+
+
+@pytest.fixture
+def api(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[InProcessApi]:
+    settings = load_settings(
+        {
+            "DATABASE_URL": test_database_url,
+            "CARERECORD_SCHEMA": fresh_schema,
+            "CARERECORD_DATA_DIR": str(tmp_path),
+        }
+    )
+    services = build_services(settings)
+    yield InProcessApi(settings, services, build_api(settings, services), build_schema())
+    services.close()
+
+
+def _cared_for_with_a_plan(api: InProcessApi) -> UUID:
+    care_records = api.services.care_records
+    record_id = care_records.register_person(register()).record_id
+    care_records.execute(
+        record_id, c.StartCareRelationship(actor=GP, organisation="K81003", setting=Setting.GP_PRACTICE)
+    )
+    care_records.execute(record_id, recommendation())
+    return record_id
+
+
+def _plan_id(api: InProcessApi, record_id: UUID) -> UUID:
+    (plan_id,) = api.services.care_records.record(record_id).plans
+    return plan_id
+
+
+def _revoke(api: InProcessApi, record_id: UUID, occurred_at: datetime | None = None) -> None:
+    api.services.care_records.execute(
+        record_id,
+        c.RevokePlan(
+            actor=GP,
+            plan_id=_plan_id(api, record_id),
+            reason="She asked for CPR.",
+            initiated=RevocationInitiator.PERSON_REQUEST,
+            occurred_at=occurred_at,
+        ),
+    )
+
+
+def test_an_assurance_team_sees_exactly_what_each_reader_was_shown(api: InProcessApi) -> None:
+    record_id = _cared_for_with_a_plan(api)
+    assert not api.ask(GP_CLAIMS, RECORD, id=str(record_id), purpose="direct care").errors
+    _revoke(api, record_id)
+    api.services.audit.start_break_glass(PARAMEDIC, record_id, "collapsed at home", timedelta(minutes=30))
+    assert not api.ask(PARAMEDIC_CLAIMS, RECORD, id=str(record_id), purpose="999 call").errors
+
+    history = api.ask(ASSURANCE_CLAIMS, HISTORY, id=str(record_id)).data["accessHistory"]
+    reads = {row["userId"]: row for row in history if row["operation"] == "record"}
+    by_gp = api.ask(ASSURANCE_CLAIMS, SHOWN, access=reads["dr-grey"]["accessId"])
+    by_paramedic = api.ask(ASSURANCE_CLAIMS, SHOWN, access=reads["p-khan"]["accessId"])
+
+    assert not by_gp.errors and not by_paramedic.errors
+    gp_saw = by_gp.data["accessShown"]
+    assert (gp_saw["userId"], gp_saw["role"], gp_saw["organisation"], gp_saw["purpose"]) == (
+        "dr-grey",
+        "gp",
+        "K81003",
+        "direct care",
+    )
+    assert (gp_saw["viaBreakGlass"], gp_saw["versionShown"], gp_saw["shown"]["version"]) == (False, 3, 3)
+    (plan,) = gp_saw["shown"]["plans"]
+    assert (plan["status"], plan["cprCode"]) == ("active", "450476008")
+    assert plan["reasoning"].startswith("Metastatic pancreatic cancer")
+    assert gp_saw["shown"]["caringOrganisations"] == ["K81003"]
+
+    paramedic_saw = by_paramedic.data["accessShown"]
+    assert (paramedic_saw["roleLabel"], paramedic_saw["organisation"], paramedic_saw["purpose"]) == (
+        "paramedic",
+        "RX9",
+        "999 call",
+    )
+    assert (paramedic_saw["viaBreakGlass"], paramedic_saw["versionShown"]) == (True, 4)
+    assert [plan["status"] for plan in paramedic_saw["shown"]["plans"]] == ["revoked"]
+
+
+def test_only_assurance_may_ask_what_was_shown_and_every_question_is_recorded(api: InProcessApi) -> None:
+    record_id = _cared_for_with_a_plan(api)
+    api.ask(GP_CLAIMS, RECORD, id=str(record_id), purpose="direct care")
+    history = api.ask(ASSURANCE_CLAIMS, HISTORY, id=str(record_id)).data["accessHistory"]
+    access_id = next(row["accessId"] for row in history if row["operation"] == "record")
+
+    refused = api.ask(GP_CLAIMS, SHOWN, access=access_id)
+    assert [error.message for error in refused.errors or []] == ["only assurance teams may investigate"]
+    unknown = api.ask(ASSURANCE_CLAIMS, SHOWN, access="00000000-0000-4000-8000-000000000001")
+    assert [error.message for error in unknown.errors or []] == ["there is no such access"]
+    assert not api.ask(ASSURANCE_CLAIMS, SHOWN, access=access_id).errors
+
+    with transaction(api.services.read_models_dsn) as cursor:
+        cursor.execute(
+            "SELECT user_id, granted, refusal_reason, version_shown FROM access_log "
+            "WHERE operation = 'accessShown' ORDER BY position"
+        )
+        recorded = cursor.fetchall()
+    assert recorded == [
+        ("dr-grey", False, "not an assurance role", None),
+        ("icb-ann", False, "no such access", None),
+        ("icb-ann", True, "", 3),
+    ]
+
+
+def _verify_bundle_proof(bundle: dict[str, Any], record_id: UUID) -> None:
+    """What an assurance team can check from the bundle alone: the checkpoint's signature, and that the
+    record's leaf is in the signed root."""
+    proof = bundle["integrity"]["checkpoint"]
+    header = proof["checkpoint"]
+    signed = {key: value for key, value in header.items() if key != "signature"}
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(header["public_key"]))
+    public.verify(base64.b64decode(header["signature"]), canonical_json(signed))  # raises if not
+    leaf = proof["leaf"]
+    assert leaf["record_id"] == str(record_id)
+    assert verify_inclusion(
+        bytes.fromhex(leaf["leaf_hash"]),
+        proof["leaf_index"],
+        header["record_count"],
+        [bytes.fromhex(node) for node in proof["inclusion_proof"]],
+        bytes.fromhex(header["root"]),
+    )
+
+
+def test_the_investigation_bundle_holds_events_plans_accesses_disclosures_and_proof(
+    api: InProcessApi,
+) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    record_id = _cared_for_with_a_plan(api)
+    api.services.checkpoints.make()
+    api.ask(GP_CLAIMS, RECORD, id=str(record_id), purpose="direct care")
+    _revoke(api, record_id, occurred_at=datetime.now(UTC) - timedelta(seconds=30))
+    with transaction(
+        api.services.read_models_dsn
+    ) as cursor:  # what `carerecord feeds` records per disclosure
+        cursor.execute(FEED_DDL)
+        cursor.execute(
+            "INSERT INTO feed_disclosures (organisation, record_id, event_id, position, event_type, disclosed_at) "
+            "VALUES ('K81003', %s, gen_random_uuid(), 3, 'RecommendationMade', now())",
+            (record_id,),
+        )
+
+    answer = api.ask(
+        ASSURANCE_CLAIMS,
+        INVESTIGATION,
+        id=str(record_id),
+        **{"from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()},
+    )
+    assert not answer.errors, answer.errors
+    bundle = answer.data["investigation"]
+    assert [(e["version"], e["type"]) for e in bundle["events"]] == [
+        (1, "PersonRegistered"),
+        (2, "CareRelationshipStarted"),
+        (3, "RecommendationMade"),
+        (4, "PlanRevoked"),
+    ]
+    revoked = bundle["events"][3]
+    assert revoked["occurred_at"] < revoked["recorded_at"]
+    assert revoked["recorded_by"] == {
+        "user_id": "dr-grey",
+        "name": "Dr Grey",
+        "role": "gp",
+        "organisation": "K81003",
+    }
+    assert revoked["summary"] == "Revoked (at the persons request): She asked for CPR."
+    assert [e["plans_changed"] for e in bundle["events"]] == [False, True, True, True]
+    assert [p["status"] for p in bundle["events"][2]["record_after"]["plans"]] == ["active"]
+    assert [p["status"] for p in revoked["record_after"]["plans"]] == ["revoked"]
+    assert bundle["record_before"]["version"] == 0
+    assert [(a["user_id"], a["operation"], a["version_shown"]) for a in bundle["accesses"]] == [
+        ("dr-grey", "record", 3)
+    ]
+    assert [(d["organisation"], d["event_type"]) for d in bundle["disclosures"]] == [
+        ("K81003", "RecommendationMade")
+    ]
+    integrity = bundle["integrity"]
+    assert integrity["chain"] == {
+        "intact": True,
+        "version": 4,
+        "head_hash": integrity["chain"]["head_hash"],
+        "problem": "",
+        "broken_at_version": None,
+    }
+    proof = integrity["checkpoint"]
+    assert (proof["proof_verifies"], proof["store_matches_leaf"], proof["versions_since_checkpoint"]) == (
+        True,
+        True,
+        1,
+    )
+    assert proof["leaf"]["version"] == 3
+    _verify_bundle_proof(bundle, record_id)
+
+    refused = api.ask(
+        GP_CLAIMS,
+        INVESTIGATION,
+        id=str(record_id),
+        **{"from": start.isoformat(), "to": datetime.now(UTC).isoformat()},
+    )
+    assert [error.message for error in refused.errors or []] == ["only assurance teams may investigate"]
+    history = api.ask(ASSURANCE_CLAIMS, HISTORY, id=str(record_id)).data["accessHistory"]
+    assert ("icb-ann", "investigation", True) in {
+        (r["userId"], r["operation"], r["granted"]) for r in history
+    }
+
+
+def test_carerecord_investigate_writes_a_bundle_and_a_readable_report_for_a_period(
+    test_database_url: str, fresh_schema: str, tmp_path: Path, api: InProcessApi
+) -> None:
+    record_id = _cared_for_with_a_plan(api)
+    api.services.care_records.execute(
+        record_id,
+        c.RecordConversation(
+            actor=GP,
+            participants=(Participant(name="Margaret Hale", role="the person"),),
+            person_took_part=True,
+            what_matters="being at home with her cat",
+            occurred_at=datetime(2020, 1, 1, 10, 0, tzinfo=UTC),  # a late entry about a conversation long ago
+        ),
+    )
+    api.services.checkpoints.make()
+    api.services.close()  # the command below is another process, with its own connections
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": test_database_url,
+        "CARERECORD_SCHEMA": fresh_schema,
+        "CARERECORD_DATA_DIR": str(tmp_path),
+    }
+    out = tmp_path / "investigation"
+    result = subprocess.run(
+        [sys.executable, "-m", "carerecord.cli", "investigate", "--nhs-number", "943 476 5919",
+         "--from", "2020-01-01", "--to", "2020-01-01", "--out", str(out), "--by", "icb-ann", "--org", "QWE"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "reading the record's history" in result.stdout
+    bundle = json.loads((out / "bundle.json").read_text())
+    assert bundle["period"] == {"from": "2020-01-01T00:00:00+00:00", "to": "2020-01-02T00:00:00+00:00"}
+    assert [(e["version"], e["type"], e["occurred_at"]) for e in bundle["events"]] == [
+        (4, "ConversationRecorded", "2020-01-01T10:00:00+00:00")
+    ]
+    assert bundle["record_before"]["version"] == 3
+    assert [p["status"] for p in bundle["record_before"]["plans"]] == ["active"]
+    assert bundle["accesses"] == []
+    assert bundle["integrity"]["checkpoint"]["proof_verifies"] is True
+    _verify_bundle_proof(bundle, record_id)
+    report = (out / "report.md").read_text()
+    assert f"# Investigation of record {record_id}" in report
+    assert "### Version 4: Conversation about care and treatment recorded" in report
+    assert "(recorded later than it happened)" in report
+    assert "Inclusion proof" in report and "leads to the signed root: yes" in report
+    with psycopg2.connect(test_database_url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT user_id, organisation, purpose, granted, version_shown FROM {fresh_schema}.access_log "
+            "WHERE operation = 'investigate'"
+        )
+        assert cursor.fetchall() == [("icb-ann", "QWE", "investigation", True, 4)]
+    connection.close()
+
+
+def test_record_as_of_answers_by_when_things_were_recorded_or_when_they_happened(api: InProcessApi) -> None:
+    before_anything = datetime.now(UTC)
+    time.sleep(0.01)
+    record_id = _cared_for_with_a_plan(api)
+    plan_made = datetime.now(UTC)
+    time.sleep(0.05)
+    happened = datetime.now(UTC)
+    time.sleep(0.05)
+    between = datetime.now(UTC)
+    time.sleep(0.05)
+    _revoke(api, record_id, occurred_at=happened)  # recorded now, but it happened before `between`
+    after_everything = datetime.now(UTC)
+
+    def as_of(at: datetime, clock: str) -> Any:
+        answer = api.ask(ASSURANCE_CLAIMS, AS_OF, id=str(record_id), at=at.isoformat(), clock=clock)
+        assert not answer.errors, answer.errors
+        view = answer.data["recordAsOf"]
+        return view["version"], [plan["status"] for plan in view["plans"]]
+
+    for clock in ("RECORDED", "OCCURRED"):
+        assert as_of(before_anything, clock) == (0, [])
+        assert as_of(plan_made, clock) == (3, ["active"])
+        assert as_of(after_everything, clock) == (4, ["revoked"])
+    assert as_of(between, "RECORDED") == (3, ["active"])  # what the record said at that instant
+    assert as_of(between, "OCCURRED") == (4, ["revoked"])  # what we now know had happened by then
