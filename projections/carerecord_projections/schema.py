@@ -155,6 +155,30 @@ CREATE TABLE IF NOT EXISTS registered_population (
 );
 """
 
+# What the feed router records: its progress, and every disclosure to an organisation (see feeds.py).
+FEED_DDL = """
+CREATE TABLE IF NOT EXISTS feed_relationships (
+    record_id uuid NOT NULL,
+    organisation text NOT NULL,
+    PRIMARY KEY (record_id, organisation)
+);
+CREATE TABLE IF NOT EXISTS feed_offsets (
+    topic text NOT NULL,
+    partition integer NOT NULL,
+    next_offset bigint NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
+CREATE TABLE IF NOT EXISTS feed_disclosures (
+    organisation text NOT NULL,
+    record_id uuid NOT NULL,
+    event_id uuid NOT NULL,
+    position bigint NOT NULL,
+    event_type text NOT NULL,
+    disclosed_at timestamptz NOT NULL,
+    PRIMARY KEY (organisation, event_id)
+);
+"""
+
 CHECKSUM_ORDER = {
     "current_plan": "record_id",
     "care_relationships": "record_id, organisation, started_at",
