@@ -28,6 +28,7 @@ from carerecord_projections.oversight.figures import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_feeder import StoreFeeder
+from carerecord_projections.store_marks import is_demo
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.checkpoint_store import CheckpointLog
 from carerecord_services.investigation import Investigations
@@ -135,7 +136,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         verifier=verifier,
         clock=lambda: datetime.now(UTC),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
-        oversight=OversightViews(services.read_models_dsn),
+        oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
     )
 
 
@@ -167,7 +168,13 @@ def _local_index_key(settings: Settings) -> bytes:
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
     lag = LagGauge(services.store, services.read_models_dsn, settings.kafka)
-    health = HealthCheck(services.database, settings.kafka, embedded=settings.embedded, lag=lag)
+    health = HealthCheck(
+        services.database,
+        settings.kafka,
+        embedded=settings.embedded,
+        lag=lag,
+        demo=is_demo(services.read_models_dsn),
+    )
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
     return create_app(
         build_schema(), health, lag.prometheus, api=build_api(settings, services), limits=limits

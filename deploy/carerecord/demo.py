@@ -51,6 +51,7 @@ DEMO_SCHEMA = "carerecord_demo"
 TEST_RANGE_START = 999_000_000  # the first nine digits of 999 000 0000
 BLANKET_CARE_HOME = "VLAXP"
 BLANKET_PRACTICE = "K81045"
+BLANKET_RESIDENTS = 20  # the first people loaded live in the care home that got one reasoning for all
 REFERENCE = resources.files("carerecord") / "reference"
 
 GIVEN = {
@@ -237,8 +238,8 @@ class DemoLoader:
     def _person(self, job: tuple[int, str]) -> None:
         index, nhs_number = job
         rng = random.Random(self.seed * 1_000_003 + index)  # noqa: S311 - synthetic data, not security
-        board = self.region.boards[0] if rng.random() < 0.6 else self.region.boards[-1]
-        in_blanket_home = board == "QWE" and index % 60 == 0
+        in_blanket_home = index < BLANKET_RESIDENTS
+        board = "QWE" if in_blanket_home or rng.random() < 0.6 else self.region.boards[-1]
         sex = "female" if rng.random() < 0.56 else "male"
         age = min(104, int(rng.triangular(45, 102, 86)))
         born = self.now.date() - timedelta(days=age * 365 + rng.randrange(0, 365))

@@ -17,7 +17,9 @@ class HealthCheck:
         kafka: KafkaSettings | None,
         embedded: bool,
         lag: LagGauge | None = None,
+        demo: bool = False,
     ) -> None:
+        self._demo = demo
         self._database = database
         self._kafka = kafka
         self._embedded = embedded
@@ -30,6 +32,7 @@ class HealthCheck:
         report = {
             "status": "ok" if healthy else "degraded",
             "mode": "kafka" if self._kafka else "embedded",
+            "store": "DEMO: synthetic people, not real records" if self._demo else "live",
             "database": database,
             "kafka": kafka,
         }

@@ -21,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 
 from carerecord_events.roles import Role
 from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
+from carerecord_projections.oversight.blanket import BlanketAlert
+from carerecord_projections.oversight.equality import EqualityTable
 from carerecord_projections.oversight.figures import Dashboard, DrillDownRow, OversightViews, Period, Scope
 
 OVERSIGHT_ROLES = frozenset({Role.ASSURANCE, Role.ADMINISTRATOR})
@@ -303,3 +305,73 @@ def _instant(parameters: Any, name: str) -> datetime:
     if instant.tzinfo is None:
         raise ValueError(f"{name} must carry a time zone")
     return instant
+
+
+@strawberry.type(
+    description="A possible blanket decision, with its evidence: every decision in it, what they share, when"
+)
+class BlanketAlertView:
+    kind: str
+    scope: str = strawberry.field(description="Whether the pattern is in one organisation or by one author")
+    explanation: str
+    plan_ids: list[UUID]
+    shared_features: list[str]
+    window_start: datetime
+    window_end: datetime
+    organisation: str | None
+    author: str | None
+
+
+@strawberry.type(description="One row of the equality table as it may be published: withheld values are [c]")
+class EqualityRow:
+    characteristic: str
+    group: str
+    dnacpr: str
+    people_in_record: str
+    registered_population: str
+    rate_per_thousand_in_record: str
+    rate_per_thousand_in_population: str
+    nothing_recorded: str | None
+    note: str | None
+
+
+@strawberry.type(
+    description="DNACPR recommendation rates by characteristic against the people in the record and the registered population. Counts under 5 are withheld ([c]), with further cells withheld so that none can be worked out from the totals; [x] not available, [z] not applicable."
+)
+class EqualityMonitoringView:
+    rows: list[EqualityRow]
+    not_recorded_for_anyone: list[str]
+
+
+def alert_view(alert: BlanketAlert) -> BlanketAlertView:
+    return BlanketAlertView(
+        kind=alert.kind.value,
+        scope=alert.scope.value,
+        explanation=alert.explanation,
+        plan_ids=list(alert.plan_ids),
+        shared_features=list(alert.shared_features),
+        window_start=alert.window_start,
+        window_end=alert.window_end,
+        organisation=alert.organisation,
+        author=alert.author,
+    )
+
+
+def equality_view(table: EqualityTable) -> EqualityMonitoringView:
+    return EqualityMonitoringView(
+        rows=[
+            EqualityRow(
+                characteristic=row["characteristic"],
+                group=row["group"],
+                dnacpr=row["dnacpr"],
+                people_in_record=row["people in record"],
+                registered_population=row["registered population"],
+                rate_per_thousand_in_record=row["rate per 1,000 in record"],
+                rate_per_thousand_in_population=row["rate per 1,000 population"],
+                nothing_recorded=row.get("nothing recorded"),
+                note=row.get("note"),
+            )
+            for row in table.published_rows()
+        ],
+        not_recorded_for_anyone=list(table.nothing_recorded),
+    )

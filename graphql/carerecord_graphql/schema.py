@@ -25,12 +25,16 @@ from carerecord_graphql.context import NotAllowed, NotSignedIn, info_context
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.mutations import build_mutation_type
 from carerecord_graphql.oversight import (
+    BlanketAlertView,
+    EqualityMonitoringView,
     OversightDashboard,
     OversightDecision,
+    alert_view,
     authorised_scope,
     dashboard_type,
     decision_type,
     drill_down,
+    equality_view,
     views,
 )
 from carerecord_graphql.person import Person, access_views
@@ -233,6 +237,39 @@ class Query(InvestigationQueries):
         period = Period(period_start, period_end)
         rows = drill_down(context, figure, scope, period, as_of or context.api.clock())
         return [decision_type(row) for row in rows]
+
+    @strawberry.field(
+        description="Possible blanket decisions in scope over the period: many decisions in one organisation or by one author in a short window, near-identical reasoning across different people, reasoning that rests on a group characteristic. Each alert names every decision in it."
+    )
+    def blanket_alerts(
+        self,
+        info: strawberry.Info,
+        period_start: datetime,
+        period_end: datetime,
+        region: str | None = None,
+        organisation: str | None = None,
+        setting: str | None = None,
+    ) -> list[BlanketAlertView]:
+        context = info_context(info)
+        scope = authorised_scope(context, region, organisation, setting, "blanketAlerts")
+        alerts = views(context).blanket_alerts(scope, Period(period_start, period_end))
+        return [alert_view(alert) for alert in alerts]
+
+    @strawberry.field(
+        description="Equality monitoring: DNACPR recommendation rates by age band, sex, ethnicity, disability, learning disability, autism and dementia, with small numbers withheld."
+    )
+    def equality_monitoring(
+        self,
+        info: strawberry.Info,
+        period_start: datetime,
+        period_end: datetime,
+        region: str | None = None,
+        organisation: str | None = None,
+        setting: str | None = None,
+    ) -> EqualityMonitoringView:
+        context = info_context(info)
+        scope = authorised_scope(context, region, organisation, setting, "equalityMonitoring")
+        return equality_view(views(context).equality(scope, Period(period_start, period_end)))
 
 
 def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:

@@ -179,7 +179,7 @@ def prepare_oversight(cursor: Any) -> None:
     cursor.execute(FEED_DDL)
 
 
-def _organisations_in_scope(scope: Scope, column: str) -> tuple[str, list[Any]]:
+def organisations_in_scope(scope: Scope, column: str) -> tuple[str, list[Any]]:
     """A condition on an ODS code column, and its parameters."""
     clauses, parameters = [], []
     if scope.organisation:
@@ -196,13 +196,29 @@ def _organisations_in_scope(scope: Scope, column: str) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "true"), parameters
 
 
-def _decisions_in_scope(scope: Scope) -> tuple[str, list[Any]]:
-    where, parameters = _organisations_in_scope(scope, "d.organisation")
+def decisions_in_scope(scope: Scope) -> tuple[str, list[Any]]:
+    where, parameters = organisations_in_scope(scope, "d.organisation")
     if scope.setting:  # a decision carries the setting it was made in; that is the one that counts
-        where, parameters = _organisations_in_scope(Scope(scope.region, scope.organisation), "d.organisation")
+        where, parameters = organisations_in_scope(Scope(scope.region, scope.organisation), "d.organisation")
         where += " AND d.setting = %s"
         parameters.append(scope.setting)
     return where, parameters
+
+
+def people_in_scope(scope: Scope) -> tuple[str, list[Any]]:
+    """People cared for by an organisation in scope, or with a decision made by one."""
+    if scope == Scope():
+        return "SELECT record_id FROM current_plan", []
+    caring, parameters = organisations_in_scope(Scope(scope.region, scope.organisation), "r.organisation")
+    deciding, deciding_parameters = decisions_in_scope(scope)
+    if scope.setting:
+        caring += " AND r.setting = %s"
+        parameters.append(scope.setting)
+    return (
+        f"SELECT r.record_id FROM care_relationships r WHERE {caring} "
+        f"UNION SELECT d.record_id FROM decision_facts d WHERE {deciding}",
+        parameters + deciding_parameters,
+    )
 
 
 def _hours(value: Any) -> float | None:
@@ -237,7 +253,7 @@ class OversightViews:
         )
 
     def _decision_figures(self, cursor: Any, scope: Scope, period: Period) -> list[Figure]:
-        where, parameters = _decisions_in_scope(scope)
+        where, parameters = decisions_in_scope(scope)
         columns = []
         for figure in DECISION_FIGURES:
             columns.append(f"count(*) FILTER (WHERE {figure.condition})")
@@ -260,7 +276,7 @@ class OversightViews:
         ]
 
     def _review_figures(self, cursor: Any, scope: Scope, period: Period, now: datetime) -> list[Figure]:
-        where, parameters = _decisions_in_scope(scope)
+        where, parameters = decisions_in_scope(scope)
         cursor.execute(
             f"""SELECT count(*) FILTER (WHERE d.review_due < %s::date),
                        count(*) FILTER (WHERE d.review_due >= %s::date AND d.review_due < %s::date),
@@ -309,7 +325,7 @@ class OversightViews:
                 ORDER BY d.plan_id, r.started_at"""
 
     def _moves(self, cursor: Any, scope: Scope, period: Period) -> tuple[int, int]:
-        where, parameters = _decisions_in_scope(scope)
+        where, parameters = decisions_in_scope(scope)
         cursor.execute(
             f"SELECT count(*), count(*) FILTER (WHERE reviewed) FROM ({self._MOVES.format(where=where)}) m",
             [period.start, period.end, *parameters],
@@ -318,28 +334,28 @@ class OversightViews:
         return moved, reviewed
 
     def _other_figures(self, cursor: Any, scope: Scope, period: Period) -> list[Figure]:
-        where, parameters = _decisions_in_scope(scope)
+        where, parameters = decisions_in_scope(scope)
         cursor.execute(
             f"""SELECT count(*) FROM decision_facts d
                 WHERE d.status = 'revoked' AND d.ended_at >= %s AND d.ended_at < %s AND {where}""",
             [period.start, period.end, *parameters],
         )
         revocations = cursor.fetchone()[0]
-        people, people_parameters = self._people_in_scope(scope)
+        people, people_parameters = people_in_scope(scope)
         cursor.execute(
             f"""SELECT count(*), count(*) FILTER (WHERE c.resolved_at IS NOT NULL)
                 FROM concern_facts c WHERE c.raised_at >= %s AND c.raised_at < %s AND c.record_id IN ({people})""",
             [period.start, period.end, *people_parameters],
         )
         concerns, resolved = cursor.fetchone()
-        accessor, accessor_parameters = _organisations_in_scope(scope, "a.organisation")
+        accessor, accessor_parameters = organisations_in_scope(scope, "a.organisation")
         cursor.execute(
             f"""SELECT count(*) FROM access_log a
                 WHERE a.kind = 'break-glass' AND a.at >= %s AND a.at < %s AND {accessor}""",
             [period.start, period.end, *accessor_parameters],
         )
         break_glass = cursor.fetchone()[0]
-        caring, caring_parameters = _organisations_in_scope(scope, "r.organisation")
+        caring, caring_parameters = organisations_in_scope(scope, "r.organisation")
         cursor.execute(
             f"""SELECT count(*) FROM care_relationships r
                 WHERE r.started_at >= %s AND r.started_at < %s AND {caring}""",
@@ -369,23 +385,6 @@ class OversightViews:
             ),
         ]
 
-    def _people_in_scope(self, scope: Scope) -> tuple[str, list[Any]]:
-        """People cared for by an organisation in scope, or with a decision made by one."""
-        if scope == Scope():
-            return "SELECT record_id FROM current_plan", []
-        caring, parameters = _organisations_in_scope(
-            Scope(scope.region, scope.organisation), "r.organisation"
-        )
-        deciding, deciding_parameters = _decisions_in_scope(scope)
-        if scope.setting:
-            caring += " AND r.setting = %s"
-            parameters.append(scope.setting)
-        return (
-            f"SELECT r.record_id FROM care_relationships r WHERE {caring} "
-            f"UNION SELECT d.record_id FROM decision_facts d WHERE {deciding}",
-            parameters + deciding_parameters,
-        )
-
     _RECEIPTS = """
         WITH notices AS (
             SELECT t.record_id, t.version, t.event_id, t.event_type, t.recorded_at, t.recorded_by_organisation
@@ -413,7 +412,7 @@ class OversightViews:
             return self._receipts(cursor, scope, period)
 
     def _receipts(self, cursor: Any, scope: Scope, period: Period) -> list[dict[str, Any]]:
-        where, parameters = _organisations_in_scope(Scope(scope.region, scope.organisation), "r.organisation")
+        where, parameters = organisations_in_scope(Scope(scope.region, scope.organisation), "r.organisation")
         if scope.setting:  # the setting of the care relationship, as for decisions
             where += " AND r.setting = %s"
             parameters.append(scope.setting)
@@ -429,7 +428,7 @@ class OversightViews:
         return sum(1 for row in rows if row["first_receipt"] is not None), len(rows)
 
     def _timings(self, cursor: Any, scope: Scope, period: Period, now: datetime) -> list[Timing]:
-        where, parameters = _decisions_in_scope(scope)
+        where, parameters = decisions_in_scope(scope)
         centiles = (
             "count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
             "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)"
@@ -441,7 +440,7 @@ class OversightViews:
             [period.start, period.end, *parameters],
         )
         endorsement = cursor.fetchone()
-        people, people_parameters = self._people_in_scope(scope)
+        people, people_parameters = people_in_scope(scope)
         cursor.execute(
             f"""SELECT {centiles} FROM (SELECT extract(epoch FROM c.resolved_at - c.raised_at) AS seconds
                 FROM concern_facts c WHERE c.resolved_at IS NOT NULL AND c.raised_at >= %s AND c.raised_at < %s
@@ -494,7 +493,7 @@ class OversightViews:
         ]
 
     def _charts(self, cursor: Any, scope: Scope, period: Period) -> list[Chart]:
-        where, parameters = _decisions_in_scope(scope)
+        where, parameters = decisions_in_scope(scope)
         charts = []
         for key, title, column in (
             ("decisions-by-form-type", "Recommendations by form", "d.form_type"),
@@ -515,7 +514,7 @@ class OversightViews:
         charts.append(
             Chart("revocations-by-initiator", "Revocations: who initiated them", tuple(cursor.fetchall()))
         )
-        people, people_parameters = self._people_in_scope(scope)
+        people, people_parameters = people_in_scope(scope)
         cursor.execute(
             f"""SELECT c.raised_by, count(*) FROM concern_facts c
                 WHERE c.raised_at >= %s AND c.raised_at < %s AND c.record_id IN ({people})
@@ -523,7 +522,7 @@ class OversightViews:
             [period.start, period.end, *people_parameters],
         )
         charts.append(Chart("concerns-by-raiser", "Concerns: who raised them", tuple(cursor.fetchall())))
-        caring, caring_parameters = _organisations_in_scope(scope, "r.organisation")
+        caring, caring_parameters = organisations_in_scope(scope, "r.organisation")
         cursor.execute(
             f"""SELECT r.started_by_role, count(*) FROM care_relationships r
                 WHERE r.started_at >= %s AND r.started_at < %s AND {caring} GROUP BY 1 ORDER BY 2 DESC, 1""",
@@ -543,11 +542,21 @@ class OversightViews:
         )
         return [row[0] for row in cursor.fetchall()]
 
+    def blanket_alerts(self, scope: Scope, period: Period) -> list[Any]:
+        from carerecord_projections.oversight.patterns import blanket_alerts
+
+        return blanket_alerts(self._dsn, scope, period)
+
+    def equality(self, scope: Scope, period: Period) -> Any:
+        from carerecord_projections.oversight.patterns import equality_monitoring
+
+        return equality_monitoring(self._dsn, scope, period)
+
     def drill_down(self, key: str, scope: Scope, period: Period, now: datetime) -> list[DrillDownRow]:
         """The decisions (or notices) behind a figure. The caller records the read; see the API."""
         if key not in DRILL_DOWN_KEYS:
             raise KeyError(f"no drill-down {key!r}; choose one of {', '.join(DRILL_DOWN_KEYS)}")
-        where, parameters = _decisions_in_scope(scope)
+        where, parameters = decisions_in_scope(scope)
         columns = "d.plan_id, d.record_id, d.organisation, d.setting, d.made_at, d.status"
         with transaction(self._dsn) as cursor:
             if key in DECISIONS_BY_KEY:

@@ -1,0 +1,111 @@
+"""The demo region: synthetic people from the NHS test range, a store marked as demo, the blanket-decision care
+home caught by the alerts (and nothing else), equality monitoring with small numbers withheld."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from carerecord_projections.database import transaction
+from carerecord_services.identifiers import nhs_number_is_valid
+from tests.integration.api_server import ApiServer
+from tests.integration.conftest import dsn
+from tests.integration.test_api_end_to_end import ASSURANCE, GP, REGISTER, person_input
+
+ALERTS = """query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) {
+  kind scope explanation planIds sharedFeatures organisation } }"""
+EQUALITY = """query($from: DateTime!, $to: DateTime!) { equalityMonitoring(periodStart: $from, periodEnd: $to) {
+  rows { characteristic group dnacpr peopleInRecord registeredPopulation ratePerThousandInRecord } notRecordedForAnyone } }"""
+
+
+def _demo(env: dict[str, str], people: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "carerecord.cli", "demo", "--people", str(people)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def test_the_demo_region_loads_is_marked_and_raises_the_care_home_alert(
+    test_database_url: str, fresh_schema: str, tmp_path: Path
+) -> None:
+    server = ApiServer(test_database_url, fresh_schema, tmp_path)
+    loaded = _demo(server.env, 150)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert "150 people added" in loaded.stdout and "0 refused by the rules" in loaded.stdout
+    assert "150/150 people" in loaded.stderr  # the progress bar
+    read_models = dsn(test_database_url, fresh_schema)
+    with transaction(read_models) as cursor:
+        cursor.execute("SELECT nhs_number FROM current_plan")
+        numbers = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT plan_id FROM decision_facts WHERE organisation = 'K81045' AND setting = 'care-home'"
+        )
+        care_home_decisions = {row[0] for row in cursor.fetchall()}
+    assert len(numbers) == 150
+    assert all(number.startswith("999") and nhs_number_is_valid(number) for number in numbers)
+    assert len(care_home_decisions) == 20
+
+    again = _demo(server.env, 150)  # topping up to the same size adds nobody
+    assert again.returncode == 0 and "0 people added" in again.stdout
+
+    server.start()
+    try:
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["store"] == "DEMO: synthetic people, not real records"
+        assurance = server.token(**ASSURANCE)
+        now = datetime.now(UTC)
+        period = {"from": (now - timedelta(days=60)).isoformat(), "to": now.isoformat()}
+        alerts = server.graphql(assurance, ALERTS, **period)["data"]["blanketAlerts"]
+        assert alerts, "the care home that got one reasoning for all must raise an alert"
+        assert {alert["organisation"] for alert in alerts} == {"K81045"}
+        named = {plan for alert in alerts for plan in alert["planIds"]}
+        assert named == {str(plan) for plan in care_home_decisions}
+        assert any(alert["kind"] == "near-identical-reasoning" for alert in alerts)
+        equality = server.graphql(assurance, EQUALITY, **period)["data"]["equalityMonitoring"]
+        rows = equality["rows"]
+        assert {row["characteristic"] for row in rows} >= {"age band", "sex", "ethnicity", "dementia"}
+        for row in rows:  # nothing from 1 to 4 is ever published
+            for value in (row["dnacpr"], row["peopleInRecord"]):
+                assert value == "[c]" or not 1 <= int(value) <= 4
+        refused = server.graphql(server.token(**GP), ALERTS, **period)
+        assert (
+            refused["errors"][0]["message"]
+            == "only assurance teams and administrators may see oversight views"
+        )
+    finally:
+        server.stop()
+
+
+def test_demo_data_is_never_loaded_into_a_store_holding_real_records(
+    test_database_url: str, fresh_schema: str, tmp_path: Path
+) -> None:
+    server = ApiServer(test_database_url, fresh_schema, tmp_path).start()
+    try:
+        gp = server.token(**GP)
+        assert server.graphql(gp, REGISTER, input=person_input())["data"]["registerPerson"]["recordId"]
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["store"] == "live"
+    finally:
+        server.stop()
+    refused = _demo(server.env, 10)
+    assert refused.returncode == 1
+    assert "refused: this store already holds records and is not marked as the demo region" in refused.stderr
+    with transaction(dsn(test_database_url, fresh_schema)) as cursor:
+        cursor.execute("SELECT count(*) FROM current_plan")
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("people", ["0", "-3"])
+def test_demo_refuses_a_silly_size(people: str, tmp_path: Path) -> None:
+    from carerecord.cli import main
+
+    assert main(["demo", "--people", people]) == 2
