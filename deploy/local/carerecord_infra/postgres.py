@@ -109,7 +109,8 @@ class LocalPostgres:
 
     def _server_options(self) -> str:
         socket_dir = self.pgdata.parent
-        return f"-h {HOST} -p {self.port} -k {socket_dir}"
+        # Tests run many API processes and benchmark callers at once against this one server.
+        return f"-h {HOST} -p {self.port} -k {socket_dir} -c max_connections=300"
 
     def _pg_ctl(self, arguments: list[str]) -> None:
         _grant_server_user(self.log_file.parent)
