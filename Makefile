@@ -1,5 +1,5 @@
 # The two commands of the README, and the pieces they are made of.
-#   make run   sets up and runs carerecord on the embedded default (no services to install)
+#   make run   sets up, loads the synthetic demo region and serves it on the embedded default (no services to install)
 #   make test  sets up everything the tests need (local PostgreSQL and Kafka) and runs check + tests
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test check install infra-up infra-down bench bench-quick
 
 run: $(STAMP)
-	$(BIN)/carerecord serve
+	$(BIN)/carerecord demo --serve
 
 test: $(STAMP) infra-up check
 	$(BIN)/pytest

@@ -43,5 +43,5 @@ def test_the_readme_walkthrough_works_on_the_embedded_default(
     assert out.count('"eventType"') == 4
     assert '"eventType": "RecommendationMade"' in out
     log = server.log.read_text()
-    for personal in ("9434765919", "943 476 5919", "Margaret", "Hale", "1938-04-02", "NG1 1AA"):
+    for personal in ("9999999905", "999 999 9905", "Margaret", "Hale", "1938-04-02", "NG1 1AA"):
         assert personal not in log, f"personal data in the API log: {personal}"
