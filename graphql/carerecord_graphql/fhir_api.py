@@ -7,11 +7,13 @@ Personal Demographics Service FHIR API. The answer is a searchset Bundle (`appli
 granted or refused (operation `fhir:Patient/$everything`, purpose from the optional `purpose` query parameter,
 default "direct care"). A refusal is an OperationOutcome naming the reason: 401 without a usable token, 403 when
 the caller may not read the record (or there is no such record: the same answer, so existence is not revealed
-by the status code).
+by the status code). Anything unexpected (the database unreachable, say) is a 500 OperationOutcome that says
+nothing of the cause; the log names only the exception's type, never the request (it carries personal data).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +25,8 @@ from carerecord_graphql.access import read_record
 from carerecord_graphql.context import Api, NotAllowed, NotSignedIn, context_for
 from carerecord_projections.fhir import operation_outcome, plan_bundle
 from carerecord_services.identifiers import normalise_nhs_number
+
+log = logging.getLogger("carerecord.api")
 
 FHIR_JSON = "application/fhir+json"
 EVERYTHING_OPERATION = "fhir:Patient/$everything"
@@ -50,13 +54,17 @@ def patient_everything(api: Api, authorization: str | None, nhs_number: str, pur
 def fhir_routes(api: Api | None) -> list[Route]:
     async def everything(request: Request) -> FhirResponse:
         assert api is not None, "the API was built without services"
-        status, body = await run_in_threadpool(
-            patient_everything,
-            api,
-            request.headers.get("authorization"),
-            request.path_params["nhs_number"],
-            request.query_params.get("purpose") or "direct care",
-        )
+        try:
+            status, body = await run_in_threadpool(
+                patient_everything,
+                api,
+                request.headers.get("authorization"),
+                request.path_params["nhs_number"],
+                request.query_params.get("purpose") or "direct care",
+            )
+        except Exception as unexpected:
+            log.error("unexpected %s at %s", type(unexpected).__name__, EVERYTHING_OPERATION)
+            status, body = 500, operation_outcome("exception", "the record could not be read; try again")
         headers = {"www-authenticate": "Bearer"} if status == 401 else None
         return FhirResponse(body, status_code=status, headers=headers)
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.builders import VALID_NHS_NUMBER
 from tests.fhir_checks import by_reference, one, resources, validated
-from tests.integration.api_server import ApiServer
+from tests.integration.api_server import ApiServer, errors
 from tests.integration.test_api_end_to_end import (
     ASSURANCE,
     GP,
@@ -53,13 +53,16 @@ def everything(server: ApiServer, token: str | None, nhs_number: str = VALID_NHS
 
 
 def changed(result: dict[str, Any], field: str) -> dict[str, Any]:
+    assert not errors(result), errors(result)
     answer: dict[str, Any] = result["data"][field]
     assert answer["__typename"] == "RecordChanged", answer
     return answer
 
 
 def fhir_history(server: ApiServer, record_id: str) -> list[dict[str, Any]]:
-    history = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"]
+    result = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)
+    assert not errors(result), errors(result)
+    history: list[dict[str, Any]] = result["data"]["accessHistory"]
     return [entry for entry in history if entry["operation"] == EVERYTHING]
 
 
@@ -215,6 +218,7 @@ def test_the_bundle_follows_the_plan_through_endorsement_revocation_withdrawal_a
     )
     assert statuses == [("completed", False), ("revoked", True)]
 
-    graphql = server.graphql(gp, PERSON_FHIR, nhs=VALID_NHS_NUMBER)["data"]["person"]
-    same = validated(graphql["fhir"])
+    read = server.graphql(gp, PERSON_FHIR, nhs=VALID_NHS_NUMBER)
+    assert not errors(read), errors(read)
+    same = validated(read["data"]["person"]["fhir"])
     assert [e["resource"] for e in same["entry"]] == [e["resource"] for e in bundle["entry"]]
