@@ -1,4 +1,5 @@
-"""The web application: GraphQL at /graphql (HTTP and graphql-transport-ws), /health and /metrics.
+"""The web application: GraphQL at /graphql (HTTP and graphql-transport-ws), read-only FHIR R4 at /fhir (see
+fhir_api.py), /health and /metrics.
 
 Hardening: query depth, token and alias limits (schema extensions); a maximum request size; no stack traces to
 clients (unexpected errors masked, debug off); CORS and WebSocket origins configurable; a per-token rate limit.
@@ -27,6 +28,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from carerecord_graphql.context import Api, ApiContext, context_for
+from carerecord_graphql.fhir_api import fhir_routes
 from carerecord_graphql.oversight import export_route
 
 HealthReport = dict[str, Any]
@@ -162,6 +164,7 @@ def create_app(
             Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
             *([Route("/oversight/export.csv", export_route(api), methods=["GET"])] if api else []),
+            *fhir_routes(api),
         ],
         middleware=[
             Middleware(MaximumRequestSize, limit=limits.max_request_bytes),

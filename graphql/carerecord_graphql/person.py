@@ -6,6 +6,7 @@ from datetime import date
 from uuid import UUID
 
 import strawberry
+from strawberry.scalars import JSON
 
 from carerecord_graphql.access import may_see_access_history
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
@@ -25,6 +26,7 @@ from carerecord_graphql.types import (
     plan_view,
     representatives,
 )
+from carerecord_projections.fhir import plan_bundle
 from carerecord_projections.queries import PlanRow
 
 
@@ -114,6 +116,12 @@ class Person:
     @strawberry.field
     def advance_decisions(self) -> list[AdvanceDecisionView]:
         return advance_decisions(self.row)
+
+    @strawberry.field(
+        description="The record as a FHIR R4 searchset Bundle (Patient, Flag, CarePlan, Consent, Practitioner, Organization), the same as GET /fhir/Patient/{nhsNumber}/$everything"
+    )
+    def fhir(self, info: strawberry.Info) -> JSON:
+        return JSON(plan_bundle(self.row, generated_at=info_context(info).api.clock()))
 
     @strawberry.field(description="Every event of the record in order, oldest first (Relay-style pages)")
     def timeline(
