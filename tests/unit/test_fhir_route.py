@@ -36,6 +36,7 @@ def _client(keys: Any) -> TestClient:
         care_records=None,
         read_models=ReadModels(UNREACHABLE),
         audit=None,
+        investigations=None,
         verifier=TokenVerifier(TokenSettings("issuer-x", "carerecord", keys.jwks)),
         clock=lambda: datetime.now(UTC),
     )
