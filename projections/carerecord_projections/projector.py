@@ -544,6 +544,20 @@ def _(event: SeniorEndorsementGiven, cursor: Any, position: int) -> None:
 def _(event: PlanReviewed, cursor: Any, position: int) -> None:
     document = _Document(cursor, event.record_id)
     plan = _plan(document, event.plan_id)
+    cursor.insert(
+        """INSERT INTO review_facts (review_event_id, plan_id, record_id, reviewed_at, was_due, outcome,
+               person_involved, reviewer_organisation) VALUES %s""",
+        (
+            event.event_id,
+            event.plan_id,
+            event.record_id,
+            event.occurred_at,
+            plan.get("review_due") if plan is not None else None,
+            event.outcome.value,
+            event.person_involved,
+            event.recorded_by.organisation,
+        ),
+    )
     if plan is not None and event.outcome is not ReviewOutcome.REVOKED:
         plan["review_due"] = event.next_review_due.isoformat() if event.next_review_due else None
         plan["last_review"] = {

@@ -11,6 +11,7 @@ READ_MODEL_TABLES = (
     "person_timeline",
     "decision_facts",
     "concern_facts",
+    "review_facts",
 )
 
 TRACKING_TABLES = ("projected_records", "projection_position", "projection_offsets")
@@ -100,6 +101,18 @@ CREATE TABLE IF NOT EXISTS concern_facts (
     resolved_at timestamptz
 );
 
+CREATE TABLE IF NOT EXISTS review_facts (
+    review_event_id uuid PRIMARY KEY,
+    plan_id uuid NOT NULL,
+    record_id uuid NOT NULL,
+    reviewed_at timestamptz NOT NULL,
+    was_due date,
+    outcome text NOT NULL,
+    person_involved boolean NOT NULL,
+    reviewer_organisation text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS review_facts_by_plan ON review_facts (plan_id, reviewed_at);
+
 CREATE TABLE IF NOT EXISTS projected_records (
     record_id uuid PRIMARY KEY,
     version integer NOT NULL
@@ -121,18 +134,41 @@ CREATE TABLE IF NOT EXISTS projection_offsets (
 );
 """
 
+# Reference data: imported from CSV (see reference.py), never derived from events, never truncated by a rebuild.
+REFERENCE_DDL = """
+CREATE TABLE IF NOT EXISTS organisations (
+    ods_code text PRIMARY KEY,
+    name text NOT NULL,
+    setting text NOT NULL,
+    icb_code text NOT NULL,
+    icb_name text NOT NULL,
+    region text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS organisations_by_icb ON organisations (icb_code);
+CREATE TABLE IF NOT EXISTS registered_population (
+    icb_code text NOT NULL,
+    age_band text NOT NULL,
+    sex text NOT NULL,
+    ethnicity text NOT NULL,
+    people integer NOT NULL CHECK (people >= 0),
+    PRIMARY KEY (icb_code, age_band, sex, ethnicity)
+);
+"""
+
 CHECKSUM_ORDER = {
     "current_plan": "record_id",
     "care_relationships": "record_id, organisation, started_at",
     "person_timeline": "record_id, version",
     "decision_facts": "plan_id",
     "concern_facts": "concern_id",
+    "review_facts": "review_event_id",
 }
 
 
 def create_tables(cursor: Any) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(hashtext('carerecord read models'))")
     cursor.execute(DDL)
+    cursor.execute(REFERENCE_DDL)
 
 
 def truncate_read_models(cursor: Any) -> None:

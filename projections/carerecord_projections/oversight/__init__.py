@@ -1,0 +1,1 @@
+"""Oversight and assurance views over the read models."""

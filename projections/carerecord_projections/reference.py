@@ -1,0 +1,141 @@
+"""Reference data the oversight views stand on: the organisation register (ODS code, name, setting, integrated
+care board, region) and the registered population of each integrated care board by age band, sex and
+ethnicity. Neither is derived from events, so a rebuild of the read models never touches them.
+
+Both come from CSV. An import checks every row first and reports every problem with its line number; only a
+file with no problems replaces the table, in one transaction, so a register is never half-loaded."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2.extras
+
+from carerecord_events.vocabulary import Setting
+from carerecord_projections.database import transaction
+from carerecord_projections.schema import REFERENCE_DDL
+from carerecord_services.identifiers import ods_code_is_valid
+
+ORGANISATION_COLUMNS = ("ods_code", "name", "setting", "icb_code", "icb_name", "region")
+POPULATION_COLUMNS = ("icb_code", "age_band", "sex", "ethnicity", "people")
+AGE_BANDS = ("under 18", "18-39", "40-64", "65-74", "75-84", "85+")
+SETTINGS = tuple(setting.value for setting in Setting)
+
+
+class ReferenceDataError(ValueError):
+    """A reference file that cannot be imported, with every problem found (line numbers count the header)."""
+
+    def __init__(self, what: str, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[:20]
+        more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        super().__init__(f"{what}: {len(problems)} problem(s)\n  " + "\n  ".join(shown) + more)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    ods_code: str
+    name: str
+    setting: str
+    icb_code: str
+    icb_name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class PopulationCell:
+    icb_code: str
+    age_band: str
+    sex: str
+    ethnicity: str
+    people: int
+
+
+def _rows(text: str, columns: tuple[str, ...], what: str) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = tuple(name.strip() for name in reader.fieldnames or ())
+    missing = [column for column in columns if column not in header]
+    if missing:
+        raise ReferenceDataError(
+            what, [f"the header lacks {', '.join(missing)} (expected {', '.join(columns)})"]
+        )
+    return [
+        (reader.line_num, {key.strip(): (value or "").strip() for key, value in row.items() if key})
+        for row in reader
+    ]
+
+
+def parse_organisations(text: str) -> list[Organisation]:
+    what = "organisation register"
+    problems: list[str] = []
+    organisations: dict[str, Organisation] = {}
+    for line, row in _rows(text, ORGANISATION_COLUMNS, what):
+        code = row["ods_code"].upper()
+        if not ods_code_is_valid(code):
+            problems.append(f"line {line}: {row['ods_code']!r} is not an ODS code (3 to 9 letters or digits)")
+        if row["setting"] not in SETTINGS:
+            problems.append(f"line {line}: setting {row['setting']!r} is not one of {', '.join(SETTINGS)}")
+        for column in ("name", "icb_code", "icb_name", "region"):
+            if not row[column]:
+                problems.append(f"line {line}: {column} is empty")
+        if code in organisations:
+            problems.append(f"line {line}: {code} appears twice")
+        organisations[code] = Organisation(
+            code, row["name"], row["setting"], row["icb_code"].upper(), row["icb_name"], row["region"]
+        )
+    if problems:
+        raise ReferenceDataError(what, problems)
+    if not organisations:
+        raise ReferenceDataError(what, ["the file has no organisations"])
+    return list(organisations.values())
+
+
+def parse_population(text: str) -> list[PopulationCell]:
+    what = "registered population"
+    problems: list[str] = []
+    cells: dict[tuple[str, str, str, str], PopulationCell] = {}
+    for line, row in _rows(text, POPULATION_COLUMNS, what):
+        if row["age_band"] not in AGE_BANDS:
+            problems.append(f"line {line}: age band {row['age_band']!r} is not one of {', '.join(AGE_BANDS)}")
+        for column in ("icb_code", "sex", "ethnicity"):
+            if not row[column]:
+                problems.append(f"line {line}: {column} is empty")
+        if not row["people"].isdigit():
+            problems.append(f"line {line}: people {row['people']!r} is not a whole number of people")
+            continue
+        key = (row["icb_code"].upper(), row["age_band"], row["sex"].lower(), row["ethnicity"])
+        if key in cells:
+            problems.append(f"line {line}: {', '.join(key)} appears twice")
+        cells[key] = PopulationCell(*key, people=int(row["people"]))
+    if problems:
+        raise ReferenceDataError(what, problems)
+    if not cells:
+        raise ReferenceDataError(what, ["the file has no rows"])
+    return list(cells.values())
+
+
+def create_reference_tables(cursor: Any) -> None:
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('carerecord reference data'))")
+    cursor.execute(REFERENCE_DDL)
+
+
+def replace_organisations(dsn: str, organisations: Iterable[Organisation]) -> int:
+    rows = [(o.ods_code, o.name, o.setting, o.icb_code, o.icb_name, o.region) for o in organisations]
+    with transaction(dsn) as cursor:
+        create_reference_tables(cursor)
+        cursor.execute("DELETE FROM organisations")
+        psycopg2.extras.execute_values(cursor, "INSERT INTO organisations VALUES %s", rows)
+    return len(rows)
+
+
+def replace_population(dsn: str, cells: Iterable[PopulationCell]) -> int:
+    rows = [(c.icb_code, c.age_band, c.sex, c.ethnicity, c.people) for c in cells]
+    with transaction(dsn) as cursor:
+        create_reference_tables(cursor)
+        cursor.execute("DELETE FROM registered_population")
+        psycopg2.extras.execute_values(cursor, "INSERT INTO registered_population VALUES %s", rows)
+    return len(rows)
