@@ -17,34 +17,12 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from carerecord_projections.database import transaction
+from carerecord_projections.feed_tables import FEED_DDL
 from carerecord_projections.wire import from_message
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
 NEVER_ON_A_FEED = frozenset({"ConcernRaised", "ConcernResolved", "NhsNumberIndexed", "RequestRecorded"})
-
-FEED_DDL = """
-CREATE TABLE IF NOT EXISTS feed_relationships (
-    record_id uuid NOT NULL,
-    organisation text NOT NULL,
-    PRIMARY KEY (record_id, organisation)
-);
-CREATE TABLE IF NOT EXISTS feed_offsets (
-    topic text NOT NULL,
-    partition integer NOT NULL,
-    next_offset bigint NOT NULL,
-    PRIMARY KEY (topic, partition)
-);
-CREATE TABLE IF NOT EXISTS feed_disclosures (
-    organisation text NOT NULL,
-    record_id uuid NOT NULL,
-    event_id uuid NOT NULL,
-    position bigint NOT NULL,
-    event_type text NOT NULL,
-    disclosed_at timestamptz NOT NULL,
-    PRIMARY KEY (organisation, event_id)
-);
-"""
 
 
 def feed_topic(organisation: str) -> str:

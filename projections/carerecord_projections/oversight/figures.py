@@ -17,7 +17,7 @@ from uuid import UUID
 from carerecord_events.vocabulary import CprRecommendation
 from carerecord_projections.access_log import ACCESS_LOG_DDL
 from carerecord_projections.database import transaction
-from carerecord_projections.feeds import FEED_DDL
+from carerecord_projections.feed_tables import FEED_DDL
 from carerecord_projections.schema import create_tables
 
 DNACPR = CprRecommendation.DO_NOT_ATTEMPT_CPR.value
