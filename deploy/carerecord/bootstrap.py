@@ -25,6 +25,7 @@ from carerecord_graphql.portal.session import Sessions
 from carerecord_graphql.schema import build_schema
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
+from carerecord_projections.oversight.figures import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_feeder import StoreFeeder
@@ -148,7 +149,11 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     health = HealthCheck(services.database, settings.kafka, embedded=settings.embedded, lag=lag)
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
     api = build_api(settings, services)
-    portal = Portal(api, Sessions(settings.session_secret or _local_session_secret(settings)))
+    portal = Portal(
+        api,
+        Sessions(settings.session_secret or _local_session_secret(settings)),
+        OversightViews(services.read_models_dsn),
+    )
     return create_app(build_schema(), health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
 
 

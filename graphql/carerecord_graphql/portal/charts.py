@@ -11,11 +11,13 @@ VALUE_WIDTH = 56
 BAR_HEIGHT = 24
 GAP = 10
 TOP = 8
+SHORT = 32  # characters of a label that fit beside a bar; the table below has it whole
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
+    short: str
     count: int
     y: int
     width: int
@@ -39,6 +41,7 @@ def bar_chart(key: str, title: str, rows: tuple[tuple[str, int], ...]) -> BarCha
     bars = tuple(
         Bar(
             label=label,
+            short=label if len(label) <= SHORT else label[: SHORT - 1].rstrip() + "…",
             count=count,
             y=TOP + index * (BAR_HEIGHT + GAP),
             width=round(room * count / largest) if largest else 0,

@@ -28,8 +28,20 @@ from carerecord_events.roles import ROLES, Role
 from carerecord_graphql.access import read_record
 from carerecord_graphql.auth import AuthenticationFailed, Principal
 from carerecord_graphql.context import Api, ApiContext, NotAllowed
+from carerecord_graphql.portal.dashboard import (
+    CODE_WORDS,
+    DRILLABLE,
+    SETTING_CHOICES,
+    charts,
+    drilled,
+    filters_from,
+    hours,
+    percent,
+    sections,
+)
 from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
-from carerecord_graphql.portal.views import long_date, person_page
+from carerecord_graphql.portal.views import PLAN_STATUSES, long_date, person_page
+from carerecord_projections.oversight.figures import OversightViews
 from carerecord_services.identifiers import nhs_number_is_valid, normalise_nhs_number
 
 log = logging.getLogger("carerecord.portal")
@@ -49,9 +61,10 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Portal:
-    def __init__(self, api: Api, sessions: Sessions) -> None:
+    def __init__(self, api: Api, sessions: Sessions, oversight: OversightViews | None = None) -> None:
         self.api = api
         self.sessions = sessions
+        self.oversight = oversight
         self.templates = Environment(
             loader=PackageLoader("carerecord_graphql.portal", "templates"),
             autoescape=select_autoescape(["html"]),
@@ -70,11 +83,9 @@ class Portal:
             Route("/portal/find", self.find_form, methods=["GET"]),
             Route("/portal/find", self.find, methods=["POST"]),
             Route("/portal/people/{record_id:uuid}", self.person, methods=["GET"]),
-            *self.extra_routes(),
+            Route("/portal/dashboard", self.dashboard, methods=["GET"]),
+            Route("/portal/dashboard/{key:str}", self.drill_down, methods=["GET"]),
         ]
-
-    def extra_routes(self) -> list[BaseRoute]:
-        return []
 
     # -- rendering ---------------------------------------------------------------------------------------------
 
@@ -264,6 +275,94 @@ class Portal:
             )
         page = person_page(row, self.api.clock().date())
         return self.render(request, session, "person.html", {"title": page.name, "person": page})
+
+    # -- oversight ---------------------------------------------------------------------------------------------
+
+    def overseer(self, request: Request) -> tuple[Session, Principal, OversightViews] | Response:
+        session, principal = self.signed_in(request)
+        if principal is None:
+            return self.redirect(request, session, "/portal/sign-in")
+        if principal.role not in OVERSIGHT_ROLES or self.oversight is None:
+            return self.render(
+                request,
+                session,
+                "problem.html",
+                {
+                    "title": "Oversight is for assurance teams",
+                    "message": "Only assurance teams and administrators may see the oversight dashboard."
+                    if self.oversight is not None
+                    else "The oversight dashboard is not set up on this server.",
+                },
+                status_code=403 if self.oversight is not None else 404,
+            )
+        return session, principal, self.oversight
+
+    async def dashboard(self, request: Request) -> Response:
+        allowed = self.overseer(request)
+        if isinstance(allowed, Response):
+            return allowed
+        session, _, oversight = allowed
+        now = self.api.clock()
+        filters = filters_from(dict(request.query_params), now.date())
+        shown = await run_in_threadpool(oversight.dashboard, filters.scope, filters.period, now)
+        return self.render(
+            request,
+            session,
+            "dashboard.html",
+            {
+                "title": "Oversight of decisions",
+                "dashboard": shown,
+                "filters": filters,
+                "sections": sections(shown),
+                "charts": charts(shown),
+                "setting_choices": SETTING_CHOICES,
+                "percent": percent,
+                "hours": hours,
+                "drillable": DRILLABLE,
+            },
+        )
+
+    async def drill_down(self, request: Request) -> Response:
+        """The decisions behind one figure. Each person listed has the look recorded on their record."""
+        allowed = self.overseer(request)
+        if isinstance(allowed, Response):
+            return allowed
+        session, principal, oversight = allowed
+        now = self.api.clock()
+        key = str(request.path_params["key"])
+        filters = filters_from(dict(request.query_params), now.date())
+        shown = await run_in_threadpool(oversight.dashboard, filters.scope, filters.period, now)
+        figure = drilled(shown, key)
+        if figure is None:
+            return self.render(
+                request,
+                session,
+                "problem.html",
+                {"title": "There is no such figure", "message": "The dashboard has no figure by that name."},
+                status_code=404,
+            )
+        rows = await run_in_threadpool(oversight.drill_down, key, filters.scope, filters.period, now)
+        for record_id in dict.fromkeys(row.record_id for row in rows):
+            await run_in_threadpool(
+                self.api.audit.record_access,
+                principal.actor,
+                record_id,
+                operation=f"portal drill-down {key}",
+                purpose="assurance",
+                granted=True,
+            )
+        return self.render(
+            request,
+            session,
+            "drill_down.html",
+            {
+                "title": figure.label,
+                "figure": figure,
+                "rows": rows,
+                "filters": filters,
+                "words": {**CODE_WORDS, **PLAN_STATUSES},
+            },
+        )
 
 
 def _purpose(principal: Principal) -> str:
