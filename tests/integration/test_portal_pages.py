@@ -14,8 +14,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from carerecord_projections.reference import parse_organisations, replace_organisations
 from tests.builders import PERSONAL_REASONING, VALID_NHS_NUMBER
 from tests.integration.api_server import ApiServer
+from tests.integration.conftest import dsn
 from tests.integration.test_api_end_to_end import (
     ASSURANCE,
     GP,
@@ -27,6 +29,7 @@ from tests.integration.test_api_end_to_end import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+ORGANISATIONS = ROOT / "deploy" / "carerecord" / "reference" / "organisations.csv"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DOCTOR = {"sub": "dr-patel", "role": "doctor", "org": "K81003", "registration": "7654321", "name": "Dr Patel"}
 
@@ -303,3 +306,70 @@ def test_an_nhs_number_with_no_record_is_refused_without_saying_whether_it_exist
     find(page, "12345")
     assert "Enter a 10-digit NHS number" in page.get_by_role("alert").inner_text()
     accessible(page, "find-invalid")
+
+
+def test_an_assurance_team_filters_the_dashboard_and_drills_down_to_a_plan(
+    server: ApiServer, page: Page, test_database_url: str, fresh_schema: str
+) -> None:
+    record_id = a_plan_made_by_a_junior_doctor_long_ago(server)
+    replace_organisations(
+        dsn(test_database_url, fresh_schema), parse_organisations(ORGANISATIONS.read_text())
+    )
+    sign_in(page, server, ASSURANCE)
+    assert page.url.endswith("/portal/dashboard"), page.content()[-3000:]
+    page.get_by_label("Region", exact=True).fill("QWE")
+    page.get_by_label("Setting", exact=True).select_option(label="GP practice")
+    page.get_by_label("From", exact=True).fill("2025-01-01")
+    page.get_by_role("button", name="Show").click()
+    assert "region=QWE" in page.url and "setting=gp-practice" in page.url and "start=2025-01-01" in page.url
+    assert page.get_by_role("heading", level=1).inner_text() == "Oversight of decisions"
+
+    made = page.get_by_role("link", name="Recommendations made")
+    assert made.inner_text().split() == ["1", "Recommendations", "made"]
+    charts = page.locator("figure.chart")
+    assert charts.count() == 5
+    drawn = [charts.nth(index) for index in range(charts.count()) if charts.nth(index).locator("svg").count()]
+    assert len(drawn) == 3, "form, setting and who started care relationships; the others have no data"
+    for chart in drawn:
+        assert chart.locator("svg[role=img] > title").count() == 1
+        assert chart.locator("svg + table").count() == 1, "each chart is followed by its table"
+    assert (
+        page.get_by_role("figure", name="Concerns: who raised them")
+        .inner_text()
+        .endswith("Nothing to show for this period.")
+    )
+    by_form = page.get_by_role("table", name="Recommendations by form: the numbers")
+    assert by_form.locator("tbody tr").all_inner_texts() == ["ReSPECT plan\t1"]
+    assert page.locator("figure.chart svg rect.bar").first.get_attribute("width") == "344"
+    accessible(page, "dashboard")
+
+    page.get_by_role("link", name="Still awaiting senior endorsement").click()
+    assert "/portal/dashboard/awaiting-endorsement?" in page.url and "region=QWE" in page.url
+    assert page.get_by_role("heading", level=1).inner_text() == "Still awaiting senior endorsement"
+    rows = page.get_by_role("table", name="The decisions behind this figure").locator("tbody tr")
+    assert rows.count() == 1
+    assert rows.first.inner_text().split("\t")[:4] == ["10 January 2025", "K81003", "GP practice", "in force"]
+    accessible(page, "drill-down")
+
+    rows.first.get_by_role("link", name="Open the plan").click()
+    assert page.url.endswith(f"/portal/people/{record_id}")
+    assert page.get_by_role("heading", level=1).inner_text() == "Margaret Hale"
+
+    looks = [(e["userId"], e["operation"], e["granted"]) for e in history(server, record_id)]
+    assert ("icb-ann", "portal drill-down awaiting-endorsement", True) in looks
+    assert ("icb-ann", "portal person", True) in looks
+
+    page.goto(f"{server.url}/portal/dashboard?region=QWE&start=2026-13-01")
+    assert "The start date was not a date" in page.get_by_role("alert").inner_text()
+
+
+def test_only_assurance_teams_and_administrators_see_the_dashboard(server: ApiServer, page: Page) -> None:
+    sign_in(page, server, GP)
+    assert page.get_by_role("link", name="Oversight").count() == 0
+    with page.expect_response(f"{server.url}/portal/dashboard") as answered:
+        page.goto(f"{server.url}/portal/dashboard")
+    assert answered.value.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Oversight is for assurance teams"
+    with page.expect_response(f"{server.url}/portal/dashboard/decisions-made") as answered:
+        page.goto(f"{server.url}/portal/dashboard/decisions-made")
+    assert answered.value.status == 403

@@ -109,3 +109,15 @@ def test_the_development_token_command_is_refused_in_production(
     }.items():
         monkeypatch.setenv(name, value)
     assert main(["token", "--user", "u", "--role", "gp", "--org", "K81003", "--registration", "2345678"]) == 2
+
+
+def test_the_session_secret_is_base64_of_at_least_32_bytes() -> None:
+    import base64
+
+    assert load_settings({}).session_secret is None
+    key = base64.b64encode(b"s" * 32).decode()
+    assert load_settings({"CARERECORD_SESSION_SECRET": key}).session_secret == b"s" * 32
+    for bad in ("not base64!", base64.b64encode(b"short").decode()):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"CARERECORD_SESSION_SECRET": bad})
+        assert refused.value.setting == "CARERECORD_SESSION_SECRET"

@@ -49,7 +49,7 @@ def bar_chart(key: str, title: str, rows: tuple[tuple[str, int], ...]) -> BarCha
         )
         for index, (label, count) in enumerate(rows)
     )
-    summary = "; ".join(f"{label}: {count}" for label, count in rows) or "no data"
+    summary = "; ".join(f"{label}: {count}" for label, count in rows) or "Nothing to show for this period"
     return BarChart(
         key=key,
         title=title,
