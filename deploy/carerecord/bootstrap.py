@@ -106,6 +106,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         verifier=verifier,
         clock=lambda: datetime.now(UTC),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
+        oversight=OversightViews(services.read_models_dsn),
     )
 
 
@@ -149,11 +150,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     health = HealthCheck(services.database, settings.kafka, embedded=settings.embedded, lag=lag)
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
     api = build_api(settings, services)
-    portal = Portal(
-        api,
-        Sessions(settings.session_secret or _local_session_secret(settings)),
-        OversightViews(services.read_models_dsn),
-    )
+    portal = Portal(api, Sessions(settings.session_secret or _local_session_secret(settings)))
     return create_app(build_schema(), health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
 
 

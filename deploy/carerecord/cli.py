@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from carerecord.reference_commands import add_import_command
 from carerecord.settings import SettingsError, load_settings
 from carerecord_events.roles import Role
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="a small smoke run (CI): figures, no assertions")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     bench.set_defaults(handler=_bench)
+
+    add_import_command(commands)
 
     verify = commands.add_parser(
         "verify",

@@ -27,6 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from carerecord_graphql.context import Api, ApiContext, context_for
+from carerecord_graphql.oversight import export_route
 
 HealthReport = dict[str, Any]
 
@@ -162,6 +163,7 @@ def create_app(
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
+            *([Route("/oversight/export.csv", export_route(api), methods=["GET"])] if api else []),
             *pages,
         ],
         middleware=[

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
+from carerecord_projections.oversight.figures import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_services.audit import AccessAudit
 from carerecord_services.service import CareRecordService
@@ -25,6 +26,7 @@ class Api:
     verifier: TokenVerifier
     clock: Callable[[], datetime]
     break_glass_lasts: timedelta = timedelta(hours=4)
+    oversight: OversightViews | None = None
 
 
 @dataclass

@@ -23,8 +23,18 @@ from carerecord_events.plans import RecommendationMade
 from carerecord_graphql.access import URGENT_CARE_ROLES, may_see_access_history, read_record
 from carerecord_graphql.context import NotAllowed, NotSignedIn, info_context
 from carerecord_graphql.mutations import build_mutation_type
+from carerecord_graphql.oversight import (
+    OversightDashboard,
+    OversightDecision,
+    authorised_scope,
+    dashboard_type,
+    decision_type,
+    drill_down,
+    views,
+)
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.types import AccessView
+from carerecord_projections.oversight.figures import Period
 from carerecord_services.identifiers import normalise_nhs_number
 from carerecord_services.record import replay
 from graphql import GraphQLError
@@ -183,6 +193,45 @@ class Query:
         row = context.api.read_models.current_plan(record_id)
         read_record(context, row, record_id, "accessHistory", "who has looked")
         return access_views(context, record_id)
+
+    @strawberry.field(
+        description="Oversight for assurance teams and administrators: quality figures for a region (integrated care board code or NHS region), an organisation (ODS code) or a setting, over a period. 'Overdue' is judged against asOf (default now)."
+    )
+    def oversight(
+        self,
+        info: strawberry.Info,
+        period_start: datetime,
+        period_end: datetime,
+        region: str | None = None,
+        organisation: str | None = None,
+        setting: str | None = None,
+        as_of: datetime | None = None,
+    ) -> OversightDashboard:
+        context = info_context(info)
+        scope = authorised_scope(context, region, organisation, setting, "oversight")
+        period = Period(period_start, period_end)
+        dashboard = views(context).dashboard(scope, period, as_of or context.api.clock())
+        return dashboard_type(dashboard)
+
+    @strawberry.field(
+        description="The decisions behind one oversight figure (its key), each linking to the person's record. Each person listed is recorded as read."
+    )
+    def oversight_decisions(
+        self,
+        info: strawberry.Info,
+        figure: str,
+        period_start: datetime,
+        period_end: datetime,
+        region: str | None = None,
+        organisation: str | None = None,
+        setting: str | None = None,
+        as_of: datetime | None = None,
+    ) -> list[OversightDecision]:
+        context = info_context(info)
+        scope = authorised_scope(context, region, organisation, setting, f"oversightDecisions:{figure}")
+        period = Period(period_start, period_end)
+        rows = drill_down(context, figure, scope, period, as_of or context.api.clock())
+        return [decision_type(row) for row in rows]
 
 
 def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:

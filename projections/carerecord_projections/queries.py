@@ -44,6 +44,16 @@ class ReadModels:
             row = cursor.fetchone()
         return PlanRow(*row) if row else None
 
+    def versions(self, record_ids: set[UUID]) -> dict[UUID, int]:
+        """The current version of each record, as the read models have it."""
+        if not record_ids:
+            return {}
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT record_id, version FROM current_plan WHERE record_id = ANY(%s)", (list(record_ids),)
+            )
+            return dict(cursor.fetchall())
+
     def cares_for(self, organisation: str, record_id: UUID) -> bool:
         with transaction(self._dsn) as cursor:
             cursor.execute(

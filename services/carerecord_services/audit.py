@@ -7,7 +7,7 @@ so recording every read before the response is sent stays cheap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -69,6 +69,29 @@ class AccessAudit:
                 via_break_glass=via_break_glass,
             )
         )
+
+    def record_accesses(
+        self, actor: Actor, shown: Sequence[tuple[UUID, int | None]], *, operation: str, purpose: str
+    ) -> int:
+        """Many granted reads at once (an oversight drill-down lists many people's decisions): one access
+        record per person, so each appears in that person's access history, written in one transaction."""
+        if not shown:
+            return 0
+        stored = []
+        for record_id, version in shown:
+            event = RecordAccessed(
+                **self._common(actor, record_id),
+                access_id=uuid4(),
+                operation=operation,
+                purpose=purpose,
+                granted=True,
+                version_shown=version,
+            )
+            stored += self._store.chain(LoadedRecord(event.access_id, [], 0, GENESIS), [event])
+        self._writer.append(stored)
+        if self._after_append is not None:
+            self._after_append()
+        return len(shown)
 
     def start_break_glass(
         self, actor: Actor, record_id: UUID, reason: str, lasts: timedelta

@@ -356,20 +356,37 @@ def test_an_assurance_team_filters_the_dashboard_and_drills_down_to_a_plan(
     assert page.get_by_role("heading", level=1).inner_text() == "Margaret Hale"
 
     looks = [(e["userId"], e["operation"], e["granted"]) for e in history(server, record_id)]
-    assert ("icb-ann", "portal drill-down awaiting-endorsement", True) in looks
+    assert ("icb-ann", "oversight drill-down: awaiting-endorsement", True) in looks
     assert ("icb-ann", "portal person", True) in looks
 
     page.goto(f"{server.url}/portal/dashboard?region=QWE&start=2026-13-01")
     assert "The start date was not a date" in page.get_by_role("alert").inner_text()
 
+    with page.expect_response(f"{server.url}/portal/dashboard?region=Y63") as answered:
+        page.goto(f"{server.url}/portal/dashboard?region=Y63")
+    assert answered.value.status == 403
+    assert "Your token covers the integrated care board QWE only." in page.get_by_role("main").inner_text()
 
-def test_only_assurance_teams_and_administrators_see_the_dashboard(server: ApiServer, page: Page) -> None:
+
+def test_only_assurance_teams_and_administrators_see_the_dashboard(
+    server: ApiServer, page: Page, test_database_url: str, fresh_schema: str
+) -> None:
     sign_in(page, server, GP)
     assert page.get_by_role("link", name="Oversight").count() == 0
     with page.expect_response(f"{server.url}/portal/dashboard") as answered:
         page.goto(f"{server.url}/portal/dashboard")
     assert answered.value.status == 403
-    assert page.get_by_role("heading", level=1).inner_text() == "Oversight is for assurance teams"
+    assert page.get_by_role("heading", level=1).inner_text() == "You may not see these figures"
+    assert "Only assurance teams and administrators may see oversight views." in page.inner_text("main")
     with page.expect_response(f"{server.url}/portal/dashboard/decisions-made") as answered:
         page.goto(f"{server.url}/portal/dashboard/decisions-made")
     assert answered.value.status == 403
+
+    connection = psycopg2.connect(test_database_url, options=f"-c search_path={fresh_schema}")
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT user_id, operation, granted FROM access_log WHERE user_id = 'dr-grey' ORDER BY at"
+        )
+        refusals = cursor.fetchall()
+    connection.close()
+    assert refusals == [("dr-grey", "portal dashboard", False), ("dr-grey", "portal drill-down", False)]

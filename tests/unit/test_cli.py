@@ -15,6 +15,7 @@ SUBCOMMANDS = (
     "feeds",
     "feed-add",
     "schemas",
+    "import",
     "verify",
     "keygen",
 )

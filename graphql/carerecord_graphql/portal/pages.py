@@ -28,6 +28,7 @@ from carerecord_events.roles import ROLES, Role
 from carerecord_graphql.access import read_record
 from carerecord_graphql.auth import AuthenticationFailed, Principal
 from carerecord_graphql.context import Api, ApiContext, NotAllowed
+from carerecord_graphql.oversight import OVERSIGHT_ROLES, authorised_scope, drill_down, views
 from carerecord_graphql.portal.dashboard import (
     CODE_WORDS,
     DRILLABLE,
@@ -41,12 +42,9 @@ from carerecord_graphql.portal.dashboard import (
 )
 from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
 from carerecord_graphql.portal.views import PLAN_STATUSES, long_date, person_page
-from carerecord_projections.oversight.figures import OversightViews
 from carerecord_services.identifiers import nhs_number_is_valid, normalise_nhs_number
 
 log = logging.getLogger("carerecord.portal")
-
-OVERSIGHT_ROLES = frozenset({Role.ASSURANCE, Role.ADMINISTRATOR})
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -61,10 +59,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Portal:
-    def __init__(self, api: Api, sessions: Sessions, oversight: OversightViews | None = None) -> None:
+    def __init__(self, api: Api, sessions: Sessions) -> None:
         self.api = api
         self.sessions = sessions
-        self.oversight = oversight
         self.templates = Environment(
             loader=PackageLoader("carerecord_graphql.portal", "templates"),
             autoescape=select_autoescape(["html"]),
@@ -278,33 +275,36 @@ class Portal:
 
     # -- oversight ---------------------------------------------------------------------------------------------
 
-    def overseer(self, request: Request) -> tuple[Session, Principal, OversightViews] | Response:
+    def refused(self, request: Request, session: Session, reason: str, status_code: int = 403) -> Response:
+        return self.render(
+            request,
+            session,
+            "problem.html",
+            {"title": "You may not see these figures", "message": _sentence(reason), "recorded": True},
+            status_code=status_code,
+        )
+
+    async def dashboard(self, request: Request) -> Response:
+        """The scope is authorised exactly as the API's oversight query authorises it (a refusal recorded)."""
         session, principal = self.signed_in(request)
         if principal is None:
             return self.redirect(request, session, "/portal/sign-in")
-        if principal.role not in OVERSIGHT_ROLES or self.oversight is None:
-            return self.render(
-                request,
-                session,
-                "problem.html",
-                {
-                    "title": "Oversight is for assurance teams",
-                    "message": "Only assurance teams and administrators may see the oversight dashboard."
-                    if self.oversight is not None
-                    else "The oversight dashboard is not set up on this server.",
-                },
-                status_code=403 if self.oversight is not None else 404,
-            )
-        return session, principal, self.oversight
-
-    async def dashboard(self, request: Request) -> Response:
-        allowed = self.overseer(request)
-        if isinstance(allowed, Response):
-            return allowed
-        session, _, oversight = allowed
+        context = ApiContext(self.api, principal, None)
         now = self.api.clock()
         filters = filters_from(dict(request.query_params), now.date())
-        shown = await run_in_threadpool(oversight.dashboard, filters.scope, filters.period, now)
+        try:
+            scope = await run_in_threadpool(
+                authorised_scope,
+                context,
+                filters.region or None,
+                filters.organisation or None,
+                filters.setting or None,
+                "portal dashboard",
+            )
+            oversight = views(context)
+        except NotAllowed as refused:
+            return self.refused(request, session, str(refused))
+        shown = await run_in_threadpool(oversight.dashboard, scope, filters.period, now)
         return self.render(
             request,
             session,
@@ -313,6 +313,7 @@ class Portal:
                 "title": "Oversight of decisions",
                 "dashboard": shown,
                 "filters": filters,
+                "scope": scope,
                 "sections": sections(shown),
                 "charts": charts(shown),
                 "setting_choices": SETTING_CHOICES,
@@ -323,34 +324,38 @@ class Portal:
         )
 
     async def drill_down(self, request: Request) -> Response:
-        """The decisions behind one figure. Each person listed has the look recorded on their record."""
-        allowed = self.overseer(request)
-        if isinstance(allowed, Response):
-            return allowed
-        session, principal, oversight = allowed
+        """The decisions behind one figure, through the API's drill-down: each person listed has the look
+        recorded on their record."""
+        session, principal = self.signed_in(request)
+        if principal is None:
+            return self.redirect(request, session, "/portal/sign-in")
+        context = ApiContext(self.api, principal, None)
         now = self.api.clock()
         key = str(request.path_params["key"])
         filters = filters_from(dict(request.query_params), now.date())
-        shown = await run_in_threadpool(oversight.dashboard, filters.scope, filters.period, now)
+        try:
+            scope = await run_in_threadpool(
+                authorised_scope,
+                context,
+                filters.region or None,
+                filters.organisation or None,
+                filters.setting or None,
+                "portal drill-down",
+            )
+            oversight = views(context)
+        except NotAllowed as refused:
+            return self.refused(request, session, str(refused))
+        shown = await run_in_threadpool(oversight.dashboard, scope, filters.period, now)
         figure = drilled(shown, key)
         if figure is None:
             return self.render(
                 request,
                 session,
                 "problem.html",
-                {"title": "There is no such figure", "message": "The dashboard has no figure by that name."},
+                {"title": "There is no such figure", "message": "The dashboard has no list by that name."},
                 status_code=404,
             )
-        rows = await run_in_threadpool(oversight.drill_down, key, filters.scope, filters.period, now)
-        for record_id in dict.fromkeys(row.record_id for row in rows):
-            await run_in_threadpool(
-                self.api.audit.record_access,
-                principal.actor,
-                record_id,
-                operation=f"portal drill-down {key}",
-                purpose="assurance",
-                granted=True,
-            )
+        rows = await run_in_threadpool(drill_down, context, key, scope, filters.period, now)
         return self.render(
             request,
             session,
@@ -360,6 +365,7 @@ class Portal:
                 "figure": figure,
                 "rows": rows,
                 "filters": filters,
+                "scope": scope,
                 "words": {**CODE_WORDS, **PLAN_STATUSES},
             },
         )

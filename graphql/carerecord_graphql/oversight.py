@@ -1,0 +1,305 @@
+"""Oversight for assurance teams: the dashboard's figures and their drill-downs, in GraphQL and as CSV.
+
+Who may see what: an assurance team member sees the integrated care board their token names (their
+organisation code is the board's code) and anything inside it; an administrator sees their own organisation.
+Everyone else is refused, and the refusal is recorded. Every drill-down is a read of the people behind it: one
+access record per person, so it appears in that person's "who has looked at my record"."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from carerecord_events.roles import Role
+from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
+from carerecord_projections.oversight.figures import Dashboard, DrillDownRow, OversightViews, Period, Scope
+
+OVERSIGHT_ROLES = frozenset({Role.ASSURANCE, Role.ADMINISTRATOR})
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def authorised_scope(
+    context: ApiContext, region: str | None, organisation: str | None, setting: str | None, operation: str
+) -> Scope:
+    """The scope asked for, if the caller may see it; otherwise NotAllowed, with the refusal recorded."""
+    caller = context.caller()
+    refusal = ""
+    if caller.role not in OVERSIGHT_ROLES:
+        refusal = "only assurance teams and administrators may see oversight views"
+    elif caller.role is Role.ASSURANCE:
+        if region is not None and region.upper() != caller.organisation.upper():
+            refusal = f"your token covers the integrated care board {caller.organisation} only"
+        region = caller.organisation
+    elif organisation is not None and organisation.upper() != caller.organisation.upper():
+        refusal = f"administrators see their own organisation ({caller.organisation}) only"
+    else:
+        organisation = caller.organisation
+    if refusal:
+        context.api.audit.record_access(
+            caller.actor,
+            None,
+            operation=operation,
+            purpose="oversight",
+            granted=False,
+            refusal_reason=refusal,
+        )
+        raise NotAllowed(refusal)
+    return Scope(region=region, organisation=organisation, setting=setting)
+
+
+def views(context: ApiContext) -> OversightViews:
+    if context.api.oversight is None:
+        raise NotAllowed("oversight views are not available on this service")
+    return context.api.oversight
+
+
+def drill_down(
+    context: ApiContext, figure: str, scope: Scope, period: Period, now: datetime
+) -> list[DrillDownRow]:
+    try:
+        rows = views(context).drill_down(figure, scope, period, now)
+    except KeyError as unknown:
+        raise ValueError(unknown.args[0]) from None
+    versions = context.api.read_models.versions({row.record_id for row in rows})
+    context.api.audit.record_accesses(
+        context.caller().actor,
+        [(record_id, versions.get(record_id)) for record_id in sorted({row.record_id for row in rows})],
+        operation=f"oversight drill-down: {figure}",
+        purpose="oversight",
+    )
+    return rows
+
+
+@strawberry.type(description="One figure: a count, and what it is out of when it is a share")
+class OversightFigure:
+    key: str = strawberry.field(description="Pass to oversightDecisions to see the decisions behind it")
+    section: str
+    label: str
+    count: int
+    out_of: int | None
+    share: float | None
+
+
+@strawberry.type(description="How long something took: median and 90th centile in hours")
+class OversightTiming:
+    key: str
+    section: str
+    label: str
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@strawberry.type
+class ChartRow:
+    label: str
+    count: int
+
+
+@strawberry.type(description="A chart's data: every chart on the dashboard comes with its table")
+class OversightChart:
+    key: str
+    title: str
+    rows: list[ChartRow]
+
+
+@strawberry.type(description="Quality at a glance for a region, an organisation or a setting over a period")
+class OversightDashboard:
+    scope: str
+    period_start: datetime
+    period_end: datetime
+    as_of: datetime = strawberry.field(
+        description="The clock that 'overdue' and 'not yet seen' were judged by"
+    )
+    demo: bool = strawberry.field(description="True when this is the synthetic demo region, not real people")
+    figures: list[OversightFigure]
+    timings: list[OversightTiming]
+    charts: list[OversightChart]
+    unregistered_organisations: list[str] = strawberry.field(
+        description="Organisations that made decisions in the period but are not in the organisation register"
+    )
+
+
+@strawberry.type(description="A decision behind a figure, linking to the person's record")
+class OversightDecision:
+    plan_id: UUID | None
+    record_id: UUID
+    organisation: str
+    setting: str
+    made_at: datetime
+    status: str
+    label: str
+
+
+def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
+    return OversightDashboard(
+        scope=dashboard.scope.describe(),
+        period_start=dashboard.period.start,
+        period_end=dashboard.period.end,
+        as_of=dashboard.as_of,
+        demo=dashboard.demo,
+        figures=[
+            OversightFigure(
+                key=f.key, section=f.section, label=f.label, count=f.count, out_of=f.out_of, share=f.share
+            )
+            for f in dashboard.figures
+        ],
+        timings=[
+            OversightTiming(
+                key=t.key,
+                section=t.section,
+                label=t.label,
+                count=t.count,
+                median_hours=t.median_hours,
+                p90_hours=t.p90_hours,
+            )
+            for t in dashboard.timings
+        ],
+        charts=[
+            OversightChart(
+                key=chart.key, title=chart.title, rows=[ChartRow(label=k, count=v) for k, v in chart.rows]
+            )
+            for chart in dashboard.charts
+        ],
+        unregistered_organisations=list(dashboard.unregistered_organisations),
+    )
+
+
+def decision_type(row: DrillDownRow) -> OversightDecision:
+    return OversightDecision(
+        plan_id=row.plan_id,
+        record_id=row.record_id,
+        organisation=row.organisation,
+        setting=row.setting,
+        made_at=row.made_at,
+        status=row.status,
+        label=row.label,
+    )
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell a spreadsheet will show as text: anything that could start a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def dashboard_csv(dashboard: Dashboard) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "figure", "key", "count", "out of", "share"])
+    for figure in dashboard.figures:
+        share = "" if figure.share is None else f"{figure.share:.3f}"
+        writer.writerow(
+            [
+                spreadsheet_safe(v)
+                for v in (figure.section, figure.label, figure.key, figure.count, figure.out_of, share)
+            ]
+        )
+    for timing in dashboard.timings:
+        writer.writerow(
+            [
+                spreadsheet_safe(v)
+                for v in (
+                    timing.section,
+                    timing.label,
+                    timing.key,
+                    timing.count,
+                    timing.median_hours,
+                    "hours (median)",
+                )
+            ]
+        )
+    for chart in dashboard.charts:
+        for label, count in chart.rows:
+            writer.writerow(
+                [spreadsheet_safe(v) for v in ("Chart", f"{chart.title}: {label}", chart.key, count, "", "")]
+            )
+    return out.getvalue()
+
+
+def decisions_csv(rows: list[DrillDownRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["plan id", "record id", "organisation", "setting", "made at", "status", "why it is listed"]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                spreadsheet_safe(v)
+                for v in (
+                    row.plan_id,
+                    row.record_id,
+                    row.organisation,
+                    row.setting,
+                    row.made_at.isoformat(),
+                    row.status,
+                    row.label,
+                )
+            ]
+        )
+    return out.getvalue()
+
+
+def export_route(api: Api) -> Callable[[Request], Awaitable[Response]]:
+    """GET /oversight/export.csv?periodStart=...&periodEnd=...[&region=&organisation=&setting=&asOf=&figure=]
+    with the same bearer token as /graphql: the dashboard's figures, or with `figure` the decisions behind it."""
+
+    def export(request: Request) -> Response:
+        context = context_for(api, request.headers.get("authorization"))
+        parameters = request.query_params
+        try:
+            context.caller()
+            period = Period(_instant(parameters, "periodStart"), _instant(parameters, "periodEnd"))
+            as_of = _instant(parameters, "asOf") if "asOf" in parameters else api.clock()
+            figure = parameters.get("figure")
+            scope = authorised_scope(
+                context,
+                parameters.get("region"),
+                parameters.get("organisation"),
+                parameters.get("setting"),
+                f"oversightExport:{figure or 'dashboard'}",
+            )
+            if figure:
+                text = decisions_csv(drill_down(context, figure, scope, period, as_of))
+            else:
+                text = dashboard_csv(views(context).dashboard(scope, period, as_of))
+        except NotSignedIn as problem:
+            return JSONResponse({"errors": [{"message": str(problem)}]}, status_code=401)
+        except NotAllowed as refused:
+            return JSONResponse({"errors": [{"message": str(refused)}]}, status_code=403)
+        except ValueError as invalid:
+            return JSONResponse({"errors": [{"message": str(invalid)}]}, status_code=400)
+        name = f"oversight-{figure or 'dashboard'}.csv"
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
+        )
+
+    async def endpoint(request: Request) -> Response:
+        return await run_in_threadpool(export, request)
+
+    return endpoint
+
+
+def _instant(parameters: Any, name: str) -> datetime:
+    value = parameters.get(name)
+    if not value:
+        raise ValueError(f"{name} is required (an ISO 8601 date-time with a time zone)")
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not an ISO 8601 date-time") from None
+    if instant.tzinfo is None:
+        raise ValueError(f"{name} must carry a time zone")
+    return instant
