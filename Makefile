@@ -6,12 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check install infra-up infra-down bench bench-quick
+.PHONY: run test check install infra-up infra-down bench bench-quick browser
 
 run: $(STAMP)
 	$(BIN)/carerecord demo --serve
 
-test: $(STAMP) infra-up check
+test: $(STAMP) infra-up browser check
 	$(BIN)/pytest
 	$(MAKE) bench-quick
 
@@ -34,6 +34,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The portal's browser tests drive Debian's chromium through Playwright (Playwright's own download is not used).
+# Installs it only when missing; as root on CI, with sudo elsewhere.
+browser:
+	command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 infra-up: $(STAMP)
 	$(BIN)/carerecord infra up

@@ -21,6 +21,8 @@ from carerecord.tokens import development_keys
 from carerecord_graphql.app import Limits, create_app
 from carerecord_graphql.auth import TokenSettings, TokenVerifier, load_jwks
 from carerecord_graphql.context import Api
+from carerecord_graphql.portal.pages import Portal
+from carerecord_graphql.portal.session import Sessions
 from carerecord_graphql.schema import build_schema
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
@@ -157,7 +159,16 @@ def _quietly(catch_up: Callable[[], object]) -> Callable[[], None]:
 
 def _local_index_key(settings: Settings) -> bytes:
     """Without CARERECORD_INDEX_KEY, a key generated once and kept (mode 0600) in the data folder."""
-    path = Path(settings.data_dir) / "index.key"
+    return _kept_secret(Path(settings.data_dir) / "index.key")
+
+
+def _local_session_secret(settings: Settings) -> bytes:
+    """Without CARERECORD_SESSION_SECRET, a key generated once and kept (mode 0600) in the data folder, so that
+    portal sessions survive a restart. Several API processes behind one address need the setting instead."""
+    return _kept_secret(Path(settings.data_dir) / "session-secret.key")
+
+
+def _kept_secret(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(secrets.token_bytes(32))
@@ -176,9 +187,9 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         demo=is_demo(services.read_models_dsn),
     )
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
-    return create_app(
-        build_schema(), health, lag.prometheus, api=build_api(settings, services), limits=limits
-    )
+    api = build_api(settings, services)
+    portal = Portal(api, Sessions(settings.session_secret or _local_session_secret(settings)))
+    return create_app(build_schema(), health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
@@ -193,7 +204,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         if settings.checkpoint_seconds
         else None
     )
-    log.info("carerecord API on http://%s:%d/graphql (health: /health)", host, port)
+    log.info("carerecord API on http://%s:%d/graphql (portal: /portal, health: /health)", host, port)
     try:
         # No access log: request lines can carry identifiers, and personal data never goes to logs.
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")

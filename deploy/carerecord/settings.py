@@ -97,6 +97,7 @@ class Settings:
     requests_per_minute: int
     checkpoint_key_file: Path | None
     checkpoint_seconds: int
+    session_secret: bytes | None
 
     @property
     def region_source(self) -> str:
@@ -125,6 +126,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         index_key=_index_key(env.get("CARERECORD_INDEX_KEY") or None),
         schema=_schema(env.get("CARERECORD_SCHEMA", "")),
         region=env.get("CARERECORD_REGION", "local"),
+        session_secret=_session_secret(env.get("CARERECORD_SESSION_SECRET") or None),
         **_api_settings(env),
         **_checkpoint_settings(env),
     )
@@ -282,6 +284,21 @@ def _index_key(value: str | None) -> bytes | None:
         ) from None
     if len(raw) < 16:
         raise SettingsError("CARERECORD_INDEX_KEY", f"must decode to at least 16 bytes, got {len(raw)}")
+    return raw
+
+
+def _session_secret(value: str | None) -> bytes | None:
+    """The key that signs the portal's session cookies: base64, at least 32 bytes."""
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise SettingsError(
+            "CARERECORD_SESSION_SECRET", "is not base64 (make one with `carerecord keygen`)"
+        ) from None
+    if len(raw) < 32:
+        raise SettingsError("CARERECORD_SESSION_SECRET", f"must decode to at least 32 bytes, got {len(raw)}")
     return raw
 
 

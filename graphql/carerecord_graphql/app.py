@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -144,7 +144,9 @@ def create_app(
     metrics: Callable[[], str] | None = None,
     api: Api | None = None,
     limits: Limits | None = None,
+    pages: Sequence[BaseRoute] = (),
 ) -> Starlette:
+    """`pages`: more routes on the same app and behind the same limits (the portal's)."""
     limits = limits or Limits()
 
     async def health_endpoint(_: Request) -> JSONResponse:
@@ -165,6 +167,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql_app),
             *([Route("/oversight/export.csv", export_route(api), methods=["GET"])] if api else []),
             *fhir_routes(api),
+            *pages,
         ],
         middleware=[
             Middleware(MaximumRequestSize, limit=limits.max_request_bytes),

@@ -135,3 +135,15 @@ def test_the_checkpoint_key_is_generated_once_private_or_read_from_its_setting(t
     with pytest.raises(SettingsError) as refused:
         checkpoint_key(load_settings({"CARERECORD_CHECKPOINT_KEY_FILE": str(not_a_key)}))
     assert refused.value.setting == "CARERECORD_CHECKPOINT_KEY_FILE"
+
+
+def test_the_session_secret_is_base64_of_at_least_32_bytes() -> None:
+    import base64
+
+    assert load_settings({}).session_secret is None
+    key = base64.b64encode(b"s" * 32).decode()
+    assert load_settings({"CARERECORD_SESSION_SECRET": key}).session_secret == b"s" * 32
+    for bad in ("not base64!", base64.b64encode(b"short").decode()):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"CARERECORD_SESSION_SECRET": bad})
+        assert refused.value.setting == "CARERECORD_SESSION_SECRET"
