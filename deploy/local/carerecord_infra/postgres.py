@@ -61,6 +61,18 @@ class LocalPostgres:
         self._pg_ctl(["-w", "-m", "fast", "stop"])
         return True
 
+    def restart(self) -> None:
+        """A fast restart: open sessions are ended, the server stops cleanly and starts again."""
+        self._pg_ctl(["-w", "-t", "60", "-m", "fast", "-l", str(self.log_file), "restart"])
+
+    def postmaster_pid(self) -> int | None:
+        """The server's main process, from its pid file, while it runs."""
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        first = pid_file.read_text().split("\n", 1)[0].strip()
+        return int(first) if first.isdigit() else None
+
     def is_running(self) -> bool:
         if not (self.pgdata / "PG_VERSION").exists():
             return False
