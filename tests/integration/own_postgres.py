@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carerecord_infra.postgres import LocalPostgres
-from carerecord_infra.processes import wait_until
+from carerecord_infra.processes import alive, children_of, wait_until
 from carerecord_infra.state import InfraPaths
 
 
@@ -47,9 +47,11 @@ class OwnPostgres:
         """SIGKILL to the postmaster: a crash, as a power cut or the OOM killer would cause one."""
         pid = self.server.postmaster_pid()
         assert pid is not None, "the throwaway server is not running"
+        backends = children_of(pid)
         os.kill(pid, signal.SIGKILL)
-        if not wait_until(lambda: not self.server.answers(), 30):
-            raise AssertionError("the killed server still answers")
+        # the orphaned backends notice their postmaster's death and exit; only then may a new one start
+        if not wait_until(lambda: not self.server.answers() and not any(map(alive, backends)), 30):
+            raise AssertionError("the killed server still answers, or its backends linger")
 
     def stop(self) -> None:
         self.server.down()
