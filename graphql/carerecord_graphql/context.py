@@ -53,6 +53,15 @@ class NotAllowed(Exception):
     """A refusal of a read, raised to the client (never masked) after it has been recorded."""
 
 
+class TryAgain(Exception):
+    """The store could not be reached; raised to the client (never masked) with `extensions.code`
+    STORE_UNAVAILABLE and `retryable` true, so a client knows to send the same request again."""
+
+    @property
+    def extensions(self) -> dict[str, object]:  # graphql-core copies an original error's extensions
+        return {"code": "STORE_UNAVAILABLE", "retryable": True}
+
+
 def context_for(api: Api, authorization: str | None) -> ApiContext:
     try:
         return ApiContext(api, api.verifier.verify(authorization), None)

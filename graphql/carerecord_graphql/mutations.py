@@ -19,7 +19,7 @@ import strawberry
 
 from carerecord_events.roles import Role
 from carerecord_graphql.access import URGENT_CARE_ROLES
-from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain, info_context
 from carerecord_graphql.inputs import input_type, to_domain
 from carerecord_graphql.types import (
     BreakGlassGranted,
@@ -31,7 +31,7 @@ from carerecord_graphql.types import (
     VersionConflict,
 )
 from carerecord_services import commands as c
-from carerecord_services.errors import DomainError, NotPermitted
+from carerecord_services.errors import DomainError, NotPermitted, StoreUnavailable
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
 from carerecord_services.service import Idempotency, Outcome
 
@@ -89,6 +89,8 @@ def _result(run: Callable[[], Outcome]) -> MutationResult:
         return VersionConflict(message=conflict.message, current_version=None)
     except DomainError as refused:
         return Refused(rule=refused.rule, field=refused.field, message=refused.message)
+    except StoreUnavailable as away:  # not a refusal, and not data: the request was not judged
+        raise TryAgain(away.message) from None
     return RecordChanged(
         record_id=outcome.record_id,
         version=outcome.version,

@@ -21,7 +21,7 @@ from carerecord_events.glossary import GLOSSARY
 from carerecord_events.plain import describe_cpr
 from carerecord_events.plans import RecommendationMade
 from carerecord_graphql.access import URGENT_CARE_ROLES, may_see_access_history, read_record
-from carerecord_graphql.context import NotAllowed, NotSignedIn, info_context
+from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.mutations import build_mutation_type
 from carerecord_graphql.oversight import (
@@ -40,6 +40,7 @@ from carerecord_graphql.oversight import (
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
+from carerecord_services.errors import StoreUnavailable
 from carerecord_services.identifiers import normalise_nhs_number
 from carerecord_services.record import replay
 from graphql import GraphQLError
@@ -325,7 +326,7 @@ class Subscription:
                 await asyncio.sleep(0.2)
 
 
-EXPECTED_ERRORS = (NotAllowed, NotSignedIn, ValueError)
+EXPECTED_ERRORS = (NotAllowed, NotSignedIn, ValueError, TryAgain, StoreUnavailable)
 
 
 def _mask(error: GraphQLError) -> bool:

@@ -3,7 +3,9 @@
 Each batch's read-model writes and the worker's next offsets commit in ONE PostgreSQL transaction, so a crash,
 a rebalance, or a redelivered or duplicated message cannot corrupt a read model: on (re)assignment the worker
 seeks to the offsets PostgreSQL holds, not Kafka's. Several workers share the partitions. An event type this
-carerecord does not know stops the worker loudly instead of being skipped.
+carerecord does not know stops the worker loudly instead of being skipped. While PostgreSQL is away (a restart,
+a failover) the worker waits and, once it is back, seeks again to the offsets PostgreSQL holds: a batch whose
+transaction did not commit is read again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import psycopg2
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
@@ -117,8 +120,12 @@ class KafkaProjectionWorker:
         """Runs until `stop` is set. While the broker is away it waits and tries again (nothing is committed
         without its batch, so nothing is lost); an event it cannot apply stops it."""
         backoff = 0.5
+        reseek = False
         while not stop.is_set():
             try:
+                if reseek:
+                    self.seek_to_stored_offsets(list(self._consumer.assignment()))
+                    reseek = False
                 applied = self.poll_once()
             except KafkaError as error:
                 log.warning(
@@ -126,6 +133,17 @@ class KafkaProjectionWorker:
                     type(error).__name__,
                     backoff,
                 )
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+                # the consumer may have read past batches that never committed: seek back before polling on
+                log.warning(
+                    "projection worker cannot reach PostgreSQL (%s); retrying in %.1fs",
+                    type(error).__name__,
+                    backoff,
+                )
+                reseek = True
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue

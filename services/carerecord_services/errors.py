@@ -84,3 +84,19 @@ class VersionConflict(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     rule = "idempotency-key-reused"
+
+
+class StoreUnavailable(Exception):
+    """The event store could not be reached: PostgreSQL restarting, failing over or away. Not a refusal, and
+    not a DomainError: the request was not judged. Send it again as it was; with the same idempotency key it
+    is recorded exactly once, whether or not this attempt reached the store."""
+
+    rule = "store-unavailable"
+    retryable = True
+
+    def __init__(self, message: str = "") -> None:
+        self.message = message or (
+            "the care record store cannot be reached at the moment; please try again "
+            "(with the same idempotency key the change is recorded once)"
+        )
+        super().__init__(self.message)

@@ -105,6 +105,8 @@ class CareRecordService:
             earlier = self._earlier_answer(idempotency)
             if earlier is not None:
                 return earlier
+            if self._already_recorded(outcome):
+                return outcome
             raise AlreadyRegistered(
                 "a care record already exists for this NHS number", field="nhs_number"
             ) from None
@@ -144,6 +146,8 @@ class CareRecordService:
             earlier = self._earlier_answer(idempotency)
             if earlier is not None:
                 return earlier
+            if self._already_recorded(outcome):
+                return outcome
             raise
         self._appended()
         return outcome
@@ -188,6 +192,13 @@ class CareRecordService:
             event_ids=outcome.event_ids,
         )
         return self._store.chain(LoadedRecord(idempotency.stream_id, [], 0, GENESIS), [remembered])
+
+    def _already_recorded(self, outcome: Outcome) -> bool:
+        """Whether the conflict is with this very request: the connection broke after PostgreSQL committed it
+        but before it said so, and the store's retry then found the versions taken by our own events."""
+        first = outcome.version - len(outcome.event_ids)
+        loaded = self._store.load(outcome.record_id, up_to_version=outcome.version)
+        return tuple(event.event_id for event in loaded.events[first:]) == outcome.event_ids
 
     def _earlier_answer(self, idempotency: Idempotency | None) -> Outcome | None:
         if idempotency is None:

@@ -9,19 +9,30 @@ stable type name and schema version, never a Python path.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Mapper,
+    Notification,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.utils import Environment
 
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.codec import from_payload, to_payload
 from carerecord_services.chain import GENESIS, canonical_json, event_hash
-from carerecord_services.errors import VersionConflict
+from carerecord_services.errors import StoreUnavailable, VersionConflict
+
+log = logging.getLogger("carerecord.store")
 
 
 @dataclass(frozen=True)
@@ -130,8 +141,30 @@ class EventStore:
     def close(self) -> None:
         self._app.close()
 
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        """The library has already retried when it raises these: the server is away, or was restarted and
+        every pooled connection is dead. Dead connections are replaced now, so the caller's retry finds live
+        ones once the server is back."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as error:
+            self._replace_dead_connections()
+            raise StoreUnavailable() from error
+
+    def _replace_dead_connections(self) -> None:
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        check = getattr(pool, "check", None)  # psycopg_pool: tests each idle connection, replaces the dead
+        if check is None:
+            return
+        try:
+            check()
+        except Exception as error:  # still away: the pool reconnects by itself
+            log.info("event store connections could not be checked (%s)", type(error).__name__)
+
     def load(self, record_id: UUID, *, up_to_version: int | None = None) -> LoadedRecord:
-        stored = self.recorder.select_events(record_id, lte=up_to_version)
+        with self._reachable():
+            stored = self.recorder.select_events(record_id, lte=up_to_version)
         chained = [self.mapper.to_chained_event(item) for item in stored]
         return LoadedRecord(
             record_id=record_id,
@@ -155,16 +188,20 @@ class EventStore:
         return stored
 
     def insert(self, stored: Sequence[StoredEvent]) -> None:
-        """One transaction. Raises VersionConflict if any event's (record, version) is taken."""
+        """One transaction. Raises VersionConflict if any event's (record, version) is taken, StoreUnavailable if
+        the server cannot be reached (the transaction may then have committed or not: retry idempotently)."""
         try:
-            self.recorder.insert_events(stored)
+            with self._reachable():
+                self.recorder.insert_events(stored)
         except IntegrityError:
             raise VersionConflict(
                 "the record changed since it was read; reload it and try again", field="version"
             ) from None
 
     def notifications(self, start: int, limit: int) -> Sequence[Notification]:
-        return self.recorder.select_notifications(start, limit)
+        with self._reachable():
+            return self.recorder.select_notifications(start, limit)
 
     def last_position(self) -> int:
-        return self.recorder.max_notification_id() or 0
+        with self._reachable():
+            return self.recorder.max_notification_id() or 0

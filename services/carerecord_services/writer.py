@@ -5,6 +5,9 @@ requests that arrive queue up; the next transaction commits all of them at once,
 commit are paid once per group rather than once per caller. If the group's transaction meets a version
 conflict, each caller's events are retried in a transaction of their own: the conflicting caller gets
 VersionConflict, the others succeed. Each caller gets its own result.
+
+A caller waits a bounded time. If its events have not yet been handed to the store by then, they never will
+be, and it hears StoreUnavailable (nothing recorded); once they have been, it waits for the store's answer.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 
 from eventsourcing.persistence import StoredEvent
 
-from carerecord_services.errors import VersionConflict
+from carerecord_services.errors import StoreUnavailable, VersionConflict
 
 Insert = Callable[[Sequence[StoredEvent]], None]
 
@@ -46,12 +49,19 @@ class GroupWriter:
         self._thread.start()
 
     def append(self, events: Sequence[StoredEvent], timeout: float = 60.0) -> None:
-        """Blocks until the events are committed; raises VersionConflict or the store's error."""
+        """Blocks until the events are committed; raises VersionConflict, or StoreUnavailable when the store
+        cannot be reached or the events still wait their turn after `timeout` seconds."""
         if not events:
             return
         request = _Request(events, Future())
         self._requests.put(request)
-        request.result.result(timeout=timeout)
+        try:
+            request.result.result(timeout=timeout)
+        except TimeoutError:
+            if not request.result.cancel():  # already being written: its outcome is on its way
+                request.result.result()
+                return
+            raise StoreUnavailable() from None
 
     def close(self) -> None:
         self._requests.put(None)
@@ -73,7 +83,10 @@ class GroupWriter:
                     stop = True
                     break
                 group.append(request)
-            self._commit(group)
+            # a caller that gave up waiting has been told nothing was recorded: keep that promise
+            group = [request for request in group if request.result.set_running_or_notify_cancel()]
+            if group:
+                self._commit(group)
             if stop:
                 return
 

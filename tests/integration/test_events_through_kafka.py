@@ -374,3 +374,83 @@ def test_the_relay_creates_a_missing_topic_as_a_full_history(
     configs = next(iter(next(iter(described.values())).values()))
     assert configs["cleanup.policy"]["value"] == "delete"
     assert configs["retention.ms"]["value"] == "-1"
+
+
+def test_rebalances_while_two_workers_run_under_steady_load_converge_to_a_clean_rebuild(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    """A second worker joins mid-stream (rebalance), the first leaves gracefully (rebalance), a third process
+    joins and is SIGKILLed (rebalance after its session times out): nothing missing, nothing applied twice."""
+    import time
+
+    database_dsn = dsn(test_database_url, plain.schema)
+    people = 150
+    relay, producer = relay_for(plain, infra, topic, database_dsn)
+    group = f"carerecord-projections-{topic}"
+
+    def new_worker() -> KafkaProjectionWorker:
+        return KafkaProjectionWorker(
+            kafka_options(infra, "projector"), topic=topic, dsn=database_dsn, group=group
+        )
+
+    stop_relay, stop_first, stop_second = threading.Event(), threading.Event(), threading.Event()
+    first, second = new_worker(), new_worker()
+    numbers = iter(valid_nhs_numbers(people, start=406_000_000))
+
+    def steady_load() -> None:
+        for number in numbers:
+            record_id = plain.care_records.register_person(register(nhs_number=number)).record_id
+            plain.care_records.execute(record_id, recommendation())
+            time.sleep(0.03)  # a steady rate, so that every rebalance happens mid-stream
+
+    threads = {
+        "relay": threading.Thread(target=relay.run, args=(stop_relay,)),
+        "first": threading.Thread(target=first.run, args=(stop_first,)),
+        "second": threading.Thread(target=second.run, args=(stop_second,)),
+        "load": threading.Thread(target=steady_load),
+    }
+    expected = people * 2
+    killed = None
+    try:
+        threads["relay"].start()
+        threads["load"].start()
+        threads["first"].start()
+        wait_until(lambda: timeline_rows(database_dsn) > 30, timeout=180)
+        threads["second"].start()  # rebalance: the group splits the partitions
+        wait_until(lambda: bool(second._consumer.assignment()) and timeline_rows(database_dsn) > 100)
+        assert threads["load"].is_alive(), "the second worker joined mid-stream"
+        stop_first.set()  # graceful leave: the first worker's partitions move to the second
+        threads["first"].join(timeout=60)
+        first.close()
+        wait_until(lambda: len(second._consumer.assignment()) == 3, timeout=60)
+        killed = _projector_process(infra, topic, test_database_url, plain.schema)
+        wait_until(lambda: len(second._consumer.assignment()) < 3, timeout=60)  # the third took a share
+        killed.send_signal(signal.SIGKILL)  # its share returns to the second after the session timeout
+        killed.wait()
+        threads["load"].join()
+        wait_until(lambda: relay.checkpoint() == plain.store.last_position(), timeout=120)
+        wait_until(lambda: timeline_rows(database_dsn) == expected, timeout=180)
+        wait_until(lambda: len(second._consumer.assignment()) == 3, timeout=60)
+    finally:
+        if killed is not None and killed.poll() is None:
+            killed.kill()
+            killed.wait()
+        for event in (stop_relay, stop_first, stop_second):
+            event.set()
+        for thread in threads.values():
+            if thread.ident is not None:
+                thread.join(timeout=60)
+        first.close()
+        second.close()
+        producer.close()
+    with transaction(database_dsn) as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT record_id FROM person_timeline GROUP BY record_id "
+            "HAVING min(version) <> 1 OR max(version) <> count(*) OR count(*) <> 2) broken"
+        )
+        assert cursor.fetchone()[0] == 0, "every record's timeline is versions 1 and 2, once each"
+        cursor.execute("SELECT count(*), coalesce(sum(version), 0) FROM projected_records")
+        assert cursor.fetchone() == (people, expected)
+    incremental = checksum(database_dsn)
+    rebuild_from_store(plain.store, database_dsn, as_of=None, progress=None)
+    assert checksum(database_dsn) == incremental

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from carerecord_infra.processes import wait_until
+from carerecord_infra.processes import alive, wait_until
 from carerecord_infra.state import InfraPaths, remembered_secret
 
 HOST = "127.0.0.1"
@@ -44,6 +44,7 @@ class LocalPostgres:
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb(superuser_password)
         if not self.is_running():
+            self._forget_a_dead_postmaster()
             self._pg_ctl(["-w", "-t", "60", "-l", str(self.log_file), "-o", self._server_options(), "start"])
         if not wait_until(self.answers, 60):
             raise RuntimeError(f"PostgreSQL did not answer on {HOST}:{self.port}; see {self.log_file}")
@@ -61,8 +62,36 @@ class LocalPostgres:
         self._pg_ctl(["-w", "-m", "fast", "stop"])
         return True
 
+    def restart(self) -> None:
+        """A fast restart: open sessions are ended, the server stops cleanly and starts again."""
+        self._pg_ctl(["-w", "-t", "60", "-m", "fast", "-l", str(self.log_file), "restart"])
+
+    def postmaster_pid(self) -> int | None:
+        """The server's main process, from its pid file, while it runs."""
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists():
+            return None
+        first = pid_file.read_text().split("\n", 1)[0].strip()
+        return int(first) if first.isdigit() else None
+
+    def _forget_a_dead_postmaster(self) -> None:
+        """A postmaster that was killed stays a zombie where nothing reaps it (PID 1 in some containers);
+        PostgreSQL then takes its pid file for a running server and refuses to start."""
+        pid = self.postmaster_pid()
+        if pid is not None and not alive(pid):
+            socket = self.pgdata.parent / f".s.PGSQL.{self.port}"  # where _server_options puts it
+            for lock_file in (
+                self.pgdata / "postmaster.pid",
+                socket.with_name(socket.name + ".lock"),
+                socket,
+            ):
+                lock_file.unlink(missing_ok=True)
+
     def is_running(self) -> bool:
         if not (self.pgdata / "PG_VERSION").exists():
+            return False
+        pid = self.postmaster_pid()
+        if pid is not None and not alive(pid):
             return False
         result = subprocess.run(
             [str(_bin("pg_ctl")), "-D", str(self.pgdata), "status"],

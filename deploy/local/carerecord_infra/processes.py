@@ -73,6 +73,24 @@ def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 
     return condition()
 
 
+def alive(pid: int) -> bool:
+    """Whether the process runs: not gone, and not a zombie that nobody has reaped."""
+    return _alive(pid)
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` now (a server's backends, say)."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat_file.parent.name))
+    return found
+
+
 def _zombie(pid: int) -> bool:
     """A dead process nobody has reaped yet (our servers' parent is init, which may be slow to reap)."""
     try:
