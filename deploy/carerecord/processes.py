@@ -119,6 +119,18 @@ class RebuildResult:
         return self.events / self.seconds if self.seconds else 0.0
 
 
+def _stored_positions(store: EventStore, up_to: int | None) -> set[int]:
+    """Every position the store holds (they can skip numbers after a rolled-back insert or a crash)."""
+    positions: set[int] = set()
+    start = 1
+    while page := store.notifications(start, 1000):
+        positions.update(n.id for n in page if up_to is None or n.id <= up_to)
+        start = page[-1].id + 1
+        if up_to is not None and start > up_to:
+            break
+    return positions
+
+
 def rebuild(settings: Settings, source: str, as_of: int | None, progress: Progress) -> RebuildResult:
     database = locate_database(settings)
     dsn = database.dsn(settings.schema)
@@ -136,6 +148,7 @@ def rebuild(settings: Settings, source: str, as_of: int | None, progress: Progre
                 store_last=store.last_position(),
                 as_of=as_of,
                 progress=progress,
+                stored_positions=_stored_positions(store, as_of),
             )
     finally:
         store.close()

@@ -172,6 +172,14 @@ def test_the_relay_killed_and_restarted_mid_stream_loses_nothing(
         restarted.terminate()
         restarted.wait()
     check_topic_complete(kafka_options(infra), topic, plain.store.last_position())  # raises if any is missing
+    last = plain.store.last_position()
+    # A store whose positions skip a number (a rolled-back insert, a crash) is complete when its own positions are
+    # on the topic; a position the store holds but the topic lacks is still refused.
+    check_topic_complete(kafka_options(infra), topic, last + 5, stored_positions=set(range(1, last + 1)))
+    with pytest.raises(IncompleteTopic, match="lacks 1 of the store's"):
+        check_topic_complete(
+            kafka_options(infra), topic, last + 5, stored_positions={*range(1, last + 1), last + 3}
+        )
 
 
 def _checkpoint(database_dsn: str, topic: str) -> int:
