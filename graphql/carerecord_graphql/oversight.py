@@ -81,6 +81,25 @@ def drill_down(
     return rows
 
 
+def alert_drill_down(
+    context: ApiContext, scope: Scope, period: Period, index: int
+) -> tuple[BlanketAlert, list[DrillDownRow]] | None:
+    """The decisions named by one blanket alert (by its place in the list), each person's record marked as read."""
+    alerts = views(context).blanket_alerts(scope, period)
+    if not 0 <= index < len(alerts):
+        return None
+    alert = alerts[index]
+    rows = views(context).decisions(alert.plan_ids, f"in the alert: {alert.kind.value}")
+    versions = context.api.read_models.versions({row.record_id for row in rows})
+    context.api.audit.record_accesses(
+        context.caller().actor,
+        [(record_id, versions.get(record_id)) for record_id in sorted({row.record_id for row in rows})],
+        operation=f"oversight drill-down: blanket alert {alert.kind.value}",
+        purpose="oversight",
+    )
+    return alert, rows
+
+
 @strawberry.type(description="One figure: a count, and what it is out of when it is a share")
 class OversightFigure:
     key: str = strawberry.field(description="Pass to oversightDecisions to see the decisions behind it")

@@ -14,6 +14,7 @@ from carerecord_events.plain import SETTING_NAMES
 from carerecord_events.roles import ROLES
 from carerecord_events.vocabulary import ConcernRaisedBy, FormType, RevocationInitiator, Setting
 from carerecord_graphql.portal.charts import BarChart, bar_chart
+from carerecord_projections.oversight.equality import EqualityTable
 from carerecord_projections.oversight.figures import DRILL_DOWN_KEYS, Dashboard, Figure, Period, Scope, Timing
 
 CODE = re.compile(r"[A-Za-z0-9 _.-]{1,40}")
@@ -150,3 +151,21 @@ def hours(value: float | None) -> str:
 
 def percent(share: float | None) -> str:
     return "" if share is None else f"{share * 100:.0f}%"
+
+
+@dataclass(frozen=True)
+class EqualitySection:
+    characteristic: str
+    rows: tuple[dict[str, str], ...]
+    note: str
+
+
+def equality_tables(table: EqualityTable) -> list[EqualitySection]:
+    """The published (suppressed) equality rows, one table per characteristic."""
+    grouped: dict[str, list[dict[str, str]]] = {}
+    notes: dict[str, str] = {}
+    for row in table.published_rows():
+        grouped.setdefault(row["characteristic"], []).append(row)
+        if row.get("note"):
+            notes[row["characteristic"]] = row["note"]
+    return [EqualitySection(name, tuple(rows), notes.get(name, "")) for name, rows in grouped.items()]

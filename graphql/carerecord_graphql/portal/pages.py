@@ -28,13 +28,20 @@ from carerecord_events.roles import ROLES, Role
 from carerecord_graphql.access import read_record
 from carerecord_graphql.auth import AuthenticationFailed, Principal
 from carerecord_graphql.context import Api, ApiContext, NotAllowed
-from carerecord_graphql.oversight import OVERSIGHT_ROLES, authorised_scope, drill_down, views
+from carerecord_graphql.oversight import (
+    OVERSIGHT_ROLES,
+    alert_drill_down,
+    authorised_scope,
+    drill_down,
+    views,
+)
 from carerecord_graphql.portal.dashboard import (
     CODE_WORDS,
     DRILLABLE,
     SETTING_CHOICES,
     charts,
     drilled,
+    equality_tables,
     filters_from,
     hours,
     percent,
@@ -81,6 +88,7 @@ class Portal:
             Route("/portal/find", self.find, methods=["POST"]),
             Route("/portal/people/{record_id:uuid}", self.person, methods=["GET"]),
             Route("/portal/dashboard", self.dashboard, methods=["GET"]),
+            Route("/portal/dashboard/alerts/{index:int}", self.alert, methods=["GET"]),
             Route("/portal/dashboard/{key:str}", self.drill_down, methods=["GET"]),
         ]
 
@@ -102,6 +110,7 @@ class Portal:
             csrf_field=CSRF_FIELD,
             csrf=session.csrf,
             path=request.url.path,
+            demo=self.api.oversight is not None and self.api.oversight.demo,
             **values,
         )
         response = HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
@@ -305,6 +314,8 @@ class Portal:
         except NotAllowed as refused:
             return self.refused(request, session, str(refused))
         shown = await run_in_threadpool(oversight.dashboard, scope, filters.period, now)
+        alerts = await run_in_threadpool(oversight.blanket_alerts, scope, filters.period)
+        equality = await run_in_threadpool(oversight.equality, scope, filters.period)
         return self.render(
             request,
             session,
@@ -312,6 +323,8 @@ class Portal:
             {
                 "title": "Oversight of decisions",
                 "dashboard": shown,
+                "alerts": alerts,
+                "equality": equality_tables(equality),
                 "filters": filters,
                 "scope": scope,
                 "sections": sections(shown),
@@ -363,6 +376,51 @@ class Portal:
             {
                 "title": figure.label,
                 "figure": figure,
+                "rows": rows,
+                "filters": filters,
+                "scope": scope,
+                "words": {**CODE_WORDS, **PLAN_STATUSES},
+            },
+        )
+
+    async def alert(self, request: Request) -> Response:
+        """The decisions named by one blanket-decision alert; each person listed has the look recorded."""
+        session, principal = self.signed_in(request)
+        if principal is None:
+            return self.redirect(request, session, "/portal/sign-in")
+        context = ApiContext(self.api, principal, None)
+        now = self.api.clock()
+        filters = filters_from(dict(request.query_params), now.date())
+        try:
+            scope = await run_in_threadpool(
+                authorised_scope,
+                context,
+                filters.region or None,
+                filters.organisation or None,
+                filters.setting or None,
+                "portal blanket alert",
+            )
+        except NotAllowed as refused:
+            return self.refused(request, session, str(refused))
+        found = await run_in_threadpool(
+            alert_drill_down, context, scope, filters.period, int(request.path_params["index"])
+        )
+        if found is None:
+            return self.render(
+                request,
+                session,
+                "problem.html",
+                {"title": "There is no such alert", "message": "The dashboard has no alert by that number."},
+                status_code=404,
+            )
+        alert, rows = found
+        return self.render(
+            request,
+            session,
+            "drill_down.html",
+            {
+                "title": "Possible blanket decision",
+                "figure": {"label": alert.explanation, "section": "Possible blanket decision"},
                 "rows": rows,
                 "filters": filters,
                 "scope": scope,

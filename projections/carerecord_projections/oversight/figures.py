@@ -9,6 +9,7 @@ organisation is an ODS code; a setting is one of the record's settings (care hom
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -541,6 +542,21 @@ class OversightViews:
             (period.start, period.end),
         )
         return [row[0] for row in cursor.fetchall()]
+
+    @property
+    def demo(self) -> bool:
+        """Whether this store holds the synthetic demo region."""
+        return self._demo
+
+    def decisions(self, plan_ids: Sequence[UUID], label: str) -> list[DrillDownRow]:
+        """The decisions named by an alert, as drill-down rows."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                """SELECT d.plan_id, d.record_id, d.organisation, d.setting, d.made_at, d.status
+                   FROM decision_facts d WHERE d.plan_id = ANY(%s) ORDER BY d.made_at, d.plan_id""",
+                (list(plan_ids),),
+            )
+            return [_drill(row, label) for row in cursor.fetchall()]
 
     def blanket_alerts(self, scope: Scope, period: Period) -> list[Any]:
         from carerecord_projections.oversight.patterns import blanket_alerts
