@@ -204,9 +204,12 @@ def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGla
         return Refused(rule="reason-required", field="reason", message="say why you need this record now")
     if context.api.read_models.current_plan(record_id) is None:
         return Refused(rule="record-not-found", field="record_id", message="there is no such record")
-    started = context.api.audit.start_break_glass(
-        caller.actor, record_id, reason, context.api.break_glass_lasts
-    )
+    try:
+        started = context.api.audit.start_break_glass(
+            caller.actor, record_id, reason, context.api.break_glass_lasts
+        )
+    except DomainError as refused:
+        return Refused(rule=refused.rule, field=refused.field, message=refused.message)
     return BreakGlassGranted(record_id=record_id, expires_at=started.expires_at)
 
 

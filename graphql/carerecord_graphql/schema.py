@@ -25,6 +25,7 @@ from carerecord_graphql.context import NotAllowed, NotSignedIn, info_context
 from carerecord_graphql.mutations import build_mutation_type
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.types import AccessView
+from carerecord_services.errors import DomainError
 from carerecord_services.identifiers import normalise_nhs_number
 from carerecord_services.record import replay
 from graphql import GraphQLError
@@ -238,7 +239,8 @@ class Subscription:
                 await asyncio.sleep(0.2)
 
 
-EXPECTED_ERRORS = (NotAllowed, NotSignedIn, ValueError)
+# A DomainError is a refusal worded for the caller (e.g. unstorable text in a read's purpose).
+EXPECTED_ERRORS = (NotAllowed, NotSignedIn, ValueError, DomainError)
 
 
 def _mask(error: GraphQLError) -> bool:
