@@ -15,8 +15,8 @@ from uuid import UUID, uuid4
 from carerecord_events.access import NO_RECORD, BreakGlassAccessStarted, PeopleSearched, RecordAccessed
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_services.chain import GENESIS
-from carerecord_services.text import check_storable, check_storable_fields
 from carerecord_services.store import EventStore, LoadedRecord, _CareRecordApplication
+from carerecord_services.text import check_storable, check_storable_fields
 from carerecord_services.writer import GroupWriter
 
 Clock = Callable[[], datetime]

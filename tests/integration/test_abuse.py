@@ -9,22 +9,23 @@ developing).
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import graphql
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 
+import graphql
 from carerecord_graphql.schema import SDL_FILE
 from tests.integration.abuse_support import (
     ADMINISTRATOR,
@@ -165,9 +166,9 @@ def _generated(
     finally:
         sender.close()
     with capsys.disabled():
-        print(
+        sys.stdout.write(
             f"\n{mode.name.lower()}: {sender.sent} generated requests in {time.monotonic() - started:.1f}s, "
-            f"statuses {dict(sorted(sender.statuses.items()))}"
+            f"statuses {dict(sorted(sender.statuses.items()))}\n"
         )
     assert sender.sent >= count
     assert set(sender.statuses) <= {200, 400, 413}, sender.statuses
