@@ -24,6 +24,7 @@ from carerecord_graphql.schema import build_schema
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.queries import ReadModels
+from carerecord_projections.refusals import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
@@ -103,6 +104,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         verifier=verifier,
         clock=lambda: datetime.now(UTC),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
+        refusals=RefusalLog(services.read_models_dsn),
     )
 
 

@@ -158,6 +158,8 @@ class Query:
         purpose: str = "investigation",
     ) -> RecordAsOf:
         context = info_context(info)
+        if at.tzinfo is None:  # comparing it with recorded instants would fail
+            raise ValueError("give the instant with its time zone, e.g. 2026-11-01T12:00:00Z")
         history = context.api.care_records.history(record_id)
         then = [event for event in history if _moment(event, clock) <= at]
         version = max((index for index, event in enumerate(history, start=1) if event in then), default=0)
