@@ -82,7 +82,7 @@ def _record(api: Api, refusal: Refusal) -> None:
     try:
         api.refusals.record(refusal)
     except Exception as error:
-        log.error("could not record a refused request (%s, %s)", refusal.reason, type(error).__name__)
+        log.warning("could not record a refused request (%s, %s)", refusal.reason, type(error).__name__)
 
 
 def record_permission_refusal(context: ApiContext, operation: str, reason: str) -> None:

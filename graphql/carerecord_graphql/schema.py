@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import eventsourcing.persistence
+import psycopg2
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
@@ -253,11 +255,30 @@ def _mask(error: GraphQLError) -> bool:
     return not isinstance(original, EXPECTED_ERRORS)
 
 
+# The database refused a connection or went away (too many clients, a restart): not a bug, and the caller
+# can do something about it.
+DATABASE_UNAVAILABLE = (psycopg2.OperationalError, eventsourcing.persistence.OperationalError)
+UNAVAILABLE_MESSAGE = (
+    "the care record could not reach its database just now; try again shortly (with the same idempotency key)"
+)
+
+
+class _MaskErrors(MaskErrors):
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, DATABASE_UNAVAILABLE):
+            return GraphQLError(
+                message=UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source, path=error.path
+            )
+        return super().anonymise_error(error)
+
+
 class CareRecordSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Logs what went wrong without the query or its variables: they carry personal data."""
         for error in errors:
-            if error.original_error is not None and not isinstance(error.original_error, EXPECTED_ERRORS):
+            if isinstance(error.original_error, DATABASE_UNAVAILABLE):
+                log.warning("database unavailable (%s)", type(error.original_error).__name__)
+            elif error.original_error is not None and not isinstance(error.original_error, EXPECTED_ERRORS):
                 log.error(
                     "unexpected %s at %s",
                     type(error.original_error).__name__,
@@ -274,7 +295,7 @@ def build_schema(*, max_depth: int = 8, max_aliases: int = 15, max_tokens: int =
             partial(QueryDepthLimiter, max_depth=max_depth),
             partial(MaxAliasesLimiter, max_alias_count=max_aliases),
             partial(MaxTokensLimiter, max_token_count=max_tokens),
-            partial(MaskErrors, should_mask_error=_mask),
+            partial(_MaskErrors, should_mask_error=_mask),
         ],
     )
 
