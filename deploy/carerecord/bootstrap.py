@@ -28,6 +28,7 @@ from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.oversight.figures import OversightViews
 from carerecord_projections.queries import ReadModels
+from carerecord_projections.refusals import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_projections.store_marks import is_demo
@@ -139,6 +140,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         clock=lambda: datetime.now(UTC),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
+        refusals=RefusalLog(services.read_models_dsn),
     )
 
 

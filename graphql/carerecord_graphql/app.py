@@ -53,7 +53,10 @@ class CareRecordGraphQL(GraphQL[ApiContext, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> ApiContext:
         assert self._api is not None, "the API was built without services"
-        context = await run_in_threadpool(context_for, self._api, request.headers.get("authorization"))
+        client = request.client.host if request.client else None
+        context = await run_in_threadpool(
+            context_for, self._api, request.headers.get("authorization"), client
+        )
         context.request, context.response = request, response
         return context
 

@@ -25,7 +25,27 @@ ALGORITHMS = ("RS256", "ES256", "EdDSA")
 
 
 class AuthenticationFailed(Exception):
-    """No usable token: the caller is told why in general terms, never which check failed in detail."""
+    """No usable token: the caller is told why in general terms, never which check failed in detail.
+
+    `reason` (which check failed) and the token's `token_id` and `key_id`, read without trusting them, are
+    for the security record only."""
+
+    def __init__(self, message: str, reason: str = "invalid", token_id: object = None, key_id: object = None):
+        super().__init__(message)
+        self.reason = reason
+        self.token_id = token_id
+        self.key_id = key_id
+
+
+_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "expired"),
+    (jwt.ImmatureSignatureError, "not-yet-valid"),
+    (jwt.InvalidAudienceError, "wrong-audience"),
+    (jwt.InvalidIssuerError, "wrong-issuer"),
+    (jwt.InvalidSignatureError, "bad-signature"),
+    (jwt.MissingRequiredClaimError, "missing-claim"),
+    (jwt.DecodeError, "malformed"),
+)
 
 
 @dataclass(frozen=True)
@@ -71,13 +91,19 @@ class TokenVerifier:
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.lower().startswith("bearer "):
-            raise AuthenticationFailed("a bearer token is required")
+            raise AuthenticationFailed("a bearer token is required", reason="not-a-bearer-token")
         token = authorization[7:].strip()
+        header: dict[str, Any] = {}
         try:
             header = jwt.get_unverified_header(token)
             key = self._keys.get(header.get("kid"))
             if key is None or header.get("alg") not in ALGORITHMS:
-                raise AuthenticationFailed("the token is not signed by a trusted key")
+                raise AuthenticationFailed(
+                    "the token is not signed by a trusted key",
+                    reason="untrusted-key" if key is None else "algorithm-not-allowed",
+                    token_id=_unverified_token_id(token),
+                    key_id=header.get("kid"),
+                )
             claims = jwt.decode(
                 token,
                 key=key,
@@ -86,9 +112,27 @@ class TokenVerifier:
                 issuer=self._settings.issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
-        except jwt.PyJWTError:
-            raise AuthenticationFailed("the token is invalid, expired or not for this service") from None
-        return _principal(claims)
+        except jwt.PyJWTError as error:
+            reason = next((code for kind, code in _REASONS if isinstance(error, kind)), "invalid")
+            raise AuthenticationFailed(
+                "the token is invalid, expired or not for this service",
+                reason=reason,
+                token_id=_unverified_token_id(token),
+                key_id=header.get("kid"),
+            ) from None
+        try:
+            return _principal(claims)
+        except AuthenticationFailed as refused:
+            refused.token_id, refused.key_id = claims.get("jti"), header.get("kid")
+            raise
+
+
+def _unverified_token_id(token: str) -> object:
+    """The `jti` of a token that failed verification, if it can be read at all (for the security record)."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get("jti")
+    except jwt.PyJWTError:
+        return None
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
@@ -106,12 +150,18 @@ def _principal(claims: dict[str, Any]) -> Principal:
         )
         check_actor(principal.actor)
     except (KeyError, ValueError, DomainError):
-        raise AuthenticationFailed("the token's claims are incomplete or malformed") from None
+        raise AuthenticationFailed(
+            "the token's claims are incomplete or malformed", reason="bad-claims"
+        ) from None
     if role in (Role.PERSON, Role.REPRESENTATIVE) and principal.record_id is None:
-        raise AuthenticationFailed("a person's or representative's token must name the record it acts for")
+        raise AuthenticationFailed(
+            "a person's or representative's token must name the record it acts for", reason="bad-claims"
+        )
     if role is Role.REPRESENTATIVE and principal.representative_id is None:
-        raise AuthenticationFailed("a representative's token must name the representative")
+        raise AuthenticationFailed(
+            "a representative's token must name the representative", reason="bad-claims"
+        )
     if role is Role.SYSTEM:
-        raise AuthenticationFailed("the system role cannot sign in")
+        raise AuthenticationFailed("the system role cannot sign in", reason="role-cannot-sign-in")
     assert role in ROLES
     return principal

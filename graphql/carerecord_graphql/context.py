@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,9 +13,12 @@ import strawberry
 from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
 from carerecord_projections.oversight.figures import OversightViews
 from carerecord_projections.queries import ReadModels
+from carerecord_projections.refusals import Refusal, RefusalLog
 from carerecord_services.audit import AccessAudit
 from carerecord_services.investigation import Investigations
 from carerecord_services.service import CareRecordService
+
+log = logging.getLogger("carerecord.api")
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Api:
     clock: Callable[[], datetime]
     break_glass_lasts: timedelta = timedelta(hours=4)
     oversight: OversightViews | None = None
+    refusals: RefusalLog | None = None
 
 
 @dataclass
@@ -62,11 +67,57 @@ class TryAgain(Exception):
         return {"code": "STORE_UNAVAILABLE", "retryable": True}
 
 
-def context_for(api: Api, authorization: str | None) -> ApiContext:
+def context_for(api: Api, authorization: str | None, client_address: str | None = None) -> ApiContext:
+    """The caller from their token. A token that was sent and refused is recorded (a request with no token
+    at all is not: it may still read the glossary, and anything else refuses it)."""
     try:
         return ApiContext(api, api.verifier.verify(authorization), None)
     except AuthenticationFailed as refused:
+        if authorization is not None:
+            _record(
+                api,
+                Refusal(
+                    kind="authentication",
+                    reason=refused.reason,
+                    token_id=str(refused.token_id) if refused.token_id is not None else None,
+                    key_id=str(refused.key_id) if refused.key_id is not None else None,
+                    client_address=client_address,
+                ),
+            )
         return ApiContext(api, None, str(refused))
+
+
+def _record(api: Api, refusal: Refusal) -> None:
+    """The refusal stands whether or not it could be recorded: a failure to record is logged (its kind only),
+    never turned into an error for a request that is being refused anyway."""
+    if api.refusals is None:
+        return
+    try:
+        api.refusals.record(refusal)
+    except Exception as error:
+        log.warning("could not record a refused request (%s, %s)", refusal.reason, type(error).__name__)
+
+
+def record_permission_refusal(context: ApiContext, operation: str, reason: str) -> None:
+    """A signed-in caller asked for a change their role or organisation may not make."""
+    caller = context.principal
+    if caller is None:
+        return
+    request = context.request
+    client = getattr(request, "client", None)
+    _record(
+        context.api,
+        Refusal(
+            kind="permission",
+            reason=reason,
+            token_id=caller.token_id,
+            user_id=caller.user_id,
+            role=caller.role.value,
+            organisation=caller.organisation,
+            operation=operation,
+            client_address=client.host if client else None,
+        ),
+    )
 
 
 def info_context(info: strawberry.Info) -> ApiContext:

@@ -19,7 +19,13 @@ import strawberry
 
 from carerecord_events.roles import Role
 from carerecord_graphql.access import URGENT_CARE_ROLES
-from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain, info_context
+from carerecord_graphql.context import (
+    ApiContext,
+    NotAllowed,
+    TryAgain,
+    info_context,
+    record_permission_refusal,
+)
 from carerecord_graphql.inputs import input_type, to_domain
 from carerecord_graphql.types import (
     BreakGlassGranted,
@@ -78,12 +84,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _result(run: Callable[[], Outcome]) -> MutationResult:
+def _result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> MutationResult:
     try:
         outcome = run()
     except NotPermitted as refused:
+        record_permission_refusal(context, operation, "role-not-permitted")
         return NotAllowedResult(message=refused.message)
     except NotAllowed as refused:
+        record_permission_refusal(context, operation, "no-care-relationship")
         return NotAllowedResult(message=str(refused))
     except DomainVersionConflict as conflict:
         return VersionConflict(message=conflict.message, current_version=None)
@@ -139,7 +147,7 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
                 idempotency=_idempotency(caller.user_id, idempotency_key, name, record_id, input),
             )
 
-        return _result(run)
+        return _result(context, name, run)
 
     resolve.__annotations__ = {
         "info": strawberry.Info,
@@ -183,7 +191,7 @@ def _register_person() -> Any:
                 idempotency=_idempotency(caller.user_id, idempotency_key, "registerPerson", None, input),
             )
 
-        return _result(run)
+        return _result(context, "registerPerson", run)
 
     register_person.__annotations__ = {
         "info": strawberry.Info,
@@ -201,14 +209,18 @@ def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGla
     context = info_context(info)
     caller = context.caller()
     if caller.role not in URGENT_CARE_ROLES:
+        record_permission_refusal(context, "breakGlass", "role-not-permitted")
         return NotAllowedResult(message="only urgent-care clinicians may use break glass")
     if len(re.findall(r"[A-Za-z]{3,}", reason)) < 4:
         return Refused(rule="reason-required", field="reason", message="say why you need this record now")
     if context.api.read_models.current_plan(record_id) is None:
         return Refused(rule="record-not-found", field="record_id", message="there is no such record")
-    started = context.api.audit.start_break_glass(
-        caller.actor, record_id, reason, context.api.break_glass_lasts
-    )
+    try:
+        started = context.api.audit.start_break_glass(
+            caller.actor, record_id, reason, context.api.break_glass_lasts
+        )
+    except DomainError as refused:
+        return Refused(rule=refused.rule, field=refused.field, message=refused.message)
     return BreakGlassGranted(record_id=record_id, expires_at=started.expires_at)
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import eventsourcing.persistence
+import psycopg2
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
@@ -40,7 +42,7 @@ from carerecord_graphql.oversight import (
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
-from carerecord_services.errors import StoreUnavailable
+from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import normalise_nhs_number
 from carerecord_services.record import replay
 from graphql import GraphQLError
@@ -173,6 +175,8 @@ class Query(InvestigationQueries):
         purpose: str = "investigation",
     ) -> RecordAsOf:
         context = info_context(info)
+        if at.tzinfo is None:  # comparing it with recorded instants would fail
+            raise ValueError("give the instant with its time zone, e.g. 2026-11-01T12:00:00Z")
         history = context.api.care_records.history(record_id)
         then = [event for event in history if _moment(event, clock) <= at]
         version = max((index for index, event in enumerate(history, start=1) if event in then), default=0)
@@ -326,7 +330,8 @@ class Subscription:
                 await asyncio.sleep(0.2)
 
 
-EXPECTED_ERRORS = (NotAllowed, NotSignedIn, ValueError, TryAgain, StoreUnavailable)
+# A DomainError is a refusal worded for the caller (e.g. unstorable text in a read's purpose).
+EXPECTED_ERRORS = (NotAllowed, NotSignedIn, ValueError, DomainError, TryAgain, StoreUnavailable)
 
 
 def _mask(error: GraphQLError) -> bool:
@@ -337,11 +342,30 @@ def _mask(error: GraphQLError) -> bool:
     return not isinstance(original, EXPECTED_ERRORS)
 
 
+# The database refused a connection or went away (too many clients, a restart): not a bug, and the caller
+# can do something about it.
+DATABASE_UNAVAILABLE = (psycopg2.OperationalError, eventsourcing.persistence.OperationalError)
+UNAVAILABLE_MESSAGE = (
+    "the care record could not reach its database just now; try again shortly (with the same idempotency key)"
+)
+
+
+class _MaskErrors(MaskErrors):
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, DATABASE_UNAVAILABLE):
+            return GraphQLError(
+                message=UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source, path=error.path
+            )
+        return super().anonymise_error(error)
+
+
 class CareRecordSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Logs what went wrong without the query or its variables: they carry personal data."""
         for error in errors:
-            if error.original_error is not None and not isinstance(error.original_error, EXPECTED_ERRORS):
+            if isinstance(error.original_error, DATABASE_UNAVAILABLE):
+                log.warning("database unavailable (%s)", type(error.original_error).__name__)
+            elif error.original_error is not None and not isinstance(error.original_error, EXPECTED_ERRORS):
                 log.error(
                     "unexpected %s at %s",
                     type(error.original_error).__name__,
@@ -358,7 +382,7 @@ def build_schema(*, max_depth: int = 8, max_aliases: int = 15, max_tokens: int =
             partial(QueryDepthLimiter, max_depth=max_depth),
             partial(MaxAliasesLimiter, max_alias_count=max_aliases),
             partial(MaxTokensLimiter, max_token_count=max_tokens),
-            partial(MaskErrors, should_mask_error=_mask),
+            partial(_MaskErrors, should_mask_error=_mask),
         ],
     )
 

@@ -16,6 +16,7 @@ from carerecord_events.access import NO_RECORD, BreakGlassAccessStarted, PeopleS
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_services.chain import GENESIS
 from carerecord_services.store import EventStore, LoadedRecord, _CareRecordApplication
+from carerecord_services.text import check_storable, check_storable_fields
 from carerecord_services.writer import GroupWriter
 
 Clock = Callable[[], datetime]
@@ -56,6 +57,7 @@ class AccessAudit:
         refusal_reason: str = "",
         via_break_glass: bool = False,
     ) -> RecordAccessed:
+        check_storable(purpose, "purpose")
         access_id = uuid4()
         return self._append(
             RecordAccessed(
@@ -96,6 +98,7 @@ class AccessAudit:
     def start_break_glass(
         self, actor: Actor, record_id: UUID, reason: str, lasts: timedelta
     ) -> BreakGlassAccessStarted:
+        check_storable(reason, "reason")
         now = self._clock()
         return self._append(
             BreakGlassAccessStarted(
@@ -104,6 +107,7 @@ class AccessAudit:
         )
 
     def record_search(self, actor: Actor, purpose: str, record_ids: tuple[UUID, ...]) -> PeopleSearched:
+        check_storable(purpose, "purpose")
         return self._append(
             PeopleSearched(
                 **self._common(actor, NO_RECORD),
@@ -115,6 +119,7 @@ class AccessAudit:
         )
 
     def _common(self, actor: Actor, record_id: UUID) -> dict[str, Any]:
+        check_storable_fields(actor, "actor")  # an unstorable character would stop the access log for good
         now = self._clock()
         return {
             "event_id": uuid4(),

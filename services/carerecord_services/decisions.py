@@ -76,6 +76,7 @@ from carerecord_services.identifiers import (
 )
 from carerecord_services.policy import Action, RecordPolicy
 from carerecord_services.record import PersonRecord, PlanState, PlanStatus
+from carerecord_services.text import check_storable_fields
 
 E = TypeVar("E", bound=CareRecordEvent)
 
@@ -110,6 +111,7 @@ class _Stamp:
 def decide(record: PersonRecord, command: c.Command, context: Context) -> list[CareRecordEvent]:
     """The events that `command` adds to `record`; raises a DomainError naming the rule if refused."""
     check_actor(command.actor)
+    check_storable_fields(command)
     occurred_at = command.occurred_at or context.now
     if occurred_at.tzinfo is None:
         raise InvalidInput("times must carry a time zone", field="occurred_at")

@@ -23,6 +23,18 @@ APP_ROLE = "carerecord"
 DATABASES = ("carerecord", "carerecord_test")
 SERVER_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 
+# The server's log never holds personal data. By default PostgreSQL logs the text of a failing statement
+# (with the values that psycopg2 interpolates into it: names, NHS numbers, dates of birth) and DETAIL lines
+# that quote key values. Errors are logged, tersely; statements and their parameters never are.
+LOG_SETTINGS = {
+    "log_min_error_statement": "panic",
+    "log_error_verbosity": "terse",
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_parameter_max_length": "0",
+    "log_parameter_max_length_on_error": "0",
+}
+
 
 @dataclass(frozen=True)
 class LocalPostgres:
@@ -45,7 +57,7 @@ class LocalPostgres:
             self._initdb(superuser_password)
         if not self.is_running():
             self._forget_a_dead_postmaster()
-            self._pg_ctl(["-w", "-t", "60", "-l", str(self.log_file), "-o", self._server_options(), "start"])
+            self._pg_ctl(["-w", "-t", "60", "-l", str(self.log_file), "-o", self.server_options(), "start"])
         if not wait_until(self.answers, 60):
             raise RuntimeError(f"PostgreSQL did not answer on {HOST}:{self.port}; see {self.log_file}")
         self._ensure_role_and_databases(superuser_password, app_password)
@@ -79,7 +91,7 @@ class LocalPostgres:
         PostgreSQL then takes its pid file for a running server and refuses to start."""
         pid = self.postmaster_pid()
         if pid is not None and not alive(pid):
-            socket = self.pgdata.parent / f".s.PGSQL.{self.port}"  # where _server_options puts it
+            socket = self.pgdata.parent / f".s.PGSQL.{self.port}"  # where server_options puts it
             for lock_file in (
                 self.pgdata / "postmaster.pid",
                 socket.with_name(socket.name + ".lock"),
@@ -136,10 +148,12 @@ class LocalPostgres:
         finally:
             password_file.unlink(missing_ok=True)
 
-    def _server_options(self) -> str:
+    def server_options(self) -> str:
+        """What `up` passes to the server (pg_ctl -o): where it listens, and what it may log."""
         socket_dir = self.pgdata.parent
+        logging = " ".join(f"-c {name}={value}" for name, value in LOG_SETTINGS.items())
         # Tests run many API processes and benchmark callers at once against this one server.
-        return f"-h {HOST} -p {self.port} -k {socket_dir} -c max_connections=300"
+        return f"-h {HOST} -p {self.port} -k {socket_dir} -c max_connections=300 {logging}"
 
     def _pg_ctl(self, arguments: list[str]) -> None:
         _grant_server_user(self.log_file.parent)
