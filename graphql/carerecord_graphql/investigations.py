@@ -150,6 +150,8 @@ class InvestigationQueries:
     ) -> JSON:
         context = info_context(info)
         _assurance_only(context, record_id, "investigation", purpose)
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("`from` and `to` must carry a time zone")
         if end <= start:
             raise ValueError("`to` must be after `from`")
         caller = context.caller()

@@ -220,7 +220,7 @@ class Query(InvestigationQueries):
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "oversight")
         period = Period(period_start, period_end)
-        dashboard = views(context).dashboard(scope, period, as_of or context.api.clock())
+        dashboard = views(context).dashboard(scope, period, _instant(as_of) or context.api.clock())
         return dashboard_type(dashboard)
 
     @strawberry.field(
@@ -240,7 +240,7 @@ class Query(InvestigationQueries):
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, f"oversightDecisions:{figure}")
         period = Period(period_start, period_end)
-        rows = drill_down(context, figure, scope, period, as_of or context.api.clock())
+        rows = drill_down(context, figure, scope, period, _instant(as_of) or context.api.clock())
         return [decision_type(row) for row in rows]
 
     @strawberry.field(
@@ -275,6 +275,12 @@ class Query(InvestigationQueries):
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "equalityMonitoring")
         return equality_view(views(context).equality(scope, Period(period_start, period_end)))
+
+
+def _instant(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("asOf must carry a time zone")
+    return value
 
 
 def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:

@@ -1,7 +1,17 @@
-"""Connections to the read-model database (psycopg2)."""
+"""Connections to the read-model database (psycopg2), reused from a small pool per database.
+
+Opening a PostgreSQL connection (with password authentication) costs more than most read-model queries, so
+each process keeps a few open per DSN and lends them out one transaction at a time. A connection that fails is
+thrown away, never lent again; one that has been idle a while is checked with a cheap query before it is lent,
+so that a database restart costs a reconnect rather than a failed request. Only a handful of DSNs keep pools
+(a test run makes a schema per test): the least recently used one is closed when another is needed."""
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,16 +23,104 @@ from carerecord_projections.schema import create_tables
 
 psycopg2.extras.register_uuid()  # type: ignore[no-untyped-call]  # UUIDs in and out as uuid.UUID (adapter registration, no I/O)
 
+POOL_SIZE = 8  # connections per DSN and process, at most
+POOLED_DSNS = 4  # DSNs per process that keep a pool
+CHECK_AFTER_IDLE_SECONDS = 5.0
+BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+class _Pool:
+    def __init__(self, dsn: str, size: int) -> None:
+        self._dsn = dsn
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: queue.LifoQueue[tuple[Any, float]] = queue.LifoQueue()
+        self.closed = False
+
+    def borrow(self) -> Any:
+        self._slots.acquire()
+        try:
+            while True:
+                try:
+                    connection, idle_since = self._idle.get_nowait()
+                except queue.Empty:
+                    return psycopg2.connect(self._dsn)
+                if time.monotonic() - idle_since < CHECK_AFTER_IDLE_SECONDS or _answers(connection):
+                    return connection
+                connection.close()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def give_back(self, connection: Any, broken: bool) -> None:
+        try:
+            if broken or self.closed or connection.closed:
+                connection.close()
+            else:
+                self._idle.put((connection, time.monotonic()))
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        self.closed = True
+        while True:
+            try:
+                connection, _ = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            connection.close()
+
+
+def _answers(connection: Any) -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        connection.rollback()
+        return True
+    except BROKEN:
+        return False
+
+
+_pools: OrderedDict[str, _Pool] = OrderedDict()
+_pools_lock = threading.Lock()
+
+
+def _pool(dsn: str) -> _Pool:
+    with _pools_lock:
+        pool = _pools.get(dsn)
+        if pool is None:
+            pool = _pools[dsn] = _Pool(dsn, POOL_SIZE)
+            while len(_pools) > POOLED_DSNS:
+                _, evicted = _pools.popitem(last=False)
+                evicted.close()
+        _pools.move_to_end(dsn)
+        return pool
+
 
 @contextmanager
 def transaction(dsn: str) -> Iterator[Any]:
     """One connection, one transaction: committed if the block finishes, rolled back if it raises."""
-    connection = psycopg2.connect(dsn)
+    pool = _pool(dsn)
+    connection = pool.borrow()
+    broken = False
     try:
         with connection, connection.cursor() as cursor:
             yield cursor
+    except BROKEN:
+        broken = True
+        raise
+    except BaseException:
+        broken = connection.closed != 0
+        raise
     finally:
-        connection.close()
+        pool.give_back(connection, broken)
+
+
+def close_pools() -> None:
+    """Closes every idle pooled connection (for processes that are about to stop, and for tests)."""
+    with _pools_lock:
+        while _pools:
+            _, pool = _pools.popitem()
+            pool.close()
 
 
 def prepare(dsn: str) -> None:

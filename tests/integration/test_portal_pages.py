@@ -390,3 +390,44 @@ def test_only_assurance_teams_and_administrators_see_the_dashboard(
         refusals = cursor.fetchall()
     connection.close()
     assert refusals == [("dr-grey", "portal dashboard", False), ("dr-grey", "portal drill-down", False)]
+
+
+def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says_demo(
+    test_database_url: str, fresh_schema: str, tmp_path: Path, page: Page
+) -> None:
+    """What a newcomer sees after `make run`: a living dashboard on the demo store, with the care-home alert."""
+    import subprocess
+    import sys
+
+    demo = ApiServer(test_database_url, fresh_schema, tmp_path)
+    loaded = subprocess.run(
+        [sys.executable, "-m", "carerecord.cli", "demo", "--people", "120"],
+        env=demo.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    demo.start()
+    try:
+        sign_in(page, demo, ASSURANCE)
+        assert page.url.endswith("/portal/dashboard")
+        assert "Demonstration record." in page.get_by_role("main").inner_text()
+        alerts = page.locator("section", has=page.locator("#alerts-title"))
+        assert "20 do-not-attempt-CPR decisions" in alerts.inner_text()
+        equality = page.locator("section", has=page.locator("#equality-title"))
+        assert "Age band" in equality.inner_text() and "[c]" in equality.inner_text()
+        accessible(page, "demo-dashboard")
+        alerts.get_by_role("link").first.click()
+        rows = page.get_by_role("table").locator("tbody tr")
+        assert rows.count() == 20
+        assert "Demonstration record." in page.get_by_role("main").inner_text()
+        accessible(page, "demo-blanket-alert")
+        rows.first.get_by_role("link").click()
+        assert "/portal/people/" in page.url
+        assert "Demonstration record." in page.get_by_role("main").inner_text()
+        assert "999 " in page.get_by_role("main").inner_text()  # an NHS number from the test range
+        accessible(page, "demo-person")
+    finally:
+        demo.stop()

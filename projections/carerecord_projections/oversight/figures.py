@@ -44,6 +44,8 @@ class Period:
     end: datetime
 
     def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("the period's start and end must carry a time zone")
         if self.end <= self.start:
             raise ValueError("the period must end after it starts")
 
