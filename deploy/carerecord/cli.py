@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rebuild-sizes",
         type=_sizes,
         metavar="N,N,...",
-        help="store sizes, in events, to relay and rebuild (default 10000,100000; --quick 2000,6000); "
+        help="store sizes, in events, to relay and rebuild (default 10000,100000; --quick 1000,3000); "
         "e.g. 10000,100000,1000000 to show the cost per event stays flat up to a million",
     )
     bench.add_argument(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from carerecord.bench.api import api_scenarios
 from carerecord.bench.common import Row, bench_schema
 from carerecord.bench.freshness import freshness_embedded, freshness_kafka
 from carerecord.bench.relay_rebuild import relay_and_rebuild
@@ -44,14 +45,15 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
-            write_seconds=2.0,
+            write_seconds=1.0,
             commands=100,
-            rebuild_sizes=(2_000, 6_000),
-            relay_size=6_000,
-            people=2_000,
-            read_seconds=3.0,
-            history_reads=30,
-            subscription_changes=20,
+            rebuild_sizes=(1_000, 3_000),
+            relay_size=3_000,
+            people=1_000,
+            read_seconds=2.0,
+            history_events=300,
+            history_reads=20,
+            subscription_changes=10,
         )
 
 
@@ -83,6 +85,19 @@ def run(
         )
         rows += relay_and_rebuild(
             database, settings.kafka, list(sizes.rebuild_sizes), relay_size, dict(os.environ), report
+        )
+    if "api" in only:
+        report(f"API: loading {sizes.people:,} people")
+        rows += api_scenarios(
+            database,
+            settings,
+            sizes.people,
+            sizes.history_events,
+            sizes.read_seconds,
+            sizes.history_reads,
+            sizes.subscription_changes,
+            dict(os.environ),
+            report,
         )
     return rows
 

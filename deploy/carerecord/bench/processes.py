@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import signal
 import subprocess
@@ -45,10 +46,8 @@ def run_child(command: Sequence[str], env: Mapping[str, str]) -> Finished:
     with tempfile.TemporaryFile("w+") as output, tempfile.TemporaryFile("w+") as errors:
         child = subprocess.Popen(list(command), env=dict(env), stdout=output, stderr=errors, text=True)
         while child.poll() is None:
-            try:
+            with contextlib.suppress(OSError, RuntimeError):  # it may exit between poll() and the read
                 peak = max(peak, peak_rss_mib(child.pid))
-            except (OSError, RuntimeError):  # exiting between poll() and the read
-                pass
             time.sleep(0.02)
         output.seek(0)
         errors.seek(0)
@@ -67,6 +66,10 @@ def server(command: Sequence[str], env: Mapping[str, str], port: int, timeout: f
         try:
             _wait_until_answering(child, port, timeout, errors)
             yield child.pid
+        except Exception as error:
+            errors.seek(0)
+            error.add_note(f"the server's log ends:\n{errors.read()[-3000:]}")
+            raise
         finally:
             child.send_signal(signal.SIGTERM)
             try:
