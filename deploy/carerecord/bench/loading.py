@@ -135,9 +135,9 @@ def load_events(
     store: EventStore, service: CareRecordService, events: int, *, first_number: int, threads: int = 4
 ) -> int:
     """About `events` store positions (people of 2 or 3 events and their index entries); returns how many."""
-    people = max(
-        1, round(events / 4.5)
-    )  # 4 or 5 positions a person: 4.5 on average with every other recommending
+    # 3 or 4 positions a person (registration, care relationship, a recommendation for every other, the index
+    # entry): 3.5 on average
+    people = max(1, round(events / 3.5))
     load_people(store, service, people, first_number=first_number, threads=threads)
     return store.last_position()
 
