@@ -213,6 +213,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="a small smoke run (CI): figures, no assertions")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    bench.add_argument(
+        "--rebuild-sizes",
+        type=_sizes,
+        metavar="N,N,...",
+        help="store sizes, in events, to relay and rebuild (default 10000,100000; --quick 1000,3000); "
+        "e.g. 10000,100000,1000000 to show the cost per event stays flat up to a million",
+    )
+    bench.add_argument(
+        "--people", type=int, metavar="N", help="people loaded for the API scenarios (default 100000)"
+    )
+    bench.add_argument(
+        "--only",
+        type=lambda text: tuple(text.split(",")),
+        metavar="SCENARIOS",
+        help="run only these, comma-separated: write, freshness, relay-rebuild, api (default: all)",
+    )
     bench.set_defaults(handler=_bench)
 
     add_import_command(commands)
@@ -358,7 +374,7 @@ def _rebuild(arguments: argparse.Namespace) -> int:
     except IncompleteTopic as refused:
         print(f"\ncarerecord: refused: {refused}", file=sys.stderr)
         return 1
-    print(f"\n{result.events} events applied in {result.seconds:.1f} s ({result.rate:,.0f} events/s)")
+    print(f"\n{result.events} events applied in {result.seconds:.2f} s ({result.rate:,.0f} events/s)")
     print(f"read model checksum {result.checksum}")
     return 0
 
@@ -463,9 +479,24 @@ def _subscribe(arguments: argparse.Namespace) -> int:
 
 
 def _bench(arguments: argparse.Namespace) -> int:
+    import dataclasses
+
     from carerecord import bench
 
-    rows = bench.run(load_settings(), arguments.quick, _progress)
+    sizes = bench.Sizes.quick() if arguments.quick else bench.Sizes()
+    if arguments.rebuild_sizes:
+        sizes = dataclasses.replace(
+            sizes,
+            rebuild_sizes=arguments.rebuild_sizes,
+            relay_size=min(max(arguments.rebuild_sizes), 100_000),
+        )
+    if arguments.people:
+        sizes = dataclasses.replace(sizes, people=arguments.people)
+    unknown = set(arguments.only or ()) - set(bench.SCENARIOS)
+    if unknown:
+        print(f"carerecord: --only: no scenario {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    rows = bench.run(load_settings(), sizes, _progress, arguments.only or bench.SCENARIOS)
     print(bench.render(rows))
     cores = os.cpu_count() or 0
     print(f"({cores} cores; ratio = carerecord / baseline)")
@@ -483,6 +514,16 @@ def _kafka_setup(_: argparse.Namespace) -> int:
     for line in provision(settings.kafka):
         print(line)
     return 0
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(sorted(int(part) for part in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 10000,100000, got {text!r}") from None
+    if not sizes or min(sizes) < 100:
+        raise argparse.ArgumentTypeError("each size must be at least 100 events")
+    return sizes
 
 
 def _log_to_stderr() -> None:

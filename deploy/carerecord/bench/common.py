@@ -1,0 +1,176 @@
+"""What every scenario shares: the Row, synthetic people and commands, timing helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg2
+import psycopg2.extras
+
+from carerecord.settings import DatabaseLocation
+from carerecord_events.base import Actor, Clinician
+from carerecord_events.plans import Involvement
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import (
+    CprRecommendation,
+    FormType,
+    InvolvementRoute,
+    ReasonCategory,
+    Setting,
+)
+from carerecord_projections.database import transaction
+from carerecord_services import commands as c
+
+GP = Actor(user_id="bench-gp", role=Role.GP, organisation="K81003", registration="2345678")
+CLINICIAN = Clinician(name="Dr Bench", role=Role.GP, registration="2345678")
+REASONING = (
+    "Metastatic pancreatic cancer with liver involvement, bilirubin rising despite stenting; "
+    "CPR would not restart the heart."
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    measure: str
+    carerecord: float
+    baseline: float
+    unit: str
+    target: str
+
+    @property
+    def ratio(self) -> float:
+        return self.carerecord / self.baseline if self.baseline else float("nan")
+
+
+def synthetic_nhs_numbers(count: int, start: int = 900_000_000) -> Iterator[str]:
+    stem = start
+    produced = 0
+    while produced < count:
+        digits = f"{stem:09d}"
+        check = (11 - sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11) % 11
+        stem += 1
+        if check != 10:
+            produced += 1
+            yield digits + str(check)
+
+
+def recommendation() -> c.MakeRecommendation:
+    return c.MakeRecommendation(
+        actor=GP,
+        form_type=FormType.RESPECT,
+        cpr=CprRecommendation.DO_NOT_ATTEMPT_CPR,
+        reason_category=ReasonCategory.WOULD_NOT_SUCCEED,
+        reasoning=REASONING,
+        involvement=Involvement(route=InvolvementRoute.A_PERSON_WITH_CAPACITY, person_involved=True),
+        responsible_clinician=CLINICIAN,
+        setting=Setting.GP_PRACTICE,
+        reason_no_review_date="last days of life",
+    )
+
+
+def register(number: str) -> c.RegisterPerson:
+    from datetime import date
+
+    return c.RegisterPerson(
+        actor=GP, nhs_number=number, given_name="Bench", family_name="Person", date_of_birth=date(1940, 1, 1)
+    )
+
+
+@contextmanager
+def bench_schema(database: DatabaseLocation) -> Iterator[str]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    connection = psycopg2.connect(database.dsn())
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+        connection.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def paced(count: int, rate: float) -> Iterator[int]:
+    interval = 1.0 / rate
+    started = time.perf_counter()
+    for index in range(count):
+        delay = started + index * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        yield index
+
+
+def visible_version(dsn: str, record_id: uuid.UUID) -> int:
+    with transaction(dsn) as cursor:
+        cursor.execute("SELECT version FROM current_plan WHERE record_id = %s", (record_id,))
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def wait_visible(dsn: str, record_id: uuid.UUID, version: int, timeout: float = 30.0) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if visible_version(dsn, record_id) >= version:
+            return time.perf_counter()
+        time.sleep(0.002)
+    raise TimeoutError("the read model did not show the change in time")
+
+
+def latency_rows(scenario: str, lags: list[float], baseline: list[float], target: str) -> list[Row]:
+    """p50 and p99 commit-to-visible rows, in milliseconds, against the baseline's."""
+    return [
+        Row(
+            scenario,
+            "commit-to-visible p50",
+            percentile(lags, 0.5) * 1000,
+            percentile(baseline, 0.5) * 1000,
+            "ms",
+            "",
+        ),
+        Row(
+            scenario,
+            "commit-to-visible p99",
+            percentile(lags, 0.99) * 1000,
+            percentile(baseline, 0.99) * 1000,
+            "ms",
+            target,
+        ),
+    ]
+
+
+def run_threads(count: int, seconds: float, work: Callable[[int], object]) -> tuple[float, list[float]]:
+    """Runs `work(i)` in a loop on `count` threads for `seconds`; returns operations/s and latencies."""
+    latencies: list[list[float]] = [[] for _ in range(count)]
+    start = threading.Barrier(count + 1)
+    deadline = 0.0
+
+    def loop(index: int) -> None:
+        start.wait()
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            work(index)
+            latencies[index].append(time.perf_counter() - began)
+
+    threads = [threading.Thread(target=loop, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    flat = [value for each in latencies for value in each]
+    return len(flat) / elapsed, flat

@@ -1,0 +1,182 @@
+"""The relay's throughput, and the rebuild's cost per event as the store grows.
+
+For each size a scratch schema is loaded in bulk (loading.py), the real relay publishes it to a scratch topic,
+and `carerecord rebuild --from kafka` rebuilds the read models from that topic in a process of its own. The
+baselines: a bare kafka-python producer with the relay's settings sending the very messages the relay sent
+(read back from its topic: same keys, headers, values, timestamps), and a bare consumer process that INSERTs
+each message with execute_values per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from carerecord.bench.common import Row, bench_schema
+from carerecord.bench.loading import load_events
+from carerecord.bench.processes import bare_command, carerecord_command, run_child
+from carerecord.database import event_store_env
+from carerecord.processes import make_producer
+from carerecord.settings import DatabaseLocation, KafkaSettings
+from carerecord_projections.relay import Relay
+from carerecord_services.service import CareRecordService
+from carerecord_services.store import EventStore
+from carerecord_services.writer import GroupWriter
+
+PARTITIONS = 6
+RELAY_SOURCE = "/carerecord/regions/bench"
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    events: int
+    rate: float  # events per second, as the process measured it (its start-up excluded)
+    peak_rss_mib: float
+
+
+def relay_and_rebuild(
+    database: DatabaseLocation,
+    kafka: KafkaSettings,
+    sizes: list[int],
+    relay_size: int,
+    env: dict[str, str],
+    report: Callable[[str], None],
+) -> list[Row]:
+    rows: list[Row] = []
+    costs: dict[int, float] = {}
+    for size in sizes:
+        with bench_schema(database) as schema:
+            store = EventStore(event_store_env(database, None, schema=schema))
+            writer = GroupWriter(store.insert)
+            service = CareRecordService(
+                store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
+            )
+            started = time.perf_counter()
+            events = load_events(store, service, size, first_number=950_000_000)
+            report(f"{size:,} events: loaded {events:,} positions in {time.perf_counter() - started:.1f} s")
+            writer.close()
+            topic = f"bench.{schema}"
+            _create_topics(kafka, [topic, topic + ".bare"])
+            relay_rate = _relay(store, kafka, topic, database.dsn(schema))
+            store.close()
+            report(f"{size:,} events: relayed at {relay_rate:,.0f} events/s")
+            if size == relay_size:
+                bare_rate = _bare_produce(kafka, topic, topic + ".bare")
+                rows.append(
+                    Row(
+                        f"relay, {events:,} events",
+                        "events/s",
+                        relay_rate,
+                        bare_rate,
+                        "events/s",
+                        "ratio >= 0.5",
+                    )
+                )
+            ours = _rebuild(topic, schema, events, env)
+            bare = _bare_consume(topic, database.dsn(schema), env)
+            report(f"{size:,} events: rebuilt at {ours.rate:,.0f} events/s (bare consumer {bare.rate:,.0f})")
+            scenario = f"rebuild, {events:,} events"
+            rows += [
+                Row(scenario, "events/s", ours.rate, bare.rate, "events/s", "ratio >= 0.5"),
+                Row(scenario, "cost per event", 1e6 / ours.rate, 1e6 / bare.rate, "µs", ""),
+                Row(scenario, "peak RSS (bare: consumer)", ours.peak_rss_mib, bare.peak_rss_mib, "MiB", ""),
+            ]
+            costs[events] = 1e6 / ours.rate
+    if len(costs) > 1:
+        smallest, largest = min(costs), max(costs)
+        rows.append(
+            Row(
+                "rebuild, flat cost",
+                f"µs/event {largest:,} vs {smallest:,}",
+                costs[largest],
+                costs[smallest],
+                "µs",
+                "ratio <= 1.2",
+            )
+        )
+    return rows
+
+
+def _create_topics(kafka: KafkaSettings, topics: list[str]) -> None:
+    admin = KafkaAdminClient(**kafka.client_options())
+    try:
+        admin.create_topics(
+            [NewTopic(name, num_partitions=PARTITIONS, replication_factor=1) for name in topics]
+        )
+    finally:
+        admin.close()
+
+
+def _relay(store: EventStore, kafka: KafkaSettings, topic: str, dsn: str) -> float:
+    """The relay's own loop body until the store is published: read, convert, send, wait for acks, checkpoint."""
+    producer = make_producer(kafka)
+    relay = Relay(store, producer, topic=topic, source=RELAY_SOURCE, dsn=dsn)
+    last = store.last_position()
+    started = time.perf_counter()
+    while relay.publish_available():
+        pass
+    seconds = time.perf_counter() - started
+    producer.close()
+    assert relay.checkpoint() == last
+    return last / seconds
+
+
+def _bare_produce(kafka: KafkaSettings, source: str, target: str) -> float:
+    """The relay's messages, read back from its topic, sent again by a bare producer with the same settings."""
+    messages = _read_all(kafka, source)
+    producer = make_producer(kafka)
+    started = time.perf_counter()
+    futures = [
+        producer.send(target, key=m.key, value=m.value, headers=list(m.headers), timestamp_ms=m.timestamp)
+        for m in messages
+    ]
+    producer.flush()
+    for future in futures:
+        future.get(timeout=30)
+    seconds = time.perf_counter() - started
+    producer.close()
+    return len(messages) / seconds
+
+
+def _read_all(kafka: KafkaSettings, topic: str) -> list[Any]:
+    consumer = KafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    ends = consumer.end_offsets(partitions)
+    remaining = {tp for tp in partitions if ends[tp] > 0}
+    messages: list[Any] = []
+    while remaining:
+        for partition, batch in consumer.poll(timeout_ms=1000, max_records=2000).items():
+            messages += batch
+            if batch[-1].offset + 1 >= ends[partition]:
+                remaining.discard(partition)
+    consumer.close()
+    messages.sort(key=lambda m: int(dict(m.headers)["carerecord_position"]))  # store order, as the relay sent
+    return messages
+
+
+def _rebuild(topic: str, schema: str, positions: int, env: dict[str, str]) -> Rebuilt:
+    """`carerecord rebuild --from kafka` in its own process. Its rate counts every message it read (index
+    entries included, as the bare consumer's does), over the seconds it reports (its start-up excluded)."""
+    finished = run_child(
+        carerecord_command("rebuild", "--from", "kafka"),
+        env | {"KAFKA_TOPIC": topic, "CARERECORD_SCHEMA": schema},
+    )
+    found = re.search(r"(\d+) events applied in ([\d.]+) s", finished.output)
+    assert found, f"unexpected rebuild output: {finished.output[-500:]}"
+    return Rebuilt(positions, positions / float(found[2]), finished.peak_rss_mib)
+
+
+def _bare_consume(topic: str, dsn: str, env: dict[str, str]) -> Rebuilt:
+    finished = run_child(bare_command("consume", "--topic", topic, "--dsn", dsn), env)
+    figures = json.loads(finished.output.strip().splitlines()[-1])
+    return Rebuilt(int(figures["events"]), figures["events"] / figures["seconds"], finished.peak_rss_mib)
