@@ -41,6 +41,9 @@ class AccessLogFeeder:
         self._store = store
         self._dsn = dsn
         self._lock = threading.Lock()
+        self._tickets_lock = threading.Lock()
+        self._issued = 0  # catch-up requests so far, each made after its append committed
+        self._covered = 0  # requests made before the last finished catch-up started
         with transaction(dsn) as cursor:
             cursor.execute(ACCESS_LOG_DDL)
             cursor.execute(
@@ -49,7 +52,21 @@ class AccessLogFeeder:
             )
 
     def catch_up(self) -> None:
-        with self._lock, transaction(self._dsn) as cursor:
+        """Called after each audit append. Concurrent callers share one catch-up: a caller whose append was
+        already committed when a catch-up started is covered by it and returns without a transaction."""
+        with self._tickets_lock:
+            self._issued += 1
+            ticket = self._issued
+        with self._lock:
+            if self._covered >= ticket:
+                return
+            with self._tickets_lock:
+                covering = self._issued
+            self._catch_up()
+            self._covered = covering
+
+    def _catch_up(self) -> None:
+        with transaction(self._dsn) as cursor:
             cursor.execute(
                 "SELECT position FROM projection_position WHERE consumer = %s FOR UPDATE", (CONSUMER,)
             )

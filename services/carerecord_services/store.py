@@ -1,8 +1,8 @@
 """The event store: PostgreSQL (or any eventsourcing persistence module) through the eventsourcing library.
 
 Storage is chosen by the environment given (PERSISTENCE_MODULE, POSTGRES_*, CIPHER_TOPIC, CIPHER_KEY), never
-named here. The library gives every event a gap-free position in one notification log and per-record versions
-with optimistic concurrency. Each stored event is a chained envelope (see chain.py) whose topic is the event's
+named here. The library gives every event a position in one notification log (increasing; a rolled-back insert
+can skip a number) and per-record versions with optimistic concurrency. Each stored event is a chained envelope (see chain.py) whose topic is the event's
 stable type name and schema version, never a Python path.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,6 +130,58 @@ class LoadedRecord:
     head_hash: str
 
 
+@dataclass(frozen=True)
+class CachedRecord:
+    record_id: UUID
+    events: tuple[CareRecordEvent, ...]
+    hashes: tuple[str, ...]
+
+    @property
+    def version(self) -> int:
+        return len(self.events)
+
+    def prefix(self, version: int) -> LoadedRecord:
+        return LoadedRecord(
+            record_id=self.record_id,
+            events=list(self.events[:version]),
+            version=version,
+            head_hash=self.hashes[version - 1] if version else GENESIS,
+        )
+
+
+class RecordCache:
+    """Decoded events of recently used records, least recently used dropped first, bounded by the number of
+    events held. Entries only ever grow by events read from the store, so a stale entry is just a shorter
+    prefix: the next load reads what follows it."""
+
+    def __init__(self, max_events: int) -> None:
+        self._max_events = max_events
+        self._records: OrderedDict[UUID, CachedRecord] = OrderedDict()
+        self._events = 0
+        self._lock = threading.Lock()
+
+    def get(self, record_id: UUID) -> CachedRecord | None:
+        with self._lock:
+            found = self._records.get(record_id)
+            if found is not None:
+                self._records.move_to_end(record_id)
+            return found
+
+    def put(self, record: CachedRecord) -> None:
+        if record.version > self._max_events:
+            return
+        with self._lock:
+            held = self._records.get(record.record_id)
+            if held is not None and held.version >= record.version:
+                return
+            self._events += record.version - (held.version if held else 0)
+            self._records[record.record_id] = record
+            self._records.move_to_end(record.record_id)
+            while self._events > self._max_events:
+                _, dropped = self._records.popitem(last=False)
+                self._events -= dropped.version
+
+
 class EventStore:
     application_class: type[_CareRecordApplication] = _CareRecordApplication
 
@@ -137,6 +191,7 @@ class EventStore:
         assert isinstance(mapper, ChainedMapper)
         self.mapper: ChainedMapper = mapper
         self.recorder = self._app.recorder
+        self._cache = RecordCache(int(env.get("CARERECORD_RECORD_CACHE_EVENTS", "200000")))
 
     def close(self) -> None:
         self._app.close()
@@ -163,15 +218,20 @@ class EventStore:
             log.info("event store connections could not be checked (%s)", type(error).__name__)
 
     def load(self, record_id: UUID, *, up_to_version: int | None = None) -> LoadedRecord:
+        """A record's events, decoded. Stored events never change, so decoded ones are kept (see RecordCache)
+        and only the events stored since are read: a record with a long history costs one short query."""
+        cached = self._cache.get(record_id)
+        if cached is not None and up_to_version is not None and up_to_version <= cached.version:
+            return cached.prefix(up_to_version)
+        after = cached.version if cached is not None else None
         with self._reachable():
-            stored = self.recorder.select_events(record_id, lte=up_to_version)
+            stored = self.recorder.select_events(record_id, gt=after, lte=up_to_version)
         chained = [self.mapper.to_chained_event(item) for item in stored]
-        return LoadedRecord(
-            record_id=record_id,
-            events=[item.decode() for item in chained],
-            version=chained[-1].originator_version if chained else 0,
-            head_hash=chained[-1].hash if chained else GENESIS,
-        )
+        events = [*(cached.events if cached else ()), *(item.decode() for item in chained)]
+        hashes = [*(cached.hashes if cached else ()), *(item.hash for item in chained)]
+        loaded = CachedRecord(record_id, tuple(events), tuple(hashes))
+        self._cache.put(loaded)
+        return loaded.prefix(len(events))
 
     def chain(self, loaded: LoadedRecord, events: Sequence[CareRecordEvent]) -> list[StoredEvent]:
         """The stored form of `events`, appended after `loaded`, each hashed onto the one before."""
