@@ -44,7 +44,7 @@ from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import normalise_nhs_number
-from carerecord_services.record import replay
+from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
 
 log = logging.getLogger("carerecord.api")
@@ -178,8 +178,9 @@ class Query(InvestigationQueries):
         if at.tzinfo is None:  # comparing it with recorded instants would fail
             raise ValueError("give the instant with its time zone, e.g. 2026-11-01T12:00:00Z")
         history = context.api.care_records.history(record_id)
-        then = [event for event in history if _moment(event, clock) <= at]
-        version = max((index for index, event in enumerate(history, start=1) if event in then), default=0)
+        kept = [version for version, event in enumerate(history, start=1) if _moment(event, clock) <= at]
+        version = kept[-1] if kept else 0
+        then = [history[index - 1] for index in kept]
         read_record(
             context,
             context.api.read_models.current_plan(record_id),
@@ -187,8 +188,15 @@ class Query(InvestigationQueries):
             f"recordAsOf:{version}",
             purpose,
         )
+        # By when things were recorded, the record then is the first `version` events: replayed from a kept
+        # state. By when they happened, late entries make it a selection of events: replayed in full.
+        state = (
+            context.api.care_records.state_after(record_id, then)
+            if len(then) == version
+            else replay(record_id, then)
+        )
         return RecordAsOf(
-            record_id=record_id, at=at, clock=clock, version=version, plans=_snapshots(record_id, then)
+            record_id=record_id, at=at, clock=clock, version=version, plans=_snapshots(state, then)
         )
 
     @strawberry.field(
@@ -287,8 +295,7 @@ def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:
     return event.recorded_at if clock is AsOfClock.RECORDED else event.occurred_at
 
 
-def _snapshots(record_id: UUID, events: list[CareRecordEvent]) -> list[PlanSnapshot]:
-    state = replay(record_id, events)
+def _snapshots(state: PersonRecord, events: list[CareRecordEvent]) -> list[PlanSnapshot]:
     made = {event.plan_id: event for event in events if isinstance(event, RecommendationMade)}
     return [
         PlanSnapshot(

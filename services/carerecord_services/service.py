@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ from carerecord_services.errors import (
 )
 from carerecord_services.identifiers import normalise_nhs_number
 from carerecord_services.policy import RecordPolicy
-from carerecord_services.record import PersonRecord, replay
+from carerecord_services.record import PersonRecord, ReplayMemo, replay
 from carerecord_services.store import EventStore, LoadedRecord
 from carerecord_services.writer import GroupWriter
 
@@ -75,6 +75,7 @@ class CareRecordService:
         self._index_key = index_key
         self._policy = policy or RecordPolicy()
         self._after_append = after_append
+        self._replays = ReplayMemo()
 
     def register_person(
         self, command: c.RegisterPerson, *, idempotency: Idempotency | None = None
@@ -160,6 +161,11 @@ class CareRecordService:
 
     def history(self, record_id: UUID, *, up_to_version: int | None = None) -> list[CareRecordEvent]:
         return self._store.load(record_id, up_to_version=up_to_version).events
+
+    def state_after(self, record_id: UUID, events: Sequence[CareRecordEvent]) -> PersonRecord:
+        """The record as it stood after `events`, which must be the first events of its history (as `history`
+        returns them): replayed from the nearest state kept along the way, not from the start."""
+        return self._replays.replay(record_id, events)
 
     def find_record(self, nhs_number: str) -> UUID | None:
         loaded = self._store.load(self.nhs_number_index_id(nhs_number))

@@ -192,3 +192,24 @@ def test_loaded_record_carries_the_chain_head(stack: CareRecordStack) -> None:
     loaded = stack.store.load(record_id)
     assert isinstance(loaded, LoadedRecord)
     assert len(loaded.head_hash) == 64 and loaded.head_hash != "0" * 64
+
+
+def test_loading_a_record_again_reads_only_what_was_stored_since_even_from_another_store(
+    plain: CareRecordStack, test_database_url: str
+) -> None:
+    from tests.integration.conftest import open_stack
+
+    record_id = plain.care_records.register_person(register()).record_id
+    plain.care_records.execute(record_id, recommendation())
+    first = plain.store.load(record_id)
+    assert first.version == 2
+    other = open_stack(test_database_url, plain.schema, encrypted=False)  # another process's store
+    try:
+        other.care_records.execute(record_id, c.AssessCapacity(actor=GP, decision="CPR", has_capacity=True))
+    finally:
+        other.close()
+    again = plain.store.load(record_id)
+    assert again.version == 3 and [type(e).__name__ for e in again.events][-1] == "CapacityAssessed"
+    assert again.events[:2] == first.events and again.head_hash != first.head_hash
+    earlier = plain.store.load(record_id, up_to_version=2)
+    assert (earlier.version, earlier.head_hash, earlier.events) == (2, first.head_hash, first.events)

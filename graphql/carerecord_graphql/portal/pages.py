@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from importlib import resources
 from typing import Any
 from uuid import UUID
@@ -39,6 +40,7 @@ from carerecord_graphql.portal.dashboard import (
     CODE_WORDS,
     DRILLABLE,
     SETTING_CHOICES,
+    Filters,
     charts,
     drilled,
     equality_tables,
@@ -49,6 +51,7 @@ from carerecord_graphql.portal.dashboard import (
 )
 from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
 from carerecord_graphql.portal.views import PLAN_STATUSES, long_date, person_page
+from carerecord_projections.oversight.figures import Scope
 from carerecord_services.identifiers import nhs_number_is_valid, normalise_nhs_number
 
 log = logging.getLogger("carerecord.portal")
@@ -293,8 +296,11 @@ class Portal:
             status_code=status_code,
         )
 
-    async def dashboard(self, request: Request) -> Response:
-        """The scope is authorised exactly as the API's oversight query authorises it (a refusal recorded)."""
+    async def oversight_request(
+        self, request: Request, operation: str
+    ) -> Response | tuple[Session, ApiContext, datetime, Filters, Scope]:
+        """Signed in, with filters, and a scope the caller may see (authorised exactly as the API's oversight
+        queries are, a refusal recorded); otherwise the page to show instead."""
         session, principal = self.signed_in(request)
         if principal is None:
             return self.redirect(request, session, "/portal/sign-in")
@@ -308,11 +314,20 @@ class Portal:
                 filters.region or None,
                 filters.organisation or None,
                 filters.setting or None,
-                "portal dashboard",
+                operation,
             )
-            oversight = views(context)
+            views(context)
         except NotAllowed as refused:
             return self.refused(request, session, str(refused))
+        return session, context, now, filters, scope
+
+    async def dashboard(self, request: Request) -> Response:
+        """The scope is authorised exactly as the API's oversight query authorises it (a refusal recorded)."""
+        asked = await self.oversight_request(request, "portal dashboard")
+        if isinstance(asked, Response):
+            return asked
+        session, context, now, filters, scope = asked
+        oversight = views(context)
         shown = await run_in_threadpool(oversight.dashboard, scope, filters.period, now)
         alerts = await run_in_threadpool(oversight.blanket_alerts, scope, filters.period)
         equality = await run_in_threadpool(oversight.equality, scope, filters.period)
@@ -339,25 +354,12 @@ class Portal:
     async def drill_down(self, request: Request) -> Response:
         """The decisions behind one figure, through the API's drill-down: each person listed has the look
         recorded on their record."""
-        session, principal = self.signed_in(request)
-        if principal is None:
-            return self.redirect(request, session, "/portal/sign-in")
-        context = ApiContext(self.api, principal, None)
-        now = self.api.clock()
+        asked = await self.oversight_request(request, "portal drill-down")
+        if isinstance(asked, Response):
+            return asked
+        session, context, now, filters, scope = asked
         key = str(request.path_params["key"])
-        filters = filters_from(dict(request.query_params), now.date())
-        try:
-            scope = await run_in_threadpool(
-                authorised_scope,
-                context,
-                filters.region or None,
-                filters.organisation or None,
-                filters.setting or None,
-                "portal drill-down",
-            )
-            oversight = views(context)
-        except NotAllowed as refused:
-            return self.refused(request, session, str(refused))
+        oversight = views(context)
         shown = await run_in_threadpool(oversight.dashboard, scope, filters.period, now)
         figure = drilled(shown, key)
         if figure is None:
@@ -385,23 +387,10 @@ class Portal:
 
     async def alert(self, request: Request) -> Response:
         """The decisions named by one blanket-decision alert; each person listed has the look recorded."""
-        session, principal = self.signed_in(request)
-        if principal is None:
-            return self.redirect(request, session, "/portal/sign-in")
-        context = ApiContext(self.api, principal, None)
-        now = self.api.clock()
-        filters = filters_from(dict(request.query_params), now.date())
-        try:
-            scope = await run_in_threadpool(
-                authorised_scope,
-                context,
-                filters.region or None,
-                filters.organisation or None,
-                filters.setting or None,
-                "portal blanket alert",
-            )
-        except NotAllowed as refused:
-            return self.refused(request, session, str(refused))
+        asked = await self.oversight_request(request, "portal blanket alert")
+        if isinstance(asked, Response):
+            return asked
+        session, context, _, filters, scope = asked
         found = await run_in_threadpool(
             alert_drill_down, context, scope, filters.period, int(request.path_params["index"])
         )
