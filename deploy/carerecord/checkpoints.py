@@ -51,7 +51,9 @@ def checkpoint_log(settings: Settings, store: EventStore) -> CheckpointLog:
 
 
 class Checkpointer:
-    """Signs a checkpoint when started and then every `seconds`, until stopped. A failure is logged (its kind,
+    """Signs a checkpoint every `seconds`, the first one `seconds` after it starts, until stopped: the first
+    checkpoint of a store walks every event, and an API that has just started should be answering requests,
+    not competing with that walk (`carerecord checkpoint` signs one at once). A failure is logged (its kind,
     never any content) and tried again next time; broken chains are logged as such."""
 
     def __init__(self, checkpoints: CheckpointLog, seconds: int) -> None:
@@ -69,10 +71,9 @@ class Checkpointer:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self._seconds):
             try:
                 made = self._checkpoints.make()
                 log.info("signed checkpoint at position %d over %d records", made.position, len(made.leaves))
             except Exception as error:
                 log.error("no checkpoint signed this time (%s)", type(error).__name__)
-            self._stop.wait(self._seconds)
