@@ -46,6 +46,23 @@ class BreakGlassAccessStarted(CareRecordEvent):
 
 
 @event_type(
+    "BreakGlassAccessReviewed",
+    version=1,
+    label="Urgent access without a care relationship reviewed",
+    easy_read="Someone checked whether an emergency look at your record was right, and wrote down what they found.",
+)
+@dataclass(frozen=True, kw_only=True)
+class BreakGlassAccessReviewed(CareRecordEvent):
+    """An assurance team's review of one break-glass access. `access_id` is this review's own stream;
+    `reviewed_access_id` is the break-glass access it reviews."""
+
+    access_id: UUID
+    reviewed_access_id: UUID
+    appropriate: bool
+    notes: str = ""
+
+
+@event_type(
     "PeopleSearched",
     version=1,
     label="Search for a person by name, date of birth and postcode",

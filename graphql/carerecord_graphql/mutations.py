@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -224,10 +224,52 @@ def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGla
     return BreakGlassGranted(record_id=record_id, expires_at=started.expires_at)
 
 
+@strawberry.type(description="A break-glass access has been reviewed")
+class BreakGlassReviewed:
+    access_id: UUID
+    appropriate: bool
+
+
+ReviewBreakGlassResult = Annotated[
+    BreakGlassReviewed | Refused | NotAllowedResult, strawberry.union("ReviewBreakGlassResult")
+]
+
+
+def review_break_glass(
+    info: strawberry.Info, access_id: UUID, appropriate: bool, notes: str
+) -> ReviewBreakGlassResult:
+    """An assurance team's finding on one break-glass access: appropriate or not, and why. Recorded."""
+    context = info_context(info)
+    caller = context.caller()
+    if caller.role is not Role.ASSURANCE:
+        record_permission_refusal(context, "reviewBreakGlass", "role-not-permitted")
+        return NotAllowedResult(message="only assurance teams review break-glass accesses")
+    if len(re.findall(r"[A-Za-z]{3,}", notes)) < 3:
+        return Refused(rule="notes-required", field="notes", message="say what the review found")
+    found = context.api.read_models.break_glass_access(access_id)
+    if found is None:
+        return Refused(
+            rule="access-not-found", field="access_id", message="there is no such break-glass access"
+        )
+    record_id, reviewed = found
+    if reviewed:
+        return Refused(
+            rule="already-reviewed", field="access_id", message="this access has been reviewed already"
+        )
+    try:
+        context.api.audit.review_break_glass(
+            caller.actor, record_id, access_id, appropriate=appropriate, notes=notes
+        )
+    except DomainError as refused:
+        return Refused(rule=refused.rule, field=refused.field, message=refused.message)
+    return BreakGlassReviewed(access_id=access_id, appropriate=appropriate)
+
+
 def build_mutation_type() -> type:
     fields: dict[str, Any] = {"register_person": _register_person()}
     for name, command_class in USE_CASES.items():
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         fields[snake] = _use_case(name, command_class)
     fields["break_glass"] = strawberry.mutation(resolver=break_glass)
+    fields["review_break_glass"] = strawberry.mutation(resolver=review_break_glass)
     return strawberry.type(type("Mutation", (), fields))

@@ -5,7 +5,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from carerecord_events.access import BreakGlassAccessStarted, PeopleSearched, RecordAccessed
+from carerecord_events.access import (
+    BreakGlassAccessReviewed,
+    BreakGlassAccessStarted,
+    PeopleSearched,
+    RecordAccessed,
+)
 from carerecord_projections.database import transaction
 from carerecord_services.store import EventStore
 
@@ -27,6 +32,8 @@ CREATE TABLE IF NOT EXISTS access_log (
     at timestamptz NOT NULL,
     expires_at timestamptz
 );
+ALTER TABLE access_log ADD COLUMN IF NOT EXISTS reviewed_at timestamptz;
+ALTER TABLE access_log ADD COLUMN IF NOT EXISTS review_appropriate boolean;
 CREATE INDEX IF NOT EXISTS access_log_by_record ON access_log (record_id, at);
 CREATE INDEX IF NOT EXISTS access_log_break_glass ON access_log (user_id, record_id) WHERE kind = 'break-glass';
 """
@@ -117,6 +124,12 @@ def _insert(cursor: Any, position: int, event: Any) -> None:
                VALUES (%s, %s, %s, %s, %s, %s, %s, 'break-glass', 'breakGlass', %s, true, %s)
                ON CONFLICT DO NOTHING""",
             (*common, event.reason, event.expires_at),
+        )
+    elif isinstance(event, BreakGlassAccessReviewed):
+        cursor.execute(
+            """UPDATE access_log SET reviewed_at = %s, review_appropriate = %s
+               WHERE access_id = %s AND kind = 'break-glass'""",
+            (event.recorded_at, event.appropriate, event.reviewed_access_id),
         )
     elif isinstance(event, PeopleSearched):
         for record_id in event.record_ids or ():

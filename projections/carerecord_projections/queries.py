@@ -73,6 +73,16 @@ class ReadModels:
             row = cursor.fetchone()
         return row[0] if row and row[0] else None
 
+    def break_glass_access(self, access_id: UUID) -> tuple[UUID, bool] | None:
+        """The record a break-glass access opened, and whether it has been reviewed; None if no such access."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT record_id, reviewed_at IS NOT NULL FROM access_log WHERE access_id = %s AND kind = 'break-glass'",
+                (access_id,),
+            )
+            row = cursor.fetchone()
+        return (row[0], row[1]) if row else None
+
     def timeline(self, record_id: UUID, after_version: int, first: int) -> list[dict[str, Any]]:
         with transaction(self._dsn) as cursor:
             cursor.execute(

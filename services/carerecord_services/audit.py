@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from carerecord_events.access import NO_RECORD, BreakGlassAccessStarted, PeopleSearched, RecordAccessed
+from carerecord_events.access import (
+    NO_RECORD,
+    BreakGlassAccessReviewed,
+    BreakGlassAccessStarted,
+    PeopleSearched,
+    RecordAccessed,
+)
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_services.chain import GENESIS
 from carerecord_services.store import EventStore, LoadedRecord, _CareRecordApplication
@@ -103,6 +109,21 @@ class AccessAudit:
         return self._append(
             BreakGlassAccessStarted(
                 **self._common(actor, record_id), access_id=uuid4(), reason=reason, expires_at=now + lasts
+            )
+        )
+
+    def review_break_glass(
+        self, actor: Actor, record_id: UUID, reviewed_access_id: UUID, *, appropriate: bool, notes: str
+    ) -> BreakGlassAccessReviewed:
+        """An assurance team's finding on one break-glass access (the caller checks that it is one)."""
+        check_storable(notes, "notes")
+        return self._append(
+            BreakGlassAccessReviewed(
+                **self._common(actor, record_id),
+                access_id=uuid4(),
+                reviewed_access_id=reviewed_access_id,
+                appropriate=appropriate,
+                notes=notes,
             )
         )
 

@@ -13,7 +13,12 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from carerecord_events.access import BreakGlassAccessStarted, PeopleSearched, RecordAccessed
+from carerecord_events.access import (
+    BreakGlassAccessReviewed,
+    BreakGlassAccessStarted,
+    PeopleSearched,
+    RecordAccessed,
+)
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.plain import summarise
 from carerecord_events.roles import ROLES
@@ -113,6 +118,8 @@ class Investigations:
             )
         if isinstance(event, BreakGlassAccessStarted):
             kind, operation, purpose = "break-glass", "breakGlass", event.reason
+        elif isinstance(event, BreakGlassAccessReviewed):
+            kind, operation, purpose = "break-glass review", "reviewBreakGlass", event.notes
         else:
             assert isinstance(event, PeopleSearched)
             kind, operation, purpose = "search", "searchPeople", event.purpose

@@ -161,3 +161,41 @@ def test_a_bad_register_file_changes_nothing_and_names_each_line(server: ApiServ
     _one_decision(server)  # the synthetic register is still there: K81003 is in region QWE
     dashboard = server.graphql(server.token(**ASSURANCE), DASHBOARD, **_period())["data"]["oversight"]
     assert {f["key"]: f["count"] for f in dashboard["figures"]}["decisions-made"] == 1
+
+
+REVIEW = """mutation($id: UUID!, $ok: Boolean!, $notes: String!) { reviewBreakGlass(accessId: $id, appropriate: $ok, notes: $notes) {
+  __typename ... on BreakGlassReviewed { accessId appropriate } ... on Refused { rule message } ... on NotAllowedResult { message } } }"""
+ACCESSES = "query($id: UUID!) { accessHistory(recordId: $id) { accessId operation } }"
+
+
+def test_an_assurance_team_reviews_a_break_glass_access_once(server: ApiServer) -> None:
+    from tests.integration.test_api_end_to_end import BREAK_GLASS, PARAMEDIC
+
+    record_id = _one_decision(server)
+    opened = server.graphql(
+        server.token(**PARAMEDIC), BREAK_GLASS, id=record_id, reason="cardiac arrest at home now"
+    )
+    assert opened["data"]["breakGlass"]["__typename"] == "BreakGlassGranted", opened
+    assurance = server.token(**ASSURANCE)
+    figures = server.graphql(assurance, DASHBOARD, **_period())["data"]["oversight"]["figures"]
+    assert {f["key"]: (f["count"], f["outOf"]) for f in figures}["break-glass-awaiting-review"] == (1, 1)
+    history = server.graphql(assurance, ACCESSES, id=record_id)["data"]["accessHistory"]
+    (access_id,) = [entry["accessId"] for entry in history if entry["operation"] == "breakGlass"]
+
+    by_gp = server.graphql(server.token(**GP), REVIEW, id=access_id, ok=True, notes="looks fine to me")
+    assert by_gp["data"]["reviewBreakGlass"] == {
+        "__typename": "NotAllowedResult",
+        "message": "only assurance teams review break-glass accesses",
+    }
+    reviewed = server.graphql(
+        assurance, REVIEW, id=access_id, ok=True, notes="arrest at home; the plan was needed"
+    )
+    assert reviewed["data"]["reviewBreakGlass"] == {
+        "__typename": "BreakGlassReviewed",
+        "accessId": access_id,
+        "appropriate": True,
+    }
+    again = server.graphql(assurance, REVIEW, id=access_id, ok=False, notes="second thoughts about it")
+    assert again["data"]["reviewBreakGlass"]["rule"] == "already-reviewed"
+    figures = server.graphql(assurance, DASHBOARD, **_period())["data"]["oversight"]["figures"]
+    assert {f["key"]: (f["count"], f["outOf"]) for f in figures}["break-glass-awaiting-review"] == (0, 1)

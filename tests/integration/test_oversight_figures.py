@@ -37,6 +37,7 @@ from carerecord_services import commands as c
 from tests.builders import (
     CARE_HOME_MANAGER,
     GP,
+    PARAMEDIC,
     PERSONAL_REASONING,
     REGISTRAR,
     attorney,
@@ -178,6 +179,10 @@ def region(test_database_url: str, fresh_schema: str, tmp_path: Any) -> Iterator
     # E: individual reasoning that also mentions frailty: accepted, and flagged for oversight
     care.execute(people["E"], recommendation(reasoning=PERSONAL_REASONING + " She is also frail."))
     plans.update({name: _plan(services, people[name]) for name in "BCE"})
+    # A paramedic opens C's record in an emergency, without a care relationship
+    services.audit.start_break_glass(
+        PARAMEDIC, people["C"], "cardiac arrest at home, no care relationship", timedelta(hours=4)
+    )
     now = datetime.now(UTC)
     period = Period(now - timedelta(days=1), now + timedelta(minutes=1))
     try:
@@ -212,7 +217,7 @@ def test_every_figure_matches_the_hand_count(region: Region) -> None:
         "revocations": (1, None),  # D
         "concerns-raised": (1, None),
         "concerns-resolved": (1, 1),
-        "break-glass": (0, None),
+        "break-glass-awaiting-review": (1, 1),
         "relationships-started": (3, None),
         "notices-received": (1, 2),  # A's decision read by the GP practice; B's not seen yet
     }
@@ -294,3 +299,25 @@ def test_reference_files_are_checked_line_by_line_and_nothing_is_half_loaded(reg
     with pytest.raises(ReferenceDataError, match="the header lacks people"):
         parse_population("icb_code,age_band,sex,ethnicity\n")
     assert _figures(region, Scope(region="QWE"))["decisions-made"] == (5, None)  # the register is untouched
+
+
+def test_a_reviewed_break_glass_access_no_longer_awaits_review(region: Region) -> None:
+    from tests.builders import ASSURANCE
+
+    (waiting,) = region.views.drill_down("break-glass-awaiting-review", Scope(), region.period, region.now)
+    assert (waiting.record_id, waiting.organisation) == (region.people["C"], "RX9")
+    assert "by p-khan (paramedic): cardiac arrest at home" in waiting.label
+    from carerecord_projections.database import transaction
+
+    with transaction(region.services.read_models_dsn) as cursor:
+        cursor.execute("SELECT access_id FROM access_log WHERE kind = 'break-glass'")
+        (access_id,) = cursor.fetchone()
+    region.services.audit.review_break_glass(
+        ASSURANCE,
+        region.people["C"],
+        access_id,
+        appropriate=True,
+        notes="arrest at home; plan needed at once",
+    )
+    assert _figures(region)["break-glass-awaiting-review"] == (0, 1)
+    assert region.views.drill_down("break-glass-awaiting-review", Scope(), region.period, region.now) == []

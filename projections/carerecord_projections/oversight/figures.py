@@ -171,7 +171,14 @@ DECISION_FIGURES = (
 )
 DECISIONS_BY_KEY = {figure.key: figure for figure in DECISION_FIGURES}
 
-OTHER_DRILL_DOWNS = ("reviews-overdue", "revocations", "moved-reviewed", "moved-not-reviewed", "not-yet-seen")
+OTHER_DRILL_DOWNS = (
+    "reviews-overdue",
+    "revocations",
+    "moved-reviewed",
+    "moved-not-reviewed",
+    "not-yet-seen",
+    "break-glass-awaiting-review",
+)
 DRILL_DOWN_KEYS = tuple(DECISIONS_BY_KEY) + OTHER_DRILL_DOWNS
 
 
@@ -353,11 +360,11 @@ class OversightViews:
         concerns, resolved = cursor.fetchone()
         accessor, accessor_parameters = organisations_in_scope(scope, "a.organisation")
         cursor.execute(
-            f"""SELECT count(*) FROM access_log a
+            f"""SELECT count(*), count(*) FILTER (WHERE a.reviewed_at IS NULL) FROM access_log a
                 WHERE a.kind = 'break-glass' AND a.at >= %s AND a.at < %s AND {accessor}""",
             [period.start, period.end, *accessor_parameters],
         )
-        break_glass = cursor.fetchone()[0]
+        break_glass, break_glass_unreviewed = cursor.fetchone()
         caring, caring_parameters = organisations_in_scope(scope, "r.organisation")
         cursor.execute(
             f"""SELECT count(*) FROM care_relationships r
@@ -373,9 +380,10 @@ class OversightViews:
             ),
             Figure("concerns-resolved", "Concerns", "Of which resolved", resolved, concerns),
             Figure(
-                "break-glass",
+                "break-glass-awaiting-review",
                 "Access",
-                "Break-glass accesses (emergency access without a care relationship), each to be reviewed",
+                "Break-glass accesses (emergency access without a care relationship) awaiting review",
+                break_glass_unreviewed,
                 break_glass,
             ),
             Figure("relationships-started", "Sharing", "Care relationships started", relationships),
@@ -613,6 +621,19 @@ class OversightViews:
                         row,
                         f"moved {row[6].isoformat()}, {'reviewed since' if wanted else 'not reviewed since'}",
                     )
+                    for row in cursor.fetchall()
+                ]
+            if key == "break-glass-awaiting-review":
+                accessor, accessor_parameters = organisations_in_scope(scope, "a.organisation")
+                cursor.execute(
+                    f"""SELECT NULL, a.record_id, a.organisation, '', a.at, 'awaiting review', a.user_id, a.role,
+                               a.purpose, a.access_id
+                        FROM access_log a WHERE a.kind = 'break-glass' AND a.reviewed_at IS NULL
+                          AND a.at >= %s AND a.at < %s AND {accessor} ORDER BY a.at""",
+                    [period.start, period.end, *accessor_parameters],
+                )
+                return [
+                    _drill(row, f"access {row[9]} by {row[6]} ({row[7]}): {row[8]}")
                     for row in cursor.fetchall()
                 ]
             rows = self._receipts(cursor, scope, period)
