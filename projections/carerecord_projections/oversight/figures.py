@@ -247,8 +247,9 @@ class OversightViews:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             figures = self._decision_figures(cursor, scope, period)
             figures += self._review_figures(cursor, scope, period, now)
-            figures += self._other_figures(cursor, scope, period)
-            timings = self._timings(cursor, scope, period, now)
+            receipts = self._receipts(cursor, scope, period)  # used by a figure and a timing: read once
+            figures += self._other_figures(cursor, scope, period, receipts)
+            timings = self._timings(cursor, scope, period, now, receipts)
             charts = self._charts(cursor, scope, period)
             unregistered = self._unregistered(cursor, period)
         return Dashboard(
@@ -343,7 +344,9 @@ class OversightViews:
         moved, reviewed = cursor.fetchone()
         return moved, reviewed
 
-    def _other_figures(self, cursor: Any, scope: Scope, period: Period) -> list[Figure]:
+    def _other_figures(
+        self, cursor: Any, scope: Scope, period: Period, receipts: list[dict[str, Any]]
+    ) -> list[Figure]:
         where, parameters = decisions_in_scope(scope)
         cursor.execute(
             f"""SELECT count(*) FROM decision_facts d
@@ -372,7 +375,8 @@ class OversightViews:
             [period.start, period.end, *caring_parameters],
         )
         relationships = cursor.fetchone()[0]
-        received, notices = self._receipt_counts(cursor, scope, period)
+        received = sum(1 for row in receipts if row["first_receipt"] is not None)
+        notices = len(receipts)
         return [
             Figure("revocations", "Revocations", "Recommendations revoked in the period", revocations),
             Figure(
@@ -434,11 +438,9 @@ class OversightViews:
         names = [column.name for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def _receipt_counts(self, cursor: Any, scope: Scope, period: Period) -> tuple[int, int]:
-        rows = self._receipts(cursor, scope, period)
-        return sum(1 for row in rows if row["first_receipt"] is not None), len(rows)
-
-    def _timings(self, cursor: Any, scope: Scope, period: Period, now: datetime) -> list[Timing]:
+    def _timings(
+        self, cursor: Any, scope: Scope, period: Period, now: datetime, receipts: list[dict[str, Any]]
+    ) -> list[Timing]:
         where, parameters = decisions_in_scope(scope)
         centiles = (
             "count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
@@ -459,7 +461,6 @@ class OversightViews:
             [period.start, period.end, *people_parameters],
         )
         resolution = cursor.fetchone()
-        receipts = self._receipts(cursor, scope, period)
         seconds = sorted(
             (row["first_receipt"] - row["recorded_at"]).total_seconds()
             for row in receipts
