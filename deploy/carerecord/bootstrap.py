@@ -27,7 +27,9 @@ from carerecord_graphql.schema import build_schema
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.oversight.figures import OversightViews
+from carerecord_projections.portal_sessions import EndedSessions
 from carerecord_projections.queries import ReadModels
+from carerecord_projections.reference import board_organisations
 from carerecord_projections.refusals import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_feeder import StoreFeeder
@@ -35,6 +37,7 @@ from carerecord_projections.store_marks import is_demo
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.checkpoint_store import CheckpointLog
 from carerecord_services.investigation import Investigations
+from carerecord_services.read_access import ReadAccess
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
@@ -138,9 +141,22 @@ def build_api(settings: Settings, services: Services) -> Api:
         investigations=build_investigations(services),
         verifier=verifier,
         clock=lambda: datetime.now(UTC),
+        reading=build_reading(services),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
         refusals=RefusalLog(services.read_models_dsn),
+    )
+
+
+def build_reading(services: Services) -> ReadAccess:
+    """Reads are decided from the record in the store; an assurance team's board from the organisation
+    register."""
+    dsn = services.read_models_dsn
+    return ReadAccess(
+        services.care_records.find,
+        services.audit,
+        lambda board: board_organisations(dsn, board),
+        clock=lambda: datetime.now(UTC),
     )
 
 
@@ -190,7 +206,11 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     )
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
     api = build_api(settings, services)
-    portal = Portal(api, Sessions(settings.session_secret or _local_session_secret(settings)))
+    sessions = Sessions(
+        settings.session_secret or _local_session_secret(settings),
+        ended=EndedSessions(services.read_models_dsn),
+    )
+    portal = Portal(api, sessions)
     return create_app(build_schema(), health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
 
 

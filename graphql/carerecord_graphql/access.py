@@ -1,80 +1,58 @@
-"""Who may read whose record. Every decision, granted or refused, is recorded in the access audit stream
-before anything is returned."""
+"""Reading a record through the API: the decision is the services' (`ReadAccess`, from the record in the store);
+this module maps a caller and a request onto it and fetches what the read models show."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
-from carerecord_events.roles import ROLES, Role
+from carerecord_events.roles import Role
 from carerecord_graphql.auth import Principal
-from carerecord_graphql.context import ApiContext, NotAllowed
+from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain
 from carerecord_projections.queries import PlanRow
+from carerecord_services.read_access import Period, Reader, ReadRefused
 
-URGENT_CARE_ROLES = frozenset({Role.PARAMEDIC, Role.DOCTOR, Role.CONSULTANT, Role.GP, Role.NURSE})
 ACCESS_HISTORY_ROLES = frozenset({Role.PERSON, Role.REPRESENTATIVE, Role.ASSURANCE})
 
 
+def reader_of(caller: Principal) -> Reader:
+    return Reader(caller.actor, caller.record_id, caller.representative_id)
+
+
+def record_id_for(context: ApiContext, nhs_number: str) -> UUID | None:
+    """The record of an NHS number, from the store's index (a read model may not have it yet)."""
+    return context.api.care_records.find_record(nhs_number)
+
+
 def read_record(
-    context: ApiContext, plan: PlanRow | None, record_id: UUID | None, operation: str, purpose: str
+    context: ApiContext,
+    record_id: UUID | None,
+    operation: str,
+    purpose: str,
+    period: tuple[datetime, datetime] | None = None,
 ) -> PlanRow:
-    """The record if the caller may read it, with the read recorded; otherwise NotAllowed, with the refusal recorded."""
+    """The current plan if the caller may read it, with the read (and the version shown) recorded; otherwise
+    NotAllowed, with the refusal recorded."""
     caller = context.caller()
-    api = context.api
-    if plan is None:
-        api.audit.record_access(
-            caller.actor,
+    reader = reader_of(caller)
+    try:
+        decision = context.api.reading.authorise(
+            reader,
             record_id,
             operation=operation,
             purpose=purpose,
-            granted=False,
-            refusal_reason="no such record",
+            period=Period(*period) if period else None,
         )
-        raise NotAllowed("there is no such record, or you may not see it")
-    reason, via_break_glass = _refusal(context, caller, plan)
-    if reason:
-        api.audit.record_access(
-            caller.actor,
-            plan.record_id,
-            operation=operation,
-            purpose=purpose,
-            granted=False,
-            refusal_reason=reason,
-        )
-        raise NotAllowed(reason)
-    api.audit.record_access(
-        caller.actor,
-        plan.record_id,
-        operation=operation,
-        purpose=purpose,
-        granted=True,
-        version_shown=plan.version,
-        via_break_glass=via_break_glass,
+    except ReadRefused as refused:
+        raise NotAllowed(refused.message) from None
+    assert record_id is not None
+    row = context.api.read_models.current_plan(record_id)
+    if row is None:  # recorded in the store, not yet in the read models
+        raise TryAgain("this record is still being brought up to date; try again in a moment")
+    context.api.reading.shown(
+        reader, record_id, decision, operation=operation, purpose=purpose, version_shown=row.version
     )
-    return plan
-
-
-def _refusal(context: ApiContext, caller: Principal, plan: PlanRow) -> tuple[str, bool]:
-    """('', via_break_glass) when allowed; (reason, False) when not."""
-    if caller.role is Role.PERSON:
-        return ("" if caller.record_id == plan.record_id else "you may only see your own record"), False
-    if caller.role is Role.REPRESENTATIVE:
-        if caller.record_id != plan.record_id:
-            return "you may only see the record you represent", False
-        representative = plan.document.get("representatives", {}).get(str(caller.representative_id))
-        if not representative or not representative.get("active"):
-            return "you are not recorded as this person's representative", False
-        return "", False
-    if caller.role is Role.ASSURANCE:
-        return "", False
-    if context.api.read_models.cares_for(caller.organisation, plan.record_id):
-        return "", False
-    if context.api.read_models.break_glass_until(caller.user_id, plan.record_id, context.api.clock()):
-        return "", True
-    label = ROLES[caller.role].label
-    return (
-        f"{caller.organisation} has no care relationship with this person ({label}); use break glass in an emergency",
-        False,
-    )
+    return row
 
 
 def may_see_access_history(caller: Principal) -> bool:

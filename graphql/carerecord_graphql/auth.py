@@ -58,6 +58,8 @@ class Principal:
     record_id: UUID | None
     representative_id: UUID | None
     token_id: str
+    expires_at: float | None = None
+    """The token's `exp` (seconds since the epoch): a long-lived connection ends then."""
 
     @property
     def actor(self) -> Actor:
@@ -147,6 +149,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
             record_id=UUID(claims["record"]) if claims.get("record") else None,
             representative_id=UUID(claims["representative"]) if claims.get("representative") else None,
             token_id=str(claims.get("jti") or claims["sub"]),
+            expires_at=float(claims["exp"]),
         )
         check_actor(principal.actor)
     except (KeyError, ValueError, DomainError):

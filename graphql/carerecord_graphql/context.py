@@ -16,6 +16,7 @@ from carerecord_projections.queries import ReadModels
 from carerecord_projections.refusals import Refusal, RefusalLog
 from carerecord_services.audit import AccessAudit
 from carerecord_services.investigation import Investigations
+from carerecord_services.read_access import ReadAccess
 from carerecord_services.service import CareRecordService
 
 log = logging.getLogger("carerecord.api")
@@ -31,6 +32,7 @@ class Api:
     investigations: Investigations
     verifier: TokenVerifier
     clock: Callable[[], datetime]
+    reading: ReadAccess
     break_glass_lasts: timedelta = timedelta(hours=4)
     oversight: OversightViews | None = None
     refusals: RefusalLog | None = None

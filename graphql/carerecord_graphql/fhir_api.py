@@ -21,9 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from carerecord_graphql.access import read_record
-from carerecord_graphql.context import Api, NotAllowed, NotSignedIn, context_for
+from carerecord_graphql.access import read_record, record_id_for
+from carerecord_graphql.context import Api, NotAllowed, NotSignedIn, TryAgain, context_for
 from carerecord_projections.fhir import operation_outcome, plan_bundle
+from carerecord_services.errors import StoreUnavailable
 from carerecord_services.identifiers import normalise_nhs_number
 
 log = logging.getLogger("carerecord.api")
@@ -43,11 +44,13 @@ def patient_everything(api: Api, authorization: str | None, nhs_number: str, pur
         context.caller()
     except NotSignedIn as problem:
         return 401, operation_outcome("login", str(problem))
-    row = api.read_models.current_plan_by_nhs_number(normalise_nhs_number(nhs_number))
     try:
-        released = read_record(context, row, None, EVERYTHING_OPERATION, purpose)
+        record_id = record_id_for(context, normalise_nhs_number(nhs_number))
+        released = read_record(context, record_id, EVERYTHING_OPERATION, purpose)
     except NotAllowed as refused:
         return 403, operation_outcome("forbidden", str(refused))
+    except (TryAgain, StoreUnavailable) as later:
+        return 503, operation_outcome("transient", str(later))
     return 200, plan_bundle(released, generated_at=api.clock())
 
 

@@ -11,8 +11,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from carerecord_events.roles import Role
+from carerecord_graphql.access import reader_of
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_services.errors import RecordNotFound
+from carerecord_services.read_access import Period, ReadDecision, Reader, ReadRefused
 from carerecord_services.snapshot import RecordSnapshot
 
 
@@ -94,6 +96,21 @@ def _assurance_only(context: ApiContext, record_id: UUID | None, operation: str,
         raise NotAllowed("only assurance teams may investigate")
 
 
+def _within_board(
+    context: ApiContext, record_id: UUID, operation: str, purpose: str, period: tuple[datetime, datetime]
+) -> tuple[Reader, ReadDecision]:
+    """The assurance team's board must have cared for the person over the period asked about; otherwise
+    NotAllowed, recorded."""
+    reader = reader_of(context.caller())
+    try:
+        decision = context.api.reading.authorise(
+            reader, record_id, operation=operation, purpose=purpose, period=Period(*period)
+        )
+    except ReadRefused as refused:
+        raise NotAllowed(refused.message) from None
+    return reader, decision
+
+
 def _not_found(
     context: ApiContext, record_id: UUID | None, operation: str, purpose: str, what: str
 ) -> NotAllowed:
@@ -123,12 +140,16 @@ class InvestigationQueries:
             found = context.api.investigations.access_shown(access_id)
         except RecordNotFound:
             raise _not_found(context, None, "accessShown", purpose, "access") from None
-        context.api.audit.record_access(
-            context.caller().actor,
+        # the board must have cared for the person when the access happened
+        reader, decision = _within_board(
+            context, found.record_id, "accessShown", purpose, (found.at, found.at)
+        )
+        context.api.reading.shown(
+            reader,
             found.record_id,
+            decision,
             operation="accessShown",
             purpose=purpose,
-            granted=True,
             version_shown=found.version_shown,
         )
         values = {name: value for name, value in vars(found).items() if name != "shown"}
@@ -155,16 +176,17 @@ class InvestigationQueries:
         if end <= start:
             raise ValueError("`to` must be after `from`")
         caller = context.caller()
+        reader, decision = _within_board(context, record_id, "investigation", purpose, (start, end))
         try:
             bundle = context.api.investigations.bundle(record_id, start, end, requested_by=caller.actor)
         except RecordNotFound:
             raise _not_found(context, record_id, "investigation", purpose, "record") from None
-        context.api.audit.record_access(
-            caller.actor,
+        context.api.reading.shown(
+            reader,
             record_id,
+            decision,
             operation="investigation",
             purpose=purpose,
-            granted=True,
             version_shown=bundle["current_version"],
         )
         return JSON(bundle)

@@ -18,7 +18,6 @@ from uuid import UUID
 import strawberry
 
 from carerecord_events.roles import Role
-from carerecord_graphql.access import URGENT_CARE_ROLES
 from carerecord_graphql.context import (
     ApiContext,
     NotAllowed,
@@ -37,8 +36,9 @@ from carerecord_graphql.types import (
     VersionConflict,
 )
 from carerecord_services import commands as c
-from carerecord_services.errors import DomainError, NotPermitted, StoreUnavailable
+from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound, StoreUnavailable
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
+from carerecord_services.read_access import NOT_STAFF, UNSEEN, URGENT_CARE_ROLES, Reader
 from carerecord_services.service import Idempotency, Outcome
 
 USE_CASES: dict[str, type[c.Command]] = {
@@ -95,6 +95,9 @@ def _result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> 
         return NotAllowedResult(message=str(refused))
     except DomainVersionConflict as conflict:
         return VersionConflict(message=conflict.message, current_version=None)
+    except RecordNotFound:  # worded as a refusal of access: a stranger learns nothing of what exists
+        record_permission_refusal(context, operation, "no-such-record")
+        return NotAllowedResult(message=UNSEEN)
     except DomainError as refused:
         return Refused(rule=refused.rule, field=refused.field, message=refused.message)
     except StoreUnavailable as away:  # not a refusal, and not data: the request was not judged
@@ -115,13 +118,12 @@ def _may_change(context: ApiContext, command_class: type[c.Command], record_id: 
         return
     if command_class is c.StartCareRelationship:
         return  # the rules check that only the organisation's own staff start its relationship
-    api = context.api
-    # from the record itself, not a read model: read models lag behind, invariants must not
-    if caller.organisation in api.care_records.record(record_id).caring_organisations:
-        return
-    if api.read_models.break_glass_until(caller.user_id, record_id, api.clock()):
-        return
-    raise NotAllowed(f"{caller.organisation} has no care relationship with this person")
+    if caller.role in NOT_STAFF:
+        raise NotAllowed(f"a {caller.role.value} token may not make this change")
+    # from the record and the break-glass stream in the store, not a read model: read models lag behind
+    decision = context.api.reading.decide(Reader(caller.actor), record_id)
+    if not decision.granted:
+        raise NotAllowed(decision.message)
 
 
 def _use_case(name: str, command_class: type[c.Command]) -> Any:
@@ -213,8 +215,8 @@ def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGla
         return NotAllowedResult(message="only urgent-care clinicians may use break glass")
     if len(re.findall(r"[A-Za-z]{3,}", reason)) < 4:
         return Refused(rule="reason-required", field="reason", message="say why you need this record now")
-    if context.api.read_models.current_plan(record_id) is None:
-        return Refused(rule="record-not-found", field="record_id", message="there is no such record")
+    # Granted and recorded whether or not the id names a record: the answer must not tell a stranger which
+    # records exist (reads of an id with no record are refused like any other record they may not see).
     try:
         started = context.api.audit.start_break_glass(
             caller.actor, record_id, reason, context.api.break_glass_lasts
@@ -246,17 +248,13 @@ def review_break_glass(
         return NotAllowedResult(message="only assurance teams review break-glass accesses")
     if len(re.findall(r"[A-Za-z]{3,}", notes)) < 3:
         return Refused(rule="notes-required", field="notes", message="say what the review found")
-    found = context.api.read_models.break_glass_access(access_id)
+    found = context.api.read_models.break_glass_access(access_id)  # only to find whose record it opened
     if found is None:
         return Refused(
             rule="access-not-found", field="access_id", message="there is no such break-glass access"
         )
-    record_id, reviewed = found
-    if reviewed:
-        return Refused(
-            rule="already-reviewed", field="access_id", message="this access has been reviewed already"
-        )
-    try:
+    record_id, _ = found
+    try:  # whether it is still unreviewed is decided from the store
         context.api.audit.review_break_glass(
             caller.actor, record_id, access_id, appropriate=appropriate, notes=notes
         )

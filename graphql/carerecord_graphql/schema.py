@@ -16,13 +16,14 @@ import eventsourcing.persistence
 import psycopg2
 import strawberry
 from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocket
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
 from carerecord_events.plain import describe_cpr
 from carerecord_events.plans import RecommendationMade
-from carerecord_graphql.access import URGENT_CARE_ROLES, may_see_access_history, read_record
+from carerecord_graphql.access import may_see_access_history, read_record, record_id_for
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.mutations import build_mutation_type
@@ -44,6 +45,7 @@ from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import normalise_nhs_number
+from carerecord_services.read_access import NOT_STAFF, URGENT_CARE_ROLES, Reader
 from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
 
@@ -122,17 +124,16 @@ class Query(InvestigationQueries):
     )
     def person(self, info: strawberry.Info, nhs_number: str, purpose: str = "direct care") -> Person:
         context = info_context(info)
-        row = context.api.read_models.current_plan_by_nhs_number(normalise_nhs_number(nhs_number))
+        record_id = record_id_for(context, normalise_nhs_number(nhs_number))
         return Person(
-            row=read_record(context, row, None, "person", purpose), today=context.api.clock().date()
+            row=read_record(context, record_id, "person", purpose), today=context.api.clock().date()
         )
 
     @strawberry.field(description="A person's record by its record id. Every read is recorded.")
     def record(self, info: strawberry.Info, record_id: UUID, purpose: str = "direct care") -> Person:
         context = info_context(info)
-        row = context.api.read_models.current_plan(record_id)
         return Person(
-            row=read_record(context, row, record_id, "record", purpose), today=context.api.clock().date()
+            row=read_record(context, record_id, "record", purpose), today=context.api.clock().date()
         )
 
     @strawberry.field(
@@ -181,13 +182,7 @@ class Query(InvestigationQueries):
         kept = [version for version, event in enumerate(history, start=1) if _moment(event, clock) <= at]
         version = kept[-1] if kept else 0
         then = [history[index - 1] for index in kept]
-        read_record(
-            context,
-            context.api.read_models.current_plan(record_id),
-            record_id,
-            f"recordAsOf:{version}",
-            purpose,
-        )
+        read_record(context, record_id, f"recordAsOf:{version}", purpose, period=(at, at))
         # By when things were recorded, the record then is the first `version` events: replayed from a kept
         # state. By when they happened, late entries make it a selection of events: replayed in full.
         state = (
@@ -208,8 +203,7 @@ class Query(InvestigationQueries):
             raise NotAllowed(
                 "only the person, their representative and assurance teams may see who has looked"
             )
-        row = context.api.read_models.current_plan(record_id)
-        read_record(context, row, record_id, "accessHistory", "who has looked")
+        read_record(context, record_id, "accessHistory", "who has looked")
         return access_views(context, record_id)
 
     @strawberry.field(
@@ -322,12 +316,29 @@ class Subscription:
     ) -> AsyncGenerator[PlanChange, None]:
         context = info_context(info)
         caller = context.caller()
+        if caller.role in NOT_STAFF:
+            await run_in_threadpool(
+                context.api.audit.record_access,
+                caller.actor,
+                None,
+                operation="planChanges",
+                purpose="subscription",
+                granted=False,
+                refusal_reason="not a role of a caring organisation",
+            )
+            raise NotAllowed("only staff of an organisation caring for people may subscribe to their changes")
+        reader = Reader(caller.actor)
         position = after_position
-        while True:
+        while not await _closed_at_expiry(context, caller.expires_at):
             changes = await run_in_threadpool(
                 context.api.read_models.changes_for_organisation, caller.organisation, position
             )
             for change in changes:
+                position = change["position"]
+                # decided from the record now, as a read is: the relationship table may lag behind
+                decision = await run_in_threadpool(context.api.reading.decide, reader, change["record_id"])
+                if not decision.granted:
+                    continue
                 await run_in_threadpool(
                     context.api.audit.record_access,
                     caller.actor,
@@ -336,11 +347,26 @@ class Subscription:
                     purpose="subscription",
                     granted=True,
                     version_shown=change["version"],
+                    via_break_glass=decision.via_break_glass,
                 )
-                position = change["position"]
                 yield PlanChange(**change)
             if not changes:
                 await asyncio.sleep(0.2)
+
+
+TOKEN_EXPIRED_CLOSE_CODE = 4403
+
+
+async def _closed_at_expiry(context: Any, expires_at: float | None) -> bool:
+    """A stream lives no longer than the token that opened it: at its expiry the websocket is closed with
+    4403 and a reason, and the client must sign in again."""
+    if expires_at is None or context.api.clock().timestamp() < expires_at:
+        return False
+    if isinstance(context.request, WebSocket):
+        await context.request.close(
+            code=TOKEN_EXPIRED_CLOSE_CODE, reason="the token has expired; sign in again"
+        )
+    return True
 
 
 # A DomainError is a refusal worded for the caller (e.g. unstorable text in a read's purpose).

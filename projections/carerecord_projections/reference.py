@@ -139,3 +139,14 @@ def replace_population(dsn: str, cells: Iterable[PopulationCell]) -> int:
         cursor.execute("DELETE FROM registered_population")
         psycopg2.extras.execute_values(cursor, "INSERT INTO registered_population VALUES %s", rows)
     return len(rows)
+
+
+def board_organisations(dsn: str, icb_code: str) -> frozenset[str]:
+    """The ODS codes of the organisations the register places in an integrated care board (none before any
+    register is imported)."""
+    with transaction(dsn) as cursor:
+        cursor.execute("SELECT to_regclass('organisations') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return frozenset()
+        cursor.execute("SELECT ods_code FROM organisations WHERE icb_code = upper(%s)", (icb_code,))
+        return frozenset(row[0] for row in cursor.fetchall())

@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from functools import singledispatch
 from uuid import UUID
@@ -92,6 +92,19 @@ class AdvanceDecisionState:
 
 
 @dataclass(frozen=True)
+class CarePeriod:
+    """One organisation caring for the person, from when the relationship started until it ended (None: still
+    caring). Kept so that access can be judged as it stood at an instant or over a period asked about."""
+
+    organisation: str
+    started_at: datetime
+    ended_at: datetime | None = None
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.started_at <= end and (self.ended_at is None or self.ended_at >= start)
+
+
+@dataclass(frozen=True)
 class PersonRecord:
     record_id: UUID
     version: int = 0
@@ -99,6 +112,7 @@ class PersonRecord:
     date_of_birth: date | None = None
     died: bool = False
     caring_organisations: dict[str, Setting] = field(default_factory=dict)
+    care_periods: tuple[CarePeriod, ...] = ()
     lacks_capacity_for: dict[str, bool] = field(default_factory=dict)
     capacity_assessments: dict[UUID, bool] = field(default_factory=dict)
     representatives: dict[UUID, RepresentativeState] = field(default_factory=dict)
@@ -162,8 +176,11 @@ def _(event: PersonDied, record: PersonRecord) -> PersonRecord:
 
 @_apply.register
 def _(event: CareRelationshipStarted, record: PersonRecord) -> PersonRecord:
+    period = CarePeriod(event.organisation, event.occurred_at)
     return replace(
-        record, caring_organisations={**record.caring_organisations, event.organisation: event.setting}
+        record,
+        caring_organisations={**record.caring_organisations, event.organisation: event.setting},
+        care_periods=(*record.care_periods, period),
     )
 
 
@@ -172,7 +189,13 @@ def _(event: CareRelationshipEnded, record: PersonRecord) -> PersonRecord:
     remaining = {
         ods: setting for ods, setting in record.caring_organisations.items() if ods != event.organisation
     }
-    return replace(record, caring_organisations=remaining)
+    periods = tuple(
+        replace(period, ended_at=event.occurred_at)
+        if period.organisation == event.organisation and period.ended_at is None
+        else period
+        for period in record.care_periods
+    )
+    return replace(record, caring_organisations=remaining, care_periods=periods)
 
 
 @_apply.register

@@ -159,6 +159,11 @@ class CareRecordService:
             raise RecordNotFound("there is no care record with this id", field="record_id")
         return replay(record_id, loaded.events)
 
+    def find(self, record_id: UUID) -> PersonRecord | None:
+        """The record as it is now, from the store; None if there is none."""
+        loaded = self._store.load(record_id)
+        return replay(record_id, loaded.events) if loaded.version else None
+
     def history(self, record_id: UUID, *, up_to_version: int | None = None) -> list[CareRecordEvent]:
         return self._store.load(record_id, up_to_version=up_to_version).events
 

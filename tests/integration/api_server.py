@@ -13,14 +13,21 @@ from typing import Any
 
 import httpx
 
-from carerecord.settings import load_settings
+from carerecord.reference_commands import SYNTHETIC
+from carerecord.settings import load_settings, parse_database_url
 from carerecord.tokens import development_keys, issue_token
+from carerecord_projections.reference import parse_organisations, replace_organisations
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def import_register(dsn: str) -> None:
+    """The synthetic organisation register (boards QWE and QXA) into the read-model database at `dsn`."""
+    replace_organisations(dsn, parse_organisations((SYNTHETIC / "organisations.csv").read_text()))
 
 
 class ApiServer:
@@ -43,6 +50,7 @@ class ApiServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ApiServer:
+        self.import_register()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "carerecord.cli", "serve"],
@@ -61,6 +69,13 @@ class ApiServer:
                 raise RuntimeError(f"carerecord serve exited: {self.log.read_text()[-2000:]}")
             time.sleep(0.1)
         raise RuntimeError("carerecord serve did not become healthy")
+
+    def import_register(self) -> None:
+        """The synthetic organisation register (two integrated care boards), as every region has one: an
+        assurance team reads the people its board's organisations care for."""
+        settings = load_settings(self.env)
+        assert settings.database_url is not None
+        import_register(parse_database_url(settings.database_url).dsn(settings.schema))
 
     def stop(self) -> None:
         if self.process is not None:

@@ -34,6 +34,7 @@ from carerecord_services import commands as c
 from carerecord_services.chain import canonical_json
 from carerecord_services.checkpoint import verify_inclusion
 from tests.builders import GP, PARAMEDIC, recommendation, register
+from tests.integration.api_server import import_register
 
 GP_CLAIMS = {"sub": "dr-grey", "role": "gp", "org": "K81003", "registration": "2345678", "name": "Dr Grey"}
 PARAMEDIC_CLAIMS = {"sub": "p-khan", "role": "paramedic", "org": "RX9", "registration": "PA123456"}
@@ -81,6 +82,7 @@ def api(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[I
         }
     )
     services = build_services(settings)
+    import_register(services.read_models_dsn)
     yield InProcessApi(settings, services, build_api(settings, services), build_schema())
     services.close()
 
@@ -348,7 +350,11 @@ def test_record_as_of_answers_by_when_things_were_recorded_or_when_they_happened
         return view["version"], [plan["status"] for plan in view["plans"]]
 
     for clock in ("RECORDED", "OCCURRED"):
-        assert as_of(before_anything, clock) == (0, [])
+        before = api.ask(
+            ASSURANCE_CLAIMS, AS_OF, id=str(record_id), at=before_anything.isoformat(), clock=clock
+        )
+        # before any organisation of the board cared for her, the board may not look
+        assert "QWE cared for this person" in before.errors[0].message
         assert as_of(plan_made, clock) == (3, ["active"])
         assert as_of(after_everything, clock) == (4, ["revoked"])
     assert as_of(between, "RECORDED") == (3, ["active"])  # what the record said at that instant

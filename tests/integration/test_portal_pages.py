@@ -275,21 +275,30 @@ def test_a_person_outside_the_users_organisation_is_refused_and_the_refusal_reco
 ) -> None:
     _, record_id = registered_with_gp(server)
     sign_in(page, server, PARAMEDIC)
-    with page.expect_response(f"{server.url}/portal/people/{record_id}") as answered:
+    with page.expect_response(
+        lambda response: response.url == f"{server.url}/portal/find" and response.request.method == "POST"
+    ) as answered:
         find(page, VALID_NHS_NUMBER)
-    assert answered.value.status == 403
+    assert answered.value.status == 404  # refused before the record's id is revealed in a redirect
+    assert record_id not in page.content() and page.url.endswith("/portal/find")
+    alert = page.get_by_role("alert").inner_text()
+    assert "RX9 has no care relationship recorded" in alert
+    assert "This attempt has been recorded" in alert
+    accessible(page, "find-refused")
+
+    answered_directly = page.goto(f"{server.url}/portal/people/{record_id}")
+    assert answered_directly is not None and answered_directly.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "You may not see this record"
-    text = page.get_by_role("main").inner_text()
-    assert "RX9 has no care relationship with this person" in text
-    assert "This attempt has been recorded" in text
+    assert "This attempt has been recorded" in page.get_by_role("main").inner_text()
     assert "Margaret" not in page.content()
     accessible(page, "person-refused")
 
     refusals = [entry for entry in history(server, record_id) if entry["userId"] == "p-khan"]
-    assert [(e["operation"], e["granted"], e["versionShown"]) for e in refusals] == [
-        ("portal person", False, None)
+    assert sorted((e["operation"], e["granted"], e["versionShown"]) for e in refusals) == [
+        ("portal find", False, None),
+        ("portal person", False, None),
     ]
-    assert "no care relationship" in refusals[0]["refusalReason"]
+    assert all("no care relationship" in e["refusalReason"] for e in refusals)
 
 
 def test_an_nhs_number_with_no_record_is_refused_without_saying_whether_it_exists(

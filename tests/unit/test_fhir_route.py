@@ -31,7 +31,8 @@ def keys(tmp_path: Path) -> Any:
 
 
 def _client(keys: Any) -> TestClient:
-    # The database is unreachable; the other services are not wired because these requests never reach them.
+    # The read models' database is unreachable and no store is wired: a signed-in request fails unexpectedly
+    # at its first step (finding the record), the others never reach the services.
     api = Api(
         care_records=None,
         read_models=ReadModels(UNREACHABLE),
@@ -39,6 +40,7 @@ def _client(keys: Any) -> TestClient:
         investigations=None,
         verifier=TokenVerifier(TokenSettings("issuer-x", "carerecord", keys.jwks)),
         clock=lambda: datetime.now(UTC),
+        reading=None,
     )
     return TestClient(create_app(build_schema(), lambda: {"status": "ok"}, api=api))
 
@@ -68,6 +70,6 @@ def test_an_unexpected_failure_is_a_500_outcome_and_the_log_names_only_the_excep
     (issue,) = _outcome(response)["issue"]
     assert (issue["code"], issue["diagnostics"]) == ("exception", "the record could not be read; try again")
     assert [record.getMessage() for record in caplog.records] == [
-        "unexpected OperationalError at fhir:Patient/$everything"
+        "unexpected AttributeError at fhir:Patient/$everything"
     ]
     assert "943" not in caplog.text

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from importlib import resources
 from typing import Any
 from uuid import UUID
@@ -26,9 +27,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from carerecord_events.roles import ROLES, Role
-from carerecord_graphql.access import read_record
+from carerecord_graphql.access import read_record, reader_of, record_id_for
 from carerecord_graphql.auth import AuthenticationFailed, Principal
-from carerecord_graphql.context import Api, ApiContext, NotAllowed
+from carerecord_graphql.context import Api, ApiContext, NotAllowed, TryAgain
 from carerecord_graphql.oversight import (
     OVERSIGHT_ROLES,
     alert_drill_down,
@@ -53,6 +54,7 @@ from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
 from carerecord_graphql.portal.views import PLAN_STATUSES, long_date, person_page
 from carerecord_projections.oversight.figures import Scope
 from carerecord_services.identifiers import nhs_number_is_valid, normalise_nhs_number
+from carerecord_services.read_access import ReadRefused
 
 log = logging.getLogger("carerecord.portal")
 
@@ -210,6 +212,7 @@ class Portal:
         form = await self.checked_form(request, session)
         if isinstance(form, Response):
             return form
+        await run_in_threadpool(self.sessions.end, session)
         response = self.redirect(request, None, "/portal/sign-in")
         self.sessions.clear(request, response)
         return response
@@ -243,21 +246,33 @@ class Portal:
                 },
                 status_code=400,
             )
-        row = await run_in_threadpool(self.api.read_models.current_plan_by_nhs_number, nhs_number)
-        if row is None:
-            context = ApiContext(self.api, principal, None)
-            try:
-                await run_in_threadpool(read_record, context, None, None, "portal find", _purpose(principal))
-            except NotAllowed as refused:
-                return self.render(
-                    request,
-                    session,
-                    "find.html",
-                    {"title": "Find a person", "entered": entered, "error": _sentence(str(refused))},
-                    status_code=404,
+        # decided (and a refusal recorded) before the record's id is revealed in the redirect
+        context = ApiContext(self.api, principal, None)
+        record_id = await run_in_threadpool(record_id_for, context, nhs_number)
+        try:
+            await run_in_threadpool(
+                partial(
+                    self.api.reading.authorise,
+                    reader_of(principal),
+                    record_id,
+                    operation="portal find",
+                    purpose=_purpose(principal),
                 )
-        assert row is not None
-        return self.redirect(request, session, f"/portal/people/{row.record_id}")
+            )
+        except ReadRefused as refused:
+            return self.render(
+                request,
+                session,
+                "find.html",
+                {
+                    "title": "Find a person",
+                    "entered": entered,
+                    "error": _sentence(refused.message),
+                    "recorded": True,
+                },
+                status_code=404,
+            )
+        return self.redirect(request, session, f"/portal/people/{record_id}")
 
     async def person(self, request: Request) -> Response:
         session, principal = self.signed_in(request)
@@ -265,10 +280,17 @@ class Portal:
             return self.redirect(request, session, "/portal/sign-in")
         record_id: UUID = request.path_params["record_id"]
         context = ApiContext(self.api, principal, None)
-        row = await run_in_threadpool(self.api.read_models.current_plan, record_id)
         try:
             row = await run_in_threadpool(
-                read_record, context, row, record_id, "portal person", _purpose(principal)
+                read_record, context, record_id, "portal person", _purpose(principal)
+            )
+        except TryAgain as later:
+            return self.render(
+                request,
+                session,
+                "problem.html",
+                {"title": "This record is being brought up to date", "message": _sentence(str(later))},
+                status_code=503,
             )
         except NotAllowed as refused:
             return self.render(

@@ -12,7 +12,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -23,6 +23,16 @@ from carerecord_events.roles import Role
 from carerecord_graphql.auth import Principal
 
 COOKIE = "carerecord_portal"
+
+
+class EndedSessionLog(Protocol):
+    """Where ended sessions are kept, shared by every API process."""
+
+    def end(self, session_id: str, until: float) -> None: ...
+
+    def has_ended(self, session_id: str) -> bool: ...
+
+
 CSRF_FIELD = "csrf_token"
 
 
@@ -31,6 +41,7 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     principal: Principal | None = None
     until: float = 0.0
+    session_id: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     def signed_in(self, now: float) -> Principal | None:
         return self.principal if self.principal is not None and now < self.until else None
@@ -43,9 +54,12 @@ class Sessions:
     """Reads and writes the session cookie. A cookie that is missing, tampered with or too old is a new,
     signed-out session."""
 
-    def __init__(self, secret: bytes, lasts_seconds: int = 8 * 3600) -> None:
+    def __init__(
+        self, secret: bytes, lasts_seconds: int = 8 * 3600, ended: EndedSessionLog | None = None
+    ) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="carerecord-portal-session")
         self._lasts = lasts_seconds
+        self._ended = ended
 
     def read(self, request: Request) -> Session:
         raw = request.cookies.get(COOKIE)
@@ -53,20 +67,29 @@ class Sessions:
             return Session()
         try:
             data = self._serializer.loads(raw, max_age=self._lasts)
-            return Session(
+            session = Session(
                 csrf=str(data["csrf"]),
                 principal=_principal_from(data["principal"]) if data.get("principal") else None,
                 until=float(data.get("until", 0.0)),
+                session_id=str(data["sid"]),
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             return Session()
+        if self._ended is not None and self._ended.has_ended(session.session_id):
+            return Session()  # signed out: the cookie and its CSRF token are worth nothing now
+        return session
+
+    def end(self, session: Session) -> None:
+        """Ends the session on the server: the same cookie, replayed, is a new signed-out session."""
+        if self._ended is not None:
+            self._ended.end(session.session_id, time.time() + self._lasts)
 
     def sign_in(self, principal: Principal, token_expires: float) -> Session:
         """A fresh session (a new CSRF token too, so nothing from before sign-in carries over)."""
         return Session(principal=principal, until=min(token_expires, time.time() + self._lasts))
 
     def write(self, request: Request, response: Response, session: Session) -> None:
-        data: dict[str, Any] = {"csrf": session.csrf, "until": session.until}
+        data: dict[str, Any] = {"csrf": session.csrf, "until": session.until, "sid": session.session_id}
         if session.principal is not None:
             data["principal"] = _principal_to(session.principal)
         response.set_cookie(
