@@ -15,6 +15,7 @@ from carerecord_events.vocabulary import (
     FormType,
     InvolvementRoute,
     ReasonCategory,
+    RelationshipBasis,
     RepresentativeKind,
     Setting,
 )
@@ -175,7 +176,12 @@ def every_event_type_scenario() -> Scenario:
 
     scenario = Scenario().registered()
     scenario.given(
-        c.StartCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME),
+        c.StartCareRelationship(
+            actor=CARE_HOME_MANAGER,
+            organisation="VLAXL",
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
         c.RecordConversation(
             actor=GP,
             participants=(Participant(name="Margaret Hale", role="the person"),),

@@ -141,14 +141,14 @@ def build_api(settings: Settings, services: Services) -> Api:
         investigations=build_investigations(services),
         verifier=verifier,
         clock=lambda: datetime.now(UTC),
-        reading=build_reading(services),
+        reading=build_reading(services, timedelta(days=settings.unconfirmed_relationship_days)),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
         refusals=RefusalLog(services.read_models_dsn),
     )
 
 
-def build_reading(services: Services) -> ReadAccess:
+def build_reading(services: Services, unconfirmed_lasts: timedelta) -> ReadAccess:
     """Reads are decided from the record in the store; an assurance team's board from the organisation
     register."""
     dsn = services.read_models_dsn
@@ -157,6 +157,7 @@ def build_reading(services: Services) -> ReadAccess:
         services.audit,
         lambda board: board_organisations(dsn, board),
         clock=lambda: datetime.now(UTC),
+        unconfirmed_lasts=unconfirmed_lasts,
     )
 
 

@@ -32,6 +32,7 @@ from carerecord_events.vocabulary import (
     FormType,
     InvolvementRoute,
     ReasonCategory,
+    RelationshipBasis,
     ReviewOutcome,
     RevocationInitiator,
     Setting,
@@ -273,7 +274,11 @@ class DemoLoader:
         self._run(
             record_id,
             c.StartCareRelationship(
-                actor=gp, occurred_at=clock.step(), organisation=practice, setting=Setting.GP_PRACTICE
+                actor=gp,
+                occurred_at=clock.step(),
+                organisation=practice,
+                setting=Setting.GP_PRACTICE,
+                basis=RelationshipBasis.REGISTERED_WITH_PRACTICE,
             ),
         )
         if in_blanket_home:
@@ -311,6 +316,7 @@ class DemoLoader:
                     occurred_at=clock.step(days=20),
                     organisation=trust,
                     setting=Setting.HOSPITAL,
+                    basis=RelationshipBasis.ADMITTED,
                 ),
             )
         else:
@@ -351,6 +357,7 @@ class DemoLoader:
                     occurred_at=clock.step(days=30),
                     organisation=home,
                     setting=Setting.CARE_HOME,
+                    basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
                 ),
             )
         if rng.random() < 0.35:
@@ -506,6 +513,7 @@ class DemoLoader:
                 occurred_at=day - timedelta(days=40),
                 organisation=BLANKET_CARE_HOME,
                 setting=Setting.CARE_HOME,
+                basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
             ),
         )
         self._run(

@@ -94,6 +94,7 @@ class Settings:
     jwks_file: Path | None
     cors_origins: tuple[str, ...]
     break_glass_seconds: int
+    unconfirmed_relationship_days: int
     requests_per_minute: int
     checkpoint_key_file: Path | None
     checkpoint_seconds: int
@@ -189,6 +190,10 @@ def _api_settings(env: Mapping[str, str]) -> dict[str, Any]:
         ),
         "requests_per_minute": _whole_number(
             "CARERECORD_REQUESTS_PER_MINUTE", env.get("CARERECORD_REQUESTS_PER_MINUTE", "600")
+        ),
+        "unconfirmed_relationship_days": _whole_number(
+            "CARERECORD_UNCONFIRMED_RELATIONSHIP_DAYS",
+            env.get("CARERECORD_UNCONFIRMED_RELATIONSHIP_DAYS", "7"),
         ),
     }
 

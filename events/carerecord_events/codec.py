@@ -107,6 +107,14 @@ def _person_registered_v1_to_v2(payload: Payload) -> Payload:
     return payload
 
 
+def _care_relationship_started_v1_to_v2(payload: Payload) -> Payload:
+    """Version 1 stated no basis: such relationships say so ("not-recorded"); each is named by its event id."""
+    payload.setdefault("relationship_id", payload.get("event_id"))
+    payload.setdefault("basis", "not-recorded")
+    return payload
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("PersonRegistered", 1): _person_registered_v1_to_v2,
+    ("CareRelationshipStarted", 1): _care_relationship_started_v1_to_v2,
 }

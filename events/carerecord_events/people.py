@@ -7,7 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from carerecord_events.base import CareRecordEvent, event_type
-from carerecord_events.vocabulary import Setting
+from carerecord_events.vocabulary import RelationshipBasis, Setting
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,14 +56,51 @@ class PersonDied(CareRecordEvent):
 
 @event_type(
     "CareRelationshipStarted",
-    version=1,
+    version=2,
     label="Organisation started caring for the person",
-    easy_read="A care service started looking after you and can now see your plan.",
+    easy_read="A care service started looking after you and can now see your plan. It said why.",
 )
 @dataclass(frozen=True, kw_only=True)
 class CareRelationshipStarted(CareRecordEvent):
+    """Version 2 states the basis of the relationship, and whether the record already held evidence of it (the
+    person registered by the organisation, an earlier relationship with it, a referral from an organisation
+    already caring). `relationship_id` names it for confirmation and review (version 1: the event's id)."""
+
     organisation: str
     setting: Setting
+    relationship_id: UUID
+    basis: RelationshipBasis
+    basis_detail: str = ""
+    referred_by: str | None = None
+    evidenced: bool = False
+
+
+@event_type(
+    "CareRelationshipConfirmed",
+    version=1,
+    label="Organisation's administrator confirmed a care relationship",
+    easy_read="The care service checked that it really does look after you.",
+)
+@dataclass(frozen=True, kw_only=True)
+class CareRelationshipConfirmed(CareRecordEvent):
+    """A relationship started on an "other" basis ends after a set time unless this confirms it."""
+
+    organisation: str
+    relationship_id: UUID
+
+
+@event_type(
+    "CareRelationshipReviewed",
+    version=1,
+    label="Privacy officer reviewed a care relationship",
+    easy_read="Someone checked whether a care service had a good reason to see your record, and wrote down what they found.",
+)
+@dataclass(frozen=True, kw_only=True)
+class CareRelationshipReviewed(CareRecordEvent):
+    organisation: str
+    relationship_id: UUID
+    appropriate: bool
+    notes: str
 
 
 @event_type(

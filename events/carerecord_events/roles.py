@@ -24,6 +24,7 @@ class Role(StrEnum):
     PARAMEDIC = "paramedic"
     CARE_HOME_STAFF = "care-home-staff"
     ASSURANCE = "assurance"
+    PRIVACY_OFFICER = "privacy-officer"
     PERSON = "person"
     REPRESENTATIVE = "representative"
     ADMINISTRATOR = "administrator"
@@ -52,6 +53,9 @@ ROLES: dict[Role, RoleDefinition] = {
         ),
         RoleDefinition(
             Role.ASSURANCE, "assurance team member", None, senior_by_default=False, clinical=False
+        ),
+        RoleDefinition(
+            Role.PRIVACY_OFFICER, "privacy officer", None, senior_by_default=False, clinical=False
         ),
         RoleDefinition(Role.PERSON, "the person", None, senior_by_default=False, clinical=False),
         RoleDefinition(

@@ -36,6 +36,19 @@ class InvolvementRoute(StrEnum):
     D_NOT_INVOLVED_WITH_REASON = "D"
 
 
+class RelationshipBasis(StrEnum):
+    """Why an organisation has a legitimate relationship with the person (what it states when it starts caring)."""
+
+    REGISTERED_WITH_PRACTICE = "registered-with-the-practice"
+    REFERRAL_RECEIVED = "referral-received"
+    ADMITTED = "admitted"
+    RESIDENT_OF_CARE_HOME = "resident-of-the-care-home"
+    UNDER_THE_CARE_OF_SERVICE = "under-the-care-of-the-service"
+    OTHER = "other"
+    NOT_RECORDED = "not-recorded"
+    """Only for relationships started before a basis was asked for (never accepted from a caller)."""
+
+
 class Setting(StrEnum):
     CARE_HOME = "care-home"
     GP_PRACTICE = "gp-practice"

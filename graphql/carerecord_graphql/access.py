@@ -12,7 +12,7 @@ from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain
 from carerecord_projections.queries import PlanRow
 from carerecord_services.read_access import Period, Reader, ReadRefused
 
-ACCESS_HISTORY_ROLES = frozenset({Role.PERSON, Role.REPRESENTATIVE, Role.ASSURANCE})
+ACCESS_HISTORY_ROLES = frozenset({Role.PERSON, Role.REPRESENTATIVE, Role.ASSURANCE, Role.PRIVACY_OFFICER})
 
 
 def reader_of(caller: Principal) -> Reader:

@@ -38,13 +38,15 @@ from carerecord_graphql.types import (
 from carerecord_services import commands as c
 from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound, StoreUnavailable
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
-from carerecord_services.read_access import NOT_STAFF, UNSEEN, URGENT_CARE_ROLES, Reader
+from carerecord_services.read_access import BOARD_ROLES, NOT_STAFF, UNSEEN, URGENT_CARE_ROLES, Reader
 from carerecord_services.service import Idempotency, Outcome
 
 USE_CASES: dict[str, type[c.Command]] = {
     "recordDeath": c.RecordDeath,
     "startCareRelationship": c.StartCareRelationship,
     "endCareRelationship": c.EndCareRelationship,
+    "confirmCareRelationship": c.ConfirmCareRelationship,
+    "reviewCareRelationship": c.ReviewCareRelationship,
     "recordConversation": c.RecordConversation,
     "assessCapacity": c.AssessCapacity,
     "recordRepresentative": c.RecordRepresentative,
@@ -118,9 +120,12 @@ def _may_change(context: ApiContext, command_class: type[c.Command], record_id: 
         return
     if command_class is c.StartCareRelationship:
         return  # the rules check that only the organisation's own staff start its relationship
-    if caller.role in NOT_STAFF:
+    if caller.role in NOT_STAFF - BOARD_ROLES or (
+        caller.role in BOARD_ROLES and command_class is not c.ReviewCareRelationship
+    ):
         raise NotAllowed(f"a {caller.role.value} token may not make this change")
-    # from the record and the break-glass stream in the store, not a read model: read models lag behind
+    # from the record and the break-glass stream in the store, not a read model: read models lag behind (a
+    # privacy officer reviews within their board, as an assurance team reads)
     decision = context.api.reading.decide(Reader(caller.actor), record_id)
     if not decision.granted:
         raise NotAllowed(decision.message)

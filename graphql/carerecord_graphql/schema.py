@@ -41,6 +41,7 @@ from carerecord_graphql.oversight import (
     views,
 )
 from carerecord_graphql.person import Person, access_views
+from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
@@ -111,7 +112,7 @@ class PlanChange:
 
 
 @strawberry.type
-class Query(InvestigationQueries):
+class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(description="Every acronym and term the record uses, expanded and explained.")
     def glossary(self) -> list[GlossaryTerm]:
         return [

@@ -28,6 +28,10 @@ class ReadModels:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
 
+    @property
+    def dsn(self) -> str:
+        return self._dsn
+
     def current_plan(self, record_id: UUID) -> PlanRow | None:
         return self._plan("record_id = %s", record_id)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from carerecord_projections.relationships_for_review import RelationshipsForReview
 from carerecord_projections.reviews_due import ReviewsDue
 from carerecord_projections.store_feeder import Projection
 
-ADDITIONAL_PROJECTIONS: dict[str, type[Projection]] = {ReviewsDue.name: ReviewsDue}
+ADDITIONAL_PROJECTIONS: dict[str, type[Projection]] = {
+    ReviewsDue.name: ReviewsDue,
+    RelationshipsForReview.name: RelationshipsForReview,
+}

@@ -15,6 +15,7 @@ from carerecord_events.vocabulary import (
     CprRecommendation,
     FormType,
     ReasonCategory,
+    RelationshipBasis,
     RepresentativeKind,
     ReviewOutcome,
     RevocationInitiator,
@@ -50,8 +51,33 @@ class RecordDeath(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class StartCareRelationship(Command):
+    """Starts caring for the person, stating the basis of the relationship (with text when it is "other", and
+    the referring organisation when a referral was received). Without evidence the record already holds, the
+    relationship is listed for a privacy officer's review; on an "other" basis it also ends after a set time
+    unless the organisation's administrator confirms it."""
+
     organisation: str
     setting: Setting
+    basis: RelationshipBasis
+    basis_detail: str = ""
+    referred_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmCareRelationship(Command):
+    """The organisation's administrator confirms a relationship started on an "other" basis, so it does not end."""
+
+    organisation: str
+    relationship_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewCareRelationship(Command):
+    """A privacy officer's finding on a relationship started without evidence: appropriate or not, and why."""
+
+    relationship_id: UUID
+    appropriate: bool
+    notes: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,7 +29,9 @@ from carerecord_events.corrections import (
     EntryMarkedEnteredInError,
 )
 from carerecord_events.people import (
+    CareRelationshipConfirmed,
     CareRelationshipEnded,
+    CareRelationshipReviewed,
     CareRelationshipStarted,
     PersonDied,
     PersonRegistered,
@@ -47,6 +49,7 @@ from carerecord_events.vocabulary import (
     CprRecommendation,
     InvolvementRoute,
     ReasonCategory,
+    RelationshipBasis,
     RepresentativeKind,
     ReviewOutcome,
     RevocationInitiator,
@@ -244,7 +247,81 @@ def _(command: c.StartCareRelationship, record: PersonRecord, stamp: _Stamp) -> 
         )
     if command.organisation in record.caring_organisations:
         raise InvalidInput("this organisation already cares for the person", field="organisation")
-    return [stamp(CareRelationshipStarted, organisation=command.organisation, setting=command.setting)]
+    _check_basis(command)
+    referred = command.basis is RelationshipBasis.REFERRAL_RECEIVED
+    evidenced = record.has_known(command.organisation) or (
+        referred and command.referred_by in record.caring_organisations
+    )
+    return [
+        stamp(
+            CareRelationshipStarted,
+            organisation=command.organisation,
+            setting=command.setting,
+            relationship_id=stamp.context.new_id(),
+            basis=command.basis,
+            basis_detail=command.basis_detail.strip(),
+            referred_by=command.referred_by if referred else None,
+            evidenced=evidenced,
+        )
+    ]
+
+
+def _check_basis(command: c.StartCareRelationship) -> None:
+    if command.basis is RelationshipBasis.NOT_RECORDED:
+        raise InvalidInput("say on what basis the organisation cares for the person", field="basis")
+    if (
+        command.basis is RelationshipBasis.OTHER
+        and len(re.findall(r"[A-Za-z]{3,}", command.basis_detail)) < 3
+    ):
+        raise InvalidInput(
+            "say in a few words why the organisation cares for the person", field="basis_detail"
+        )
+    referred_by = command.referred_by or ""
+    if command.basis is RelationshipBasis.REFERRAL_RECEIVED and not ods_code_is_valid(referred_by):
+        raise InvalidInput("name the referring organisation by its ODS code", field="referred_by")
+
+
+@_decide.register
+def _(command: c.ConfirmCareRelationship, record: PersonRecord, stamp: _Stamp) -> list[CareRecordEvent]:
+    _permit(command.actor, Action.CONFIRM_CARE_RELATIONSHIP, stamp.context.policy)
+    relationship = record.relationship(command.relationship_id)
+    if relationship is None or relationship.organisation != command.organisation:
+        raise InvalidInput("there is no such care relationship on this record", field="relationship_id")
+    if command.actor.organisation != command.organisation:
+        raise NotPermitted(
+            "only the organisation's own administrator may confirm its care relationship",
+            field="organisation",
+        )
+    if relationship.ended_at is not None or relationship.confirmed:
+        raise InvalidInput("this relationship has ended or is confirmed already", field="relationship_id")
+    return [
+        stamp(
+            CareRelationshipConfirmed,
+            organisation=command.organisation,
+            relationship_id=command.relationship_id,
+        )
+    ]
+
+
+@_decide.register
+def _(command: c.ReviewCareRelationship, record: PersonRecord, stamp: _Stamp) -> list[CareRecordEvent]:
+    _permit(command.actor, Action.REVIEW_CARE_RELATIONSHIP, stamp.context.policy)
+    relationship = record.relationship(command.relationship_id)
+    if relationship is None:
+        raise InvalidInput("there is no such care relationship on this record", field="relationship_id")
+    if relationship.reviewed:
+        raise InvalidInput("this relationship has been reviewed already", field="relationship_id")
+    if len(re.findall(r"[A-Za-z]{3,}", command.notes)) < 3:
+        raise InvalidInput("say what the review found", field="notes")
+    return [
+        stamp(
+            CareRelationshipReviewed,
+            organisation=relationship.organisation,
+            relationship_id=command.relationship_id,
+            appropriate=command.appropriate,
+            notes=command.notes,
+        )
+    ]
 
 
 @_decide.register

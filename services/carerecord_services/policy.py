@@ -14,6 +14,8 @@ class Action(StrEnum):
     RECORD_DEATH = "record a death"
     START_CARE_RELATIONSHIP = "start a care relationship"
     END_CARE_RELATIONSHIP = "end a care relationship"
+    CONFIRM_CARE_RELATIONSHIP = "confirm a care relationship"
+    REVIEW_CARE_RELATIONSHIP = "review a care relationship started without evidence"
     RECORD_CONVERSATION = "record a conversation"
     ASSESS_CAPACITY = "record a capacity assessment"
     RECORD_REPRESENTATIVE = "record or withdraw a representative"
@@ -38,6 +40,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # only a clinical or administrative role of that organisation (the rules also check the organisation)
     Action.START_CARE_RELATIONSHIP: _CLINICIANS | {Role.ADMINISTRATOR},
     Action.END_CARE_RELATIONSHIP: _CLINICIANS | {Role.ADMINISTRATOR},
+    Action.CONFIRM_CARE_RELATIONSHIP: frozenset({Role.ADMINISTRATOR}),
+    Action.REVIEW_CARE_RELATIONSHIP: frozenset({Role.PRIVACY_OFFICER}),
     Action.RECORD_CONVERSATION: _CLINICIANS | {Role.CARE_HOME_STAFF},
     Action.ASSESS_CAPACITY: _CLINICIANS,
     Action.RECORD_REPRESENTATIVE: _CLINICIANS | {Role.ADMINISTRATOR},

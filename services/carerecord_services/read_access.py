@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from carerecord_events.access import NO_RECORD
@@ -26,7 +26,10 @@ BoardOrganisations = Callable[[str], frozenset[str]]
 URGENT_CARE_ROLES = frozenset({Role.PARAMEDIC, Role.DOCTOR, Role.CONSULTANT, Role.GP, Role.NURSE})
 """Who may search for a person and break glass: the clinicians of urgent and emergency care."""
 
-NOT_STAFF = frozenset({Role.PERSON, Role.REPRESENTATIVE, Role.ASSURANCE, Role.SYSTEM})
+BOARD_ROLES = frozenset({Role.ASSURANCE, Role.PRIVACY_OFFICER})
+"""Roles that act for an integrated care board: they read the people its organisations care for."""
+
+NOT_STAFF = frozenset({Role.PERSON, Role.REPRESENTATIVE, Role.SYSTEM}) | BOARD_ROLES
 """Roles whose reading is not decided by their organisation's care relationship."""
 
 UNSEEN = "there is no such record, or you may not see it"
@@ -74,9 +77,13 @@ def decide_read(
     *,
     board: Callable[[], frozenset[str]],
     break_glass_until: Callable[[], datetime | None],
+    now: datetime,
+    unconfirmed_lasts: timedelta = timedelta(days=7),
 ) -> ReadDecision:
     """Whether `reader` may read the record `record_id` (None or unregistered: there is no such record) as it
-    stood over `period`. `board` and `break_glass_until` are asked only when the rule needs them."""
+    stood over `period`; staff by their relationship `now`. `board` and `break_glass_until` are asked only when
+    the rule needs them; a relationship on an "other" basis lapses `unconfirmed_lasts` after it started unless
+    the organisation's administrator confirmed it."""
     role = reader.actor.role
     if role is Role.PERSON:
         return _own(reader.record_id == record_id, record, "you may only see your own record")
@@ -87,12 +94,13 @@ def decide_read(
         representative = record.representatives.get(wanted) if record and wanted else None
         active = representative is not None and representative.active
         return _own(active, record, "you are not recorded as this person's representative")
-    if role is Role.ASSURANCE:
+    if role in BOARD_ROLES:
         return _within_board(record, reader, period, board)
     if role is Role.SYSTEM:
         return _refused("the system role reads nothing", UNSEEN)
     exists = record is not None and record.registered
-    if record is not None and exists and reader.actor.organisation in record.caring_organisations:
+    caring = record is not None and record.cares_now(reader.actor.organisation, now, unconfirmed_lasts)
+    if exists and caring:
         return ReadDecision(True)
     if exists and break_glass_until() is not None:
         return ReadDecision(True, via_break_glass=True)
@@ -143,11 +151,17 @@ class ReadAccess:
         audit: AccessAudit,
         boards: BoardOrganisations,
         clock: Clock,
+        unconfirmed_lasts: timedelta = timedelta(days=7),
     ) -> None:
         self._load = load
         self._audit = audit
         self._boards = boards
         self._clock = clock
+        self._unconfirmed_lasts = unconfirmed_lasts
+
+    def board(self, code: str) -> frozenset[str]:
+        """The organisations of an integrated care board."""
+        return self._boards(code)
 
     def decide(self, reader: Reader, record_id: UUID | None, period: Period | None = None) -> ReadDecision:
         """The decision alone, recorded by nobody (a subscription filters each push with it). `record_id` None:
@@ -164,6 +178,8 @@ class ReadAccess:
             break_glass_until=lambda: self._audit.break_glass(record_id).open_until(
                 reader.actor.user_id, now
             ),
+            now=now,
+            unconfirmed_lasts=self._unconfirmed_lasts,
         )
 
     def authorise(

@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import singledispatch
 from uuid import UUID
@@ -24,7 +24,9 @@ from carerecord_events.conversations import (
 )
 from carerecord_events.corrections import ConcernRaised, ConcernResolved, EntryMarkedEnteredInError
 from carerecord_events.people import (
+    CareRelationshipConfirmed,
     CareRelationshipEnded,
+    CareRelationshipReviewed,
     CareRelationshipStarted,
     PersonDied,
     PersonRegistered,
@@ -36,7 +38,13 @@ from carerecord_events.plans import (
     RecommendationMade,
     SeniorEndorsementGiven,
 )
-from carerecord_events.vocabulary import CprRecommendation, RepresentativeKind, ReviewOutcome, Setting
+from carerecord_events.vocabulary import (
+    CprRecommendation,
+    RelationshipBasis,
+    RepresentativeKind,
+    ReviewOutcome,
+    Setting,
+)
 
 
 class PlanStatus(StrEnum):
@@ -94,14 +102,30 @@ class AdvanceDecisionState:
 @dataclass(frozen=True)
 class CarePeriod:
     """One organisation caring for the person, from when the relationship started until it ended (None: still
-    caring). Kept so that access can be judged as it stood at an instant or over a period asked about."""
+    caring), on the basis it stated. Kept so that access can be judged as it stood at an instant or over a
+    period asked about, and so that relationships started without evidence can be reviewed."""
 
     organisation: str
     started_at: datetime
     ended_at: datetime | None = None
+    relationship_id: UUID | None = None
+    basis: RelationshipBasis = RelationshipBasis.NOT_RECORDED
+    evidenced: bool = False
+    started_by: str = ""
+    confirmed: bool = False
+    reviewed: bool = False
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.started_at <= end and (self.ended_at is None or self.ended_at >= start)
+
+    def lapsed(self, now: datetime, unconfirmed_lasts: timedelta) -> bool:
+        """A relationship on an "other" basis ends after `unconfirmed_lasts` unless its organisation's
+        administrator confirmed it."""
+        return (
+            self.basis is RelationshipBasis.OTHER
+            and not self.confirmed
+            and now >= self.started_at + unconfirmed_lasts
+        )
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,8 @@ class PersonRecord:
     died: bool = False
     caring_organisations: dict[str, Setting] = field(default_factory=dict)
     care_periods: tuple[CarePeriod, ...] = ()
+    registered_by: str = ""
+    """The organisation that registered the person: evidence that it knows them."""
     lacks_capacity_for: dict[str, bool] = field(default_factory=dict)
     capacity_assessments: dict[UUID, bool] = field(default_factory=dict)
     representatives: dict[UUID, RepresentativeState] = field(default_factory=dict)
@@ -122,6 +148,24 @@ class PersonRecord:
     entered_in_error: frozenset[UUID] = frozenset()
     open_concerns: frozenset[UUID] = frozenset()
     closed_concerns: frozenset[UUID] = frozenset()
+
+    def cares_now(self, organisation: str, now: datetime, unconfirmed_lasts: timedelta) -> bool:
+        """Whether the organisation cares for the person now: a relationship started and not ended, nor lapsed
+        for want of confirmation."""
+        return any(
+            p.organisation == organisation and p.ended_at is None and not p.lapsed(now, unconfirmed_lasts)
+            for p in self.care_periods
+        )
+
+    def relationship(self, relationship_id: UUID) -> CarePeriod | None:
+        return next((p for p in self.care_periods if p.relationship_id == relationship_id), None)
+
+    def has_known(self, organisation: str) -> bool:
+        """Evidence the record already holds that the organisation knows the person: it registered them, or
+        cared for them before."""
+        return self.registered_by == organisation or any(
+            p.organisation == organisation for p in self.care_periods
+        )
 
     def active_plans(self) -> list[PlanState]:
         return [plan for plan in self.plans.values() if plan.status is PlanStatus.ACTIVE]
@@ -160,7 +204,12 @@ def _apply(event: CareRecordEvent, record: PersonRecord) -> PersonRecord:
 
 @_apply.register
 def _(event: PersonRegistered, record: PersonRecord) -> PersonRecord:
-    return replace(record, registered=True, date_of_birth=event.date_of_birth)
+    return replace(
+        record,
+        registered=True,
+        date_of_birth=event.date_of_birth,
+        registered_by=event.recorded_by.organisation,
+    )
 
 
 @_apply.register
@@ -176,7 +225,14 @@ def _(event: PersonDied, record: PersonRecord) -> PersonRecord:
 
 @_apply.register
 def _(event: CareRelationshipStarted, record: PersonRecord) -> PersonRecord:
-    period = CarePeriod(event.organisation, event.occurred_at)
+    period = CarePeriod(
+        event.organisation,
+        event.occurred_at,
+        relationship_id=event.relationship_id,
+        basis=event.basis,
+        evidenced=event.evidenced,
+        started_by=event.recorded_by.user_id,
+    )
     return replace(
         record,
         caring_organisations={**record.caring_organisations, event.organisation: event.setting},
@@ -196,6 +252,24 @@ def _(event: CareRelationshipEnded, record: PersonRecord) -> PersonRecord:
         for period in record.care_periods
     )
     return replace(record, caring_organisations=remaining, care_periods=periods)
+
+
+def _with_relationship(record: PersonRecord, relationship_id: UUID, **changes: bool) -> PersonRecord:
+    periods = tuple(
+        replace(p, **changes) if p.relationship_id == relationship_id else p  # type: ignore[arg-type]
+        for p in record.care_periods
+    )
+    return replace(record, care_periods=periods)
+
+
+@_apply.register
+def _(event: CareRelationshipConfirmed, record: PersonRecord) -> PersonRecord:
+    return _with_relationship(record, event.relationship_id, confirmed=True)
+
+
+@_apply.register
+def _(event: CareRelationshipReviewed, record: PersonRecord) -> PersonRecord:
+    return _with_relationship(record, event.relationship_id, reviewed=True)
 
 
 @_apply.register

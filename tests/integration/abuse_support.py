@@ -82,7 +82,12 @@ def populate(api: ApiServer, people: int, start: int) -> Target:
             "postcode": "NG1 1AA",
         }
         record_id = api.graphql(gp, REGISTER, input=person)["data"]["registerPerson"]["recordId"]
-        api.graphql(gp, START, id=record_id, input={"organisation": "K81003", "setting": "GP_PRACTICE"})
+        api.graphql(
+            gp,
+            START,
+            id=record_id,
+            input={"organisation": "K81003", "setting": "GP_PRACTICE", "basis": "REGISTERED_WITH_PRACTICE"},
+        )
         made = api.graphql(
             gp,
             RECOMMEND,

@@ -444,7 +444,10 @@ def test_a_role_escalation_is_refused_with_a_clear_answer_and_recorded(
     carer = api.token(**CARE_HOME)
     manager = api.token(sub="ch-manager", role="administrator", org="VLAXL")
     started = api.graphql(
-        manager, START_AT, id=record_id, input={"organisation": "VLAXL", "setting": "CARE_HOME"}
+        manager,
+        START_AT,
+        id=record_id,
+        input={"organisation": "VLAXL", "setting": "CARE_HOME", "basis": "RESIDENT_OF_CARE_HOME"},
     )
     assert started["data"]["startCareRelationship"]["__typename"] == "RecordChanged", started
     escalation = api.graphql(carer, RECOMMEND_AGAIN, id=record_id, input=recommendation())

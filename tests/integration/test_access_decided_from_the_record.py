@@ -220,7 +220,10 @@ def test_a_refusal_says_the_same_whether_or_not_the_record_exists(server: ApiSer
         == change_missing["data"]
     )
     start_missing = server.graphql(
-        stranger, START, id=unknown_record, input={"organisation": "K81010", "setting": "GP_PRACTICE"}
+        stranger,
+        START,
+        id=unknown_record,
+        input={"organisation": "K81010", "setting": "GP_PRACTICE", "basis": "REGISTERED_WITH_PRACTICE"},
     )
     assert (
         start_missing["data"]["startCareRelationship"]["message"]
@@ -247,7 +250,7 @@ def test_a_subscription_is_for_staff_and_never_pushes_a_record_the_organisation_
         server.token(sub="ch-manager", role="administrator", org="VLAXL"),
         START,
         id=record_id,
-        input={"organisation": "VLAXL", "setting": "CARE_HOME"},
+        input={"organisation": "VLAXL", "setting": "CARE_HOME", "basis": "RESIDENT_OF_CARE_HOME"},
     )
     assert started["data"]["startCareRelationship"]["__typename"] == "RecordChanged"
     server.graphql(
@@ -273,7 +276,12 @@ def test_a_subscription_is_for_staff_and_never_pushes_a_record_the_organisation_
         },
     )
     other_id = second["data"]["registerPerson"]["recordId"]
-    server.graphql(gp, START, id=other_id, input={"organisation": "K81003", "setting": "GP_PRACTICE"})
+    server.graphql(
+        gp,
+        START,
+        id=other_id,
+        input={"organisation": "K81003", "setting": "GP_PRACTICE", "basis": "REGISTERED_WITH_PRACTICE"},
+    )
     messages = asyncio.run(_first_messages(server, gp, after, 1))
     assert messages[0]["type"] == "next"
     pushed = messages[0]["payload"]["data"]["planChanges"]

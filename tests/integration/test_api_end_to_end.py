@@ -75,7 +75,10 @@ def registered_with_gp(server: ApiServer) -> tuple[str, str]:
     gp = server.token(**GP)
     record_id = server.graphql(gp, REGISTER, input=person_input())["data"]["registerPerson"]["recordId"]
     started = server.graphql(
-        gp, START, id=record_id, input={"organisation": "K81003", "setting": "GP_PRACTICE"}
+        gp,
+        START,
+        id=record_id,
+        input={"organisation": "K81003", "setting": "GP_PRACTICE", "basis": "REGISTERED_WITH_PRACTICE"},
     )
     assert started["data"]["startCareRelationship"]["version"] == 2
     return gp, record_id
@@ -92,7 +95,12 @@ def test_a_gp_registers_cares_for_and_recommends_and_care_home_staff_may_not_rec
     assert "does not limit any other treatment" in plan["currentPlans"][0]["cpr"]
 
     carer = server.token(**CARE_HOME)
-    server.graphql(carer, START, id=record_id, input={"organisation": "VLAXL", "setting": "CARE_HOME"})
+    server.graphql(
+        carer,
+        START,
+        id=record_id,
+        input={"organisation": "VLAXL", "setting": "CARE_HOME", "basis": "RESIDENT_OF_CARE_HOME"},
+    )
     refused = server.graphql(carer, RECOMMEND, id=record_id, input=recommendation_input())
     assert refused["data"]["makeRecommendation"]["__typename"] == "NotAllowedResult"
 
@@ -306,7 +314,12 @@ def test_through_kafka_a_change_made_over_the_api_reaches_the_plan_read_over_the
     try:
         gp = server.token(**GP)
         record_id = server.graphql(gp, REGISTER, input=person_input())["data"]["registerPerson"]["recordId"]
-        server.graphql(gp, START, id=record_id, input={"organisation": "K81003", "setting": "GP_PRACTICE"})
+        server.graphql(
+            gp,
+            START,
+            id=record_id,
+            input={"organisation": "K81003", "setting": "GP_PRACTICE", "basis": "REGISTERED_WITH_PRACTICE"},
+        )
         made = server.graphql(gp, RECOMMEND, id=record_id, v=2, input=recommendation_input())
         assert made["data"]["makeRecommendation"]["version"] == 3
         deadline = time.monotonic() + 60

@@ -9,7 +9,7 @@ import pytest
 
 from carerecord_events.base import Participant
 from carerecord_events.plans import RecommendationMade
-from carerecord_events.vocabulary import InvolvementRoute, RevocationInitiator, Setting
+from carerecord_events.vocabulary import InvolvementRoute, RelationshipBasis, RevocationInitiator, Setting
 from carerecord_services import commands as c
 from carerecord_services.errors import (
     AlreadyRegistered,
@@ -149,13 +149,21 @@ def test_seed_a_care_home_plan_is_the_same_plan_after_the_person_moves_to_hospit
     record_id = service.register_person(register()).record_id
     service.execute(
         record_id,
-        c.StartCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME),
+        c.StartCareRelationship(
+            actor=CARE_HOME_MANAGER,
+            organisation="VLAXL",
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
     )
     made = service.execute(record_id, recommendation(actor=GP, setting=Setting.CARE_HOME)).events[0]
     assert isinstance(made, RecommendationMade)
     before = service.record(record_id)
     service.execute(
-        record_id, c.StartCareRelationship(actor=CONSULTANT, organisation="RXF", setting=Setting.HOSPITAL)
+        record_id,
+        c.StartCareRelationship(
+            actor=CONSULTANT, organisation="RXF", setting=Setting.HOSPITAL, basis=RelationshipBasis.ADMITTED
+        ),
     )
     after = service.record(record_id)
     assert after.active_plans() == before.active_plans()

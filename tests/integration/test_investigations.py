@@ -25,7 +25,7 @@ from carerecord.bootstrap import Services, build_api, build_services
 from carerecord.settings import Settings, load_settings
 from carerecord.tokens import development_keys, issue_token
 from carerecord_events.base import Participant
-from carerecord_events.vocabulary import RevocationInitiator, Setting
+from carerecord_events.vocabulary import RelationshipBasis, RevocationInitiator, Setting
 from carerecord_graphql.context import Api, context_for
 from carerecord_graphql.schema import build_schema
 from carerecord_projections.database import transaction
@@ -91,7 +91,13 @@ def _cared_for_with_a_plan(api: InProcessApi) -> UUID:
     care_records = api.services.care_records
     record_id = care_records.register_person(register()).record_id
     care_records.execute(
-        record_id, c.StartCareRelationship(actor=GP, organisation="K81003", setting=Setting.GP_PRACTICE)
+        record_id,
+        c.StartCareRelationship(
+            actor=GP,
+            organisation="K81003",
+            setting=Setting.GP_PRACTICE,
+            basis=RelationshipBasis.REGISTERED_WITH_PRACTICE,
+        ),
     )
     care_records.execute(record_id, recommendation())
     return record_id

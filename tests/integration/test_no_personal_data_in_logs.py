@@ -158,7 +158,12 @@ def _workload(api: ApiServer, people: list[Someone]) -> int:
         assert again["__typename"] == "Refused"
         wrong = {**person, "nhsNumber": someone.nhs_number[:9] + str((int(someone.nhs_number[9]) + 1) % 10)}
         assert api.graphql(gp, REGISTER, input=wrong)["data"]["registerPerson"]["__typename"] == "Refused"
-        api.graphql(gp, START, id=record_id, input={"organisation": "K81003", "setting": "GP_PRACTICE"})
+        api.graphql(
+            gp,
+            START,
+            id=record_id,
+            input={"organisation": "K81003", "setting": "GP_PRACTICE", "basis": "REGISTERED_WITH_PRACTICE"},
+        )
         talk = {
             "participants": [{"name": f"{someone.given_name} {someone.family_name}", "role": "the person"}],
             "personTookPart": True,

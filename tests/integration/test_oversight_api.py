@@ -62,7 +62,12 @@ def _period() -> dict[str, str]:
 def _one_decision(server: ApiServer, organisation: str = "K81003") -> str:
     gp = server.token(**{**GP, "org": organisation})
     record_id: str = server.graphql(gp, REGISTER, input=person_input())["data"]["registerPerson"]["recordId"]
-    server.graphql(gp, START, id=record_id, input={"organisation": organisation, "setting": "GP_PRACTICE"})
+    server.graphql(
+        gp,
+        START,
+        id=record_id,
+        input={"organisation": organisation, "setting": "GP_PRACTICE", "basis": "REGISTERED_WITH_PRACTICE"},
+    )
     made = server.graphql(gp, RECOMMEND, id=record_id, input=recommendation_input())
     assert made["data"]["makeRecommendation"]["__typename"] == "RecordChanged", made
     return record_id

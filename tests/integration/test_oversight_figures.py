@@ -21,6 +21,7 @@ from carerecord_events.vocabulary import (
     FormType,
     InvolvementRoute,
     ReasonCategory,
+    RelationshipBasis,
     ReviewOutcome,
     RevocationInitiator,
     Setting,
@@ -91,7 +92,12 @@ def region(test_database_url: str, fresh_schema: str, tmp_path: Any) -> Iterator
         name: care.register_person(register(nhs_number=n)).record_id
         for name, n in zip("ABCDE", numbers, strict=True)
     }
-    gp_practice = c.StartCareRelationship(actor=GP, organisation="K81003", setting=Setting.GP_PRACTICE)
+    gp_practice = c.StartCareRelationship(
+        actor=GP,
+        organisation="K81003",
+        setting=Setting.GP_PRACTICE,
+        basis=RelationshipBasis.REGISTERED_WITH_PRACTICE,
+    )
     care.execute(people["A"], gp_practice)
     care.execute(people["B"], gp_practice)
     # A: a consultant's decision with the person, read by the GP practice, then a move to a care home and a review
@@ -101,7 +107,12 @@ def region(test_database_url: str, fresh_schema: str, tmp_path: Any) -> Iterator
     )
     care.execute(
         people["A"],
-        c.StartCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME),
+        c.StartCareRelationship(
+            actor=CARE_HOME_MANAGER,
+            organisation="VLAXL",
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
     )
     plans = {"A": _plan(services, people["A"])}
     care.execute(

@@ -20,7 +20,7 @@ from carerecord.settings import load_settings
 from carerecord_events.base import Actor, Participant
 from carerecord_events.jsonschema import SCHEMA_FOLDER
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import ConcernRaisedBy, RevocationInitiator, Setting
+from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, RevocationInitiator, Setting
 from carerecord_projections.database import transaction
 from carerecord_projections.feeds import FeedRouter
 from carerecord_projections.relay import Relay
@@ -92,7 +92,12 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
     )  # before: not on the feed
     service.execute(
         record_id,
-        c.StartCareRelationship(actor=manager, organisation=organisation, setting=Setting.CARE_HOME),
+        c.StartCareRelationship(
+            actor=manager,
+            organisation=organisation,
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
     )
     service.execute(
         record_id,

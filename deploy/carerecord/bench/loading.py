@@ -20,7 +20,7 @@ from eventsourcing.persistence import StoredEvent
 from carerecord.bench.common import CLINICIAN, GP, recommendation, synthetic_nhs_numbers
 from carerecord_events.base import Actor, CareRecordEvent, Participant
 from carerecord_events.people import NhsNumberIndexed
-from carerecord_events.vocabulary import ReviewOutcome, Setting
+from carerecord_events.vocabulary import RelationshipBasis, ReviewOutcome, Setting
 from carerecord_services import commands as c
 from carerecord_services.chain import GENESIS
 from carerecord_services.decisions import Context, decide
@@ -63,7 +63,12 @@ def person_commands(number: str, index: int, recommend: bool) -> list[c.Command]
             date_of_birth=date(1930 + index % 60, 1 + index % 12, 1 + index % 28),
             postcode="NG1 1AA",
         ),
-        c.StartCareRelationship(actor=GP, organisation=GP.organisation, setting=Setting.GP_PRACTICE),
+        c.StartCareRelationship(
+            actor=GP,
+            organisation=GP.organisation,
+            setting=Setting.GP_PRACTICE,
+            basis=RelationshipBasis.REGISTERED_WITH_PRACTICE,
+        ),
     ]
     if recommend:
         commands.append(recommendation())

@@ -7,7 +7,7 @@ import pytest
 from carerecord_events.base import Actor
 from carerecord_events.people import CareRelationshipStarted, PersonRegistered
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import RepresentativeKind, Setting
+from carerecord_events.vocabulary import RelationshipBasis, RepresentativeKind, Setting
 from carerecord_services import commands as c
 from carerecord_services.errors import (
     AlreadyRegistered,
@@ -81,10 +81,20 @@ def test_care_home_staff_may_not_start_a_care_relationship_but_their_administrat
     scenario = Scenario().registered()
     with pytest.raises(NotPermitted):
         scenario.when(
-            c.StartCareRelationship(actor=CARE_HOME_STAFF, organisation="VLAXL", setting=Setting.CARE_HOME)
+            c.StartCareRelationship(
+                actor=CARE_HOME_STAFF,
+                organisation="VLAXL",
+                setting=Setting.CARE_HOME,
+                basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+            )
         )
     events = scenario.when(
-        c.StartCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME)
+        c.StartCareRelationship(
+            actor=CARE_HOME_MANAGER,
+            organisation="VLAXL",
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        )
     )
     assert isinstance(events[0], CareRelationshipStarted)
 
@@ -92,14 +102,24 @@ def test_care_home_staff_may_not_start_a_care_relationship_but_their_administrat
 def test_only_staff_of_an_organisation_may_start_its_care_relationship() -> None:
     with pytest.raises(NotPermitted):
         Scenario().registered().when(
-            c.StartCareRelationship(actor=GP, organisation="VLAXL", setting=Setting.CARE_HOME)
+            c.StartCareRelationship(
+                actor=GP,
+                organisation="VLAXL",
+                setting=Setting.CARE_HOME,
+                basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+            )
         )
 
 
 def test_the_person_may_not_start_a_care_relationship() -> None:
     with pytest.raises(NotPermitted):
         Scenario().registered().when(
-            c.StartCareRelationship(actor=THE_PERSON, organisation="RXF", setting=Setting.HOSPITAL)
+            c.StartCareRelationship(
+                actor=THE_PERSON,
+                organisation="RXF",
+                setting=Setting.HOSPITAL,
+                basis=RelationshipBasis.ADMITTED,
+            )
         )
 
 

@@ -10,7 +10,13 @@ from carerecord_events.base import Participant
 from carerecord_events.codec import from_payload, to_payload
 from carerecord_events.plans import RecommendationMade
 from carerecord_events.roles import Register
-from carerecord_events.vocabulary import ConcernRaisedBy, ReviewOutcome, RevocationInitiator, Setting
+from carerecord_events.vocabulary import (
+    ConcernRaisedBy,
+    RelationshipBasis,
+    ReviewOutcome,
+    RevocationInitiator,
+    Setting,
+)
 from carerecord_services import commands as c
 from carerecord_services.errors import DomainError
 from carerecord_services.identifiers import nhs_number_is_valid, registration_is_valid
@@ -77,7 +83,10 @@ def _command(scenario: Scenario, choice: int, text: str) -> c.Command:
         lambda: lacks_capacity(),
         lambda: attorney(),
         lambda: c.StartCareRelationship(
-            actor=CARE_HOME_MANAGER, organisation="VLAXL", setting=Setting.CARE_HOME
+            actor=CARE_HOME_MANAGER,
+            organisation="VLAXL",
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
         ),
         lambda: c.EndCareRelationship(actor=CARE_HOME_MANAGER, organisation="VLAXL", reason=text or "moved"),
         lambda: c.EndorsePlan(actor=CONSULTANT, plan_id=plan_id, endorser_name="Dr Okafor"),

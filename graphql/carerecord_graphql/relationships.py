@@ -1,0 +1,64 @@
+"""Care relationships started without evidence, for the privacy officers (and assurance teams) of a board:
+each awaits a review (`reviewCareRelationship`), with the alerts privacy officers look for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import strawberry
+
+from carerecord_graphql.context import NotAllowed, info_context
+from carerecord_projections.relationships_for_review import relationships_awaiting_review
+from carerecord_services.read_access import BOARD_ROLES
+
+
+@strawberry.type(description="A care relationship started without evidence the record already held")
+class RelationshipToReview:
+    relationship_id: UUID
+    record_id: UUID
+    organisation: str
+    setting: str
+    basis: str
+    basis_detail: str
+    started_at: datetime
+    started_by: str
+    started_by_role: str
+    confirmed: bool
+    ended: bool
+    alerts: list[str]
+
+
+@strawberry.type
+class RelationshipQueries:
+    @strawberry.field(
+        description="Privacy officers and assurance teams: care relationships started in the period by the "
+        "board's organisations without evidence the record already held, not yet reviewed, with alerts (no "
+        "earlier contact; many started by one user in a short window). Each person listed is recorded as read."
+    )
+    def relationships_for_review(
+        self, info: strawberry.Info, period_start: datetime, period_end: datetime
+    ) -> list[RelationshipToReview]:
+        context = info_context(info)
+        caller = context.caller()
+        if caller.role not in BOARD_ROLES:
+            context.api.audit.record_access(
+                caller.actor,
+                None,
+                operation="relationshipsForReview",
+                purpose="privacy review",
+                granted=False,
+                refusal_reason="not a privacy officer or assurance role",
+            )
+            raise NotAllowed("only privacy officers and assurance teams review care relationships")
+        if period_start.tzinfo is None or period_end.tzinfo is None:
+            raise ValueError("periodStart and periodEnd must carry a time zone")
+        board = context.api.reading.board(caller.organisation)
+        rows = relationships_awaiting_review(context.api.read_models.dsn, board, period_start, period_end)
+        context.api.audit.record_accesses(
+            caller.actor,
+            [(record_id, None) for record_id in sorted({row.record_id for row in rows})],
+            operation="relationshipsForReview",
+            purpose="privacy review",
+        )
+        return [RelationshipToReview(**{**vars(row), "alerts": list(row.alerts)}) for row in rows]
