@@ -207,6 +207,25 @@ def every_event_type_scenario() -> Scenario:
         ),
         recommendation(actor=REGISTRAR),
     )
+    from carerecord_events.people import CareRelationshipStarted
+
+    scenario.given(
+        c.StartCareRelationship(
+            actor=ADMINISTRATOR,
+            organisation="RXF",
+            setting=Setting.HOSPITAL,
+            basis=RelationshipBasis.OTHER,
+            basis_detail="outpatient clinic booked by her daughter",
+        )
+    )
+    hospital = scenario.last(CareRelationshipStarted).relationship_id
+    privacy_officer = Actor(user_id="icb-priya", role=Role.PRIVACY_OFFICER, organisation="QWE")
+    scenario.given(
+        c.ConfirmCareRelationship(actor=ADMINISTRATOR, organisation="RXF", relationship_id=hospital),
+        c.ReviewCareRelationship(
+            actor=privacy_officer, relationship_id=hospital, appropriate=True, notes="clinic letter on file"
+        ),
+    )
     plan_id = scenario.plan_id()
     representative_id = next(iter(scenario.record.representatives))
     adrt_id = next(iter(scenario.record.advance_decisions))

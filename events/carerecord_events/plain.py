@@ -12,7 +12,13 @@ from carerecord_events.conversations import (
     RepresentativeRecorded,
 )
 from carerecord_events.corrections import ConcernRaised, CorrectionRecorded, EntryMarkedEnteredInError
-from carerecord_events.people import CareRelationshipEnded, CareRelationshipStarted, PersonDied
+from carerecord_events.people import (
+    CareRelationshipConfirmed,
+    CareRelationshipEnded,
+    CareRelationshipReviewed,
+    CareRelationshipStarted,
+    PersonDied,
+)
 from carerecord_events.plans import (
     CPR_ONLY_STATEMENT,
     DecisionCommunicated,
@@ -22,7 +28,7 @@ from carerecord_events.plans import (
     SeniorEndorsementGiven,
 )
 from carerecord_events.roles import ROLES
-from carerecord_events.vocabulary import CprRecommendation, FormType, Setting
+from carerecord_events.vocabulary import CprRecommendation, FormType, RelationshipBasis, Setting
 
 FORM_NAMES = {
     FormType.RESPECT: "ReSPECT plan (Recommended Summary Plan for Emergency Care and Treatment)",
@@ -100,9 +106,36 @@ def _(event: AdvanceDecisionRecorded) -> str:
     return f"Advance decision to refuse treatment made on {event.made_on.isoformat()} recorded: {what}."
 
 
+BASIS_NAMES = {
+    RelationshipBasis.REGISTERED_WITH_PRACTICE: "registered with the practice",
+    RelationshipBasis.REFERRAL_RECEIVED: "referral received",
+    RelationshipBasis.ADMITTED: "admitted",
+    RelationshipBasis.RESIDENT_OF_CARE_HOME: "resident of the care home",
+    RelationshipBasis.UNDER_THE_CARE_OF_SERVICE: "under the care of the service",
+    RelationshipBasis.OTHER: "other",
+    RelationshipBasis.NOT_RECORDED: "basis not recorded",
+}
+
+
 @summarise.register
 def _(event: CareRelationshipStarted) -> str:
-    return f"{event.organisation} ({SETTING_NAMES[event.setting]}) started caring for the person."
+    basis = BASIS_NAMES[event.basis]
+    if event.basis_detail:
+        basis += f": {event.basis_detail}"
+    if event.referred_by:
+        basis += f" from {event.referred_by}"
+    return f"{event.organisation} ({SETTING_NAMES[event.setting]}) started caring for the person ({basis})."
+
+
+@summarise.register
+def _(event: CareRelationshipConfirmed) -> str:
+    return f"{event.organisation}'s administrator confirmed its care relationship."
+
+
+@summarise.register
+def _(event: CareRelationshipReviewed) -> str:
+    finding = "appropriate" if event.appropriate else "not appropriate"
+    return f"A privacy officer reviewed {event.organisation}'s care relationship: {finding}."
 
 
 @summarise.register

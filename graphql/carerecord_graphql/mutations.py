@@ -71,6 +71,9 @@ REGION_WIDE: dict[type[c.Command], set[Role]] = {
     c.ResolveConcern: {Role.ASSURANCE},
 }
 OWN_RECORD: dict[type[c.Command], set[Role]] = {c.RaiseConcern: {Role.PERSON, Role.REPRESENTATIVE}}
+# An organisation's own relationship: its staff may start it, end it, or (once lapsed) confirm it, whatever the
+# relationship's state; the rules check that the organisation is their own.
+OWN_RELATIONSHIP = frozenset({c.StartCareRelationship, c.EndCareRelationship, c.ConfirmCareRelationship})
 
 
 def _fingerprint(name: str, record_id: UUID | None, value: Any) -> str:
@@ -118,8 +121,8 @@ def _may_change(context: ApiContext, command_class: type[c.Command], record_id: 
         return
     if caller.role in OWN_RECORD.get(command_class, set()) and caller.record_id == record_id:
         return
-    if command_class is c.StartCareRelationship:
-        return  # the rules check that only the organisation's own staff start its relationship
+    if command_class in OWN_RELATIONSHIP:
+        return  # the rules check that only the organisation's own staff start, confirm or end its relationship
     if caller.role in NOT_STAFF - BOARD_ROLES or (
         caller.role in BOARD_ROLES and command_class is not c.ReviewCareRelationship
     ):

@@ -33,7 +33,9 @@ from carerecord_events.corrections import (
     EntryMarkedEnteredInError,
 )
 from carerecord_events.people import (
+    CareRelationshipConfirmed,
     CareRelationshipEnded,
+    CareRelationshipReviewed,
     CareRelationshipStarted,
     NhsNumberIndexed,
     PersonDied,
@@ -318,6 +320,7 @@ def _(event: CareRelationshipStarted, cursor: Any, position: int) -> None:
         "setting": event.setting.value,
         "setting_name": SETTING_NAMES[event.setting],
         "since": _iso(event.occurred_at),
+        "basis": event.basis.value,
     }
     document.save()
     cursor.insert(
@@ -331,6 +334,20 @@ def _(event: CareRelationshipStarted, cursor: Any, position: int) -> None:
             event.recorded_by.role.value,
         ),
     )
+
+
+@_project.register
+def _(event: CareRelationshipConfirmed, cursor: Any, position: int) -> None:
+    document = _Document(cursor, event.record_id)
+    caring = document.section("caring").get(event.organisation)
+    if caring is not None:
+        caring["confirmed"] = True
+        document.save()
+
+
+@_project.register
+def _(event: CareRelationshipReviewed, cursor: Any, position: int) -> None:
+    """Kept in the person's timeline; the list for review is the relationships_for_review projection's."""
 
 
 @_project.register

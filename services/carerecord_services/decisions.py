@@ -266,6 +266,9 @@ def _(command: c.StartCareRelationship, record: PersonRecord, stamp: _Stamp) -> 
     ]
 
 
+_NOT_YOURS = RecordNotFound("there is no such record, or you may not see it", field="record_id")
+
+
 def _check_basis(command: c.StartCareRelationship) -> None:
     if command.basis is RelationshipBasis.NOT_RECORDED:
         raise InvalidInput("say on what basis the organisation cares for the person", field="basis")
@@ -327,13 +330,13 @@ def _(command: c.ReviewCareRelationship, record: PersonRecord, stamp: _Stamp) ->
 @_decide.register
 def _(command: c.EndCareRelationship, record: PersonRecord, stamp: _Stamp) -> list[CareRecordEvent]:
     _permit(command.actor, Action.END_CARE_RELATIONSHIP, stamp.context.policy)
-    if command.organisation not in record.caring_organisations:
-        raise InvalidInput("this organisation does not care for the person", field="organisation")
     if command.actor.organisation != command.organisation:
         raise NotPermitted(
             "only staff of an organisation may end that organisation's care relationship",
             field="organisation",
         )
+    if command.organisation not in record.caring_organisations:
+        raise _NOT_YOURS  # worded as for a record that does not exist: a stranger learns nothing
     _require_text(command.reason, "reason", "a reason")
     return [stamp(CareRelationshipEnded, organisation=command.organisation, reason=command.reason)]
 

@@ -406,3 +406,86 @@ async def _first_messages(server: ApiServer, token: str, after: int, count: int)
         while len(messages) < count:
             messages.append(json.loads(await asyncio.wait_for(socket.recv(), timeout=30)))
         return messages
+
+
+FOR_REVIEW = """query($from: DateTime!, $to: DateTime!) { relationshipsForReview(periodStart: $from, periodEnd: $to) {
+  relationshipId recordId organisation basis startedBy alerts } }"""
+REVIEW = f"mutation($id: UUID!, $input: ReviewCareRelationshipInput!) {{ reviewCareRelationship(recordId: $id, input: $input) {{ {RESULT} }} }}"
+PRIVACY = {"sub": "icb-priya", "role": "privacy-officer", "org": "QWE"}
+
+
+def test_a_relationship_started_without_evidence_is_listed_for_the_boards_privacy_officer_until_reviewed(
+    server: ApiServer,
+) -> None:
+    gp, record_id = registered_with_gp(server)  # registered by K81003 itself: evidence, not listed
+    doctor = server.token(sub="dr-bell", role="doctor", org="RXF", registration="4567890")
+    started = server.graphql(
+        doctor,
+        START,
+        id=record_id,
+        input={"organisation": "RXF", "setting": "HOSPITAL", "basis": "UNDER_THE_CARE_OF_SERVICE"},
+    )
+    assert started["data"]["startCareRelationship"]["__typename"] == "RecordChanged"
+    period = {
+        "from": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "to": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+    privacy = server.token(**PRIVACY)
+    (listed,) = server.graphql(privacy, FOR_REVIEW, **period)["data"]["relationshipsForReview"]
+    assert (listed["recordId"], listed["organisation"], listed["startedBy"]) == (record_id, "RXF", "dr-bell")
+    assert listed["alerts"] == ["no earlier contact with the person"]
+    other_board = server.token(sub="icb-olu", role="privacy-officer", org="QXA")
+    assert server.graphql(other_board, FOR_REVIEW, **period)["data"]["relationshipsForReview"] == []
+    assert "only privacy officers" in errors(server.graphql(gp, FOR_REVIEW, **period))[0]
+
+    finding = {
+        "relationshipId": listed["relationshipId"],
+        "appropriate": True,
+        "notes": "admitted through the emergency department",
+    }
+    refused = server.graphql(other_board, REVIEW, id=record_id, input=finding)["data"][
+        "reviewCareRelationship"
+    ]
+    assert refused["__typename"] == "NotAllowedResult"
+    reviewed = server.graphql(privacy, REVIEW, id=record_id, input=finding)["data"]["reviewCareRelationship"]
+    assert reviewed["__typename"] == "RecordChanged"
+    assert server.graphql(privacy, FOR_REVIEW, **period)["data"]["relationshipsForReview"] == []
+    again = server.graphql(privacy, REVIEW, id=record_id, input=finding)["data"]["reviewCareRelationship"]
+    assert again["__typename"] == "Refused"
+
+
+def test_a_relationship_on_an_other_basis_stops_granting_reads_once_lapsed_until_confirmed(
+    server: ApiServer,
+) -> None:
+    _, record_id = registered_with_gp(server)
+    manager = server.token(sub="ch-manager", role="administrator", org="VLAXL")
+    staff = server.token(sub="ch-ade", role="care-home-staff", org="VLAXL")
+    eight_days_ago = (datetime.now(UTC) - timedelta(days=8)).isoformat()
+    started = server.graphql(
+        manager,
+        START,
+        id=record_id,
+        input={
+            "organisation": "VLAXL",
+            "setting": "CARE_HOME",
+            "basis": "OTHER",
+            "basisDetail": "respite stay arranged by her daughter",
+            "occurredAt": eight_days_ago,
+        },
+    )
+    assert started["data"]["startCareRelationship"]["__typename"] == "RecordChanged"
+    assert "no care relationship" in errors(server.graphql(staff, RECORD, id=record_id))[0]
+    (relationship,) = server.graphql(
+        server.token(**PRIVACY),
+        FOR_REVIEW,
+        **{"from": (datetime.now(UTC) - timedelta(days=9)).isoformat(), "to": datetime.now(UTC).isoformat()},
+    )["data"]["relationshipsForReview"]
+    confirm = f"mutation($id: UUID!, $input: ConfirmCareRelationshipInput!) {{ confirmCareRelationship(recordId: $id, input: $input) {{ {RESULT} }} }}"
+    confirmed = server.graphql(
+        manager,
+        confirm,
+        id=record_id,
+        input={"organisation": "VLAXL", "relationshipId": relationship["relationshipId"]},
+    )["data"]["confirmCareRelationship"]
+    assert confirmed["__typename"] == "RecordChanged"
+    assert not errors(server.graphql(staff, RECORD, id=record_id))
