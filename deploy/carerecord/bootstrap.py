@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from carerecord.checkpoints import Checkpointer, checkpoint_log
 from carerecord.database import event_store_env, locate_database
 from carerecord.health import HealthCheck
-from carerecord.lag import LagGauge
+from carerecord.lag import LagGauge, StallWatch
 from carerecord.settings import DatabaseLocation, Settings
 from carerecord.tokens import development_keys
 from carerecord_graphql.app import Limits, create_app
@@ -192,7 +192,9 @@ def _kept_secret(path: Path) -> bytes:
 
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
-    lag = LagGauge(services.store, services.read_models_dsn, settings.kafka)
+    lag = LagGauge(
+        services.store, services.read_models_dsn, settings.kafka, StallWatch(settings.stall_seconds)
+    )
     health = HealthCheck(
         services.database,
         settings.kafka,

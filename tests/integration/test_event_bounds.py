@@ -17,7 +17,9 @@ from tests.integration.test_events_through_kafka import publish_everything
 def consulting(people: int, name_length: int) -> Any:
     return recommendation(
         involvement=involved(
-            consulted=tuple(Participant(name=f"{i:06d}" + "x" * name_length, role="friend") for i in range(people))
+            consulted=tuple(
+                Participant(name=f"{i:06d}" + "x" * name_length, role="friend") for i in range(people)
+            )
         )
     )
 
@@ -34,7 +36,9 @@ def test_a_recommendation_with_a_hundred_thousand_people_consulted_is_refused_na
     assert plain.store.last_position() == before
 
 
-def test_a_text_longer_than_twenty_thousand_characters_is_refused_naming_the_field(plain: CareRecordStack) -> None:
+def test_a_text_longer_than_twenty_thousand_characters_is_refused_naming_the_field(
+    plain: CareRecordStack,
+) -> None:
     record_id = plain.care_records.register_person(register()).record_id
     with pytest.raises(InvalidInput) as refused:
         plain.care_records.execute(record_id, recommendation(reasoning="Metastatic disease. " * 1_001))
@@ -68,7 +72,9 @@ def test_a_large_but_legal_recommendation_is_accepted_and_relayed(
     sizes: list[int] = []
     for _ in range(50):
         for records in consumer.poll(timeout_ms=500).values():
-            sizes += [len(r.value) for r in records if dict(r.headers)["ce_type"].endswith(b"RecommendationMade.v1")]
+            sizes += [
+                len(r.value) for r in records if dict(r.headers)["ce_type"].endswith(b"RecommendationMade.v1")
+            ]
         if sizes:
             break
     consumer.close()
