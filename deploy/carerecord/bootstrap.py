@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ from starlette.applications import Starlette
 from carerecord.checkpoints import Checkpointer, checkpoint_log
 from carerecord.database import event_store_env, locate_database
 from carerecord.health import HealthCheck
-from carerecord.lag import LagGauge
+from carerecord.lag import LagGauge, StallWatch
 from carerecord.settings import DatabaseLocation, Settings
 from carerecord.tokens import development_keys
 from carerecord_graphql.app import Limits, create_app
@@ -43,6 +45,12 @@ from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
 
 log = logging.getLogger("carerecord")
+
+# After SIGTERM or SIGINT, open requests and subscriptions get this long to finish before they are cancelled,
+# so that `serve` stops within 10 s even with a request stuck in the database.
+SHUTDOWN_GRACE_SECONDS = 3
+# Then the process has this long to end (a worker thread still stuck in the database would keep it alive).
+EXIT_DEADLINE_SECONDS = 4
 
 
 @dataclass
@@ -74,10 +82,14 @@ def build_services(
     from the store right after each append, so a plan is queryable as soon as a use case returns. A bulk load
     (the demo region) can turn that off and let the projections catch up when services are next built."""
     database = database or locate_database(settings)
-    store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    store = EventStore(
+        event_store_env(
+            database, settings.cipher_key, schema=settings.schema, max_event_bytes=settings.max_event_bytes
+        )
+    )
     read_models_dsn = database.dsn(settings.schema)
     prepare_read_models(read_models_dsn)
-    writer = GroupWriter(store.insert)
+    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
     feeder = StoreFeeder(store, read_models_dsn) if settings.kafka is None else None
     extra_feeders = (
         [StoreFeeder(store, read_models_dsn, projection=cls()) for cls in ADDITIONAL_PROJECTIONS.values()]
@@ -98,7 +110,7 @@ def build_services(
     for each in [feeder, *extra_feeders] if feeder else []:
         each.catch_up()  # a projection added since the last start back-fills here, at its own position
     audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
-    audit_writer = GroupWriter(audit_store.insert)
+    audit_writer = GroupWriter(audit_store.insert, interrupt=audit_store.interrupt_insert)
     access_log = AccessLogFeeder(audit_store, read_models_dsn)
     access_log.catch_up()
     audit = AccessAudit(
@@ -197,7 +209,9 @@ def _kept_secret(path: Path) -> bytes:
 
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
-    lag = LagGauge(services.store, services.read_models_dsn, settings.kafka)
+    lag = LagGauge(
+        services.store, services.read_models_dsn, settings.kafka, StallWatch(settings.stall_seconds)
+    )
     health = HealthCheck(
         services.database,
         settings.kafka,
@@ -230,7 +244,31 @@ def serve(settings: Settings, host: str, port: int) -> None:
     log.info("carerecord API on http://%s:%d/graphql (portal: /portal, health: /health)", host, port)
     try:
         # No access log: request lines can carry identifiers, and personal data never goes to logs.
-        uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_level="info",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
     finally:
+        _exit_by_deadline(EXIT_DEADLINE_SECONDS)
         if checkpointer is not None:
             checkpointer.stop()
+
+
+def _exit_by_deadline(seconds: float) -> None:
+    """Python waits for every non-daemon thread before it exits, and a worker thread whose request is stuck in
+    the database may never end (its statement can be in a lock wait with no timeout): leave anyway."""
+
+    def leave() -> None:
+        log.warning(
+            "shutdown did not finish within %.0f s (a request still in the database); exiting", seconds
+        )
+        logging.shutdown()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()

@@ -68,7 +68,7 @@ class Checkpointer:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=2)  # a daemon: one still signing must not hold up a stopping process
 
     def _run(self) -> None:
         while not self._stop.wait(self._seconds):

@@ -13,7 +13,8 @@ from typing import NoReturn
 
 from carerecord.demo_commands import add_demo_command
 from carerecord.reference_commands import add_import_command
-from carerecord.settings import SettingsError, load_settings
+from carerecord.settings import Settings, SettingsError, load_settings
+from carerecord.startup import check_drivers
 from carerecord_events.roles import Role
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 
@@ -329,10 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _process_settings() -> Settings:
+    """Settings for a long-running process, after checking the drivers it will run on."""
+    settings = load_settings()
+    check_drivers(settings)
+    return settings
+
+
 def _serve(arguments: argparse.Namespace) -> int:
     from carerecord.bootstrap import serve
 
-    settings = load_settings()
+    settings = _process_settings()
     serve(settings, host=arguments.host or settings.host, port=arguments.port or settings.port)
     return 0
 
@@ -341,7 +349,7 @@ def _relay(_: argparse.Namespace) -> int:
     from carerecord.processes import run_relay
 
     _log_to_stderr()
-    run_relay(load_settings())
+    run_relay(_process_settings())
     return 0
 
 
@@ -360,7 +368,7 @@ def _project(arguments: argparse.Namespace) -> int:
         )
         return 2
     _log_to_stderr()
-    run_projector(load_settings(), group, projection)
+    run_projector(_process_settings(), group, projection)
     return 0
 
 
@@ -383,7 +391,7 @@ def _feeds(_: argparse.Namespace) -> int:
     from carerecord.processes import run_feeds
 
     _log_to_stderr()
-    run_feeds(load_settings())
+    run_feeds(_process_settings())
     return 0
 
 
@@ -496,7 +504,7 @@ def _bench(arguments: argparse.Namespace) -> int:
     if unknown:
         print(f"carerecord: --only: no scenario {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    rows = bench.run(load_settings(), sizes, _progress, arguments.only or bench.SCENARIOS)
+    rows = bench.run(_process_settings(), sizes, _progress, arguments.only or bench.SCENARIOS)
     print(bench.render(rows))
     cores = os.cpu_count() or 0
     print(f"({cores} cores; ratio = carerecord / baseline)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import warnings
 from pathlib import Path
 
@@ -18,8 +20,35 @@ def locate_database(settings: Settings) -> DatabaseLocation:
     if settings.database_url is not None:
         location = parse_database_url(settings.database_url)
         check_connection(location, setting="DATABASE_URL")
-        return location
-    return start_embedded(settings.data_dir)
+    else:
+        location = start_embedded(settings.data_dir)
+    if settings.schema:
+        ensure_schema(location, settings.schema)
+    return dataclasses.replace(
+        location, statement_timeout_ms=settings.statement_timeout_ms, lock_timeout_ms=settings.lock_timeout_ms
+    )
+
+
+def ensure_schema(location: DatabaseLocation, schema: str) -> None:
+    """Creates CARERECORD_SCHEMA if it is missing and the role may; otherwise a SettingsError naming it."""
+    connection = psycopg2.connect(location.dsn(), connect_timeout=5)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+            if cursor.fetchone() is not None:
+                return
+            try:
+                cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            except psycopg2.Error as error:
+                reason = (str(error).strip().splitlines() or ["refused"])[0]
+                raise SettingsError(
+                    "CARERECORD_SCHEMA",
+                    f"schema {schema!r} does not exist in {location.redacted()} and could not be created "
+                    f"({reason}); create it, or name one that exists",
+                ) from None
+    finally:
+        connection.close()
 
 
 def start_embedded(data_dir: Path) -> DatabaseLocation:
@@ -62,10 +91,13 @@ def check_connection(location: DatabaseLocation, setting: str) -> None:
     connection.close()
 
 
-def event_store_env(location: DatabaseLocation, cipher_key: str | None, schema: str = "") -> dict[str, str]:
-    """The eventsourcing library's settings for the event store on this server."""
+def event_store_env(
+    location: DatabaseLocation, cipher_key: str | None, schema: str = "", max_event_bytes: int | None = None
+) -> dict[str, str]:
+    """The eventsourcing library's settings for the event store on this server: its PostgreSQL
+    infrastructure with every wait bounded (carerecord_services.postgres_recorder)."""
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "carerecord_services.postgres_recorder:CareRecordPostgresFactory",
         "POSTGRES_DBNAME": location.dbname,
         "POSTGRES_HOST": location.host,
         "POSTGRES_PORT": str(location.port),
@@ -74,7 +106,13 @@ def event_store_env(location: DatabaseLocation, cipher_key: str | None, schema: 
         "POSTGRES_POOL_SIZE": "10",
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_CONNECT_TIMEOUT": "10",
+        "CARERECORD_STATEMENT_TIMEOUT_MS": str(location.statement_timeout_ms),
+        "CARERECORD_LOCK_TIMEOUT_MS": str(location.lock_timeout_ms),
+        # the library sets this lock timeout (whole seconds) on its table lock itself; 0 there would lift ours
+        "POSTGRES_LOCK_TIMEOUT": str(math.ceil(location.lock_timeout_ms / 1000)),
     }
+    if max_event_bytes is not None:
+        env["CARERECORD_MAX_EVENT_BYTES"] = str(max_event_bytes)
     if schema:
         env["POSTGRES_SCHEMA"] = schema
     if cipher_key:

@@ -37,7 +37,11 @@ class HealthCheck:
             "kafka": kafka,
         }
         if self._lag is not None and healthy:
-            report["lag"] = self._lag.measure()
+            lag = self._lag.measure()
+            report["lag"] = lag
+            if lag["stalled"]:  # work pending and nothing moving: say where it is stuck
+                report["status"] = "degraded"
+                report["stalled"] = lag["stalled"]
         return report
 
     def _check_database(self) -> dict[str, Any]:

@@ -18,6 +18,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
 
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+DEFAULT_LOCK_TIMEOUT_MS = 10_000
+DEFAULT_MAX_EVENT_BYTES = 1_000_000  # below Kafka's message.max.bytes (1,048,588) less the CloudEvent headers
+
 
 class SettingsError(Exception):
     """A setting is missing, malformed or points at something that does not answer."""
@@ -37,14 +41,18 @@ class DatabaseLocation:
     user: str
     password: str
     dbname: str
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
 
     def dsn(self, schema: str = "") -> str:
-        """A libpq keyword DSN; a socket directory works as host; `schema` becomes the search path."""
+        """A libpq keyword DSN; a socket directory works as host; `schema` becomes the search path. Every
+        connection made with it carries the statement and lock timeouts (0: none), so no statement and no
+        lock wait holds a read-model connection without end."""
         parts = {"host": self.host, "port": str(self.port), "user": self.user, "dbname": self.dbname}
         if self.password:
             parts["password"] = self.password
-        if schema:
-            parts["options"] = f"-c search_path={schema}"
+        options = f"-c statement_timeout={self.statement_timeout_ms} -c lock_timeout={self.lock_timeout_ms}"
+        parts["options"] = f"-c search_path={schema} {options}" if schema else options
         return " ".join(f"{key}='{_escape(value)}'" for key, value in parts.items())
 
     def redacted(self) -> str:
@@ -99,6 +107,11 @@ class Settings:
     checkpoint_key_file: Path | None
     checkpoint_seconds: int
     session_secret: bytes | None
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    max_event_bytes: int
+    stall_seconds: int
+    allow_python_psycopg: bool
 
     @property
     def region_source(self) -> str:
@@ -130,7 +143,39 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_secret=_session_secret(env.get("CARERECORD_SESSION_SECRET") or None),
         **_api_settings(env),
         **_checkpoint_settings(env),
+        **_pipeline_settings(env),
     )
+
+
+def _pipeline_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Bounds that keep the pipeline moving, or make it say loudly that it is not."""
+    allow = env.get("CARERECORD_ALLOW_PYTHON_PSYCOPG", "no")
+    if allow not in ("yes", "no"):
+        raise SettingsError("CARERECORD_ALLOW_PYTHON_PSYCOPG", f"must be yes or no, got {allow!r}")
+    return {
+        "statement_timeout_ms": _count(
+            "CARERECORD_STATEMENT_TIMEOUT_MS",
+            env.get("CARERECORD_STATEMENT_TIMEOUT_MS"),
+            DEFAULT_STATEMENT_TIMEOUT_MS,
+        ),
+        "lock_timeout_ms": _count(
+            "CARERECORD_LOCK_TIMEOUT_MS", env.get("CARERECORD_LOCK_TIMEOUT_MS"), DEFAULT_LOCK_TIMEOUT_MS
+        ),
+        "max_event_bytes": _whole_number(
+            "CARERECORD_MAX_EVENT_BYTES", env.get("CARERECORD_MAX_EVENT_BYTES", str(DEFAULT_MAX_EVENT_BYTES))
+        ),
+        "stall_seconds": _whole_number("CARERECORD_STALL_SECONDS", env.get("CARERECORD_STALL_SECONDS", "60")),
+        "allow_python_psycopg": allow == "yes",
+    }
+
+
+def _count(name: str, value: str | None, default: int) -> int:
+    """A whole number of at least 0 (0: off)."""
+    if value is None or value == "":
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", value):
+        raise SettingsError(name, f"must be a whole number of milliseconds (0: none), got {value!r}")
+    return int(value)
 
 
 def parse_database_url(url: str) -> DatabaseLocation:
@@ -213,7 +258,7 @@ def _checkpoint_settings(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _whole_number(name: str, value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[0-9]{1,12}", value) or int(value) < 1:
         raise SettingsError(name, f"must be a whole number of at least 1, got {value!r}")
     return int(value)
 

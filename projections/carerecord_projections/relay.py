@@ -26,6 +26,23 @@ CHECKPOINT_DDL = (
 )
 
 
+class PublishRefused(Exception):
+    """The broker (or the producer, before sending) refused one event: retrying will not help while it lasts."""
+
+    def __init__(self, position: int, type_name: str, error: BaseException) -> None:
+        super().__init__(
+            f"the event at position {position} ({type_name}) was refused: {type(error).__name__}"
+        )
+        self.position = position
+        self.type_name = type_name
+        self.error = error
+
+
+def _permanent(error: BaseException) -> bool:
+    """kafka-python marks errors that a retry can cure as `retriable`; a message too large is not one."""
+    return not getattr(error, "retriable", True)
+
+
 @dataclass
 class RelayStatistics:
     published: int = 0
@@ -59,43 +76,66 @@ class Relay:
         return self._store.last_position() - self.checkpoint()
 
     def publish_available(self) -> int:
-        """Publishes one batch after the checkpoint; returns how many events it sent."""
+        """Publishes one batch after the checkpoint; returns how many events it sent. If the broker refuses
+        an event for good, the checkpoint still moves up to the event before it (so /health names exactly
+        the one that is stuck) and PublishRefused says which it is."""
         position = self.checkpoint()
         notifications = self._store.notifications(position + 1, self._batch)
         if not notifications:
             return 0
-        futures = []
+        futures: list[tuple[WireEvent, Any]] = []
+        refused: Exception | None = None
         for notification in notifications:
-            chained = self._store.mapper.to_chained_event(notification)
-            wire = WireEvent(
-                position=notification.id,
-                record_id=chained.originator_id,
-                version=chained.originator_version,
-                type_name=chained.type_name,
-                schema_version=chained.schema_version,
-                event_id=UUID(chained.payload["event_id"]),
-                recorded_at=datetime.fromisoformat(chained.payload["recorded_at"]),
-                payload=chained.payload,
-            )
-            message = to_message(wire, self._source)
-            futures.append(
-                self._producer.send(
-                    self._topic,
-                    key=message.key.encode() if isinstance(message.key, str) else message.key,
-                    value=message.value,
-                    headers=list(message.headers.items()),
-                    timestamp_ms=int(wire.recorded_at.timestamp() * 1000),
-                )
-            )
+            wire = self._wire(notification)
+            try:
+                futures.append((wire, self._send(wire)))
+            except Exception as error:
+                if not _permanent(error):
+                    raise
+                refused = PublishRefused(wire.position, wire.type_name, error)
+                break
         self._producer.flush()
-        for future in futures:
-            future.get(timeout=30)  # raises if any send failed: the checkpoint then stays where it was
-        last = notifications[-1].id
-        with transaction(self._dsn) as cursor:
-            cursor.execute("UPDATE relay_checkpoint SET position = %s WHERE topic = %s", (last, self._topic))
-        self.statistics.published += len(notifications)
-        self.statistics.batches += 1
-        return len(notifications)
+        published = 0
+        for wire, future in futures:
+            try:
+                future.get(timeout=30)  # raises if a send failed: the checkpoint then stays before it
+            except Exception as error:
+                refused = PublishRefused(wire.position, wire.type_name, error) if _permanent(error) else error
+                break
+            position, published = wire.position, published + 1
+        if published:
+            with transaction(self._dsn) as cursor:
+                cursor.execute(
+                    "UPDATE relay_checkpoint SET position = %s WHERE topic = %s", (position, self._topic)
+                )
+            self.statistics.published += published
+            self.statistics.batches += 1
+        if refused is not None:
+            raise refused
+        return published
+
+    def _wire(self, notification: Any) -> WireEvent:
+        chained = self._store.mapper.to_chained_event(notification)
+        return WireEvent(
+            position=notification.id,
+            record_id=chained.originator_id,
+            version=chained.originator_version,
+            type_name=chained.type_name,
+            schema_version=chained.schema_version,
+            event_id=UUID(chained.payload["event_id"]),
+            recorded_at=datetime.fromisoformat(chained.payload["recorded_at"]),
+            payload=chained.payload,
+        )
+
+    def _send(self, wire: WireEvent) -> Any:
+        message = to_message(wire, self._source)
+        return self._producer.send(
+            self._topic,
+            key=message.key.encode() if isinstance(message.key, str) else message.key,
+            value=message.value,
+            headers=list(message.headers.items()),
+            timestamp_ms=int(wire.recorded_at.timestamp() * 1000),
+        )
 
     def run(self, stop: threading.Event, idle_wait: float = 0.05) -> None:
         """Runs until `stop` is set; waits briefly when there is nothing new, backs off while Kafka is away."""
@@ -104,6 +144,18 @@ class Relay:
             try:
                 sent = self.publish_available()
                 backoff = 0.5
+            except PublishRefused as refused:  # named (type and position only, never content) every time
+                log.error(
+                    "relay cannot publish the event at position %d (%s): %s; every later event waits behind "
+                    "it (/health names the position); retrying in %.1fs",
+                    refused.position,
+                    refused.type_name,
+                    type(refused.error).__name__,
+                    backoff,
+                )
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
             except Exception as error:  # broker away or refusing: keep the checkpoint, wait, try again
                 log.warning("relay could not publish (%s); retrying in %.1fs", type(error).__name__, backoff)
                 stop.wait(backoff)

@@ -82,6 +82,12 @@ class VersionConflict(DomainError):
     rule = "version-conflict"
 
 
+class EventTooLarge(DomainError):
+    """The change would store an event larger than can be published to the other services."""
+
+    rule = "event-too-large"
+
+
 class IdempotencyKeyReused(DomainError):
     rule = "idempotency-key-reused"
 

@@ -32,9 +32,16 @@ from eventsourcing.utils import Environment
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.codec import from_payload, to_payload
 from carerecord_services.chain import GENESIS, canonical_json, event_hash
-from carerecord_services.errors import StoreUnavailable, VersionConflict
+from carerecord_services.errors import EventTooLarge, StoreUnavailable, VersionConflict
+from carerecord_services.postgres_recorder import CareRecordRecorder
 
 log = logging.getLogger("carerecord.store")
+
+# Every stored event is published as one Kafka message, whose value is the payload's JSON and whose headers
+# (CloudEvent attributes, position) take well under 1 KB. Kafka refuses a message above message.max.bytes
+# (1,048,588 by default) and kafka-python's producer one above max.request.size (1,048,576), for ever: an
+# event larger than this could never leave the store, and would stop its partition behind it.
+MAX_EVENT_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -192,6 +199,7 @@ class EventStore:
         self.mapper: ChainedMapper = mapper
         self.recorder = self._app.recorder
         self._cache = RecordCache(int(env.get("CARERECORD_RECORD_CACHE_EVENTS", "200000")))
+        self.max_event_bytes = int(env.get("CARERECORD_MAX_EVENT_BYTES") or MAX_EVENT_BYTES)
 
     def close(self) -> None:
         self._app.close()
@@ -241,11 +249,27 @@ class EventStore:
             version = loaded.version + offset
             payload = to_payload(event)
             topic = topic_of(event)
+            self._check_publishable(event, payload)
             digest = event_hash(loaded.record_id, version, topic, payload, previous)
             envelope = ChainedEvent(loaded.record_id, version, topic, payload, previous, digest)
             stored.append(self.mapper.to_stored_event(envelope))
             previous = digest
         return stored
+
+    def _check_publishable(self, event: CareRecordEvent, payload: dict[str, Any]) -> None:
+        """The store's door: an event that could not be published is refused, and nothing is stored."""
+        size = len(json.dumps(payload).encode())  # as the relay's CloudEvents binding sends it: ASCII escapes
+        if size > self.max_event_bytes:
+            raise EventTooLarge(
+                f"this change would make a {event.TYPE} event of {size:,} bytes, more than the "
+                f"{self.max_event_bytes:,} that can be shared with other services; record less in one change",
+                field=event.TYPE,
+            )
+
+    def interrupt_insert(self, thread: int) -> bool:
+        """Stops the insert that `thread` is running (see postgres_recorder); False if there is none."""
+        recorder = self.recorder
+        return recorder.interrupt(thread) if isinstance(recorder, CareRecordRecorder) else False
 
     def insert(self, stored: Sequence[StoredEvent]) -> None:
         """One transaction. Raises VersionConflict if any event's (record, version) is taken, StoreUnavailable if

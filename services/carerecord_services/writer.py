@@ -6,12 +6,19 @@ commit are paid once per group rather than once per caller. If the group's trans
 conflict, each caller's events are retried in a transaction of their own: the conflicting caller gets
 VersionConflict, the others succeed. Each caller gets its own result.
 
-A caller waits a bounded time. If its events have not yet been handed to the store by then, they never will
-be, and it hears StoreUnavailable (nothing recorded); once they have been, it waits for the store's answer.
+A group is bounded in callers, events and bytes: a large burst is committed as several transactions, never
+as one unbounded statement (one caller's events always stay in one transaction, however many).
+
+A caller waits a bounded time, whatever the store does. If its events have not yet been handed to the store
+by then, they never will be, and it hears StoreUnavailable (nothing recorded). If they have, the transaction
+carrying them is interrupted (`interrupt`: the store stops it and discards its connection) and the caller
+hears StoreUnavailable too: retryable, since with the same idempotency key a retry is recorded once whether
+or not the interrupted transaction had committed. The other callers of that group hear the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -23,6 +30,11 @@ from eventsourcing.persistence import StoredEvent
 from carerecord_services.errors import StoreUnavailable, VersionConflict
 
 Insert = Callable[[Sequence[StoredEvent]], None]
+Interrupt = Callable[[int], object]  # stops the insert running on the given thread
+
+MAX_GROUP_CALLERS = 256
+MAX_GROUP_EVENTS = 2_000
+MAX_GROUP_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -38,19 +50,35 @@ class _Request:
     result: Future[None]
 
 
+def _size(events: Sequence[StoredEvent]) -> int:
+    return sum(len(event.state) + len(event.topic) for event in events)
+
+
 class GroupWriter:
-    def __init__(self, insert: Insert, *, max_group: int = 256) -> None:
+    def __init__(
+        self,
+        insert: Insert,
+        *,
+        interrupt: Interrupt | None = None,
+        max_group: int = MAX_GROUP_CALLERS,
+        max_events: int = MAX_GROUP_EVENTS,
+        max_bytes: int = MAX_GROUP_BYTES,
+    ) -> None:
         self._insert = insert
+        self._interrupt = interrupt
         self._max_group = max_group
+        self._max_events = max_events
+        self._max_bytes = max_bytes
         self._requests: queue.Queue[_Request | None] = queue.Queue()
+        self._held: _Request | None = None  # the request that did not fit the last group: first in the next
         self._lock = threading.Lock()
         self.statistics = WriterStatistics()
         self._thread = threading.Thread(target=self._run, name="carerecord-group-writer", daemon=True)
         self._thread.start()
 
-    def append(self, events: Sequence[StoredEvent], timeout: float = 60.0) -> None:
-        """Blocks until the events are committed; raises VersionConflict, or StoreUnavailable when the store
-        cannot be reached or the events still wait their turn after `timeout` seconds."""
+    def append(self, events: Sequence[StoredEvent], timeout: float = 30.0) -> None:
+        """Blocks until the events are committed, `timeout` seconds at most; raises VersionConflict, or
+        StoreUnavailable when the store cannot be reached or did not answer in time."""
         if not events:
             return
         request = _Request(events, Future())
@@ -58,10 +86,16 @@ class GroupWriter:
         try:
             request.result.result(timeout=timeout)
         except TimeoutError:
-            if not request.result.cancel():  # already being written: its outcome is on its way
-                request.result.result()
-                return
+            if not request.result.cancel():  # being written, and stuck: stop that transaction
+                self._interrupt_stuck(request)
             raise StoreUnavailable() from None
+
+    def _interrupt_stuck(self, request: _Request) -> None:
+        if self._interrupt is not None and self._thread.ident is not None:
+            self._interrupt(self._thread.ident)
+        # the interrupted transaction ends at once; a store that cannot be reached still gets no longer wait
+        with contextlib.suppress(Exception):
+            request.result.result(timeout=1.0)
 
     def close(self) -> None:
         self._requests.put(None)
@@ -69,26 +103,35 @@ class GroupWriter:
 
     def _run(self) -> None:
         while True:
-            first = self._requests.get()
+            first, self._held = self._held, None
+            first = first or self._requests.get()
             if first is None:
                 return
-            group = [first]
-            stop = False
-            while len(group) < self._max_group:
-                try:
-                    request = self._requests.get_nowait()
-                except queue.Empty:
-                    break
-                if request is None:
-                    stop = True
-                    break
-                group.append(request)
+            group, stop = self._gather(first)
             # a caller that gave up waiting has been told nothing was recorded: keep that promise
             group = [request for request in group if request.result.set_running_or_notify_cancel()]
             if group:
                 self._commit(group)
             if stop:
                 return
+
+    def _gather(self, first: _Request) -> tuple[list[_Request], bool]:
+        """The requests waiting now, up to the group's bounds; one that would exceed them starts the next."""
+        group = [first]
+        events, size = len(first.events), _size(first.events)
+        while len(group) < self._max_group:
+            try:
+                request = self._requests.get_nowait()
+            except queue.Empty:
+                return group, False
+            if request is None:
+                return group, True
+            events, size = events + len(request.events), size + _size(request.events)
+            if events > self._max_events or size > self._max_bytes:
+                self._held = request
+                return group, False
+            group.append(request)
+        return group, False
 
     def _commit(self, group: list[_Request]) -> None:
         self.statistics.callers += len(group)

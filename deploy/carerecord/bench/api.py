@@ -168,7 +168,7 @@ def _load(
     """The people (and one long history) through the group writer, then projected by the embedded feeder.
     Timed and printed; not part of any ratio."""
     store = EventStore(event_store_env(database, None, schema=schema))
-    writer = GroupWriter(store.insert)
+    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
     service = CareRecordService(
         store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
     )

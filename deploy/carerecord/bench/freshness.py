@@ -37,7 +37,7 @@ def freshness_embedded(database: DatabaseLocation, schema: str, commands: int) -
     dsn = database.dsn(schema)
     prepare(dsn)
     store = EventStore(event_store_env(database, None, schema=schema))
-    writer = GroupWriter(store.insert)
+    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
     from carerecord_projections.store_feeder import StoreFeeder
 
     feeder = StoreFeeder(store, dsn)
@@ -97,7 +97,7 @@ def freshness_kafka(database: DatabaseLocation, schema: str, kafka: Any, command
     )
     admin.close()
     store = EventStore(event_store_env(database, None, schema=schema))
-    writer = GroupWriter(store.insert)
+    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
     service = CareRecordService(
         store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
     )

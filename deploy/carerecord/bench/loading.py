@@ -106,7 +106,7 @@ def load_people(
     batch: int = 250,
 ) -> list[Person]:
     """`count` people through one group writer, from `threads` threads, `batch` people per append."""
-    writer = GroupWriter(store.insert)
+    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
     numbers = list(synthetic_nhs_numbers(count, start=first_number))
     people: list[Person] = []
     lock = threading.Lock()
@@ -173,7 +173,7 @@ def long_history(
     record = PersonRecord(record_id=record_id)
     loaded = LoadedRecord(record_id, [], 0, GENESIS)
     source = commands()
-    writer = GroupWriter(store.insert)
+    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
     while record.version < events:
         pending: list[CareRecordEvent] = []
         while record.version < events and len(pending) < chunk:

@@ -55,7 +55,7 @@ def relay_and_rebuild(
     for size in sizes:
         with bench_schema(database) as schema:
             store = EventStore(event_store_env(database, None, schema=schema))
-            writer = GroupWriter(store.insert)
+            writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
             service = CareRecordService(
                 store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
             )

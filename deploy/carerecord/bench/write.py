@@ -27,7 +27,7 @@ def write_path(database: DatabaseLocation, schema: str, callers: int, seconds: f
     """Use-case commands per second for distinct people through the group writer, against the same number of
     threads each doing single-row INSERT + COMMIT of a stored event's size on its own connection."""
     store = EventStore(event_store_env(database, None, schema=schema) | {"POSTGRES_POOL_SIZE": str(callers)})
-    writer = GroupWriter(store.insert)
+    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
     service = CareRecordService(
         store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
     )
