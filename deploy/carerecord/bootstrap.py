@@ -191,7 +191,8 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
     api = build_api(settings, services)
     portal = Portal(api, Sessions(settings.session_secret or _local_session_secret(settings)))
-    return create_app(build_schema(), health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
+    schema = build_schema(production=settings.production)
+    return create_app(schema, health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
