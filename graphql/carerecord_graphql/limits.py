@@ -118,11 +118,11 @@ def _part(selection_set: SelectionSetNode, limits: CostLimits) -> _Part:
                 part.depth = max(part.depth, depth or 0)
                 group.names[(selection.alias or selection.name).value] += 1
                 if selection.selection_set is not None:
-                    ignored = depth is None or selection.name.value.startswith("__")  # as strawberry counts
+                    # as strawberry counts: nothing within an introspection field adds depth
+                    ignored = depth is None or selection.name.value.startswith("__")
+                    inner_depth = None if depth is None or ignored else depth + 1
                     part.groups.append(inner := _Group())
-                    stack.append(
-                        (selection.selection_set, None if ignored else depth + 1, nesting + 1, inner)
-                    )
+                    stack.append((selection.selection_set, inner_depth, nesting + 1, inner))
             elif isinstance(selection, FragmentSpreadNode):
                 part.spreads.append((selection.name.value, depth))
                 group.spreads.append(selection.name.value)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from graphql import get_introspection_query, parse
 
 from carerecord_graphql.limits import CostLimits, TooCostly, measure
 from carerecord_graphql.schema import build_schema
+from graphql import get_introspection_query, parse
 
 
 def nested_fragments(levels: int) -> str:
