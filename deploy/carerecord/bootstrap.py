@@ -226,7 +226,8 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         ended=EndedSessions(services.read_models_dsn),
     )
     portal = Portal(api, sessions)
-    return create_app(build_schema(), health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
+    schema = build_schema(production=settings.production)
+    return create_app(schema, health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

@@ -1,17 +1,16 @@
 """The web application: GraphQL at /graphql (HTTP and graphql-transport-ws), read-only FHIR R4 at /fhir (see
 fhir_api.py), /health and /metrics.
 
-Hardening: query depth, token and alias limits (schema extensions); a maximum request size; no stack traces to
-clients (unexpected errors masked, debug off); CORS and WebSocket origins configurable; a per-token rate limit.
+Hardening: query cost, depth, token and alias limits (schema extensions, limits.py); a maximum request size and
+a rate limit per user or client address, on every HTTP request and every websocket message (guards.py); no stack
+traces to clients (unexpected errors masked, debug off); CORS and WebSocket origins configurable.
 Nothing about a request's content is logged.
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
@@ -22,13 +21,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from carerecord_graphql.context import Api, ApiContext, context_for
 from carerecord_graphql.fhir_api import fhir_routes
+from carerecord_graphql.guards import MaximumRequestSize, RateLimit, verified_user
 from carerecord_graphql.oversight import export_route
 
 HealthReport = dict[str, Any]
@@ -59,86 +58,6 @@ class CareRecordGraphQL(GraphQL[ApiContext, None]):
         )
         context.request, context.response = request, response
         return context
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float = field(default_factory=time.monotonic)
-
-
-class RateLimit:
-    """A token bucket per bearer token (or per client address without one)."""
-
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
-        self._app = app
-        self._rate = per_minute / 60.0
-        self._capacity = float(per_minute)
-        self._buckets: dict[str, _Bucket] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._allow(_caller_key(scope)):
-            await self._app(scope, receive, send)
-            return
-        await JSONResponse({"errors": [{"message": "too many requests; slow down"}]}, status_code=429)(
-            scope, receive, send
-        )
-
-    def _allow(self, key: str) -> bool:
-        now = time.monotonic()
-        bucket = self._buckets.setdefault(key, _Bucket(self._capacity, now))
-        bucket.tokens = min(self._capacity, bucket.tokens + (now - bucket.updated) * self._rate)
-        bucket.updated = now
-        if bucket.tokens < 1:
-            return False
-        bucket.tokens -= 1
-        return True
-
-
-def _caller_key(scope: Scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            return hashlib.sha256(value).hexdigest()
-    client = scope.get("client") or ("unknown", 0)
-    return f"address:{client[0]}"
-
-
-class MaximumRequestSize:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self._app = app
-        self._limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and int(declared) > self._limit:
-            await self._too_large(scope, receive, send)
-            return
-        received = 0
-
-        async def counting_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self._limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self._app(scope, counting_receive, send)
-        except _TooLarge:
-            await self._too_large(scope, receive, send)
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await JSONResponse({"errors": [{"message": "request too large"}]}, status_code=413)(
-            scope, receive, send
-        )
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def create_app(
@@ -174,7 +93,11 @@ def create_app(
         ],
         middleware=[
             Middleware(MaximumRequestSize, limit=limits.max_request_bytes),
-            Middleware(RateLimit, per_minute=limits.requests_per_minute),
+            Middleware(
+                RateLimit,
+                per_minute=limits.requests_per_minute,
+                identify=verified_user(api.verifier) if api else None,
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(limits.cors_origins),

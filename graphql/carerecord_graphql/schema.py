@@ -17,7 +17,7 @@ import psycopg2
 import strawberry
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
 
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
@@ -25,7 +25,9 @@ from carerecord_events.plain import describe_cpr
 from carerecord_events.plans import RecommendationMade
 from carerecord_graphql.access import may_see_access_history, read_record, record_id_for
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
+from carerecord_graphql.disclosure import SchemaDisclosure
 from carerecord_graphql.investigations import InvestigationQueries
+from carerecord_graphql.limits import CostLimits, QueryCost
 from carerecord_graphql.mutations import build_mutation_type
 from carerecord_graphql.oversight import (
     BlanketAlertView,
@@ -413,16 +415,29 @@ class CareRecordSchema(strawberry.Schema):
                 )
 
 
-def build_schema(*, max_depth: int = 8, max_aliases: int = 15, max_tokens: int = 2000) -> strawberry.Schema:
+def build_schema(
+    *,
+    max_depth: int = 8,
+    max_aliases: int = 15,
+    max_tokens: int = 2000,
+    max_fields: int = CostLimits.max_fields,
+    max_spreads: int = CostLimits.max_spreads,
+    production: bool = False,
+) -> strawberry.Schema:
+    """`production`: no field suggestions in errors, and introspection for signed-in callers only."""
+    cost = CostLimits(max_depth=max_depth, max_fields=max_fields, max_spreads=max_spreads)
     return CareRecordSchema(
         query=Query,
         mutation=build_mutation_type(),
         subscription=Subscription,
         extensions=[
-            partial(QueryDepthLimiter, max_depth=max_depth),
+            # the cost check is linear and runs before validation; it replaces strawberry's QueryDepthLimiter,
+            # which is exponential in nested fragment spreads
+            partial(QueryCost, limits=cost),
             partial(MaxAliasesLimiter, max_alias_count=max_aliases),
             partial(MaxTokensLimiter, max_token_count=max_tokens),
             partial(_MaskErrors, should_mask_error=_mask),
+            *([SchemaDisclosure] if production else []),
         ],
     )
 

@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -101,17 +102,27 @@ def test_the_checked_in_sdl_matches_the_code() -> None:
     )
 
 
-def test_a_token_that_sends_too_many_requests_is_slowed_down() -> None:
+def test_a_token_that_sends_too_many_requests_is_slowed_down(keys: Any) -> None:
     from starlette.testclient import TestClient
 
     from carerecord_graphql.app import Limits, create_app
 
-    app = create_app(build_schema(), lambda: {"status": "ok"}, limits=Limits(requests_per_minute=5))
+    api: Any = SimpleNamespace(verifier=_verifier(keys))  # the rate limit reads only the verifier
+    app = create_app(build_schema(), lambda: {"status": "ok"}, api=api, limits=Limits(requests_per_minute=5))
     client = TestClient(app)
-    statuses = [client.get("/health", headers={"authorization": "Bearer same"}).status_code for _ in range(8)]
+
+    def token(user: str) -> dict[str, str]:
+        claims = {**GP, "sub": user}
+        return {
+            "authorization": "Bearer "
+            + issue_token(keys, claims, issuer="issuer-x", audience="carerecord", minutes=5)
+        }
+
+    same = token("dr-grey")
+    statuses = [client.get("/health", headers=same).status_code for _ in range(8)]
     assert statuses[:5] == [200] * 5
     assert 429 in statuses[5:]
-    assert client.get("/health", headers={"authorization": "Bearer another"}).status_code == 200
+    assert client.get("/health", headers=token("dr-white")).status_code == 200
 
 
 def test_an_oversized_request_is_refused_before_it_is_read() -> None:
