@@ -43,7 +43,7 @@ from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
-from carerecord_services.identifiers import normalise_nhs_number
+from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
 from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
 
@@ -122,7 +122,9 @@ class Query(InvestigationQueries):
     )
     def person(self, info: strawberry.Info, nhs_number: str, purpose: str = "direct care") -> Person:
         context = info_context(info)
-        row = context.api.read_models.current_plan_by_nhs_number(normalise_nhs_number(nhs_number))
+        row = context.api.read_models.current_plan_by_nhs_number(
+            canonical_nhs_number(nhs_number, field="nhsNumber")
+        )
         return Person(
             row=read_record(context, row, None, "person", purpose), today=context.api.clock().date()
         )
@@ -153,6 +155,7 @@ class Query(InvestigationQueries):
                 refusal_reason="not an urgent-care role",
             )
             raise NotAllowed("only urgent-care clinicians may search for people")
+        postcode = canonical_postcode(postcode, field="postcode")
         rows = context.api.read_models.search(family_name, date_of_birth, postcode, limit=5)
         context.api.audit.record_search(caller.actor, purpose, tuple(row.record_id for row in rows))
         return [
