@@ -44,6 +44,7 @@ from carerecord_events.plans import (
 )
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
+    CapacityDecision,
     CprRecommendation,
     InvolvementRoute,
     ReasonCategory,
@@ -283,7 +284,8 @@ def _(command: c.RecordConversation, record: PersonRecord, stamp: _Stamp) -> lis
 def _(command: c.AssessCapacity, record: PersonRecord, stamp: _Stamp) -> list[CareRecordEvent]:
     _permit(command.actor, Action.ASSESS_CAPACITY, stamp.context.policy)
     _require_alive(record)
-    _require_text(command.decision, "decision", "the decision the assessment is about")
+    if command.decision is CapacityDecision.OTHER:
+        _require_text(command.decision_text, "decision_text", "the decision the assessment is about")
     if not command.has_capacity:
         _require_text(
             command.how_capacity_is_lacking, "how_capacity_is_lacking", "how the person lacks capacity"
@@ -292,7 +294,8 @@ def _(command: c.AssessCapacity, record: PersonRecord, stamp: _Stamp) -> list[Ca
         stamp(
             CapacityAssessed,
             assessment_id=stamp.context.new_id(),
-            decision=command.decision.strip(),
+            decision=command.decision,
+            decision_text=command.decision_text.strip(),
             has_capacity=command.has_capacity,
             how_capacity_is_lacking=command.how_capacity_is_lacking,
             assessor_name=command.assessor_name or (command.actor.name or ""),
@@ -466,11 +469,10 @@ def _check_involvement(command: c.MakeRecommendation, record: PersonRecord) -> N
         raise InvalidInput("route D is for when the person could not be involved", field="involvement.route")
     if not involvement.person_involved:
         _check_reason_not_involved(involvement.reason_person_not_involved)
-    lacks_capacity = record.lacks_capacity_for.get("cpr", False) or (
-        command.capacity_assessment_id is not None
-        and record.capacity_assessments.get(command.capacity_assessment_id) is False
-    )
-    if lacks_capacity or involvement.route is InvolvementRoute.B_PERSON_LACKS_CAPACITY:
+    if (
+        record.lacks_capacity_for_cpr(command.capacity_assessment_id)
+        or involvement.route is InvolvementRoute.B_PERSON_LACKS_CAPACITY
+    ):
         _check_consultation(command, record)
 
 

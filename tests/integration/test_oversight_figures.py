@@ -206,6 +206,7 @@ def test_every_figure_matches_the_hand_count(region: Region) -> None:
         "not-involved-reason-given": (2, 5),  # B, C
         "not-involved-no-reason": (0, 5),
         "lacking-capacity-consulted": (1, 1),  # C
+        "lacking-capacity-nobody-consulted": (0, 1),
         "awaiting-endorsement": (1, 1),  # B, made by a registrar
         "communicated": (0, 5),
         "reasoning-group-characteristic": (1, 5),  # E
