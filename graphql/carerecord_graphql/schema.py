@@ -24,6 +24,7 @@ from carerecord_events.plain import describe_cpr
 from carerecord_events.plans import RecommendationMade
 from carerecord_graphql.access import URGENT_CARE_ROLES, may_see_access_history, read_record
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
+from carerecord_graphql.input_errors import explain_input_errors
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.mutations import build_mutation_type
 from carerecord_graphql.oversight import (
@@ -367,6 +368,11 @@ UNAVAILABLE_MESSAGE = (
 
 
 class _MaskErrors(MaskErrors):
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """A request value that cannot be read is told to the caller, naming its argument (input_errors.py)."""
+        document = self.execution_context.graphql_document
+        return super()._process_errors(explain_input_errors(errors, document))
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if isinstance(error.original_error, DATABASE_UNAVAILABLE):
             return GraphQLError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import singledispatch
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -75,9 +75,11 @@ from carerecord_services.identifiers import (
     canonical_registration,
     ods_code_is_valid,
 )
+from carerecord_services.names import check_names
 from carerecord_services.policy import Action, RecordPolicy
 from carerecord_services.record import PersonRecord, PlanState, PlanStatus
 from carerecord_services.text import check_storable_fields
+from carerecord_services.timing import check_date_of_birth, check_occurred_at
 
 E = TypeVar("E", bound=CareRecordEvent)
 
@@ -113,13 +115,15 @@ def decide(record: PersonRecord, command: c.Command, context: Context) -> list[C
     """The events that `command` adds to `record`; raises a DomainError naming the rule if refused."""
     actor = check_actor(command.actor)
     check_storable_fields(command)
-    occurred_at = command.occurred_at or context.now
-    if occurred_at.tzinfo is None:
-        raise InvalidInput("times must carry a time zone", field="occurred_at")
-    if occurred_at > context.now:
-        raise TimeInFuture("something cannot be recorded as happening in the future", field="occurred_at")
-    if not isinstance(command, c.RegisterPerson):
+    check_names(command)
+    if isinstance(command, c.RegisterPerson):
+        check_date_of_birth(command.date_of_birth, context.now)
+        born: date | None = command.date_of_birth
+    else:
         _require_registered(record)
+        born = record.date_of_birth
+    occurred_at = command.occurred_at or context.now
+    check_occurred_at(occurred_at, context.now, born)
     stamp = _Stamp(record.record_id, actor, occurred_at, context)
     return _decide(command, record, stamp)
 
@@ -194,8 +198,6 @@ def _(command: c.RegisterPerson, record: PersonRecord, stamp: _Stamp) -> list[Ca
     postcode = canonical_postcode(command.postcode) if command.postcode else None
     _require_text(command.given_name, "given_name", "a given name")
     _require_text(command.family_name, "family_name", "a family name")
-    if command.date_of_birth > stamp.context.now.date():
-        raise TimeInFuture("a date of birth cannot be in the future", field="date_of_birth")
     return [
         stamp(
             PersonRegistered,
