@@ -11,6 +11,7 @@ from carerecord_events.base import Actor, CareRecordEvent, Clinician, Participan
 from carerecord_events.plans import Involvement
 from carerecord_events.roles import Role
 from carerecord_events.vocabulary import (
+    CapacityDecision,
     CprRecommendation,
     FormType,
     InvolvementRoute,
@@ -106,7 +107,7 @@ def recommendation(**overrides: Any) -> c.MakeRecommendation:
 def lacks_capacity(**overrides: Any) -> c.AssessCapacity:
     values: dict[str, Any] = dict(
         actor=CONSULTANT,
-        decision="CPR",
+        decision=CapacityDecision.CPR_RECOMMENDATION,
         has_capacity=False,
         how_capacity_is_lacking="cannot retain or weigh information about CPR after repeated explanation",
     )
@@ -192,7 +193,7 @@ def every_event_type_scenario() -> Scenario:
             information_format="easy read leaflet",
             views_expressed="does not want to go back to hospital",
         ),
-        c.AssessCapacity(actor=GP, decision="CPR", has_capacity=True),
+        c.AssessCapacity(actor=GP, decision=CapacityDecision.CPR_RECOMMENDATION, has_capacity=True),
         attorney(),
         c.RecordAdvanceDecision(
             actor=GP,

@@ -241,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Reads every stored event in order, decrypting where needed, and recomputes each record's hash "
             "chain. Reports the first break per record (an edited id, version, type or payload, a missing event, "
-            "or a payload that no longer decrypts). Exit status 1 if any chain is broken."
+            "or a payload that no longer decrypts), and every stored identifier (NHS number, ODS code, "
+            "registration number, postcode) outside its canonical form, by record, position and field, never "
+            "its value. Exit status 1 if any chain is broken or any identifier is not canonical."
         ),
     )
     verify.add_argument(
@@ -555,14 +557,20 @@ def _verify(arguments: argparse.Namespace) -> int:
     finally:
         services.close()
     print(f"\nchecked {report.events_checked} events in {report.records_checked} records")
-    if report.intact:
-        print("every chain is intact")
-        return 0
     for found in report.breaks:
         print(
             f"BREAK record {found.record_id} at version {found.version} (position {found.position}): {found.problem}"
         )
-    return 1
+    for odd in report.identifiers:
+        print(
+            f"IDENTIFIER record {odd.record_id} at version {odd.version} (position {odd.position}), "
+            f"{odd.event_type} {odd.field}: {odd.problem}"
+        )
+    if report.intact:
+        print("every chain is intact")
+    if not report.identifiers:
+        print("every stored identifier is in its canonical form")
+    return 0 if report.intact and not report.identifiers else 1
 
 
 def _verify_checkpoint(path: Path, public_key: Path | None) -> int:

@@ -27,6 +27,7 @@ from carerecord_events.people import EqualityMonitoring
 from carerecord_events.plans import Involvement, RecommendationMade
 from carerecord_events.roles import Role
 from carerecord_events.vocabulary import (
+    CapacityDecision,
     ConcernRaisedBy,
     CprRecommendation,
     FormType,
@@ -449,7 +450,7 @@ class DemoLoader:
                 c.AssessCapacity(
                     actor=author,
                     occurred_at=clock.step(),
-                    decision="CPR",
+                    decision=CapacityDecision.CPR_RECOMMENDATION,
                     has_capacity=False,
                     how_capacity_is_lacking="cannot retain information about CPR after repeated explanation",
                     assessor_name=author.name or "",

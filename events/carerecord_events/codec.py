@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -114,7 +115,24 @@ def _care_relationship_started_v1_to_v2(payload: Payload) -> Payload:
     return payload
 
 
+# What a version 1 capacity assessment's free-text decision must say to be about the CPR recommendation.
+_ABOUT_CPR = re.compile(
+    r"cpr|cardio-?\s*pulmonary|resuscitat|dnacpr|dnar|respect|emergency\s+care", re.IGNORECASE
+)
+
+
+def _capacity_assessed_v1_to_v2(payload: Payload) -> Payload:
+    """Version 1 held the decision as free text; version 2 as a code. Words that mention CPR, resuscitation,
+    DNACPR, ReSPECT or emergency care become the CPR recommendation (so that the rules about consulting others
+    apply to them); anything else is another decision. The words are kept either way."""
+    text = str(payload.pop("decision", "")).strip()
+    payload["decision"] = "cpr" if _ABOUT_CPR.search(text) else "other"
+    payload["decision_text"] = text
+    return payload
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("PersonRegistered", 1): _person_registered_v1_to_v2,
     ("CareRelationshipStarted", 1): _care_relationship_started_v1_to_v2,
+    ("CapacityAssessed", 1): _capacity_assessed_v1_to_v2,
 }

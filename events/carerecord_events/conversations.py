@@ -7,7 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from carerecord_events.base import CareRecordEvent, Participant, event_type
-from carerecord_events.vocabulary import RepresentativeKind
+from carerecord_events.vocabulary import CapacityDecision, RepresentativeKind
 
 
 @event_type(
@@ -30,14 +30,19 @@ class ConversationRecorded(CareRecordEvent):
 
 @event_type(
     "CapacityAssessed",
-    version=1,
+    version=2,
     label="Mental capacity assessed for a specific decision",
     easy_read="Someone checked whether you could make this decision yourself.",
 )
 @dataclass(frozen=True, kw_only=True)
 class CapacityAssessed(CareRecordEvent):
+    """Version 2 codes the decision assessed (version 1 held only free text, which the rules could not read:
+    "cardiopulmonary resuscitation" was not "cpr"). `decision_text` names an OTHER decision in words, and keeps
+    the words a version 1 event was written with."""
+
     assessment_id: UUID
-    decision: str
+    decision: CapacityDecision
+    decision_text: str = ""
     has_capacity: bool
     how_capacity_is_lacking: str = ""
     assessor_name: str = ""

@@ -28,13 +28,35 @@ from carerecord_events.plans import (
     SeniorEndorsementGiven,
 )
 from carerecord_events.roles import ROLES
-from carerecord_events.vocabulary import CprRecommendation, FormType, RelationshipBasis, Setting
+from carerecord_events.vocabulary import (
+    CapacityDecision,
+    CprRecommendation,
+    FormType,
+    RelationshipBasis,
+    Setting,
+)
 
 FORM_NAMES = {
     FormType.RESPECT: "ReSPECT plan (Recommended Summary Plan for Emergency Care and Treatment)",
     FormType.TREATMENT_ESCALATION_PLAN: "treatment escalation plan",
     FormType.DNACPR: "DNACPR form (do not attempt cardiopulmonary resuscitation)",
 }
+
+CAPACITY_DECISION_NAMES = {
+    CapacityDecision.CPR_RECOMMENDATION: "the CPR recommendation",
+    CapacityDecision.EMERGENCY_TREATMENT: "the emergency treatment recommendations",
+    CapacityDecision.WHOLE_PLAN: "the plan as a whole",
+    CapacityDecision.OTHER: "another decision",
+}
+
+
+def describe_capacity_decision(decision: CapacityDecision, text: str = "") -> str:
+    """The decision assessed in words: its name, with the words the assessor used when they add anything."""
+    name = CAPACITY_DECISION_NAMES[decision]
+    if decision is CapacityDecision.OTHER and text:
+        return text
+    return f"{name} ({text})" if text and text.casefold() not in name.casefold() else name
+
 
 SETTING_NAMES = {
     Setting.CARE_HOME: "care home",
@@ -92,7 +114,8 @@ def _(event: ConversationRecorded) -> str:
 @summarise.register
 def _(event: CapacityAssessed) -> str:
     outcome = "has capacity" if event.has_capacity else "lacks capacity"
-    return f"Capacity assessed for the decision about {event.decision}: {outcome}."
+    decision = describe_capacity_decision(event.decision, event.decision_text)
+    return f"Capacity assessed for the decision about {decision}: {outcome}."
 
 
 @summarise.register

@@ -49,6 +49,21 @@ class RelationshipBasis(StrEnum):
     """Only for relationships started before a basis was asked for (never accepted from a caller)."""
 
 
+class CapacityDecision(StrEnum):
+    """The decision a mental capacity assessment is about. Capacity is decision-specific (Mental Capacity Act
+    2005 s2), so the record asks which of the plan's decisions was assessed, as a code, never free text."""
+
+    CPR_RECOMMENDATION = "cpr"  # the CPR recommendation (DNACPR, the CPR section of ReSPECT)
+    EMERGENCY_TREATMENT = "emergency-treatment"  # the other emergency-treatment recommendations
+    WHOLE_PLAN = "whole-plan"  # the plan as a whole, CPR recommendation included
+    OTHER = "other"  # another decision, named in words
+
+    @property
+    def covers_cpr(self) -> bool:
+        """Whether lacking capacity for this decision means lacking it for the CPR recommendation."""
+        return self in (CapacityDecision.CPR_RECOMMENDATION, CapacityDecision.WHOLE_PLAN)
+
+
 class Setting(StrEnum):
     CARE_HOME = "care-home"
     GP_PRACTICE = "gp-practice"

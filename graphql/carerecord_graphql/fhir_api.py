@@ -1,6 +1,7 @@
 """Read-only FHIR R4 for provider systems: `GET /fhir/Patient/{nhsNumber}/$everything`.
 
-The Patient's logical id is the NHS number (10 digits; spaces and dashes are tolerated and removed), as in the
+The Patient's logical id is the NHS number (10 digits 0-9; spaces and dashes are tolerated and removed; any other
+character, digits of other scripts included, is a 400 OperationOutcome), as in the
 Personal Demographics Service FHIR API. The answer is a searchset Bundle (`application/fhir+json`) built by
 `carerecord_projections.fhir.plan_bundle`. Sign-in is the same bearer token as /graphql, and the read goes through
 `access.read_record`, exactly as the GraphQL `person` query does: the same rules, and the same access audit entry,
@@ -24,8 +25,8 @@ from starlette.routing import Route
 from carerecord_graphql.access import read_record, record_id_for
 from carerecord_graphql.context import Api, NotAllowed, NotSignedIn, TryAgain, context_for
 from carerecord_projections.fhir import operation_outcome, plan_bundle
-from carerecord_services.errors import StoreUnavailable
-from carerecord_services.identifiers import normalise_nhs_number
+from carerecord_services.errors import InvalidIdentifier, StoreUnavailable
+from carerecord_services.identifiers import canonical_nhs_number
 
 log = logging.getLogger("carerecord.api")
 
@@ -45,7 +46,11 @@ def patient_everything(api: Api, authorization: str | None, nhs_number: str, pur
     except NotSignedIn as problem:
         return 401, operation_outcome("login", str(problem))
     try:
-        record_id = record_id_for(context, normalise_nhs_number(nhs_number))
+        canonical = canonical_nhs_number(nhs_number, field="nhsNumber")
+    except InvalidIdentifier as malformed:
+        return 400, operation_outcome("value", malformed.message)
+    try:
+        record_id = record_id_for(context, canonical)
         released = read_record(context, record_id, EVERYTHING_OPERATION, purpose)
     except NotAllowed as refused:
         return 403, operation_outcome("forbidden", str(refused))

@@ -26,6 +26,7 @@ from carerecord_events.plans import RecommendationMade
 from carerecord_graphql.access import may_see_access_history, read_record, record_id_for
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.disclosure import SchemaDisclosure
+from carerecord_graphql.input_errors import explain_input_errors
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.limits import CostLimits, QueryCost
 from carerecord_graphql.mutations import build_mutation_type
@@ -47,7 +48,7 @@ from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
-from carerecord_services.identifiers import normalise_nhs_number
+from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
 from carerecord_services.read_access import NOT_STAFF, URGENT_CARE_ROLES, Reader
 from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
@@ -127,7 +128,7 @@ class Query(InvestigationQueries, RelationshipQueries):
     )
     def person(self, info: strawberry.Info, nhs_number: str, purpose: str = "direct care") -> Person:
         context = info_context(info)
-        record_id = record_id_for(context, normalise_nhs_number(nhs_number))
+        record_id = record_id_for(context, canonical_nhs_number(nhs_number, field="nhsNumber"))
         return Person(
             row=read_record(context, record_id, "person", purpose), today=context.api.clock().date()
         )
@@ -157,6 +158,7 @@ class Query(InvestigationQueries, RelationshipQueries):
                 refusal_reason="not an urgent-care role",
             )
             raise NotAllowed("only urgent-care clinicians may search for people")
+        postcode = canonical_postcode(postcode, field="postcode")
         rows = context.api.read_models.search(family_name, date_of_birth, postcode, limit=5)
         context.api.audit.record_search(caller.actor, purpose, tuple(row.record_id for row in rows))
         return [
@@ -393,6 +395,11 @@ UNAVAILABLE_MESSAGE = (
 
 
 class _MaskErrors(MaskErrors):
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """A request value that cannot be read is told to the caller, naming its argument (input_errors.py)."""
+        document = self.execution_context.graphql_document
+        return super()._process_errors(explain_input_errors(errors, document))
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if isinstance(error.original_error, DATABASE_UNAVAILABLE):
             return GraphQLError(

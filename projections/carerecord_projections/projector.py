@@ -52,7 +52,7 @@ from carerecord_events.plans import (
     SeniorEndorsementGiven,
 )
 from carerecord_events.roles import ROLES
-from carerecord_events.vocabulary import ReviewOutcome
+from carerecord_events.vocabulary import CapacityDecision, ReviewOutcome
 
 
 class ProjectionGap(Exception):
@@ -383,12 +383,15 @@ def _(event: ConversationRecorded, cursor: Any, position: int) -> None:
 @_project.register
 def _(event: CapacityAssessed, cursor: Any, position: int) -> None:
     document = _Document(cursor, event.record_id)
-    document.section("capacity")[event.decision.casefold()] = {
+    # Keyed by the decision's code: "cpr" is the CPR recommendation (a version 1 event is upcast to its code).
+    document.section("capacity")[event.decision.value] = {
+        "decision_text": event.decision_text,
         "has_capacity": event.has_capacity,
         "how_lacking": event.how_capacity_is_lacking,
         "assessed_at": _iso(event.occurred_at),
         "assessor": event.assessor_name,
     }
+    document.section("capacity_assessments")[str(event.assessment_id)] = event.has_capacity
     document.save()
 
 
@@ -444,9 +447,13 @@ def _(event: AdvanceDecisionWithdrawn, cursor: Any, position: int) -> None:
 @_project.register
 def _(event: RecommendationMade, cursor: Any, position: int) -> None:
     document = _Document(cursor, event.record_id)
-    capacity = document.section("capacity").get("cpr")
-    lacked_capacity = capacity is not None and not capacity["has_capacity"]
+    lacked_capacity = _lacked_capacity_for_cpr(document, event.capacity_assessment_id)
     involvement = event.involvement
+    # Accepted before the rule read coded assessments ("cardiopulmonary resuscitation" was not "cpr"): not
+    # refused after the fact, but flagged, and counted by the oversight figure for it.
+    nobody_consulted = (
+        lacked_capacity and not involvement.consulted and not involvement.reason_no_one_consulted.strip()
+    )
     document.section("plans")[str(event.plan_id)] = {
         "form_type": event.form_type.value,
         "form_name": FORM_NAMES[event.form_type],
@@ -483,6 +490,7 @@ def _(event: RecommendationMade, cursor: Any, position: int) -> None:
         "status": "active",
         "communicated_to": [],
         "reasoning_mentions_group_characteristics": list(event.reasoning_mentions_group_characteristics),
+        "lacked_capacity_nobody_consulted": nobody_consulted,
         "event_id": str(event.event_id),
     }
     document.save()
@@ -517,6 +525,24 @@ def _(event: RecommendationMade, cursor: Any, position: int) -> None:
             "active",
         ),
     )
+
+
+def _lacked_capacity_for_cpr(document: _Document, linked_assessment: UUID | None) -> bool:
+    """The rule `PersonRecord.lacks_capacity_for_cpr` applies, from the document: the latest assessment of a
+    decision covering the CPR recommendation found capacity lacking, or the linked assessment did."""
+    linked = (
+        document.section("capacity_assessments").get(str(linked_assessment)) if linked_assessment else None
+    )
+    if linked is False:
+        return True
+    return any(
+        not assessed["has_capacity"]
+        for code, assessed in document.section("capacity").items()
+        if code in _CAPACITY_CODES and CapacityDecision(code).covers_cpr
+    )
+
+
+_CAPACITY_CODES = frozenset(decision.value for decision in CapacityDecision)
 
 
 def _plan(document: _Document, plan_id: UUID) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,8 @@ import psycopg2.extras
 from carerecord_events.vocabulary import Setting
 from carerecord_projections.database import transaction
 from carerecord_projections.schema import REFERENCE_DDL
-from carerecord_services.identifiers import ods_code_is_valid
+from carerecord_services.errors import InvalidIdentifier
+from carerecord_services.identifiers import canonical_ods_code
 
 ORGANISATION_COLUMNS = ("ods_code", "name", "setting", "icb_code", "icb_name", "region")
 POPULATION_COLUMNS = ("icb_code", "age_band", "sex", "ethnicity", "people")
@@ -69,23 +71,36 @@ def _rows(text: str, columns: tuple[str, ...], what: str) -> list[tuple[int, dic
     ]
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+def _code(value: str, problem: str, problems: list[str]) -> str:
+    """The ODS code in its canonical form, or the problem noted (and the value as written, to carry on)."""
+    try:
+        return canonical_ods_code(value)
+    except InvalidIdentifier:
+        problems.append(f"{problem} (3 to 9 letters A-Z or digits 0-9)")
+        return value
+
+
 def parse_organisations(text: str) -> list[Organisation]:
     what = "organisation register"
     problems: list[str] = []
     organisations: dict[str, Organisation] = {}
     for line, row in _rows(text, ORGANISATION_COLUMNS, what):
-        code = row["ods_code"].upper()
-        if not ods_code_is_valid(code):
-            problems.append(f"line {line}: {row['ods_code']!r} is not an ODS code (3 to 9 letters or digits)")
+        code = _code(row["ods_code"], f"line {line}: {row['ods_code']!r} is not an ODS code", problems)
+        icb_code = _code(
+            row["icb_code"], f"line {line}: icb_code {row['icb_code']!r} is not an ODS code", problems
+        )
         if row["setting"] not in SETTINGS:
             problems.append(f"line {line}: setting {row['setting']!r} is not one of {', '.join(SETTINGS)}")
-        for column in ("name", "icb_code", "icb_name", "region"):
+        for column in ("name", "icb_name", "region"):
             if not row[column]:
                 problems.append(f"line {line}: {column} is empty")
         if code in organisations:
             problems.append(f"line {line}: {code} appears twice")
         organisations[code] = Organisation(
-            code, row["name"], row["setting"], row["icb_code"].upper(), row["icb_name"], row["region"]
+            code, row["name"], row["setting"], icb_code, row["icb_name"], row["region"]
         )
     if problems:
         raise ReferenceDataError(what, problems)
@@ -101,13 +116,16 @@ def parse_population(text: str) -> list[PopulationCell]:
     for line, row in _rows(text, POPULATION_COLUMNS, what):
         if row["age_band"] not in AGE_BANDS:
             problems.append(f"line {line}: age band {row['age_band']!r} is not one of {', '.join(AGE_BANDS)}")
-        for column in ("icb_code", "sex", "ethnicity"):
+        icb_code = _code(
+            row["icb_code"], f"line {line}: icb_code {row['icb_code']!r} is not an ODS code", problems
+        )
+        for column in ("sex", "ethnicity"):
             if not row[column]:
                 problems.append(f"line {line}: {column} is empty")
-        if not row["people"].isdigit():
-            problems.append(f"line {line}: people {row['people']!r} is not a whole number of people")
+        if _WHOLE_NUMBER.fullmatch(row["people"]) is None:  # not isdigit(): that accepts '٩' and '²'
+            problems.append(f"line {line}: people {row['people']!r} is not a whole number (digits 0-9)")
             continue
-        key = (row["icb_code"].upper(), row["age_band"], row["sex"].lower(), row["ethnicity"])
+        key = (icb_code, row["age_band"], row["sex"].lower(), row["ethnicity"])
         if key in cells:
             problems.append(f"line {line}: {', '.join(key)} appears twice")
         cells[key] = PopulationCell(*key, people=int(row["people"]))

@@ -11,6 +11,7 @@ from carerecord_events.base import Actor, Clinician, Participant
 from carerecord_events.people import EqualityMonitoring
 from carerecord_events.plans import Involvement, TreatmentRecommendation
 from carerecord_events.vocabulary import (
+    CapacityDecision,
     ConcernRaisedBy,
     CprRecommendation,
     FormType,
@@ -99,8 +100,11 @@ class RecordConversation(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class AssessCapacity(Command):
-    decision: str
+    """Records a capacity assessment for one coded decision; decision_text names an OTHER decision in words."""
+
+    decision: CapacityDecision
     has_capacity: bool
+    decision_text: str = ""
     how_capacity_is_lacking: str = ""
     assessor_name: str = ""
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from functools import singledispatch
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -46,6 +46,7 @@ from carerecord_events.plans import (
 )
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
+    CapacityDecision,
     CprRecommendation,
     InvolvementRoute,
     ReasonCategory,
@@ -72,14 +73,16 @@ from carerecord_services.errors import (
     TimeInFuture,
 )
 from carerecord_services.identifiers import (
-    nhs_number_is_valid,
-    normalise_nhs_number,
+    canonical_nhs_number,
+    canonical_postcode,
+    canonical_registration,
     ods_code_is_valid,
-    registration_is_valid,
 )
+from carerecord_services.names import check_names
 from carerecord_services.policy import Action, RecordPolicy
 from carerecord_services.record import PersonRecord, PlanState, PlanStatus
 from carerecord_services.text import check_storable_fields
+from carerecord_services.timing import check_date_of_birth, check_occurred_at
 
 E = TypeVar("E", bound=CareRecordEvent)
 
@@ -113,42 +116,44 @@ class _Stamp:
 
 def decide(record: PersonRecord, command: c.Command, context: Context) -> list[CareRecordEvent]:
     """The events that `command` adds to `record`; raises a DomainError naming the rule if refused."""
-    check_actor(command.actor)
+    actor = check_actor(command.actor)
     check_storable_fields(command)
-    occurred_at = command.occurred_at or context.now
-    if occurred_at.tzinfo is None:
-        raise InvalidInput("times must carry a time zone", field="occurred_at")
-    if occurred_at > context.now:
-        raise TimeInFuture("something cannot be recorded as happening in the future", field="occurred_at")
-    if not isinstance(command, c.RegisterPerson):
+    check_names(command)
+    if isinstance(command, c.RegisterPerson):
+        check_date_of_birth(command.date_of_birth, context.now)
+        born: date | None = command.date_of_birth
+    else:
         _require_registered(record)
-    stamp = _Stamp(record.record_id, command.actor, occurred_at, context)
+        born = record.date_of_birth
+    occurred_at = command.occurred_at or context.now
+    check_occurred_at(occurred_at, context.now, born)
+    stamp = _Stamp(record.record_id, actor, occurred_at, context)
     return _decide(command, record, stamp)
 
 
-def check_actor(actor: Actor) -> None:
-    """The actor's organisation is an ODS code; a registration number is present and well formed iff the
-    role belongs to a professional register."""
+def check_actor(actor: Actor) -> Actor:
+    """The actor's organisation is an ODS code in its canonical form; a registration number is present and well
+    formed iff the role belongs to a professional register. The actor as recorded: its registration canonical."""
     if not ods_code_is_valid(actor.organisation):
         raise InvalidIdentifier(
-            f"{actor.organisation!r} is not an ODS organisation code", field="organisation"
+            f"{actor.organisation!r} is not an ODS organisation code (3 to 9 capitals A-Z and digits 0-9)",
+            field="organisation",
         )
-    _check_registration(actor.role, actor.registration, "registration")
+    registration = _check_registration(actor.role, actor.registration, "registration")
+    return actor if registration == actor.registration else replace(actor, registration=registration)
 
 
-def _check_registration(role: Role, registration: str | None, field_name: str) -> None:
+def _check_registration(role: Role, registration: str | None, field_name: str) -> str | None:
+    """The registration in its canonical form (None for a role without a register)."""
     register = ROLES[role].register
     if register is None:
-        return
+        return registration
     if not registration:
         raise InvalidIdentifier(
             f"a {ROLES[role].label} must give their {register.value.upper()} registration number",
             field=field_name,
         )
-    if not registration_is_valid(register, registration):
-        raise InvalidIdentifier(
-            f"{registration!r} is not a {register.value.upper()} registration number", field=field_name
-        )
+    return canonical_registration(register, registration, field=field_name)
 
 
 def _permit(actor: Actor, action: Action, policy: RecordPolicy) -> None:
@@ -192,25 +197,20 @@ def _(command: c.RegisterPerson, record: PersonRecord, stamp: _Stamp) -> list[Ca
     _permit(command.actor, Action.REGISTER_PERSON, stamp.context.policy)
     if record.registered:
         raise AlreadyRegistered("this record is already registered", field="record_id")
-    if not nhs_number_is_valid(command.nhs_number):
-        raise InvalidIdentifier(
-            "this is not a valid NHS number (ten digits; the last is a modulus 11 check digit)",
-            field="nhs_number",
-        )
+    nhs_number = canonical_nhs_number(command.nhs_number)
+    postcode = canonical_postcode(command.postcode) if command.postcode else None
     _require_text(command.given_name, "given_name", "a given name")
     _require_text(command.family_name, "family_name", "a family name")
-    if command.date_of_birth > stamp.context.now.date():
-        raise TimeInFuture("a date of birth cannot be in the future", field="date_of_birth")
     return [
         stamp(
             PersonRegistered,
-            nhs_number=normalise_nhs_number(command.nhs_number),
+            nhs_number=nhs_number,
             given_name=command.given_name.strip(),
             family_name=command.family_name.strip(),
             date_of_birth=command.date_of_birth,
             preferred_name=command.preferred_name,
             address=command.address,
-            postcode=command.postcode,
+            postcode=postcode,
             communication_needs=command.communication_needs,
             equality=command.equality,
         )
@@ -366,7 +366,8 @@ def _(command: c.RecordConversation, record: PersonRecord, stamp: _Stamp) -> lis
 def _(command: c.AssessCapacity, record: PersonRecord, stamp: _Stamp) -> list[CareRecordEvent]:
     _permit(command.actor, Action.ASSESS_CAPACITY, stamp.context.policy)
     _require_alive(record)
-    _require_text(command.decision, "decision", "the decision the assessment is about")
+    if command.decision is CapacityDecision.OTHER:
+        _require_text(command.decision_text, "decision_text", "the decision the assessment is about")
     if not command.has_capacity:
         _require_text(
             command.how_capacity_is_lacking, "how_capacity_is_lacking", "how the person lacks capacity"
@@ -375,7 +376,8 @@ def _(command: c.AssessCapacity, record: PersonRecord, stamp: _Stamp) -> list[Ca
         stamp(
             CapacityAssessed,
             assessment_id=stamp.context.new_id(),
-            decision=command.decision.strip(),
+            decision=command.decision,
+            decision_text=command.decision_text.strip(),
             has_capacity=command.has_capacity,
             how_capacity_is_lacking=command.how_capacity_is_lacking,
             assessor_name=command.assessor_name or (command.actor.name or ""),
@@ -510,8 +512,11 @@ def _responsible_clinician(clinician: Clinician | None) -> Clinician:
         raise RecommendationRefused(
             "the responsible clinician must be a registered clinician", field="responsible_clinician.role"
         )
-    _check_registration(clinician.role, clinician.registration, "responsible_clinician.registration")
-    return clinician
+    registration = _check_registration(
+        clinician.role, clinician.registration, "responsible_clinician.registration"
+    )
+    assert registration is not None  # every clinical role has a register
+    return replace(clinician, registration=registration)
 
 
 def _check_reasoning(command: c.MakeRecommendation, policy: RecordPolicy) -> tuple[str, ...]:
@@ -546,11 +551,10 @@ def _check_involvement(command: c.MakeRecommendation, record: PersonRecord) -> N
         raise InvalidInput("route D is for when the person could not be involved", field="involvement.route")
     if not involvement.person_involved:
         _check_reason_not_involved(involvement.reason_person_not_involved)
-    lacks_capacity = record.lacks_capacity_for.get("cpr", False) or (
-        command.capacity_assessment_id is not None
-        and record.capacity_assessments.get(command.capacity_assessment_id) is False
-    )
-    if lacks_capacity or involvement.route is InvolvementRoute.B_PERSON_LACKS_CAPACITY:
+    if (
+        record.lacks_capacity_for_cpr(command.capacity_assessment_id)
+        or involvement.route is InvolvementRoute.B_PERSON_LACKS_CAPACITY
+    ):
         _check_consultation(command, record)
 
 
@@ -633,11 +637,11 @@ def _(command: c.EndorsePlan, record: PersonRecord, stamp: _Stamp) -> list[CareR
             "this recommendation is already endorsed", field="plan_id", rule="already-endorsed"
         )
     _require_text(command.endorser_name, "endorser_name", "the endorser's name")
-    assert command.actor.registration is not None  # checked by check_actor for every senior role
+    assert stamp.actor.registration is not None  # checked by check_actor for every senior role
     endorser = Clinician(
         name=command.endorser_name,
         role=command.actor.role,
-        registration=command.actor.registration,
+        registration=stamp.actor.registration,
         user_id=command.actor.user_id,
     )
     return [stamp(SeniorEndorsementGiven, plan_id=command.plan_id, endorsed_by=endorser)]
@@ -655,11 +659,11 @@ def _(command: c.ReviewPlan, record: PersonRecord, stamp: _Stamp) -> list[CareRe
         )
     if command.outcome is not ReviewOutcome.CONFIRMED:
         _require_text(command.notes, "notes", "what changed and why")
-    assert command.actor.registration is not None  # every role that may review has a register
+    assert stamp.actor.registration is not None  # every role that may review has a register
     reviewer = Clinician(
         name=command.reviewer_name,
         role=command.actor.role,
-        registration=command.actor.registration,
+        registration=stamp.actor.registration,
         user_id=command.actor.user_id,
     )
     reviewed = stamp(

@@ -1,4 +1,5 @@
-"""Recomputes every record's hash chain from the stored rows and reports the first break per record.
+"""Recomputes every record's hash chain from the stored rows and reports the first break per record; with
+`check_identifiers`, also every stored identifier outside its canonical form (see identifiers.py).
 
 `walk_chains` can start from known chain heads (a signed checkpoint's leaves) and can also say what every
 chain's head was at a given position, so the same pass that checks the chains proves (or disproves) that the
@@ -14,7 +15,8 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent
 
 from carerecord_services.chain import GENESIS, event_hash
-from carerecord_services.store import EventStore
+from carerecord_services.identifiers import noncanonical_identifiers
+from carerecord_services.store import ChainedEvent, EventStore
 
 PAGE = 1000
 
@@ -24,6 +26,19 @@ class ChainBreak:
     record_id: str
     version: int
     position: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class IdentifierFinding:
+    """A stored identifier outside its canonical form (say, an NHS number in fullwidth digits, stored before
+    the doors checked for ASCII): where it is, never what it is (the report must carry no personal data)."""
+
+    record_id: str
+    version: int
+    position: int
+    event_type: str
+    field: str
     problem: str
 
 
@@ -40,6 +55,7 @@ class VerificationReport:
     events_checked: int = 0
     records_checked: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
+    identifiers: list[IdentifierFinding] = field(default_factory=list)
     position: int = 0
     heads: dict[str, ChainHead] = field(default_factory=dict)
     snapshot: dict[str, ChainHead] | None = None
@@ -59,7 +75,8 @@ class _Walking:
 def verify_chains(
     store: EventStore, progress: Callable[[int, int], None] | None = None
 ) -> VerificationReport:
-    return walk_chains(store, progress=progress)
+    """Every chain, and every stored identifier's form, in one pass over the store."""
+    return walk_chains(store, progress=progress, check_identifiers=True)
 
 
 def walk_chains(
@@ -69,6 +86,7 @@ def walk_chains(
     after: int = 0,
     snapshot_at: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    check_identifiers: bool = False,
 ) -> VerificationReport:
     """Checks every event after position `after`, continuing the chains from `start_heads` (genesis for a
     record not among them). With `snapshot_at`, also keeps each chain's head as it stood at that position."""
@@ -89,12 +107,14 @@ def walk_chains(
             record = str(notification.originator_id)
             head = walking.setdefault(record, _Walking())
             if not head.broken:
-                problem = _check(store, notification, head)
+                problem, chained = _check(store, notification, head)
                 if problem:
                     head.broken = True
                     report.breaks.append(
                         ChainBreak(record, notification.originator_version, notification.id, problem)
                     )
+                elif check_identifiers and chained is not None:
+                    report.identifiers.extend(_identifier_findings(notification.id, chained))
             position = notification.id + 1
         if progress:
             progress(position - 1, last)
@@ -104,6 +124,20 @@ def walk_chains(
     report.records_checked = len(walking)
     report.heads = _heads(walking)
     return report
+
+
+def _identifier_findings(position: int, chained: ChainedEvent) -> list[IdentifierFinding]:
+    return [
+        IdentifierFinding(
+            str(chained.originator_id),
+            chained.originator_version,
+            position,
+            chained.type_name,
+            where,
+            problem,
+        )
+        for where, problem in noncanonical_identifiers(chained.payload)
+    ]
 
 
 def _heads(walking: Mapping[str, _Walking]) -> dict[str, ChainHead]:
@@ -131,30 +165,33 @@ def verify_record_chain(
     """Checks one record's chain (up to a version, if given) without reading the whole store."""
     head = _Walking()
     for stored in store.recorder.select_events(record_id, lte=up_to_version):
-        problem = _check_event(store, record_id, stored, head)
+        problem, _ = _check_event(store, record_id, stored, head)
         if problem:
             return RecordChainCheck(record_id, head.version, head.hash, problem, stored.originator_version)
     return RecordChainCheck(record_id, head.version, head.hash)
 
 
-def _check(store: EventStore, notification: Notification, head: _Walking) -> str:
+def _check(store: EventStore, notification: Notification, head: _Walking) -> tuple[str, ChainedEvent | None]:
     record_id = UUID(str(notification.originator_id))
     return _check_event(store, record_id, notification, head)
 
 
-def _check_event(store: EventStore, record_id: UUID, stored: StoredEvent, head: _Walking) -> str:
+def _check_event(
+    store: EventStore, record_id: UUID, stored: StoredEvent, head: _Walking
+) -> tuple[str, ChainedEvent | None]:
+    """The problem ("" if none) and the decoded event, so that one decryption serves every check."""
     version, topic = stored.originator_version, stored.topic
     try:
         chained = store.mapper.to_chained_event(stored)
     except Exception:  # any failure to decrypt or parse is a break, whatever the cipher raises
-        return "the stored payload does not decrypt or parse"
+        return "the stored payload does not decrypt or parse", None
     if version != head.version + 1:
-        return f"version {version} follows version {head.version}"
+        return f"version {version} follows version {head.version}", chained
     if chained.previous_hash != head.hash:
-        return "the link to the previous event does not match"
+        return "the link to the previous event does not match", chained
     expected = event_hash(record_id, version, topic, chained.payload, head.hash)
     if expected != chained.hash:
-        return "the event's content does not match its hash"
+        return "the event's content does not match its hash", chained
     head.version = version
     head.hash = chained.hash
-    return ""
+    return "", chained

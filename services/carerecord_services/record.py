@@ -39,6 +39,7 @@ from carerecord_events.plans import (
     SeniorEndorsementGiven,
 )
 from carerecord_events.vocabulary import (
+    CapacityDecision,
     CprRecommendation,
     RelationshipBasis,
     RepresentativeKind,
@@ -139,7 +140,7 @@ class PersonRecord:
     care_periods: tuple[CarePeriod, ...] = ()
     registered_by: str = ""
     """The organisation that registered the person: evidence that it knows them."""
-    lacks_capacity_for: dict[str, bool] = field(default_factory=dict)
+    lacks_capacity_for: dict[CapacityDecision, bool] = field(default_factory=dict)  # the latest, per decision
     capacity_assessments: dict[UUID, bool] = field(default_factory=dict)
     representatives: dict[UUID, RepresentativeState] = field(default_factory=dict)
     advance_decisions: dict[UUID, AdvanceDecisionState] = field(default_factory=dict)
@@ -169,6 +170,13 @@ class PersonRecord:
 
     def active_plans(self) -> list[PlanState]:
         return [plan for plan in self.plans.values() if plan.status is PlanStatus.ACTIVE]
+
+    def lacks_capacity_for_cpr(self, linked_assessment: UUID | None = None) -> bool:
+        """Whether the latest assessment of a decision that covers the CPR recommendation (that one, or the plan
+        as a whole) found the person lacking capacity, or the assessment a recommendation links to did."""
+        latest = any(lacks for decision, lacks in self.lacks_capacity_for.items() if decision.covers_cpr)
+        linked = linked_assessment is not None and self.capacity_assessments.get(linked_assessment) is False
+        return latest or linked
 
     def valid_cpr_refusal(self) -> AdvanceDecisionState | None:
         """An ADRT refusing CPR that is formally valid, not withdrawn, and not overridden by a later LPA."""
@@ -276,7 +284,7 @@ def _(event: CareRelationshipReviewed, record: PersonRecord) -> PersonRecord:
 def _(event: CapacityAssessed, record: PersonRecord) -> PersonRecord:
     return replace(
         record,
-        lacks_capacity_for={**record.lacks_capacity_for, event.decision.casefold(): not event.has_capacity},
+        lacks_capacity_for={**record.lacks_capacity_for, event.decision: not event.has_capacity},
         capacity_assessments={**record.capacity_assessments, event.assessment_id: event.has_capacity},
     )
 

@@ -18,10 +18,11 @@ from carerecord_services.decisions import Context, decide
 from carerecord_services.errors import (
     AlreadyRegistered,
     IdempotencyKeyReused,
+    InvalidInput,
     RecordNotFound,
     VersionConflict,
 )
-from carerecord_services.identifiers import normalise_nhs_number
+from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.policy import RecordPolicy
 from carerecord_services.record import PersonRecord, ReplayMemo, replay
 from carerecord_services.store import EventStore, LoadedRecord
@@ -124,6 +125,10 @@ class CareRecordService:
     ) -> Outcome:
         """Decides `command` against the record as it is now; `expected_version` is the version the caller saw.
         With an idempotency key, a retry returns the first answer and records nothing twice."""
+        if expected_version is not None and expected_version < 0:
+            raise InvalidInput(
+                "expected_version: a record's version is a whole number, 0 or more", field="expected_version"
+            )
         earlier = self._earlier_answer(idempotency)
         if earlier is not None:
             return earlier
@@ -182,7 +187,7 @@ class CareRecordService:
 
     def nhs_number_index_id(self, nhs_number: str) -> UUID:
         """A keyed hash: the id cannot be derived from the NHS number without the secret key."""
-        digest = hmac.new(self._index_key, normalise_nhs_number(nhs_number).encode(), hashlib.sha256).digest()
+        digest = hmac.new(self._index_key, canonical_nhs_number(nhs_number).encode(), hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
 
     def _remember(

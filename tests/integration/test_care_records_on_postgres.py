@@ -9,7 +9,13 @@ import pytest
 
 from carerecord_events.base import Participant
 from carerecord_events.plans import RecommendationMade
-from carerecord_events.vocabulary import InvolvementRoute, RelationshipBasis, RevocationInitiator, Setting
+from carerecord_events.vocabulary import (
+    CapacityDecision,
+    InvolvementRoute,
+    RelationshipBasis,
+    RevocationInitiator,
+    Setting,
+)
 from carerecord_services import commands as c
 from carerecord_services.errors import (
     AlreadyRegistered,
@@ -213,7 +219,10 @@ def test_loading_a_record_again_reads_only_what_was_stored_since_even_from_anoth
     assert first.version == 2
     other = open_stack(test_database_url, plain.schema, encrypted=False)  # another process's store
     try:
-        other.care_records.execute(record_id, c.AssessCapacity(actor=GP, decision="CPR", has_capacity=True))
+        other.care_records.execute(
+            record_id,
+            c.AssessCapacity(actor=GP, decision=CapacityDecision.CPR_RECOMMENDATION, has_capacity=True),
+        )
     finally:
         other.close()
     again = plain.store.load(record_id)

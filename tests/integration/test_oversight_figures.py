@@ -217,6 +217,7 @@ def test_every_figure_matches_the_hand_count(region: Region) -> None:
         "not-involved-reason-given": (2, 5),  # B, C
         "not-involved-no-reason": (0, 5),
         "lacking-capacity-consulted": (1, 1),  # C
+        "lacking-capacity-nobody-consulted": (0, 1),
         "awaiting-endorsement": (1, 1),  # B, made by a registrar
         "communicated": (0, 5),
         "reasoning-group-characteristic": (1, 5),  # E
@@ -301,7 +302,7 @@ def test_reference_files_are_checked_line_by_line_and_nothing_is_half_loaded(reg
     with pytest.raises(ReferenceDataError) as refused:
         parse_organisations(bad)
     assert refused.value.problems == [
-        "line 3: 'not a code!' is not an ODS code (3 to 9 letters or digits)",
+        "line 3: 'not a code!' is not an ODS code (3 to 9 letters A-Z or digits 0-9)",
         "line 3: setting 'spaceship' is not one of care-home, gp-practice, hospital, hospice, ambulance, community",
         "line 4: RXF appears twice",
     ]

@@ -53,7 +53,8 @@ from carerecord_graphql.portal.dashboard import (
 from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
 from carerecord_graphql.portal.views import PLAN_STATUSES, long_date, person_page
 from carerecord_projections.oversight.figures import Scope
-from carerecord_services.identifiers import nhs_number_is_valid, normalise_nhs_number
+from carerecord_services.errors import InvalidIdentifier
+from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.read_access import ReadRefused
 
 log = logging.getLogger("carerecord.portal")
@@ -233,8 +234,9 @@ class Portal:
         if principal is None:
             return self.redirect(request, session, "/portal/sign-in")
         entered = str(form.get("nhs_number") or "")
-        nhs_number = normalise_nhs_number(entered)
-        if not nhs_number_is_valid(nhs_number):
+        try:
+            nhs_number = canonical_nhs_number(entered)
+        except InvalidIdentifier:
             return self.render(
                 request,
                 session,
@@ -242,7 +244,7 @@ class Portal:
                 {
                     "title": "Find a person",
                     "entered": entered,
-                    "error": "Enter a 10-digit NHS number, like 943 476 5919.",
+                    "error": "Enter a 10-digit NHS number in the digits 0-9, like 943 476 5919.",
                 },
                 status_code=400,
             )

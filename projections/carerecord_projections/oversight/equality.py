@@ -190,12 +190,12 @@ def read_population(lines: Iterable[str], *, area: str | None = None) -> dict[Po
             raise ValueError(
                 f"line {reader.line_num}: unknown age band {band!r}; expected one of {AGE_BANDS}"
             )
-        try:
-            count = int(row["count"])
-        except ValueError:
-            raise ValueError(f"line {reader.line_num}: the count is not a whole number") from None
-        if count < 0:
+        written = (row["count"] or "").strip()
+        if written.startswith("-") and written[1:].isascii() and written[1:].isdecimal():
             raise ValueError(f"line {reader.line_num}: the count is negative")
+        if not (written.isascii() and written.isdecimal()):  # int() would accept '٣' and '３'
+            raise ValueError(f"line {reader.line_num}: the count is not a whole number (digits 0-9)")
+        count = int(written)
         key = (band, _label(row["sex"]), _label(row["ethnicity"]))
         population[key] = population.get(key, 0) + count
     return population

@@ -152,6 +152,15 @@ DECISION_FIGURES = (
         "d.lacked_capacity",
     ),
     _DecisionFigure(
+        # Refused since capacity is assessed for a coded decision; before that, an assessment worded
+        # "cardiopulmonary resuscitation" was missed and such plans were accepted. They are counted here.
+        "lacking-capacity-nobody-consulted",
+        "Involvement",
+        "The person lacked capacity: nobody was consulted and no reason is recorded",
+        "d.lacked_capacity AND d.consulted = 0 AND NOT d.reason_no_one_consulted_given",
+        "d.lacked_capacity",
+    ),
+    _DecisionFigure(
         "awaiting-endorsement",
         "Endorsement",
         "Still awaiting senior endorsement",

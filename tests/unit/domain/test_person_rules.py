@@ -7,7 +7,7 @@ import pytest
 from carerecord_events.base import Actor
 from carerecord_events.people import CareRelationshipStarted, PersonRegistered
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import RelationshipBasis, RepresentativeKind, Setting
+from carerecord_events.vocabulary import CapacityDecision, RelationshipBasis, RepresentativeKind, Setting
 from carerecord_services import commands as c
 from carerecord_services.errors import (
     AlreadyRegistered,
@@ -125,7 +125,11 @@ def test_the_person_may_not_start_a_care_relationship() -> None:
 
 def test_a_capacity_assessment_that_finds_capacity_lacking_must_say_how() -> None:
     with pytest.raises(InvalidInput) as refused:
-        Scenario().registered().when(c.AssessCapacity(actor=CONSULTANT, decision="CPR", has_capacity=False))
+        Scenario().registered().when(
+            c.AssessCapacity(
+                actor=CONSULTANT, decision=CapacityDecision.CPR_RECOMMENDATION, has_capacity=False
+            )
+        )
     assert refused.value.field == "how_capacity_is_lacking"
 
 

@@ -60,13 +60,13 @@ def test_changing_any_one_digit_of_a_valid_nhs_number_invalidates_it(
     assert not nhs_number_is_valid("".join(map(str, number)))
 
 
-@given(st.from_regex(r"\d{7}", fullmatch=True))
+@given(st.from_regex(r"[0-9]{7}", fullmatch=True))
 def test_any_seven_digits_are_a_gmc_number(value: str) -> None:
     assert registration_is_valid(Register.GMC, value)
     assert not registration_is_valid(Register.NMC, value)
 
 
-@given(st.from_regex(r"\d{2}[A-Z]\d{4}[A-Z]", fullmatch=True))
+@given(st.from_regex(r"[0-9]{2}[A-Z][0-9]{4}[A-Z]", fullmatch=True))
 def test_nmc_pins_follow_their_pattern(value: str) -> None:
     assert registration_is_valid(Register.NMC, value)
     assert not registration_is_valid(Register.GMC, value)

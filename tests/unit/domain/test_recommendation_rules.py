@@ -326,9 +326,15 @@ def test_plans_from_two_settings_may_both_be_active() -> None:
     }
 
 
-def test_a_time_in_the_future_is_refused() -> None:
-    with pytest.raises(TimeInFuture):
-        Scenario().registered().when(recommendation(occurred_at=NOW + timedelta(minutes=5)))
+def test_a_time_more_than_five_minutes_in_the_future_is_refused() -> None:
+    with pytest.raises(TimeInFuture) as refused:
+        Scenario().registered().when(recommendation(occurred_at=NOW + timedelta(minutes=5, seconds=1)))
+    assert refused.value.field == "occurred_at"
+
+
+def test_a_time_a_few_minutes_ahead_is_a_clock_running_fast_and_is_accepted() -> None:
+    made = Scenario().registered().when(recommendation(occurred_at=NOW + timedelta(minutes=4)))[0]
+    assert isinstance(made, RecommendationMade)
 
 
 def test_nothing_new_is_decided_after_the_person_has_died() -> None:
