@@ -399,7 +399,9 @@ def _feed_add(arguments: argparse.Namespace) -> int:
         raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", "is needed for `carerecord feed-add`")
     account = add_feed(settings.kafka, arguments.organisation)
     print(f"topic:    {account.topic}\nuser:     {account.username}\npassword: {account.password}")
-    print(f"consumer groups must start with {account.username}")
+    print(
+        f"groups:   consumer group names must start with {account.group_prefix} (e.g. {account.group_prefix}main)"
+    )
     return 0
 
 

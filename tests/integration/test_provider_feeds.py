@@ -45,7 +45,7 @@ def _read_feed(
             "sasl.mechanisms": "SCRAM-SHA-256",
             "sasl.username": username,
             "sasl.password": password,
-            "group.id": f"{username}-test",
+            "group.id": f"{username}.test",
             "auto.offset.reset": "earliest",
         }
     )
