@@ -154,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
             "(principal: feeds)."
         ),
     )
+    feeds.add_argument(
+        "--status",
+        action="store_true",
+        help="print, per organisation, how many events are held for want of a feed topic (feed-add), and exit",
+    )
     feeds.set_defaults(handler=_feeds)
 
     feed_add = commands.add_parser(
@@ -389,11 +394,27 @@ def _rebuild(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _feeds(_: argparse.Namespace) -> int:
+def _feeds(arguments: argparse.Namespace) -> int:
     from carerecord.processes import run_feeds
 
+    if arguments.status:
+        return _feeds_status()
     _log_to_stderr()
     run_feeds(_process_settings())
+    return 0
+
+
+def _feeds_status() -> int:
+    """Organisations caring for people with no feed topic yet: their events wait for `feed-add`, nothing lost."""
+    from carerecord.database import locate_database
+    from carerecord_projections.feed_backlog import held_counts
+
+    settings = load_settings()
+    held = held_counts(locate_database(settings).dsn(settings.schema))
+    for organisation, count in held.items():
+        print(f"{organisation}: {count} events held until `carerecord feed-add {organisation}`")
+    if not held:
+        print("no events held: every organisation caring for someone has its feed")
     return 0
 
 
@@ -409,7 +430,9 @@ def _feed_add(arguments: argparse.Namespace) -> int:
         raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", "is needed for `carerecord feed-add`")
     account = add_feed(settings.kafka, arguments.organisation)
     print(f"topic:    {account.topic}\nuser:     {account.username}\npassword: {account.password}")
-    print(f"consumer groups must start with {account.username}")
+    print(
+        f"groups:   consumer group names must start with {account.group_prefix} (e.g. {account.group_prefix}main)"
+    )
     return 0
 
 

@@ -21,6 +21,12 @@ from kafka.admin import (
 from kafka.admin._users import ScramMechanism, UserScramCredentialUpsertion
 from kafka.errors import TopicAlreadyExistsError
 
+from carerecord.feed_acls import (
+    apply_feed_acls,
+    feed_group_prefix,
+    feed_username,
+    provisioned_organisations,
+)
 from carerecord.settings import KafkaSettings
 from carerecord_projections.feeds import FEED_PREFIX, feed_topic
 
@@ -81,6 +87,8 @@ def provision(settings: KafkaSettings) -> list[str]:
     try:
         created = ensure_internal_topic(admin, settings)
         admin.create_acls(region_acls(settings.topic))
+        feeds = provisioned_organisations(admin)
+        replaced = sum(len(apply_feed_acls(admin, organisation)) for organisation in feeds)
     finally:
         admin.close()
     return [
@@ -88,6 +96,8 @@ def provision(settings: KafkaSettings) -> list[str]:
         f"({settings.partitions} partitions, retention forever)",
         f"ACLs: {RELAY_PRINCIPAL} may write it; {PROJECTOR_PRINCIPAL} may read it with groups "
         f"{PROJECTION_GROUP_PREFIX}*; {FEEDS_PRINCIPAL} may read it and write {FEED_PREFIX}*; nobody else may",
+        f"feeds: {len(feeds)} provider feed users, each reading its own topic with groups feed.<ODS>.*"
+        f" ({replaced} older ACLs replaced)",
     ]
 
 
@@ -111,12 +121,14 @@ class FeedAccount:
     topic: str
     username: str
     password: str
+    group_prefix: str
 
 
 def add_feed(settings: KafkaSettings, organisation: str) -> FeedAccount:
-    """A feed for one organisation: its topic, a SCRAM user of its own, and ACLs letting it read only that."""
+    """A feed for one organisation: its topic, a SCRAM user of its own (a new password each time), and ACLs
+    letting it read only that topic with consumer groups of its own (see feed_acls)."""
+    username = feed_username(organisation)  # refuses anything but an ODS code
     topic = feed_topic(organisation)
-    username = f"feed.{organisation}"
     password = secrets.token_urlsafe(24)
     admin = KafkaAdminClient(**settings.client_options())
     try:
@@ -125,19 +137,10 @@ def add_feed(settings: KafkaSettings, organisation: str) -> FeedAccount:
         admin.alter_user_scram_credentials(
             [UserScramCredentialUpsertion(username, ScramMechanism.SCRAM_SHA_256, password)]
         )
-        principal = f"User:{username}"
-        topic_pattern = ResourcePattern(ResourceType.TOPIC, topic)
-        group_pattern = ResourcePattern(ResourceType.GROUP, username, ACLResourcePatternType.PREFIXED)
-        admin.create_acls(
-            [
-                ACL(principal, "*", ACLOperation.READ, ACLPermissionType.ALLOW, topic_pattern),
-                ACL(principal, "*", ACLOperation.DESCRIBE, ACLPermissionType.ALLOW, topic_pattern),
-                ACL(principal, "*", ACLOperation.READ, ACLPermissionType.ALLOW, group_pattern),
-            ]
-        )
+        apply_feed_acls(admin, organisation)
     finally:
         admin.close()
-    return FeedAccount(organisation, topic, username, password)
+    return FeedAccount(organisation, topic, username, password, feed_group_prefix(organisation))
 
 
 def wait_for_group_coordinator(settings: KafkaSettings, timeout_seconds: float = 120.0) -> bool:

@@ -6,23 +6,40 @@ organisation that has an active care relationship with that person at that point
 recorded (which organisation received which event of whose record, when) in the same transaction as the
 router's progress, after the broker has acknowledged the copies (at-least-once; subscribers de-duplicate by the
 CloudEvents `id`).
+
+An organisation with no feed topic yet (not provisioned by `carerecord feed-add`) does not stop the others: its
+events are held (feed_backlog) and delivered in order once its topic exists.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
 from carerecord_projections.database import transaction
+from carerecord_projections.feed_backlog import (
+    HELD_DDL,
+    FeedTopics,
+    HeldReader,
+    hold,
+    oldest_held,
+    release,
+)
 from carerecord_projections.schema import FEED_DDL
-from carerecord_projections.wire import from_message
+from carerecord_projections.wire import WireEvent, from_message
+
+log = logging.getLogger(__name__)
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
 NEVER_ON_A_FEED = frozenset({"ConcernRaised", "ConcernResolved", "NhsNumberIndexed", "RequestRecorded"})
+RELEASE_BATCH = 500  # held events delivered per organisation per round, so that the others keep being served
 
 
 def feed_topic(organisation: str) -> str:
@@ -30,16 +47,31 @@ def feed_topic(organisation: str) -> str:
 
 
 class FeedRouter:
-    def __init__(self, client_options: dict[str, Any], producer: Any, *, topic: str, dsn: str) -> None:
+    def __init__(
+        self,
+        client_options: dict[str, Any],
+        producer: Any,
+        *,
+        topic: str,
+        dsn: str,
+        recheck_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._topic = topic
         self._dsn = dsn
         self._producer = producer
+        self._client_options = client_options
         self.disclosed = 0
+        self.held = 0
         with transaction(dsn) as cursor:
-            cursor.execute(FEED_DDL)
+            cursor.execute(FEED_DDL + HELD_DDL)
+            cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
+            self._holding = {str(row[0]) for row in cursor.fetchall()}
+        self._reader: HeldReader | None = None
         self._consumer = KafkaConsumer(
             **client_options, group_id=None, enable_auto_commit=False, max_poll_records=500
         )
+        self._feeds = FeedTopics(self._consumer, recheck_seconds, clock)
         partitions = [
             TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or [])
         ]
@@ -52,9 +84,18 @@ class FeedRouter:
                 self._consumer.seek(partition, stored[partition.partition])
             else:
                 self._consumer.seek_to_beginning(partition)
+        for organisation in sorted(self._holding):
+            log.warning(
+                "feeds: events are held for organisation %s until its feed is provisioned", organisation
+            )
+
+    @property
+    def holding(self) -> list[str]:
+        """The organisations whose events are held (no feed topic yet, or held events not all delivered)."""
+        return sorted(self._holding)
 
     def route_once(self, timeout_ms: int = 500) -> int:
-        routed = 0
+        routed = self._release_held()
         for partition, messages in self._consumer.poll(timeout_ms=timeout_ms).items():
             with transaction(self._dsn) as cursor:
                 sends = []
@@ -63,37 +104,17 @@ class FeedRouter:
                     for organisation in self._recipients(
                         cursor, wire.type_name, wire.record_id, wire.payload
                     ):
-                        sends.append(
-                            self._producer.send(
-                                feed_topic(organisation),
-                                key=message.key,
-                                value=message.value,
-                                headers=list(message.headers),
-                                timestamp_ms=message.timestamp,
-                            )
-                        )
-                        cursor.execute(
-                            """INSERT INTO feed_disclosures
-                                   (organisation, record_id, event_id, position, event_type, disclosed_at)
-                               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                            (
-                                organisation,
-                                wire.record_id,
-                                wire.event_id,
-                                wire.position,
-                                wire.type_name,
-                                datetime.now(UTC),
-                            ),
-                        )
-                        routed += 1
-                self._producer.flush()
-                for sent in sends:
-                    sent.get(timeout=30)
+                        if self._ready(organisation):
+                            sends.append(self._send(cursor, organisation, message, wire))
+                        else:
+                            self._hold(cursor, organisation, message)
+                self._settle(sends)
                 cursor.execute(
                     """INSERT INTO feed_offsets (topic, partition, next_offset) VALUES (%s, %s, %s)
                        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""",
                     (partition.topic, partition.partition, messages[-1].offset + 1),
                 )
+                routed += len(sends)
         self.disclosed += routed
         return routed
 
@@ -103,6 +124,89 @@ class FeedRouter:
 
     def close(self) -> None:
         self._consumer.close()
+        if self._reader is not None:
+            self._reader.close()
+
+    def _ready(self, organisation: str) -> bool:
+        """Events go straight to the feed only once nothing is held for it, so that they stay in order."""
+        return organisation not in self._holding and self._feeds.exists(feed_topic(organisation))
+
+    def _hold(self, cursor: Any, organisation: str, message: Any) -> None:
+        if organisation not in self._holding:
+            log.warning(
+                "feeds: organisation %s has no feed topic %s; its events are held until `carerecord feed-add %s`",
+                organisation,
+                feed_topic(organisation),
+                organisation,
+            )
+            self._holding.add(organisation)
+        hold(cursor, organisation, message.topic, message.partition, message.offset)
+        self.held += 1
+
+    def _release_held(self) -> int:
+        released = 0
+        for organisation in sorted(self._holding):
+            if self._feeds.exists(feed_topic(organisation)):
+                released += self._release(organisation)
+        return released
+
+    def _release(self, organisation: str) -> int:
+        """Delivers the oldest held events of an organisation whose feed now exists; once none is left, its
+        events go straight to its feed again."""
+        held = oldest_held(self._dsn, organisation, self._topic, RELEASE_BATCH)
+        if not held:
+            self._holding.discard(organisation)
+            log.info(
+                "feeds: organisation %s's feed is provisioned; its held events are delivered", organisation
+            )
+            return 0
+        self._reader = self._reader or HeldReader(self._client_options, self._topic)
+        released = 0
+        for partition, offsets in held.items():
+            messages = self._reader.messages(partition, offsets)
+            with transaction(self._dsn) as cursor:
+                sends = [
+                    self._send(
+                        cursor,
+                        organisation,
+                        message,
+                        from_message(message.headers, message.key, message.value),
+                    )
+                    for message in messages
+                ]
+                self._settle(sends)
+                release(cursor, organisation, self._topic, partition, offsets)
+            released += len(sends)
+        return released
+
+    def _send(self, cursor: Any, organisation: str, message: Any, wire: WireEvent) -> Any:
+        sent = self._producer.send(
+            feed_topic(organisation),
+            key=message.key,
+            value=message.value,
+            headers=list(message.headers),
+            timestamp_ms=message.timestamp,
+        )
+        cursor.execute(
+            """INSERT INTO feed_disclosures
+                   (organisation, record_id, event_id, position, event_type, disclosed_at)
+               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+            (
+                organisation,
+                wire.record_id,
+                wire.event_id,
+                wire.position,
+                wire.type_name,
+                datetime.now(UTC),
+            ),
+        )
+        return sent
+
+    def _settle(self, sends: list[Any]) -> None:
+        """Waits for the broker's acknowledgement of every copy before the transaction records them."""
+        self._producer.flush()
+        for sent in sends:
+            sent.get(timeout=30)
 
     @staticmethod
     def _recipients(cursor: Any, type_name: str, record_id: Any, payload: dict[str, Any]) -> list[str]:

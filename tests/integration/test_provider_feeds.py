@@ -7,21 +7,27 @@ checked-in JSON Schemas, as a provider system would.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import string
+import subprocess
+import sys
+from pathlib import Path
 
 import jsonschema
+import pytest
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
 from confluent_kafka import Consumer, KafkaError
 from kafka import KafkaProducer
 
 from carerecord.kafka_setup import add_feed
-from carerecord.settings import load_settings
+from carerecord.settings import KafkaSettings, load_settings
 from carerecord_events.base import Actor, Participant
 from carerecord_events.jsonschema import SCHEMA_FOLDER
 from carerecord_events.roles import Role
 from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, RevocationInitiator, Setting
 from carerecord_projections.database import transaction
+from carerecord_projections.feed_backlog import held_counts
 from carerecord_projections.feeds import FeedRouter
 from carerecord_projections.relay import Relay
 from carerecord_services import commands as c
@@ -45,7 +51,7 @@ def _read_feed(
             "sasl.mechanisms": "SCRAM-SHA-256",
             "sasl.username": username,
             "sasl.password": password,
-            "group.id": f"{username}-test",
+            "group.id": f"{username}.test",
             "auto.offset.reset": "earliest",
         }
     )
@@ -156,4 +162,117 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         disclosures = cursor.fetchall()
     assert [(org, rid, kind) for org, rid, kind in disclosures] == [
         (organisation, record_id, t) for t in types
+    ]
+
+
+def _admin_kafka(infra: dict[str, str]) -> KafkaSettings:
+    settings = load_settings(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],
+            "KAFKA_USERNAME": "admin",
+            "KAFKA_PASSWORD": infra["KAFKA_ADMIN_PASSWORD"],
+        }
+    )
+    assert settings.kafka is not None
+    return settings.kafka
+
+
+def _publish(plain: CareRecordStack, infra: dict[str, str], topic: str, database_dsn: str) -> None:
+    producer = KafkaProducer(**kafka_options(infra, "relay"), acks="all", enable_idempotence=True)
+    relay = Relay(plain.store, producer, topic=topic, source="/carerecord/regions/test", dsn=database_dsn)
+    while relay.publish_available():
+        pass
+    producer.close()
+
+
+def _router(infra: dict[str, str], topic: str, database_dsn: str) -> tuple[FeedRouter, KafkaProducer]:
+    # A producer waits max_block_ms for a topic that does not exist, then raises: 5 s rather than a minute.
+    producer = KafkaProducer(
+        **kafka_options(infra, "feeds"), acks="all", enable_idempotence=True, max_block_ms=5000
+    )
+    router = FeedRouter(
+        kafka_options(infra, "feeds"), producer, topic=topic, dsn=database_dsn, recheck_seconds=0
+    )
+    return router, producer
+
+
+def _feeds_status(database_url: str, schema: str, tmp_path: Path) -> str:
+    """`carerecord feeds --status`, in a process of its own as an operator would run it."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": database_url,
+        "CARERECORD_SCHEMA": schema,
+        "CARERECORD_DATA_DIR": str(tmp_path / "data"),
+    }
+    command = [sys.executable, "-m", "carerecord.cli", "feeds", "--status"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout
+
+
+def _types(messages: list[KafkaMessage]) -> list[str]:
+    return [
+        from_binary_event(m).get_type().removeprefix("uk.nhs.carerecord.").rpartition(".v")[0]
+        for m in messages
+    ]
+
+
+def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once_its_feed_is_provisioned(
+    plain: CareRecordStack,
+    infra: dict[str, str],
+    topic: str,
+    test_database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    provisioned, late = _organisation(), _organisation()
+    provisioned_account = add_feed(_admin_kafka(infra), provisioned)
+    service = plain.care_records
+    record_id = service.register_person(register()).record_id
+    for organisation in (provisioned, late):
+        manager = Actor(user_id=f"{organisation}-manager", role=Role.ADMINISTRATOR, organisation=organisation)
+        service.execute(
+            record_id,
+            c.StartCareRelationship(actor=manager, organisation=organisation, setting=Setting.CARE_HOME),
+        )
+    carer = Actor(user_id="ch-1", role=Role.CARE_HOME_STAFF, organisation=late)
+    conversation = c.RecordConversation(
+        actor=carer,
+        participants=(Participant(name="Margaret Hale", role="the person"),),
+        person_took_part=True,
+        what_matters="her garden",
+    )
+    service.execute(record_id, conversation)
+    _publish(plain, infra, topic, database_dsn)
+
+    router, producer = _router(infra, topic, database_dsn)
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
+    assert router.holding == [late]
+    assert held_counts(database_dsn) == {late: 2}
+    assert f"{late}: 2 events held" in _feeds_status(test_database_url, plain.schema, tmp_path)
+    router.close()  # and restarted below, while the late organisation's events are held
+    producer.close()
+    assert any(late in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+    assert not any(str(record_id) in r.getMessage() for r in caplog.records)
+
+    late_account = add_feed(_admin_kafka(infra), late)
+    service.execute(record_id, conversation)  # after provisioning: delivered after the held ones
+    _publish(plain, infra, topic, database_dsn)
+    router, producer = _router(infra, topic, database_dsn)
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
+    router.close()
+    producer.close()
+
+    assert held_counts(database_dsn) == {}
+    late_feed = _read_feed(infra, late_account.topic, late_account.username, late_account.password, 3)
+    assert _types(late_feed) == ["CareRelationshipStarted", "ConversationRecorded", "ConversationRecorded"]
+    assert json.loads(late_feed[0].value)["organisation"] == late
+    provisioned_feed = _read_feed(
+        infra, provisioned_account.topic, provisioned_account.username, provisioned_account.password, 4
+    )
+    assert _types(provisioned_feed) == [
+        "CareRelationshipStarted",
+        "CareRelationshipStarted",
+        "ConversationRecorded",
+        "ConversationRecorded",
     ]
