@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from carerecord_events.roles import Role
 from carerecord_graphql.auth import Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain
 from carerecord_projections.queries import PlanRow
+from carerecord_services.policy import PERMISSIONS, Read
 from carerecord_services.read_access import Period, Reader, ReadRefused
 
-ACCESS_HISTORY_ROLES = frozenset({Role.PERSON, Role.REPRESENTATIVE, Role.ASSURANCE, Role.PRIVACY_OFFICER})
+ACCESS_HISTORY_ROLES = PERMISSIONS[Read.ACCESS_HISTORY]
 
 
 def reader_of(caller: Principal) -> Reader:

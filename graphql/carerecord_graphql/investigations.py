@@ -10,10 +10,10 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from carerecord_events.roles import Role
 from carerecord_graphql.access import reader_of
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_services.errors import RecordNotFound
+from carerecord_services.policy import PERMISSIONS, Read
 from carerecord_services.read_access import Period, ReadDecision, Reader, ReadRefused
 from carerecord_services.snapshot import RecordSnapshot
 
@@ -84,7 +84,7 @@ def _record_shown(record: RecordSnapshot) -> RecordShown:
 
 def _assurance_only(context: ApiContext, record_id: UUID | None, operation: str, purpose: str) -> None:
     caller = context.caller()
-    if caller.role is not Role.ASSURANCE:
+    if caller.role not in PERMISSIONS[Read.INVESTIGATE]:
         context.api.audit.record_access(
             caller.actor,
             record_id,

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import strawberry
 
-from carerecord_events.roles import Role
+from carerecord_events.roles import ROLES, Role
 from carerecord_graphql.context import (
     ApiContext,
     NotAllowed,
@@ -38,7 +38,8 @@ from carerecord_graphql.types import (
 from carerecord_services import commands as c
 from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound, StoreUnavailable
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
-from carerecord_services.read_access import BOARD_ROLES, NOT_STAFF, UNSEEN, URGENT_CARE_ROLES, Reader
+from carerecord_services.policy import BOARD_ROLES, COMMAND_ACTIONS, PERMISSIONS, URGENT_CARE_ROLES, Read
+from carerecord_services.read_access import NOT_STAFF, UNSEEN, Reader
 from carerecord_services.service import Idempotency, Outcome
 
 USE_CASES: dict[str, type[c.Command]] = {
@@ -116,7 +117,11 @@ def _result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> 
 
 
 def _may_change(context: ApiContext, command_class: type[c.Command], record_id: UUID) -> None:
+    """The role first (the permission table), then the record: so that a role that may never make a change is
+    refused before anything about the record is looked at."""
     caller = context.caller()
+    if not context.api.care_records.policy.may(caller.role, COMMAND_ACTIONS[command_class]):
+        raise NotPermitted(f"a {ROLES[caller.role].label} may not {COMMAND_ACTIONS[command_class].value}")
     if caller.role in REGION_WIDE.get(command_class, set()):
         return
     if caller.role in OWN_RECORD.get(command_class, set()) and caller.record_id == record_id:
@@ -251,7 +256,7 @@ def review_break_glass(
     """An assurance team's finding on one break-glass access: appropriate or not, and why. Recorded."""
     context = info_context(info)
     caller = context.caller()
-    if caller.role is not Role.ASSURANCE:
+    if caller.role not in PERMISSIONS[Read.REVIEW_BREAK_GLASS]:
         record_permission_refusal(context, "reviewBreakGlass", "role-not-permitted")
         return NotAllowedResult(message="only assurance teams review break-glass accesses")
     if len(re.findall(r"[A-Za-z]{3,}", notes)) < 3:

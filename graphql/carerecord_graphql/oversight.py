@@ -24,8 +24,9 @@ from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn,
 from carerecord_projections.oversight.blanket import BlanketAlert
 from carerecord_projections.oversight.equality import EqualityTable
 from carerecord_projections.oversight.figures import Dashboard, DrillDownRow, OversightViews, Period, Scope
+from carerecord_services.policy import PERMISSIONS, Read
 
-OVERSIGHT_ROLES = frozenset({Role.ASSURANCE, Role.ADMINISTRATOR})
+OVERSIGHT_ROLES = PERMISSIONS[Read.OVERSIGHT]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -10,7 +10,7 @@ import strawberry
 
 from carerecord_graphql.context import NotAllowed, info_context
 from carerecord_projections.relationships_for_review import relationships_awaiting_review
-from carerecord_services.read_access import BOARD_ROLES
+from carerecord_services.policy import PERMISSIONS, Read
 
 
 @strawberry.type(description="A care relationship started without evidence the record already held")
@@ -41,7 +41,7 @@ class RelationshipQueries:
     ) -> list[RelationshipToReview]:
         context = info_context(info)
         caller = context.caller()
-        if caller.role not in BOARD_ROLES:
+        if caller.role not in PERMISSIONS[Read.REVIEW_RELATIONSHIPS]:
             context.api.audit.record_access(
                 caller.actor,
                 None,

@@ -49,7 +49,8 @@ from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
-from carerecord_services.read_access import NOT_STAFF, URGENT_CARE_ROLES, Reader
+from carerecord_services.policy import PERMISSIONS, URGENT_CARE_ROLES, Read
+from carerecord_services.read_access import Reader
 from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
 
@@ -321,7 +322,7 @@ class Subscription:
     ) -> AsyncGenerator[PlanChange, None]:
         context = info_context(info)
         caller = context.caller()
-        if caller.role in NOT_STAFF:
+        if caller.role not in PERMISSIONS[Read.SUBSCRIBE]:
             await run_in_threadpool(
                 context.api.audit.record_access,
                 caller.actor,

@@ -1,4 +1,9 @@
-"""Who may do what, and who counts as a senior responsible clinician."""
+"""Who may do what, and who counts as a senior responsible clinician: the one permission table.
+
+`PERMISSIONS` says which roles may ask for each change (`Action`) and each read (`Read`); `CONDITIONS` says, in
+words, what else the record must show. The rules, the API's resolvers, the README's "Who may do what" table
+(`who_may_do_what`) and the access-matrix tests are all made from these tables, so that they cannot drift.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from carerecord_events.roles import ROLES, Role
+from carerecord_services import commands as c
 from carerecord_services.reasoning import ReasoningPolicy
 
 
@@ -31,10 +37,35 @@ class Action(StrEnum):
     RESOLVE_CONCERN = "resolve a concern"
 
 
+class Read(StrEnum):
+    READ_RECORD = "read a record"
+    SEARCH_PEOPLE = "search for a person"
+    BREAK_GLASS = "open a record in an emergency (break glass)"
+    ACCESS_HISTORY = "see who has looked at a record"
+    INVESTIGATE = "investigate what a reader was shown, or a person's history over a period"
+    REVIEW_BREAK_GLASS = "review a break-glass access"
+    SUBSCRIBE = "subscribe to changes for the people the organisation cares for"
+    REVIEW_RELATIONSHIPS = "list care relationships started without evidence"
+    OVERSIGHT = "see oversight figures, alerts and drill-downs"
+
+
 _DOCTORS = frozenset({Role.CONSULTANT, Role.GP, Role.DOCTOR})
 _CLINICIANS = _DOCTORS | {Role.NURSE, Role.PARAMEDIC}
 
-PERMISSIONS: dict[Action, frozenset[Role]] = {
+_SIGNS_IN = frozenset(role for role in Role if role is not Role.SYSTEM)
+_BOARD = frozenset({Role.ASSURANCE, Role.PRIVACY_OFFICER})
+_STAFF = _CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR}
+
+PERMISSIONS: dict[Action | Read, frozenset[Role]] = {
+    Read.READ_RECORD: _SIGNS_IN,
+    Read.SEARCH_PEOPLE: _CLINICIANS,
+    Read.BREAK_GLASS: _CLINICIANS,
+    Read.ACCESS_HISTORY: frozenset({Role.PERSON, Role.REPRESENTATIVE}) | _BOARD,
+    Read.INVESTIGATE: frozenset({Role.ASSURANCE}),
+    Read.REVIEW_BREAK_GLASS: frozenset({Role.ASSURANCE}),
+    Read.SUBSCRIBE: _STAFF,
+    Read.REVIEW_RELATIONSHIPS: _BOARD,
+    Read.OVERSIGHT: frozenset({Role.ASSURANCE, Role.ADMINISTRATOR}),
     Action.REGISTER_PERSON: _CLINICIANS | {Role.ADMINISTRATOR},
     Action.RECORD_DEATH: _CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
     # only a clinical or administrative role of that organisation (the rules also check the organisation)
@@ -69,5 +100,125 @@ class RecordPolicy:
     def is_senior(self, role: Role) -> bool:
         return ROLES[role].senior_by_default or role in self.extra_senior_roles
 
-    def may(self, role: Role, action: Action) -> bool:
+    def may(self, role: Role, action: Action | Read) -> bool:
         return role in PERMISSIONS[action]
+
+
+URGENT_CARE_ROLES = PERMISSIONS[Read.SEARCH_PEOPLE]
+"""Who may search for a person and break glass: the clinicians of urgent and emergency care."""
+
+BOARD_ROLES = _BOARD
+"""Roles that act for an integrated care board: they read the people its organisations care for."""
+
+STAFF_ROLES = _STAFF
+"""Roles of a provider organisation, whose reading is decided by its care relationship or break glass."""
+
+CONDITIONS: dict[Action | Read, str] = {
+    Read.READ_RECORD: "staff: their organisation has a care relationship with the person now (one on an "
+    '"other" basis lapses after `CARERECORD_UNCONFIRMED_RELATIONSHIP_DAYS` unless confirmed), or they used '
+    "break glass; the person: their own record; a representative: the record they are recorded as "
+    "representing, while not withdrawn; assurance and privacy officers: people cared for by an organisation "
+    "of their board at the instant or over the period asked about. Decided from the record in the store, "
+    "never from a read model. Every read, and every refusal, is recorded",
+    Read.SEARCH_PEOPLE: "at most 5 matches, names and dates of birth only; recorded",
+    Read.BREAK_GLASS: "a stated reason; time-limited (`CARERECORD_BREAK_GLASS_SECONDS`, default 4 hours); "
+    "recorded and reviewable",
+    Read.ACCESS_HISTORY: "as for reading the record",
+    Read.INVESTIGATE: "their board cared for the person when the access happened, or over the period asked "
+    "about. Recorded",
+    Read.REVIEW_BREAK_GLASS: "recorded",
+    Read.SUBSCRIBE: "only the people their organisation cares for now, each push decided as a read and "
+    "recorded; the stream closes (4403) when the token expires",
+    Read.REVIEW_RELATIONSHIPS: "their board's organisations; each person listed is recorded as read",
+    Read.OVERSIGHT: "assurance: their own board; administrators: their own organisation. Recorded",
+    Action.REGISTER_PERSON: "",
+    Action.START_CARE_RELATIONSHIP: "only staff of that organisation, stating the basis; without evidence "
+    "the record holds, listed for a privacy officer's review",
+    Action.END_CARE_RELATIONSHIP: "only staff of that organisation",
+    Action.CONFIRM_CARE_RELATIONSHIP: "only the organisation's own administrator",
+    Action.REVIEW_CARE_RELATIONSHIP: "within their board; once",
+    Action.MAKE_RECOMMENDATION: "a junior's recommendation awaits senior endorsement",
+    Action.ENDORSE: "senior roles only (and roles configured as senior); never the plan's own author",
+    Action.RAISE_CONCERN: "the person or representative: on their own record; assurance: anywhere",
+    Action.RESOLVE_CONCERN: "assurance: anywhere",
+}
+
+OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
+    Read.READ_RECORD: (
+        "person",
+        "record",
+        "recordAsOf",
+        "GET /fhir/Patient/{nhsNumber}/$everything",
+        "portal /portal/people/{recordId}",
+    ),
+    Read.SEARCH_PEOPLE: ("searchPeople",),
+    Read.BREAK_GLASS: ("breakGlass",),
+    Read.ACCESS_HISTORY: ("accessHistory", "Person.accessHistory"),
+    Read.INVESTIGATE: ("accessShown", "investigation"),
+    Read.REVIEW_BREAK_GLASS: ("reviewBreakGlass",),
+    Read.SUBSCRIBE: ("planChanges",),
+    Read.REVIEW_RELATIONSHIPS: ("relationshipsForReview",),
+    Read.OVERSIGHT: (
+        "oversight",
+        "oversightDecisions",
+        "blanketAlerts",
+        "equalityMonitoring",
+        "GET /oversight/export.csv",
+        "portal /portal/dashboard",
+    ),
+    Action.REGISTER_PERSON: ("registerPerson",),
+    Action.RECORD_DEATH: ("recordDeath",),
+    Action.START_CARE_RELATIONSHIP: ("startCareRelationship",),
+    Action.END_CARE_RELATIONSHIP: ("endCareRelationship",),
+    Action.CONFIRM_CARE_RELATIONSHIP: ("confirmCareRelationship",),
+    Action.REVIEW_CARE_RELATIONSHIP: ("reviewCareRelationship",),
+    Action.RECORD_CONVERSATION: ("recordConversation",),
+    Action.ASSESS_CAPACITY: ("assessCapacity",),
+    Action.RECORD_REPRESENTATIVE: ("recordRepresentative", "withdrawRepresentative"),
+    Action.RECORD_ADVANCE_DECISION: ("recordAdvanceDecision", "withdrawAdvanceDecision"),
+    Action.MAKE_RECOMMENDATION: ("makeRecommendation",),
+    Action.ENDORSE: ("endorsePlan",),
+    Action.REVIEW: ("reviewPlan",),
+    Action.REVOKE: ("revokePlan",),
+    Action.COMMUNICATE: ("communicateDecision",),
+    Action.MARK_ENTERED_IN_ERROR: ("markEnteredInError",),
+    Action.RECORD_CORRECTION: ("recordCorrection",),
+    Action.RAISE_CONCERN: ("raiseConcern",),
+    Action.RESOLVE_CONCERN: ("resolveConcern",),
+}
+
+
+def who_may_do_what() -> str:
+    """The README's "Who may do what" table, in Markdown, from the tables above."""
+    rows = ["| operation | what it is | allowed roles | and |", "|---|---|---|---|"]
+    for what, names in OPERATIONS.items():
+        roles = ", ".join(ROLES[role].label for role in Role if role in PERMISSIONS[what])
+        operations = ", ".join(f"`{name}`" for name in names)
+        rows.append(f"| {operations} | {what.value} | {roles} | {CONDITIONS.get(what, '')} |")
+    return "\n".join(rows) + "\n"
+
+
+COMMAND_ACTIONS: dict[type[c.Command], Action] = {
+    c.RegisterPerson: Action.REGISTER_PERSON,
+    c.RecordDeath: Action.RECORD_DEATH,
+    c.StartCareRelationship: Action.START_CARE_RELATIONSHIP,
+    c.EndCareRelationship: Action.END_CARE_RELATIONSHIP,
+    c.ConfirmCareRelationship: Action.CONFIRM_CARE_RELATIONSHIP,
+    c.ReviewCareRelationship: Action.REVIEW_CARE_RELATIONSHIP,
+    c.RecordConversation: Action.RECORD_CONVERSATION,
+    c.AssessCapacity: Action.ASSESS_CAPACITY,
+    c.RecordRepresentative: Action.RECORD_REPRESENTATIVE,
+    c.WithdrawRepresentative: Action.RECORD_REPRESENTATIVE,
+    c.RecordAdvanceDecision: Action.RECORD_ADVANCE_DECISION,
+    c.WithdrawAdvanceDecision: Action.RECORD_ADVANCE_DECISION,
+    c.MakeRecommendation: Action.MAKE_RECOMMENDATION,
+    c.EndorsePlan: Action.ENDORSE,
+    c.ReviewPlan: Action.REVIEW,
+    c.RevokePlan: Action.REVOKE,
+    c.CommunicateDecision: Action.COMMUNICATE,
+    c.MarkEnteredInError: Action.MARK_ENTERED_IN_ERROR,
+    c.RecordCorrection: Action.RECORD_CORRECTION,
+    c.RaiseConcern: Action.RAISE_CONCERN,
+    c.ResolveConcern: Action.RESOLVE_CONCERN,
+}
+"""Which change each command asks for (the rules check it again when they decide)."""

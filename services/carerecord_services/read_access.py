@@ -17,20 +17,16 @@ from carerecord_events.access import NO_RECORD
 from carerecord_events.base import Actor
 from carerecord_events.roles import ROLES, Role
 from carerecord_services.audit import AccessAudit
+from carerecord_services.policy import BOARD_ROLES, STAFF_ROLES
 from carerecord_services.record import PersonRecord
 
 Clock = Callable[[], datetime]
 BoardOrganisations = Callable[[str], frozenset[str]]
 """The ODS codes of the organisations in an integrated care board (from the organisation register)."""
 
-URGENT_CARE_ROLES = frozenset({Role.PARAMEDIC, Role.DOCTOR, Role.CONSULTANT, Role.GP, Role.NURSE})
-"""Who may search for a person and break glass: the clinicians of urgent and emergency care."""
-
-BOARD_ROLES = frozenset({Role.ASSURANCE, Role.PRIVACY_OFFICER})
-"""Roles that act for an integrated care board: they read the people its organisations care for."""
-
-NOT_STAFF = frozenset({Role.PERSON, Role.REPRESENTATIVE, Role.SYSTEM}) | BOARD_ROLES
+NOT_STAFF = frozenset(Role) - STAFF_ROLES
 """Roles whose reading is not decided by their organisation's care relationship."""
+
 
 UNSEEN = "there is no such record, or you may not see it"
 

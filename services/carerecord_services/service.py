@@ -164,6 +164,10 @@ class CareRecordService:
             raise RecordNotFound("there is no care record with this id", field="record_id")
         return replay(record_id, loaded.events)
 
+    @property
+    def policy(self) -> RecordPolicy:
+        return self._policy
+
     def find(self, record_id: UUID) -> PersonRecord | None:
         """The record as it is now, from the store; None if there is none."""
         loaded = self._store.load(record_id)

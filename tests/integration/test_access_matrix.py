@@ -1,0 +1,417 @@
+"""The access matrix (issue 11): every read and every mutation, for every role, in every situation that decides
+access, through the whole web app (GraphQL over HTTP, the FHIR route, the portal) on the real PostgreSQL.
+
+What is expected comes from the one permission table (`PERMISSIONS`) and the situation, never from the code
+under test; every refusal must also be recorded. Mutations are sent with a stale `expectedVersion`, so one that
+passes the access checks is answered VersionConflict (or refused by a rule) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from starlette.testclient import TestClient
+
+from carerecord.bootstrap import Services, build_app, build_services
+from carerecord.settings import Settings, load_settings
+from carerecord.tokens import development_keys, issue_token
+from carerecord_events.base import Actor
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import RelationshipBasis, RepresentativeKind, Setting
+from carerecord_graphql.mutations import USE_CASES
+from carerecord_graphql.schema import build_schema
+from carerecord_services import commands as c
+from carerecord_services.policy import COMMAND_ACTIONS, PERMISSIONS, STAFF_ROLES, Read
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
+from tests.builders import GP, valid_nhs_numbers
+from tests.integration.api_server import import_register
+
+pytestmark = pytest.mark.adversarial
+
+STAFF_ORG = "K81003"  # a GP practice of board QWE
+OTHER_ORG = "RXF"  # a hospital of board QWE
+ROLE_TOKENS: dict[Role, dict[str, str]] = {
+    Role.CONSULTANT: {"org": STAFF_ORG, "registration": "1234567"},
+    Role.GP: {"org": STAFF_ORG, "registration": "2345678"},
+    Role.DOCTOR: {"org": STAFF_ORG, "registration": "3456789"},
+    Role.NURSE: {"org": STAFF_ORG, "registration": "71A2998E"},
+    Role.PARAMEDIC: {"org": STAFF_ORG, "registration": "PA123456"},
+    Role.CARE_HOME_STAFF: {"org": STAFF_ORG},
+    Role.ADMINISTRATOR: {"org": STAFF_ORG},
+    Role.ASSURANCE: {"org": "QWE"},
+    Role.PRIVACY_OFFICER: {"org": "QWE"},
+    Role.PERSON: {"org": STAFF_ORG},
+    Role.REPRESENTATIVE: {"org": STAFF_ORG},
+}
+SITUATIONS = (
+    "caring",
+    "not caring",
+    "relationship ended",
+    "representative withdrawn",
+    "break glass live",
+    "break glass expired",
+    "out of board",
+)
+
+
+@dataclass
+class Cell:
+    role: Role
+    situation: str
+    record_id: UUID
+    nhs_number: str
+    token: str
+
+
+@dataclass
+class Region:
+    settings: Settings
+    services: Services
+    client: TestClient
+    records: dict[str, tuple[UUID, str, UUID | None]]  # situation -> record, NHS number, representative
+
+    def cell(self, role: Role, situation: str) -> Cell:
+        record_id, nhs_number, representative = self.records[situation]
+        claims: dict[str, Any] = {"sub": f"matrix-{role.value}", "role": role.value, **ROLE_TOKENS[role]}
+        if situation == "out of board" and role in (Role.ASSURANCE, Role.PRIVACY_OFFICER):
+            claims["org"] = "QXA"
+        if role is Role.PERSON:  # their own record, except where the situation is another person's
+            claims["record"] = str(record_id if situation != "not caring" else self.records["caring"][0])
+        if role is Role.REPRESENTATIVE:  # represents this person: active only in "caring"
+            claims["record"] = str(record_id)
+            claims["representative"] = str(representative or uuid4())
+        token = issue_token(
+            development_keys(self.settings.data_dir),
+            claims,
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
+            minutes=30,
+        )
+        return Cell(role, situation, record_id, nhs_number, token)
+
+
+# Every record is cared for by the hospital RXF (board QWE); the staff tokens' practice K81003 cares for these:
+PRACTICE_CARES = ("caring", "representative withdrawn", "out of board")
+
+
+def may_read(role: Role, situation: str, claims_record: str | None, record_id: UUID) -> bool:
+    """Reading a record, from the table and the situation (the README's words)."""
+    if role not in PERMISSIONS[Read.READ_RECORD]:
+        return False
+    if role in STAFF_ROLES:
+        return situation in (*PRACTICE_CARES, "break glass live")
+    if role is Role.PERSON:
+        return claims_record == str(record_id)
+    if role is Role.REPRESENTATIVE:
+        return situation == "caring"
+    return situation != "out of board"  # a board's roles: cared for within the board
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory, test_database_url: str) -> Iterator[Region]:
+    import psycopg2
+
+    schema = f"matrix{uuid4().hex[:10]}"
+    connection = psycopg2.connect(test_database_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    data = tmp_path_factory.mktemp("matrix")
+    settings = load_settings(
+        {
+            "DATABASE_URL": test_database_url,
+            "CARERECORD_SCHEMA": schema,
+            "CARERECORD_DATA_DIR": str(data),
+            "CARERECORD_REQUESTS_PER_MINUTE": "1000000",
+        }
+    )
+    services = build_services(settings)
+    import_register(services.read_models_dsn)
+    records = _situations(services)
+    with TestClient(build_app(settings, services)) as client:
+        yield Region(settings, services, client, records)
+    services.close()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+    connection.close()
+
+
+def _situations(services: Services) -> dict[str, tuple[UUID, str, UUID | None]]:
+    care = services.care_records
+    numbers = iter(valid_nhs_numbers(len(SITUATIONS), start=401_100_000))
+    hospital = Actor(user_id="dr-bell", role=Role.DOCTOR, organisation=OTHER_ORG, registration="4567890")
+    made: dict[str, tuple[UUID, str, UUID | None]] = {}
+    for situation in SITUATIONS:
+        number = next(numbers)
+        registered = care.register_person(
+            c.RegisterPerson(
+                actor=hospital,
+                nhs_number=number,
+                given_name="Ada",
+                family_name="Matrix",
+                date_of_birth=datetime(1940, 1, 1).date(),
+                postcode="NG1 1AA",
+            )
+        )
+        record_id = registered.record_id
+        care.execute(
+            record_id,
+            c.StartCareRelationship(
+                actor=hospital,
+                organisation=OTHER_ORG,
+                setting=Setting.HOSPITAL,
+                basis=RelationshipBasis.ADMITTED,
+            ),
+        )
+        if situation in ("caring", "relationship ended", "representative withdrawn", "out of board"):
+            gp = Actor(user_id="dr-grey", role=Role.GP, organisation=STAFF_ORG, registration="2345678")
+            care.execute(
+                record_id,
+                c.StartCareRelationship(
+                    actor=gp,
+                    organisation=STAFF_ORG,
+                    setting=Setting.GP_PRACTICE,
+                    basis=RelationshipBasis.REGISTERED_WITH_PRACTICE,
+                ),
+            )
+        if situation == "relationship ended":
+            care.execute(
+                record_id, c.EndCareRelationship(actor=GP, organisation=STAFF_ORG, reason="moved away")
+            )
+        representative = None
+        if situation in ("caring", "representative withdrawn"):
+            care.execute(
+                record_id,
+                c.RecordRepresentative(
+                    actor=hospital, kind=RepresentativeKind.FAMILY_OR_FRIEND, name="Ann Matrix"
+                ),
+            )
+            representative = next(iter(care.record(record_id).representatives))
+        if situation == "representative withdrawn":
+            care.execute(
+                record_id,
+                c.WithdrawRepresentative(
+                    actor=hospital, representative_id=representative, reason="she asked"
+                ),
+            )
+        if situation.startswith("break glass"):
+            lasts = timedelta(hours=1) if situation == "break glass live" else timedelta(seconds=-1)
+            for role in STAFF_ROLES:
+                user = Actor(user_id=f"matrix-{role.value}", role=role, organisation=STAFF_ORG)
+                services.audit.start_break_glass(
+                    user, record_id, "matrix: an emergency, said in words", lasts
+                )
+        made[situation] = (record_id, number, representative)
+    return made
+
+
+READS = {
+    "person": (
+        "query($nhs: String!) { person(nhsNumber: $nhs) { version } }",
+        lambda cell: {"nhs": cell.nhs_number},
+    ),
+    "record": (
+        "query($id: UUID!) { record(recordId: $id) { version } }",
+        lambda cell: {"id": str(cell.record_id)},
+    ),
+    "recordAsOf": (
+        "query($id: UUID!, $at: DateTime!) { recordAsOf(recordId: $id, at: $at) { version } }",
+        lambda cell: {"id": str(cell.record_id), "at": datetime.now(UTC).isoformat()},
+    ),
+    "Person.timeline": (
+        "query($id: UUID!) { record(recordId: $id) { timeline(first: 2) { edges { node { version } } } } }",
+        lambda cell: {"id": str(cell.record_id)},
+    ),
+}
+
+
+def _gql(region: Region, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    response = region.client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert response.status_code in (200, 400), response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def _claims_record(cell: Cell) -> str | None:
+    import jwt
+
+    record: str | None = jwt.decode(cell.token, options={"verify_signature": False}).get("record")
+    return record
+
+
+def test_every_read_of_a_record_for_every_role_and_situation_follows_the_table(region: Region) -> None:
+    outcomes: list[tuple[str, str, str, bool, bool]] = []
+    for role in ROLE_TOKENS:
+        for situation in SITUATIONS:
+            cell = region.cell(role, situation)
+            expected = may_read(role, situation, _claims_record(cell), cell.record_id)
+            for name, (query, variables) in READS.items():
+                answer = _gql(region, cell.token, query, variables(cell))
+                outcomes.append((name, role.value, situation, expected, not answer.get("errors")))
+            fhir = region.client.get(
+                f"/fhir/Patient/{cell.nhs_number}/$everything",
+                headers={"authorization": f"Bearer {cell.token}"},
+            )
+            outcomes.append(("fhir", role.value, situation, expected, fhir.status_code == 200))
+    wrong = [o for o in outcomes if o[3] != o[4]]
+    assert not wrong, f"{len(wrong)} of {len(outcomes)} cells differ from the table: {wrong[:10]}"
+    assert len(outcomes) == len(ROLE_TOKENS) * len(SITUATIONS) * (len(READS) + 1)
+    granted = sum(o[4] for o in outcomes)
+    print(
+        f"access matrix, reads: {len(outcomes)} cells, {granted} granted, {len(outcomes) - granted} refused"
+    )
+    assert 0 < granted < len(outcomes)
+
+
+def test_every_refused_read_is_recorded_in_the_persons_access_history(region: Region) -> None:
+    cell = region.cell(Role.GP, "not caring")
+    assert _gql(region, cell.token, READS["record"][0], {"id": str(cell.record_id)}).get("errors")
+    board = region.cell(Role.ASSURANCE, "not caring")  # QWE: the hospital RXF cares for this person
+    query = "query($id: UUID!) { accessHistory(recordId: $id) { userId operation granted } }"
+    rows = _gql(region, board.token, query, {"id": str(cell.record_id)})["data"]["accessHistory"]
+    assert {"userId": "matrix-gp", "operation": "record", "granted": False} in rows
+
+
+def _dummy(kind: Any) -> Any:
+    """A value of a GraphQL input type that passes GraphQL's validation (the rules may still refuse it)."""
+    if isinstance(kind, GraphQLNonNull):
+        return _dummy(kind.of_type)
+    if isinstance(kind, GraphQLList):
+        return []
+    if isinstance(kind, GraphQLEnumType):
+        return next(iter(kind.values))
+    if isinstance(kind, GraphQLInputObjectType):
+        return {name: _dummy(f.type) for name, f in kind.fields.items() if isinstance(f.type, GraphQLNonNull)}
+    assert isinstance(kind, GraphQLScalarType)
+    return {
+        "String": "matrix words for a field",
+        "Boolean": False,
+        "Int": 1,
+        "UUID": str(uuid4()),
+        "Date": "2026-01-01",
+        "DateTime": datetime.now(UTC).isoformat(),
+    }[kind.name]
+
+
+def may_change(
+    command: type[c.Command], role: Role, situation: str, claims_record: str | None, record_id: UUID
+) -> bool:
+    """A change passes the access checks (the rules then judge its content), from the table."""
+    if role not in PERMISSIONS[COMMAND_ACTIONS[command]]:
+        return False
+    if command in (c.StartCareRelationship, c.EndCareRelationship, c.ConfirmCareRelationship):
+        return True  # the organisation's own relationship: the rules decide
+    if role is Role.ASSURANCE and command in (c.RaiseConcern, c.ResolveConcern):
+        return True  # region-wide
+    if role in (Role.PERSON, Role.REPRESENTATIVE):
+        return command is c.RaiseConcern and claims_record == str(record_id)
+    if role is Role.PRIVACY_OFFICER:
+        return situation != "out of board"
+    return situation in (*PRACTICE_CARES, "break glass live")
+
+
+def test_every_mutation_for_every_role_and_situation_follows_the_table_and_writes_nothing(
+    region: Region,
+) -> None:
+    graphql_schema = build_schema()._schema
+    mutations = graphql_schema.mutation_type
+    assert mutations is not None
+    before = region.services.store.last_position()
+    outcomes: list[tuple[str, str, str, bool, bool]] = []
+    for name, command in USE_CASES.items():
+        argument = mutations.fields[name].args["input"]
+        query = (
+            f"mutation($id: UUID!, $input: {argument.type.of_type.name}!) "
+            f"{{ {name}(recordId: $id, input: $input, expectedVersion: 999999) {{ __typename }} }}"
+        )
+        for role in ROLE_TOKENS:
+            for situation in SITUATIONS:
+                cell = region.cell(role, situation)
+                answer = _gql(
+                    region, cell.token, query, {"id": str(cell.record_id), "input": _dummy(argument.type)}
+                )
+                result = (answer.get("data") or {}).get(name) or {}
+                passed = result.get("__typename") not in ("NotAllowedResult", None) or bool(
+                    answer.get("errors")
+                )
+                expected = may_change(command, role, situation, _claims_record(cell), cell.record_id)
+                outcomes.append((name, role.value, situation, expected, passed))
+    wrong = [o for o in outcomes if o[3] != o[4]]
+    assert not wrong, f"{len(wrong)} of {len(outcomes)} cells differ from the table: {wrong[:10]}"
+    assert region.services.store.last_position() == before  # every one was stale or refused: nothing written
+    assert len(outcomes) == len(USE_CASES) * len(ROLE_TOKENS) * len(SITUATIONS)
+    passed = sum(o[4] for o in outcomes)
+    print(
+        f"access matrix, mutations: {len(outcomes)} cells, {passed} past access, {len(outcomes) - passed} refused"
+    )
+    assert 0 < passed < len(outcomes)
+
+
+def test_the_board_and_role_only_operations_follow_the_table(region: Region) -> None:
+    now = datetime.now(UTC)
+    period = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+    asks = {
+        Read.INVESTIGATE: (
+            "query($id: UUID!, $from: DateTime!, $to: DateTime!) { investigation(recordId: $id, from: $from, to: $to) }",
+            True,
+        ),
+        Read.REVIEW_RELATIONSHIPS: (
+            "query($from: DateTime!, $to: DateTime!) { relationshipsForReview(periodStart: $from, periodEnd: $to) { recordId } }",
+            False,
+        ),
+        Read.OVERSIGHT: (
+            "query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) { kind } }",
+            False,
+        ),
+        Read.SEARCH_PEOPLE: (
+            'query { searchPeople(familyName: "Matrix", dateOfBirth: "1940-01-01", postcode: "NG1 1AA", purpose: "matrix") { recordId } }',
+            False,
+        ),
+    }
+    outcomes = []
+    for role in ROLE_TOKENS:
+        cell = region.cell(role, "caring")
+        for read, (query, about_record) in asks.items():
+            variables: dict[str, Any] = {**period} if "$from" in query else {}
+            if about_record:
+                variables["id"] = str(cell.record_id)
+            answer = _gql(region, cell.token, query, variables)
+            outcomes.append((read.value, role.value, role in PERMISSIONS[read], not answer.get("errors")))
+    wrong = [o for o in outcomes if o[2] != o[3]]
+    assert not wrong, wrong
+
+
+def test_the_portal_page_of_a_person_follows_the_table(region: Region) -> None:
+    outcomes = []
+    for role in ROLE_TOKENS:
+        for situation in ("caring", "not caring", "relationship ended"):
+            cell = region.cell(role, situation)
+            with TestClient(region.client.app, follow_redirects=False) as browser:
+                csrf = _csrf(browser.get("/portal/sign-in").text)
+                assert (
+                    browser.post(
+                        "/portal/sign-in", data={"token": cell.token, "csrf_token": csrf}
+                    ).status_code
+                    == 303
+                )
+                page = browser.get(f"/portal/people/{cell.record_id}")
+            expected = may_read(role, situation, _claims_record(cell), cell.record_id)
+            outcomes.append((role.value, situation, expected, page.status_code == 200))
+    wrong = [o for o in outcomes if o[2] != o[3]]
+    assert not wrong, wrong
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
