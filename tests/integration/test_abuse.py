@@ -30,6 +30,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 import graphql
 from carerecord.tokens import DEV_KEY_ID, development_keys
@@ -43,6 +45,7 @@ from tests.integration.abuse_support import (
     GP,
     PARAMEDIC,
     RESULT,
+    UNEXPECTED,
     Target,
     assert_clear_answer,
     populate,
@@ -53,6 +56,7 @@ from tests.integration.api_server import ApiServer
 from tests.integration.conftest import dsn, open_stack
 
 REQUESTS = int(os.environ.get("CARERECORD_ABUSE_REQUESTS", "10000"))
+WEBSOCKET_REQUESTS = int(os.environ.get("CARERECORD_ABUSE_WEBSOCKET_REQUESTS", str(REQUESTS // 4)))
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +139,56 @@ class Sender:
         self.client.close()
 
 
+class WebSocketSender:
+    """One graphql-transport-ws connection per caller, every generated operation sent on each as a `subscribe`
+    message (queries and mutations travel that way too); counts what it sent and how it was answered."""
+
+    def __init__(self, api: ApiServer, callers: dict[str, str | None]) -> None:
+        self.url = api.url.replace("http", "ws") + "/graphql"
+        self.sockets = {name: self._connect(token) for name, token in callers.items()}
+        self.sent = 0
+        self.statuses: Counter[str] = Counter()
+        self._ids = 0
+
+    def _connect(self, token: str | None) -> ClientConnection:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        socket = connect(
+            self.url, subprotocols=[Subprotocol("graphql-transport-ws")], additional_headers=headers
+        )
+        socket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(socket.recv(timeout=30))["type"] == "connection_ack"
+        return socket
+
+    def send_as_everyone(self, query: str) -> None:
+        for socket in self.sockets.values():
+            self._ids += 1
+            ident = str(self._ids)
+            socket.send(json.dumps({"id": ident, "type": "subscribe", "payload": {"query": query}}))
+            while True:
+                message = json.loads(socket.recv(timeout=60))
+                if message.get("id") != ident:
+                    continue
+                self._check(message, query)
+                if message["type"] in ("complete", "error"):
+                    break
+            self.sent += 1
+
+    def _check(self, message: dict[str, Any], query: str) -> None:
+        kind = message["type"]
+        self.statuses[kind] += 1
+        if kind == "complete":
+            return
+        errors = message["payload"] if kind == "error" else message["payload"].get("errors") or []
+        for error in errors:
+            text = error.get("message")
+            assert isinstance(text, str) and text.strip(), f"an error without a message: {error}"
+            assert text != UNEXPECTED, f"masked error at {error.get('path')} for {query!r}"
+
+    def close(self) -> None:
+        for socket in self.sockets.values():
+            socket.close()
+
+
 def _operations(target: Target, mode: Mode) -> st.SearchStrategy[str]:
     """One root field per operation (as clients send them), queries and mutations equally often."""
     schema = graphql.build_schema(SDL_FILE.read_text())
@@ -156,8 +210,11 @@ def _generated(
     mode: Mode,
     count: int,
     capsys: pytest.CaptureFixture[str],
+    transport: str = "http",
 ) -> None:
-    sender = Sender(api, callers)
+    sender: Sender | WebSocketSender = (
+        Sender(api, callers) if transport == "http" else WebSocketSender(api, callers)
+    )
     examples = -(-count // len(callers))
 
     @settings(
@@ -178,11 +235,14 @@ def _generated(
         sender.close()
     with capsys.disabled():
         sys.stdout.write(
-            f"\n{mode.name.lower()}: {sender.sent} generated requests in {time.monotonic() - started:.1f}s, "
-            f"statuses {dict(sorted(sender.statuses.items()))}\n"
+            f"\n{mode.name.lower()} over {transport}: {sender.sent} generated requests in "
+            f"{time.monotonic() - started:.1f}s, answers {dict(sorted(sender.statuses.items()))}\n"
         )
     assert sender.sent >= count
-    assert set(sender.statuses) <= {200, 400, 413}, sender.statuses
+    if isinstance(sender, Sender):
+        assert set(sender.statuses) <= {200, 400, 413}, sender.statuses
+    else:  # every operation was answered and completed on its connection (none of them closed it)
+        assert sender.statuses["complete"] + sender.statuses["error"] == sender.sent, sender.statuses
 
 
 def test_generated_valid_queries_and_mutations_get_clear_answers_from_every_caller(
@@ -195,6 +255,16 @@ def test_generated_invalid_queries_and_mutations_are_refused_with_clear_errors(
     api: ApiServer, target: Target, callers: dict[str, str | None], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _generated(api, target, callers, Mode.NEGATIVE, REQUESTS // 4, capsys)
+
+
+def test_generated_requests_over_the_websocket_get_the_same_clear_answers(
+    api: ApiServer, target: Target, callers: dict[str, str | None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same generated operations over graphql-transport-ws: the websocket is a door like any other."""
+    _generated(
+        api, target, callers, Mode.POSITIVE, WEBSOCKET_REQUESTS * 3 // 4, capsys, transport="websocket"
+    )
+    _generated(api, target, callers, Mode.NEGATIVE, WEBSOCKET_REQUESTS // 4, capsys, transport="websocket")
 
 
 # --- limits: refused before any work is done -------------------------------------------------------------

@@ -9,6 +9,7 @@ passes the access checks is answered VersionConflict (or refused by a rule) and 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -249,7 +250,9 @@ def _claims_record(cell: Cell) -> str | None:
     return record
 
 
-def test_every_read_of_a_record_for_every_role_and_situation_follows_the_table(region: Region) -> None:
+def test_every_read_of_a_record_for_every_role_and_situation_follows_the_table(
+    region: Region, capsys: pytest.CaptureFixture[str]
+) -> None:
     outcomes: list[tuple[str, str, str, bool, bool]] = []
     for role in ROLE_TOKENS:
         for situation in SITUATIONS:
@@ -267,9 +270,12 @@ def test_every_read_of_a_record_for_every_role_and_situation_follows_the_table(r
     assert not wrong, f"{len(wrong)} of {len(outcomes)} cells differ from the table: {wrong[:10]}"
     assert len(outcomes) == len(ROLE_TOKENS) * len(SITUATIONS) * (len(READS) + 1)
     granted = sum(o[4] for o in outcomes)
-    print(
-        f"access matrix, reads: {len(outcomes)} cells, {granted} granted, {len(outcomes) - granted} refused"
-    )
+    with capsys.disabled():
+        sys.stdout.write(
+            "\n"
+            + f"access matrix, reads: {len(outcomes)} cells, {granted} granted, {len(outcomes) - granted} refused"
+            + "\n"
+        )
     assert 0 < granted < len(outcomes)
 
 
@@ -321,7 +327,7 @@ def may_change(
 
 
 def test_every_mutation_for_every_role_and_situation_follows_the_table_and_writes_nothing(
-    region: Region,
+    region: Region, capsys: pytest.CaptureFixture[str]
 ) -> None:
     graphql_schema = build_schema()._schema
     mutations = graphql_schema.mutation_type
@@ -351,9 +357,12 @@ def test_every_mutation_for_every_role_and_situation_follows_the_table_and_write
     assert region.services.store.last_position() == before  # every one was stale or refused: nothing written
     assert len(outcomes) == len(USE_CASES) * len(ROLE_TOKENS) * len(SITUATIONS)
     passed = sum(o[4] for o in outcomes)
-    print(
-        f"access matrix, mutations: {len(outcomes)} cells, {passed} past access, {len(outcomes) - passed} refused"
-    )
+    with capsys.disabled():
+        sys.stdout.write(
+            "\n"
+            + f"access matrix, mutations: {len(outcomes)} cells, {passed} past access, {len(outcomes) - passed} refused"
+            + "\n"
+        )
     assert 0 < passed < len(outcomes)
 
 
