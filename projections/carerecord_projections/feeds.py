@@ -2,21 +2,25 @@
 
 A router reads the region's internal topic and copies each person's events to the feed topic of every
 organisation that has an active care relationship with that person at that point in their history:
-`carerecord.feed.<ODS code>`. Concerns and the NHS number index never go on a feed. Every disclosure is
-recorded (which organisation received which event of whose record, when) in the same transaction as the
-router's progress, after the broker has acknowledged the copies (at-least-once; subscribers de-duplicate by the
-CloudEvents `id`).
+`carerecord.feed.<ODS code>`. Concerns and the NHS number index never go on a feed. Every disclosure (which
+organisation received which event of whose record, when) is a `FeedDisclosed` event in the access audit store,
+chained in the person's stream, recorded after the broker has acknowledged the copies and before the router's
+progress is committed; the table feed_disclosures is its read model. At-least-once throughout: a crash between
+the two records a disclosure again when it is sent again (subscribers de-duplicate by the CloudEvents `id`, the
+read model by organisation and event).
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from kafka import KafkaConsumer, TopicPartition
 
 from carerecord_projections.database import transaction
+from carerecord_projections.refusals import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
 from carerecord_projections.wire import from_message
 
@@ -25,17 +29,32 @@ ROUTER_GROUP = "carerecord-feeds"
 NEVER_ON_A_FEED = frozenset({"ConcernRaised", "ConcernResolved", "NhsNumberIndexed", "RequestRecorded"})
 
 
+# (organisation, record id, event id, store position, event type): AccessAudit.record_disclosures
+Disclosure = tuple[str, UUID, UUID, int, str]
+RecordDisclosures = Callable[[Sequence[Disclosure]], object]
+
+
 def feed_topic(organisation: str) -> str:
     return f"{FEED_PREFIX}{organisation}"
 
 
 class FeedRouter:
-    def __init__(self, client_options: dict[str, Any], producer: Any, *, topic: str, dsn: str) -> None:
+    def __init__(
+        self,
+        client_options: dict[str, Any],
+        producer: Any,
+        *,
+        topic: str,
+        dsn: str,
+        record_disclosures: RecordDisclosures,
+    ) -> None:
         self._topic = topic
         self._dsn = dsn
         self._producer = producer
+        self._record_disclosures = record_disclosures
         self.disclosed = 0
         with transaction(dsn) as cursor:
+            cursor.execute(DDL_LOCK)
             cursor.execute(FEED_DDL)
         self._consumer = KafkaConsumer(
             **client_options, group_id=None, enable_auto_commit=False, max_poll_records=500
@@ -58,6 +77,7 @@ class FeedRouter:
         for partition, messages in self._consumer.poll(timeout_ms=timeout_ms).items():
             with transaction(self._dsn) as cursor:
                 sends = []
+                disclosures: list[Disclosure] = []
                 for message in messages:
                     wire = from_message(message.headers, message.key, message.value)
                     for organisation in self._recipients(
@@ -72,23 +92,14 @@ class FeedRouter:
                                 timestamp_ms=message.timestamp,
                             )
                         )
-                        cursor.execute(
-                            """INSERT INTO feed_disclosures
-                                   (organisation, record_id, event_id, position, event_type, disclosed_at)
-                               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-                            (
-                                organisation,
-                                wire.record_id,
-                                wire.event_id,
-                                wire.position,
-                                wire.type_name,
-                                datetime.now(UTC),
-                            ),
+                        disclosures.append(
+                            (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name)
                         )
                         routed += 1
                 self._producer.flush()
                 for sent in sends:
                     sent.get(timeout=30)
+                self._record_disclosures(disclosures)  # acknowledged by the broker: now they were disclosed
                 cursor.execute(
                     """INSERT INTO feed_offsets (topic, partition, next_offset) VALUES (%s, %s, %s)
                        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""",

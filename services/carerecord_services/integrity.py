@@ -1,4 +1,8 @@
-"""Recomputes every record's hash chain from the stored rows and reports the first break per record.
+"""Recomputes every stream's hash chain from the stored rows and reports the first break per stream.
+
+Both stores are chained the same way: people's clinical records (one stream per record) and the access audit
+(one stream per person, per person's break glass, and per organisation and day; see audit_streams.py). A break
+names its store, so a report can say which it is.
 
 `walk_chains` can start from known chain heads (a signed checkpoint's leaves) and can also say what every
 chain's head was at a given position, so the same pass that checks the chains proves (or disproves) that the
@@ -13,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-from carerecord_services.chain import GENESIS, event_hash
+from carerecord_services.chain import CARE_RECORD, GENESIS, event_hash
 from carerecord_services.store import EventStore
 
 PAGE = 1000
@@ -21,10 +25,11 @@ PAGE = 1000
 
 @dataclass(frozen=True)
 class ChainBreak:
-    record_id: str
+    record_id: str  # the stream: a record id in the clinical store, an audit stream's id in the audit
     version: int
     position: int
     problem: str
+    store: str = CARE_RECORD
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,9 @@ class _Walking:
 
 
 def verify_chains(
-    store: EventStore, progress: Callable[[int, int], None] | None = None
+    store: EventStore, progress: Callable[[int, int], None] | None = None, *, store_name: str = CARE_RECORD
 ) -> VerificationReport:
-    return walk_chains(store, progress=progress)
+    return walk_chains(store, progress=progress, store_name=store_name)
 
 
 def walk_chains(
@@ -69,6 +74,7 @@ def walk_chains(
     after: int = 0,
     snapshot_at: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    store_name: str = CARE_RECORD,
 ) -> VerificationReport:
     """Checks every event after position `after`, continuing the chains from `start_heads` (genesis for a
     record not among them). With `snapshot_at`, also keeps each chain's head as it stood at that position."""
@@ -93,7 +99,9 @@ def walk_chains(
                 if problem:
                     head.broken = True
                     report.breaks.append(
-                        ChainBreak(record, notification.originator_version, notification.id, problem)
+                        ChainBreak(
+                            record, notification.originator_version, notification.id, problem, store_name
+                        )
                     )
             position = notification.id + 1
         if progress:

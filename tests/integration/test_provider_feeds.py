@@ -25,7 +25,10 @@ from carerecord_projections.database import transaction
 from carerecord_projections.feeds import FeedRouter
 from carerecord_projections.relay import Relay
 from carerecord_services import commands as c
+from carerecord_services.audit_streams import person_stream
+from carerecord_services.integrity import verify_chains
 from tests.builders import CONSULTANT, GP, THE_PERSON, recommendation, register
+from tests.integration.audit_support import open_audit
 from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
 
 SEEN_BEFORE = "before the relationship"
@@ -127,10 +130,20 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         pass
     producer.close()
     feeds_producer = KafkaProducer(**kafka_options(infra, "feeds"), acks="all", enable_idempotence=True)
-    router = FeedRouter(kafka_options(infra, "feeds"), feeds_producer, topic=topic, dsn=database_dsn)
+    audit = open_audit(test_database_url, plain.schema)
+    router = FeedRouter(
+        kafka_options(infra, "feeds"),
+        feeds_producer,
+        topic=topic,
+        dsn=database_dsn,
+        record_disclosures=audit.audit.record_disclosures,
+    )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     router.close()
     feeds_producer.close()
+    chained = audit.store.load(person_stream(record_id)).events
+    assert verify_chains(audit.store).intact
+    audit.close()
 
     messages = _read_feed(infra, account.topic, account.username, account.password, expected=3)
     types = []
@@ -151,4 +164,8 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         disclosures = cursor.fetchall()
     assert [(org, rid, kind) for org, rid, kind in disclosures] == [
         (organisation, record_id, t) for t in types
+    ]
+    # each disclosure is an event of the access audit, chained in the person's stream; the table is its read model
+    assert [(type(e).__name__, e.organisation, e.event_type) for e in chained] == [  # type: ignore[attr-defined]
+        ("FeedDisclosed", organisation, t) for t in types
     ]
