@@ -29,7 +29,9 @@ from carerecord_services.writer import GroupWriter
 from tests.builders import GP
 
 
-def _one_event_stream(audit: AccessAudit, store: AccessAuditStore, writer: GroupWriter) -> Callable[[UUID], None]:
+def _one_event_stream(
+    audit: AccessAudit, store: AccessAuditStore, writer: GroupWriter
+) -> Callable[[UUID], None]:
     """What record_access did before: its own stream, chained from the genesis hash."""
 
     def record(record_id: UUID) -> None:
@@ -72,7 +74,9 @@ def main(reads: int = 2000, people_count: int = 50, threads: int = 8) -> None:
     people = [uuid4() for _ in range(people_count)]
 
     def chained(record_id: UUID) -> None:
-        audit.record_access(GP, record_id, operation="person", purpose="direct care", granted=True, version_shown=3)
+        audit.record_access(
+            GP, record_id, operation="person", purpose="direct care", granted=True, version_shown=3
+        )
 
     before = _one_event_stream(audit, store, writer)
     try:
@@ -88,7 +92,9 @@ def main(reads: int = 2000, people_count: int = 50, threads: int = 8) -> None:
         one_person = [people[0]]
         old = _timed(before, one_person, reads // 2, threads)
         new = _timed(chained, one_person, reads // 2, threads)
-        print(f"{threads} threads reading one person: ratio {new / old:.2f} ({new * 2000 / reads:.2f} ms a read)")
+        print(
+            f"{threads} threads reading one person: ratio {new / old:.2f} ({new * 2000 / reads:.2f} ms a read)"
+        )
     finally:
         writer.close()
         store.close()
