@@ -12,8 +12,8 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import psycopg2
@@ -85,15 +85,15 @@ def main(reads: int = 2000, people_count: int = 50, threads: int = 8) -> None:
             _timed(chained, people, 200, threads_now)
             old = _timed(before, people, reads, threads_now)
             new = _timed(chained, people, reads, threads_now)
-            print(
+            sys.stdout.write(
                 f"{label}: {reads} reads over {people_count} people: one-event streams {old * 1000 / reads:.2f} ms "
-                f"a read, per-person chain {new * 1000 / reads:.2f} ms a read, ratio {new / old:.2f}"
+                f"a read, per-person chain {new * 1000 / reads:.2f} ms a read, ratio {new / old:.2f}\n"
             )
         one_person = [people[0]]
         old = _timed(before, one_person, reads // 2, threads)
         new = _timed(chained, one_person, reads // 2, threads)
-        print(
-            f"{threads} threads reading one person: ratio {new / old:.2f} ({new * 2000 / reads:.2f} ms a read)"
+        sys.stdout.write(
+            f"{threads} threads reading one person: ratio {new / old:.2f} ({new * 2000 / reads:.2f} ms a read)\n"
         )
     finally:
         writer.close()
