@@ -126,7 +126,7 @@ def build_services(
         audit_store,
         audit_writer,
         audit,
-        checkpoint_log(settings, store),
+        checkpoint_log(settings, store, audit_store),
     )
 
 
@@ -156,7 +156,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         reading=build_reading(services, timedelta(days=settings.unconfirmed_relationship_days)),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
-        refusals=RefusalLog(services.read_models_dsn),
+        refusals=RefusalLog(services.read_models_dsn, services.audit.record_refusal),
     )
 
 

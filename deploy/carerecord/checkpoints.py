@@ -46,8 +46,13 @@ def _read_key(path: Path, setting: str) -> Ed25519PrivateKey:
     return loaded
 
 
-def checkpoint_log(settings: Settings, store: EventStore) -> CheckpointLog:
-    return CheckpointLog(store, checkpoint_key(settings), clock=lambda: datetime.now(UTC))
+def checkpoint_log(
+    settings: Settings, store: EventStore, audit_store: EventStore | None = None
+) -> CheckpointLog:
+    """Checkpoints over the clinical store's chains and, given it, the access audit's."""
+    return CheckpointLog(
+        store, checkpoint_key(settings), clock=lambda: datetime.now(UTC), audit_store=audit_store
+    )
 
 
 class Checkpointer:

@@ -242,13 +242,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser(
         "verify",
-        help="recompute every record's hash chain and report the first break per record",
+        help="recompute every hash chain (records and access audit) and report the first break per stream",
         description=(
-            "Reads every stored event in order, decrypting where needed, and recomputes each record's hash "
-            "chain. Reports the first break per record (an edited id, version, type or payload, a missing event, "
-            "or a payload that no longer decrypts), and every stored identifier (NHS number, ODS code, "
-            "registration number, postcode) outside its canonical form, by record, position and field, never "
-            "its value. Exit status 1 if any chain is broken or any identifier is not canonical."
+            "Reads every stored event of both stores in order, decrypting where needed, and recomputes each "
+            "chain: each clinical record's, and each access-audit stream's (one per person, one per person's "
+            "break glass, one per organisation and day for searches and refused requests). Reports the first "
+            "break per stream (an edited id, version, type or payload, a deleted event, or a payload that no "
+            "longer decrypts), naming the record, or the audit stream and whose accesses it holds. A deleted "
+            "last event of a stream leaves no later link to break: --checkpoint finds that. Exit status 1 if any "
+            "chain is broken or any stored identifier (NHS number, ODS code, registration number, postcode) is "
+            "outside its canonical form (reported by record, position and field, never its value)."
         ),
     )
     verify.add_argument(
@@ -256,8 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="also prove that history was not rewritten after this signed checkpoint (from `carerecord "
-        "checkpoint --out`): its signature must verify, and the store must still reproduce every one of its "
-        "leaves (each record's chain hash at the checkpoint's position)",
+        "checkpoint --out`): its signature must verify, and both stores must still reproduce every one of its "
+        "leaves (each record's and each audit stream's chain hash at the checkpoint's positions). A checkpoint "
+        "made before the access audit was chained (format v1) is reported as the older format and proves the "
+        "clinical records only",
     )
     verify.add_argument(
         "--public-key",
@@ -266,14 +271,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --checkpoint: the signer's public key you trust (PEM, from `carerecord checkpoint "
         "--public-key-out`); without it only the key inside the checkpoint is used",
     )
+    verify.add_argument(
+        "--read-models",
+        action="store_true",
+        help="instead, check that the read models serve what the store implies: rebuild them from both stores "
+        "into a scratch schema (dropped afterwards) and compare row by row, naming each difference by table, "
+        "record id and column (a JSON column down to the field). Records the live read models have not yet "
+        "caught up with are listed as behind, not compared. Needs CREATE on the database. Exit status 1 if "
+        "any row differs",
+    )
     verify.set_defaults(handler=_verify)
 
     checkpoint = commands.add_parser(
         "checkpoint",
-        help="sign a checkpoint of every record's hash chain (a Merkle root) and keep it; export it with --out",
+        help="sign a checkpoint of every hash chain (a Merkle root) and keep it; export it with --out",
         description=(
-            "Checks every chain since the last checkpoint, then signs (Ed25519) a Merkle root over each record's "
-            "latest chain hash, with the store position it covers, and keeps it in the table "
+            "Checks every chain of both stores since the last checkpoint, then signs (Ed25519) a Merkle root over "
+            "each record's and each access-audit stream's latest chain hash, with the store positions it covers, "
+            "and keeps it in the table "
             "carerecord_checkpoints. Give the file from --out to a second organisation: later, "
             "`carerecord verify --checkpoint FILE` proves history was not rewritten after it. The key is "
             "CARERECORD_CHECKPOINT_KEY_FILE, or one generated once in CARERECORD_DATA_DIR. `carerecord serve` "
@@ -566,79 +581,20 @@ def _log_to_stderr() -> None:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
-    from carerecord.bootstrap import build_services
-    from carerecord_services.integrity import verify_chains
+    from carerecord.verify_commands import verify_checkpoint, verify_stores
 
-    if arguments.checkpoint is not None:
-        return _verify_checkpoint(arguments.checkpoint, arguments.public_key)
-    if arguments.public_key is not None:
+    if arguments.public_key is not None and arguments.checkpoint is None:
         print("carerecord: --public-key goes with --checkpoint", file=sys.stderr)
         return 2
-    services = build_services(load_settings())
-    try:
-        report = verify_chains(services.store, progress=_position_progress)
-    finally:
-        services.close()
-    print(f"\nchecked {report.events_checked} events in {report.records_checked} records")
-    for found in report.breaks:
-        print(
-            f"BREAK record {found.record_id} at version {found.version} (position {found.position}): {found.problem}"
-        )
-    for odd in report.identifiers:
-        print(
-            f"IDENTIFIER record {odd.record_id} at version {odd.version} (position {odd.position}), "
-            f"{odd.event_type} {odd.field}: {odd.problem}"
-        )
-    if report.intact:
-        print("every chain is intact")
-    if not report.identifiers:
-        print("every stored identifier is in its canonical form")
-    return 0 if report.intact and not report.identifiers else 1
+    if arguments.read_models:
+        from carerecord.verify_commands import verify_read_models
 
-
-def _verify_checkpoint(path: Path, public_key: Path | None) -> int:
-    import json
-
-    from carerecord.bootstrap import build_services
-    from carerecord_services.checkpoint import CheckpointInvalid, load_public_key, open_checkpoint
-    from carerecord_services.checkpoint_store import verify_against_store
-
-    try:
-        document = json.loads(path.read_text())
-        trusted = load_public_key(public_key.read_bytes()) if public_key is not None else None
-    except (OSError, ValueError) as error:
-        print(f"carerecord: cannot read {error}", file=sys.stderr)
-        return 2
-    try:
-        checkpoint = open_checkpoint(document, trusted)
-    except CheckpointInvalid as invalid:
-        print(f"FAILED checkpoint {path}: {invalid}")
-        return 1
-    trust = "the trusted key given" if trusted is not None else "the public key inside the checkpoint only"
-    print(
-        f"checkpoint at position {checkpoint.position}: {len(checkpoint.leaves)} records, root {checkpoint.root}"
-    )
-    print(f"signature: valid, key {checkpoint.key_id} ({trust}), signed {document['created_at']}")
-    services = build_services(load_settings())
-    try:
-        result = verify_against_store(services.store, checkpoint, progress=_position_progress)
-    finally:
-        services.close()
-    print(f"\nchecked {result.events_checked} events in {result.records_checked} records")
-    for rewritten in result.rewritten:
-        print(f"REWRITTEN record {rewritten.record_id}: {rewritten.problem}")
-    for found in result.breaks:
-        print(
-            f"BREAK record {found.record_id} at version {found.version} (position {found.position}): {found.problem}"
+        return verify_read_models(load_settings(), _position_progress)
+    if arguments.checkpoint is not None:
+        return verify_checkpoint(
+            load_settings(), arguments.checkpoint, arguments.public_key, _position_progress
         )
-    if result.holds:
-        print(
-            f"history up to position {checkpoint.position} is exactly as the checkpoint holds, and every chain "
-            f"is intact from there to position {result.store_position}"
-        )
-        return 0
-    print("FAILED: history was rewritten or a chain is broken")
-    return 1
+    return verify_stores(load_settings(), _position_progress)
 
 
 def _checkpoint(arguments: argparse.Namespace) -> int:
@@ -655,8 +611,9 @@ def _checkpoint(arguments: argparse.Namespace) -> int:
     except ChainsBroken as broken:
         print(f"\ncarerecord: nothing signed: {broken}", file=sys.stderr)
         for found in broken.breaks:
+            what = "audit stream" if found.store == "access-audit" else "record"
             print(
-                f"BREAK record {found.record_id} at version {found.version}: {found.problem}", file=sys.stderr
+                f"BREAK {what} {found.record_id} at version {found.version}: {found.problem}", file=sys.stderr
             )
         return 1
     finally:

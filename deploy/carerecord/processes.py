@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
@@ -15,6 +16,7 @@ from kafka.admin import KafkaAdminClient
 from carerecord.database import event_store_env, locate_database
 from carerecord.kafka_setup import ensure_internal_topic
 from carerecord.settings import KafkaSettings, Settings, SettingsError
+from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
 from carerecord_projections.feeds import FeedRouter
@@ -22,7 +24,9 @@ from carerecord_projections.kafka_worker import DEFAULT_GROUP, KafkaProjectionWo
 from carerecord_projections.rebuild import rebuild_from_kafka, rebuild_from_store
 from carerecord_projections.relay import Relay
 from carerecord_projections.store_feeder import Projection
+from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.store import EventStore
+from carerecord_services.writer import GroupWriter
 
 log = logging.getLogger("carerecord")
 
@@ -97,8 +101,19 @@ def run_feeds(settings: Settings) -> None:
     kafka = _require_kafka(settings, "feeds")
     database = locate_database(settings)
     producer = make_producer(kafka)
+    dsn = database.dsn(settings.schema)
+    audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    audit_writer = GroupWriter(audit_store.insert)
+    access_log = AccessLogFeeder(audit_store, dsn)
+    audit = AccessAudit(
+        audit_store, audit_writer, clock=lambda: datetime.now(UTC), after_append=access_log.catch_up
+    )
     router = FeedRouter(
-        kafka.client_options(), producer, topic=kafka.topic, dsn=database.dsn(settings.schema)
+        kafka.client_options(),
+        producer,
+        topic=kafka.topic,
+        dsn=dsn,
+        record_disclosures=audit.record_disclosures,
     )
     log.info("feeds: %s -> carerecord.feed.<organisation>", kafka.topic)
     try:
@@ -106,6 +121,8 @@ def run_feeds(settings: Settings) -> None:
     finally:
         router.close()
         producer.close()
+        audit_writer.close()
+        audit_store.close()
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,45 @@ class PeopleSearched(CareRecordEvent):
     purpose: str
     results: int
     record_ids: tuple[UUID, ...] = ()
+
+
+@event_type(
+    "RequestRefused",
+    version=1,
+    label="Request refused",
+    easy_read="Someone asked for something they were not allowed, or without a valid sign-in. We said no and kept a note.",
+)
+@dataclass(frozen=True, kw_only=True)
+class RequestRefused(CareRecordEvent):
+    """A request the API refused: a token it could not accept, or a good token asking for what its role or
+    organisation may not. Recorded by the API (`recorded_by`); who asked is only what the token showed (each
+    field only if it looked like an identifier), never a name. Refused reads of a record are RecordAccessed."""
+
+    access_id: UUID
+    kind: str  # "authentication" (no usable token) or "permission" (a good token asked for what it may not)
+    reason: str
+    operation: str | None = None
+    token_id: str | None = None
+    key_id: str | None = None
+    user_id: str | None = None
+    role: str | None = None
+    organisation: str | None = None
+    client_address: str | None = None
+
+
+@event_type(
+    "FeedDisclosed",
+    version=1,
+    label="Sent to a provider organisation's feed",
+    easy_read="A change to your record was sent to the computer system of an organisation that cares for you.",
+)
+@dataclass(frozen=True, kw_only=True)
+class FeedDisclosed(CareRecordEvent):
+    """One event of the person's record copied to one organisation's feed topic, after the broker acknowledged
+    it. `disclosed_event_id` and `position` name the event disclosed (in the clinical store)."""
+
+    access_id: UUID
+    organisation: str
+    disclosed_event_id: UUID
+    position: int
+    event_type: str

@@ -1,4 +1,6 @@
-"""The access log read model: who has looked at a record, from the access audit stream."""
+"""The access audit's read models, fed from its store: who has looked at a record (access_log), which requests
+were refused (refused_requests) and what went to provider feeds (feed_disclosures). Each can be rebuilt from the
+store; the store, not these tables, is what `carerecord verify` proves."""
 
 from __future__ import annotations
 
@@ -8,10 +10,14 @@ from typing import Any
 from carerecord_events.access import (
     BreakGlassAccessReviewed,
     BreakGlassAccessStarted,
+    FeedDisclosed,
     PeopleSearched,
     RecordAccessed,
+    RequestRefused,
 )
 from carerecord_projections.database import transaction
+from carerecord_projections.refusals import DDL_LOCK, REFUSED_REQUESTS_DDL
+from carerecord_projections.schema import FEED_DDL
 from carerecord_services.store import EventStore
 
 ACCESS_LOG_DDL = """
@@ -52,7 +58,10 @@ class AccessLogFeeder:
         self._issued = 0  # catch-up requests so far, each made after its append committed
         self._covered = 0  # requests made before the last finished catch-up started
         with transaction(dsn) as cursor:
+            cursor.execute(DDL_LOCK)
             cursor.execute(ACCESS_LOG_DDL)
+            cursor.execute(REFUSED_REQUESTS_DDL)
+            cursor.execute(FEED_DDL)
             cursor.execute(
                 "INSERT INTO projection_position (consumer, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
                 (CONSUMER,),
@@ -72,14 +81,27 @@ class AccessLogFeeder:
             self._catch_up()
             self._covered = covering
 
-    def _catch_up(self) -> None:
+    def catch_up_to(self, position: int) -> None:
+        """Up to a position and no further (a check rebuilds to where the live read models stand)."""
+        with self._lock:
+            self._catch_up(stop_at=position)
+
+    def position(self) -> int:
+        with transaction(self._dsn) as cursor:
+            cursor.execute("SELECT position FROM projection_position WHERE consumer = %s", (CONSUMER,))
+            row = cursor.fetchone()
+            return int(row[0]) if row else 0
+
+    def _catch_up(self, stop_at: int | None = None) -> None:
         with transaction(self._dsn) as cursor:
             cursor.execute(
                 "SELECT position FROM projection_position WHERE consumer = %s FOR UPDATE", (CONSUMER,)
             )
             position = int(cursor.fetchone()[0])
-            while True:
-                notifications = self._store.notifications(position + 1, 500)
+            while stop_at is None or position < stop_at:
+                limit = 500 if stop_at is None else min(500, stop_at - position)
+                notifications = self._store.notifications(position + 1, limit)
+                notifications = [n for n in notifications if stop_at is None or n.id <= stop_at]
                 if not notifications:
                     break
                 for notification in notifications:
@@ -93,6 +115,9 @@ class AccessLogFeeder:
 
 
 def _insert(cursor: Any, position: int, event: Any) -> None:
+    if isinstance(event, RequestRefused | FeedDisclosed):
+        _insert_elsewhere(cursor, position, event)
+        return
     common = (
         event.access_id,
         position,
@@ -139,3 +164,39 @@ def _insert(cursor: Any, position: int, event: Any) -> None:
                    VALUES (%s, %s, %s, %s, %s, %s, %s, 'search', 'searchPeople', %s, true) ON CONFLICT DO NOTHING""",
                 (event.access_id, position, record_id, *common[3:], event.purpose),
             )
+
+
+def _insert_elsewhere(cursor: Any, position: int, event: RequestRefused | FeedDisclosed) -> None:
+    if isinstance(event, RequestRefused):
+        cursor.execute(
+            """INSERT INTO refused_requests (access_id, position, at, kind, reason, token_id, key_id, user_id,
+                   role, organisation, operation, client_address)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+            (
+                event.access_id,
+                position,
+                event.recorded_at,
+                event.kind,
+                event.reason,
+                event.token_id,
+                event.key_id,
+                event.user_id,
+                event.role,
+                event.organisation,
+                event.operation,
+                event.client_address,
+            ),
+        )
+        return
+    cursor.execute(
+        """INSERT INTO feed_disclosures (organisation, record_id, event_id, position, event_type, disclosed_at)
+           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+        (
+            event.organisation,
+            event.record_id,
+            event.disclosed_event_id,
+            event.position,
+            event.event_type,
+            event.recorded_at,
+        ),
+    )

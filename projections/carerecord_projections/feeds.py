@@ -2,10 +2,12 @@
 
 A router reads the region's internal topic and copies each person's events to the feed topic of every
 organisation that has an active care relationship with that person at that point in their history:
-`carerecord.feed.<ODS code>`. Concerns and the NHS number index never go on a feed. Every disclosure is
-recorded (which organisation received which event of whose record, when) in the same transaction as the
-router's progress, after the broker has acknowledged the copies (at-least-once; subscribers de-duplicate by the
-CloudEvents `id`).
+`carerecord.feed.<ODS code>`. Concerns and the NHS number index never go on a feed. Every disclosure (which
+organisation received which event of whose record, when) is a `FeedDisclosed` event in the access audit store,
+chained in the person's stream, recorded after the broker has acknowledged the copies and before the router's
+progress is committed; the table feed_disclosures is its read model. At-least-once throughout: a crash between
+the two records a disclosure again when it is sent again (subscribers de-duplicate by the CloudEvents `id`, the
+read model by organisation and event).
 
 An organisation with no feed topic yet (not provisioned by `carerecord feed-add`) does not stop the others: its
 events are held (feed_backlog) and delivered in order once its topic exists.
@@ -16,9 +18,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -31,14 +33,23 @@ from carerecord_projections.feed_backlog import (
     oldest_held,
     release,
 )
+from carerecord_projections.refusals import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
 from carerecord_projections.wire import WireEvent, from_message
 
 log = logging.getLogger(__name__)
 
+# (organisation, record id, event id, store position, event type): AccessAudit.record_disclosures
+Disclosure = tuple[str, UUID, UUID, int, str]
+RecordDisclosures = Callable[[Sequence[Disclosure]], object]
+
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
-NEVER_ON_A_FEED = frozenset({"ConcernRaised", "ConcernResolved", "NhsNumberIndexed", "RequestRecorded"})
+# concerns and privacy reviews are not the caring organisations' business; the index and idempotency streams
+# are not a person's history
+NEVER_ON_A_FEED = frozenset(
+    {"ConcernRaised", "ConcernResolved", "CareRelationshipReviewed", "NhsNumberIndexed", "RequestRecorded"}
+)
 RELEASE_BATCH = 500  # held events delivered per organisation per round, so that the others keep being served
 
 
@@ -54,6 +65,7 @@ class FeedRouter:
         *,
         topic: str,
         dsn: str,
+        record_disclosures: RecordDisclosures,
         recheck_seconds: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -61,9 +73,11 @@ class FeedRouter:
         self._dsn = dsn
         self._producer = producer
         self._client_options = client_options
+        self._record_disclosures = record_disclosures
         self.disclosed = 0
         self.held = 0
         with transaction(dsn) as cursor:
+            cursor.execute(DDL_LOCK)
             cursor.execute(FEED_DDL + HELD_DDL)
             cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
             self._holding = {str(row[0]) for row in cursor.fetchall()}
@@ -98,14 +112,14 @@ class FeedRouter:
         routed = self._release_held()
         for partition, messages in self._consumer.poll(timeout_ms=timeout_ms).items():
             with transaction(self._dsn) as cursor:
-                sends = []
+                sends: list[tuple[Any, Disclosure]] = []
                 for message in messages:
                     wire = from_message(message.headers, message.key, message.value)
                     for organisation in self._recipients(
                         cursor, wire.type_name, wire.record_id, wire.payload
                     ):
                         if self._ready(organisation):
-                            sends.append(self._send(cursor, organisation, message, wire))
+                            sends.append(self._send(organisation, message, wire))
                         else:
                             self._hold(cursor, organisation, message)
                 self._settle(sends)
@@ -167,7 +181,6 @@ class FeedRouter:
             with transaction(self._dsn) as cursor:
                 sends = [
                     self._send(
-                        cursor,
                         organisation,
                         message,
                         from_message(message.headers, message.key, message.value),
@@ -179,7 +192,7 @@ class FeedRouter:
             released += len(sends)
         return released
 
-    def _send(self, cursor: Any, organisation: str, message: Any, wire: WireEvent) -> Any:
+    def _send(self, organisation: str, message: Any, wire: WireEvent) -> tuple[Any, Disclosure]:
         sent = self._producer.send(
             feed_topic(organisation),
             key=message.key,
@@ -187,26 +200,15 @@ class FeedRouter:
             headers=list(message.headers),
             timestamp_ms=message.timestamp,
         )
-        cursor.execute(
-            """INSERT INTO feed_disclosures
-                   (organisation, record_id, event_id, position, event_type, disclosed_at)
-               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-            (
-                organisation,
-                wire.record_id,
-                wire.event_id,
-                wire.position,
-                wire.type_name,
-                datetime.now(UTC),
-            ),
-        )
-        return sent
+        return sent, (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name)
 
-    def _settle(self, sends: list[Any]) -> None:
-        """Waits for the broker's acknowledgement of every copy before the transaction records them."""
+    def _settle(self, sends: list[tuple[Any, Disclosure]]) -> None:
+        """Waits for the broker's acknowledgement of every copy, then records the disclosures in the access
+        audit, before the caller's transaction commits the router's progress."""
         self._producer.flush()
-        for sent in sends:
+        for sent, _ in sends:
             sent.get(timeout=30)
+        self._record_disclosures([disclosure for _, disclosure in sends])
 
     @staticmethod
     def _recipients(cursor: Any, type_name: str, record_id: Any, payload: dict[str, Any]) -> list[str]:

@@ -150,6 +150,13 @@ class ReadModels:
             names = [column.name for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def access_position(self, access_id: UUID) -> int | None:
+        """Where the access audit store holds this access (the store, not this table, says what it was)."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute("SELECT position FROM access_log WHERE access_id = %s", (access_id,))
+            row = cursor.fetchone()
+            return int(row[0]) if row else None
+
     def disclosures_between(self, record_id: UUID, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """What the feeds router sent to provider organisations in [start, end), oldest first; none where no
         feeds router has run."""

@@ -1,14 +1,17 @@
-"""Refused requests: a durable security record of every bad token and every refused change.
+"""Refused requests: a security record of every bad token and every refused change.
 
-Not a read model (nothing rebuilds it from events, and `carerecord rebuild` leaves it alone): one row per
-refusal, holding no personal data: why (a fixed reason), the token's id and key id when they could be read
-(only if they look like identifiers), who asked when the token was good, the operation, the client address
-and when. Refused reads are recorded in the access audit instead, with the record they were about.
+Each refusal is a `RequestRefused` event in the access audit store, chained like every access, so that
+`carerecord verify` and signed checkpoints cover it. The table `refused_requests` is its read model (fed by the
+access log feeder, see access_log.py), one row per refusal, holding no personal data: why (a fixed reason), the
+token's id and key id when they could be read (only if they look like identifiers), who asked when the token
+was good, the operation, the client address and when. Refused reads are RecordAccessed events, with the record
+they were about.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +32,15 @@ CREATE TABLE IF NOT EXISTS refused_requests (
     client_address text
 );
 CREATE INDEX IF NOT EXISTS refused_requests_by_time ON refused_requests (at);
+ALTER TABLE refused_requests ADD COLUMN IF NOT EXISTS access_id uuid;
+ALTER TABLE refused_requests ADD COLUMN IF NOT EXISTS position bigint;
+CREATE UNIQUE INDEX IF NOT EXISTS refused_requests_by_access ON refused_requests (access_id);
 """
+
+# One lock for every DDL of the audit's read models: two processes starting at once must not race to create them.
+DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('carerecord refused requests'))"
+
+RecordRefusal = Callable[..., object]  # AccessAudit.record_refusal: keyword arguments, as Refusal's fields
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:@/+=-]{1,128}")
 
@@ -53,29 +64,30 @@ def identifier_or_none(value: object) -> str | None:
 
 
 class RefusalLog:
-    def __init__(self, dsn: str) -> None:
+    """Records each refusal in the access audit (`record_refusal`, which feeds the table before it returns)
+    and answers from the table."""
+
+    def __init__(self, dsn: str, record_refusal: RecordRefusal | None = None) -> None:
         self._dsn = dsn
+        self._record_refusal = record_refusal
         with transaction(dsn) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('carerecord refused requests'))")
+            cursor.execute(DDL_LOCK)
             cursor.execute(REFUSED_REQUESTS_DDL)
 
     def record(self, refusal: Refusal) -> None:
-        with transaction(self._dsn) as cursor:
-            cursor.execute(
-                """INSERT INTO refused_requests (kind, reason, token_id, key_id, user_id, role, organisation,
-                       operation, client_address) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                (
-                    refusal.kind,
-                    refusal.reason,
-                    identifier_or_none(refusal.token_id),
-                    identifier_or_none(refusal.key_id),
-                    identifier_or_none(refusal.user_id),
-                    identifier_or_none(refusal.role),
-                    identifier_or_none(refusal.organisation),
-                    identifier_or_none(refusal.operation),
-                    identifier_or_none(refusal.client_address),
-                ),
-            )
+        if self._record_refusal is None:
+            raise RuntimeError("this RefusalLog only reads: give it the access audit's record_refusal")
+        self._record_refusal(
+            kind=refusal.kind,
+            reason=refusal.reason,
+            token_id=identifier_or_none(refusal.token_id),
+            key_id=identifier_or_none(refusal.key_id),
+            user_id=identifier_or_none(refusal.user_id),
+            role=identifier_or_none(refusal.role),
+            organisation=identifier_or_none(refusal.organisation),
+            operation=identifier_or_none(refusal.operation),
+            client_address=identifier_or_none(refusal.client_address),
+        )
 
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
         with transaction(self._dsn) as cursor:

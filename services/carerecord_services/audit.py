@@ -1,8 +1,10 @@
-"""The access audit stream: every read of personal data, granted or refused, and every break-glass access.
+"""The access audit: every read of personal data, granted or refused, every break-glass access and review,
+every search, every refused request and every disclosure to a provider feed.
 
-A store of its own (tables access_audit_events), so reading a record never changes the record's version. Each
-read is its own one-event stream, so concurrent readers never conflict; appends go through a group writer,
-so recording every read before the response is sent stays cheap.
+A store of its own (tables accessaudit_events), so reading a record never changes the record's version. Every
+event is chained into a stream that a deletion would break: one per person, one per organisation and day for
+what concerns no one person (see audit_streams.py for which and why); appends go through a group writer, so
+recording every read before the response is sent stays cheap.
 
 Break glass grants access, so it is decided from the store, never from a read model that may lag: each person's
 break-glass accesses and their reviews are one stream (`break_glass_stream`), read back before every decision.
@@ -14,32 +16,31 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from carerecord_events.access import (
     NO_RECORD,
     BreakGlassAccessReviewed,
     BreakGlassAccessStarted,
+    FeedDisclosed,
     PeopleSearched,
     RecordAccessed,
+    RequestRefused,
 )
 from carerecord_events.base import Actor, CareRecordEvent
-from carerecord_services.chain import GENESIS
+from carerecord_events.roles import Role
+from carerecord_services.audit_streams import ChainedAppender, break_glass_stream
 from carerecord_services.errors import DomainError, VersionConflict
-from carerecord_services.store import EventStore, LoadedRecord, _CareRecordApplication
+from carerecord_services.store import EventStore, _CareRecordApplication
 from carerecord_services.text import check_storable, check_storable_fields
 from carerecord_services.writer import GroupWriter
 
 Clock = Callable[[], datetime]
 E = TypeVar("E", bound=CareRecordEvent)
 
+REFUSALS_RECORDER = "carerecord-api"  # refused requests are recorded by the API, not by whoever asked
 
-BREAK_GLASS_NAMESPACE = UUID("2b1f7c52-9d1e-4d6a-8f43-7a0c9b6e1d25")
-
-
-def break_glass_stream(record_id: UUID) -> UUID:
-    """The stream of one person's break-glass accesses and their reviews."""
-    return uuid5(BREAK_GLASS_NAMESPACE, str(record_id))
+__all__ = ["AccessAudit", "AccessAuditStore", "BreakGlassHistory", "break_glass_stream"]
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,20 @@ class BreakGlassHistory:
 
 
 class _AccessAuditApplication(_CareRecordApplication):
-    name = "AccessAudit"  # its own tables: access_audit_events
+    name = "AccessAudit"  # its own tables: accessaudit_events
 
 
 class AccessAuditStore(EventStore):
     application_class = _AccessAuditApplication
+
+    def access_at(self, position: int, access_id: UUID) -> CareRecordEvent | None:
+        """The access event stored at `position` (which the access log read model gives), provided it is the
+        access asked about: the read model only says where to look, the store says what was recorded."""
+        found = self.notifications(position, 1)
+        if not found or found[0].id != position:
+            return None
+        event = self.mapper.to_chained_event(found[0]).decode()
+        return event if getattr(event, "access_id", None) == access_id else None
 
 
 class AccessAudit:
@@ -81,6 +91,7 @@ class AccessAudit:
         self._writer = writer
         self._clock = clock
         self._after_append = after_append
+        self._appender = ChainedAppender(store, writer)
 
     def record_access(
         self,
@@ -116,20 +127,19 @@ class AccessAudit:
         record per person, so each appears in that person's access history, written in one transaction."""
         if not shown:
             return 0
-        stored = []
-        for record_id, version in shown:
-            event = RecordAccessed(
-                **self._common(actor, record_id),
-                access_id=uuid4(),
-                operation=operation,
-                purpose=purpose,
-                granted=True,
-                version_shown=version,
-            )
-            stored += self._store.chain(LoadedRecord(event.access_id, [], 0, GENESIS), [event])
-        self._writer.append(stored)
-        if self._after_append is not None:
-            self._after_append()
+        self._append_all(
+            [
+                RecordAccessed(
+                    **self._common(actor, record_id),
+                    access_id=uuid4(),
+                    operation=operation,
+                    purpose=purpose,
+                    granted=True,
+                    version_shown=version,
+                )
+                for record_id, version in shown
+            ]
+        )
         return len(shown)
 
     def break_glass(self, record_id: UUID) -> BreakGlassHistory:
@@ -188,6 +198,62 @@ class AccessAudit:
             )
         )
 
+    def record_refusal(
+        self,
+        *,
+        kind: str,
+        reason: str,
+        operation: str | None,
+        token_id: str | None = None,
+        key_id: str | None = None,
+        user_id: str | None = None,
+        role: str | None = None,
+        organisation: str | None = None,
+        client_address: str | None = None,
+    ) -> RequestRefused:
+        """A refused request (a bad token, or a good one asking what it may not). The API records it; who asked
+        is known only as far as the token could be read (the caller keeps only what looks like an identifier),
+        never by name. It joins the stream of the organisation asked for, or of "unknown"."""
+        recorder = Actor(user_id=REFUSALS_RECORDER, role=Role.SYSTEM, organisation=organisation or "")
+        return self._append(
+            RequestRefused(
+                **self._common(recorder, NO_RECORD),
+                access_id=uuid4(),
+                kind=kind,
+                reason=reason,
+                operation=operation,
+                token_id=token_id,
+                key_id=key_id,
+                user_id=user_id,
+                role=role,
+                organisation=organisation,
+                client_address=client_address,
+            )
+        )
+
+    def record_disclosures(self, disclosed: Sequence[tuple[str, UUID, UUID, int, str]]) -> int:
+        """What the feeds sent: (organisation, record id, event id, store position, event type) each, in one
+        transaction, each in its person's stream, recorded as by that organisation's feed."""
+        if not disclosed:
+            return 0
+        self._append_all(
+            [
+                FeedDisclosed(
+                    **self._common(
+                        Actor(user_id=f"feed.{organisation}", role=Role.SYSTEM, organisation=organisation),
+                        record_id,
+                    ),
+                    access_id=uuid4(),
+                    organisation=organisation,
+                    disclosed_event_id=event_id,
+                    position=position,
+                    event_type=event_type,
+                )
+                for organisation, record_id, event_id, position, event_type in disclosed
+            ]
+        )
+        return len(disclosed)
+
     def _common(self, actor: Actor, record_id: UUID) -> dict[str, Any]:
         check_storable_fields(actor, "actor")  # an unstorable character would stop the access log for good
         now = self._clock()
@@ -219,8 +285,10 @@ class AccessAudit:
         raise VersionConflict("the access audit is busy; try again", field="record_id")
 
     def _append(self, event: E) -> E:
-        stream = getattr(event, "access_id")  # noqa: B009 - every access event has its own stream
-        self._writer.append(self._store.chain(LoadedRecord(stream, [], 0, GENESIS), [event]))
+        self._append_all([event])
+        return event
+
+    def _append_all(self, events: Sequence[CareRecordEvent]) -> None:
+        self._appender.append(events)
         if self._after_append is not None:
             self._after_append()
-        return event

@@ -20,6 +20,10 @@ from uuid import UUID
 
 GENESIS = "0" * 64
 
+# The two stores whose chains verify and checkpoints cover: people's clinical histories, and the access audit.
+CARE_RECORD = "care-record"
+ACCESS_AUDIT = "access-audit"
+
 
 def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

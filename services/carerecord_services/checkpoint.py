@@ -1,4 +1,4 @@
-"""Signed checkpoints of every chain: a Merkle root over each record's latest chain hash, signed with Ed25519.
+"""Signed checkpoints of every chain: a Merkle root over each stream's latest chain hash, signed with Ed25519.
 
 A checkpoint is a JSON document that a second organisation keeps. Later, anyone holding it can prove that the
 history it covers was not rewritten: the store must still reproduce every leaf (see checkpoint_store.py).
@@ -7,11 +7,16 @@ The tree is RFC 6962's (Certificate Transparency) with SHA-256, so leaves and in
 confused:
 
     leaf  = SHA-256(0x00 || canonical JSON of {"record": <record id>, "version": <version>, "chain": <hash>})
+            for a clinical record; an access-audit stream's leaf adds "store": "access-audit" to that JSON
     node  = SHA-256(0x01 || left || right)
     empty = SHA-256("")
 
-Leaves are sorted by record id. The signature covers the canonical JSON of every field of the document except
-`signature` and `leaves` (the root commits to the leaves).
+Format v2 (`carerecord-checkpoint/v2`) covers both stores: the clinical records' leaves sorted by record id,
+then the access audit's streams' leaves sorted by stream id; `position` is the clinical store's position and
+`audit_position` the audit store's. Format v1, made before the access audit was chained, covers the clinical
+store only (its leaves hash exactly as v2's clinical leaves do); it still opens and verifies, and says so. The
+signature covers the canonical JSON of every field of the document except `signature` and `leaves` (the root
+commits to the leaves).
 """
 
 from __future__ import annotations
@@ -27,26 +32,35 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from carerecord_services.chain import canonical_json
+from carerecord_services.chain import ACCESS_AUDIT, CARE_RECORD, canonical_json
 
-FORMAT = "carerecord-checkpoint/v1"
+FORMAT_V1 = "carerecord-checkpoint/v1"
+FORMAT = "carerecord-checkpoint/v2"
 ALGORITHM = "Ed25519"
 UNSIGNED = ("signature", "leaves")
 
 
 @dataclass(frozen=True)
 class Leaf:
-    record_id: str
+    record_id: str  # the stream: a record id, or an access-audit stream's id
     version: int
     chain_hash: str
+    store: str = CARE_RECORD
 
     @property
     def hash(self) -> bytes:
-        material = {"record": self.record_id, "version": self.version, "chain": self.chain_hash}
+        material: dict[str, Any] = {
+            "record": self.record_id,
+            "version": self.version,
+            "chain": self.chain_hash,
+        }
+        if self.store != CARE_RECORD:
+            material["store"] = self.store
         return hashlib.sha256(b"\x00" + canonical_json(material)).digest()
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "store": self.store,
             "record_id": self.record_id,
             "version": self.version,
             "chain_hash": self.chain_hash,
@@ -54,8 +68,12 @@ class Leaf:
         }
 
 
+def _order(leaf: Leaf) -> tuple[bool, str]:
+    return leaf.store != CARE_RECORD, leaf.record_id
+
+
 def sorted_leaves(leaves: list[Leaf]) -> list[Leaf]:
-    return sorted(leaves, key=lambda leaf: leaf.record_id)
+    return sorted(leaves, key=_order)
 
 
 def _node(left: bytes, right: bytes) -> bytes:
@@ -118,14 +136,21 @@ def key_id(key: Ed25519PublicKey) -> str:
 
 
 def sign_checkpoint(
-    key: Ed25519PrivateKey, leaves: list[Leaf], *, position: int, created_at: datetime
+    key: Ed25519PrivateKey,
+    leaves: list[Leaf],
+    *,
+    position: int,
+    created_at: datetime,
+    audit_position: int = 0,
 ) -> dict[str, Any]:
     ordered = sorted_leaves(leaves)
     public = key.public_key()
     document: dict[str, Any] = {
         "format": FORMAT,
         "position": position,
-        "record_count": len(ordered),
+        "audit_position": audit_position,
+        "record_count": sum(1 for leaf in ordered if leaf.store == CARE_RECORD),
+        "audit_stream_count": sum(1 for leaf in ordered if leaf.store == ACCESS_AUDIT),
         "root": merkle_root([leaf.hash for leaf in ordered]).hex(),
         "created_at": created_at.isoformat(),
         "algorithm": ALGORITHM,
@@ -158,6 +183,22 @@ class Checkpoint:
         return int(self.document["position"])
 
     @property
+    def covers_audit(self) -> bool:
+        """False for a v1 checkpoint, made before the access audit was chained: it covers clinical records only."""
+        return bool(self.document["format"] != FORMAT_V1)
+
+    @property
+    def audit_position(self) -> int:
+        return int(self.document.get("audit_position", 0))
+
+    @property
+    def format(self) -> str:
+        return str(self.document["format"])
+
+    def leaves_of(self, store: str) -> list[Leaf]:
+        return [leaf for leaf in self.leaves if leaf.store == store]
+
+    @property
     def root(self) -> str:
         return str(self.document["root"])
 
@@ -165,10 +206,10 @@ class Checkpoint:
     def key_id(self) -> str:
         return str(self.document["key_id"])
 
-    def leaf_for(self, record_id: UUID | str) -> tuple[int, Leaf] | None:
+    def leaf_for(self, record_id: UUID | str, store: str = CARE_RECORD) -> tuple[int, Leaf] | None:
         wanted = str(record_id)
         for index, leaf in enumerate(self.leaves):
-            if leaf.record_id == wanted:
+            if leaf.record_id == wanted and leaf.store == store:
                 return index, leaf
         return None
 
@@ -180,16 +221,14 @@ def open_checkpoint(document: dict[str, Any], trusted: Ed25519PublicKey | None =
     """Checks the signature (against the document's own public key, and `trusted` if given), that the key id
     matches the key, and that the leaves make the signed root. Raises CheckpointInvalid naming the problem."""
     try:
-        if document.get("format") != FORMAT or document.get("algorithm") != ALGORITHM:
-            raise CheckpointInvalid(f"not a {FORMAT} document signed with {ALGORITHM}")
+        if document.get("format") not in (FORMAT, FORMAT_V1) or document.get("algorithm") != ALGORITHM:
+            raise CheckpointInvalid(f"not a {FORMAT} (or {FORMAT_V1}) document signed with {ALGORITHM}")
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(document["public_key"], validate=True))
         signature = base64.b64decode(document["signature"], validate=True)
-        leaves = [
-            Leaf(str(UUID(item["record_id"])), int(item["version"]), str(item["chain_hash"]))
-            for item in document["leaves"]
-        ]
+        leaves = [_leaf(item, document["format"]) for item in document["leaves"]]
         position = int(document["position"])
         record_count = int(document["record_count"])
+        audit_count = int(document.get("audit_stream_count", 0))
         root = str(document["root"])
     except CheckpointInvalid:
         raise
@@ -203,13 +242,21 @@ def open_checkpoint(document: dict[str, Any], trusted: Ed25519PublicKey | None =
         public.verify(signature, _signed_bytes(document))
     except InvalidSignature:
         raise CheckpointInvalid("the signature does not verify: the checkpoint was altered") from None
-    if leaves != sorted_leaves(leaves) or len({leaf.record_id for leaf in leaves}) != len(leaves):
+    if leaves != sorted_leaves(leaves) or len({_order(leaf) for leaf in leaves}) != len(leaves):
         raise CheckpointInvalid("the leaves are not in record id order, or a record appears twice")
-    if len(leaves) != record_count or position < 0:
+    audit_leaves = sum(1 for leaf in leaves if leaf.store == ACCESS_AUDIT)
+    if (len(leaves) - audit_leaves, audit_leaves) != (record_count, audit_count) or position < 0:
         raise CheckpointInvalid("the record count does not match the leaves")
     if merkle_root([leaf.hash for leaf in leaves]).hex() != root:
         raise CheckpointInvalid("the leaves do not make the signed root: a leaf was altered")
     return Checkpoint(document, leaves, public)
+
+
+def _leaf(item: dict[str, Any], format: str) -> Leaf:
+    store = CARE_RECORD if format == FORMAT_V1 else str(item["store"])
+    if store not in (CARE_RECORD, ACCESS_AUDIT):
+        raise ValueError(f"unknown store {store!r}")
+    return Leaf(str(UUID(item["record_id"])), int(item["version"]), str(item["chain_hash"]), store)
 
 
 def load_public_key(data: bytes) -> Ed25519PublicKey:

@@ -1,5 +1,9 @@
-"""Recomputes every record's hash chain from the stored rows and reports the first break per record; with
+"""Recomputes every stream's hash chain from the stored rows and reports the first break per stream; with
 `check_identifiers`, also every stored identifier outside its canonical form (see identifiers.py).
+
+Both stores are chained the same way: people's clinical records (one stream per record) and the access audit
+(one stream per person, per person's break glass, and per organisation and day; see audit_streams.py). A break
+names its store, so a report can say which it is.
 
 `walk_chains` can start from known chain heads (a signed checkpoint's leaves) and can also say what every
 chain's head was at a given position, so the same pass that checks the chains proves (or disproves) that the
@@ -14,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
 
-from carerecord_services.chain import GENESIS, event_hash
+from carerecord_services.chain import CARE_RECORD, GENESIS, event_hash
 from carerecord_services.identifiers import noncanonical_identifiers
 from carerecord_services.store import ChainedEvent, EventStore
 
@@ -23,10 +27,11 @@ PAGE = 1000
 
 @dataclass(frozen=True)
 class ChainBreak:
-    record_id: str
+    record_id: str  # the stream: a record id in the clinical store, an audit stream's id in the audit
     version: int
     position: int
     problem: str
+    store: str = CARE_RECORD
 
 
 @dataclass(frozen=True)
@@ -73,10 +78,14 @@ class _Walking:
 
 
 def verify_chains(
-    store: EventStore, progress: Callable[[int, int], None] | None = None
+    store: EventStore,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    store_name: str = CARE_RECORD,
+    check_identifiers: bool = False,
 ) -> VerificationReport:
-    """Every chain, and every stored identifier's form, in one pass over the store."""
-    return walk_chains(store, progress=progress, check_identifiers=True)
+    """Every chain (and, asked for, every stored identifier's form) in one pass over the store."""
+    return walk_chains(store, progress=progress, store_name=store_name, check_identifiers=check_identifiers)
 
 
 def walk_chains(
@@ -86,6 +95,7 @@ def walk_chains(
     after: int = 0,
     snapshot_at: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    store_name: str = CARE_RECORD,
     check_identifiers: bool = False,
 ) -> VerificationReport:
     """Checks every event after position `after`, continuing the chains from `start_heads` (genesis for a
@@ -111,7 +121,9 @@ def walk_chains(
                 if problem:
                     head.broken = True
                     report.breaks.append(
-                        ChainBreak(record, notification.originator_version, notification.id, problem)
+                        ChainBreak(
+                            record, notification.originator_version, notification.id, problem, store_name
+                        )
                     )
                 elif check_identifiers and chained is not None:
                     report.identifiers.extend(_identifier_findings(notification.id, chained))

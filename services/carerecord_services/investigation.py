@@ -43,6 +43,8 @@ class AccessLog(Protocol):
         self, record_id: UUID, start: datetime, end: datetime
     ) -> list[dict[str, Any]]: ...
 
+    def access_position(self, access_id: UUID) -> int | None: ...
+
 
 @dataclass(frozen=True)
 class AccessShown:
@@ -84,10 +86,10 @@ class Investigations:
 
     def access_shown(self, access_id: UUID) -> AccessShown:
         """Replays the record up to the version the access showed. Raises RecordNotFound for an unknown id."""
-        loaded = self._audit_store.load(access_id)
-        if not loaded.events:
+        position = self._access_log.access_position(access_id)
+        event = self._audit_store.access_at(position, access_id) if position is not None else None
+        if event is None:
             raise RecordNotFound("there is no recorded access with this id", field="access_id")
-        event = loaded.events[0]
         actor = event.recorded_by
         common: dict[str, Any] = {
             "access_id": access_id,

@@ -13,6 +13,7 @@ import string
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -31,7 +32,10 @@ from carerecord_projections.feed_backlog import held_counts
 from carerecord_projections.feeds import FeedRouter
 from carerecord_projections.relay import Relay
 from carerecord_services import commands as c
+from carerecord_services.audit_streams import person_stream
+from carerecord_services.integrity import verify_chains
 from tests.builders import CONSULTANT, GP, THE_PERSON, recommendation, register
+from tests.integration.audit_support import open_audit
 from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
 
 SEEN_BEFORE = "before the relationship"
@@ -138,10 +142,20 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         pass
     producer.close()
     feeds_producer = KafkaProducer(**kafka_options(infra, "feeds"), acks="all", enable_idempotence=True)
-    router = FeedRouter(kafka_options(infra, "feeds"), feeds_producer, topic=topic, dsn=database_dsn)
+    audit = open_audit(test_database_url, plain.schema)
+    router = FeedRouter(
+        kafka_options(infra, "feeds"),
+        feeds_producer,
+        topic=topic,
+        dsn=database_dsn,
+        record_disclosures=audit.audit.record_disclosures,
+    )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     router.close()
     feeds_producer.close()
+    chained = audit.store.load(person_stream(record_id)).events
+    assert verify_chains(audit.store).intact
+    audit.close()
 
     messages = _read_feed(infra, account.topic, account.username, account.password, expected=3)
     types = []
@@ -162,6 +176,10 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         disclosures = cursor.fetchall()
     assert [(org, rid, kind) for org, rid, kind in disclosures] == [
         (organisation, record_id, t) for t in types
+    ]
+    # each disclosure is an event of the access audit, chained in the person's stream; the table is its read model
+    assert [(type(e).__name__, e.organisation, e.event_type) for e in chained] == [  # type: ignore[attr-defined]
+        ("FeedDisclosed", organisation, t) for t in types
     ]
 
 
@@ -185,13 +203,20 @@ def _publish(plain: CareRecordStack, infra: dict[str, str], topic: str, database
     producer.close()
 
 
-def _router(infra: dict[str, str], topic: str, database_dsn: str) -> tuple[FeedRouter, KafkaProducer]:
+def _router(
+    infra: dict[str, str], topic: str, database_dsn: str, record_disclosures: Any
+) -> tuple[FeedRouter, KafkaProducer]:
     # A producer waits max_block_ms for a topic that does not exist, then raises: 5 s rather than a minute.
     producer = KafkaProducer(
         **kafka_options(infra, "feeds"), acks="all", enable_idempotence=True, max_block_ms=5000
     )
     router = FeedRouter(
-        kafka_options(infra, "feeds"), producer, topic=topic, dsn=database_dsn, recheck_seconds=0
+        kafka_options(infra, "feeds"),
+        producer,
+        topic=topic,
+        dsn=database_dsn,
+        record_disclosures=record_disclosures,
+        recheck_seconds=0,
     )
     return router, producer
 
@@ -233,7 +258,12 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
         manager = Actor(user_id=f"{organisation}-manager", role=Role.ADMINISTRATOR, organisation=organisation)
         service.execute(
             record_id,
-            c.StartCareRelationship(actor=manager, organisation=organisation, setting=Setting.CARE_HOME),
+            c.StartCareRelationship(
+                actor=manager,
+                organisation=organisation,
+                setting=Setting.CARE_HOME,
+                basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+            ),
         )
     carer = Actor(user_id="ch-1", role=Role.CARE_HOME_STAFF, organisation=late)
     conversation = c.RecordConversation(
@@ -245,7 +275,8 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
     service.execute(record_id, conversation)
     _publish(plain, infra, topic, database_dsn)
 
-    router, producer = _router(infra, topic, database_dsn)
+    audit = open_audit(test_database_url, plain.schema)
+    router, producer = _router(infra, topic, database_dsn, audit.audit.record_disclosures)
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     assert router.holding == [late]
     assert held_counts(database_dsn) == {late: 2}
@@ -258,10 +289,11 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
     late_account = add_feed(_admin_kafka(infra), late)
     service.execute(record_id, conversation)  # after provisioning: delivered after the held ones
     _publish(plain, infra, topic, database_dsn)
-    router, producer = _router(infra, topic, database_dsn)
+    router, producer = _router(infra, topic, database_dsn, audit.audit.record_disclosures)
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
     router.close()
     producer.close()
+    audit.close()
 
     assert held_counts(database_dsn) == {}
     late_feed = _read_feed(infra, late_account.topic, late_account.username, late_account.password, 3)

@@ -13,7 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carerecord_services.chain import ACCESS_AUDIT, CARE_RECORD, canonical_json
 from carerecord_services.checkpoint import (
+    FORMAT,
     CheckpointInvalid,
     Leaf,
     inclusion_proof,
@@ -117,3 +119,31 @@ def test_a_public_key_reads_as_pem_or_as_the_checkpoints_base64() -> None:
         open_checkpoint(document, trusted=from_pem).key_id
         == open_checkpoint(document, trusted=from_document).key_id
     )
+
+
+def test_an_audit_streams_leaf_never_hashes_as_a_records_and_a_records_hashes_as_in_version_1() -> None:
+    chain = hashlib.sha256(b"head").hexdigest()
+    record = Leaf(str(uuid4()), 3, chain)
+    audit = Leaf(record.record_id, 3, chain, ACCESS_AUDIT)
+    version_1 = {"record": record.record_id, "version": 3, "chain": chain}
+    assert record.hash == hashlib.sha256(b"\x00" + canonical_json(version_1)).digest()
+    assert audit.hash != record.hash
+
+
+def test_a_checkpoint_covers_both_stores_and_their_positions_are_signed() -> None:
+    key = Ed25519PrivateKey.generate()
+    streams = [Leaf(str(uuid4()), 2, hashlib.sha256(b"a").hexdigest(), ACCESS_AUDIT)]
+    document = sign_checkpoint(key, streams + _leaves(3), position=42, created_at=NOW, audit_position=7)
+    opened = open_checkpoint(document, trusted=key.public_key())
+    assert (opened.format, opened.covers_audit, opened.audit_position) == (FORMAT, True, 7)
+    assert [leaf.store for leaf in opened.leaves] == [CARE_RECORD] * 3 + [ACCESS_AUDIT]
+    assert opened.leaf_for(streams[0].record_id, ACCESS_AUDIT) == (3, streams[0])
+    assert opened.leaf_for(streams[0].record_id) is None
+    altered = copy.deepcopy(document)
+    altered["audit_position"] = 6
+    with pytest.raises(CheckpointInvalid, match="signature does not verify"):
+        open_checkpoint(altered)
+    relabelled = copy.deepcopy(document)
+    relabelled["leaves"][3]["store"] = CARE_RECORD  # an audit leaf passed off as a record's
+    with pytest.raises(CheckpointInvalid):
+        open_checkpoint(relabelled)

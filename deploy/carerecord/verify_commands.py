@@ -1,0 +1,162 @@
+"""`carerecord verify`: the chains of both stores, a signed checkpoint, and (`--read-models`) the read models
+against what the stores imply.
+
+Every finding is one line that names what it is about: `BREAK record <id>` for a clinical record,
+`BREAK audit stream <id> (accesses to record <id>)` for the access audit, `REWRITTEN ...` for a stream that no
+longer matches a checkpoint, `DIFFERS table <t> record <id> column <c>` for a read-model row.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from psycopg2 import sql
+
+from carerecord.bootstrap import build_services
+from carerecord.database import event_store_env, locate_database
+from carerecord.settings import Settings
+from carerecord_projections.access_log import AccessLogFeeder
+from carerecord_projections.database import close_pools, transaction
+from carerecord_projections.read_model_check import compare, rebuild_into
+from carerecord_services.audit import AccessAuditStore
+from carerecord_services.audit_streams import describe_audit_stream
+from carerecord_services.chain import ACCESS_AUDIT
+from carerecord_services.checkpoint import CheckpointInvalid, load_public_key, open_checkpoint
+from carerecord_services.checkpoint_store import verify_against_store
+from carerecord_services.integrity import ChainBreak, verify_chains
+from carerecord_services.store import EventStore
+
+Progress = Callable[[int, int], None]
+
+
+def verify_stores(settings: Settings, progress: Progress) -> int:
+    services = build_services(settings)
+    try:
+        clinical = verify_chains(services.store, progress=progress, check_identifiers=True)
+        audit = verify_chains(services.audit_store, progress=progress, store_name=ACCESS_AUDIT)
+        print(f"\nchecked {clinical.events_checked} events in {clinical.records_checked} records")
+        print(f"checked {audit.events_checked} access-audit events in {audit.records_checked} audit streams")
+        breaks = clinical.breaks + audit.breaks
+        for found in breaks:
+            print(_break_line(services.audit_store, found))
+        for odd in clinical.identifiers:
+            print(
+                f"IDENTIFIER record {odd.record_id} at version {odd.version} (position {odd.position}), "
+                f"{odd.event_type} {odd.field}: {odd.problem}"
+            )
+    finally:
+        services.close()
+    if not breaks:
+        print("every chain is intact")
+    if not clinical.identifiers:
+        print("every stored identifier is in its canonical form")
+    return 0 if not breaks and not clinical.identifiers else 1
+
+
+def verify_checkpoint(settings: Settings, path: Path, public_key: Path | None, progress: Progress) -> int:
+    try:
+        document = json.loads(path.read_text())
+        trusted = load_public_key(public_key.read_bytes()) if public_key is not None else None
+    except (OSError, ValueError) as error:
+        print(f"carerecord: cannot read {error}", file=sys.stderr)
+        return 2
+    try:
+        checkpoint = open_checkpoint(document, trusted)
+    except CheckpointInvalid as invalid:
+        print(f"FAILED checkpoint {path}: {invalid}")
+        return 1
+    trust = "the trusted key given" if trusted is not None else "the public key inside the checkpoint only"
+    audit_leaves = len(checkpoint.leaves_of(ACCESS_AUDIT))
+    print(
+        f"checkpoint ({checkpoint.format}) at position {checkpoint.position}: "
+        f"{len(checkpoint.leaves) - audit_leaves} records, {audit_leaves} audit streams "
+        f"(audit position {checkpoint.audit_position}), root {checkpoint.root}"
+    )
+    print(f"signature: valid, key {checkpoint.key_id} ({trust}), signed {document['created_at']}")
+    if not checkpoint.covers_audit:
+        print(
+            "OLDER FORMAT: this checkpoint was made before the access audit was chained; it proves the clinical "
+            "records only. The audit's chains are checked below, but not against it."
+        )
+    services = build_services(settings)
+    try:
+        result = verify_against_store(
+            services.store, checkpoint, progress=progress, audit_store=services.audit_store
+        )
+        print(f"\nchecked {result.events_checked} events in {result.records_checked} records")
+        print(
+            f"checked {result.audit_events_checked} access-audit events in "
+            f"{result.audit_streams_checked} audit streams"
+        )
+        for rewritten in result.rewritten:
+            print(
+                f"REWRITTEN {_stream_name(services.audit_store, rewritten.record_id, rewritten.store)}: "
+                f"{rewritten.problem}"
+            )
+        for found in result.breaks:
+            print(_break_line(services.audit_store, found))
+    finally:
+        services.close()
+    if result.holds:
+        print(
+            f"history up to position {checkpoint.position} is exactly as the checkpoint holds (access audit up "
+            f"to position {checkpoint.audit_position}), and every chain is intact from there to position "
+            f"{result.store_position} (access audit: {result.audit_position})"
+        )
+        return 0
+    print("FAILED: history was rewritten or a chain is broken")
+    return 1
+
+
+def _break_line(audit_store: EventStore, found: ChainBreak) -> str:
+    return (
+        f"BREAK {_stream_name(audit_store, found.record_id, found.store)} at version {found.version} "
+        f"(position {found.position}): {found.problem}"
+    )
+
+
+def _stream_name(audit_store: EventStore, stream: str, store: str) -> str:
+    if store != ACCESS_AUDIT:
+        return f"record {stream}"
+    if stream == "-":
+        return "access audit"
+    return f"audit stream {stream} ({describe_audit_stream(audit_store, stream)})"
+
+
+def verify_read_models(settings: Settings, progress: Progress) -> int:
+    """Rebuilds every read model from the stores into a scratch schema, compares, and drops the schema."""
+    database = locate_database(settings)
+    live_dsn = database.dsn(settings.schema)
+    scratch = f"carerecord_check_{secrets.token_hex(6)}"
+    store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    with transaction(live_dsn) as cursor:
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
+    try:
+        audit_up_to = AccessLogFeeder(audit_store, live_dsn).position()
+        print(f"rebuilding the read models into the scratch schema {scratch}", flush=True)
+        rebuild_into(store, audit_store, database.dsn(scratch), audit_up_to=audit_up_to, progress=progress)
+        report = compare(live_dsn, scratch)
+    finally:
+        with transaction(live_dsn) as cursor:
+            cursor.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(scratch)))
+        store.close()
+        audit_store.close()
+        close_pools()
+    print(f"\ncompared {report.rows_compared} rows of the read models with what the stores imply")
+    for record_id in report.behind:
+        print(f"BEHIND record {record_id}: the read models have not caught up with it yet (not compared)")
+    for found in report.differences:
+        print(
+            f"DIFFERS table {found.table} record {found.record_id} column {found.column} ({found.key}): "
+            f"{found.problem}"
+        )
+    if report.agrees:
+        print("the read models serve exactly what the stores imply")
+        return 0
+    print(f"FAILED: {len(report.differences)} difference(s) between the read models and the stores")
+    return 1
