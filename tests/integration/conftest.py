@@ -140,3 +140,30 @@ def plain(test_database_url: str, fresh_schema: str) -> Iterator[CareRecordStack
 def dsn(database_url: str, schema: str) -> str:
     """The read-model DSN for a test schema."""
     return parse_database_url(database_url).dsn(schema)
+
+
+# The adversarial suite (issue 11): what an attacker or a careless caller would try, through the real
+# processes. `pytest -m adversarial` runs it alone; CI runs it with everything else.
+ADVERSARIAL = frozenset(
+    {
+        "test_abuse.py",
+        "test_access_decided_from_the_record.py",
+        "test_access_matrix.py",
+        "test_audit_tamper_evidence.py",
+        "test_event_bounds.py",
+        "test_feed_acls.py",
+        "test_freezes.py",
+        "test_inputs_at_the_doors.py",
+        "test_read_model_check.py",
+        "test_stalls.py",
+        "test_stored_history.py",
+        "test_tamper_evidence.py",
+        "test_transport_limits.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in ADVERSARIAL:
+            item.add_marker(pytest.mark.adversarial)
