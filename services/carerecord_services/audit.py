@@ -29,7 +29,7 @@ from carerecord_events.access import (
 )
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.roles import Role
-from carerecord_services.audit_streams import ChainedAppender, break_glass_stream
+from carerecord_services.audit_streams import ChainedAppender, back_off, break_glass_stream
 from carerecord_services.errors import DomainError, VersionConflict
 from carerecord_services.store import EventStore, _CareRecordApplication
 from carerecord_services.text import check_storable, check_storable_fields
@@ -269,7 +269,7 @@ class AccessAudit:
         """Appends to the person's break-glass stream; another process appending at the same moment makes this
         one read the stream again and chain after it (a review is then refused if that one reviewed it)."""
         stream = break_glass_stream(record_id)
-        for _ in range(20):
+        for attempt in range(20):
             loaded = self._store.load(stream)
             if unless_reviewed is not None and unless_reviewed in self.break_glass(record_id).reviewed:
                 raise DomainError(
@@ -278,6 +278,7 @@ class AccessAudit:
             try:
                 self._writer.append(self._store.chain(loaded, [event]))
             except VersionConflict:
+                back_off(attempt)
                 continue
             if self._after_append is not None:
                 self._after_append()

@@ -18,7 +18,9 @@ A deletion of a stream's last row leaves no later link to break: only a signed c
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, date
@@ -90,6 +92,12 @@ def _decoded(store: EventStore, stored: StoredEvent) -> CareRecordEvent | None:
         return None
 
 
+def back_off(attempt: int) -> None:
+    """Waits a random while, growing with each attempt, so that two processes racing for one stream stop
+    colliding (without it, both retry at once and can collide every time under load)."""
+    time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # noqa: S311 - jitter, not a secret
+
+
 class ChainedAppender:
     """Appends events to their streams, each chained onto its stream's head (kept in memory, bounded)."""
 
@@ -126,8 +134,11 @@ class ChainedAppender:
                 stored += chained
             try:
                 self._writer.append(stored)
-            except VersionConflict:
-                continue  # another process appended to one of these streams: read its head and re-chain
+            except (
+                VersionConflict
+            ):  # another process appended to one of these streams: read its head and re-chain
+                back_off(attempt)
+                continue
             for stream, head in new_heads.items():
                 self._remember(stream, *head)
             return

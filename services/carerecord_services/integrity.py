@@ -82,9 +82,9 @@ def verify_chains(
     progress: Callable[[int, int], None] | None = None,
     *,
     store_name: str = CARE_RECORD,
-    check_identifiers: bool = False,
+    check_identifiers: bool = True,
 ) -> VerificationReport:
-    """Every chain (and, asked for, every stored identifier's form) in one pass over the store."""
+    """Every chain, and (unless told not to) every stored identifier's form, in one pass over the store."""
     return walk_chains(store, progress=progress, store_name=store_name, check_identifiers=check_identifiers)
 
 

@@ -50,7 +50,6 @@ class ApiServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ApiServer:
-        self.import_register()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "carerecord.cli", "serve"],
@@ -62,6 +61,7 @@ class ApiServer:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    self.import_register()  # after serve has made its schema and tables
                     return self
             except httpx.HTTPError:
                 pass
