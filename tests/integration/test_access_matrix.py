@@ -28,7 +28,7 @@ from carerecord_events.vocabulary import RelationshipBasis, RepresentativeKind, 
 from carerecord_graphql.mutations import USE_CASES
 from carerecord_graphql.schema import build_schema
 from carerecord_services import commands as c
-from carerecord_services.policy import COMMAND_ACTIONS, PERMISSIONS, STAFF_ROLES, Read
+from carerecord_services.policy import COMMAND_ACTIONS, PERMISSIONS, STAFF_ROLES, Action, Read
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 from tests.builders import GP, valid_nhs_numbers
 from tests.integration.api_server import import_register
@@ -366,37 +366,134 @@ def test_every_mutation_for_every_role_and_situation_follows_the_table_and_write
     assert 0 < passed < len(outcomes)
 
 
-def test_the_board_and_role_only_operations_follow_the_table(region: Region) -> None:
+ROLE_ONLY: dict[str, tuple[Read | Action, str]] = {
+    # operation: (what the table calls it, the request; $id is the record, $access an access, $from/$to a period)
+    "investigation": (
+        Read.INVESTIGATE,
+        "query($id: UUID!, $from: DateTime!, $to: DateTime!) { investigation(recordId: $id, from: $from, to: $to) }",
+    ),
+    "accessShown": (
+        Read.INVESTIGATE,
+        "query($access: UUID!) { accessShown(accessId: $access) { recordId } }",
+    ),
+    "relationshipsForReview": (
+        Read.REVIEW_RELATIONSHIPS,
+        "query($from: DateTime!, $to: DateTime!) { relationshipsForReview(periodStart: $from, periodEnd: $to) { recordId } }",
+    ),
+    "oversight": (
+        Read.OVERSIGHT,
+        "query($from: DateTime!, $to: DateTime!) { oversight(periodStart: $from, periodEnd: $to) { scope } }",
+    ),
+    "oversightDecisions": (
+        Read.OVERSIGHT,
+        'query($from: DateTime!, $to: DateTime!) { oversightDecisions(figure: "decisions-made", periodStart: $from, periodEnd: $to) { recordId } }',
+    ),
+    "blanketAlerts": (
+        Read.OVERSIGHT,
+        "query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) { kind } }",
+    ),
+    "equalityMonitoring": (
+        Read.OVERSIGHT,
+        "query($from: DateTime!, $to: DateTime!) { equalityMonitoring(periodStart: $from, periodEnd: $to) { notRecordedForAnyone } }",
+    ),
+    "searchPeople": (
+        Read.SEARCH_PEOPLE,
+        'query { searchPeople(familyName: "Matrix", dateOfBirth: "1940-01-01", postcode: "NG1 1AA", purpose: "matrix") { recordId } }',
+    ),
+    "Person.accessHistory": (
+        Read.ACCESS_HISTORY,
+        "query($id: UUID!) { record(recordId: $id) { accessHistory { operation } } }",
+    ),
+    "accessHistory": (
+        Read.ACCESS_HISTORY,
+        "query($id: UUID!) { accessHistory(recordId: $id) { operation } }",
+    ),
+    "breakGlass": (
+        Read.BREAK_GLASS,
+        'mutation($id: UUID!) { breakGlass(recordId: $id, reason: "matrix: a collapse at home, the crew needs the plan") { __typename } }',
+    ),
+    "reviewBreakGlass": (
+        Read.REVIEW_BREAK_GLASS,
+        'mutation($access: UUID!) { reviewBreakGlass(accessId: $access, appropriate: true, notes: "matrix review of a real emergency") { __typename } }',
+    ),
+    "registerPerson": (
+        Action.REGISTER_PERSON,
+        'mutation { registerPerson(input: {nhsNumber: "123", givenName: "Ada", familyName: "Matrix", dateOfBirth: "1940-01-01"}) { __typename } }',
+    ),
+}
+
+
+def _granted(answer: dict[str, Any]) -> bool:
+    """Answered past the access checks: no error, and no NotAllowedResult (a rule's refusal still counts)."""
+    if answer.get("errors"):
+        return False
+    return not any(
+        isinstance(v, dict) and v.get("__typename") == "NotAllowedResult" for v in answer["data"].values()
+    )
+
+
+def _a_break_glass_access(region: Region) -> str:
+    from carerecord_projections.database import transaction
+
+    with transaction(region.services.read_models_dsn) as cursor:
+        cursor.execute("SELECT access_id FROM access_log WHERE kind = 'break-glass' ORDER BY at LIMIT 1")
+        return str(cursor.fetchone()[0])
+
+
+def test_the_operations_decided_by_role_and_board_follow_the_table_on_every_door(region: Region) -> None:
+    """Every other root query and mutation, the CSV export and the oversight page, for every role, on a person
+    cared for within the board: allowed exactly for the roles the table names."""
     now = datetime.now(UTC)
     period = {"from": (now - timedelta(days=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
-    asks = {
-        Read.INVESTIGATE: (
-            "query($id: UUID!, $from: DateTime!, $to: DateTime!) { investigation(recordId: $id, from: $from, to: $to) }",
-            True,
-        ),
-        Read.REVIEW_RELATIONSHIPS: (
-            "query($from: DateTime!, $to: DateTime!) { relationshipsForReview(periodStart: $from, periodEnd: $to) { recordId } }",
-            False,
-        ),
-        Read.OVERSIGHT: (
-            "query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) { kind } }",
-            False,
-        ),
-        Read.SEARCH_PEOPLE: (
-            'query { searchPeople(familyName: "Matrix", dateOfBirth: "1940-01-01", postcode: "NG1 1AA", purpose: "matrix") { recordId } }',
-            False,
-        ),
-    }
+    access = _a_break_glass_access(region)
     outcomes = []
     for role in ROLE_TOKENS:
         cell = region.cell(role, "caring")
-        for read, (query, about_record) in asks.items():
-            variables: dict[str, Any] = {**period} if "$from" in query else {}
-            if about_record:
-                variables["id"] = str(cell.record_id)
-            answer = _gql(region, cell.token, query, variables)
-            outcomes.append((read.value, role.value, role in PERMISSIONS[read], not answer.get("errors")))
+        for name, (what, query) in ROLE_ONLY.items():
+            variables = {
+                k: v
+                for k, v in {**period, "id": str(cell.record_id), "access": access}.items()
+                if f"${k}" in query
+            }
+            expected = role in PERMISSIONS[what] and (
+                what is not Read.ACCESS_HISTORY
+                or may_read(role, "caring", _claims_record(cell), cell.record_id)
+            )
+            outcomes.append(
+                (name, role.value, expected, _granted(_gql(region, cell.token, query, variables)))
+            )
+        csv = region.client.get(
+            "/oversight/export.csv",
+            params={"periodStart": period["from"], "periodEnd": period["to"]},
+            headers={"authorization": f"Bearer {cell.token}"},
+        )
+        outcomes.append(
+            ("oversight/export.csv", role.value, role in PERMISSIONS[Read.OVERSIGHT], csv.status_code == 200)
+        )
     wrong = [o for o in outcomes if o[2] != o[3]]
+    assert not wrong, wrong
+    assert {o[2] for o in outcomes} == {True, False}
+
+
+def test_a_subscription_is_opened_only_for_the_roles_the_table_names(region: Region) -> None:
+    query = "subscription { planChanges(afterPosition: 0) { recordId } }"
+    outcomes = []
+    for role in ROLE_TOKENS:
+        cell = region.cell(role, "caring")
+        headers = {"authorization": f"Bearer {cell.token}"}
+        with region.client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers=headers
+        ) as socket:
+            socket.send_json({"type": "connection_init"})
+            assert socket.receive_json()["type"] == "connection_ack"
+            socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+            first = (
+                socket.receive_json()
+            )  # staff: the changes of the people K81003 cares for; others: refused
+            socket.send_json({"id": "1", "type": "complete"})
+        opened = first["type"] == "next" and not first["payload"].get("errors")
+        outcomes.append((role.value, role in PERMISSIONS[Read.SUBSCRIBE], opened))
+    wrong = [o for o in outcomes if o[1] != o[2]]
     assert not wrong, wrong
 
 
