@@ -231,6 +231,8 @@ def test_every_figure_matches_the_hand_count(region: Region) -> None:
         "concerns-resolved": (1, 1),
         "break-glass-awaiting-review": (1, 1),
         "relationships-started": (3, None),
+        # the GP practice registered A and B (evidence); the care home's start for A had none on the record
+        "relationships-awaiting-review": (1, 1),
         "notices-received": (1, 2),  # A's decision read by the GP practice; B's not seen yet
     }
 
@@ -252,6 +254,10 @@ def test_scopes_narrow_by_region_organisation_and_setting(region: Region) -> Non
     care_homes = _figures(region, Scope(setting="care-home"))
     assert care_homes["decisions-made"] == (0, None)
     assert care_homes["relationships-started"] == (1, None)
+    assert care_homes["relationships-awaiting-review"] == (1, 1)
+    assert _figures(region, Scope(setting="gp-practice"))["relationships-awaiting-review"] == (0, 0)
+    (awaiting,) = region.views.drill_down("relationships-awaiting-review", Scope(), region.period, region.now)
+    assert (awaiting.record_id, awaiting.organisation) == (region.people["A"], "VLAXL")
 
 
 def test_each_figure_drills_down_to_exactly_the_decisions_it_counted(region: Region) -> None:

@@ -187,8 +187,14 @@ OTHER_DRILL_DOWNS = (
     "moved-not-reviewed",
     "not-yet-seen",
     "break-glass-awaiting-review",
+    "relationships-awaiting-review",
 )
 DRILL_DOWN_KEYS = tuple(DECISIONS_BY_KEY) + OTHER_DRILL_DOWNS
+
+
+def _has_table(cursor: Any, name: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+    return bool(cursor.fetchone()[0])
 
 
 def prepare_oversight(cursor: Any) -> None:
@@ -384,6 +390,9 @@ class OversightViews:
             [period.start, period.end, *caring_parameters],
         )
         relationships = cursor.fetchone()[0]
+        unevidenced, awaiting = self._relationships_for_review(
+            cursor, caring, [period.start, period.end, *caring_parameters]
+        )
         received = sum(1 for row in receipts if row["first_receipt"] is not None)
         notices = len(receipts)
         return [
@@ -400,6 +409,13 @@ class OversightViews:
                 break_glass,
             ),
             Figure("relationships-started", "Sharing", "Care relationships started", relationships),
+            Figure(
+                "relationships-awaiting-review",
+                "Access",
+                "Care relationships started without evidence the record held, awaiting a privacy officer's review",
+                awaiting,
+                unevidenced,
+            ),
             Figure(
                 "notices-received",
                 "Sharing",
@@ -434,6 +450,20 @@ class OversightViews:
         person then: when that organisation first received it (feed delivery or a read), or None."""
         with transaction(self._dsn) as cursor:
             return self._receipts(cursor, scope, period)
+
+    @staticmethod
+    def _relationships_for_review(cursor: Any, caring: str, parameters: list[Any]) -> tuple[int, int]:
+        """(started without evidence, of which awaiting review) in the period; none where the projection that
+        lists them has not run (a Kafka deployment without its worker)."""
+        if not _has_table(cursor, "relationships_for_review"):
+            return 0, 0
+        cursor.execute(
+            f"""SELECT count(*), count(*) FILTER (WHERE r.reviewed_at IS NULL) FROM relationships_for_review r
+                WHERE NOT r.evidenced AND r.started_at >= %s AND r.started_at < %s AND {caring}""",
+            parameters,
+        )
+        unevidenced, awaiting = cursor.fetchone()
+        return int(unevidenced), int(awaiting)
 
     def _receipts(self, cursor: Any, scope: Scope, period: Period) -> list[dict[str, Any]]:
         where, parameters = organisations_in_scope(Scope(scope.region, scope.organisation), "r.organisation")
@@ -631,6 +661,21 @@ class OversightViews:
                         row,
                         f"moved {row[6].isoformat()}, {'reviewed since' if wanted else 'not reviewed since'}",
                     )
+                    for row in cursor.fetchall()
+                ]
+            if key == "relationships-awaiting-review":
+                caring, caring_parameters = organisations_in_scope(scope, "r.organisation")
+                if not _has_table(cursor, "relationships_for_review"):
+                    return []
+                cursor.execute(
+                    f"""SELECT NULL, r.record_id, r.organisation, r.setting, r.started_at, 'awaiting review',
+                               r.started_by, r.started_by_role, r.basis
+                        FROM relationships_for_review r WHERE NOT r.evidenced AND r.reviewed_at IS NULL
+                          AND r.started_at >= %s AND r.started_at < %s AND {caring} ORDER BY r.started_at""",
+                    [period.start, period.end, *caring_parameters],
+                )
+                return [
+                    _drill(row, f"started by {row[6]} ({row[7]}) on the basis '{row[8]}'")
                     for row in cursor.fetchall()
                 ]
             if key == "break-glass-awaiting-review":
