@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
@@ -114,6 +114,7 @@ def run_feeds(settings: Settings) -> None:
         topic=kafka.topic,
         dsn=dsn,
         record_disclosures=audit.record_disclosures,
+        unconfirmed_lasts=timedelta(days=settings.unconfirmed_relationship_days),
     )
     log.info("feeds: %s -> carerecord.feed.<organisation>", kafka.topic)
     try:

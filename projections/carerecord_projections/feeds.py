@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -67,6 +68,7 @@ class FeedRouter:
         dsn: str,
         record_disclosures: RecordDisclosures,
         recheck_seconds: float = 10.0,
+        unconfirmed_lasts: timedelta = timedelta(days=7),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._topic = topic
@@ -74,6 +76,7 @@ class FeedRouter:
         self._producer = producer
         self._client_options = client_options
         self._record_disclosures = record_disclosures
+        self._unconfirmed_lasts = unconfirmed_lasts
         self.disclosed = 0
         self.held = 0
         with transaction(dsn) as cursor:
@@ -115,9 +118,7 @@ class FeedRouter:
                 sends: list[tuple[Any, Disclosure]] = []
                 for message in messages:
                     wire = from_message(message.headers, message.key, message.value)
-                    for organisation in self._recipients(
-                        cursor, wire.type_name, wire.record_id, wire.payload
-                    ):
+                    for organisation in self._recipients(cursor, wire):
                         if self._ready(organisation):
                             sends.append(self._send(organisation, message, wire))
                         else:
@@ -210,17 +211,37 @@ class FeedRouter:
             sent.get(timeout=30)
         self._record_disclosures([disclosure for _, disclosure in sends])
 
-    @staticmethod
-    def _recipients(cursor: Any, type_name: str, record_id: Any, payload: dict[str, Any]) -> list[str]:
+    def _recipients(self, cursor: Any, wire: WireEvent) -> list[str]:
+        """The organisations caring for the person when the event was recorded: a relationship on an "other"
+        basis that its administrator has not confirmed stops receiving once it has lapsed, as reads stop."""
+        type_name, record_id, payload = wire.type_name, wire.record_id, wire.payload
         if type_name in NEVER_ON_A_FEED:
             return []
         if type_name == "CareRelationshipStarted":
             cursor.execute(
-                "INSERT INTO feed_relationships (record_id, organisation) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                """INSERT INTO feed_relationships (record_id, organisation, basis, started_at, confirmed)
+                   VALUES (%s, %s, %s, %s, false) ON CONFLICT (record_id, organisation) DO UPDATE
+                   SET basis = EXCLUDED.basis, started_at = EXCLUDED.started_at, confirmed = false""",
+                (
+                    record_id,
+                    payload["organisation"],
+                    payload.get("basis", "not-recorded"),
+                    payload["occurred_at"],
+                ),
+            )
+        if type_name == "CareRelationshipConfirmed":
+            cursor.execute(
+                "UPDATE feed_relationships SET confirmed = true WHERE record_id = %s AND organisation = %s",
                 (record_id, payload["organisation"]),
             )
-        cursor.execute("SELECT organisation FROM feed_relationships WHERE record_id = %s", (record_id,))
+        cursor.execute(
+            """SELECT organisation FROM feed_relationships WHERE record_id = %s
+               AND NOT (basis = 'other' AND NOT confirmed AND started_at + %s <= %s)""",
+            (record_id, self._unconfirmed_lasts, wire.recorded_at),
+        )
         organisations = sorted(row[0] for row in cursor.fetchall())
+        if type_name == "CareRelationshipStarted":  # its own start, whatever follows, as it will hear its end
+            organisations = sorted({*organisations, payload["organisation"]})
         if type_name == "CareRelationshipEnded":
             cursor.execute(
                 "DELETE FROM feed_relationships WHERE record_id = %s AND organisation = %s",

@@ -162,6 +162,9 @@ CREATE TABLE IF NOT EXISTS feed_relationships (
     organisation text NOT NULL,
     PRIMARY KEY (record_id, organisation)
 );
+ALTER TABLE feed_relationships ADD COLUMN IF NOT EXISTS basis text NOT NULL DEFAULT 'not-recorded';
+ALTER TABLE feed_relationships ADD COLUMN IF NOT EXISTS started_at timestamptz;
+ALTER TABLE feed_relationships ADD COLUMN IF NOT EXISTS confirmed boolean NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS feed_offsets (
     topic text NOT NULL,
     partition integer NOT NULL,

@@ -12,6 +12,8 @@ import secrets
 import string
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +310,54 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
         "ConversationRecorded",
         "ConversationRecorded",
     ]
+
+
+def test_a_relationship_on_an_other_basis_stops_receiving_once_lapsed_and_receives_again_once_confirmed(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    database_dsn = dsn(test_database_url, plain.schema)
+    organisation = _organisation()
+    account = add_feed(_admin_kafka(infra), organisation)
+    service = plain.care_records
+    record_id = service.register_person(register()).record_id
+    manager = Actor(user_id=f"{organisation}-manager", role=Role.ADMINISTRATOR, organisation=organisation)
+    service.execute(
+        record_id,
+        c.StartCareRelationship(
+            actor=manager,
+            organisation=organisation,
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.OTHER,
+            basis_detail="respite stay arranged by her daughter",
+            occurred_at=datetime.now(UTC) - timedelta(days=8),  # started eight days ago, never confirmed
+        ),
+    )
+    lapsed = c.RecordConversation(
+        actor=GP,
+        participants=(Participant(name="Margaret Hale", role="the person"),),
+        person_took_part=True,
+        what_matters="not for the lapsed home",
+    )
+    service.execute(record_id, lapsed)
+    relationship = service.record(record_id).care_periods[-1].relationship_id
+    assert relationship is not None
+    service.execute(
+        record_id,
+        c.ConfirmCareRelationship(actor=manager, organisation=organisation, relationship_id=relationship),
+    )
+    service.execute(record_id, replace(lapsed, what_matters="for the home again"))
+    _publish(plain, infra, topic, database_dsn)
+    audit = open_audit(test_database_url, plain.schema)
+    router, producer = _router(infra, topic, database_dsn, audit.audit.record_disclosures)
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
+    router.close()
+    producer.close()
+    audit.close()
+
+    received = _read_feed(infra, account.topic, account.username, account.password, 3)
+    assert _types(received) == [
+        "CareRelationshipStarted",
+        "CareRelationshipConfirmed",
+        "ConversationRecorded",
+    ]
+    assert json.loads(received[-1].value)["what_matters"] == "for the home again"
