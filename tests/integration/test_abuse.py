@@ -152,8 +152,13 @@ class WebSocketSender:
 
     def _connect(self, token: str | None) -> ClientConnection:
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        # no keepalive pings: websockets draws their payload from the global `random` in a thread of its own,
+        # which hypothesis (rightly) takes for a strategy that uses `random` while it generates
         socket = connect(
-            self.url, subprotocols=[Subprotocol("graphql-transport-ws")], additional_headers=headers
+            self.url,
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            additional_headers=headers,
+            ping_interval=None,
         )
         socket.send(json.dumps({"type": "connection_init"}))
         assert json.loads(socket.recv(timeout=30))["type"] == "connection_ack"
