@@ -14,6 +14,7 @@ The server runs the embedded feed (no Kafka): a mutation's change is in the read
 from __future__ import annotations
 
 import asyncio
+import base64
 import http.client
 import json
 import random
@@ -29,7 +30,7 @@ from uuid import UUID
 
 import psycopg2
 
-from carerecord.bench.common import Row, bench_schema, paced, percentile, run_threads
+from carerecord.bench.common import BENCH_INDEX_KEY, Row, bench_schema, paced, percentile, run_threads
 from carerecord.bench.loading import load_people, long_history
 from carerecord.bench.processes import bare_command, carerecord_command, free_port, peak_rss_mib, server
 from carerecord.database import event_store_env
@@ -105,6 +106,7 @@ def api_scenarios(
             | {
                 "CARERECORD_SCHEMA": schema,
                 "CARERECORD_DATA_DIR": data_dir,
+                "CARERECORD_INDEX_KEY": base64.b64encode(BENCH_INDEX_KEY).decode(),
                 "CARERECORD_REQUESTS_PER_MINUTE": "100000000",  # the limiter still runs; it must not throttle the bench
             }
         )
@@ -169,9 +171,7 @@ def _load(
     Timed and printed; not part of any ratio."""
     store = EventStore(event_store_env(database, None, schema=schema))
     writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    service = CareRecordService(
-        store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
-    )
+    service = CareRecordService(store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY)
     started = time.perf_counter()
     loaded = load_people(store, service, people, first_number=960_000_000)
     history_id, first, last = long_history(store, HISTORY_NUMBER, history_events)

@@ -26,6 +26,9 @@ from carerecord_events.vocabulary import (
 from carerecord_projections.database import transaction
 from carerecord_services import commands as c
 
+BENCH_INDEX_KEY = b"bench-index-key-000000"
+"""The keyed hash that links an NHS number to its record, shared by the bench's loaders and its API server (the
+server finds a record by its NHS number through that index)."""
 GP = Actor(user_id="bench-gp", role=Role.GP, organisation="K81003", registration="2345678")
 CLINICIAN = Clinician(name="Dr Bench", role=Role.GP, registration="2345678")
 REASONING = (

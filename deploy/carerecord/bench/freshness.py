@@ -14,6 +14,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from carerecord.bench.common import (
+    BENCH_INDEX_KEY,
     REASONING,
     Row,
     latency_rows,
@@ -52,7 +53,7 @@ def freshness_embedded(database: DatabaseLocation, schema: str, commands: int) -
         store,
         writer,
         clock=lambda: datetime.now(UTC),
-        index_key=b"bench-index-key-000000",
+        index_key=BENCH_INDEX_KEY,
         after_append=timed_catch_up,
     )
     numbers = synthetic_nhs_numbers(commands)
@@ -98,9 +99,7 @@ def freshness_kafka(database: DatabaseLocation, schema: str, kafka: Any, command
     admin.close()
     store = EventStore(event_store_env(database, None, schema=schema))
     writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    service = CareRecordService(
-        store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
-    )
+    service = CareRecordService(store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY)
     producer = KafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True, linger_ms=1)
     relay = Relay(store, producer, topic=topic, source="/carerecord/regions/bench", dsn=dsn)
     worker = KafkaProjectionWorker(

@@ -20,7 +20,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from carerecord.bench.common import Row, bench_schema
+from carerecord.bench.common import BENCH_INDEX_KEY, Row, bench_schema
 from carerecord.bench.loading import load_events
 from carerecord.bench.processes import bare_command, carerecord_command, run_child
 from carerecord.database import event_store_env
@@ -57,7 +57,7 @@ def relay_and_rebuild(
             store = EventStore(event_store_env(database, None, schema=schema))
             writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
             service = CareRecordService(
-                store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
+                store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY
             )
             started = time.perf_counter()
             events = load_events(store, service, size, first_number=950_000_000)

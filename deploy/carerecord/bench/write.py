@@ -8,6 +8,7 @@ import psycopg2
 import psycopg2.extras
 
 from carerecord.bench.common import (
+    BENCH_INDEX_KEY,
     Row,
     percentile,
     recommendation,
@@ -28,9 +29,7 @@ def write_path(database: DatabaseLocation, schema: str, callers: int, seconds: f
     threads each doing single-row INSERT + COMMIT of a stored event's size on its own connection."""
     store = EventStore(event_store_env(database, None, schema=schema) | {"POSTGRES_POOL_SIZE": str(callers)})
     writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    service = CareRecordService(
-        store, writer, clock=lambda: datetime.now(UTC), index_key=b"bench-index-key-000000"
-    )
+    service = CareRecordService(store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY)
     per_caller = 10 if seconds < 5 else 40
     numbers = synthetic_nhs_numbers(callers * per_caller, start=920_000_000 + callers * 10_000)
     people = [service.register_person(register(next(numbers))).record_id for _ in range(callers * per_caller)]
