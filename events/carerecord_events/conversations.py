@@ -10,15 +10,10 @@ from carerecord_events.base import CareRecordEvent, Participant, event_type
 from carerecord_events.vocabulary import CapacityDecision, RepresentativeKind
 
 
-@event_type(
-    "ConversationRecorded",
-    version=1,
-    label="Conversation about care and treatment recorded",
-    easy_read="Someone talked with you, or people close to you, about your care, and wrote down what was said.",
-)
 @dataclass(frozen=True, kw_only=True)
-class ConversationRecorded(CareRecordEvent):
-    conversation_id: UUID
+class ConversationContent:
+    """Who took part in a conversation about care and treatment, and what was said and given."""
+
     participants: tuple[Participant, ...]
     person_took_part: bool
     communication_support: tuple[str, ...] = ()
@@ -28,6 +23,56 @@ class ConversationRecorded(CareRecordEvent):
     views_expressed: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class CapacityFinding:
+    """What a capacity assessment found, for one coded decision (`decision_text` names an OTHER decision in
+    words)."""
+
+    decision: CapacityDecision
+    decision_text: str = ""
+    has_capacity: bool
+    how_capacity_is_lacking: str = ""
+    assessor_name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepresentativeDetails:
+    """Who speaks for the person, and for a lasting power of attorney whether it is registered and covers
+    life-sustaining treatment."""
+
+    kind: RepresentativeKind
+    name: str
+    relationship: str = ""
+    contact: str = ""
+    lpa_registered: bool | None = None
+    lpa_covers_life_sustaining_treatment: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdvanceDecisionTerms:
+    """What an advance decision to refuse treatment refuses, when it was made, and its formalities."""
+
+    treatments_refused: str
+    refuses_cpr: bool
+    made_on: date
+    written: bool
+    signed: bool
+    witnessed: bool
+    states_applies_even_if_life_at_risk: bool
+    document_location: str = ""
+
+
+@event_type(
+    "ConversationRecorded",
+    version=1,
+    label="Conversation about care and treatment recorded",
+    easy_read="Someone talked with you, or people close to you, about your care, and wrote down what was said.",
+)
+@dataclass(frozen=True, kw_only=True)
+class ConversationRecorded(ConversationContent, CareRecordEvent):
+    conversation_id: UUID
+
+
 @event_type(
     "CapacityAssessed",
     version=2,
@@ -35,17 +80,12 @@ class ConversationRecorded(CareRecordEvent):
     easy_read="Someone checked whether you could make this decision yourself.",
 )
 @dataclass(frozen=True, kw_only=True)
-class CapacityAssessed(CareRecordEvent):
+class CapacityAssessed(CapacityFinding, CareRecordEvent):
     """Version 2 codes the decision assessed (version 1 held only free text, which the rules could not read:
     "cardiopulmonary resuscitation" was not "cpr"). `decision_text` names an OTHER decision in words, and keeps
     the words a version 1 event was written with."""
 
     assessment_id: UUID
-    decision: CapacityDecision
-    decision_text: str = ""
-    has_capacity: bool
-    how_capacity_is_lacking: str = ""
-    assessor_name: str = ""
 
 
 @event_type(
@@ -55,14 +95,8 @@ class CapacityAssessed(CareRecordEvent):
     easy_read="Someone who can speak for you was written down.",
 )
 @dataclass(frozen=True, kw_only=True)
-class RepresentativeRecorded(CareRecordEvent):
+class RepresentativeRecorded(RepresentativeDetails, CareRecordEvent):
     representative_id: UUID
-    kind: RepresentativeKind
-    name: str
-    relationship: str = ""
-    contact: str = ""
-    lpa_registered: bool | None = None
-    lpa_covers_life_sustaining_treatment: bool | None = None
 
 
 @event_type(
@@ -84,16 +118,8 @@ class RepresentativeWithdrawn(CareRecordEvent):
     easy_read="A paper where you said no to a treatment in the future was written down.",
 )
 @dataclass(frozen=True, kw_only=True)
-class AdvanceDecisionRecorded(CareRecordEvent):
+class AdvanceDecisionRecorded(AdvanceDecisionTerms, CareRecordEvent):
     advance_decision_id: UUID
-    treatments_refused: str
-    refuses_cpr: bool
-    made_on: date
-    written: bool
-    signed: bool
-    witnessed: bool
-    states_applies_even_if_life_at_risk: bool
-    document_location: str = ""
 
 
 @event_type(

@@ -22,14 +22,10 @@ class EqualityMonitoring:
     dementia: bool | None = None
 
 
-@event_type(
-    "PersonRegistered",
-    version=2,
-    label="Person registered on the shared care record",
-    easy_read="Your name and details were added to the shared care record.",
-)
 @dataclass(frozen=True, kw_only=True)
-class PersonRegistered(CareRecordEvent):
+class PersonDetails:
+    """Who the person is, as the registration gives it: the same fields in the command and the fact."""
+
     nhs_number: str
     given_name: str
     family_name: str
@@ -39,6 +35,17 @@ class PersonRegistered(CareRecordEvent):
     postcode: str | None = None
     communication_needs: tuple[str, ...] = ()
     equality: EqualityMonitoring = field(default_factory=EqualityMonitoring)
+
+
+@event_type(
+    "PersonRegistered",
+    version=2,
+    label="Person registered on the shared care record",
+    easy_read="Your name and details were added to the shared care record.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PersonRegistered(PersonDetails, CareRecordEvent):
+    """The person's details, as registered."""
 
 
 @event_type(

@@ -86,6 +86,17 @@ class SeniorEndorsementGiven(CareRecordEvent):
     endorsed_by: Clinician
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReviewFindings:
+    """What a review of a recommendation found, who took part, and when it is next due."""
+
+    outcome: ReviewOutcome
+    involved: tuple[Participant, ...] = ()
+    person_involved: bool = False
+    notes: str = ""
+    next_review_due: date | None = None
+
+
 @event_type(
     "PlanReviewed",
     version=1,
@@ -93,14 +104,9 @@ class SeniorEndorsementGiven(CareRecordEvent):
     easy_read="Someone looked at the plan again to check it is still right.",
 )
 @dataclass(frozen=True, kw_only=True)
-class PlanReviewed(CareRecordEvent):
+class PlanReviewed(ReviewFindings, CareRecordEvent):
     plan_id: UUID
-    outcome: ReviewOutcome
     reviewed_by: Clinician
-    involved: tuple[Participant, ...] = ()
-    person_involved: bool = False
-    notes: str = ""
-    next_review_due: date | None = None
 
 
 @event_type(

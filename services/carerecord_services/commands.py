@@ -3,22 +3,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
 from carerecord_events.base import Actor, Clinician, Participant
-from carerecord_events.people import EqualityMonitoring
-from carerecord_events.plans import Involvement, TreatmentRecommendation
+from carerecord_events.conversations import (
+    AdvanceDecisionTerms,
+    CapacityFinding,
+    ConversationContent,
+    RepresentativeDetails,
+)
+from carerecord_events.people import PersonDetails
+from carerecord_events.plans import Involvement, ReviewFindings, TreatmentRecommendation
 from carerecord_events.vocabulary import (
-    CapacityDecision,
     ConcernRaisedBy,
     CprRecommendation,
     FormType,
     ReasonCategory,
     RelationshipBasis,
-    RepresentativeKind,
-    ReviewOutcome,
     RevocationInitiator,
     Setting,
 )
@@ -31,20 +34,15 @@ class Command:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RegisterPerson(Command):
-    nhs_number: str
-    given_name: str
-    family_name: str
-    date_of_birth: date
-    preferred_name: str | None = None
-    address: str | None = None
-    postcode: str | None = None
-    communication_needs: tuple[str, ...] = ()
-    equality: EqualityMonitoring = field(default_factory=EqualityMonitoring)
+class RegisterPerson(PersonDetails, Command):
+    """Registers the person with these details."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordDeath(Command):
+    """Records the person's death, where they died, and whether it was where they wished; plans in force
+    close."""
+
     date_of_death: date
     place_of_death: str
     was_preferred_place: bool | None = None
@@ -83,68 +81,53 @@ class ReviewCareRelationship(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class EndCareRelationship(Command):
+    """Ends the organisation's care relationship with the person, with the reason; it may read no more."""
+
     organisation: str
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordConversation(Command):
-    participants: tuple[Participant, ...]
-    person_took_part: bool
-    communication_support: tuple[str, ...] = ()
-    what_matters: str = ""
-    information_given: str = ""
-    information_format: str = ""
-    views_expressed: str = ""
+class RecordConversation(ConversationContent, Command):
+    """Records a conversation about care and treatment."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class AssessCapacity(Command):
-    """Records a capacity assessment for one coded decision; decision_text names an OTHER decision in words."""
-
-    decision: CapacityDecision
-    has_capacity: bool
-    decision_text: str = ""
-    how_capacity_is_lacking: str = ""
-    assessor_name: str = ""
+class AssessCapacity(CapacityFinding, Command):
+    """Records a capacity assessment for one coded decision."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordRepresentative(Command):
-    kind: RepresentativeKind
-    name: str
-    relationship: str = ""
-    contact: str = ""
-    lpa_registered: bool | None = None
-    lpa_covers_life_sustaining_treatment: bool | None = None
+class RecordRepresentative(RepresentativeDetails, Command):
+    """Records someone who speaks for the person."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class WithdrawRepresentative(Command):
+    """Records that a representative no longer acts for the person, and why."""
+
     representative_id: UUID
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordAdvanceDecision(Command):
-    treatments_refused: str
-    refuses_cpr: bool
-    made_on: date
-    written: bool
-    signed: bool
-    witnessed: bool
-    states_applies_even_if_life_at_risk: bool
-    document_location: str = ""
+class RecordAdvanceDecision(AdvanceDecisionTerms, Command):
+    """Records an advance decision to refuse treatment."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class WithdrawAdvanceDecision(Command):
+    """Records that the person withdrew an advance decision to refuse treatment, and why."""
+
     advance_decision_id: UUID
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class MakeRecommendation(Command):
+    """Makes a recommendation about CPR and emergency care, with its reasoning and who was involved; a
+    junior's awaits senior endorsement."""
+
     form_type: FormType
     cpr: CprRecommendation
     reason_category: ReasonCategory
@@ -163,23 +146,24 @@ class MakeRecommendation(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class EndorsePlan(Command):
+    """The senior responsible clinician endorses a recommendation made by someone else."""
+
     plan_id: UUID
     endorser_name: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReviewPlan(Command):
+class ReviewPlan(ReviewFindings, Command):
+    """Reviews a recommendation: kept, changed or revoked, who took part, and when it is next due."""
+
     plan_id: UUID
-    outcome: ReviewOutcome
     reviewer_name: str
-    involved: tuple[Participant, ...] = ()
-    person_involved: bool = False
-    notes: str = ""
-    next_review_due: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class RevokePlan(Command):
+    """Revokes a recommendation, with the reason and who asked for it; it no longer applies."""
+
     plan_id: UUID
     reason: str
     initiated: RevocationInitiator
@@ -187,6 +171,8 @@ class RevokePlan(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CommunicateDecision(Command):
+    """Records who was told of a decision, and how."""
+
     plan_id: UUID
     told: tuple[Participant, ...]
     how: str = ""
@@ -194,18 +180,25 @@ class CommunicateDecision(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class MarkEnteredInError(Command):
+    """Marks an entry as entered in error (it stays in the history, marked); a plan so marked no longer
+    applies."""
+
     entry_event_id: UUID
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordCorrection(Command):
+    """Records a correction to an earlier entry, which stays in the history as it was."""
+
     corrects_event_id: UUID
     correction: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class RaiseConcern(Command):
+    """Raises a concern about the record or a plan, for someone to look into."""
+
     raised_by: ConcernRaisedBy
     summary: str
     plan_id: UUID | None = None
@@ -213,5 +206,7 @@ class RaiseConcern(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ResolveConcern(Command):
+    """Resolves a concern, saying how."""
+
     concern_id: UUID
     resolution: str
