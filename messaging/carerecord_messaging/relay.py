@@ -38,13 +38,18 @@ def _permanent(error: BaseException) -> bool:
     return not getattr(error, "retriable", True)
 
 
+def _refusal(wire: WireEvent, error: Exception) -> Exception:
+    """A refusal that will last is named by position and type; any other failure is passed on as it is."""
+    return PublishRefused(wire.position, wire.type_name, error) if _permanent(error) else error
+
+
 @dataclass
 class RelayStatistics:
     published: int = 0
     batches: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # a running relay is one thing, not a value: compared and hashed by identity
 class Relay:
     event_log: EventLog
     producer: Any
@@ -111,11 +116,9 @@ class Relay:
         acknowledged: list[WireEvent] = []
         for wire, future in futures:
             try:
-                future.get(timeout=30)
+                future.get(timeout=30)  # raises if a send failed: the checkpoint then stays before it
             except Exception as error:
-                return acknowledged, PublishRefused(wire.position, wire.type_name, error) if _permanent(
-                    error
-                ) else error
+                return acknowledged, _refusal(wire, error)
             acknowledged.append(wire)
         return acknowledged, refused
 
