@@ -55,6 +55,27 @@ def feed_topic(organisation: str) -> str:
     return f"{FEED_PREFIX}{organisation}"
 
 
+def _prepare(dsn: str, topic: str) -> set[str]:
+    """The router's tables; returns the organisations whose events are held from an earlier run."""
+    with transaction(dsn) as cursor:
+        cursor.execute(DDL_LOCK)
+        cursor.execute(FEED_DDL + HELD_DDL)
+        cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
+        return {str(row[0]) for row in cursor.fetchall()}
+
+
+def _router_consumer(client_options: dict[str, Any], topic: str, dsn: str) -> Any:
+    """A consumer of every partition of the internal topic (no group), where the router's progress says."""
+    consumer = KafkaConsumer(**client_options, group_id=None, enable_auto_commit=False, max_poll_records=500)
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    consumer.assign(partitions)
+    with transaction(dsn) as cursor:
+        cursor.execute("SELECT partition, next_offset FROM feed_offsets WHERE topic = %s", (topic,))
+        stored = dict(cursor.fetchall())
+    seek_to_stored(consumer, partitions, stored)
+    return consumer
+
+
 class FeedDelivery:
     """Copies an event to an organisation's feed and, once the broker has acknowledged the copies, records
     the disclosures in the access audit."""
@@ -102,24 +123,10 @@ class FeedRouter:
         self._recipients = Recipients(unconfirmed_lasts)
         self.disclosed = 0
         self.held = 0
-        with transaction(dsn) as cursor:
-            cursor.execute(DDL_LOCK)
-            cursor.execute(FEED_DDL + HELD_DDL)
-            cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
-            self._holding = {str(row[0]) for row in cursor.fetchall()}
+        self._holding = _prepare(dsn, topic)
         self._reader: HeldReader | None = None
-        self._consumer = KafkaConsumer(
-            **client_options, group_id=None, enable_auto_commit=False, max_poll_records=500
-        )
+        self._consumer = _router_consumer(client_options, topic, dsn)
         self._feeds = FeedTopics(self._consumer, recheck_seconds, clock)
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or [])
-        ]
-        self._consumer.assign(partitions)
-        with transaction(dsn) as cursor:
-            cursor.execute("SELECT partition, next_offset FROM feed_offsets WHERE topic = %s", (topic,))
-            stored = dict(cursor.fetchall())
-        seek_to_stored(self._consumer, partitions, stored)
         for organisation in sorted(self._holding):
             log.warning(
                 "feeds: events are held for organisation %s until its feed is provisioned", organisation
