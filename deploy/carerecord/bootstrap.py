@@ -26,6 +26,7 @@ from carerecord_graphql.context import Api
 from carerecord_graphql.portal.pages import Portal
 from carerecord_graphql.portal.session import Sessions
 from carerecord_graphql.schema import build_schema
+from carerecord_messaging.store_feeder import StoreFeeder
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.oversight.figures import OversightViews
@@ -34,7 +35,6 @@ from carerecord_projections.queries import ReadModels
 from carerecord_projections.reference import board_organisations
 from carerecord_projections.refusals import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
-from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_projections.store_marks import is_demo
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.checkpoint_store import CheckpointLog

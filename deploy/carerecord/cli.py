@@ -396,7 +396,7 @@ def _project(arguments: argparse.Namespace) -> int:
 
 def _rebuild(arguments: argparse.Namespace) -> int:
     from carerecord.processes import rebuild
-    from carerecord_projections.rebuild import IncompleteTopic
+    from carerecord_messaging.rebuild import IncompleteTopic
 
     print(f"rebuilding the read models from the {arguments.source}", flush=True)
     try:
@@ -422,7 +422,7 @@ def _feeds(arguments: argparse.Namespace) -> int:
 def _feeds_status() -> int:
     """Organisations caring for people with no feed topic yet: their events wait for `feed-add`, nothing lost."""
     from carerecord.database import locate_database
-    from carerecord_projections.feed_backlog import held_counts
+    from carerecord_messaging.feed_backlog import held_counts
 
     settings = load_settings()
     held = held_counts(locate_database(settings).dsn(settings.schema))

@@ -28,7 +28,7 @@ from kafka.admin import (
 )
 from kafka.errors import KafkaError, NoError
 
-from carerecord_projections.feeds import feed_topic
+from carerecord_messaging.feeds import feed_topic
 from carerecord_services.identifiers import ods_code_is_valid
 
 FEED_USER_PREFIX = "feed."

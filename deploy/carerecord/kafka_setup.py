@@ -28,7 +28,7 @@ from carerecord.feed_acls import (
     provisioned_organisations,
 )
 from carerecord.settings import KafkaSettings
-from carerecord_projections.feeds import FEED_PREFIX, feed_topic
+from carerecord_messaging.feeds import FEED_PREFIX, feed_topic
 
 RELAY_PRINCIPAL = "User:relay"
 PROJECTOR_PRINCIPAL = "User:projector"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from carerecord.settings import KafkaSettings
+from carerecord_messaging.kafka_worker import DEFAULT_GROUP
 from carerecord_projections.database import transaction
-from carerecord_projections.kafka_worker import DEFAULT_GROUP
 from carerecord_services.store import EventStore
 
 Clock = Callable[[], float]

@@ -19,9 +19,10 @@ from psycopg2 import sql
 from carerecord.bootstrap import build_services
 from carerecord.database import event_store_env, locate_database
 from carerecord.settings import Settings
+from carerecord_messaging.rebuild import rebuild_into
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import close_pools, transaction
-from carerecord_projections.read_model_check import compare, rebuild_into
+from carerecord_projections.read_model_check import compare
 from carerecord_services.audit import AccessAuditStore
 from carerecord_services.audit_streams import describe_audit_stream
 from carerecord_services.chain import ACCESS_AUDIT
@@ -142,7 +143,8 @@ def verify_read_models(settings: Settings, progress: Progress) -> int:
     try:
         audit_up_to = AccessLogFeeder(audit_store, live_dsn).position()
         print(f"rebuilding the read models into the scratch schema {scratch}", flush=True)
-        rebuild_into(store, audit_store, database.dsn(scratch), audit_up_to=audit_up_to, progress=progress)
+        rebuild_into(store, database.dsn(scratch), progress=progress)
+        AccessLogFeeder(audit_store, database.dsn(scratch)).catch_up_to(audit_up_to)
         report = compare(live_dsn, scratch)
     finally:
         with transaction(live_dsn) as cursor:

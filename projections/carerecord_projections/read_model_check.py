@@ -1,4 +1,5 @@
-"""Do the read models serve what the stores imply? Rebuilt from both stores into a scratch schema, then compared
+"""Do the read models serve what the stores imply? Rebuilt from both stores into a scratch schema (messaging's
+`rebuild_into` and the access log's feeder, as `carerecord verify` wires them), then compared
 row by row with the live ones, each difference named by table, record id and column.
 
 The API serves read models, and a read model is a mutable table: a row edited in PostgreSQL (a plan's reasoning
@@ -11,21 +12,13 @@ position the live ones stand at.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg2 import sql
 
-from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import transaction
-from carerecord_projections.rebuild import rebuild_from_store
-from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.schema import CHECKSUM_ORDER
-from carerecord_projections.store_feeder import StoreFeeder
-from carerecord_services.store import EventStore
-
-Progress = Callable[[int, int], None]
 
 # Tables built per record from the clinical store, by their keys; then the access audit's, by theirs.
 PER_RECORD = {**CHECKSUM_ORDER, "reviews_due": "plan_id"}
@@ -55,21 +48,6 @@ class ReadModelReport:
     @property
     def agrees(self) -> bool:
         return not self.differences
-
-
-def rebuild_into(
-    store: EventStore,
-    audit_store: EventStore,
-    scratch_dsn: str,
-    *,
-    audit_up_to: int,
-    progress: Progress | None,
-) -> None:
-    """Every read model, rebuilt from the stores into the (empty) schema `scratch_dsn` names."""
-    rebuild_from_store(store, scratch_dsn, as_of=None, progress=progress)
-    for projection in ADDITIONAL_PROJECTIONS.values():
-        StoreFeeder(store, scratch_dsn, projection=projection()).catch_up()
-    AccessLogFeeder(audit_store, scratch_dsn).catch_up_to(audit_up_to)
 
 
 def compare(live_dsn: str, scratch_schema: str) -> ReadModelReport:

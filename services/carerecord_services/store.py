@@ -33,6 +33,7 @@ from carerecord_events.base import CareRecordEvent
 from carerecord_events.codec import from_payload, to_payload
 from carerecord_services.chain import GENESIS, canonical_json, event_hash
 from carerecord_services.errors import EventTooLarge, StoreUnavailable, VersionConflict
+from carerecord_services.event_log import LoggedEvent
 from carerecord_services.postgres_recorder import CareRecordRecorder
 
 log = logging.getLogger("carerecord.store")
@@ -285,6 +286,13 @@ class EventStore:
     def notifications(self, start: int, limit: int) -> Sequence[Notification]:
         with self._reachable():
             return self.recorder.select_notifications(start, limit)
+
+    def notifications_after(self, position: int, limit: int) -> Sequence[LoggedEvent]:
+        """The event log port (see event_log.py): the recorder's notifications, opened."""
+        return [
+            LoggedEvent(notification.id, self.mapper.to_chained_event(notification))
+            for notification in self.notifications(position + 1, limit)
+        ]
 
     def last_position(self) -> int:
         with self._reachable():

@@ -8,8 +8,8 @@ from starlette.testclient import TestClient
 
 from carerecord.bootstrap import Services, build_app, build_services
 from carerecord.settings import load_settings
+from carerecord_messaging.rebuild import rebuild_from_store
 from carerecord_projections.database import transaction
-from carerecord_projections.rebuild import rebuild_from_store
 from carerecord_projections.schema import read_model_checksum
 from tests.builders import recommendation, register, valid_nhs_numbers
 
@@ -116,8 +116,8 @@ def test_every_kind_of_event_on_a_record_projects(
 def test_a_new_projection_back_fills_at_its_own_position_without_stopping_the_others(
     test_database_url: str, fresh_schema: str, tmp_path: Any
 ) -> None:
+    from carerecord_messaging.store_feeder import StoreFeeder
     from carerecord_projections.reviews_due import ReviewsDue
-    from carerecord_projections.store_feeder import StoreFeeder
 
     services = _services(test_database_url, fresh_schema, tmp_path)
     try:

@@ -17,17 +17,17 @@ from carerecord.kafka_setup import region_acls
 from carerecord.processes import make_producer
 from carerecord.settings import load_settings
 from carerecord_events.codec import UnknownEventType
-from carerecord_projections.database import transaction
-from carerecord_projections.kafka_worker import KafkaProjectionWorker
-from carerecord_projections.rebuild import (
+from carerecord_messaging.kafka_worker import KafkaProjectionWorker
+from carerecord_messaging.rebuild import (
     IncompleteTopic,
     check_topic_complete,
     rebuild_from_kafka,
     rebuild_from_store,
 )
-from carerecord_projections.relay import Relay
+from carerecord_messaging.relay import Relay
+from carerecord_messaging.wire import WireEvent, to_message
+from carerecord_projections.database import transaction
 from carerecord_projections.schema import read_model_checksum
-from carerecord_projections.wire import WireEvent, to_message
 from tests.builders import recommendation, register, valid_nhs_numbers
 from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
 
@@ -262,7 +262,7 @@ def test_an_incomplete_topic_is_refused_for_rebuild(
     database_dsn = dsn(test_database_url, plain.schema)
     populate(plain, 3)
     relay, producer = relay_for(plain, infra, topic, database_dsn)
-    relay._batch = 4
+    relay.batch = 4
     relay.publish_available()  # only the first four positions reach the topic
     producer.close()
     with pytest.raises(IncompleteTopic) as refused:

@@ -13,10 +13,10 @@ import psycopg2
 from carerecord.database import event_store_env
 from carerecord.settings import parse_database_url
 from carerecord_events.vocabulary import ReviewOutcome, RevocationInitiator
+from carerecord_messaging.rebuild import rebuild_from_store
+from carerecord_messaging.store_feeder import StoreFeeder
 from carerecord_projections.database import prepare, transaction
-from carerecord_projections.rebuild import rebuild_from_store
 from carerecord_projections.schema import read_model_checksum
-from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_services import commands as c
 from carerecord_services.errors import VersionConflict
 from carerecord_services.integrity import verify_chains
@@ -156,8 +156,8 @@ def test_the_broker_killed_during_steady_load_and_restarted_loses_nothing_and_du
     from carerecord_infra.kafka import LocalKafka
     from carerecord_infra.processes import running_pid
     from carerecord_infra.state import InfraPaths
-    from carerecord_projections.kafka_worker import KafkaProjectionWorker
-    from carerecord_projections.relay import Relay
+    from carerecord_messaging.kafka_worker import KafkaProjectionWorker
+    from carerecord_messaging.relay import Relay
     from tests.integration.conftest import kafka_options, wait_until
 
     database_dsn = dsn(test_database_url, plain.schema)

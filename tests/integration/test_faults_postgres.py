@@ -20,12 +20,12 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from carerecord.database import event_store_env
 from carerecord.settings import parse_database_url
 from carerecord_events.vocabulary import RevocationInitiator
+from carerecord_messaging.kafka_worker import KafkaProjectionWorker
+from carerecord_messaging.rebuild import rebuild_from_store
+from carerecord_messaging.relay import Relay
+from carerecord_messaging.wire import POSITION_HEADER
 from carerecord_projections.database import prepare, transaction
-from carerecord_projections.kafka_worker import KafkaProjectionWorker
-from carerecord_projections.rebuild import rebuild_from_store
-from carerecord_projections.relay import Relay
 from carerecord_projections.schema import read_model_checksum
-from carerecord_projections.wire import POSITION_HEADER
 from carerecord_services import commands as c
 from carerecord_services.errors import StoreUnavailable
 from carerecord_services.integrity import verify_chains

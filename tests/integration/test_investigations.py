@@ -29,7 +29,7 @@ from carerecord_events.vocabulary import RelationshipBasis, RevocationInitiator,
 from carerecord_graphql.context import Api, context_for
 from carerecord_graphql.schema import build_schema
 from carerecord_projections.database import transaction
-from carerecord_projections.feeds import FEED_DDL
+from carerecord_projections.schema import FEED_DDL
 from carerecord_services import commands as c
 from carerecord_services.chain import canonical_json
 from carerecord_services.checkpoint import verify_inclusion

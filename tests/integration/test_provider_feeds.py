@@ -29,10 +29,10 @@ from carerecord_events.base import Actor, Participant
 from carerecord_events.jsonschema import SCHEMA_FOLDER
 from carerecord_events.roles import Role
 from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, RevocationInitiator, Setting
+from carerecord_messaging.feed_backlog import held_counts
+from carerecord_messaging.feeds import FeedRouter
+from carerecord_messaging.relay import Relay
 from carerecord_projections.database import transaction
-from carerecord_projections.feed_backlog import held_counts
-from carerecord_projections.feeds import FeedRouter
-from carerecord_projections.relay import Relay
 from carerecord_services import commands as c
 from carerecord_services.audit_streams import person_stream
 from carerecord_services.integrity import verify_chains

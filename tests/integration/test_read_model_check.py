@@ -13,7 +13,7 @@ from uuid import UUID
 
 import psycopg2
 
-from carerecord_projections.store_feeder import StoreFeeder
+from carerecord_messaging.store_feeder import StoreFeeder
 from tests.builders import GP, recommendation, register, valid_nhs_numbers
 from tests.integration.audit_support import AuditStack, open_audit
 from tests.integration.conftest import CareRecordStack, dsn

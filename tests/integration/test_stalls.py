@@ -18,7 +18,7 @@ import pytest
 from carerecord.database import event_store_env
 from carerecord.lag import LagGauge, StallWatch
 from carerecord.settings import load_settings, parse_database_url
-from carerecord_projections.kafka_worker import KafkaProjectionWorker
+from carerecord_messaging.kafka_worker import KafkaProjectionWorker
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from kafka.admin import ACLResourcePatternType, ResourceType
 
 from carerecord.feed_acls import feed_acls, feed_group_prefix
-from carerecord_projections.feed_backlog import FeedTopics
+from carerecord_messaging.feed_backlog import FeedTopics
 
 ODS_CODES = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=3, max_size=9)
 

@@ -25,9 +25,9 @@ from carerecord.bench.common import (
 )
 from carerecord.database import event_store_env
 from carerecord.settings import DatabaseLocation
+from carerecord_messaging.kafka_worker import KafkaProjectionWorker
+from carerecord_messaging.relay import Relay
 from carerecord_projections.database import prepare, transaction
-from carerecord_projections.kafka_worker import KafkaProjectionWorker
-from carerecord_projections.relay import Relay
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
@@ -39,7 +39,7 @@ def freshness_embedded(database: DatabaseLocation, schema: str, commands: int) -
     prepare(dsn)
     store = EventStore(event_store_env(database, None, schema=schema))
     writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    from carerecord_projections.store_feeder import StoreFeeder
+    from carerecord_messaging.store_feeder import StoreFeeder
 
     feeder = StoreFeeder(store, dsn)
     lags: list[float] = []

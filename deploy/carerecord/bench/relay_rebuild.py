@@ -26,7 +26,7 @@ from carerecord.bench.processes import bare_command, carerecord_command, run_chi
 from carerecord.database import event_store_env
 from carerecord.processes import make_producer
 from carerecord.settings import DatabaseLocation, KafkaSettings
-from carerecord_projections.relay import Relay
+from carerecord_messaging.relay import Relay
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter

@@ -20,10 +20,12 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
+from carerecord_messaging.offsets import seek_to_stored
+from carerecord_messaging.store_feeder import one_by_one
+from carerecord_messaging.wire import from_message
 from carerecord_projections.database import transaction
 from carerecord_projections.projector import apply_batch, decode
-from carerecord_projections.store_feeder import Projection
-from carerecord_projections.wire import from_message
+from carerecord_projections.registry import Projection
 
 log = logging.getLogger("carerecord.projections")
 
@@ -57,7 +59,7 @@ class KafkaProjectionWorker:
         self._group = group
         self._max_batch = max_batch
         self.applied = 0
-        self._projection = projection
+        self._apply = apply_batch if projection is None else one_by_one(projection)
         if projection is not None:
             with transaction(dsn) as cursor:
                 projection.prepare(cursor)
@@ -80,11 +82,7 @@ class KafkaProjectionWorker:
                 (self._group, self._topic),
             )
             stored = dict(cursor.fetchall())
-        for partition in partitions:
-            if partition.partition in stored:
-                self._consumer.seek(partition, stored[partition.partition])
-            else:
-                self._consumer.seek_to_beginning(partition)
+        seek_to_stored(self._consumer, partitions, stored)
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         """Applies one poll's messages, each partition's batch with its offset in one transaction."""
@@ -101,10 +99,7 @@ class KafkaProjectionWorker:
                             decode(wire.position, wire.type_name, wire.schema_version, wire.payload),
                         )
                     )
-                if self._projection is None:
-                    applied += apply_batch(cursor, items)
-                else:
-                    applied += sum(self._projection.apply(cursor, version, item) for version, item in items)
+                applied += self._apply(cursor, items)
                 cursor.execute(
                     """INSERT INTO projection_offsets (consumer, topic, partition, next_offset)
                        VALUES (%s, %s, %s, %s)

@@ -7,30 +7,37 @@ one built incrementally (a test compares their checksums).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from carerecord_messaging.store_feeder import Progress, StoreFeeder
+from carerecord_messaging.wire import POSITION_HEADER, from_message
 from carerecord_projections.database import prepare, transaction
 from carerecord_projections.projector import apply_batch, decode
+from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.schema import truncate_read_models
-from carerecord_projections.store_feeder import StoreFeeder
-from carerecord_projections.wire import POSITION_HEADER, from_message
-from carerecord_services.store import EventStore
-
-Progress = Callable[[int, int], None]
+from carerecord_services.event_log import EventLog
 
 
 class IncompleteTopic(Exception):
     """The topic lacks store positions, so a rebuild from it would silently miss events."""
 
 
-def rebuild_from_store(store: EventStore, dsn: str, *, as_of: int | None, progress: Progress | None) -> int:
+def rebuild_from_store(store: EventLog, dsn: str, *, as_of: int | None, progress: Progress | None) -> int:
     prepare(dsn)
     with transaction(dsn) as cursor:
         truncate_read_models(cursor)
     return StoreFeeder(store, dsn, consumer="in-process").catch_up(stop_at=as_of, progress=progress)
+
+
+def rebuild_into(store: EventLog, scratch_dsn: str, *, progress: Progress | None) -> None:
+    """Every read model of the clinical store, the ones fed on their own too, rebuilt into the (empty) schema
+    `scratch_dsn` names (the access audit's are the caller's: they are fed from the audit store)."""
+    rebuild_from_store(store, scratch_dsn, as_of=None, progress=progress)
+    for projection in ADDITIONAL_PROJECTIONS.values():
+        StoreFeeder(store, scratch_dsn, projection=projection()).catch_up()
 
 
 def rebuild_from_kafka(

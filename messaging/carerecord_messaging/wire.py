@@ -18,6 +18,8 @@ from uuid import UUID
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event, to_binary_event
 from cloudevents.core.v1.event import CloudEvent
 
+from carerecord_services.event_log import LoggedEvent
+
 TYPE_PREFIX = "uk.nhs.carerecord."
 POSITION_HEADER = "carerecord_position"
 SCHEMA_BASE = "https://carerecord.example.nhs.uk/schemas/"
@@ -33,6 +35,21 @@ class WireEvent:
     event_id: UUID
     recorded_at: datetime
     payload: dict[str, Any]
+
+
+def from_logged(logged: LoggedEvent) -> WireEvent:
+    """An event as the store's log gives it; its id and time of recording are in its payload."""
+    stored, payload = logged.stored, logged.stored.payload
+    return WireEvent(
+        logged.position,
+        stored.originator_id,
+        stored.originator_version,
+        stored.type_name,
+        stored.schema_version,
+        UUID(payload["event_id"]),
+        datetime.fromisoformat(payload["recorded_at"]),
+        payload,
+    )
 
 
 def to_message(event: WireEvent, source: str) -> KafkaMessage:

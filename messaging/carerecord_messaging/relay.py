@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
-from uuid import UUID
 
+from carerecord_messaging.wire import WireEvent, from_logged, to_message
 from carerecord_projections.database import prepare, transaction
-from carerecord_projections.wire import WireEvent, to_message
-from carerecord_services.store import EventStore
+from carerecord_services.event_log import EventLog, LoggedEvent
 
 log = logging.getLogger("carerecord.relay")
-
-CHECKPOINT_DDL = (
-    "CREATE TABLE IF NOT EXISTS relay_checkpoint (topic text PRIMARY KEY, position bigint NOT NULL)"
-)
 
 
 class PublishRefused(Exception):
@@ -43,94 +38,100 @@ def _permanent(error: BaseException) -> bool:
     return not getattr(error, "retriable", True)
 
 
+def _refusal(wire: WireEvent, error: Exception) -> Exception:
+    """A refusal that will last is named by position and type; any other failure is passed on as it is."""
+    return PublishRefused(wire.position, wire.type_name, error) if _permanent(error) else error
+
+
 @dataclass
 class RelayStatistics:
     published: int = 0
     batches: int = 0
 
 
+@dataclass(eq=False)  # a running relay is one thing, not a value: compared and hashed by identity
 class Relay:
-    def __init__(
-        self, store: EventStore, producer: Any, *, topic: str, source: str, dsn: str, batch: int = 500
-    ) -> None:
-        self._store = store
-        self._producer = producer
-        self._topic = topic
-        self._source = source
-        self._dsn = dsn
-        self._batch = batch
-        self.statistics = RelayStatistics()
-        prepare(dsn)
-        with transaction(dsn) as cursor:
+    event_log: EventLog
+    producer: Any
+    _: KW_ONLY
+    topic: str
+    source: str
+    dsn: str
+    batch: int = 500
+    statistics: RelayStatistics = field(init=False, default_factory=RelayStatistics)
+
+    def __post_init__(self) -> None:
+        prepare(self.dsn)  # relay_checkpoint is among the read-model database's tables (/health reads it)
+        with transaction(self.dsn) as cursor:
             cursor.execute(
                 "INSERT INTO relay_checkpoint (topic, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
-                (topic,),
+                (self.topic,),
             )
 
     def checkpoint(self) -> int:
-        with transaction(self._dsn) as cursor:
-            cursor.execute("SELECT position FROM relay_checkpoint WHERE topic = %s", (self._topic,))
+        with transaction(self.dsn) as cursor:
+            cursor.execute("SELECT position FROM relay_checkpoint WHERE topic = %s", (self.topic,))
             return int(cursor.fetchone()[0])
 
     def lag(self) -> int:
-        return self._store.last_position() - self.checkpoint()
+        return self.event_log.last_position() - self.checkpoint()
 
     def publish_available(self) -> int:
         """Publishes one batch after the checkpoint; returns how many events it sent. If the broker refuses
         an event for good, the checkpoint still moves up to the event before it (so /health names exactly
         the one that is stuck) and PublishRefused says which it is."""
-        position = self.checkpoint()
-        notifications = self._store.notifications(position + 1, self._batch)
-        if not notifications:
+        logged = self.event_log.notifications_after(self.checkpoint(), self.batch)
+        if not logged:
             return 0
+        futures, refused = self._send_all(logged)
+        self.producer.flush()
+        acknowledged, refused = self._acknowledged(futures, refused)
+        if acknowledged:
+            self._move_checkpoint(acknowledged[-1].position)
+            self.statistics.published += len(acknowledged)
+            self.statistics.batches += 1
+        if refused is not None:
+            raise refused
+        return len(acknowledged)
+
+    def _send_all(
+        self, logged: Sequence[LoggedEvent]
+    ) -> tuple[list[tuple[WireEvent, Any]], Exception | None]:
+        """Sends in order until the producer refuses one for good (a retriable refusal raises at once)."""
         futures: list[tuple[WireEvent, Any]] = []
-        refused: Exception | None = None
-        for notification in notifications:
-            wire = self._wire(notification)
+        for each in logged:
+            wire = from_logged(each)
             try:
                 futures.append((wire, self._send(wire)))
             except Exception as error:
                 if not _permanent(error):
                     raise
-                refused = PublishRefused(wire.position, wire.type_name, error)
-                break
-        self._producer.flush()
-        published = 0
+                return futures, PublishRefused(wire.position, wire.type_name, error)
+        return futures, None
+
+    def _acknowledged(
+        self, futures: list[tuple[WireEvent, Any]], refused: Exception | None
+    ) -> tuple[list[WireEvent], Exception | None]:
+        """The events the broker acknowledged, in order up to the first that failed (which stays unpublished)."""
+        acknowledged: list[WireEvent] = []
         for wire, future in futures:
             try:
                 future.get(timeout=30)  # raises if a send failed: the checkpoint then stays before it
             except Exception as error:
-                refused = PublishRefused(wire.position, wire.type_name, error) if _permanent(error) else error
-                break
-            position, published = wire.position, published + 1
-        if published:
-            with transaction(self._dsn) as cursor:
-                cursor.execute(
-                    "UPDATE relay_checkpoint SET position = %s WHERE topic = %s", (position, self._topic)
-                )
-            self.statistics.published += published
-            self.statistics.batches += 1
-        if refused is not None:
-            raise refused
-        return published
+                return acknowledged, _refusal(wire, error)
+            acknowledged.append(wire)
+        return acknowledged, refused
 
-    def _wire(self, notification: Any) -> WireEvent:
-        chained = self._store.mapper.to_chained_event(notification)
-        return WireEvent(
-            position=notification.id,
-            record_id=chained.originator_id,
-            version=chained.originator_version,
-            type_name=chained.type_name,
-            schema_version=chained.schema_version,
-            event_id=UUID(chained.payload["event_id"]),
-            recorded_at=datetime.fromisoformat(chained.payload["recorded_at"]),
-            payload=chained.payload,
-        )
+    def _move_checkpoint(self, position: int) -> None:
+        with transaction(self.dsn) as cursor:
+            cursor.execute(
+                "UPDATE relay_checkpoint SET position = %s WHERE topic = %s", (position, self.topic)
+            )
 
     def _send(self, wire: WireEvent) -> Any:
-        message = to_message(wire, self._source)
-        return self._producer.send(
-            self._topic,
+        message = to_message(wire, self.source)
+        return self.producer.send(
+            self.topic,
             key=message.key.encode() if isinstance(message.key, str) else message.key,
             value=message.value,
             headers=list(message.headers.items()),

@@ -5,23 +5,28 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from carerecord_projections.database import transaction
 from carerecord_projections.projector import Positioned, apply_batch
-from carerecord_services.store import EventStore
+from carerecord_projections.registry import Projection
+from carerecord_services.event_log import EventLog, LoggedEvent
 
 Progress = Callable[[int, int], None]
+ApplyBatch = Callable[[Any, list[tuple[int, Positioned]]], int]
 
 
-class Projection(Protocol):
-    """A read model that can be fed on its own: its tables, and how one event changes them."""
+def one_by_one(projection: Projection) -> ApplyBatch:
+    """A projection fed on its own applies events one at a time; the region's read models take the batch."""
 
-    name: str
+    def apply(cursor: Any, items: list[tuple[int, Positioned]]) -> int:
+        return sum(projection.apply(cursor, version, item) for version, item in items)
 
-    def prepare(self, cursor: Any) -> None: ...
+    return apply
 
-    def apply(self, cursor: Any, version: int, item: Positioned) -> bool: ...
+
+def _positioned(logged: LoggedEvent) -> Positioned:
+    return Positioned(logged.position, logged.stored.decode())
 
 
 class StoreFeeder:
@@ -29,18 +34,18 @@ class StoreFeeder:
 
     def __init__(
         self,
-        store: EventStore,
+        event_log: EventLog,
         dsn: str,
         *,
         consumer: str = "in-process",
         batch: int = 500,
         projection: Projection | None = None,
     ) -> None:
-        self._store = store
+        self._log = event_log
         self._dsn = dsn
         self._consumer = projection.name if projection else consumer
         self._batch = batch
-        self._projection = projection
+        self._apply = apply_batch if projection is None else one_by_one(projection)
         self._lock = threading.Lock()
         if projection is not None:
             with transaction(dsn) as cursor:
@@ -50,7 +55,7 @@ class StoreFeeder:
         """Applies every event not yet applied, up to `stop_at` (default: the store's last). Returns how many
         store positions it read (the NHS number index entries among them change no read model)."""
         with self._lock:
-            last = self._store.last_position() if stop_at is None else stop_at
+            last = self._log.last_position() if stop_at is None else stop_at
             applied = 0
             while True:
                 done, position = self._one_batch(last)
@@ -79,18 +84,10 @@ class StoreFeeder:
             if position >= last:
                 return 0, position
             limit = min(self._batch, last - position)
-            notifications = self._store.notifications(position + 1, limit)
-            items = []
-            for notification in notifications:
-                chained = self._store.mapper.to_chained_event(notification)
-                items.append((notification.originator_version, Positioned(notification.id, chained.decode())))
-                position = notification.id
-            if self._projection is None:
-                apply_batch(cursor, items)
-            else:
-                for version, item in items:
-                    self._projection.apply(cursor, version, item)
+            logged = self._log.notifications_after(position, limit)
+            self._apply(cursor, [(each.stored.originator_version, _positioned(each)) for each in logged])
+            position = logged[-1].position if logged else position
             cursor.execute(
                 "UPDATE projection_position SET position = %s WHERE consumer = %s", (position, self._consumer)
             )
-            return len(notifications), position
+            return len(logged), position

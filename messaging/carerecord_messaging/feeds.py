@@ -25,8 +25,7 @@ from uuid import UUID
 
 from kafka import KafkaConsumer, TopicPartition
 
-from carerecord_projections.database import transaction
-from carerecord_projections.feed_backlog import (
+from carerecord_messaging.feed_backlog import (
     HELD_DDL,
     FeedTopics,
     HeldReader,
@@ -34,9 +33,12 @@ from carerecord_projections.feed_backlog import (
     oldest_held,
     release,
 )
+from carerecord_messaging.feed_recipients import Recipients
+from carerecord_messaging.offsets import seek_to_stored
+from carerecord_messaging.wire import WireEvent, from_message
+from carerecord_projections.database import transaction
 from carerecord_projections.refusals import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
-from carerecord_projections.wire import WireEvent, from_message
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +48,59 @@ RecordDisclosures = Callable[[Sequence[Disclosure]], object]
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
-# concerns and privacy reviews are not the caring organisations' business; the index and idempotency streams
-# are not a person's history
-NEVER_ON_A_FEED = frozenset(
-    {"ConcernRaised", "ConcernResolved", "CareRelationshipReviewed", "NhsNumberIndexed", "RequestRecorded"}
-)
 RELEASE_BATCH = 500  # held events delivered per organisation per round, so that the others keep being served
 
 
 def feed_topic(organisation: str) -> str:
     return f"{FEED_PREFIX}{organisation}"
+
+
+def _prepare(dsn: str, topic: str) -> set[str]:
+    """The router's tables; returns the organisations whose events are held from an earlier run."""
+    with transaction(dsn) as cursor:
+        cursor.execute(DDL_LOCK)
+        cursor.execute(FEED_DDL + HELD_DDL)
+        cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
+        return {str(row[0]) for row in cursor.fetchall()}
+
+
+def _router_consumer(client_options: dict[str, Any], topic: str, dsn: str) -> Any:
+    """A consumer of every partition of the internal topic (no group), where the router's progress says."""
+    consumer = KafkaConsumer(**client_options, group_id=None, enable_auto_commit=False, max_poll_records=500)
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    consumer.assign(partitions)
+    with transaction(dsn) as cursor:
+        cursor.execute("SELECT partition, next_offset FROM feed_offsets WHERE topic = %s", (topic,))
+        stored = dict(cursor.fetchall())
+    seek_to_stored(consumer, partitions, stored)
+    return consumer
+
+
+class FeedDelivery:
+    """Copies an event to an organisation's feed and, once the broker has acknowledged the copies, records
+    the disclosures in the access audit."""
+
+    def __init__(self, producer: Any, record_disclosures: RecordDisclosures) -> None:
+        self._producer = producer
+        self._record_disclosures = record_disclosures
+
+    def send(self, organisation: str, message: Any, wire: WireEvent) -> tuple[Any, Disclosure]:
+        sent = self._producer.send(
+            feed_topic(organisation),
+            key=message.key,
+            value=message.value,
+            headers=list(message.headers),
+            timestamp_ms=message.timestamp,
+        )
+        return sent, (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name)
+
+    def settle(self, sends: list[tuple[Any, Disclosure]]) -> None:
+        """Waits for the broker's acknowledgement of every copy, then records the disclosures in the access
+        audit, before the caller's transaction commits the router's progress."""
+        self._producer.flush()
+        for sent, _ in sends:
+            sent.get(timeout=30)
+        self._record_disclosures([disclosure for _, disclosure in sends])
 
 
 class FeedRouter:
@@ -73,34 +118,15 @@ class FeedRouter:
     ) -> None:
         self._topic = topic
         self._dsn = dsn
-        self._producer = producer
         self._client_options = client_options
-        self._record_disclosures = record_disclosures
-        self._unconfirmed_lasts = unconfirmed_lasts
+        self._delivery = FeedDelivery(producer, record_disclosures)
+        self._recipients = Recipients(unconfirmed_lasts)
         self.disclosed = 0
         self.held = 0
-        with transaction(dsn) as cursor:
-            cursor.execute(DDL_LOCK)
-            cursor.execute(FEED_DDL + HELD_DDL)
-            cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
-            self._holding = {str(row[0]) for row in cursor.fetchall()}
+        self._holding = _prepare(dsn, topic)
         self._reader: HeldReader | None = None
-        self._consumer = KafkaConsumer(
-            **client_options, group_id=None, enable_auto_commit=False, max_poll_records=500
-        )
+        self._consumer = _router_consumer(client_options, topic, dsn)
         self._feeds = FeedTopics(self._consumer, recheck_seconds, clock)
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(self._consumer.partitions_for_topic(topic) or [])
-        ]
-        self._consumer.assign(partitions)
-        with transaction(dsn) as cursor:
-            cursor.execute("SELECT partition, next_offset FROM feed_offsets WHERE topic = %s", (topic,))
-            stored = dict(cursor.fetchall())
-        for partition in partitions:
-            if partition.partition in stored:
-                self._consumer.seek(partition, stored[partition.partition])
-            else:
-                self._consumer.seek_to_beginning(partition)
         for organisation in sorted(self._holding):
             log.warning(
                 "feeds: events are held for organisation %s until its feed is provisioned", organisation
@@ -118,12 +144,12 @@ class FeedRouter:
                 sends: list[tuple[Any, Disclosure]] = []
                 for message in messages:
                     wire = from_message(message.headers, message.key, message.value)
-                    for organisation in self._recipients(cursor, wire):
+                    for organisation in self._recipients.of(cursor, wire):
                         if self._ready(organisation):
-                            sends.append(self._send(organisation, message, wire))
+                            sends.append(self._delivery.send(organisation, message, wire))
                         else:
                             self._hold(cursor, organisation, message)
-                self._settle(sends)
+                self._delivery.settle(sends)
                 cursor.execute(
                     """INSERT INTO feed_offsets (topic, partition, next_offset) VALUES (%s, %s, %s)
                        ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""",
@@ -181,71 +207,14 @@ class FeedRouter:
             messages = self._reader.messages(partition, offsets)
             with transaction(self._dsn) as cursor:
                 sends = [
-                    self._send(
+                    self._delivery.send(
                         organisation,
                         message,
                         from_message(message.headers, message.key, message.value),
                     )
                     for message in messages
                 ]
-                self._settle(sends)
+                self._delivery.settle(sends)
                 release(cursor, organisation, self._topic, partition, offsets)
             released += len(sends)
         return released
-
-    def _send(self, organisation: str, message: Any, wire: WireEvent) -> tuple[Any, Disclosure]:
-        sent = self._producer.send(
-            feed_topic(organisation),
-            key=message.key,
-            value=message.value,
-            headers=list(message.headers),
-            timestamp_ms=message.timestamp,
-        )
-        return sent, (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name)
-
-    def _settle(self, sends: list[tuple[Any, Disclosure]]) -> None:
-        """Waits for the broker's acknowledgement of every copy, then records the disclosures in the access
-        audit, before the caller's transaction commits the router's progress."""
-        self._producer.flush()
-        for sent, _ in sends:
-            sent.get(timeout=30)
-        self._record_disclosures([disclosure for _, disclosure in sends])
-
-    def _recipients(self, cursor: Any, wire: WireEvent) -> list[str]:
-        """The organisations caring for the person when the event was recorded: a relationship on an "other"
-        basis that its administrator has not confirmed stops receiving once it has lapsed, as reads stop."""
-        type_name, record_id, payload = wire.type_name, wire.record_id, wire.payload
-        if type_name in NEVER_ON_A_FEED:
-            return []
-        if type_name == "CareRelationshipStarted":
-            cursor.execute(
-                """INSERT INTO feed_relationships (record_id, organisation, basis, started_at, confirmed)
-                   VALUES (%s, %s, %s, %s, false) ON CONFLICT (record_id, organisation) DO UPDATE
-                   SET basis = EXCLUDED.basis, started_at = EXCLUDED.started_at, confirmed = false""",
-                (
-                    record_id,
-                    payload["organisation"],
-                    payload.get("basis", "not-recorded"),
-                    payload["occurred_at"],
-                ),
-            )
-        if type_name == "CareRelationshipConfirmed":
-            cursor.execute(
-                "UPDATE feed_relationships SET confirmed = true WHERE record_id = %s AND organisation = %s",
-                (record_id, payload["organisation"]),
-            )
-        cursor.execute(
-            """SELECT organisation FROM feed_relationships WHERE record_id = %s
-               AND NOT (basis = 'other' AND NOT confirmed AND started_at + %s <= %s)""",
-            (record_id, self._unconfirmed_lasts, wire.recorded_at),
-        )
-        organisations = sorted(row[0] for row in cursor.fetchall())
-        if type_name == "CareRelationshipStarted":  # its own start, whatever follows, as it will hear its end
-            organisations = sorted({*organisations, payload["organisation"]})
-        if type_name == "CareRelationshipEnded":
-            cursor.execute(
-                "DELETE FROM feed_relationships WHERE record_id = %s AND organisation = %s",
-                (record_id, payload["organisation"]),
-            )
-            return [payload["organisation"]] if payload["organisation"] in organisations else []
-        return organisations
