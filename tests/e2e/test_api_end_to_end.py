@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from tests.builders import PERSONAL_REASONING, VALID_NHS_NUMBER
-from tests.integration.api_server import ApiServer, errors
+from tests.support.api_server import ApiServer, errors
 
 RESULT = """__typename
   ... on RecordChanged { recordId version replayed eventIds }
@@ -298,7 +298,7 @@ def test_hostile_requests_are_refused_before_work_is_done(server: ApiServer) -> 
 def test_through_kafka_a_change_made_over_the_api_reaches_the_plan_read_over_the_api(
     test_database_url: str, fresh_schema: str, tmp_path: Path, infra: dict[str, str], topic: str
 ) -> None:
-    from tests.integration.test_events_through_kafka import _projector_process, _relay_process
+    from tests.e2e.test_events_through_kafka import _projector_process, _relay_process
 
     kafka = {
         "KAFKA_BOOTSTRAP_SERVERS": infra["KAFKA_BOOTSTRAP_SERVERS"],

@@ -29,7 +29,7 @@ from carerecord_projections.relay import Relay
 from carerecord_projections.schema import read_model_checksum
 from carerecord_projections.wire import WireEvent, to_message
 from tests.builders import recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
+from tests.conftest import CareRecordStack, dsn, kafka_options, wait_until
 
 
 def populate(stack: CareRecordStack, people: int, start: int = 401_000_000) -> int:

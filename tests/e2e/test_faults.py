@@ -22,7 +22,7 @@ from carerecord_services.errors import VersionConflict
 from carerecord_services.integrity import verify_chains
 from carerecord_services.store import EventStore
 from tests.builders import CONSULTANT, SECOND_CONSULTANT, recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, dsn
+from tests.conftest import CareRecordStack, dsn
 
 
 def test_two_clinicians_revoking_and_reviewing_the_same_plan_at_once_exactly_one_wins(
@@ -158,7 +158,7 @@ def test_the_broker_killed_during_steady_load_and_restarted_loses_nothing_and_du
     from carerecord_infra.state import InfraPaths
     from carerecord_projections.kafka_worker import KafkaProjectionWorker
     from carerecord_projections.relay import Relay
-    from tests.integration.conftest import kafka_options, wait_until
+    from tests.conftest import kafka_options, wait_until
 
     database_dsn = dsn(test_database_url, plain.schema)
     producer = KafkaProducer(

@@ -33,8 +33,8 @@ from carerecord_services.service import CareRecordService, Idempotency
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
 from tests.builders import CONSULTANT, GP, recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, kafka_options, open_stack, wait_until
-from tests.integration.own_postgres import OwnPostgres, own_postgres
+from tests.conftest import CareRecordStack, kafka_options, open_stack, wait_until
+from tests.e2e.own_postgres import OwnPostgres, own_postgres
 
 T = TypeVar("T")
 log = logging.getLogger("tests.faults")

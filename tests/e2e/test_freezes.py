@@ -29,7 +29,7 @@ from carerecord_projections.database import transaction
 from carerecord_services.errors import StoreUnavailable
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
-from tests.integration.api_server import ApiServer
+from tests.support.api_server import ApiServer
 
 log = logging.getLogger(__name__)
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def large_groups(database_url: str, schema: str, recorder: str, implementation: str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.integration.large_groups", database_url, schema, recorder],
+        [sys.executable, "-m", "tests.e2e.large_groups", database_url, schema, recorder],
         env={**os.environ, "PSYCOPG_IMPL": implementation},
         cwd=REPOSITORY,
         capture_output=True,

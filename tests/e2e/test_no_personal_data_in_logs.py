@@ -28,9 +28,9 @@ from carerecord_infra.kafka import LocalKafka
 from carerecord_infra.postgres import LOG_SETTINGS, LocalPostgres
 from carerecord_infra.state import InfraPaths
 from tests.builders import valid_nhs_numbers
-from tests.integration.abuse_support import CARE_HOME, GP, PARAMEDIC, RESULT
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import wait_until
+from tests.conftest import wait_until
+from tests.e2e.abuse_support import CARE_HOME, GP, PARAMEDIC, RESULT
+from tests.support.api_server import ApiServer
 
 REGISTER = f"mutation($input: RegisterPersonInput!) {{ registerPerson(input: $input) {{ {RESULT} }} }}"
 START = f"mutation($id: UUID!, $input: StartCareRelationshipInput!) {{ startCareRelationship(recordId: $id, input: $input) {{ {RESULT} }} }}"

@@ -23,10 +23,10 @@ from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
 from tests.builders import register
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
-from tests.integration.test_event_bounds import consulting
-from tests.integration.test_events_through_kafka import _process_env, publish_everything, relay_for
+from tests.conftest import CareRecordStack, dsn, kafka_options, wait_until
+from tests.e2e.test_event_bounds import consulting
+from tests.e2e.test_events_through_kafka import _process_env, publish_everything, relay_for
+from tests.support.api_server import ApiServer
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from carerecord_services import commands as c
 from carerecord_services.chain import canonical_json
 from carerecord_services.checkpoint import verify_inclusion
 from tests.builders import GP, PARAMEDIC, recommendation, register
-from tests.integration.api_server import import_register
+from tests.support.api_server import import_register
 
 GP_CLAIMS = {"sub": "dr-grey", "role": "gp", "org": "K81003", "registration": "2345678", "name": "Dr Grey"}
 PARAMEDIC_CLAIMS = {"sub": "p-khan", "role": "paramedic", "org": "RX9", "registration": "PA123456"}
