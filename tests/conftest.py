@@ -9,7 +9,6 @@ skipped for want of a server: a missing server fails the run.
 from __future__ import annotations
 
 import base64
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from carerecord.database import event_store_env
 from carerecord.kafka_setup import region_acls
 from carerecord.settings import parse_database_url
 from carerecord_infra import stack as infra_stack
+from carerecord_infra.processes import wait_until as poll_until
 from carerecord_projections.database import prepare
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
@@ -113,13 +113,19 @@ def stack(
     opened.close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float = 60.0,
+    interval: float = 0.05,
+    failure: str = "condition not met in time",
+) -> None:
+    """The tests' one wait on something another process or thread does (a position reached, a row
+    projected, a server answering): the condition is polled until it holds, within a bounded deadline.
+
+    It is `carerecord infra up`'s own poll (one definition), paced by `interval` between polls; no test
+    sleeps a fixed time hoping that something has happened by then."""
+    if not poll_until(condition, timeout, interval=interval):
+        raise AssertionError(failure)
 
 
 @pytest.fixture
