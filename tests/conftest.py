@@ -123,7 +123,7 @@ def wait_until(
     projected, a server answering): the condition is polled until it holds, within a bounded deadline.
 
     It is `carerecord infra up`'s own poll (one definition), paced by `interval` between polls; no test
-    sleeps a fixed time hoping that something has happened by then."""
+    waits a fixed time hoping that something has happened by then."""
     if not poll_until(condition, timeout, interval=interval):
         raise AssertionError(failure)
 
