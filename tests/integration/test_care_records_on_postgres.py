@@ -37,7 +37,7 @@ from tests.builders import (
     register,
     valid_nhs_numbers,
 )
-from tests.integration.conftest import CareRecordStack
+from tests.conftest import CareRecordStack
 
 VALID_NUMBERS = valid_nhs_numbers(64)
 
@@ -211,7 +211,7 @@ def test_loaded_record_carries_the_chain_head(stack: CareRecordStack) -> None:
 def test_loading_a_record_again_reads_only_what_was_stored_since_even_from_another_store(
     plain: CareRecordStack, test_database_url: str
 ) -> None:
-    from tests.integration.conftest import open_stack
+    from tests.conftest import open_stack
 
     record_id = plain.care_records.register_person(register()).record_id
     plain.care_records.execute(record_id, recommendation())

@@ -22,7 +22,7 @@ from carerecord_services.checkpoint_store import ChainsBroken, CheckpointLog, ve
 from carerecord_services.integrity import verify_chains
 from carerecord_services.store import ChainedEvent
 from tests.builders import recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, open_stack, wait_until
+from tests.conftest import CareRecordStack, open_stack, wait_until
 
 PLAIN_EDIT = "convert_to(replace(convert_from(state, 'UTF8'), 'Metastatic', 'Localised'), 'UTF8')"
 

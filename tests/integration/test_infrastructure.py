@@ -11,7 +11,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAuthorizationFailedError
 
-from tests.integration.conftest import kafka_options
+from tests.conftest import kafka_options
 
 
 def test_a_message_produced_to_the_real_broker_is_consumed_back(

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,7 @@ from carerecord_services import commands as c
 from carerecord_services.chain import canonical_json
 from carerecord_services.checkpoint import verify_inclusion
 from tests.builders import GP, PARAMEDIC, recommendation, register
-from tests.integration.api_server import import_register
+from tests.support.api_server import import_register
 
 GP_CLAIMS = {"sub": "dr-grey", "role": "gp", "org": "K81003", "registration": "2345678", "name": "Dr Grey"}
 PARAMEDIC_CLAIMS = {"sub": "p-khan", "role": "paramedic", "org": "RX9", "registration": "PA123456"}
@@ -337,16 +336,16 @@ def test_carerecord_investigate_writes_a_bundle_and_a_readable_report_for_a_peri
 
 
 def test_record_as_of_answers_by_when_things_were_recorded_or_when_they_happened(api: InProcessApi) -> None:
+    # The instants are read from the clock and from the record's own events, never made apart by sleeping:
+    # `happened` just after the plan was made, `between` halfway from it to the instant the revocation was
+    # recorded.
     before_anything = datetime.now(UTC)
-    time.sleep(0.01)
     record_id = _cared_for_with_a_plan(api)
     plan_made = datetime.now(UTC)
-    time.sleep(0.05)
-    happened = datetime.now(UTC)
-    time.sleep(0.05)
-    between = datetime.now(UTC)
-    time.sleep(0.05)
+    happened = plan_made + timedelta(microseconds=1)
     _revoke(api, record_id, occurred_at=happened)  # recorded now, but it happened before `between`
+    revoked = api.services.store.load(record_id).events[-1].recorded_at
+    between = happened + (revoked - happened) / 2
     after_everything = datetime.now(UTC)
 
     def as_of(at: datetime, clock: str) -> Any:

@@ -1,6 +1,6 @@
 """The FHIR route's answers that need no database: sign-in refused, and an unexpected failure, as
 OperationOutcomes that say nothing of the cause or the request. The granted and refused reads are tested against
-the real API in tests/integration/test_fhir_api.py."""
+the real API in tests/e2e/test_fhir_api.py."""
 
 from __future__ import annotations
 

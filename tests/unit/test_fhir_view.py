@@ -1,6 +1,6 @@
 """The FHIR view of a current plan, for every kind of plan: valid R4 and the codes provider systems rely on.
 
-Documents here have the shape projector.py writes (tests/integration/test_fhir_api.py maps documents the real
+Documents here have the shape projector.py writes (tests/e2e/test_fhir_api.py maps documents the real
 projector wrote, through the real API).
 """
 

@@ -19,6 +19,8 @@ def test_graphql_and_strawberry_import_from_the_repository_root() -> None:
 def test_design_card_layout_is_present() -> None:
     for name in ("services", "events", "projections", "messaging", "graphql", "deploy", "tests"):
         assert (ROOT / name).is_dir(), name
+    for tier in ("unit", "integration", "e2e"):
+        assert (ROOT / "tests" / tier).is_dir(), tier
     for name in ("docker-compose.yml", "pyproject.toml", "README.md", ".ci/run"):
         assert (ROOT / name).is_file(), name
     assert not (ROOT / "graphql" / "__init__.py").exists()

@@ -19,8 +19,7 @@ import pytest
 import websockets
 
 from tests.builders import VALID_NHS_NUMBER
-from tests.integration.api_server import ApiServer, errors
-from tests.integration.test_api_end_to_end import (
+from tests.e2e.test_api_end_to_end import (
     GP,
     PERSON,
     RECOMMEND,
@@ -30,6 +29,7 @@ from tests.integration.test_api_end_to_end import (
     recommendation_input,
     registered_with_gp,
 )
+from tests.support.api_server import ApiServer, errors
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

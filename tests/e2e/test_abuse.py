@@ -38,7 +38,8 @@ from carerecord.tokens import DEV_KEY_ID, development_keys
 from carerecord_graphql.schema import SDL_FILE
 from carerecord_projections.database import transaction
 from carerecord_projections.refusals import RefusalLog
-from tests.integration.abuse_support import (
+from tests.conftest import dsn, open_stack
+from tests.e2e.abuse_support import (
     ADMINISTRATOR,
     ASSURANCE,
     CARE_HOME,
@@ -52,8 +53,7 @@ from tests.integration.abuse_support import (
     running_api,
     schema_of_its_own,
 )
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import dsn, open_stack
+from tests.support.api_server import ApiServer
 
 REQUESTS = int(os.environ.get("CARERECORD_ABUSE_REQUESTS", "10000"))
 WEBSOCKET_REQUESTS = int(os.environ.get("CARERECORD_ABUSE_WEBSOCKET_REQUESTS", str(REQUESTS // 4)))

@@ -14,7 +14,7 @@ import httpx
 import psycopg2
 
 from tests.builders import valid_nhs_numbers
-from tests.integration.api_server import ApiServer
+from tests.support.api_server import ApiServer
 
 RESULT = """__typename
   ... on RecordChanged { recordId version }

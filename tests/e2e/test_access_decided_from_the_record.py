@@ -24,9 +24,8 @@ import websockets
 from carerecord.settings import load_settings
 from carerecord.tokens import development_keys, issue_token
 from tests.builders import VALID_NHS_NUMBER
-from tests.integration.api_server import ApiServer, errors
-from tests.integration.conftest import dsn
-from tests.integration.test_api_end_to_end import (
+from tests.conftest import dsn
+from tests.e2e.test_api_end_to_end import (
     BREAK_GLASS,
     GP,
     HISTORY,
@@ -37,6 +36,7 @@ from tests.integration.test_api_end_to_end import (
     START,
     registered_with_gp,
 )
+from tests.support.api_server import ApiServer, errors
 
 pytestmark = pytest.mark.adversarial
 

@@ -9,11 +9,11 @@ output and log records, and what PostgreSQL and Kafka logged during the test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,14 +23,15 @@ from typing import Any
 
 import psycopg2
 import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from carerecord_infra.kafka import LocalKafka
 from carerecord_infra.postgres import LOG_SETTINGS, LocalPostgres
 from carerecord_infra.state import InfraPaths
 from tests.builders import valid_nhs_numbers
-from tests.integration.abuse_support import CARE_HOME, GP, PARAMEDIC, RESULT
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import wait_until
+from tests.conftest import kafka_options, wait_until
+from tests.e2e.abuse_support import CARE_HOME, GP, PARAMEDIC, RESULT
+from tests.support.api_server import ApiServer
 
 REGISTER = f"mutation($input: RegisterPersonInput!) {{ registerPerson(input: $input) {{ {RESULT} }} }}"
 START = f"mutation($id: UUID!, $input: StartCareRelationshipInput!) {{ startCareRelationship(recordId: $id, input: $input) {{ {RESULT} }} }}"
@@ -130,13 +131,21 @@ def workers(
         env("projector"),
         tmp_path / "projector.log",
     )
-    try:
-        yield {"api": api, "logs": [api.log, tmp_path / "relay.log", tmp_path / "projector.log"]}
-    finally:
+
+    def stop() -> None:
         for process in (relay, projector):
             process.terminate()
             process.wait(timeout=30)
         api.stop()
+
+    try:
+        yield {
+            "api": api,
+            "logs": [api.log, tmp_path / "relay.log", tmp_path / "projector.log"],
+            "stop": stop,
+        }
+    finally:
+        stop()
 
 
 def _workload(api: ApiServer, people: list[Someone]) -> int:
@@ -211,14 +220,36 @@ def _workload(api: ApiServer, people: list[Someone]) -> int:
     return len(people)
 
 
+def _written_up_to_a_marker(
+    postgres: LogTail, kafka: LogTail, *, test_database_url: str, infra: dict[str, str]
+) -> None:
+    """The shared servers write their logs as they go: each is asked for a line naming a fresh marker, and
+    what they logged before it is in the file once the marker is."""
+    marker = f"logged{uuid.uuid4().hex[:12]}"
+    connection = psycopg2.connect(test_database_url)
+    with contextlib.suppress(psycopg2.DataError), connection.cursor() as cursor:
+        cursor.execute("SELECT %s::int", (marker,))  # refused, and the refusal names the marker
+    connection.close()
+    admin = KafkaAdminClient(**kafka_options(infra))
+    admin.create_topics([NewTopic(marker, num_partitions=1, replication_factor=1)])  # logged with its name
+    admin.close()
+    wait_until(lambda: marker in postgres.read(), timeout=30, failure="PostgreSQL never logged the marker")
+    wait_until(lambda: marker in kafka.read(), timeout=30, failure="Kafka never logged the marker")
+
+
 def test_no_log_holds_the_nhs_numbers_names_or_dates_of_birth_of_the_people_in_a_workload(
-    workers: dict[str, Any], capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    workers: dict[str, Any],
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    test_database_url: str,
+    infra: dict[str, str],
 ) -> None:
     paths = InfraPaths.default()
     shared = [LogTail(LocalPostgres(paths).log_file), LogTail(LocalKafka(paths).log_file)]
     people = _distinctive_people(6)
     assert _workload(workers["api"], people) == len(people)
-    time.sleep(1)  # let the servers flush what they are writing
+    workers["stop"]()  # every line the API, the relay and the worker had to write is written when they exit
+    _written_up_to_a_marker(*shared, test_database_url=test_database_url, infra=infra)
     captured = capfd.readouterr()
     sources = {str(path): path.read_text(errors="replace") for path in workers["logs"]}
     sources |= {str(tail.path): tail.read() for tail in shared}

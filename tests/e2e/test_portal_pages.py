@@ -16,9 +16,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from carerecord_projections.reference import parse_organisations, replace_organisations
 from tests.builders import PERSONAL_REASONING, VALID_NHS_NUMBER
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import dsn
-from tests.integration.test_api_end_to_end import (
+from tests.conftest import dsn
+from tests.e2e.test_api_end_to_end import (
     ASSURANCE,
     GP,
     HISTORY,
@@ -27,6 +26,7 @@ from tests.integration.test_api_end_to_end import (
     person_input,
     registered_with_gp,
 )
+from tests.support.api_server import ApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ORGANISATIONS = ROOT / "deploy" / "carerecord" / "reference" / "organisations.csv"

@@ -29,7 +29,7 @@ from carerecord_messaging.wire import WireEvent, to_message
 from carerecord_projections.database import transaction
 from carerecord_projections.schema import read_model_checksum
 from tests.builders import recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
+from tests.conftest import CareRecordStack, dsn, kafka_options, wait_until
 
 
 def populate(stack: CareRecordStack, people: int, start: int = 401_000_000) -> int:
@@ -389,7 +389,6 @@ def test_rebalances_while_two_workers_run_under_steady_load_converge_to_a_clean_
 ) -> None:
     """A second worker joins mid-stream (rebalance), the first leaves gracefully (rebalance), a third process
     joins and is SIGKILLed (rebalance after its session times out): nothing missing, nothing applied twice."""
-    import time
 
     database_dsn = dsn(test_database_url, plain.schema)
     people = 150
@@ -406,10 +405,12 @@ def test_rebalances_while_two_workers_run_under_steady_load_converge_to_a_clean_
     numbers = iter(valid_nhs_numbers(people, start=406_000_000))
 
     def steady_load() -> None:
-        for number in numbers:
+        # paced by the projection's progress: never more than ten people ahead of the timeline, so the load
+        # lasts as long as the workers take, and every rebalance happens mid-stream
+        for written, number in enumerate(numbers, start=1):
             record_id = plain.care_records.register_person(register(nhs_number=number)).record_id
             plain.care_records.execute(record_id, recommendation())
-            time.sleep(0.03)  # a steady rate, so that every rebalance happens mid-stream
+            wait_until(lambda: timeline_rows(database_dsn) >= 2 * (written - 10), timeout=180)  # noqa: B023
 
     threads = {
         "relay": threading.Thread(target=relay.run, args=(stop_relay,)),

@@ -12,7 +12,7 @@ from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.writer import GroupWriter
-from tests.integration.conftest import dsn
+from tests.conftest import dsn
 
 
 @dataclass

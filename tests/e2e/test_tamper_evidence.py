@@ -11,7 +11,7 @@ import pytest
 
 from carerecord_services.integrity import verify_chains
 from tests.builders import recommendation, register
-from tests.integration.conftest import CareRecordStack, open_stack
+from tests.conftest import CareRecordStack, open_stack
 
 TAMPERING = {
     "payload": "UPDATE {table} SET state = {edited_state} WHERE originator_id = %s AND originator_version = 2",

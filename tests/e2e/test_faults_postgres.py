@@ -33,8 +33,8 @@ from carerecord_services.service import CareRecordService, Idempotency
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
 from tests.builders import CONSULTANT, GP, recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, kafka_options, open_stack, wait_until
-from tests.integration.own_postgres import OwnPostgres, own_postgres
+from tests.conftest import CareRecordStack, kafka_options, open_stack, wait_until
+from tests.e2e.own_postgres import OwnPostgres, own_postgres
 
 T = TypeVar("T")
 log = logging.getLogger("tests.faults")
@@ -76,6 +76,11 @@ class Tally:
     store_unavailable: int = 0
     unexpected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # cleared while the test has the server down, set when it is back: a clinician told "try again" waits for it
+    server_up: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.server_up.set()
 
     def attempt(self, action: Callable[[], T], deadline: float) -> T | None:
         """Runs `action` until it succeeds, the same request each time (same idempotency key)."""
@@ -86,7 +91,7 @@ class Tally:
                 assert "try again" in away.message and away.retryable
                 with self.lock:
                     self.store_unavailable += 1
-                time.sleep(0.2)
+                self.server_up.wait(timeout=max(0.0, deadline - time.monotonic()))
                 continue
             except Exception as error:  # anything else is a finding: the type only, never personal data
                 with self.lock:
@@ -232,13 +237,19 @@ def test_postgres_restarted_and_killed_under_load_loses_no_revocation_and_store_
             thread.start()
         wait_until(lambda: tally.succeeded >= people, timeout=120)  # a quarter of the work done
         before = time.monotonic()
+        tally.server_up.clear()
         server.restart()  # pg_ctl restart -m fast: every session ended mid-load
+        tally.server_up.set()
         timings["restart"] = time.monotonic() - before
         wait_until(lambda: tally.succeeded >= people * 2, timeout=120)  # back at work: half done
         before = time.monotonic()
+        tally.server_up.clear()
+        heard = tally.store_unavailable
         server.kill()  # SIGKILL to the postmaster: crash recovery on the way back
-        time.sleep(1.0)
+        # down until the clinicians have met the dead server: a command of theirs has been told to try again
+        wait_until(lambda: tally.store_unavailable > heard, timeout=120)
         server.start()
+        tally.server_up.set()
         timings["kill and start"] = time.monotonic() - before
         for thread in clinicians:
             thread.join()

@@ -22,7 +22,7 @@ from carerecord_services.errors import VersionConflict
 from carerecord_services.integrity import verify_chains
 from carerecord_services.store import EventStore
 from tests.builders import CONSULTANT, SECOND_CONSULTANT, recommendation, register, valid_nhs_numbers
-from tests.integration.conftest import CareRecordStack, dsn
+from tests.conftest import CareRecordStack, dsn
 
 
 def test_two_clinicians_revoking_and_reviewing_the_same_plan_at_once_exactly_one_wins(
@@ -149,7 +149,6 @@ def test_the_broker_killed_during_steady_load_and_restarted_loses_nothing_and_du
 ) -> None:
     import os
     import signal
-    import time
 
     from kafka import KafkaProducer
 
@@ -158,7 +157,7 @@ def test_the_broker_killed_during_steady_load_and_restarted_loses_nothing_and_du
     from carerecord_infra.state import InfraPaths
     from carerecord_messaging.kafka_worker import KafkaProjectionWorker
     from carerecord_messaging.relay import Relay
-    from tests.integration.conftest import kafka_options, wait_until
+    from tests.conftest import kafka_options, wait_until
 
     database_dsn = dsn(test_database_url, plain.schema)
     producer = KafkaProducer(
@@ -180,11 +179,13 @@ def test_the_broker_killed_during_steady_load_and_restarted_loses_nothing_and_du
         thread.start()
     numbers = iter(valid_nhs_numbers(120, start=403_000_000))
 
-    def steady_load(count: int) -> None:
+    def steady_load(count: int, paced: bool = True) -> None:
         for _ in range(count):
+            published = relay.checkpoint()
             record_id = plain.care_records.register_person(register(nhs_number=next(numbers))).record_id
             plain.care_records.execute(record_id, recommendation())
-            time.sleep(0.02)  # a steady rate, not a burst
+            if paced:  # a steady rate, not a burst: each person waits until the relay has moved on
+                wait_until(lambda: relay.checkpoint() > published, timeout=120)  # noqa: B023
 
     kafka = LocalKafka(InfraPaths.default())
     try:
@@ -192,7 +193,7 @@ def test_the_broker_killed_during_steady_load_and_restarted_loses_nothing_and_du
         pid = running_pid(kafka.pid_file)
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        steady_load(60)  # written while the broker is dead
+        steady_load(60, paced=False)  # written while the broker is dead: the relay cannot move on
         kafka.up(dict(infra), progress=lambda _: None)
         steady_load(30)
         expected = 120 * 2  # every person's two events reach the timeline

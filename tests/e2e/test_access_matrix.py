@@ -31,7 +31,7 @@ from carerecord_services import commands as c
 from carerecord_services.policy import COMMAND_ACTIONS, PERMISSIONS, STAFF_ROLES, Action, Read
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 from tests.builders import GP, valid_nhs_numbers
-from tests.integration.api_server import import_register
+from tests.support.api_server import import_register
 
 pytestmark = pytest.mark.adversarial
 

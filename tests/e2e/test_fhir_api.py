@@ -11,9 +11,7 @@ import httpx
 import pytest
 
 from tests.builders import VALID_NHS_NUMBER
-from tests.fhir_checks import by_reference, one, resources, validated
-from tests.integration.api_server import ApiServer, errors
-from tests.integration.test_api_end_to_end import (
+from tests.e2e.test_api_end_to_end import (
     ASSURANCE,
     GP,
     HISTORY,
@@ -24,6 +22,8 @@ from tests.integration.test_api_end_to_end import (
     recommendation_input,
     registered_with_gp,
 )
+from tests.fhir_checks import by_reference, one, resources, validated
+from tests.support.api_server import ApiServer, errors
 
 EVERYTHING = "fhir:Patient/$everything"
 RECORD_ADRT = f"mutation($id: UUID!, $input: RecordAdvanceDecisionInput!) {{ recordAdvanceDecision(recordId: $id, input: $input) {{ {RESULT} }} }}"

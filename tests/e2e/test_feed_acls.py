@@ -26,7 +26,7 @@ from kafka.admin import (
 from carerecord.feed_acls import acls_of, feed_acls
 from carerecord.kafka_setup import FeedAccount, add_feed, provision
 from carerecord.settings import KafkaSettings, load_settings
-from tests.integration.conftest import kafka_options
+from tests.conftest import kafka_options
 
 CONSUMED = "consumed"
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.integration.api_server import ApiServer
+from tests.support.api_server import ApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

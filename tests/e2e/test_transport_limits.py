@@ -21,12 +21,10 @@ from websockets.sync.client import ClientConnection, connect
 
 from carerecord.tokens import development_keys
 from carerecord_projections.database import transaction
-from tests.integration.abuse_support import GP, RECOMMEND, populate, running_api, schema_of_its_own
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import dsn
+from tests.conftest import dsn
+from tests.e2e.abuse_support import GP, RECOMMEND, populate, running_api, schema_of_its_own
+from tests.support.api_server import ApiServer
 from tests.unit.test_query_cost import nested_fragments
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from kafka import KafkaConsumer, TopicPartition
 from carerecord_events.base import Participant
 from carerecord_services.errors import EventTooLarge, InvalidInput
 from tests.builders import involved, recommendation, register
-from tests.integration.conftest import CareRecordStack, dsn, kafka_options
-from tests.integration.test_events_through_kafka import publish_everything
+from tests.conftest import CareRecordStack, dsn, kafka_options
+from tests.e2e.test_events_through_kafka import publish_everything
 
 
 def consulting(people: int, name_length: int) -> Any:

@@ -27,8 +27,8 @@ from carerecord_services.checkpoint import Leaf, key_id, merkle_root, public_key
 from carerecord_services.checkpoint_store import CheckpointLog
 from carerecord_services.integrity import verify_chains
 from tests.builders import GP, PARAMEDIC, recommendation, register
-from tests.integration.audit_support import AuditStack, open_audit
-from tests.integration.conftest import CareRecordStack, open_stack
+from tests.conftest import CareRecordStack, open_stack
+from tests.e2e.audit_support import AuditStack, open_audit
 
 
 def _reads(audit: AuditStack, record_id: UUID, count: int) -> None:

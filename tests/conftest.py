@@ -1,16 +1,19 @@
-"""The integration tier talks to the real PostgreSQL and Apache Kafka that `carerecord infra up` starts.
+"""Fixtures shared by the tiers, and each test's tier marker, taken from its folder.
 
-Nothing here is mocked, and nothing is skipped for want of a server: a missing server fails the run.
+tests/unit starts no server; tests/integration talks to one real server (PostgreSQL or Apache Kafka, as
+`carerecord infra up` starts them); tests/e2e runs the processes together (the API server, relays, projectors,
+feeds, a PostgreSQL of its own to kill), the adversarial suite among them. Nothing is mocked, and nothing is
+skipped for want of a server: a missing server fails the run.
 """
 
 from __future__ import annotations
 
 import base64
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -21,12 +24,11 @@ from carerecord.database import event_store_env
 from carerecord.kafka_setup import region_acls
 from carerecord.settings import parse_database_url
 from carerecord_infra import stack as infra_stack
+from carerecord_infra.processes import wait_until as poll_until
 from carerecord_projections.database import prepare
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
@@ -111,13 +113,19 @@ def stack(
     opened.close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float = 60.0,
+    interval: float = 0.05,
+    failure: str = "condition not met in time",
+) -> None:
+    """The tests' one wait on something another process or thread does (a position reached, a row
+    projected, a server answering): the condition is polled until it holds, within a bounded deadline.
+
+    It is `carerecord infra up`'s own poll (one definition), paced by `interval` between polls; no test
+    waits a fixed time hoping that something has happened by then."""
+    if not poll_until(condition, timeout, interval=interval):
+        raise AssertionError(failure)
 
 
 @pytest.fixture
@@ -143,7 +151,7 @@ def dsn(database_url: str, schema: str) -> str:
 
 
 # The adversarial suite (issue 11): what an attacker or a careless caller would try, through the real
-# processes. `pytest -m adversarial` runs it alone; CI runs it with everything else.
+# processes (all in tests/e2e). `pytest -m adversarial` runs it alone; CI runs it with everything else.
 ADVERSARIAL = frozenset(
     {
         "test_abuse.py",
@@ -163,7 +171,15 @@ ADVERSARIAL = frozenset(
 )
 
 
+TESTS = Path(__file__).parent
+TIERS = ("unit", "integration", "e2e")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`pytest -m unit` (or integration, e2e) runs one tier; the folder a test sits in is its tier."""
     for item in items:
+        tier = item.path.relative_to(TESTS).parts[0]
+        if tier in TIERS:
+            item.add_marker(tier)
         if item.path.name in ADVERSARIAL:
             item.add_marker(pytest.mark.adversarial)

@@ -29,7 +29,8 @@ from carerecord_projections.database import transaction
 from carerecord_services.errors import StoreUnavailable
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
-from tests.integration.api_server import ApiServer
+from tests.conftest import wait_until
+from tests.support.api_server import ApiServer
 
 log = logging.getLogger(__name__)
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def large_groups(database_url: str, schema: str, recorder: str, implementation: str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "tests.integration.large_groups", database_url, schema, recorder],
+        [sys.executable, "-m", "tests.e2e.large_groups", database_url, schema, recorder],
         env={**os.environ, "PSYCOPG_IMPL": implementation},
         cwd=REPOSITORY,
         capture_output=True,
@@ -90,13 +91,15 @@ def test_an_insert_stuck_past_its_deadline_is_interrupted_its_connection_discard
         cursor.execute(f"LOCK TABLE {fresh_schema}.carerecord_events IN ACCESS EXCLUSIVE MODE")
     stuck_pid: list[int] = []
 
-    def watch() -> None:  # the insert's server process, waiting on the lock
-        deadline = time.monotonic() + 10
-        while not stuck_pid and time.monotonic() < deadline:
-            with psycopg2.connect(test_database_url) as other, other.cursor() as cursor:
-                cursor.execute("SELECT pid FROM pg_locks WHERE NOT granted")
-                stuck_pid.extend(row[0] for row in cursor.fetchall())
-            time.sleep(0.05)
+    def found() -> bool:  # the insert's server process, waiting on the lock
+        with psycopg2.connect(test_database_url) as other, other.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_locks WHERE NOT granted")
+            stuck_pid.extend(row[0] for row in cursor.fetchall())
+        return bool(stuck_pid)
+
+    def watch() -> None:
+        with contextlib.suppress(AssertionError):  # never seen: `assert stuck_pid` below fails the test
+            wait_until(found, timeout=10)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -161,7 +164,9 @@ def test_serve_stops_within_ten_seconds_of_a_signal_with_a_request_stuck_in_the_
     token = server.token(sub="dr-grey", role="gp", org="K81003", registration="2345678", name="Dr Grey")
     socket = loop.run_until_complete(subscribe(server.url, token))
     try:
-        time.sleep(0.5)  # the /health request reaches the locked table (nothing to wait on from outside)
+        wait_until(  # the /health request reaches the locked table and waits there
+            lambda: _waiting_for_the_lag(test_database_url) > 0, timeout=30, failure="/health never got stuck"
+        )
         sent = time.monotonic()
         server.process.send_signal(signal_number)
         try:
@@ -179,6 +184,20 @@ def test_serve_stops_within_ten_seconds_of_a_signal_with_a_request_stuck_in_the_
         stuck.join()
     assert stopped < 10
     log.info(f"serve stopped {stopped:.1f}s after {signal.Signals(signal_number).name}")
+
+
+def _waiting_for_the_lag(database_url: str) -> int:
+    """Sessions stuck on the lock while reading a projection's position as /health does (the feeders read it
+    FOR UPDATE)."""
+    with psycopg2.connect(database_url) as other, other.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query LIKE 'SELECT position FROM projection_position WHERE consumer = %'"
+            " AND query NOT LIKE '%FOR UPDATE%'"
+        )
+        (count,) = cursor.fetchone()
+    other.close()
+    return int(count)
 
 
 def _ignore(call: Any) -> None:

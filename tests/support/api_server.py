@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from carerecord.reference_commands import SYNTHETIC
 from carerecord.settings import load_settings, parse_database_url
 from carerecord.tokens import development_keys, issue_token
 from carerecord_projections.reference import parse_organisations, replace_organisations
+from tests.conftest import wait_until
 
 
 def free_port() -> int:
@@ -57,18 +57,21 @@ class ApiServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    self.import_register()  # after serve has made its schema and tables
-                    return self
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                raise RuntimeError(f"carerecord serve exited: {self.log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        raise RuntimeError("carerecord serve did not become healthy")
+        # a process starting is the one thing with nothing to wait on but its readiness: /health is polled
+        wait_until(self._healthy, timeout=60, interval=0.1, failure="carerecord serve did not become healthy")
+        self.import_register()  # after serve has made its schema and tables
+        return self
+
+    def _healthy(self) -> bool:
+        assert self.process is not None
+        try:
+            if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if self.process.poll() is not None:
+            raise RuntimeError(f"carerecord serve exited: {self.log.read_text()[-2000:]}")
+        return False
 
     def import_register(self) -> None:
         """The synthetic organisation register (two integrated care boards), as every region has one: an

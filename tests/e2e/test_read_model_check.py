@@ -15,8 +15,8 @@ import psycopg2
 
 from carerecord_messaging.store_feeder import StoreFeeder
 from tests.builders import GP, recommendation, register, valid_nhs_numbers
-from tests.integration.audit_support import AuditStack, open_audit
-from tests.integration.conftest import CareRecordStack, dsn
+from tests.conftest import CareRecordStack, dsn
+from tests.e2e.audit_support import AuditStack, open_audit
 
 
 def _verify_read_models(tmp_path: Path, database_url: str, schema: str) -> subprocess.CompletedProcess[str]:

@@ -37,8 +37,8 @@ from carerecord_services import commands as c
 from carerecord_services.audit_streams import person_stream
 from carerecord_services.integrity import verify_chains
 from tests.builders import CONSULTANT, GP, THE_PERSON, recommendation, register
-from tests.integration.audit_support import open_audit
-from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
+from tests.conftest import CareRecordStack, dsn, kafka_options, wait_until
+from tests.e2e.audit_support import open_audit
 
 SEEN_BEFORE = "before the relationship"
 

@@ -23,10 +23,10 @@ from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
 from tests.builders import register
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import CareRecordStack, dsn, kafka_options, wait_until
-from tests.integration.test_event_bounds import consulting
-from tests.integration.test_events_through_kafka import _process_env, publish_everything, relay_for
+from tests.conftest import CareRecordStack, dsn, kafka_options, wait_until
+from tests.e2e.test_event_bounds import consulting
+from tests.e2e.test_events_through_kafka import _process_env, publish_everything, relay_for
+from tests.support.api_server import ApiServer
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,14 @@ def test_with_the_relay_stopped_and_the_store_ahead_health_turns_degraded_naming
         gp = server.token(sub="dr-grey", role="gp", org="K81003", registration="2345678", name="Dr Grey")
         assert server.graphql(gp, REGISTER, input=PERSON)["data"]["registerPerson"]["__typename"]
         stalled_since = time.monotonic()  # no relay runs: from here the store is ahead and nothing moves
-        deadline = stalled_since + 30
-        while (health := httpx.get(f"{server.url}/health", timeout=10)).status_code == 200:
-            assert time.monotonic() < deadline, health.json()
-            time.sleep(0.2)  # /health is polled, as an orchestrator polls it
+        answers: list[httpx.Response] = []
+
+        def degraded() -> bool:  # /health is polled, as an orchestrator polls it
+            answers.append(httpx.get(f"{server.url}/health", timeout=10))
+            return answers[-1].status_code != 200
+
+        wait_until(degraded, timeout=30, interval=0.2, failure="/health never turned degraded")
+        health = answers[-1]
         took = time.monotonic() - stalled_since
     finally:
         server.stop()

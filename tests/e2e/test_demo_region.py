@@ -13,9 +13,9 @@ import pytest
 
 from carerecord_projections.database import transaction
 from carerecord_services.identifiers import nhs_number_is_valid
-from tests.integration.api_server import ApiServer
-from tests.integration.conftest import dsn
-from tests.integration.test_api_end_to_end import ASSURANCE, GP, REGISTER, person_input
+from tests.conftest import dsn
+from tests.e2e.test_api_end_to_end import ASSURANCE, GP, REGISTER, person_input
+from tests.support.api_server import ApiServer
 
 ALERTS = """query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) {
   kind scope explanation planIds sharedFeatures organisation } }"""

@@ -14,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.api_server import ApiServer, errors
-from tests.integration.test_api_end_to_end import (
+from tests.e2e.test_api_end_to_end import (
     ASSURANCE,
     GP,
     RECOMMEND,
@@ -24,6 +23,7 @@ from tests.integration.test_api_end_to_end import (
     person_input,
     recommendation_input,
 )
+from tests.support.api_server import ApiServer, errors
 
 DASHBOARD = """query($from: DateTime!, $to: DateTime!, $region: String, $org: String) {
   oversight(periodStart: $from, periodEnd: $to, region: $region, organisation: $org) {
@@ -103,7 +103,7 @@ def test_others_are_refused_and_the_refusal_is_recorded(
     unknown = server.graphql(server.token(**ASSURANCE), DECISIONS, figure="everything", **_period())
     assert "no drill-down 'everything'" in errors(unknown)[0]
     from carerecord_projections.database import transaction
-    from tests.integration.conftest import dsn
+    from tests.conftest import dsn
 
     with transaction(dsn(test_database_url, fresh_schema)) as cursor:
         cursor.execute("SELECT role, refusal_reason FROM access_log WHERE NOT granted ORDER BY at")
@@ -174,7 +174,7 @@ ACCESSES = "query($id: UUID!) { accessHistory(recordId: $id) { accessId operatio
 
 
 def test_an_assurance_team_reviews_a_break_glass_access_once(server: ApiServer) -> None:
-    from tests.integration.test_api_end_to_end import BREAK_GLASS, PARAMEDIC
+    from tests.e2e.test_api_end_to_end import BREAK_GLASS, PARAMEDIC
 
     record_id = _one_decision(server)
     opened = server.graphql(

@@ -25,7 +25,7 @@ from carerecord_services.errors import ConsultationMissing
 from carerecord_services.integrity import verify_chains
 from carerecord_services.record import replay
 from tests.builders import VALID_NHS_NUMBER, involved, recommendation, register
-from tests.integration.stored_directly import append_events, append_stored
+from tests.e2e.stored_directly import append_events, append_stored
 
 FIXTURES = Path(__file__).resolve().parents[2] / "events" / "carerecord_events" / "fixtures"
 NOBODY_CONSULTED = involved(
