@@ -20,7 +20,9 @@ def test_every_command_says_what_it_does_in_words(command: type[Command]) -> Non
     written = vars(command).get("__doc__") or ""
     assert dataclasses.is_dataclass(command)
     assert written.strip(), f"{command.__name__} has no docstring"
-    assert not written.startswith(f"{command.__name__}("), f"{command.__name__}'s description is its signature"
+    assert not written.startswith(f"{command.__name__}("), (
+        f"{command.__name__}'s description is its signature"
+    )
 
 
 def test_the_commands_are_found() -> None:
