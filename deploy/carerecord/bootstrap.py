@@ -28,7 +28,7 @@ from carerecord_graphql.portal.session import Sessions
 from carerecord_graphql.schema import build_schema
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
-from carerecord_projections.oversight.figures import OversightViews
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.portal_sessions import EndedSessions
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.reference import board_organisations

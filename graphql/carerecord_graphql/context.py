@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 
 from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
-from carerecord_projections.oversight.figures import OversightViews
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.refusals import Refusal, RefusalLog
 from carerecord_services.audit import AccessAudit

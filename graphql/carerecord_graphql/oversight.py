@@ -21,9 +21,11 @@ from starlette.responses import JSONResponse, Response
 
 from carerecord_events.roles import Role
 from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
-from carerecord_projections.oversight.blanket import BlanketAlert
-from carerecord_projections.oversight.equality import EqualityTable
-from carerecord_projections.oversight.figures import Dashboard, DrillDownRow, OversightViews, Period, Scope
+from carerecord_projections.oversight.rules.blanket import BlanketAlert
+from carerecord_projections.oversight.rules.equality import EqualityTable
+from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow
+from carerecord_projections.oversight.rules.scope import Period, Scope
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.policy import PERMISSIONS, Read
 
 OVERSIGHT_ROLES = PERMISSIONS[Read.OVERSIGHT]

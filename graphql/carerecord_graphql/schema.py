@@ -46,7 +46,7 @@ from carerecord_graphql.oversight import (
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.types import AccessView
-from carerecord_projections.oversight.figures import Period
+from carerecord_projections.oversight.rules.scope import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
 from carerecord_services.policy import PERMISSIONS, URGENT_CARE_ROLES, Read

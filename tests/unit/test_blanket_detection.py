@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carerecord_events.vocabulary import CprRecommendation
-from carerecord_projections.oversight.blanket import (
+from carerecord_projections.oversight.rules.blanket import (
     AlertKind,
     AlertScope,
     BlanketAlert,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carerecord_events.people import EqualityMonitoring
-from carerecord_projections.oversight.equality import (
+from carerecord_projections.oversight.rules.equality import (
     AGE_BAND,
     AGE_BANDS,
     AUTISM,
