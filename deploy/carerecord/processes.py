@@ -16,7 +16,6 @@ from kafka.admin import KafkaAdminClient
 from carerecord.database import event_store_env, locate_database
 from carerecord.kafka_setup import ensure_internal_topic
 from carerecord.settings import KafkaSettings, Settings, SettingsError
-from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
 from carerecord_projections.feeds import FeedRouter
@@ -24,6 +23,7 @@ from carerecord_projections.kafka_worker import DEFAULT_GROUP, KafkaProjectionWo
 from carerecord_projections.rebuild import rebuild_from_kafka, rebuild_from_store
 from carerecord_projections.relay import Relay
 from carerecord_projections.store_feeder import Projection
+from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter

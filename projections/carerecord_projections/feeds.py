@@ -34,7 +34,7 @@ from carerecord_projections.feed_backlog import (
     oldest_held,
     release,
 )
-from carerecord_projections.refusals import DDL_LOCK
+from carerecord_projections.refused_requests import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
 from carerecord_projections.wire import WireEvent, from_message
 

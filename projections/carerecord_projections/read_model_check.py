@@ -17,12 +17,12 @@ from typing import Any
 
 from psycopg2 import sql
 
-from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import transaction
 from carerecord_projections.rebuild import rebuild_from_store
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.schema import CHECKSUM_ORDER
 from carerecord_projections.store_feeder import StoreFeeder
+from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.store import EventStore
 
 Progress = Callable[[int, int], None]

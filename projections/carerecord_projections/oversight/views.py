@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from carerecord_projections.access_log import ACCESS_LOG_DDL
 from carerecord_projections.database import transaction
 from carerecord_projections.oversight.queries import drill_downs, figures, patterns
 from carerecord_projections.oversight.queries.decision_figures import decision_figures
@@ -22,6 +21,7 @@ from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow
 from carerecord_projections.oversight.rules.scope import Period, Scope
 from carerecord_projections.schema import FEED_DDL, create_tables
+from carerecord_projections.who_has_looked import ACCESS_LOG_DDL
 
 
 def prepare_oversight(cursor: Any) -> None:
