@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from carerecord_events.roles import Role
 from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
 from carerecord_graphql.view_types import view_type
-from carerecord_projections.oversight.rules.blanket import BlanketAlert
+from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow, Figure, Timing
 from carerecord_projections.oversight.rules.scope import Period, Scope

@@ -16,7 +16,7 @@ from carerecord_projections.database import transaction
 from carerecord_projections.oversight.queries import drill_downs, figures, patterns
 from carerecord_projections.oversight.queries.decision_figures import decision_figures
 from carerecord_projections.oversight.queries.receipts import receipts
-from carerecord_projections.oversight.rules.blanket import BlanketAlert
+from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow
 from carerecord_projections.oversight.rules.scope import Period, Scope

@@ -3,6 +3,7 @@ relationship, so a replay changes nothing."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from carerecord_events.people import (
@@ -11,7 +12,7 @@ from carerecord_events.people import (
     CareRelationshipReviewed,
     CareRelationshipStarted,
 )
-from carerecord_projections.additional_projection import AdditionalProjection
+from carerecord_projections.additional_projection import AdditionalProjection, not_followed
 
 NAME = "relationships-for-review"
 
@@ -39,7 +40,11 @@ CREATE INDEX IF NOT EXISTS relationships_for_review_waiting ON relationships_for
 """
 
 
-def _started(cursor: Any, event: CareRelationshipStarted) -> bool:
+handle = functools.singledispatch(not_followed)
+
+
+@handle.register
+def _started(event: CareRelationshipStarted, cursor: Any) -> bool:
     cursor.execute(
         "SELECT 1 FROM relationships_for_review WHERE record_id = %s AND organisation = %s "
         "AND started_at < %s AND relationship_id <> %s",
@@ -68,7 +73,8 @@ def _started(cursor: Any, event: CareRelationshipStarted) -> bool:
     return True
 
 
-def _confirmed(cursor: Any, event: CareRelationshipConfirmed) -> bool:
+@handle.register
+def _confirmed(event: CareRelationshipConfirmed, cursor: Any) -> bool:
     cursor.execute(
         "UPDATE relationships_for_review SET confirmed_at = %s WHERE relationship_id = %s",
         (event.occurred_at, event.relationship_id),
@@ -76,7 +82,8 @@ def _confirmed(cursor: Any, event: CareRelationshipConfirmed) -> bool:
     return True
 
 
-def _reviewed(cursor: Any, event: CareRelationshipReviewed) -> bool:
+@handle.register
+def _reviewed(event: CareRelationshipReviewed, cursor: Any) -> bool:
     cursor.execute(
         "UPDATE relationships_for_review SET reviewed_at = %s, appropriate = %s WHERE relationship_id = %s",
         (event.occurred_at, event.appropriate, event.relationship_id),
@@ -84,7 +91,8 @@ def _reviewed(cursor: Any, event: CareRelationshipReviewed) -> bool:
     return True
 
 
-def _ended(cursor: Any, event: CareRelationshipEnded) -> bool:
+@handle.register
+def _ended(event: CareRelationshipEnded, cursor: Any) -> bool:
     cursor.execute(
         "UPDATE relationships_for_review SET ended_at = %s "
         "WHERE record_id = %s AND organisation = %s AND ended_at IS NULL",
@@ -96,9 +104,4 @@ def _ended(cursor: Any, event: CareRelationshipEnded) -> bool:
 class RelationshipsForReview(AdditionalProjection):
     name = NAME
     ddl = DDL
-    handlers = (
-        (CareRelationshipStarted, _started),
-        (CareRelationshipConfirmed, _confirmed),
-        (CareRelationshipReviewed, _reviewed),
-        (CareRelationshipEnded, _ended),
-    )
+    handle = staticmethod(handle)

@@ -5,16 +5,19 @@ plan), so a replay changes nothing."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from carerecord_events.people import PersonDied
 from carerecord_events.plans import PlanReviewed, PlanRevoked, PlanSuperseded, RecommendationMade
 from carerecord_events.vocabulary import ReviewOutcome
-from carerecord_projections.additional_projection import AdditionalProjection
+from carerecord_projections.additional_projection import AdditionalProjection, not_followed
 
 NAME = "reviews-due"
 
 DDL = """
+-- One row per active plan that has a review date; gone when the plan ends, is reviewed without a next date,
+-- or its person dies.
 CREATE TABLE IF NOT EXISTS reviews_due (
     plan_id uuid PRIMARY KEY,
     record_id uuid NOT NULL,
@@ -25,7 +28,11 @@ CREATE INDEX IF NOT EXISTS reviews_due_by_date ON reviews_due (review_due);
 """
 
 
-def _made(cursor: Any, event: RecommendationMade) -> bool:
+handle = functools.singledispatch(not_followed)
+
+
+@handle.register
+def _made(event: RecommendationMade, cursor: Any) -> bool:
     if event.review_due is None:
         return False
     cursor.execute(
@@ -36,21 +43,25 @@ def _made(cursor: Any, event: RecommendationMade) -> bool:
     return True
 
 
-def _reviewed(cursor: Any, event: PlanReviewed) -> bool:
+@handle.register
+def _reviewed(event: PlanReviewed, cursor: Any) -> bool:
     if event.outcome is ReviewOutcome.REVOKED or event.next_review_due is None:
-        return _ended(cursor, event)
+        return _ended(event, cursor)
     cursor.execute(
         "UPDATE reviews_due SET review_due = %s WHERE plan_id = %s", (event.next_review_due, event.plan_id)
     )
     return True
 
 
-def _ended(cursor: Any, event: PlanReviewed | PlanRevoked | PlanSuperseded) -> bool:
+@handle.register(PlanRevoked)
+@handle.register(PlanSuperseded)
+def _ended(event: PlanReviewed | PlanRevoked | PlanSuperseded, cursor: Any) -> bool:
     cursor.execute("DELETE FROM reviews_due WHERE plan_id = %s", (event.plan_id,))
     return True
 
 
-def _died(cursor: Any, event: PersonDied) -> bool:
+@handle.register
+def _died(event: PersonDied, cursor: Any) -> bool:
     cursor.execute("DELETE FROM reviews_due WHERE record_id = %s", (event.record_id,))
     return True
 
@@ -58,9 +69,4 @@ def _died(cursor: Any, event: PersonDied) -> bool:
 class ReviewsDue(AdditionalProjection):
     name = NAME
     ddl = DDL
-    handlers = (
-        (RecommendationMade, _made),
-        (PlanReviewed, _reviewed),
-        ((PlanRevoked, PlanSuperseded), _ended),
-        (PersonDied, _died),
-    )
+    handle = staticmethod(handle)

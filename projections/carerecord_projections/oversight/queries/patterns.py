@@ -14,11 +14,11 @@ from carerecord_projections.oversight.queries.scope import (
     organisations_in_scope,
     people_in_scope,
 )
-from carerecord_projections.oversight.rules.blanket import (
+from carerecord_projections.oversight.rules.blanket import detect_blanket_decisions
+from carerecord_projections.oversight.rules.blanket_alerts import (
     BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,
-    detect_blanket_decisions,
 )
 from carerecord_projections.oversight.rules.equality import EqualityTable, equality_table
 from carerecord_projections.oversight.rules.equality_groups import (

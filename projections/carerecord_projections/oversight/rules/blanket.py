@@ -61,37 +61,22 @@ is made only of words that half or more of the decisions use, after each person'
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 from carerecord_projections.oversight.rules.blanket_alerts import (
     DO_NOT_ATTEMPT_CPR,
-    AlertKind,
     AlertScope,
     BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,
+    alert_order,
+    without_repeats,
 )
 from carerecord_projections.oversight.rules.blanket_episodes import DecisionBlock
 from carerecord_projections.oversight.rules.reasoning_similarity import (
-    NormalisedReasoning,
     normalise_reasoning,
-    reasoning_similarity,
 )
-
-__all__ = [
-    "DO_NOT_ATTEMPT_CPR",
-    "AlertKind",
-    "AlertScope",
-    "BlanketAlert",
-    "BlanketThresholds",
-    "DecisionUnderReview",
-    "NormalisedReasoning",
-    "detect_blanket_decisions",
-    "normalise_reasoning",
-    "reasoning_similarity",
-]
 
 DEFAULT_THRESHOLDS = BlanketThresholds()  # frozen, so one shared default is safe
 
@@ -119,8 +104,8 @@ def detect_blanket_decisions(
             drafts.extend((scope, alert) for alert in block.near_identical_reasoning())
             drafts.extend((scope, alert) for alert in block.clusters(size))
             drafts.extend((scope, alert) for alert in block.group_characteristics())
-    alerts = _without_repeats(drafts)
-    return sorted(alerts, key=_alert_order)
+    alerts = without_repeats(drafts)
+    return sorted(alerts, key=alert_order)
 
 
 def _organisation(decision: DecisionUnderReview) -> str:
@@ -139,35 +124,3 @@ def _do_not_attempt_cpr_decisions(decisions: Iterable[DecisionUnderReview]) -> l
             raise ValueError(f"two different decisions share plan id {decision.plan_id}")
     chosen = [decision for decision in by_plan.values() if decision.cpr == DO_NOT_ATTEMPT_CPR]
     return sorted(chosen, key=lambda decision: (decision.made_at, decision.plan_id))
-
-
-_SCOPE_OF_SAME_KIND = {
-    AlertKind.CLUSTER_BY_AUTHOR: AlertKind.CLUSTER_IN_ORGANISATION,
-    AlertKind.NEAR_IDENTICAL_REASONING: AlertKind.NEAR_IDENTICAL_REASONING,
-    AlertKind.GROUP_CHARACTERISTIC: AlertKind.GROUP_CHARACTERISTIC,
-}
-
-
-def _without_repeats(drafts: Sequence[tuple[AlertScope, BlanketAlert]]) -> list[BlanketAlert]:
-    """Leave out an author's alert when an organisation's alert of the same kind names all its decisions."""
-    by_organisation = [alert for scope, alert in drafts if scope is AlertScope.ORGANISATION]
-    kept = list(by_organisation)
-    for scope, alert in drafts:
-        if scope is AlertScope.AUTHOR and not any(
-            other.kind is _SCOPE_OF_SAME_KIND[alert.kind] and set(alert.plan_ids) <= set(other.plan_ids)
-            for other in by_organisation
-        ):
-            kept.append(alert)
-    return kept
-
-
-def _alert_order(alert: BlanketAlert) -> tuple[datetime, datetime, str, str, str, str, tuple[UUID, ...]]:
-    return (
-        alert.window_start,
-        alert.window_end,
-        alert.kind.value,
-        alert.scope.value,
-        alert.organisation or "",
-        alert.author or "",
-        alert.plan_ids,
-    )

@@ -3,6 +3,7 @@ the alerts. Pure values; the rule itself is in blanket.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -99,3 +100,35 @@ class BlanketAlert:
     window_end: datetime  # when the latest was made
     organisation: str | None  # the organisation, when all the decisions are from one
     author: str | None  # who recorded them, when one person recorded them all
+
+
+_SCOPE_OF_SAME_KIND = {
+    AlertKind.CLUSTER_BY_AUTHOR: AlertKind.CLUSTER_IN_ORGANISATION,
+    AlertKind.NEAR_IDENTICAL_REASONING: AlertKind.NEAR_IDENTICAL_REASONING,
+    AlertKind.GROUP_CHARACTERISTIC: AlertKind.GROUP_CHARACTERISTIC,
+}
+
+
+def without_repeats(drafts: Sequence[tuple[AlertScope, BlanketAlert]]) -> list[BlanketAlert]:
+    """Leave out an author's alert when an organisation's alert of the same kind names all its decisions."""
+    by_organisation = [alert for scope, alert in drafts if scope is AlertScope.ORGANISATION]
+    kept = list(by_organisation)
+    for scope, alert in drafts:
+        if scope is AlertScope.AUTHOR and not any(
+            other.kind is _SCOPE_OF_SAME_KIND[alert.kind] and set(alert.plan_ids) <= set(other.plan_ids)
+            for other in by_organisation
+        ):
+            kept.append(alert)
+    return kept
+
+
+def alert_order(alert: BlanketAlert) -> tuple[datetime, datetime, str, str, str, str, tuple[UUID, ...]]:
+    return (
+        alert.window_start,
+        alert.window_end,
+        alert.kind.value,
+        alert.scope.value,
+        alert.organisation or "",
+        alert.author or "",
+        alert.plan_ids,
+    )

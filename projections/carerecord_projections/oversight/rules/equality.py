@@ -53,22 +53,15 @@ from dataclasses import dataclass
 
 from carerecord_projections.oversight.rules.disclosure import (
     MINIMUM_CELL,
-    SECONDARY,
     GroupCounts,
     Withheld,
-    primary_reason,
-    primary_reason_without,
     suppress,
 )
 from carerecord_projections.oversight.rules.equality_groups import (
     AGE_BAND,
     AGE_BANDS,
-    AUTISM,
     CHARACTERISTICS,
-    DEMENTIA,
-    DISABILITY,
     ETHNICITY,
-    LEARNING_DISABILITY,
     NO,
     NOT_RECORDED,
     POPULATION_CHARACTERISTICS,
@@ -77,40 +70,9 @@ from carerecord_projections.oversight.rules.equality_groups import (
     YES,
     PersonForMonitoring,
     PopulationKey,
-    age_band,
     group_label,
     groups_of,
-    read_population,
 )
-
-__all__ = [
-    "AGE_BAND",
-    "AGE_BANDS",
-    "AUTISM",
-    "CHARACTERISTICS",
-    "DEMENTIA",
-    "DISABILITY",
-    "ETHNICITY",
-    "LEARNING_DISABILITY",
-    "MINIMUM_CELL",
-    "NOT_RECORDED",
-    "SECONDARY",
-    "SEX",
-    "TOTAL",
-    "WITHHELD_MARK",
-    "Cell",
-    "CharacteristicTotal",
-    "EqualityTable",
-    "GroupCounts",
-    "PersonForMonitoring",
-    "Withheld",
-    "age_band",
-    "equality_table",
-    "primary_reason",
-    "primary_reason_without",
-    "read_population",
-    "suppress",
-]
 
 RATE_PER = 1000
 
