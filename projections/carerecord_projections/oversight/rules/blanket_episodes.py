@@ -146,6 +146,14 @@ class DecisionBlock:
         return alerts
 
     def clusters(self, people_in_care: int | None) -> list[BlanketAlert]:
+        reasons_by_window = self._clusters_by_window(people_in_care)
+        return [
+            self._cluster_alert(episode, reasons_by_window) for episode in _episodes(list(reasons_by_window))
+        ]
+
+    def _clusters_by_window(self, people_in_care: int | None) -> dict[_Window, list[tuple[str, str]]]:
+        """The windows with enough decisions to be a cluster and at least one sign that they are one, each with
+        its signs (a name, and a sentence saying what was seen)."""
         t = self.thresholds
         organisation = self.scope is AlertScope.ORGANISATION
         least = t.min_decisions_in_organisation_cluster if organisation else t.min_decisions_in_author_cluster
@@ -156,47 +164,58 @@ class DecisionBlock:
             count = window.last - window.first + 1
             if count < least:
                 continue
-            reasons = []
             alike = alike_before[window.last + 1] - alike_before[window.first]
-            if alike >= t.min_share_with_near_identical_reasoning * count:
-                reasons.append(
-                    (
-                        "near-identical reasoning",
-                        f"{alike} of them have near-identical reasoning, shared with decisions for at least"
-                        f" {t.min_similar_people} different people",
-                    )
-                )
-            if usual is not None and count >= t.surge_factor * usual:
-                reasons.append(
-                    (
-                        "above the usual number",
-                        f"the usual number is {_number(usual)} per {_duration(t.window)} (the median across"
-                        f" the {_count((self.times[-1] - self.times[0]).days, 'day')} of decisions looked at)",
-                    )
-                )
-            if people_in_care and count >= t.min_share_of_people_in_care * people_in_care:
-                reasons.append(
-                    (
-                        "large share of the people in its care",
-                        f"that is {count / people_in_care:.0%} of the {people_in_care} people in its care",
-                    )
-                )
+            reasons = self._signs_of_cluster(count, alike, usual, people_in_care)
             if reasons:
                 reasons_by_window[window] = reasons
-        alerts = []
-        for episode in _episodes(list(reasons_by_window)):
-            busiest = max(episode, key=lambda window: (window.last - window.first, -window.first))
-            decisions = self.decisions[episode[0].first : max(w.last for w in episode) + 1]
-            reasons = reasons_by_window[busiest]
-            explanation = (
-                f"{len(decisions)} do-not-attempt-CPR decisions {self._where(decisions)} {_between(decisions)},"
-                f" up to {busiest.last - busiest.first + 1} within {_duration(t.window)}; "
-                + "; ".join(sentence for _, sentence in reasons)
-                + "."
+        return reasons_by_window
+
+    def _signs_of_cluster(
+        self, count: int, alike: int, usual: float | None, people_in_care: int | None
+    ) -> list[tuple[str, str]]:
+        t = self.thresholds
+        reasons = []
+        if alike >= t.min_share_with_near_identical_reasoning * count:
+            reasons.append(
+                (
+                    "near-identical reasoning",
+                    f"{alike} of them have near-identical reasoning, shared with decisions for at least"
+                    f" {t.min_similar_people} different people",
+                )
             )
-            kind = AlertKind.CLUSTER_IN_ORGANISATION if organisation else AlertKind.CLUSTER_BY_AUTHOR
-            alerts.append(self._alert(kind, decisions, explanation, tuple(name for name, _ in reasons)))
-        return alerts
+        if usual is not None and count >= t.surge_factor * usual:
+            reasons.append(
+                (
+                    "above the usual number",
+                    f"the usual number is {_number(usual)} per {_duration(t.window)} (the median across"
+                    f" the {_count((self.times[-1] - self.times[0]).days, 'day')} of decisions looked at)",
+                )
+            )
+        if people_in_care and count >= t.min_share_of_people_in_care * people_in_care:
+            reasons.append(
+                (
+                    "large share of the people in its care",
+                    f"that is {count / people_in_care:.0%} of the {people_in_care} people in its care",
+                )
+            )
+        return reasons
+
+    def _cluster_alert(
+        self, episode: list[_Window], reasons_by_window: dict[_Window, list[tuple[str, str]]]
+    ) -> BlanketAlert:
+        """One alert for overlapping cluster windows, giving the signs of the busiest."""
+        busiest = max(episode, key=lambda window: (window.last - window.first, -window.first))
+        decisions = self.decisions[episode[0].first : max(w.last for w in episode) + 1]
+        reasons = reasons_by_window[busiest]
+        explanation = (
+            f"{len(decisions)} do-not-attempt-CPR decisions {self._where(decisions)} {_between(decisions)},"
+            f" up to {busiest.last - busiest.first + 1} within {_duration(self.thresholds.window)}; "
+            + "; ".join(sentence for _, sentence in reasons)
+            + "."
+        )
+        organisation = self.scope is AlertScope.ORGANISATION
+        kind = AlertKind.CLUSTER_IN_ORGANISATION if organisation else AlertKind.CLUSTER_BY_AUTHOR
+        return self._alert(kind, decisions, explanation, tuple(name for name, _ in reasons))
 
     def group_characteristics(self) -> list[BlanketAlert]:
         t = self.thresholds
@@ -205,32 +224,32 @@ class DecisionBlock:
             for decision, reason in zip(self.decisions, self.reasons, strict=True)
         ]
         flagged_before = _running_totals(flagged)
-        qualifying = [
-            window
-            for window in self.windows
-            if flagged_before[window.last + 1] - flagged_before[window.first]
-            >= t.min_group_characteristic_decisions
-        ]
+
+        def flagged_in(window: _Window) -> int:
+            return flagged_before[window.last + 1] - flagged_before[window.first]
+
+        qualifying = [w for w in self.windows if flagged_in(w) >= t.min_group_characteristic_decisions]
         alerts = []
         for episode in _episodes(qualifying):
             span = range(episode[0].first, max(w.last for w in episode) + 1)
             decisions = [self.decisions[i] for i in span if flagged[i]]
-            busiest = max(
-                episode,
-                key=lambda w: (flagged_before[w.last + 1] - flagged_before[w.first], -w.first),
-            )
-            most = flagged_before[busiest.last + 1] - flagged_before[busiest.first]
-            flags = Counter(flag for decision in decisions for flag in set(decision.reasoning_flags))
-            ordered = sorted(flags, key=lambda flag: (-flags[flag], flag))
-            explanation = (
-                f"{len(decisions)} do-not-attempt-CPR decisions {self._where(decisions)} {_between(decisions)}"
-                f" (up to {most} within {_duration(t.window)}) rest on group characteristics, saying at most"
-                f" {_count(t.max_words_beyond_group_terms, 'other thing')} about the person: "
-                + ", ".join(f"{flag} ({flags[flag]})" for flag in ordered)
-                + ". Each decision must rest on the person's own circumstances, not a group they belong to."
-            )
-            alerts.append(self._alert(AlertKind.GROUP_CHARACTERISTIC, decisions, explanation, tuple(ordered)))
+            most = flagged_in(max(episode, key=lambda w: (flagged_in(w), -w.first)))
+            alerts.append(self._group_characteristic_alert(decisions, most))
         return alerts
+
+    def _group_characteristic_alert(self, decisions: list[DecisionUnderReview], most: int) -> BlanketAlert:
+        """The alert for decisions resting on group characteristics, up to `most` of them in one window."""
+        t = self.thresholds
+        flags = Counter(flag for decision in decisions for flag in set(decision.reasoning_flags))
+        ordered = sorted(flags, key=lambda flag: (-flags[flag], flag))
+        explanation = (
+            f"{len(decisions)} do-not-attempt-CPR decisions {self._where(decisions)} {_between(decisions)}"
+            f" (up to {most} within {_duration(t.window)}) rest on group characteristics, saying at most"
+            f" {_count(t.max_words_beyond_group_terms, 'other thing')} about the person: "
+            + ", ".join(f"{flag} ({flags[flag]})" for flag in ordered)
+            + ". Each decision must rest on the person's own circumstances, not a group they belong to."
+        )
+        return self._alert(AlertKind.GROUP_CHARACTERISTIC, decisions, explanation, tuple(ordered))
 
     def _usual_number_per_window(self) -> float | None:
         """The median number of decisions per `window`, over back-to-back windows from the first decision."""

@@ -221,7 +221,31 @@ def equality_table(
     population (keyed by age band, sex and ethnicity; see `read_population`), with small numbers withheld."""
     population = population or {}
     by_group = _population_by_group(population)
+    groups = _group_counts(people, by_group)
+    plan = suppress(groups, minimum_cell)
+    overall = GroupCounts(
+        TOTAL, sum(g.people for g in groups[AGE_BAND]), sum(g.dnacpr for g in groups[AGE_BAND])
+    )
     population_total = sum(population.values()) if population else None
+    cells: list[Cell] = []
+    totals: list[CharacteristicTotal] = []
+    for name in CHARACTERISTICS:
+        with_population = name in POPULATION_CHARACTERISTICS and bool(population)
+        registered = by_group[name] if with_population else {}
+        cells.extend(
+            _cell(name, g, plan.cells[(name, g.group)], registered.get(g.group)) for g in groups[name]
+        )
+        withheld = Withheld(people=plan.people_total, dnacpr=plan.dnacpr_total)
+        total = _cell(name, overall, withheld, population_total if with_population else None)
+        totals.append(_characteristic_total(name, total, cells[-len(groups[name]) :], minimum_cell))
+    return EqualityTable(cells=tuple(cells), totals=tuple(totals), minimum_cell=minimum_cell)
+
+
+def _group_counts(
+    people: Iterable[PersonForMonitoring], by_group: Mapping[str, Mapping[str, int]]
+) -> dict[str, list[GroupCounts]]:
+    """Per characteristic, every group (those seen in the record or the population, in their order) with its
+    people and DNACPR recommendations."""
     counts: dict[str, dict[str, list[int]]] = {name: {} for name in CHARACTERISTICS}
     for person in people:
         for name, group in groups_of(person).items():
@@ -234,26 +258,7 @@ def equality_table(
         groups[name] = [
             GroupCounts(group, *counts[name].get(group, [0, 0])) for group in _group_order(name, seen)
         ]
-    plan = suppress(groups, minimum_cell)
-    people_total = sum(g.people for g in groups[AGE_BAND])
-    dnacpr_total = sum(g.dnacpr for g in groups[AGE_BAND])
-
-    cells: list[Cell] = []
-    totals: list[CharacteristicTotal] = []
-    for name in CHARACTERISTICS:
-        with_population = name in POPULATION_CHARACTERISTICS and bool(population)
-        for g in groups[name]:
-            withheld = plan.cells[(name, g.group)]
-            registered = by_group[name].get(g.group) if with_population else None
-            cells.append(_cell(name, g, withheld, registered))
-        total = _cell(
-            name,
-            GroupCounts(TOTAL, people_total, dnacpr_total),
-            Withheld(people=plan.people_total, dnacpr=plan.dnacpr_total),
-            population_total if with_population else None,
-        )
-        totals.append(_characteristic_total(name, total, cells[-len(groups[name]) :], minimum_cell))
-    return EqualityTable(cells=tuple(cells), totals=tuple(totals), minimum_cell=minimum_cell)
+    return groups
 
 
 def _cell(name: str, g: GroupCounts, withheld: Withheld, registered: int | None) -> Cell:
