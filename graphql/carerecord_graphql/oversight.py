@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -181,60 +181,37 @@ def spreadsheet_safe(value: object) -> str:
 
 
 def dashboard_csv(dashboard: Dashboard) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "figure", "key", "count", "out of", "share"])
-    for figure in dashboard.figures:
-        share = "" if figure.share is None else f"{figure.share:.3f}"
-        writer.writerow(
-            [
-                spreadsheet_safe(v)
-                for v in (figure.section, figure.label, figure.key, figure.count, figure.out_of, share)
-            ]
-        )
-    for timing in dashboard.timings:
-        writer.writerow(
-            [
-                spreadsheet_safe(v)
-                for v in (
-                    timing.section,
-                    timing.label,
-                    timing.key,
-                    timing.count,
-                    timing.median_hours,
-                    "hours (median)",
-                )
-            ]
-        )
-    for chart in dashboard.charts:
-        for label, count in chart.rows:
-            writer.writerow(
-                [spreadsheet_safe(v) for v in ("Chart", f"{chart.title}: {label}", chart.key, count, "", "")]
-            )
-    return out.getvalue()
+    figures = [
+        (f.section, f.label, f.key, f.count, f.out_of, "" if f.share is None else f"{f.share:.3f}")
+        for f in dashboard.figures
+    ]
+    timings = [
+        (t.section, t.label, t.key, t.count, t.median_hours, "hours (median)") for t in dashboard.timings
+    ]
+    charts = [
+        ("Chart", f"{chart.title}: {label}", chart.key, count, "", "")
+        for chart in dashboard.charts
+        for label, count in chart.rows
+    ]
+    return _csv(("section", "figure", "key", "count", "out of", "share"), [*figures, *timings, *charts])
 
 
 def decisions_csv(rows: list[DrillDownRow]) -> str:
+    return _csv(
+        ("plan id", "record id", "organisation", "setting", "made at", "status", "why it is listed"),
+        [
+            (r.plan_id, r.record_id, r.organisation, r.setting, r.made_at.isoformat(), r.status, r.label)
+            for r in rows
+        ],
+    )
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file whose every value a spreadsheet shows as text (see spreadsheet_safe)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ["plan id", "record id", "organisation", "setting", "made at", "status", "why it is listed"]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                spreadsheet_safe(v)
-                for v in (
-                    row.plan_id,
-                    row.record_id,
-                    row.organisation,
-                    row.setting,
-                    row.made_at.isoformat(),
-                    row.status,
-                    row.label,
-                )
-            ]
-        )
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
     return out.getvalue()
 
 
