@@ -27,15 +27,15 @@ from carerecord_graphql.portal.pages import Portal
 from carerecord_graphql.portal.session import Sessions
 from carerecord_graphql.schema import build_schema
 from carerecord_messaging.store_feeder import StoreFeeder
-from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
-from carerecord_projections.oversight.figures import OversightViews
-from carerecord_projections.portal_sessions import EndedSessions
+from carerecord_projections.ended_sessions import EndedSessions
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.reference import board_organisations
-from carerecord_projections.refusals import RefusalLog
+from carerecord_projections.refused_requests import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.store_marks import is_demo
+from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.checkpoint_store import CheckpointLog
 from carerecord_services.investigation import Investigations

@@ -20,10 +20,10 @@ from carerecord_messaging.feeds import FeedRouter
 from carerecord_messaging.kafka_worker import DEFAULT_GROUP, KafkaProjectionWorker
 from carerecord_messaging.rebuild import rebuild_from_kafka, rebuild_from_store
 from carerecord_messaging.relay import Relay
-from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
 from carerecord_projections.registry import Projection
+from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter

@@ -20,9 +20,9 @@ from carerecord.bootstrap import build_services
 from carerecord.database import event_store_env, locate_database
 from carerecord.settings import Settings
 from carerecord_messaging.rebuild import rebuild_into
-from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import close_pools, transaction
 from carerecord_projections.read_model_check import compare
+from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAuditStore
 from carerecord_services.audit_streams import describe_audit_stream
 from carerecord_services.chain import ACCESS_AUDIT

@@ -11,9 +11,9 @@ from typing import Any
 import strawberry
 
 from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
-from carerecord_projections.oversight.figures import OversightViews
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
-from carerecord_projections.refusals import Refusal, RefusalLog
+from carerecord_projections.refused_requests import Refusal, RefusalLog
 from carerecord_services.audit import AccessAudit
 from carerecord_services.investigation import Investigations
 from carerecord_services.read_access import ReadAccess

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import strawberry
@@ -21,9 +21,12 @@ from starlette.responses import JSONResponse, Response
 
 from carerecord_events.roles import Role
 from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
-from carerecord_projections.oversight.blanket import BlanketAlert
-from carerecord_projections.oversight.equality import EqualityTable
-from carerecord_projections.oversight.figures import Dashboard, DrillDownRow, OversightViews, Period, Scope
+from carerecord_graphql.view_types import view_type
+from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
+from carerecord_projections.oversight.rules.equality import EqualityTable
+from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow, Figure, Timing
+from carerecord_projections.oversight.rules.scope import Period, Scope
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.policy import PERMISSIONS, Read
 
 OVERSIGHT_ROLES = PERMISSIONS[Read.OVERSIGHT]
@@ -72,13 +75,7 @@ def drill_down(
         rows = views(context).drill_down(figure, scope, period, now)
     except KeyError as unknown:
         raise ValueError(unknown.args[0]) from None
-    versions = context.api.read_models.versions({row.record_id for row in rows})
-    context.api.audit.record_accesses(
-        context.caller().actor,
-        [(record_id, versions.get(record_id)) for record_id in sorted({row.record_id for row in rows})],
-        operation=f"oversight drill-down: {figure}",
-        purpose="oversight",
-    )
+    _record_reads(context, rows, f"oversight drill-down: {figure}")
     return rows
 
 
@@ -91,34 +88,41 @@ def alert_drill_down(
         return None
     alert = alerts[index]
     rows = views(context).decisions(alert.plan_ids, f"in the alert: {alert.kind.value}")
+    _record_reads(context, rows, f"oversight drill-down: blanket alert {alert.kind.value}")
+    return alert, rows
+
+
+def _record_reads(context: ApiContext, rows: list[DrillDownRow], operation: str) -> None:
+    """Each person behind the rows has their record marked as read, at the version the read model holds."""
     versions = context.api.read_models.versions({row.record_id for row in rows})
     context.api.audit.record_accesses(
         context.caller().actor,
         [(record_id, versions.get(record_id)) for record_id in sorted({row.record_id for row in rows})],
-        operation=f"oversight drill-down: blanket alert {alert.kind.value}",
+        operation=operation,
         purpose="oversight",
     )
-    return alert, rows
 
 
-@strawberry.type(description="One figure: a count, and what it is out of when it is a share")
-class OversightFigure:
-    key: str = strawberry.field(description="Pass to oversightDecisions to see the decisions behind it")
-    section: str
-    label: str
-    count: int
-    out_of: int | None
-    share: float | None
-
-
-@strawberry.type(description="How long something took: median and 90th centile in hours")
-class OversightTiming:
-    key: str
-    section: str
-    label: str
-    count: int
-    median_hours: float | None
-    p90_hours: float | None
+if TYPE_CHECKING:  # a resolver returns the view itself; see view_types.py
+    OversightFigure = Figure
+    OversightTiming = Timing
+    OversightDecision = DrillDownRow
+else:
+    OversightFigure = view_type(
+        Figure,
+        "OversightFigure",
+        description="One figure: a count, and what it is out of when it is a share",
+        extra={"share": float | None},
+        described={"key": "Pass to oversightDecisions to see the decisions behind it"},
+    )
+    OversightTiming = view_type(
+        Timing, "OversightTiming", description="How long something took: median and 90th centile in hours"
+    )
+    OversightDecision = view_type(
+        DrillDownRow,
+        "OversightDecision",
+        description="A decision behind a figure, linking to the person's record",
+    )
 
 
 @strawberry.type
@@ -151,17 +155,6 @@ class OversightDashboard:
     )
 
 
-@strawberry.type(description="A decision behind a figure, linking to the person's record")
-class OversightDecision:
-    plan_id: UUID | None
-    record_id: UUID
-    organisation: str
-    setting: str
-    made_at: datetime
-    status: str
-    label: str
-
-
 def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
     return OversightDashboard(
         scope=dashboard.scope.describe(),
@@ -169,23 +162,8 @@ def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
         period_end=dashboard.period.end,
         as_of=dashboard.as_of,
         demo=dashboard.demo,
-        figures=[
-            OversightFigure(
-                key=f.key, section=f.section, label=f.label, count=f.count, out_of=f.out_of, share=f.share
-            )
-            for f in dashboard.figures
-        ],
-        timings=[
-            OversightTiming(
-                key=t.key,
-                section=t.section,
-                label=t.label,
-                count=t.count,
-                median_hours=t.median_hours,
-                p90_hours=t.p90_hours,
-            )
-            for t in dashboard.timings
-        ],
+        figures=list(dashboard.figures),
+        timings=list(dashboard.timings),
         charts=[
             OversightChart(
                 key=chart.key, title=chart.title, rows=[ChartRow(label=k, count=v) for k, v in chart.rows]
@@ -196,18 +174,6 @@ def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
     )
 
 
-def decision_type(row: DrillDownRow) -> OversightDecision:
-    return OversightDecision(
-        plan_id=row.plan_id,
-        record_id=row.record_id,
-        organisation=row.organisation,
-        setting=row.setting,
-        made_at=row.made_at,
-        status=row.status,
-        label=row.label,
-    )
-
-
 def spreadsheet_safe(value: object) -> str:
     """A cell a spreadsheet will show as text: anything that could start a formula gets a leading quote."""
     text = "" if value is None else str(value)
@@ -215,60 +181,37 @@ def spreadsheet_safe(value: object) -> str:
 
 
 def dashboard_csv(dashboard: Dashboard) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "figure", "key", "count", "out of", "share"])
-    for figure in dashboard.figures:
-        share = "" if figure.share is None else f"{figure.share:.3f}"
-        writer.writerow(
-            [
-                spreadsheet_safe(v)
-                for v in (figure.section, figure.label, figure.key, figure.count, figure.out_of, share)
-            ]
-        )
-    for timing in dashboard.timings:
-        writer.writerow(
-            [
-                spreadsheet_safe(v)
-                for v in (
-                    timing.section,
-                    timing.label,
-                    timing.key,
-                    timing.count,
-                    timing.median_hours,
-                    "hours (median)",
-                )
-            ]
-        )
-    for chart in dashboard.charts:
-        for label, count in chart.rows:
-            writer.writerow(
-                [spreadsheet_safe(v) for v in ("Chart", f"{chart.title}: {label}", chart.key, count, "", "")]
-            )
-    return out.getvalue()
+    figures = [
+        (f.section, f.label, f.key, f.count, f.out_of, "" if f.share is None else f"{f.share:.3f}")
+        for f in dashboard.figures
+    ]
+    timings = [
+        (t.section, t.label, t.key, t.count, t.median_hours, "hours (median)") for t in dashboard.timings
+    ]
+    charts = [
+        ("Chart", f"{chart.title}: {label}", chart.key, count, "", "")
+        for chart in dashboard.charts
+        for label, count in chart.rows
+    ]
+    return _csv(("section", "figure", "key", "count", "out of", "share"), [*figures, *timings, *charts])
 
 
 def decisions_csv(rows: list[DrillDownRow]) -> str:
+    return _csv(
+        ("plan id", "record id", "organisation", "setting", "made at", "status", "why it is listed"),
+        [
+            (r.plan_id, r.record_id, r.organisation, r.setting, r.made_at.isoformat(), r.status, r.label)
+            for r in rows
+        ],
+    )
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV file whose every value a spreadsheet shows as text (see spreadsheet_safe)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ["plan id", "record id", "organisation", "setting", "made at", "status", "why it is listed"]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                spreadsheet_safe(v)
-                for v in (
-                    row.plan_id,
-                    row.record_id,
-                    row.organisation,
-                    row.setting,
-                    row.made_at.isoformat(),
-                    row.status,
-                    row.label,
-                )
-            ]
-        )
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
     return out.getvalue()
 
 
@@ -327,19 +270,16 @@ def _instant(parameters: Any, name: str) -> datetime:
     return instant
 
 
-@strawberry.type(
-    description="A possible blanket decision, with its evidence: every decision in it, what they share, when"
-)
-class BlanketAlertView:
-    kind: str
-    scope: str = strawberry.field(description="Whether the pattern is in one organisation or by one author")
-    explanation: str
-    plan_ids: list[UUID]
-    shared_features: list[str]
-    window_start: datetime
-    window_end: datetime
-    organisation: str | None
-    author: str | None
+if TYPE_CHECKING:
+    BlanketAlertView = BlanketAlert
+else:
+    BlanketAlertView = view_type(
+        BlanketAlert,
+        "BlanketAlertView",
+        description="A possible blanket decision, with its evidence: every decision in it, what they share, when",
+        spelled={"kind": str, "scope": str, "plan_ids": list[UUID], "shared_features": list[str]},
+        described={"scope": "Whether the pattern is in one organisation or by one author"},
+    )
 
 
 @strawberry.type(description="One row of the equality table as it may be published: withheld values are [c]")
@@ -355,6 +295,20 @@ class EqualityRow:
     note: str | None
 
 
+# Each field of EqualityRow, and the column of EqualityTable.published_rows it shows.
+EQUALITY_COLUMNS = {
+    "characteristic": "characteristic",
+    "group": "group",
+    "dnacpr": "dnacpr",
+    "people_in_record": "people in record",
+    "registered_population": "registered population",
+    "rate_per_thousand_in_record": "rate per 1,000 in record",
+    "rate_per_thousand_in_population": "rate per 1,000 population",
+    "nothing_recorded": "nothing recorded",
+    "note": "note",
+}
+
+
 @strawberry.type(
     description="DNACPR recommendation rates by characteristic against the people in the record and the registered population. Counts under 5 are withheld ([c]), with further cells withheld so that none can be worked out from the totals; [x] not available, [z] not applicable."
 )
@@ -363,35 +317,13 @@ class EqualityMonitoringView:
     not_recorded_for_anyone: list[str]
 
 
-def alert_view(alert: BlanketAlert) -> BlanketAlertView:
-    return BlanketAlertView(
-        kind=alert.kind.value,
-        scope=alert.scope.value,
-        explanation=alert.explanation,
-        plan_ids=list(alert.plan_ids),
-        shared_features=list(alert.shared_features),
-        window_start=alert.window_start,
-        window_end=alert.window_end,
-        organisation=alert.organisation,
-        author=alert.author,
-    )
-
-
 def equality_view(table: EqualityTable) -> EqualityMonitoringView:
     return EqualityMonitoringView(
-        rows=[
-            EqualityRow(
-                characteristic=row["characteristic"],
-                group=row["group"],
-                dnacpr=row["dnacpr"],
-                people_in_record=row["people in record"],
-                registered_population=row["registered population"],
-                rate_per_thousand_in_record=row["rate per 1,000 in record"],
-                rate_per_thousand_in_population=row["rate per 1,000 population"],
-                nothing_recorded=row.get("nothing recorded"),
-                note=row.get("note"),
-            )
-            for row in table.published_rows()
-        ],
+        rows=[_equality_row(row) for row in table.published_rows()],
         not_recorded_for_anyone=list(table.nothing_recorded),
     )
+
+
+def _equality_row(row: dict[str, str]) -> EqualityRow:
+    shown: dict[str, Any] = {field: row.get(column) for field, column in EQUALITY_COLUMNS.items()}
+    return EqualityRow(**shown)

@@ -4,29 +4,25 @@ each awaits a review (`reviewCareRelationship`), with the alerts privacy officer
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from carerecord_graphql.context import NotAllowed, info_context
+from carerecord_graphql.view_types import view_type
+from carerecord_projections.relationships_for_review import RelationshipToReview as RelationshipToReviewView
 from carerecord_projections.relationships_for_review import relationships_awaiting_review
 from carerecord_services.policy import PERMISSIONS, Read
 
-
-@strawberry.type(description="A care relationship started without evidence the record already held")
-class RelationshipToReview:
-    relationship_id: UUID
-    record_id: UUID
-    organisation: str
-    setting: str
-    basis: str
-    basis_detail: str
-    started_at: datetime
-    started_by: str
-    started_by_role: str
-    confirmed: bool
-    ended: bool
-    alerts: list[str]
+if TYPE_CHECKING:  # a resolver returns the view itself; see view_types.py
+    RelationshipToReview = RelationshipToReviewView
+else:
+    RelationshipToReview = view_type(
+        RelationshipToReviewView,
+        "RelationshipToReview",
+        description="A care relationship started without evidence the record already held",
+        spelled={"alerts": list[str]},
+    )
 
 
 @strawberry.type
@@ -61,4 +57,4 @@ class RelationshipQueries:
             operation="relationshipsForReview",
             purpose="privacy review",
         )
-        return [RelationshipToReview(**{**vars(row), "alerts": list(row.alerts)}) for row in rows]
+        return rows

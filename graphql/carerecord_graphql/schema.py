@@ -35,10 +35,8 @@ from carerecord_graphql.oversight import (
     EqualityMonitoringView,
     OversightDashboard,
     OversightDecision,
-    alert_view,
     authorised_scope,
     dashboard_type,
-    decision_type,
     drill_down,
     equality_view,
     views,
@@ -46,7 +44,7 @@ from carerecord_graphql.oversight import (
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.types import AccessView
-from carerecord_projections.oversight.figures import Period
+from carerecord_projections.oversight.rules.scope import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
 from carerecord_services.policy import PERMISSIONS, URGENT_CARE_ROLES, Read
@@ -248,8 +246,7 @@ class Query(InvestigationQueries, RelationshipQueries):
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, f"oversightDecisions:{figure}")
         period = Period(period_start, period_end)
-        rows = drill_down(context, figure, scope, period, _instant(as_of) or context.api.clock())
-        return [decision_type(row) for row in rows]
+        return drill_down(context, figure, scope, period, _instant(as_of) or context.api.clock())
 
     @strawberry.field(
         description="Possible blanket decisions in scope over the period: many decisions in one organisation or by one author in a short window, near-identical reasoning across different people, reasoning that rests on a group characteristic. Each alert names every decision in it."
@@ -265,8 +262,7 @@ class Query(InvestigationQueries, RelationshipQueries):
     ) -> list[BlanketAlertView]:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "blanketAlerts")
-        alerts = views(context).blanket_alerts(scope, Period(period_start, period_end))
-        return [alert_view(alert) for alert in alerts]
+        return views(context).blanket_alerts(scope, Period(period_start, period_end))
 
     @strawberry.field(
         description="Equality monitoring: DNACPR recommendation rates by age band, sex, ethnicity, disability, learning disability, autism and dementia, with small numbers withheld."

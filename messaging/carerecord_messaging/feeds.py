@@ -37,7 +37,7 @@ from carerecord_messaging.feed_recipients import Recipients
 from carerecord_messaging.offsets import seek_to_stored
 from carerecord_messaging.wire import WireEvent, from_message
 from carerecord_projections.database import transaction
-from carerecord_projections.refusals import DDL_LOCK
+from carerecord_projections.refused_requests import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
 
 log = logging.getLogger(__name__)

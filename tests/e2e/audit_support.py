@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from carerecord.database import event_store_env
 from carerecord.settings import parse_database_url
-from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import prepare
+from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.writer import GroupWriter
 from tests.conftest import dsn

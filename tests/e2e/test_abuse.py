@@ -37,7 +37,7 @@ import graphql
 from carerecord.tokens import DEV_KEY_ID, development_keys
 from carerecord_graphql.schema import SDL_FILE
 from carerecord_projections.database import transaction
-from carerecord_projections.refusals import RefusalLog
+from carerecord_projections.refused_requests import RefusalLog
 from tests.conftest import dsn, open_stack
 from tests.e2e.abuse_support import (
     ADMINISTRATOR,

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from carerecord_events.access import RecordAccessed, RequestRefused
 from carerecord_projections.database import transaction
-from carerecord_projections.refusals import Refusal, RefusalLog
+from carerecord_projections.refused_requests import Refusal, RefusalLog
 from carerecord_services.audit_streams import organisation_day_stream, person_stream
 from carerecord_services.chain import ACCESS_AUDIT, canonical_json
 from carerecord_services.checkpoint import Leaf, key_id, merkle_root, public_key_bytes, public_key_pem

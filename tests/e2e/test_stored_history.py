@@ -19,7 +19,8 @@ from carerecord.settings import load_settings
 from carerecord_events.codec import to_payload
 from carerecord_events.vocabulary import InvolvementRoute
 from carerecord_projections.database import transaction
-from carerecord_projections.oversight.figures import OversightViews, Period, Scope
+from carerecord_projections.oversight.rules.scope import Period, Scope
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.decisions import Context, decide
 from carerecord_services.errors import ConsultationMissing
 from carerecord_services.integrity import verify_chains

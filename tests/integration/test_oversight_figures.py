@@ -26,7 +26,8 @@ from carerecord_events.vocabulary import (
     RevocationInitiator,
     Setting,
 )
-from carerecord_projections.oversight.figures import OversightViews, Period, Scope
+from carerecord_projections.oversight.rules.scope import Period, Scope
+from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.reference import (
     ReferenceDataError,
     parse_organisations,

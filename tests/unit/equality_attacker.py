@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from carerecord_projections.oversight.equality import TOTAL, WITHHELD_MARK
+from carerecord_projections.oversight.rules.equality import WITHHELD_MARK
+from carerecord_projections.oversight.rules.equality_groups import TOTAL
 
 PEOPLE = "people in record"
 DNACPR = "dnacpr"

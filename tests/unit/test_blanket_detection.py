@@ -14,13 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carerecord_events.vocabulary import CprRecommendation
-from carerecord_projections.oversight.blanket import (
+from carerecord_projections.oversight.rules.blanket import detect_blanket_decisions
+from carerecord_projections.oversight.rules.blanket_alerts import (
     AlertKind,
     AlertScope,
     BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,
-    detect_blanket_decisions,
+)
+from carerecord_projections.oversight.rules.reasoning_similarity import (
     normalise_reasoning,
     reasoning_similarity,
 )

@@ -13,7 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carerecord_events.people import EqualityMonitoring
-from carerecord_projections.oversight.equality import (
+from carerecord_projections.oversight.rules.disclosure import (
+    SECONDARY,
+    GroupCounts,
+    Withheld,
+    primary_reason,
+    primary_reason_without,
+    suppress,
+)
+from carerecord_projections.oversight.rules.equality import equality_table
+from carerecord_projections.oversight.rules.equality_groups import (
     AGE_BAND,
     AGE_BANDS,
     AUTISM,
@@ -23,18 +32,11 @@ from carerecord_projections.oversight.equality import (
     ETHNICITY,
     LEARNING_DISABILITY,
     NOT_RECORDED,
-    SECONDARY,
     SEX,
     TOTAL,
-    GroupCounts,
     PersonForMonitoring,
-    Withheld,
     age_band,
-    equality_table,
-    primary_reason,
-    primary_reason_without,
     read_population,
-    suppress,
 )
 from tests.unit.equality_attacker import DNACPR, PEOPLE, Unknown, attack
 

@@ -14,8 +14,10 @@ from carerecord_events.plain import SETTING_NAMES
 from carerecord_events.roles import ROLES
 from carerecord_events.vocabulary import ConcernRaisedBy, FormType, RevocationInitiator, Setting
 from carerecord_graphql.portal.charts import BarChart, bar_chart
-from carerecord_projections.oversight.equality import EqualityTable
-from carerecord_projections.oversight.figures import DRILL_DOWN_KEYS, Dashboard, Figure, Period, Scope, Timing
+from carerecord_projections.oversight.queries.drill_downs import DRILL_DOWN_KEYS
+from carerecord_projections.oversight.rules.equality import EqualityTable
+from carerecord_projections.oversight.rules.figures import Dashboard, Figure, Timing
+from carerecord_projections.oversight.rules.scope import Period, Scope
 
 CODE = re.compile(r"[A-Za-z0-9 _.-]{1,40}")
 DEFAULT_DAYS = 365

@@ -52,7 +52,7 @@ from carerecord_graphql.portal.dashboard import (
 )
 from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
 from carerecord_graphql.portal.views import PLAN_STATUSES, long_date, person_page
-from carerecord_projections.oversight.figures import Scope
+from carerecord_projections.oversight.rules.scope import Scope
 from carerecord_services.errors import InvalidIdentifier
 from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.read_access import ReadRefused

@@ -1,12 +1,4 @@
-"""Refused requests: a security record of every bad token and every refused change.
-
-Each refusal is a `RequestRefused` event in the access audit store, chained like every access, so that
-`carerecord verify` and signed checkpoints cover it. The table `refused_requests` is its read model (fed by the
-access log feeder, see access_log.py), one row per refusal, holding no personal data: why (a fixed reason), the
-token's id and key id when they could be read (only if they look like identifiers), who asked when the token
-was good, the operation, the client address and when. Refused reads are RecordAccessed events, with the record
-they were about.
-"""
+"""Records each refusal in the access audit and answers from its read model."""
 
 from __future__ import annotations
 
@@ -16,29 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from carerecord_projections.database import transaction
-
-REFUSED_REQUESTS_DDL = """
-CREATE TABLE IF NOT EXISTS refused_requests (
-    id bigserial PRIMARY KEY,
-    at timestamptz NOT NULL DEFAULT now(),
-    kind text NOT NULL,
-    reason text NOT NULL,
-    token_id text,
-    key_id text,
-    user_id text,
-    role text,
-    organisation text,
-    operation text,
-    client_address text
-);
-CREATE INDEX IF NOT EXISTS refused_requests_by_time ON refused_requests (at);
-ALTER TABLE refused_requests ADD COLUMN IF NOT EXISTS access_id uuid;
-ALTER TABLE refused_requests ADD COLUMN IF NOT EXISTS position bigint;
-CREATE UNIQUE INDEX IF NOT EXISTS refused_requests_by_access ON refused_requests (access_id);
-"""
-
-# One lock for every DDL of the audit's read models: two processes starting at once must not race to create them.
-DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('carerecord refused requests'))"
+from carerecord_projections.refused_requests.tables import DDL_LOCK, REFUSED_REQUESTS_DDL
 
 RecordRefusal = Callable[..., object]  # AccessAudit.record_refusal: keyword arguments, as Refusal's fields
 

@@ -1,0 +1,134 @@
+"""What the blanket-decision rule works on and what it raises: the decisions under review, the thresholds and
+the alerts. Pure values; the rule itself is in blanket.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from carerecord_events.vocabulary import CprRecommendation
+
+DO_NOT_ATTEMPT_CPR: str = CprRecommendation.DO_NOT_ATTEMPT_CPR.value
+"""The value of decision_facts.cpr for a do-not-attempt-CPR recommendation (SNOMED CT 450476008)."""
+
+
+class AlertKind(StrEnum):
+    CLUSTER_IN_ORGANISATION = "cluster-in-organisation"
+    CLUSTER_BY_AUTHOR = "cluster-by-author"
+    NEAR_IDENTICAL_REASONING = "near-identical-reasoning"
+    GROUP_CHARACTERISTIC = "group-characteristic"
+
+
+class AlertScope(StrEnum):
+    ORGANISATION = "organisation"
+    AUTHOR = "author"
+
+
+@dataclass(frozen=True)
+class DecisionUnderReview:
+    """One CPR recommendation as the detector sees it: a row of decision_facts, plus the person's names."""
+
+    plan_id: UUID
+    record_id: UUID
+    organisation: str
+    setting: str
+    author: str  # the user id of whoever recorded it (decision_facts.author_user)
+    made_at: datetime  # timezone-aware
+    reasoning: str
+    reasoning_flags: tuple[str, ...]
+    person_names: tuple[str, ...] = ()  # given, family and preferred names, masked out of the reasoning
+    cpr: str = DO_NOT_ATTEMPT_CPR  # decision_facts.cpr; only do-not-attempt-CPR recommendations count
+
+
+@dataclass(frozen=True)
+class BlanketThresholds:
+    """When an alert is raised; the module docstring says what each threshold means in plain English."""
+
+    window: timedelta = timedelta(days=2)
+    similarity: float = 0.8
+    min_similar_people: int = 5
+    min_decisions_in_organisation_cluster: int = 10
+    min_decisions_in_author_cluster: int = 8
+    min_share_with_near_identical_reasoning: float = 0.5
+    surge_factor: float = 4.0
+    min_history_for_usual_rate: timedelta = timedelta(days=28)
+    min_share_of_people_in_care: float = 0.25
+    min_group_characteristic_decisions: int = 3
+    max_words_beyond_group_terms: int = 4
+
+    def __post_init__(self) -> None:
+        if self.window <= timedelta(0) or self.min_history_for_usual_rate < timedelta(0):
+            raise ValueError(
+                "the window must be positive and the history needed for a usual rate not negative"
+            )
+        shares = (
+            self.similarity,
+            self.min_share_with_near_identical_reasoning,
+            self.min_share_of_people_in_care,
+        )
+        if not all(0.0 < share <= 1.0 for share in shares):
+            raise ValueError("similarity and shares must be above 0 and at most 1")
+        counts = (
+            self.min_similar_people,
+            self.min_decisions_in_organisation_cluster,
+            self.min_decisions_in_author_cluster,
+            self.min_group_characteristic_decisions,
+        )
+        if not all(count >= 2 for count in counts):
+            raise ValueError("a pattern needs at least 2 decisions")
+        if self.surge_factor <= 1.0:
+            raise ValueError("the surge factor must be above 1")
+        if self.max_words_beyond_group_terms < 0:
+            raise ValueError("the number of words beyond the group terms cannot be negative")
+
+
+@dataclass(frozen=True)
+class BlanketAlert:
+    kind: AlertKind
+    scope: AlertScope  # whether the decisions were looked at per organisation or per author
+    explanation: str  # plain English: what was seen and why the alert fired
+    plan_ids: tuple[UUID, ...]  # every decision the alert is about, earliest first
+    # near-identical-reasoning: the wording most of them share, as one phrase (names, numbers and dates masked);
+    # group-characteristic: the group terms the reasoning rests on, most used first;
+    # cluster-*: the criteria met ("near-identical reasoning", "above the usual number",
+    # "large share of the people in its care")
+    shared_features: tuple[str, ...]
+    window_start: datetime  # when the earliest of those decisions was made
+    window_end: datetime  # when the latest was made
+    organisation: str | None  # the organisation, when all the decisions are from one
+    author: str | None  # who recorded them, when one person recorded them all
+
+
+_SCOPE_OF_SAME_KIND = {
+    AlertKind.CLUSTER_BY_AUTHOR: AlertKind.CLUSTER_IN_ORGANISATION,
+    AlertKind.NEAR_IDENTICAL_REASONING: AlertKind.NEAR_IDENTICAL_REASONING,
+    AlertKind.GROUP_CHARACTERISTIC: AlertKind.GROUP_CHARACTERISTIC,
+}
+
+
+def without_repeats(drafts: Sequence[tuple[AlertScope, BlanketAlert]]) -> list[BlanketAlert]:
+    """Leave out an author's alert when an organisation's alert of the same kind names all its decisions."""
+    by_organisation = [alert for scope, alert in drafts if scope is AlertScope.ORGANISATION]
+    kept = list(by_organisation)
+    for scope, alert in drafts:
+        if scope is AlertScope.AUTHOR and not any(
+            other.kind is _SCOPE_OF_SAME_KIND[alert.kind] and set(alert.plan_ids) <= set(other.plan_ids)
+            for other in by_organisation
+        ):
+            kept.append(alert)
+    return kept
+
+
+def alert_order(alert: BlanketAlert) -> tuple[datetime, datetime, str, str, str, str, tuple[UUID, ...]]:
+    return (
+        alert.window_start,
+        alert.window_end,
+        alert.kind.value,
+        alert.scope.value,
+        alert.organisation or "",
+        alert.author or "",
+        alert.plan_ids,
+    )

@@ -1,0 +1,151 @@
+"""The dashboard's values and their arithmetic: figures, timings (median and 90th centile in hours), charts,
+drill-down rows, and what is worked out from the receipts of decisions by the organisations caring for a person.
+
+A receipt row (see queries/receipts.py) is a decision or revocation recorded in the period, one other
+organisation caring for the person then, and when that organisation first received it (`first_receipt`, None
+when it has not yet). Anything that depends on time is judged against the caller's clock, `now`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from carerecord_projections.oversight.rules.scope import Period, Scope
+
+Receipt = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    section: str
+    label: str
+    count: int
+    out_of: int | None = None
+
+    @property
+    def share(self) -> float | None:
+        return None if not self.out_of else self.count / self.out_of
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long something took, over `count` cases: median and 90th centile in hours (None when no cases)."""
+
+    key: str
+    section: str
+    label: str
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    rows: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scope: Scope
+    period: Period
+    as_of: datetime
+    figures: tuple[Figure, ...]
+    charts: tuple[Chart, ...]
+    demo: bool = False
+    timings: tuple[Timing, ...] = ()
+    unregistered_organisations: tuple[str, ...] = ()
+
+    def figure(self, key: str) -> Figure:
+        return next(figure for figure in self.figures if figure.key == key)
+
+
+@dataclass(frozen=True)
+class DrillDownRow:
+    plan_id: UUID | None
+    record_id: UUID
+    organisation: str
+    setting: str
+    made_at: datetime
+    status: str
+    label: str
+
+
+def hours(seconds: Any) -> float | None:
+    return None if seconds is None else round(float(seconds) / 3600.0, 2)
+
+
+def centile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank centile of sorted values (None for none)."""
+    if not values:
+        return None
+    return values[min(len(values) - 1, round(share * (len(values) - 1)))]
+
+
+def elapsed(delta: timedelta) -> str:
+    hours_passed = delta.total_seconds() / 3600
+    return f"{hours_passed:.1f} hours" if hours_passed < 48 else f"{hours_passed / 24:.1f} days"
+
+
+def timing_from_centiles(key: str, section: str, label: str, row: Sequence[Any]) -> Timing:
+    """A timing from (count, median seconds, 90th centile seconds), as the database works them out."""
+    count, median, p90 = row
+    return Timing(key, section, label, count, hours(median), hours(p90))
+
+
+def timing_of(key: str, section: str, label: str, seconds: Iterable[float]) -> Timing:
+    ordered = sorted(seconds)
+    return Timing(
+        key, section, label, len(ordered), hours(centile(ordered, 0.5)), hours(centile(ordered, 0.9))
+    )
+
+
+def received(receipts: Iterable[Receipt]) -> int:
+    return sum(1 for receipt in receipts if receipt["first_receipt"] is not None)
+
+
+def receipt_timings(receipts: Sequence[Receipt], now: datetime) -> list[Timing]:
+    """How long organisations took to first receive what they should, and how long the rest have waited."""
+    taken = (
+        (receipt["first_receipt"] - receipt["recorded_at"]).total_seconds()
+        for receipt in receipts
+        if receipt["first_receipt"] is not None
+    )
+    waiting = (
+        (now - receipt["recorded_at"]).total_seconds()
+        for receipt in receipts
+        if receipt["first_receipt"] is None
+    )
+    return [
+        timing_of(
+            "time-to-first-receipt",
+            "Sharing",
+            "Time from recording to each caring organisation's first receipt",
+            taken,
+        ),
+        timing_of(
+            "not-yet-seen", "Sharing", "Not yet seen by a caring organisation: time waiting so far", waiting
+        ),
+    ]
+
+
+def not_yet_seen(receipts: Iterable[Receipt], now: datetime) -> list[DrillDownRow]:
+    """The decisions and revocations a caring organisation has not yet received, as drill-down rows."""
+    return [
+        DrillDownRow(
+            None,
+            receipt["record_id"],
+            receipt["organisation"],
+            receipt["setting"],
+            receipt["recorded_at"],
+            receipt["event_type"],
+            label=f"{receipt['organisation']} has not seen it after {elapsed(now - receipt['recorded_at'])}",
+        )
+        for receipt in receipts
+        if receipt["first_receipt"] is None
+    ]
