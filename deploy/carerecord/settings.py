@@ -123,6 +123,12 @@ class Settings:
         """True when no DATABASE_URL is given: carerecord starts its own PostgreSQL."""
         return self.database_url is None
 
+    def kafka_for(self, command: str) -> KafkaSettings:
+        """The Kafka settings that `carerecord <command>` cannot run without."""
+        if self.kafka is None:
+            raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", f"is needed for `carerecord {command}`")
+        return self.kafka
+
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Reads and checks every setting. Raises SettingsError on the first bad one."""

@@ -23,26 +23,35 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg2
 
-from carerecord.bench.common import BENCH_INDEX_KEY, Row, bench_schema, paced, percentile, run_threads
-from carerecord.bench.loading import load_people, long_history
-from carerecord.bench.processes import bare_command, carerecord_command, free_port, peak_rss_mib, server
-from carerecord.database import event_store_env
 from carerecord.settings import DatabaseLocation, Settings
 from carerecord.tokens import development_keys, issue_token
-from carerecord_projections.database import prepare
+from carerecord.tools.bench.common import (
+    BENCH_INDEX_KEY,
+    Row,
+    Scratch,
+    bench_schema,
+    paced,
+    percentile,
+    run_threads,
+)
+from carerecord.tools.bench.loading import load_people, long_history
+from carerecord.tools.bench.processes import (
+    bare_command,
+    carerecord_command,
+    free_port,
+    peak_rss_mib,
+    server,
+)
 from carerecord_projections.queries import ReadModels
-from carerecord_projections.store_feeder import StoreFeeder
 from carerecord_services.record import replay
 from carerecord_services.service import CareRecordService
-from carerecord_services.store import EventStore
-from carerecord_services.writer import GroupWriter
 
 CLIENTS = 8
 PERSON_QUERY = (
@@ -87,9 +96,9 @@ def api_scenarios(
     env: dict[str, str],
     report: Callable[[str], None],
 ) -> list[Row]:
-    with bench_schema(database) as schema, tempfile.TemporaryDirectory() as data_dir:
-        dsn = database.dsn(schema)
-        loaded = _load(database, schema, people, history_events, report)
+    with bench_schema(settings, database) as scratch, tempfile.TemporaryDirectory() as data_dir:
+        schema, dsn = scratch.schema, scratch.dsn
+        loaded = _load(scratch, people, history_events, report)
         keys = development_keys(Path(data_dir))
         tokens = [
             issue_token(
@@ -164,30 +173,24 @@ def _ms(values: list[float], share: float) -> float:
     return percentile(values, share) * 1000
 
 
-def _load(
-    database: DatabaseLocation, schema: str, people: int, history_events: int, report: Callable[[str], None]
-) -> Loaded:
+def _load(scratch: Scratch, people: int, history_events: int, report: Callable[[str], None]) -> Loaded:
     """The people (and one long history) through the group writer, then projected by the embedded feeder.
     Timed and printed; not part of any ratio."""
-    store = EventStore(event_store_env(database, None, schema=schema))
-    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    service = CareRecordService(store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY)
+    services = scratch.services()
+    store, service = services.store, services.care_records
     started = time.perf_counter()
-    loaded = load_people(store, service, people, first_number=960_000_000)
-    history_id, first, last = long_history(store, HISTORY_NUMBER, history_events)
+    loaded = load_people(services, people, first_number=960_000_000)
+    history_id, first, last = long_history(services, HISTORY_NUMBER, history_events)
     loading = time.perf_counter() - started
-    dsn = database.dsn(schema)
-    prepare(dsn)
     started = time.perf_counter()
-    projected = StoreFeeder(store, dsn).catch_up()
+    projected = services.feeder.catch_up() if services.feeder else 0
     projecting = time.perf_counter() - started
-    replayed = _replay_in_process(service, ReadModels(dsn), history_id, (first, last))
+    replayed = _replay_in_process(service, ReadModels(scratch.dsn), history_id, (first, last))
     report(
         f"loaded {people:,} people and a {history_events:,}-event history ({store.last_position():,} events) "
         f"in {loading:.1f} s; projected {projected:,} events in {projecting:.1f} s"
     )
-    writer.close()
-    store.close()
+    services.close()
     return Loaded(
         [person.nhs_number for person in loaded],
         [person.record_id for person in loaded],

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg2
 import psycopg2.extras
 
-from carerecord.settings import DatabaseLocation
+from carerecord.bootstrap import Feeding, Services
+from carerecord.settings import DatabaseLocation, KafkaSettings, Settings
 from carerecord_events.base import Actor, Clinician
 from carerecord_events.plans import Involvement
 from carerecord_events.roles import Role
@@ -85,15 +88,51 @@ def register(number: str) -> c.RegisterPerson:
     )
 
 
+@dataclass(frozen=True)
+class Scratch:
+    """One of the bench's scratch schemas, and the settings that reach it: no cipher, the bench's index key,
+    and no Kafka unless a scenario runs through it."""
+
+    settings: Settings
+    database: DatabaseLocation
+
+    @property
+    def schema(self) -> str:
+        return self.settings.schema
+
+    @property
+    def dsn(self) -> str:
+        return self.database.dsn(self.schema)
+
+    @property
+    def topic(self) -> str:
+        """Its scratch Kafka topic, for the scenarios that run through Kafka."""
+        return f"bench.{self.schema}"
+
+    def through(self, kafka: KafkaSettings) -> Scratch:
+        """This schema with Kafka, its scratch topic the region's topic, in the bench's own region."""
+        topic = dataclasses.replace(kafka, topic=self.topic)
+        return Scratch(dataclasses.replace(self.settings, kafka=topic, region="bench"), self.database)
+
+    def services(self, feeding: Feeding = Feeding.NOT_HERE, **options: Any) -> Services:
+        """The composition root's objects on this schema; the store alone is fed unless `feeding` says."""
+        return Services(self.settings, self.database, feeding=feeding, **options)
+
+
 @contextmanager
-def bench_schema(database: DatabaseLocation) -> Iterator[str]:
+def bench_schema(settings: Settings, database: DatabaseLocation) -> Iterator[Scratch]:
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     connection = psycopg2.connect(database.dsn())
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield schema
+        yield Scratch(
+            dataclasses.replace(
+                settings, schema=schema, cipher_key=None, index_key=BENCH_INDEX_KEY, kafka=None
+            ),
+            database,
+        )
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {schema} CASCADE")

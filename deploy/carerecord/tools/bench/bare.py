@@ -1,5 +1,5 @@
 """The bare baselines that run as processes of their own, so that their speed and peak memory are measured the
-way carerecord's processes are: `python -m carerecord.bench.bare serve|consume ...`.
+way carerecord's processes are: `python -m carerecord.tools.bench.bare serve|consume ...`.
 
 - `serve`: a bare starlette endpoint on its own uvicorn. It checks the bearer token with the same TokenVerifier,
   runs the same two SQL statements as the GraphQL `person` query (the current plan by NHS number, the care
@@ -155,7 +155,7 @@ def consume(client_options: dict[str, Any], topic: str, dsn: str) -> dict[str, f
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m carerecord.bench.bare")
+    parser = argparse.ArgumentParser(prog="python -m carerecord.tools.bench.bare")
     actions = parser.add_subparsers(dest="action", required=True)
     serve = actions.add_parser("serve")
     serve.add_argument("--port", type=int, required=True)

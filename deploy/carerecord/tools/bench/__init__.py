@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from carerecord.bench.api import api_scenarios
-from carerecord.bench.common import Row, bench_schema
-from carerecord.bench.freshness import freshness_embedded, freshness_kafka
-from carerecord.bench.relay_rebuild import relay_and_rebuild
-from carerecord.bench.write import write_path
-from carerecord.database import locate_database
+from carerecord.bootstrap import Services
 from carerecord.settings import Settings
+from carerecord.tools.bench.api import api_scenarios
+from carerecord.tools.bench.common import Row, bench_schema
+from carerecord.tools.bench.freshness import freshness_embedded, freshness_kafka
+from carerecord.tools.bench.relay_rebuild import relay_and_rebuild
+from carerecord.tools.bench.write import write_path
 
 SCENARIOS = ("write", "freshness", "relay-rebuild", "api")
 
@@ -63,28 +63,34 @@ def run(
     report: Callable[[str], None],
     only: tuple[str, ...] = SCENARIOS,
 ) -> list[Row]:
-    database = locate_database(settings)
+    database = Services(settings).database
     rows: list[Row] = []
     if "write" in only:
         for callers in (8, 32, 64):
-            with bench_schema(database) as schema:
+            with bench_schema(settings, database) as scratch:
                 report(f"write path: {callers} callers")
-                rows += write_path(database, schema, callers, sizes.write_seconds)
+                rows += write_path(scratch, callers, sizes.write_seconds)
     if "freshness" in only:
-        with bench_schema(database) as schema:
+        with bench_schema(settings, database) as scratch:
             report(f"freshness, embedded: {sizes.commands} commands at 100/s")
-            rows += freshness_embedded(database, schema, sizes.commands)
+            rows += freshness_embedded(scratch, sizes.commands)
         if settings.kafka is not None:
-            with bench_schema(database) as schema:
+            with bench_schema(settings, database) as scratch:
                 report(f"freshness through Kafka: {sizes.commands} commands at 100/s")
-                rows += freshness_kafka(database, schema, settings.kafka, sizes.commands)
+                rows += freshness_kafka(scratch, settings.kafka, sizes.commands)
     if "relay-rebuild" in only and settings.kafka is not None:
         report(f"relay and rebuild at {', '.join(f'{size:,}' for size in sizes.rebuild_sizes)} events")
         relay_size = max(
             [s for s in sizes.rebuild_sizes if s <= sizes.relay_size] or [min(sizes.rebuild_sizes)]
         )
         rows += relay_and_rebuild(
-            database, settings.kafka, list(sizes.rebuild_sizes), relay_size, dict(os.environ), report
+            settings,
+            database,
+            settings.kafka,
+            list(sizes.rebuild_sizes),
+            relay_size,
+            dict(os.environ),
+            report,
         )
     if "api" in only:
         report(f"API: loading {sizes.people:,} people")

@@ -1,4 +1,4 @@
-"""`carerecord verify`: the chains of both stores, a signed checkpoint, and (`--read-models`) the read models
+"""What `carerecord verify` checks and reports: the chains of both stores, a signed checkpoint, and (`--read-models`) the read models
 against what the stores imply.
 
 Every finding is one line that names what it is about: `BREAK record <id>` for a clinical record,
@@ -16,13 +16,11 @@ from pathlib import Path
 
 from psycopg2 import sql
 
-from carerecord.bootstrap import build_services
-from carerecord.database import event_store_env, locate_database
+from carerecord.bootstrap import Services
 from carerecord.settings import Settings
 from carerecord_projections.access_log import AccessLogFeeder
 from carerecord_projections.database import close_pools, transaction
 from carerecord_projections.read_model_check import compare, rebuild_into
-from carerecord_services.audit import AccessAuditStore
 from carerecord_services.audit_streams import describe_audit_stream
 from carerecord_services.chain import ACCESS_AUDIT
 from carerecord_services.checkpoint import CheckpointInvalid, load_public_key, open_checkpoint
@@ -34,7 +32,7 @@ Progress = Callable[[int, int], None]
 
 
 def verify_stores(settings: Settings, progress: Progress) -> int:
-    services = build_services(settings)
+    services = Services(settings)
     try:
         clinical = verify_chains(services.store, progress=progress, check_identifiers=True)
         # the audit holds who looked, as their tokens said: its identifiers are not the record's to judge
@@ -85,7 +83,7 @@ def verify_checkpoint(settings: Settings, path: Path, public_key: Path | None, p
             "OLDER FORMAT: this checkpoint was made before the access audit was chained; it proves the clinical "
             "records only. The audit's chains are checked below, but not against it."
         )
-    services = build_services(settings)
+    services = Services(settings)
     try:
         result = verify_against_store(
             services.store, checkpoint, progress=progress, audit_store=services.audit_store
@@ -132,23 +130,23 @@ def _stream_name(audit_store: EventStore, stream: str, store: str) -> str:
 
 def verify_read_models(settings: Settings, progress: Progress) -> int:
     """Rebuilds every read model from the stores into a scratch schema, compares, and drops the schema."""
-    database = locate_database(settings)
-    live_dsn = database.dsn(settings.schema)
+    services = Services(settings)
+    live_dsn = services.read_models_dsn
     scratch = f"carerecord_check_{secrets.token_hex(6)}"
-    store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
-    audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
     with transaction(live_dsn) as cursor:
         cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
     try:
-        audit_up_to = AccessLogFeeder(audit_store, live_dsn).position()
+        audit_up_to = AccessLogFeeder(services.audit_store, live_dsn).position()
         print(f"rebuilding the read models into the scratch schema {scratch}", flush=True)
-        rebuild_into(store, audit_store, database.dsn(scratch), audit_up_to=audit_up_to, progress=progress)
+        scratch_dsn = services.database.dsn(scratch)
+        rebuild_into(
+            services.store, services.audit_store, scratch_dsn, audit_up_to=audit_up_to, progress=progress
+        )
         report = compare(live_dsn, scratch)
     finally:
         with transaction(live_dsn) as cursor:
             cursor.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(scratch)))
-        store.close()
-        audit_store.close()
+        services.close()
         close_pools()
     print(f"\ncompared {report.rows_compared} rows of the read models with what the stores imply")
     for record_id in report.behind:

@@ -1,0 +1,25 @@
+"""`carerecord kafka-setup`: the region's topic and the ACLs of the relay and the projection workers."""
+
+from __future__ import annotations
+
+import argparse
+
+from carerecord.commands.shared import Commands
+from carerecord.settings import load_settings
+
+
+def add(commands: Commands) -> None:
+    kafka_setup = commands.add_parser(
+        "kafka-setup",
+        help="create the region's topic and ACLs (run once with the admin principal)",
+        description="Creates KAFKA_TOPIC (retained forever) and the ACLs for the relay and projection workers.",
+    )
+    kafka_setup.set_defaults(handler=_kafka_setup)
+
+
+def _kafka_setup(_: argparse.Namespace) -> int:
+    from carerecord.kafka_setup import provision
+
+    for line in provision(load_settings().kafka_for("kafka-setup")):
+        print(line)
+    return 0

@@ -1,0 +1,23 @@
+"""`carerecord keygen`: a new random key for CARERECORD_CIPHER_KEY."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import secrets
+
+from carerecord.commands.shared import Commands
+
+
+def add(commands: Commands) -> None:
+    keygen = commands.add_parser(
+        "keygen",
+        help="print a new random key for CARERECORD_CIPHER_KEY",
+        description="Prints a base64 AES-256 key. Keep it out of the repository and out of logs.",
+    )
+    keygen.set_defaults(handler=_keygen)
+
+
+def _keygen(_: argparse.Namespace) -> int:
+    print(base64.b64encode(secrets.token_bytes(32)).decode())
+    return 0
