@@ -1,5 +1,5 @@
-"""What `carerecord verify` checks and reports: the chains of both stores, a signed checkpoint, and (`--read-models`) the read models
-against what the stores imply.
+"""What `carerecord verify` checks and reports: the chains of both stores, a signed checkpoint, and
+(`--read-models`) the read models against what the stores imply; and what `carerecord checkpoint` reports.
 
 Every finding is one line that names what it is about: `BREAK record <id>` for a clinical record,
 `BREAK audit stream <id> (accesses to record <id>)` for the access audit, `REWRITTEN ...` for a stream that no
@@ -23,8 +23,14 @@ from carerecord_projections.database import close_pools, transaction
 from carerecord_projections.read_model_check import compare, rebuild_into
 from carerecord_services.audit_streams import describe_audit_stream
 from carerecord_services.chain import ACCESS_AUDIT
-from carerecord_services.checkpoint import CheckpointInvalid, load_public_key, open_checkpoint
-from carerecord_services.checkpoint_store import verify_against_store
+from carerecord_services.checkpoint import (
+    Checkpoint,
+    CheckpointInvalid,
+    load_public_key,
+    open_checkpoint,
+    public_key_pem,
+)
+from carerecord_services.checkpoint_store import ChainsBroken, verify_against_store
 from carerecord_services.integrity import ChainBreak, verify_chains
 from carerecord_services.store import EventStore
 
@@ -161,3 +167,20 @@ def verify_read_models(settings: Settings, progress: Progress) -> int:
         return 0
     print(f"FAILED: {len(report.differences)} difference(s) between the read models and the stores")
     return 1
+
+
+def nothing_signed(broken: ChainsBroken) -> int:
+    print(f"\ncarerecord: nothing signed: {broken}", file=sys.stderr)
+    for found in broken.breaks:
+        what = "audit stream" if found.store == "access-audit" else "record"
+        print(f"BREAK {what} {found.record_id} at version {found.version}: {found.problem}", file=sys.stderr)
+    return 1
+
+
+def export_checkpoint(made: Checkpoint, out: Path | None, public_key_out: Path | None) -> None:
+    if out is not None:
+        out.write_text(json.dumps(made.document, indent=2) + "\n")
+        print(f"written to {out}")
+    if public_key_out is not None:
+        public_key_out.write_text(public_key_pem(made.public_key))
+        print(f"public key written to {public_key_out}")

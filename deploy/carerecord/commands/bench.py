@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from carerecord.commands.shared import Commands, process_settings, progress, refuse
-
-if TYPE_CHECKING:
-    from carerecord.tools.bench import Sizes
+from carerecord.commands.shared import Commands, process_settings, progress, refuse, subcommand
 
 
 def add(commands: Commands) -> None:
-    bench = commands.add_parser(
+    bench = subcommand(
+        commands,
         "bench",
+        _bench,
         help="measure speed against bare baselines in the same run, and print the ratios",
         description=(
             "Runs each scenario and its baseline on the same servers and prints a table (and --json FILE). "
@@ -41,7 +39,6 @@ def add(commands: Commands) -> None:
         metavar="SCENARIOS",
         help="run only these, comma-separated: write, freshness, relay-rebuild, api (default: all)",
     )
-    bench.set_defaults(handler=_bench)
 
 
 def _bench(arguments: argparse.Namespace) -> int:
@@ -50,32 +47,14 @@ def _bench(arguments: argparse.Namespace) -> int:
     unknown = set(arguments.only or ()) - set(bench.SCENARIOS)
     if unknown:
         return refuse(f"--only: no scenario {', '.join(sorted(unknown))}")
-    rows = bench.run(
-        process_settings(), _chosen_sizes(arguments), progress, arguments.only or bench.SCENARIOS
-    )
+    sizes = bench.Sizes.chosen(arguments.quick, arguments.rebuild_sizes, arguments.people)
+    rows = bench.run(process_settings(), sizes, progress, arguments.only or bench.SCENARIOS)
     print(bench.render(rows))
     cores = os.cpu_count() or 0
     print(f"({cores} cores; ratio = carerecord / baseline)")
     if arguments.json:
         bench.write_json(rows, arguments.json, cores)
     return 0
-
-
-def _chosen_sizes(arguments: argparse.Namespace) -> Sizes:
-    import dataclasses
-
-    from carerecord.tools.bench import Sizes
-
-    sizes = Sizes.quick() if arguments.quick else Sizes()
-    if arguments.rebuild_sizes:
-        sizes = dataclasses.replace(
-            sizes,
-            rebuild_sizes=arguments.rebuild_sizes,
-            relay_size=min(max(arguments.rebuild_sizes), 100_000),
-        )
-    if arguments.people:
-        sizes = dataclasses.replace(sizes, people=arguments.people)
-    return sizes
 
 
 def _sizes(text: str) -> tuple[int, ...]:

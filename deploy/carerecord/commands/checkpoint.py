@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from carerecord.commands.shared import Commands, position_progress
+from carerecord.commands.shared import Commands, position_progress, subcommand
 from carerecord.settings import load_settings
-
-if TYPE_CHECKING:
-    from carerecord_services.checkpoint import Checkpoint
-    from carerecord_services.checkpoint_store import ChainsBroken
 
 
 def add(commands: Commands) -> None:
-    checkpoint = commands.add_parser(
+    checkpoint = subcommand(
+        commands,
         "checkpoint",
+        _checkpoint,
         help="sign a checkpoint of every hash chain (a Merkle root) and keep it; export it with --out",
         description=(
             "Checks every chain of both stores since the last checkpoint, then signs (Ed25519) a Merkle root over "
@@ -37,11 +33,11 @@ def add(commands: Commands) -> None:
         metavar="FILE",
         help="write the signing key's public key (PEM) here, for the organisations that verify",
     )
-    checkpoint.set_defaults(handler=_checkpoint)
 
 
 def _checkpoint(arguments: argparse.Namespace) -> int:
     from carerecord.bootstrap import build_services
+    from carerecord.verification import export_checkpoint, nothing_signed
     from carerecord_services.checkpoint_store import ChainsBroken
 
     services = build_services(load_settings())
@@ -49,33 +45,12 @@ def _checkpoint(arguments: argparse.Namespace) -> int:
         print("checking the chains and signing a checkpoint", flush=True)
         made = services.checkpoints.make(progress=position_progress)
     except ChainsBroken as broken:
-        return _nothing_signed(broken)
+        return nothing_signed(broken)
     finally:
         services.close()
     print(
         f"\nsigned checkpoint at position {made.position} over {len(made.leaves)} records: root {made.root}, "
         f"key {made.key_id}"
     )
-    _export(made, arguments.out, arguments.public_key_out)
+    export_checkpoint(made, arguments.out, arguments.public_key_out)
     return 0
-
-
-def _nothing_signed(broken: ChainsBroken) -> int:
-    print(f"\ncarerecord: nothing signed: {broken}", file=sys.stderr)
-    for found in broken.breaks:
-        what = "audit stream" if found.store == "access-audit" else "record"
-        print(f"BREAK {what} {found.record_id} at version {found.version}: {found.problem}", file=sys.stderr)
-    return 1
-
-
-def _export(made: Checkpoint, out: Path | None, public_key_out: Path | None) -> None:
-    import json
-
-    from carerecord_services.checkpoint import public_key_pem
-
-    if out is not None:
-        out.write_text(json.dumps(made.document, indent=2) + "\n")
-        print(f"written to {out}")
-    if public_key_out is not None:
-        public_key_out.write_text(public_key_pem(made.public_key))
-        print(f"public key written to {public_key_out}")

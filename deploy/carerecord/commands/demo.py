@@ -8,13 +8,15 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from carerecord.commands.shared import Commands, refuse
+from carerecord.commands.shared import Commands, refuse, subcommand
 from carerecord.settings import load_settings
 
 
 def add(commands: Commands) -> None:
-    command = commands.add_parser(
+    command = subcommand(
+        commands,
         "demo",
+        _demo,
         help="load the synthetic demo region (its own store, marked as demo) and optionally serve it",
         description=(
             "Loads a synthetic region into the schema carerecord_demo (or CARERECORD_SCHEMA if set): the "
@@ -30,7 +32,6 @@ def add(commands: Commands) -> None:
     command.add_argument("--serve", action="store_true", help="then run the API and portal on the demo store")
     command.add_argument("--host", help="address to listen on with --serve (default CARERECORD_HOST)")
     command.add_argument("--port", type=int, help="port to listen on with --serve (default CARERECORD_PORT)")
-    command.set_defaults(handler=_demo)
 
 
 class _Bar:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from carerecord.commands.shared import Commands, log_to_stderr, process_settings, refuse
+from carerecord.commands.shared import Commands, log_to_stderr, process_settings, refuse, subcommand
 from carerecord.settings import load_settings
 
 
 def add(commands: Commands) -> None:
-    feeds = commands.add_parser(
+    feeds = subcommand(
+        commands,
         "feeds",
+        _feeds,
         help="copy each person's events to the feeds of the organisations caring for them",
         description=(
             "Reads KAFKA_TOPIC and writes each event to carerecord.feed.<ODS> for every organisation with an "
@@ -23,14 +25,14 @@ def add(commands: Commands) -> None:
         action="store_true",
         help="print, per organisation, how many events are held for want of a feed topic (feed-add), and exit",
     )
-    feeds.set_defaults(handler=_feeds)
-    feed_add = commands.add_parser(
+    feed_add = subcommand(
+        commands,
         "feed-add",
+        _feed_add,
         help="create a provider organisation's feed topic, Kafka user and ACLs (admin principal)",
         description="Prints the new feed's topic, user name and password once: hand them to the provider securely.",
     )
     feed_add.add_argument("organisation", help="the organisation's ODS code, e.g. RXF or K81003")
-    feed_add.set_defaults(handler=_feed_add)
 
 
 def _feeds(arguments: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from carerecord.commands.shared import Commands, progress, refuse
+from carerecord.commands.shared import Commands, progress, refuse, subcommand
 from carerecord.settings import load_settings
 
 if TYPE_CHECKING:
@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
 
 def add(commands: Commands) -> None:
-    investigate = commands.add_parser(
+    investigate = subcommand(
+        commands,
         "investigate",
+        _investigate,
         help="write an investigation bundle for one person and period (bundle.json and report.md)",
         description=(
             "For one person and period: every event (type, version, when it happened and when it was recorded, "
@@ -53,7 +55,6 @@ def add(commands: Commands) -> None:
     )
     investigate.add_argument("--org", default="ASSURANCE", help="their organisation's ODS code")
     investigate.add_argument("--purpose", default="investigation", help="why, as recorded in the access log")
-    investigate.set_defaults(handler=_investigate)
 
 
 class _Refused(Exception):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from carerecord.commands.shared import Commands
+from carerecord.commands.shared import Commands, subcommand
 from carerecord.settings import load_settings
 
 
 def add(commands: Commands) -> None:
-    kafka_setup = commands.add_parser(
+    subcommand(
+        commands,
         "kafka-setup",
+        _kafka_setup,
         help="create the region's topic and ACLs (run once with the admin principal)",
         description="Creates KAFKA_TOPIC (retained forever) and the ACLs for the relay and projection workers.",
     )
-    kafka_setup.set_defaults(handler=_kafka_setup)
 
 
 def _kafka_setup(_: argparse.Namespace) -> int:

@@ -6,16 +6,17 @@ import argparse
 import base64
 import secrets
 
-from carerecord.commands.shared import Commands
+from carerecord.commands.shared import Commands, subcommand
 
 
 def add(commands: Commands) -> None:
-    keygen = commands.add_parser(
+    subcommand(
+        commands,
         "keygen",
+        _keygen,
         help="print a new random key for CARERECORD_CIPHER_KEY",
         description="Prints a base64 AES-256 key. Keep it out of the repository and out of logs.",
     )
-    keygen.set_defaults(handler=_keygen)
 
 
 def _keygen(_: argparse.Namespace) -> int:

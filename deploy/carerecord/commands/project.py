@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from carerecord.commands.shared import Commands, log_to_stderr, process_settings, refuse
+from carerecord.commands.shared import Commands, log_to_stderr, process_settings, refuse, subcommand
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 
 MAIN_READ_MODELS = "read-models"
@@ -12,8 +12,10 @@ GROUP = "carerecord-projections"  # the ACLs allow the projector consumer groups
 
 
 def add(commands: Commands) -> None:
-    project = commands.add_parser(
+    project = subcommand(
+        commands,
         "project",
+        _project,
         help="run a projection worker: Kafka -> read models (several may run at once)",
         description=(
             "Consumes KAFKA_TOPIC in the consumer group carerecord-projections and writes the read models, "
@@ -32,7 +34,6 @@ def add(commands: Commands) -> None:
         help="which projection this worker feeds (default: read-models); a new one back-fills from the start "
         "of the topic at its own pace, without stopping the others",
     )
-    project.set_defaults(handler=_project)
 
 
 def _project(arguments: argparse.Namespace) -> int:

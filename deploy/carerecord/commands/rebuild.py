@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from carerecord.commands.shared import Commands, position_progress
+from carerecord.commands.shared import Commands, position_progress, subcommand
 from carerecord.settings import load_settings
 
 
 def add(commands: Commands) -> None:
-    rebuild = commands.add_parser(
+    rebuild = subcommand(
+        commands,
         "rebuild",
+        _rebuild,
         help="rebuild every read model from scratch, from the store or from Kafka",
         description=(
             "Empties the read models and rebuilds them. From Kafka it first checks that the topic holds every "
@@ -31,7 +33,6 @@ def add(commands: Commands) -> None:
         metavar="POSITION",
         help="stop at this store position: the read models as they stood then",
     )
-    rebuild.set_defaults(handler=_rebuild)
 
 
 def _rebuild(arguments: argparse.Namespace) -> int:

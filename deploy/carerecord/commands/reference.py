@@ -7,7 +7,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from carerecord.commands.shared import Commands, refuse
+from carerecord.commands.shared import Commands, refuse, subcommand
 from carerecord.settings import load_settings
 
 SYNTHETIC = resources.files("carerecord") / "reference"
@@ -18,8 +18,10 @@ KINDS = {
 
 
 def add(commands: Commands) -> None:
-    command = commands.add_parser(
+    command = subcommand(
+        commands,
         "import",
+        _import,
         help="import reference data: the organisation register or the registered population (CSV)",
         description=(
             "Replaces the organisation register (columns ods_code, name, setting, icb_code, icb_name, region) or "
@@ -35,7 +37,6 @@ def add(commands: Commands) -> None:
     source.add_argument(
         "--synthetic", action="store_true", help="load the synthetic fixture shipped with carerecord"
     )
-    command.set_defaults(handler=_import)
 
 
 def _import(arguments: argparse.Namespace) -> int:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from carerecord.commands.shared import Commands, log_to_stderr, process_settings
+from carerecord.commands.shared import Commands, log_to_stderr, process_settings, subcommand
 
 
 def add(commands: Commands) -> None:
-    relay = commands.add_parser(
+    subcommand(
+        commands,
         "relay",
+        _relay,
         help="publish the event store to the region's Kafka topic, in order, forever",
         description=(
             "Reads the event store's notification log from its checkpoint and publishes each event to "
@@ -17,7 +19,6 @@ def add(commands: Commands) -> None:
             "never skips an event. Needs KAFKA_BOOTSTRAP_SERVERS (principal: relay)."
         ),
     )
-    relay.set_defaults(handler=_relay)
 
 
 def _relay(_: argparse.Namespace) -> int:

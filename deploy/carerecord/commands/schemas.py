@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from carerecord.commands.shared import Commands
+from carerecord.commands.shared import Commands, subcommand
 
 
 def add(commands: Commands) -> None:
-    schemas = commands.add_parser(
+    subcommand(
+        commands,
         "schemas",
+        _schemas,
         help="write the JSON Schema of every event type into events/carerecord_events/schemas/",
         description="Regenerates the checked-in JSON Schemas from the event catalogue.",
     )
-    schemas.set_defaults(handler=_schemas)
 
 
 def _schemas(_: argparse.Namespace) -> int:

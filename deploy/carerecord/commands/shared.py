@@ -44,3 +44,12 @@ def position_progress(done: int, total: int) -> None:
 
 def progress(message: str) -> None:
     print(f"  .. {message}", flush=True)
+
+
+def subcommand(
+    commands: Commands, name: str, handler: Handler, *, help: str, description: str, epilog: str | None = None
+) -> argparse.ArgumentParser:
+    """Adds `carerecord <name>`, run by `handler`, with its help, description and epilog."""
+    parser = commands.add_parser(name, help=help, description=description, epilog=epilog)
+    parser.set_defaults(handler=handler)
+    return parser

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from carerecord.commands.shared import Commands
+from carerecord.commands.shared import Commands, subcommand
 from carerecord.settings import SettingsError
 
 QUERY = (
@@ -16,8 +16,10 @@ QUERY = (
 
 
 def add(commands: Commands) -> None:
-    subscribe = commands.add_parser(
+    subscribe = subcommand(
+        commands,
         "subscribe",
+        _subscribe,
         help="print plan changes for your organisation as they happen (graphql-transport-ws)",
         description=(
             "Connects to CARERECORD_URL/graphql (default http://127.0.0.1:8000) with the bearer token in "
@@ -27,7 +29,6 @@ def add(commands: Commands) -> None:
     )
     subscribe.add_argument("--after", type=int, default=0, help="resume after this position (default 0)")
     subscribe.add_argument("--count", type=int, help="stop after this many changes")
-    subscribe.set_defaults(handler=_subscribe)
 
 
 def _subscribe(arguments: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from carerecord.commands.shared import Commands, refuse
+from carerecord.commands.shared import Commands, refuse, subcommand
 from carerecord.settings import load_settings
 from carerecord_events.roles import Role
 
@@ -12,8 +12,10 @@ CLAIMS = ("user", "role", "org", "registration", "name", "record", "representati
 
 
 def add(commands: Commands) -> None:
-    token = commands.add_parser(
+    token = subcommand(
+        commands,
         "token",
+        _token,
         help="issue a signed development token (not in production mode)",
         description=(
             "Signs a bearer token with the development key kept in CARERECORD_DATA_DIR. Roles: "
@@ -29,7 +31,6 @@ def add(commands: Commands) -> None:
     token.add_argument("--record", help="for the person or a representative: the record id they act for")
     token.add_argument("--representative", help="for a representative: their representative id on the record")
     token.add_argument("--minutes", type=int, default=60, help="how long the token lasts (default 60)")
-    token.set_defaults(handler=_token)
 
 
 def _token(arguments: argparse.Namespace) -> int:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from carerecord.commands.shared import Commands, position_progress, refuse
+from carerecord.commands.shared import Commands, position_progress, refuse, subcommand
 from carerecord.settings import load_settings
 
 
 def add(commands: Commands) -> None:
-    verify = commands.add_parser(
+    verify = subcommand(
+        commands,
         "verify",
+        _verify,
         help="recompute every hash chain (records and access audit) and report the first break per stream",
         description=(
             "Reads every stored event of both stores in order, decrypting where needed, and recomputes each "
@@ -50,7 +52,6 @@ def add(commands: Commands) -> None:
         "caught up with are listed as behind, not compared. Needs CREATE on the database. Exit status 1 if "
         "any row differs",
     )
-    verify.set_defaults(handler=_verify)
 
 
 def _verify(arguments: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ stores fast with real, chained events; bare.py holds the baselines that run as p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -55,6 +56,17 @@ class Sizes:
             history_reads=20,
             subscription_changes=10,
         )
+
+    @classmethod
+    def chosen(cls, quick: bool, rebuild_sizes: tuple[int, ...] | None, people: int | None) -> Sizes:
+        """The full run's sizes or the quick one's, with the rebuild sizes and people asked for."""
+        sizes = cls.quick() if quick else cls()
+        if rebuild_sizes:
+            relay_size = min(max(rebuild_sizes), 100_000)
+            sizes = dataclasses.replace(sizes, rebuild_sizes=rebuild_sizes, relay_size=relay_size)
+        if people:
+            sizes = dataclasses.replace(sizes, people=people)
+        return sizes
 
 
 def run(

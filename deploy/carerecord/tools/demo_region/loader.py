@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from carerecord.bootstrap import Services
+from carerecord.tools.demo_region import blanket, plans
 from carerecord.tools.demo_region import people as p
 from carerecord_events.corrections import ConcernRaised
 from carerecord_events.plans import RecommendationMade
@@ -29,6 +30,7 @@ from carerecord_services.errors import DomainError
 
 DEMO_SCHEMA = "carerecord_demo"
 REFERENCE = resources.files("carerecord") / "reference"
+SEEN_BY_THE_PRACTICE: dict[str, Any] = {"operation": "person", "purpose": "direct care", "granted": True}
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class DemoLoader:
             ),
         )
         if person.in_blanket_home:
-            for step in p.blanket_resident(person, self.now):
+            for step in blanket.blanket_resident(person, self.now):
                 self._run(record_id, step)
             return
         if person.rng.random() < 0.7:
@@ -137,7 +139,9 @@ class DemoLoader:
             author = admitted.actor
             self._run(record_id, admitted)
         result = None
-        for step in p.recommendation(person, author, Setting.HOSPITAL if hospital else Setting.GP_PRACTICE):
+        for step in plans.recommendation(
+            person, author, Setting.HOSPITAL if hospital else Setting.GP_PRACTICE
+        ):
             result = self._run(record_id, step)
         if result is None:
             return
@@ -149,18 +153,11 @@ class DemoLoader:
 
     def _endorsed(self, person: p.Person, record_id: UUID, author: Any, made: RecommendationMade) -> None:
         if made.needs_senior_endorsement and person.rng.random() < 0.7:
-            self._run(record_id, p.endorsement(person, author, made.plan_id))
+            self._run(record_id, plans.endorsement(person, author, made.plan_id))
 
     def _seen_by_the_practice(self, person: p.Person, record_id: UUID, version: int) -> None:
         """The GP practice looks at the hospital's decision."""
-        self.services.audit.record_access(
-            person.gp,
-            record_id,
-            operation="person",
-            purpose="direct care",
-            granted=True,
-            version_shown=version,
-        )
+        self.services.audit.record_access(person.gp, record_id, version_shown=version, **SEEN_BY_THE_PRACTICE)
 
     def _afterwards(self, person: p.Person, record_id: UUID, plan_id: UUID) -> None:
         """Some move into a care home; some plans are reviewed, revoked or questioned; some people die."""
@@ -168,19 +165,19 @@ class DemoLoader:
         if rng.random() < 0.12:
             self._run(record_id, p.move_to_a_care_home(person, self.region))
         if rng.random() < 0.35:
-            self._run(record_id, p.review(person, plan_id))
+            self._run(record_id, plans.review(person, plan_id))
         if rng.random() < 0.05:
-            self._run(record_id, p.revocation(person, plan_id))
+            self._run(record_id, plans.revocation(person, plan_id))
         if rng.random() < 0.04:
             self._concern(person, record_id, plan_id)
         if rng.random() < 0.04:
             self._run(record_id, p.death(person))
 
     def _concern(self, person: p.Person, record_id: UUID, plan_id: UUID) -> None:
-        raised = self._run(record_id, p.concern(person, plan_id))
+        raised = self._run(record_id, plans.concern(person, plan_id))
         concern = next((e for e in raised.events if isinstance(e, ConcernRaised)), None) if raised else None
         if concern is not None and person.rng.random() < 0.65:
-            self._run(record_id, p.resolution(person, concern.concern_id))
+            self._run(record_id, plans.resolution(person, concern.concern_id))
 
 
 def _fixture(name: str) -> str:

@@ -11,35 +11,18 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from uuid import UUID
 
 from carerecord.tools.demo_region.words import (
-    BLANKET_REASONING,
-    CONSEQUENCES,
     ETHNICITIES,
     FAMILY,
-    FINDINGS,
-    FORMS,
     GIVEN,
     VIEWS,
     WHAT_MATTERS,
 )
 from carerecord_events.base import Actor, Clinician, Participant
 from carerecord_events.people import EqualityMonitoring
-from carerecord_events.plans import Involvement
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import (
-    CapacityDecision,
-    ConcernRaisedBy,
-    CprRecommendation,
-    FormType,
-    InvolvementRoute,
-    ReasonCategory,
-    RelationshipBasis,
-    ReviewOutcome,
-    RevocationInitiator,
-    Setting,
-)
+from carerecord_events.vocabulary import RelationshipBasis, Setting
 from carerecord_projections.reference import Organisation
 from carerecord_services import commands as c
 
@@ -208,141 +191,10 @@ def admission(person: Person, region: Region) -> c.StartCareRelationship:
     return care_relationship(author, person.clock.step(days=20), Setting.HOSPITAL, RelationshipBasis.ADMITTED)
 
 
-def capacity_assessment(author: Actor, at: datetime) -> c.AssessCapacity:
-    return c.AssessCapacity(
-        actor=author,
-        occurred_at=at,
-        decision=CapacityDecision.CPR_RECOMMENDATION,
-        has_capacity=False,
-        how_capacity_is_lacking="cannot retain information about CPR after repeated explanation",
-        assessor_name=author.name or "",
-    )
-
-
-def recommendation(person: Person, author: Actor, setting: Setting) -> list[c.Command]:
-    """The recommendation, after the capacity assessment it rests on when the person lacks capacity."""
-    rng = person.rng
-    attempt = rng.random() < 0.15
-    lacks = not attempt and rng.random() < 0.12
-    before: list[c.Command] = [capacity_assessment(author, person.clock.step())] if lacks else []
-    involvement = _involvement(rng, attempt, lacks)
-    made_at = person.clock.step(days=20)
-    return [*before, _recommended(person, author, setting, attempt, involvement, made_at)]
-
-
-def _involvement(rng: random.Random, attempt: bool, lacks: bool) -> Involvement:
-    if lacks:
-        return Involvement(
-            route=InvolvementRoute.B_PERSON_LACKS_CAPACITY,
-            person_involved=False,
-            consulted=(Participant(name="family member", role="son"),),
-            reason_person_not_involved="lacks capacity for this decision",
-        )
-    if not attempt and rng.random() < 0.08:
-        return Involvement(
-            route=InvolvementRoute.D_NOT_INVOLVED_WITH_REASON,
-            person_involved=False,
-            consulted=(Participant(name="family member", role="wife"),),
-            reason_person_not_involved="too unwell to discuss on admission; to be discussed when able",
-        )
-    return Involvement(
-        route=InvolvementRoute.A_PERSON_WITH_CAPACITY,
-        person_involved=True,
-        consulted=(Participant(name="family member", role="daughter"),),
-    )
-
-
-def _recommended(
-    person: Person,
-    author: Actor,
-    setting: Setting,
-    attempt: bool,
-    involvement: Involvement,
-    made_at: datetime,
-) -> c.MakeRecommendation:
-    rng = person.rng
-    return c.MakeRecommendation(
-        actor=author,
-        occurred_at=made_at,
-        form_type=rng.choice(FORMS),
-        cpr=CprRecommendation.ATTEMPT_CPR if attempt else CprRecommendation.DO_NOT_ATTEMPT_CPR,
-        reason_category=ReasonCategory.CPR_RECOMMENDED if attempt else ReasonCategory.WOULD_NOT_SUCCEED,
-        reasoning=_reasoning(rng, attempt),
-        involvement=involvement,
-        responsible_clinician=responsible(author),
-        setting=setting,
-        what_matters=rng.choice(WHAT_MATTERS),
-        review_due=(made_at + timedelta(days=rng.choice((30, 90, 90, 180, 365)))).date(),
-    )
-
-
-def _reasoning(rng: random.Random, attempt: bool) -> str:
-    if attempt:
-        return (
-            f"Recovering well from pneumonia and {rng.choice(WHAT_MATTERS)} matters to them; wants CPR "
-            "attempted if the heart stops."
-        )
-    return f"{rng.choice(FINDINGS).capitalize()}; {rng.choice(CONSEQUENCES)}."
-
-
-def endorsement(person: Person, author: Actor, plan_id: UUID) -> c.EndorsePlan:
-    senior = clinician_at(author.organisation, Role.CONSULTANT, person.rng)
-    return c.EndorsePlan(
-        actor=senior,
-        occurred_at=person.clock.step(days=2),
-        plan_id=plan_id,
-        endorser_name=senior.name or "",
-    )
-
-
 def move_to_a_care_home(person: Person, region: Region) -> c.StartCareRelationship:
     home = region.pick(person.rng, person.board, "care-home", avoid=BLANKET_CARE_HOME)
     at = person.clock.step(days=30)
     return care_relationship(manager_of(home), at, Setting.CARE_HOME, RelationshipBasis.RESIDENT_OF_CARE_HOME)
-
-
-def review(person: Person, plan_id: UUID) -> c.ReviewPlan:
-    rng = person.rng
-    return c.ReviewPlan(
-        actor=person.gp,
-        occurred_at=person.clock.step(days=60),
-        plan_id=plan_id,
-        outcome=ReviewOutcome.CONFIRMED,
-        reviewer_name=person.gp.name or "",
-        person_involved=rng.random() < 0.8,
-        next_review_due=(person.clock.at + timedelta(days=rng.randrange(90, 365))).date(),
-    )
-
-
-def revocation(person: Person, plan_id: UUID) -> c.RevokePlan:
-    return c.RevokePlan(
-        actor=person.gp,
-        occurred_at=person.clock.step(days=20),
-        plan_id=plan_id,
-        reason="talked again with her and her family; she now wants CPR attempted",
-        initiated=RevocationInitiator.PERSON_REQUEST
-        if person.rng.random() < 0.6
-        else RevocationInitiator.CLINICAL,
-    )
-
-
-def concern(person: Person, plan_id: UUID) -> c.RaiseConcern:
-    return c.RaiseConcern(
-        actor=person.gp,
-        occurred_at=person.clock.step(days=10),
-        raised_by=person.rng.choice(list(ConcernRaisedBy)),
-        summary="the family were not told about the decision",
-        plan_id=plan_id,
-    )
-
-
-def resolution(person: Person, concern_id: UUID) -> c.ResolveConcern:
-    return c.ResolveConcern(
-        actor=person.gp,
-        occurred_at=person.clock.step(days=14),
-        concern_id=concern_id,
-        resolution="met the family and explained the decision",
-    )
 
 
 def death(person: Person) -> c.RecordDeath:
@@ -354,33 +206,6 @@ def death(person: Person) -> c.RecordDeath:
         place_of_death=rng.choice(("home", "hospital", "care home", "hospice")),
         was_preferred_place=rng.random() < 0.7,
     )
-
-
-def blanket_resident(person: Person, now: datetime) -> list[c.Command]:
-    """A care home where one GP put the same reasoning on every resident's form within two days."""
-    day = now - timedelta(days=9)
-    moved_in = day - timedelta(days=40)
-    manager = manager_of(BLANKET_CARE_HOME)
-    return [
-        care_relationship(manager, moved_in, Setting.CARE_HOME, RelationshipBasis.RESIDENT_OF_CARE_HOME),
-        c.MakeRecommendation(
-            actor=person.gp,
-            occurred_at=day + timedelta(hours=person.rng.uniform(0, 40)),
-            form_type=FormType.DNACPR,
-            cpr=CprRecommendation.DO_NOT_ATTEMPT_CPR,
-            reason_category=ReasonCategory.WOULD_NOT_SUCCEED,
-            reasoning=BLANKET_REASONING.format(name=person.name),
-            involvement=Involvement(
-                route=InvolvementRoute.D_NOT_INVOLVED_WITH_REASON,
-                person_involved=False,
-                reason_person_not_involved="visiting restrictions in the home",
-                reason_no_one_consulted="visiting restrictions in the home",
-            ),
-            responsible_clinician=responsible(person.gp),
-            setting=Setting.CARE_HOME,
-            review_due=(day + timedelta(days=365)).date(),
-        ),
-    ]
 
 
 def _weighted(rng: random.Random, choices: tuple[tuple[str, float], ...]) -> str:
