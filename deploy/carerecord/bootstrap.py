@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from kafka import KafkaProducer
 from starlette.applications import Starlette
@@ -50,6 +51,8 @@ from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
 
 log = logging.getLogger("carerecord")
+
+_Store = TypeVar("_Store", bound=EventStore)
 
 
 class Feeding(Enum):
@@ -104,21 +107,27 @@ class Services:
 
     @cached_property
     def store(self) -> EventStore:
-        env = event_store_env(
-            self.database,
-            self.settings.cipher_key,
-            schema=self.settings.schema,
-            max_event_bytes=self.settings.max_event_bytes,
-        )
+        env = self._store_env(self.settings.max_event_bytes)
         if self._store_pool_size is not None:
             env["POSTGRES_POOL_SIZE"] = str(self._store_pool_size)
-        store = EventStore(env)
-        self._closed_later(store.close)
-        return store
+        return self._opened(EventStore(env))
 
     @cached_property
     def writer(self) -> GroupWriter:
-        writer = GroupWriter(self.store.insert, interrupt=self.store.interrupt_insert)
+        return self._writer_for(self.store)
+
+    def _store_env(self, max_event_bytes: int | None = None) -> dict[str, str]:
+        settings = self.settings
+        return event_store_env(
+            self.database, settings.cipher_key, schema=settings.schema, max_event_bytes=max_event_bytes
+        )
+
+    def _opened(self, store: _Store) -> _Store:
+        self._closed_later(store.close)
+        return store
+
+    def _writer_for(self, store: EventStore) -> GroupWriter:
+        writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
         self._closed_later(writer.close)
         return writer
 
@@ -168,17 +177,11 @@ class Services:
 
     @cached_property
     def audit_store(self) -> AccessAuditStore:
-        store = AccessAuditStore(
-            event_store_env(self.database, self.settings.cipher_key, schema=self.settings.schema)
-        )
-        self._closed_later(store.close)
-        return store
+        return self._opened(AccessAuditStore(self._store_env()))
 
     @cached_property
     def audit_writer(self) -> GroupWriter:
-        writer = GroupWriter(self.audit_store.insert, interrupt=self.audit_store.interrupt_insert)
-        self._closed_later(writer.close)
-        return writer
+        return self._writer_for(self.audit_store)
 
     @cached_property
     def audit(self) -> AccessAudit:

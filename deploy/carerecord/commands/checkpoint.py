@@ -8,6 +8,11 @@ from pathlib import Path
 from carerecord.commands.shared import Commands, position_progress, subcommand
 from carerecord.settings import load_settings
 
+WRITTEN = {
+    "--out": "also write the checkpoint (JSON) here",
+    "--public-key-out": "write the signing key's public key (PEM) here, for the organisations that verify",
+}
+
 
 def add(commands: Commands) -> None:
     checkpoint = subcommand(
@@ -26,13 +31,8 @@ def add(commands: Commands) -> None:
             "chain is broken (nothing is signed)."
         ),
     )
-    checkpoint.add_argument("--out", type=Path, metavar="FILE", help="also write the checkpoint (JSON) here")
-    checkpoint.add_argument(
-        "--public-key-out",
-        type=Path,
-        metavar="FILE",
-        help="write the signing key's public key (PEM) here, for the organisations that verify",
-    )
+    for option, text in WRITTEN.items():
+        checkpoint.add_argument(option, type=Path, metavar="FILE", help=text)
 
 
 def _checkpoint(arguments: argparse.Namespace) -> int:

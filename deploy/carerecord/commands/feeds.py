@@ -7,6 +7,9 @@ import argparse
 from carerecord.commands.shared import Commands, log_to_stderr, process_settings, refuse, subcommand
 from carerecord.settings import load_settings
 
+FEED_ADD_HELP = "create a provider organisation's feed topic, Kafka user and ACLs (admin principal)"
+FEED_ADD = "Prints the new feed's topic, user name and password once: hand them to the provider securely."
+
 
 def add(commands: Commands) -> None:
     feeds = subcommand(
@@ -25,13 +28,7 @@ def add(commands: Commands) -> None:
         action="store_true",
         help="print, per organisation, how many events are held for want of a feed topic (feed-add), and exit",
     )
-    feed_add = subcommand(
-        commands,
-        "feed-add",
-        _feed_add,
-        help="create a provider organisation's feed topic, Kafka user and ACLs (admin principal)",
-        description="Prints the new feed's topic, user name and password once: hand them to the provider securely.",
-    )
+    feed_add = subcommand(commands, "feed-add", _feed_add, help=FEED_ADD_HELP, description=FEED_ADD)
     feed_add.add_argument("organisation", help="the organisation's ODS code, e.g. RXF or K81003")
 
 

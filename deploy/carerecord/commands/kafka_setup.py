@@ -7,15 +7,12 @@ import argparse
 from carerecord.commands.shared import Commands, subcommand
 from carerecord.settings import load_settings
 
+HELP = "create the region's topic and ACLs (run once with the admin principal)"
+DESCRIPTION = "Creates KAFKA_TOPIC (retained forever) and the ACLs for the relay and projection workers."
+
 
 def add(commands: Commands) -> None:
-    subcommand(
-        commands,
-        "kafka-setup",
-        _kafka_setup,
-        help="create the region's topic and ACLs (run once with the admin principal)",
-        description="Creates KAFKA_TOPIC (retained forever) and the ACLs for the relay and projection workers.",
-    )
+    subcommand(commands, "kafka-setup", _kafka_setup, help=HELP, description=DESCRIPTION)
 
 
 def _kafka_setup(_: argparse.Namespace) -> int:

@@ -8,15 +8,12 @@ import secrets
 
 from carerecord.commands.shared import Commands, subcommand
 
+HELP = "print a new random key for CARERECORD_CIPHER_KEY"
+DESCRIPTION = "Prints a base64 AES-256 key. Keep it out of the repository and out of logs."
+
 
 def add(commands: Commands) -> None:
-    subcommand(
-        commands,
-        "keygen",
-        _keygen,
-        help="print a new random key for CARERECORD_CIPHER_KEY",
-        description="Prints a base64 AES-256 key. Keep it out of the repository and out of logs.",
-    )
+    subcommand(commands, "keygen", _keygen, help=HELP, description=DESCRIPTION)
 
 
 def _keygen(_: argparse.Namespace) -> int:

@@ -6,15 +6,12 @@ import argparse
 
 from carerecord.commands.shared import Commands, subcommand
 
+HELP = "write the JSON Schema of every event type into events/carerecord_events/schemas/"
+DESCRIPTION = "Regenerates the checked-in JSON Schemas from the event catalogue."
+
 
 def add(commands: Commands) -> None:
-    subcommand(
-        commands,
-        "schemas",
-        _schemas,
-        help="write the JSON Schema of every event type into events/carerecord_events/schemas/",
-        description="Regenerates the checked-in JSON Schemas from the event catalogue.",
-    )
+    subcommand(commands, "schemas", _schemas, help=HELP, description=DESCRIPTION)
 
 
 def _schemas(_: argparse.Namespace) -> int:

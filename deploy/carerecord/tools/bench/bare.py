@@ -38,14 +38,14 @@ BARE_ACCESS_DDL = """
 CREATE TABLE IF NOT EXISTS bare_access_log (
     access_id uuid PRIMARY KEY,
     record_id uuid NOT NULL,
-    user_id text NOT NULL,
-    role text NOT NULL,
-    organisation text NOT NULL,
-    operation text NOT NULL,
-    purpose text NOT NULL,
+    at timestamptz NOT NULL,
     granted boolean NOT NULL,
     version_shown integer,
-    at timestamptz NOT NULL
+    operation text NOT NULL,
+    purpose text NOT NULL,
+    user_id text NOT NULL,
+    role text NOT NULL,
+    organisation text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS bare_access_log_by_record ON bare_access_log (record_id, at);
 """
@@ -85,14 +85,14 @@ def bare_app(dsn: str, verifier: TokenVerifier) -> Starlette:
                     (
                         uuid.uuid4(),
                         row[0],
+                        datetime.now(UTC),
+                        granted,
+                        row[7] if granted else None,
+                        "person",
+                        "direct care",
                         caller.user_id,
                         caller.role.value,
                         caller.organisation,
-                        "person",
-                        "direct care",
-                        granted,
-                        row[7] if granted else None,
-                        datetime.now(UTC),
                     ),
                 )
         finally:

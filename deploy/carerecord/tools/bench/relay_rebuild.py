@@ -153,18 +153,15 @@ def _bare_produce(kafka: KafkaSettings, source: str, target: str) -> float:
 
 
 def _read_all(kafka: KafkaSettings, topic: str) -> list[Any]:
+    """Every message of the topic, from each partition's beginning to its end, in store order."""
     consumer = KafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
-    ends = consumer.end_offsets(partitions)
-    remaining = {tp for tp in partitions if ends[tp] > 0}
+    total = sum(consumer.end_offsets(partitions).values())
     messages: list[Any] = []
-    while remaining:
-        for partition, batch in consumer.poll(timeout_ms=1000, max_records=2000).items():
-            messages += batch
-            if batch[-1].offset + 1 >= ends[partition]:
-                remaining.discard(partition)
+    while len(messages) < total:
+        messages += [m for batch in consumer.poll(timeout_ms=1000, max_records=2000).values() for m in batch]
     consumer.close()
     messages.sort(key=lambda m: int(dict(m.headers)["carerecord_position"]))  # store order, as the relay sent
     return messages

@@ -131,14 +131,14 @@ def review(person: Person, plan_id: UUID) -> c.ReviewPlan:
 
 
 def revocation(person: Person, plan_id: UUID) -> c.RevokePlan:
+    at = person.clock.step(days=20)
+    asked = person.rng.random() < 0.6  # most revocations are the person's own request
     return c.RevokePlan(
         actor=person.gp,
-        occurred_at=person.clock.step(days=20),
+        occurred_at=at,
         plan_id=plan_id,
         reason="talked again with her and her family; she now wants CPR attempted",
-        initiated=RevocationInitiator.PERSON_REQUEST
-        if person.rng.random() < 0.6
-        else RevocationInitiator.CLINICAL,
+        initiated=RevocationInitiator.PERSON_REQUEST if asked else RevocationInitiator.CLINICAL,
     )
 
 
