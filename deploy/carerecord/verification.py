@@ -30,7 +30,7 @@ from carerecord_services.checkpoint import (
     open_checkpoint,
     public_key_pem,
 )
-from carerecord_services.checkpoint_store import ChainsBroken, verify_against_store
+from carerecord_services.checkpoint_store import ChainsBroken, CheckpointVerification, verify_against_store
 from carerecord_services.integrity import ChainBreak, verify_chains
 from carerecord_services.store import EventStore
 
@@ -76,19 +76,38 @@ def verify_checkpoint(settings: Settings, path: Path, public_key: Path | None, p
     except CheckpointInvalid as invalid:
         print(f"FAILED checkpoint {path}: {invalid}")
         return 1
-    trust = "the trusted key given" if trusted is not None else "the public key inside the checkpoint only"
+    _describe(checkpoint, trusted is not None)
+    result = _against_the_stores(settings, checkpoint, progress)
+    if not result.holds:
+        print("FAILED: history was rewritten or a chain is broken")
+        return 1
+    print(
+        f"history up to position {checkpoint.position} is exactly as the checkpoint holds (access audit up "
+        f"to position {checkpoint.audit_position}), and every chain is intact from there to position "
+        f"{result.store_position} (access audit: {result.audit_position})"
+    )
+    return 0
+
+
+def _describe(checkpoint: Checkpoint, trusted: bool) -> None:
+    trust = "the trusted key given" if trusted else "the public key inside the checkpoint only"
     audit_leaves = len(checkpoint.leaves_of(ACCESS_AUDIT))
     print(
         f"checkpoint ({checkpoint.format}) at position {checkpoint.position}: "
         f"{len(checkpoint.leaves) - audit_leaves} records, {audit_leaves} audit streams "
         f"(audit position {checkpoint.audit_position}), root {checkpoint.root}"
     )
-    print(f"signature: valid, key {checkpoint.key_id} ({trust}), signed {document['created_at']}")
+    print(f"signature: valid, key {checkpoint.key_id} ({trust}), signed {checkpoint.document['created_at']}")
     if not checkpoint.covers_audit:
         print(
             "OLDER FORMAT: this checkpoint was made before the access audit was chained; it proves the clinical "
             "records only. The audit's chains are checked below, but not against it."
         )
+
+
+def _against_the_stores(
+    settings: Settings, checkpoint: Checkpoint, progress: Progress
+) -> CheckpointVerification:
     services = Services(settings)
     try:
         result = verify_against_store(
@@ -108,15 +127,7 @@ def verify_checkpoint(settings: Settings, path: Path, public_key: Path | None, p
             print(_break_line(services.audit_store, found))
     finally:
         services.close()
-    if result.holds:
-        print(
-            f"history up to position {checkpoint.position} is exactly as the checkpoint holds (access audit up "
-            f"to position {checkpoint.audit_position}), and every chain is intact from there to position "
-            f"{result.store_position} (access audit: {result.audit_position})"
-        )
-        return 0
-    print("FAILED: history was rewritten or a chain is broken")
-    return 1
+    return result
 
 
 def _break_line(audit_store: EventStore, found: ChainBreak) -> str:

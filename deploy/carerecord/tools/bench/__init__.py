@@ -11,62 +11,24 @@ stores fast with real, chained events; bare.py holds the baselines that run as p
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from carerecord.bootstrap import Services
-from carerecord.settings import Settings
+from carerecord.settings import DatabaseLocation, Settings
 from carerecord.tools.bench.api import api_scenarios
-from carerecord.tools.bench.common import Row, bench_schema
+from carerecord.tools.bench.common import Row, Sizes, bench_schema
 from carerecord.tools.bench.freshness import freshness_embedded, freshness_kafka
 from carerecord.tools.bench.relay_rebuild import relay_and_rebuild
 from carerecord.tools.bench.write import write_path
 
+__all__ = ["SCENARIOS", "Row", "Sizes", "render", "run", "write_json"]
+
 SCENARIOS = ("write", "freshness", "relay-rebuild", "api")
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """How big each scenario runs. The defaults are the full run's; `quick()` is CI's smoke run."""
-
-    write_seconds: float = 10.0
-    commands: int = 1000
-    rebuild_sizes: tuple[int, ...] = (10_000, 100_000)
-    relay_size: int = 100_000  # the relay is compared at this size (the largest rebuild size up to it)
-    people: int = 100_000
-    read_seconds: float = 20.0
-    history_events: int = 1000
-    history_reads: int = 200
-    subscription_changes: int = 200
-
-    @classmethod
-    def quick(cls) -> Sizes:
-        return cls(
-            write_seconds=1.0,
-            commands=100,
-            rebuild_sizes=(1_000, 3_000),
-            relay_size=3_000,
-            people=1_000,
-            read_seconds=2.0,
-            history_events=300,
-            history_reads=20,
-            subscription_changes=10,
-        )
-
-    @classmethod
-    def chosen(cls, quick: bool, rebuild_sizes: tuple[int, ...] | None, people: int | None) -> Sizes:
-        """The full run's sizes or the quick one's, with the rebuild sizes and people asked for."""
-        sizes = cls.quick() if quick else cls()
-        if rebuild_sizes:
-            relay_size = min(max(rebuild_sizes), 100_000)
-            sizes = dataclasses.replace(sizes, rebuild_sizes=rebuild_sizes, relay_size=relay_size)
-        if people:
-            sizes = dataclasses.replace(sizes, people=people)
-        return sizes
+Report = Callable[[str], None]
 
 
 def run(
@@ -76,48 +38,45 @@ def run(
     only: tuple[str, ...] = SCENARIOS,
 ) -> list[Row]:
     database = Services(settings).database
+    families = {"write": _write, "freshness": _freshness, "relay-rebuild": _relay_rebuild, "api": _api}
+    return [
+        row for name in SCENARIOS if name in only for row in families[name](settings, database, sizes, report)
+    ]
+
+
+def _write(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: Report) -> list[Row]:
     rows: list[Row] = []
-    if "write" in only:
-        for callers in (8, 32, 64):
-            with bench_schema(settings, database) as scratch:
-                report(f"write path: {callers} callers")
-                rows += write_path(scratch, callers, sizes.write_seconds)
-    if "freshness" in only:
+    for callers in (8, 32, 64):
         with bench_schema(settings, database) as scratch:
-            report(f"freshness, embedded: {sizes.commands} commands at 100/s")
-            rows += freshness_embedded(scratch, sizes.commands)
-        if settings.kafka is not None:
-            with bench_schema(settings, database) as scratch:
-                report(f"freshness through Kafka: {sizes.commands} commands at 100/s")
-                rows += freshness_kafka(scratch, settings.kafka, sizes.commands)
-    if "relay-rebuild" in only and settings.kafka is not None:
-        report(f"relay and rebuild at {', '.join(f'{size:,}' for size in sizes.rebuild_sizes)} events")
-        relay_size = max(
-            [s for s in sizes.rebuild_sizes if s <= sizes.relay_size] or [min(sizes.rebuild_sizes)]
-        )
-        rows += relay_and_rebuild(
-            settings,
-            database,
-            settings.kafka,
-            list(sizes.rebuild_sizes),
-            relay_size,
-            dict(os.environ),
-            report,
-        )
-    if "api" in only:
-        report(f"API: loading {sizes.people:,} people")
-        rows += api_scenarios(
-            database,
-            settings,
-            sizes.people,
-            sizes.history_events,
-            sizes.read_seconds,
-            sizes.history_reads,
-            sizes.subscription_changes,
-            dict(os.environ),
-            report,
-        )
+            report(f"write path: {callers} callers")
+            rows += write_path(scratch, callers, sizes.write_seconds)
     return rows
+
+
+def _freshness(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: Report) -> list[Row]:
+    with bench_schema(settings, database) as scratch:
+        report(f"freshness, embedded: {sizes.commands} commands at 100/s")
+        rows = freshness_embedded(scratch, sizes.commands)
+    if settings.kafka is not None:
+        with bench_schema(settings, database) as scratch:
+            report(f"freshness through Kafka: {sizes.commands} commands at 100/s")
+            rows += freshness_kafka(scratch, settings.kafka, sizes.commands)
+    return rows
+
+
+def _relay_rebuild(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: Report) -> list[Row]:
+    if settings.kafka is None:
+        return []
+    report(f"relay and rebuild at {', '.join(f'{size:,}' for size in sizes.rebuild_sizes)} events")
+    relay_size = max([s for s in sizes.rebuild_sizes if s <= sizes.relay_size] or [min(sizes.rebuild_sizes)])
+    rebuild_sizes = list(sizes.rebuild_sizes)
+    env = dict(os.environ)
+    return relay_and_rebuild(settings, database, settings.kafka, rebuild_sizes, relay_size, env, report)
+
+
+def _api(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: Report) -> list[Row]:
+    report(f"API: loading {sizes.people:,} people")
+    return api_scenarios(database, settings, sizes, dict(os.environ), report)
 
 
 def render(rows: list[Row]) -> str:

@@ -41,6 +41,46 @@ REASONING = (
 
 
 @dataclass(frozen=True)
+class Sizes:
+    """How big each scenario runs. The defaults are the full run's; `quick()` is CI's smoke run."""
+
+    write_seconds: float = 10.0
+    commands: int = 1000
+    rebuild_sizes: tuple[int, ...] = (10_000, 100_000)
+    relay_size: int = 100_000  # the relay is compared at this size (the largest rebuild size up to it)
+    people: int = 100_000
+    read_seconds: float = 20.0
+    history_events: int = 1000
+    history_reads: int = 200
+    subscription_changes: int = 200
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(
+            write_seconds=1.0,
+            commands=100,
+            rebuild_sizes=(1_000, 3_000),
+            relay_size=3_000,
+            people=1_000,
+            read_seconds=2.0,
+            history_events=300,
+            history_reads=20,
+            subscription_changes=10,
+        )
+
+    @classmethod
+    def chosen(cls, quick: bool, rebuild_sizes: tuple[int, ...] | None, people: int | None) -> Sizes:
+        """The full run's sizes or the quick one's, with the rebuild sizes and people asked for."""
+        sizes = cls.quick() if quick else cls()
+        if rebuild_sizes:
+            relay_size = min(max(rebuild_sizes), 100_000)
+            sizes = dataclasses.replace(sizes, rebuild_sizes=rebuild_sizes, relay_size=relay_size)
+        if people:
+            sizes = dataclasses.replace(sizes, people=people)
+        return sizes
+
+
+@dataclass(frozen=True)
 class Row:
     scenario: str
     measure: str

@@ -20,6 +20,19 @@ from carerecord_projections.database import transaction
 def write_path(scratch: Scratch, callers: int, seconds: float) -> list[Row]:
     """Use-case commands per second for distinct people through the group writer, against the same number of
     threads each doing single-row INSERT + COMMIT of a stored event's size on its own connection."""
+    ours, our_latencies, size = _use_cases(scratch, callers, seconds)
+    theirs, their_latencies = _bare_inserts(scratch.dsn, callers, seconds, size)
+    scenario = f"write path, {callers} callers"
+    target = "ratio >= 0.5" if callers == 8 else "ratio >= 1.0" if callers == 64 else ""
+    p99 = (percentile(our_latencies, 0.99) * 1000, percentile(their_latencies, 0.99) * 1000)
+    return [
+        Row(scenario, "commands/s", ours, theirs, "per s", target),
+        Row(scenario, "p99 latency", *p99, "ms", "p99 <= 100 ms"),
+    ]
+
+
+def _use_cases(scratch: Scratch, callers: int, seconds: float) -> tuple[float, list[float], int]:
+    """Commands per second and their latencies, and the size of one stored event (the baseline's row)."""
     services = scratch.services(store_pool_size=callers)
     service, store = services.care_records, services.store
     per_caller = 10 if seconds < 5 else 40
@@ -32,10 +45,13 @@ def write_path(scratch: Scratch, callers: int, seconds: float) -> list[Row]:
         turns[index] += 1
         service.execute(people[index * per_caller + turns[index] % per_caller], recommendation())
 
-    ours, our_latencies = run_threads(callers, seconds, command)
-    size = len(store.recorder.select_events(people[0], desc=True, limit=1)[0].state)  # one stored event
+    ours, latencies = run_threads(callers, seconds, command)
+    size = len(store.recorder.select_events(people[0], desc=True, limit=1)[0].state)
     services.close()
-    dsn = scratch.dsn
+    return ours, latencies, size
+
+
+def _bare_inserts(dsn: str, callers: int, seconds: float, size: int) -> tuple[float, list[float]]:
     with transaction(dsn) as cursor:
         cursor.execute(f"CREATE TABLE bare_events_{callers} (id bigserial PRIMARY KEY, body bytea NOT NULL)")
     connections = [psycopg2.connect(dsn) for _ in range(callers)]
@@ -51,24 +67,7 @@ def write_path(scratch: Scratch, callers: int, seconds: float) -> list[Row]:
             cursor.execute(f"INSERT INTO bare_events_{callers} (body) VALUES (%s)", (payload,))
         connection.commit()
 
-    theirs, their_latencies = run_threads(callers, seconds, bare)
+    theirs, latencies = run_threads(callers, seconds, bare)
     for connection in connections:
         connection.close()
-    return [
-        Row(
-            f"write path, {callers} callers",
-            "commands/s",
-            ours,
-            theirs,
-            "per s",
-            "ratio >= 0.5" if callers == 8 else "ratio >= 1.0" if callers == 64 else "",
-        ),
-        Row(
-            f"write path, {callers} callers",
-            "p99 latency",
-            percentile(our_latencies, 0.99) * 1000,
-            percentile(their_latencies, 0.99) * 1000,
-            "ms",
-            "p99 <= 100 ms",
-        ),
-    ]
+    return theirs, latencies
