@@ -195,6 +195,7 @@ class Services:
 
     @cached_property
     def kafka(self) -> KafkaSettings:
+        """The region's Kafka (`relay`, `project` and `feeds` refuse to start without it, naming themselves)."""
         return self.settings.kafka_for("relay")
 
     @cached_property
@@ -203,22 +204,22 @@ class Services:
         self._closed_later(producer.close)
         return producer
 
-    def relay(self, topic: str | None = None, producer: KafkaProducer | None = None) -> Relay:
-        """The store's relay to the region's topic (the bench: to a scratch topic, with its own producer)."""
+    def relay(self, producer: KafkaProducer | None = None) -> Relay:
+        """The store's relay to the region's topic (the bench's freshness run: with a producer of its own)."""
         return Relay(
             self.store,
             producer or self.producer,
-            topic=topic or self.kafka.topic,
+            topic=self.kafka.topic,
             source=self.settings.region_source,
             dsn=self.read_models_dsn,
         )
 
     def projection_worker(
-        self, group: str = DEFAULT_GROUP, projection: Projection | None = None, topic: str | None = None
+        self, group: str = DEFAULT_GROUP, projection: Projection | None = None
     ) -> KafkaProjectionWorker:
         worker = KafkaProjectionWorker(
             self.kafka.client_options(),
-            topic=topic or self.kafka.topic,
+            topic=self.kafka.topic,
             dsn=self.prepared_read_models,
             group=group,
             projection=projection,
