@@ -96,54 +96,39 @@ def history(
     return as_of, current
 
 
+Change = tuple[str, int]  # a record id, and the version a change to it made
+
+
 def subscription(
     port: int, token: str, record_ids: list[UUID], changes: int, dsn: str
 ) -> tuple[list[float], list[float]]:
     """Returns, per change, send-to-subscriber and send-to-visible-in-the-read-model, in seconds."""
-    arrivals: dict[tuple[str, int], float] = {}
-    subscribed = threading.Event()
-    done = threading.Event()
-    failures: list[BaseException] = []
+    with Subscriber(port, token, _last_position(dsn)) as subscriber:
+        time.sleep(0.5)  # the subscription's first poll
+        sent, visible = _changes(port, token, record_ids, changes, dsn)
+        subscriber.wait_for(set(sent), seconds=10)
+    if subscriber.failures:
+        raise subscriber.failures[0]
+    missing = sent.keys() - subscriber.arrivals.keys()
+    if missing:
+        raise RuntimeError(f"{len(missing)} of {len(sent)} changes never reached the subscriber")
+    arrivals = subscriber.arrivals
+    return [arrivals[key] - sent[key] for key in sent], [visible[key] - sent[key] for key in sent]
+
+
+def _last_position(dsn: str) -> int:
     with psycopg2.connect(dsn) as reader, reader.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(position), 0) FROM person_timeline")
-        after = int(_first(cursor))
+        return int(_first(cursor))
 
-    async def listen() -> None:
-        import websockets
 
-        protocol = websockets.Subprotocol("graphql-transport-ws")
-        headers = {"authorization": f"Bearer {token}"}
-        url = f"ws://127.0.0.1:{port}/graphql"
-        async with websockets.connect(url, subprotocols=[protocol], additional_headers=headers) as ws:
-            await ws.send(json.dumps({"type": "connection_init"}))
-            await ws.recv()
-            payload = {"query": SUBSCRIPTION, "variables": {"after": after}}
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
-            subscribed.set()
-            while not done.is_set():
-                try:
-                    message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
-                except TimeoutError:
-                    continue
-                if message["type"] != "next":
-                    raise RuntimeError(f"subscription ended: {message}")
-                change = message["payload"]["data"]["planChanges"]
-                arrivals[(change["recordId"], change["version"])] = time.perf_counter()
-
-    def run_listener() -> None:
-        try:
-            asyncio.run(listen())
-        except BaseException as error:
-            failures.append(error)
-            subscribed.set()
-
-    listener = threading.Thread(target=run_listener)
-    listener.start()
-    subscribed.wait(30)
-    time.sleep(0.5)  # the subscription's first poll
+def _changes(
+    port: int, token: str, record_ids: list[UUID], changes: int, dsn: str
+) -> tuple[dict[Change, float], dict[Change, float]]:
+    """Conversations recorded through the API at 5/s: when each was sent, and when the read model showed it."""
     connection = connect(port)
-    sent: dict[tuple[str, int], float] = {}
-    visible: dict[tuple[str, int], float] = {}
+    sent: dict[Change, float] = {}
+    visible: dict[Change, float] = {}
     reader = psycopg2.connect(dsn)
     reader.autocommit = True
     try:
@@ -153,24 +138,80 @@ def subscription(
             answer = post(connection, token, CHANGE_MUTATION, {"id": record_id})
             key = (record_id, int(answer["recordConversation"]["version"]))
             sent[key] = started
-            with reader.cursor() as cursor:
-                while True:
-                    cursor.execute("SELECT version FROM current_plan WHERE record_id = %s", (record_id,))
-                    if int(_first(cursor)) >= key[1]:
-                        visible[key] = time.perf_counter()
-                        break
-                    time.sleep(0.002)
-        deadline = time.monotonic() + 10
-        while len(arrivals.keys() & sent.keys()) < len(sent) and time.monotonic() < deadline and not failures:
-            time.sleep(0.05)
+            visible[key] = _visible(reader, key)
     finally:
-        done.set()
-        listener.join()
         reader.close()
         connection.close()
-    if failures:
-        raise failures[0]
-    missing = sent.keys() - arrivals.keys()
-    if missing:
-        raise RuntimeError(f"{len(missing)} of {len(sent)} changes never reached the subscriber")
-    return [arrivals[key] - sent[key] for key in sent], [visible[key] - sent[key] for key in sent]
+    return sent, visible
+
+
+def _visible(reader: Any, change: Change) -> float:
+    """The moment the read model shows the change, polled every 2 ms."""
+    with reader.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT version FROM current_plan WHERE record_id = %s", (change[0],))
+            if int(_first(cursor)) >= change[1]:
+                return time.perf_counter()
+            time.sleep(0.002)
+
+
+class Subscriber:
+    """A `planChanges` subscriber (graphql-transport-ws) on a thread of its own, noting when each change
+    arrives; whatever ends it early is kept in `failures`."""
+
+    def __init__(self, port: int, token: str, after: int) -> None:
+        self.arrivals: dict[Change, float] = {}
+        self.failures: list[BaseException] = []
+        self._url = f"ws://127.0.0.1:{port}/graphql"
+        self._token = token
+        self._after = after
+        self._subscribed = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def __enter__(self) -> Subscriber:
+        self._thread.start()
+        self._subscribed.wait(30)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def wait_for(self, sent: set[Change], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while (
+            len(self.arrivals.keys() & sent) < len(sent) and time.monotonic() < deadline and not self.failures
+        ):
+            time.sleep(0.05)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._listen())
+        except BaseException as error:
+            self.failures.append(error)
+            self._subscribed.set()
+
+    async def _listen(self) -> None:
+        import websockets
+
+        protocol = websockets.Subprotocol("graphql-transport-ws")
+        headers = {"authorization": f"Bearer {self._token}"}
+        async with websockets.connect(self._url, subprotocols=[protocol], additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            await ws.recv()
+            payload = {"query": SUBSCRIPTION, "variables": {"after": self._after}}
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+            self._subscribed.set()
+            while not self._done.is_set():
+                await self._receive(ws)
+
+    async def _receive(self, ws: Any) -> None:
+        try:
+            message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
+        except TimeoutError:
+            return
+        if message["type"] != "next":
+            raise RuntimeError(f"subscription ended: {message}")
+        change = message["payload"]["data"]["planChanges"]
+        self.arrivals[(change["recordId"], change["version"])] = time.perf_counter()
