@@ -90,6 +90,12 @@ class Services:
         self._store_pool_size = store_pool_size
         self._closers: list[Callable[[], object]] = []
 
+    @classmethod
+    def located(cls, settings: Settings) -> Services:
+        """Services whose database is found now: a bad DATABASE_URL or schema is refused, in one line, before
+        any other part (a Kafka client, which logs as it connects) is started."""
+        return cls(settings, locate_database(settings))
+
     def close(self) -> None:
         while self._closers:
             self._closers.pop()()

@@ -89,7 +89,7 @@ def _stop_on_signals() -> threading.Event:
 
 def run_relay(settings: Settings) -> None:
     kafka = settings.kafka_for("relay")
-    services = Services(settings)
+    services = Services.located(settings)
     try:
         _ensure_region_topic(services)
         relay = services.relay()
@@ -113,7 +113,7 @@ def run_projector(
     settings: Settings, group: str = DEFAULT_GROUP, projection: Projection | None = None
 ) -> None:
     kafka = settings.kafka_for("project")
-    services = Services(settings)
+    services = Services.located(settings)
     try:
         worker = services.projection_worker(group, projection)
         log.info("projection worker: %s -> read models (group %s)", kafka.topic, group)
@@ -124,7 +124,7 @@ def run_projector(
 
 def run_feeds(settings: Settings) -> None:
     kafka = settings.kafka_for("feeds")
-    services = Services(settings)
+    services = Services.located(settings)
     try:
         router = services.feed_router()
         log.info("feeds: %s -> carerecord.feed.<organisation>", kafka.topic)
@@ -157,7 +157,7 @@ def _stored_positions(store: EventStore, up_to: int | None) -> set[int]:
 
 
 def rebuild(settings: Settings, source: str, as_of: int | None, progress: Progress) -> RebuildResult:
-    services = Services(settings)
+    services = Services.located(settings)
     store, dsn = services.store, services.read_models_dsn  # opened before the clock starts, as a worker's are
     started = time.perf_counter()
     try:
