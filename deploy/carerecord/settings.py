@@ -123,6 +123,12 @@ class Settings:
         """True when no DATABASE_URL is given: carerecord starts its own PostgreSQL."""
         return self.database_url is None
 
+    def kafka_for(self, command: str) -> KafkaSettings:
+        """The Kafka settings that `carerecord <command>` cannot run without."""
+        if self.kafka is None:
+            raise SettingsError("KAFKA_BOOTSTRAP_SERVERS", f"is needed for `carerecord {command}`")
+        return self.kafka
+
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Reads and checks every setting. Raises SettingsError on the first bad one."""
@@ -304,17 +310,20 @@ def _port(name: str, value: str) -> int:
 
 
 def _cipher_key(value: str | None) -> str | None:
+    raw = _decoded_key("CARERECORD_CIPHER_KEY", value)
+    if raw is not None and len(raw) not in (16, 24, 32):
+        raise SettingsError("CARERECORD_CIPHER_KEY", f"must decode to 16, 24 or 32 bytes, got {len(raw)}")
+    return value
+
+
+def _decoded_key(name: str, value: str | None) -> bytes | None:
+    """A key setting's bytes (it is given in base64); None when it is not set."""
     if value is None:
         return None
     try:
-        raw = base64.b64decode(value, validate=True)
+        return base64.b64decode(value, validate=True)
     except binascii.Error:
-        raise SettingsError(
-            "CARERECORD_CIPHER_KEY", "is not base64 (make one with `carerecord keygen`)"
-        ) from None
-    if len(raw) not in (16, 24, 32):
-        raise SettingsError("CARERECORD_CIPHER_KEY", f"must decode to 16, 24 or 32 bytes, got {len(raw)}")
-    return value
+        raise SettingsError(name, "is not base64 (make one with `carerecord keygen`)") from None
 
 
 def _schema(value: str) -> str:
@@ -324,30 +333,16 @@ def _schema(value: str) -> str:
 
 
 def _index_key(value: str | None) -> bytes | None:
-    if value is None:
-        return None
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise SettingsError(
-            "CARERECORD_INDEX_KEY", "is not base64 (make one with `carerecord keygen`)"
-        ) from None
-    if len(raw) < 16:
+    raw = _decoded_key("CARERECORD_INDEX_KEY", value)
+    if raw is not None and len(raw) < 16:
         raise SettingsError("CARERECORD_INDEX_KEY", f"must decode to at least 16 bytes, got {len(raw)}")
     return raw
 
 
 def _session_secret(value: str | None) -> bytes | None:
     """The key that signs the portal's session cookies: base64, at least 32 bytes."""
-    if value is None:
-        return None
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise SettingsError(
-            "CARERECORD_SESSION_SECRET", "is not base64 (make one with `carerecord keygen`)"
-        ) from None
-    if len(raw) < 32:
+    raw = _decoded_key("CARERECORD_SESSION_SECRET", value)
+    if raw is not None and len(raw) < 32:
         raise SettingsError("CARERECORD_SESSION_SECRET", f"must decode to at least 32 bytes, got {len(raw)}")
     return raw
 

@@ -13,8 +13,8 @@ import pytest
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
+from carerecord.bootstrap import make_producer
 from carerecord.kafka_setup import region_acls
-from carerecord.processes import make_producer
 from carerecord.settings import load_settings
 from carerecord_events.codec import UnknownEventType
 from carerecord_messaging.kafka_worker import KafkaProjectionWorker

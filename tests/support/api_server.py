@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from carerecord.reference_commands import SYNTHETIC
+from carerecord.commands.reference import SYNTHETIC
 from carerecord.settings import load_settings, parse_database_url
 from carerecord.tokens import development_keys, issue_token
 from carerecord_projections.reference import parse_organisations, replace_organisations

@@ -65,3 +65,12 @@ def test_keygen_prints_a_usable_cipher_key(capsys: pytest.CaptureFixture[str]) -
     assert main(["keygen"]) == 0
     key = capsys.readouterr().out.strip()
     assert load_settings({"CARERECORD_CIPHER_KEY": key}).cipher_key == key
+
+
+def test_every_subcommand_module_is_in_the_registry() -> None:
+    import pkgutil
+
+    from carerecord import commands
+
+    modules = {info.name for info in pkgutil.iter_modules(commands.__path__)} - {"shared"}
+    assert modules == {module.__name__.rsplit(".", 1)[1] for module in commands.REGISTRY}

@@ -41,20 +41,25 @@ class LocalKafka:
         return Path(platformdirs.user_cache_dir("carerecord")) / f"kafka-{KAFKA_VERSION}" / "libs"
 
     @property
+    def home(self) -> Path:
+        """The broker's own folder: its data, its configuration and its pid file."""
+        return self.paths.root / "kafka"
+
+    @property
     def data_dir(self) -> Path:
-        return self.paths.root / "kafka" / "data"
+        return self.home / "data"
 
     @property
     def config_file(self) -> Path:
-        return self.paths.root / "kafka" / "server.properties"
+        return self.home / "server.properties"
 
     @property
     def pid_file(self) -> Path:
-        return self.paths.root / "kafka" / "kafka.pid"
+        return self.home / "kafka.pid"
 
     @property
     def log_file(self) -> Path:
-        return self.paths.folder("logs") / "kafka.log"
+        return self.paths.log_file("kafka")
 
     @staticmethod
     def credentials(values: dict[str, str]) -> dict[str, str]:

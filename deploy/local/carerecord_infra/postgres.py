@@ -47,7 +47,7 @@ class LocalPostgres:
 
     @property
     def log_file(self) -> Path:
-        return self.paths.folder("logs") / "postgres.log"
+        return self.paths.log_file("postgres")
 
     def up(self, values: dict[str, str]) -> dict[str, str]:
         """Starts the server if it is not running; returns the settings that reach it."""

@@ -31,6 +31,10 @@ class InfraPaths:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def log_file(self, server: str) -> Path:
+        """Each local server's log, in the one folder `carerecord infra status` points to."""
+        return self.folder("logs") / f"{server}.log"
+
 
 def read_env_file(path: Path) -> dict[str, str]:
     """KEY=value lines, as written by `write_env_file`; missing file gives an empty mapping."""

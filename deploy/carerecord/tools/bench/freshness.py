@@ -5,63 +5,36 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime
-from typing import Any
 
 import psycopg2
 import psycopg2.extras
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from carerecord.bench.common import (
-    BENCH_INDEX_KEY,
+from carerecord.bootstrap import Feeding
+from carerecord.settings import KafkaSettings
+from carerecord.tools.bench.common import (
     REASONING,
     Row,
+    Scratch,
     latency_rows,
     paced,
     register,
     synthetic_nhs_numbers,
     wait_visible,
 )
-from carerecord.database import event_store_env
-from carerecord.settings import DatabaseLocation
-from carerecord_messaging.kafka_worker import KafkaProjectionWorker
-from carerecord_messaging.relay import Relay
-from carerecord_projections.database import prepare, transaction
-from carerecord_services.service import CareRecordService
-from carerecord_services.store import EventStore
-from carerecord_services.writer import GroupWriter
+from carerecord_projections.database import transaction
 
 
-def freshness_embedded(database: DatabaseLocation, schema: str, commands: int) -> list[Row]:
+def freshness_embedded(scratch: Scratch, commands: int) -> list[Row]:
     """Commit-to-visible in the embedded default: the in-process catch-up that runs after each commit."""
-    dsn = database.dsn(schema)
-    prepare(dsn)
-    store = EventStore(event_store_env(database, None, schema=schema))
-    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    from carerecord_messaging.store_feeder import StoreFeeder
-
-    feeder = StoreFeeder(store, dsn)
     lags: list[float] = []
-
-    def timed_catch_up() -> None:
-        started = time.perf_counter()
-        feeder.catch_up()
-        lags.append(time.perf_counter() - started)
-
-    service = CareRecordService(
-        store,
-        writer,
-        clock=lambda: datetime.now(UTC),
-        index_key=BENCH_INDEX_KEY,
-        after_append=timed_catch_up,
-    )
+    services = scratch.services(Feeding.AFTER_EACH_APPEND, feed_timer=lags.append)
     numbers = synthetic_nhs_numbers(commands)
     for _ in paced(commands, 100.0):
-        service.register_person(register(next(numbers)))
-    writer.close()
-    store.close()
-    baseline = _bare_insert_then_read(dsn, commands)
+        services.care_records.register_person(register(next(numbers)))
+    services.close()
+    baseline = _bare_insert_then_read(scratch.dsn, commands)
     return latency_rows("freshness, embedded", lags, baseline, "p99 <= 100 ms")
 
 
@@ -84,27 +57,15 @@ def _bare_insert_then_read(dsn: str, count: int) -> list[float]:
     return lags
 
 
-def freshness_kafka(database: DatabaseLocation, schema: str, kafka: Any, commands: int) -> list[Row]:
+def freshness_kafka(scratch: Scratch, kafka: KafkaSettings, commands: int) -> list[Row]:
     """Commit-to-visible through the relay, Kafka and a projection worker, at a steady 100 commands/s."""
-    dsn = database.dsn(schema)
-    prepare(dsn)
-    topic = f"bench.{schema}"
-    admin = KafkaAdminClient(**kafka.client_options())
-    admin.create_topics(
-        [
-            NewTopic(topic, num_partitions=6, replication_factor=1),
-            NewTopic(topic + ".bare", num_partitions=1, replication_factor=1),
-        ]
-    )
-    admin.close()
-    store = EventStore(event_store_env(database, None, schema=schema))
-    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    service = CareRecordService(store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY)
+    topic = scratch.topic
+    _create_topics(kafka, topic)
+    services = scratch.through(kafka).services()
     producer = KafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True, linger_ms=1)
-    relay = Relay(store, producer, topic=topic, source="/carerecord/regions/bench", dsn=dsn)
-    worker = KafkaProjectionWorker(
-        kafka.client_options(), topic=topic, dsn=dsn, group=f"carerecord-projections-{schema}"
-    )
+    relay = services.relay(producer=producer)
+    worker = services.projection_worker(group=f"carerecord-projections-{scratch.schema}")
+    service = services.care_records
     stop = threading.Event()
     threads = [
         threading.Thread(target=relay.run, args=(stop, 0.002)),
@@ -118,21 +79,29 @@ def freshness_kafka(database: DatabaseLocation, schema: str, kafka: Any, command
         for _ in paced(commands, 100.0):
             outcome = service.register_person(register(next(numbers)))
             committed = time.perf_counter()
-            lags.append(wait_visible(dsn, outcome.record_id, outcome.version) - committed)
+            lags.append(wait_visible(scratch.dsn, outcome.record_id, outcome.version) - committed)
     finally:
         stop.set()
         for thread in threads:
             thread.join()
-        worker.close()
+        services.close()
         producer.close()
-        writer.close()
-        store.close()
-    baseline = _bare_round_trip(kafka, topic + ".bare", dsn, commands)
-    rows = latency_rows("freshness, Kafka", lags, baseline, "p99 <= 500 ms")
-    return rows
+    baseline = _bare_round_trip(kafka, topic + ".bare", scratch.dsn, commands)
+    return latency_rows("freshness, Kafka", lags, baseline, "p99 <= 500 ms")
 
 
-def _bare_round_trip(kafka: Any, topic: str, dsn: str, count: int) -> list[float]:
+def _create_topics(kafka: KafkaSettings, topic: str) -> None:
+    admin = KafkaAdminClient(**kafka.client_options())
+    admin.create_topics(
+        [
+            NewTopic(topic, num_partitions=6, replication_factor=1),
+            NewTopic(topic + ".bare", num_partitions=1, replication_factor=1),
+        ]
+    )
+    admin.close()
+
+
+def _bare_round_trip(kafka: KafkaSettings, topic: str, dsn: str, count: int) -> list[float]:
     """Produce one row's bytes, consume them, INSERT the row: the least any Kafka-fed read model can do."""
     with transaction(dsn) as cursor:
         cursor.execute("CREATE TABLE bare_round_trip (id bigint PRIMARY KEY, body bytea)")

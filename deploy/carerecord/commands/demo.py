@@ -7,14 +7,16 @@ import dataclasses
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
 
+from carerecord.commands.shared import Commands, refuse, subcommand
 from carerecord.settings import load_settings
 
 
-def add_demo_command(commands: Any) -> None:
-    command = commands.add_parser(
+def add(commands: Commands) -> None:
+    command = subcommand(
+        commands,
         "demo",
+        _demo,
         help="load the synthetic demo region (its own store, marked as demo) and optionally serve it",
         description=(
             "Loads a synthetic region into the schema carerecord_demo (or CARERECORD_SCHEMA if set): the "
@@ -30,7 +32,6 @@ def add_demo_command(commands: Any) -> None:
     command.add_argument("--serve", action="store_true", help="then run the API and portal on the demo store")
     command.add_argument("--host", help="address to listen on with --serve (default CARERECORD_HOST)")
     command.add_argument("--port", type=int, help="port to listen on with --serve (default CARERECORD_PORT)")
-    command.set_defaults(handler=_demo)
 
 
 class _Bar:
@@ -54,30 +55,24 @@ class _Bar:
 
 
 def _demo(arguments: argparse.Namespace) -> int:
-    from carerecord.bootstrap import build_services, serve
-    from carerecord.database import locate_database
-    from carerecord.demo import DEMO_SCHEMA, DemoLoader, DemoRefused
-    from carerecord_projections.database import transaction
+    from carerecord.bootstrap import Feeding, build_services
+    from carerecord.processes import serve
+    from carerecord.tools.demo_region import DEMO_SCHEMA, DemoLoader, DemoRefused
 
     if arguments.people < 1:
-        print("carerecord: --people must be at least 1", file=sys.stderr)
-        return 2
+        return refuse("--people must be at least 1")
     settings = load_settings()
     # the demo region's read models are fed in-process, whatever else is configured: it is self-contained
     settings = dataclasses.replace(settings, schema=settings.schema or DEMO_SCHEMA, kafka=None)
-    database = locate_database(settings)
-    with transaction(database.dsn()) as cursor:
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.schema}"')  # a checked identifier (settings)
-    services = build_services(settings, database, feed_as_you_go=False)
+    services = build_services(settings, feeding=Feeding.AT_START)
     try:
         summary = DemoLoader(services, now=datetime.now(UTC)).load(arguments.people, _Bar())
     except DemoRefused as refused:
-        print(f"carerecord: refused: {refused}", file=sys.stderr)
-        return 1
+        return refuse(f"refused: {refused}", status=1)
     finally:
         services.close()
     print("building the read models...", file=sys.stderr, flush=True)
-    build_services(settings, database).close()  # every projection catches up from the store as it starts
+    build_services(settings, services.database).close()  # every projection catches up as it starts
     print(
         f"demo region in schema {settings.schema}: {summary.people} people added, {summary.commands} commands "
         f"recorded, {summary.refused} refused by the rules, in {summary.seconds:.0f} s"

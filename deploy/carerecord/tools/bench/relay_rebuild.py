@@ -14,25 +14,18 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from carerecord.bench.common import BENCH_INDEX_KEY, Row, bench_schema
-from carerecord.bench.loading import load_events
-from carerecord.bench.processes import bare_command, carerecord_command, run_child
-from carerecord.database import event_store_env
-from carerecord.processes import make_producer
-from carerecord.settings import DatabaseLocation, KafkaSettings
-from carerecord_messaging.relay import Relay
-from carerecord_services.service import CareRecordService
-from carerecord_services.store import EventStore
-from carerecord_services.writer import GroupWriter
+from carerecord.bootstrap import Services, make_producer
+from carerecord.settings import DatabaseLocation, KafkaSettings, Settings
+from carerecord.tools.bench.common import Row, Scratch, bench_schema
+from carerecord.tools.bench.loading import load_events
+from carerecord.tools.bench.processes import bare_command, carerecord_command, run_child
 
 PARTITIONS = 6
-RELAY_SOURCE = "/carerecord/regions/bench"
 
 
 @dataclass(frozen=True)
@@ -43,6 +36,7 @@ class Rebuilt:
 
 
 def relay_and_rebuild(
+    settings: Settings,
     database: DatabaseLocation,
     kafka: KafkaSettings,
     sizes: list[int],
@@ -53,21 +47,9 @@ def relay_and_rebuild(
     rows: list[Row] = []
     costs: dict[int, float] = {}
     for size in sizes:
-        with bench_schema(database) as schema:
-            store = EventStore(event_store_env(database, None, schema=schema))
-            writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-            service = CareRecordService(
-                store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY
-            )
-            started = time.perf_counter()
-            events = load_events(store, service, size, first_number=950_000_000)
-            report(f"{size:,} events: loaded {events:,} positions in {time.perf_counter() - started:.1f} s")
-            writer.close()
-            topic = f"bench.{schema}"
-            _create_topics(kafka, [topic, topic + ".bare"])
-            relay_rate = _relay(store, kafka, topic, database.dsn(schema))
-            store.close()
-            report(f"{size:,} events: relayed at {relay_rate:,.0f} events/s")
+        with bench_schema(settings, database) as scratch:
+            events, relay_rate = _loaded_and_relayed(scratch, kafka, size, report)
+            topic = scratch.topic
             if size == relay_size:
                 bare_rate = _bare_produce(kafka, topic, topic + ".bare")
                 rows.append(
@@ -80,29 +62,55 @@ def relay_and_rebuild(
                         "ratio >= 0.5",
                     )
                 )
-            ours = _rebuild(topic, schema, events, env)
-            bare = _bare_consume(topic, database.dsn(schema), env)
+            ours = _rebuild(topic, scratch.schema, events, env)
+            bare = _bare_consume(topic, scratch.dsn, env)
             report(f"{size:,} events: rebuilt at {ours.rate:,.0f} events/s (bare consumer {bare.rate:,.0f})")
-            scenario = f"rebuild, {events:,} events"
-            rows += [
-                Row(scenario, "events/s", ours.rate, bare.rate, "events/s", "ratio >= 0.5"),
-                Row(scenario, "cost per event", 1e6 / ours.rate, 1e6 / bare.rate, "µs", ""),
-                Row(scenario, "peak RSS (bare: consumer)", ours.peak_rss_mib, bare.peak_rss_mib, "MiB", ""),
-            ]
+            rows += _rebuild_rows(f"rebuild, {events:,} events", ours, bare)
             costs[events] = 1e6 / ours.rate
-    if len(costs) > 1:
-        smallest, largest = min(costs), max(costs)
-        rows.append(
-            Row(
-                "rebuild, flat cost",
-                f"µs/event {largest:,} vs {smallest:,}",
-                costs[largest],
-                costs[smallest],
-                "µs",
-                "ratio <= 1.2",
-            )
+    return rows + _flat_cost(costs)
+
+
+def _loaded_and_relayed(
+    scratch: Scratch, kafka: KafkaSettings, size: int, report: Callable[[str], None]
+) -> tuple[int, float]:
+    """A store of about `size` events loaded in bulk, then published by the relay to a scratch topic."""
+    topic = scratch.topic
+    services = scratch.through(kafka).services()
+    try:
+        started = time.perf_counter()
+        events = load_events(services, size, first_number=950_000_000)
+        report(f"{size:,} events: loaded {events:,} positions in {time.perf_counter() - started:.1f} s")
+        _create_topics(kafka, [topic, topic + ".bare"])
+        relay_rate = _relay(services)
+    finally:
+        services.close()
+    report(f"{size:,} events: relayed at {relay_rate:,.0f} events/s")
+    return events, relay_rate
+
+
+def _rebuild_rows(scenario: str, ours: Rebuilt, bare: Rebuilt) -> list[Row]:
+    return [
+        Row(scenario, "events/s", ours.rate, bare.rate, "events/s", "ratio >= 0.5"),
+        Row(scenario, "cost per event", 1e6 / ours.rate, 1e6 / bare.rate, "µs", ""),
+        Row(scenario, "peak RSS (bare: consumer)", ours.peak_rss_mib, bare.peak_rss_mib, "MiB", ""),
+    ]
+
+
+def _flat_cost(costs: dict[int, float]) -> list[Row]:
+    """The cost per event at the largest store against the smallest's: flat if the rebuild scales."""
+    if len(costs) < 2:
+        return []
+    smallest, largest = min(costs), max(costs)
+    return [
+        Row(
+            "rebuild, flat cost",
+            f"µs/event {largest:,} vs {smallest:,}",
+            costs[largest],
+            costs[smallest],
+            "µs",
+            "ratio <= 1.2",
         )
-    return rows
+    ]
 
 
 def _create_topics(kafka: KafkaSettings, topics: list[str]) -> None:
@@ -115,16 +123,14 @@ def _create_topics(kafka: KafkaSettings, topics: list[str]) -> None:
         admin.close()
 
 
-def _relay(store: EventStore, kafka: KafkaSettings, topic: str, dsn: str) -> float:
+def _relay(services: Services) -> float:
     """The relay's own loop body until the store is published: read, convert, send, wait for acks, checkpoint."""
-    producer = make_producer(kafka)
-    relay = Relay(store, producer, topic=topic, source=RELAY_SOURCE, dsn=dsn)
-    last = store.last_position()
+    relay = services.relay()
+    last = services.store.last_position()
     started = time.perf_counter()
     while relay.publish_available():
         pass
     seconds = time.perf_counter() - started
-    producer.close()
     assert relay.checkpoint() == last
     return last / seconds
 
@@ -147,18 +153,15 @@ def _bare_produce(kafka: KafkaSettings, source: str, target: str) -> float:
 
 
 def _read_all(kafka: KafkaSettings, topic: str) -> list[Any]:
+    """Every message of the topic, from each partition's beginning to its end, in store order."""
     consumer = KafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
     partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
-    ends = consumer.end_offsets(partitions)
-    remaining = {tp for tp in partitions if ends[tp] > 0}
+    total = sum(consumer.end_offsets(partitions).values())
     messages: list[Any] = []
-    while remaining:
-        for partition, batch in consumer.poll(timeout_ms=1000, max_records=2000).items():
-            messages += batch
-            if batch[-1].offset + 1 >= ends[partition]:
-                remaining.discard(partition)
+    while len(messages) < total:
+        messages += [m for batch in consumer.poll(timeout_ms=1000, max_records=2000).values() for m in batch]
     consumer.close()
     messages.sort(key=lambda m: int(dict(m.headers)["carerecord_position"]))  # store order, as the relay sent
     return messages

@@ -17,7 +17,8 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 
-from carerecord.bench.common import CLINICIAN, GP, recommendation, synthetic_nhs_numbers
+from carerecord.bootstrap import Services
+from carerecord.tools.bench.common import CLINICIAN, GP, recommendation, synthetic_nhs_numbers
 from carerecord_events.base import Actor, CareRecordEvent, Participant
 from carerecord_events.people import NhsNumberIndexed
 from carerecord_events.vocabulary import RelationshipBasis, ReviewOutcome, Setting
@@ -28,7 +29,6 @@ from carerecord_services.policy import RecordPolicy
 from carerecord_services.record import PersonRecord, evolve
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore, LoadedRecord
-from carerecord_services.writer import GroupWriter
 
 Clock = Callable[[], datetime]
 POLICY = RecordPolicy()  # built once, as the service builds it: it compiles the reasoning screen's patterns
@@ -96,8 +96,7 @@ def stored_person(
 
 
 def load_people(
-    store: EventStore,
-    service: CareRecordService,
+    services: Services,
     count: int,
     *,
     first_number: int,
@@ -105,8 +104,8 @@ def load_people(
     threads: int = 4,
     batch: int = 250,
 ) -> list[Person]:
-    """`count` people through one group writer, from `threads` threads, `batch` people per append."""
-    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
+    """`count` people through the group writer, from `threads` threads, `batch` people per append."""
+    store, service, writer = services.store, services.care_records, services.writer
     numbers = list(synthetic_nhs_numbers(count, start=first_number))
     people: list[Person] = []
     lock = threading.Lock()
@@ -130,25 +129,22 @@ def load_people(
         worker.start()
     for worker in workers:
         worker.join()
-    writer.close()
     if failures:
         raise failures[0]
     return people
 
 
-def load_events(
-    store: EventStore, service: CareRecordService, events: int, *, first_number: int, threads: int = 4
-) -> int:
+def load_events(services: Services, events: int, *, first_number: int, threads: int = 4) -> int:
     """About `events` store positions (people of 2 or 3 events and their index entries); returns how many."""
     # 3 or 4 positions a person (registration, care relationship, a recommendation for every other, the index
     # entry): 3.5 on average
     people = max(1, round(events / 3.5))
-    load_people(store, service, people, first_number=first_number, threads=threads)
-    return store.last_position()
+    load_people(services, people, first_number=first_number, threads=threads)
+    return services.store.last_position()
 
 
 def long_history(
-    store: EventStore, number: str, events: int, *, chunk: int = 200
+    services: Services, number: str, events: int, *, chunk: int = 200
 ) -> tuple[UUID, datetime, datetime]:
     """One person whose record holds `events` events, recorded one every 6 hours up to now: registration, care
     relationship, a recommendation, then conversations with the occasional review. Returns the record id and
@@ -173,7 +169,7 @@ def long_history(
     record = PersonRecord(record_id=record_id)
     loaded = LoadedRecord(record_id, [], 0, GENESIS)
     source = commands()
-    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
+    store, writer = services.store, services.writer
     while record.version < events:
         pending: list[CareRecordEvent] = []
         while record.version < events and len(pending) < chunk:
@@ -193,7 +189,6 @@ def long_history(
         writer.append(stored)
         head = store.mapper.to_chained_event(stored[-1])
         loaded = LoadedRecord(record_id, [], head.originator_version, head.hash)
-    writer.close()
     return record_id, first, first + timedelta(hours=6 * events)
 
 

@@ -1,5 +1,5 @@
 """The bare baselines that run as processes of their own, so that their speed and peak memory are measured the
-way carerecord's processes are: `python -m carerecord.bench.bare serve|consume ...`.
+way carerecord's processes are: `python -m carerecord.tools.bench.bare serve|consume ...`.
 
 - `serve`: a bare starlette endpoint on its own uvicorn. It checks the bearer token with the same TokenVerifier,
   runs the same two SQL statements as the GraphQL `person` query (the current plan by NHS number, the care
@@ -19,7 +19,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import psycopg2
 import psycopg2.extras
@@ -30,30 +31,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from carerecord_graphql.auth import AuthenticationFailed, TokenVerifier
-from carerecord_projections.who_has_looked import access_table
+from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
+
+if TYPE_CHECKING:
+    from carerecord.settings import Settings
 
 psycopg2.extras.register_uuid()  # type: ignore[no-untyped-call]
 
-# The access log's own column definitions, only those a hand-written endpoint would keep.
-BARE_ACCESS_DDL = (
-    access_table(
-        "bare_access_log",
-        (
-            "access_id",
-            "record_id",
-            "user_id",
-            "role",
-            "organisation",
-            "operation",
-            "purpose",
-            "granted",
-            "version_shown",
-            "at",
-        ),
-    )
-    + "CREATE INDEX IF NOT EXISTS bare_access_log_by_record ON bare_access_log (record_id, at);\n"
-)
+BARE_ACCESS_DDL = """
+CREATE TABLE IF NOT EXISTS bare_access_log (
+    access_id uuid PRIMARY KEY,
+    record_id uuid NOT NULL,
+    at timestamptz NOT NULL,
+    granted boolean NOT NULL,
+    version_shown integer,
+    operation text NOT NULL,
+    purpose text NOT NULL,
+    user_id text NOT NULL,
+    role text NOT NULL,
+    organisation text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bare_access_log_by_record ON bare_access_log (record_id, at);
+"""
 
 
 def bare_app(dsn: str, verifier: TokenVerifier) -> Starlette:
@@ -71,50 +70,9 @@ def bare_app(dsn: str, verifier: TokenVerifier) -> Starlette:
         connection = pool.getconn()
         try:
             with connection, connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT record_id, nhs_number, given_name, family_name, date_of_birth, postcode, died, "
-                    "version, position, document FROM current_plan WHERE nhs_number = %s",
-                    (nhs_number,),
-                )
-                row = cursor.fetchone()
-                if row is None:
-                    return 200, {"data": None, "errors": [{"message": "no such record"}]}
-                cursor.execute(
-                    "SELECT 1 FROM care_relationships WHERE record_id = %s AND organisation = %s "
-                    "AND ended_at IS NULL",
-                    (row[0], caller.organisation),
-                )
-                granted = cursor.fetchone() is not None
-                cursor.execute(
-                    "INSERT INTO bare_access_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        uuid.uuid4(),
-                        row[0],
-                        caller.user_id,
-                        caller.role.value,
-                        caller.organisation,
-                        "person",
-                        "direct care",
-                        granted,
-                        row[7] if granted else None,
-                        datetime.now(UTC),
-                    ),
-                )
+                return _person(cursor, caller, nhs_number)
         finally:
             pool.putconn(connection)
-        if not granted:
-            return 200, {"data": None, "errors": [{"message": "no care relationship"}]}
-        plans = [
-            {
-                "cpr": plan["cpr"],
-                "reviewDue": plan.get("review_due"),
-                "awaitingSeniorEndorsement": plan["needs_senior_endorsement"] and not plan.get("endorsed_by"),
-                "involvement": {"personInvolved": plan["involvement"]["person_involved"]},
-            }
-            for plan in row[9].get("plans", {}).values()
-            if plan["status"] == "active"
-        ]
-        return 200, {"data": {"person": {"version": row[7], "currentPlans": plans}}}
 
     async def endpoint(request: Request) -> JSONResponse:
         body = await request.json()
@@ -124,6 +82,61 @@ def bare_app(dsn: str, verifier: TokenVerifier) -> Starlette:
         return JSONResponse(answer, status_code=status)
 
     return Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+
+
+def _person(cursor: Any, caller: Principal, nhs_number: str) -> tuple[int, dict[str, Any]]:
+    """The current plan from the read model, if the caller's organisation cares for the person; the access
+    recorded either way, in the same transaction."""
+    cursor.execute(
+        "SELECT record_id, nhs_number, given_name, family_name, date_of_birth, postcode, died, "
+        "version, position, document FROM current_plan WHERE nhs_number = %s",
+        (nhs_number,),
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return 200, {"data": None, "errors": [{"message": "no such record"}]}
+    cursor.execute(
+        "SELECT 1 FROM care_relationships WHERE record_id = %s AND organisation = %s AND ended_at IS NULL",
+        (row[0], caller.organisation),
+    )
+    granted = cursor.fetchone() is not None
+    _record_access(cursor, caller, row[0], row[7] if granted else None, granted)
+    if not granted:
+        return 200, {"data": None, "errors": [{"message": "no care relationship"}]}
+    return 200, {"data": {"person": {"version": row[7], "currentPlans": _current_plans(row[9])}}}
+
+
+def _record_access(
+    cursor: Any, caller: Principal, record_id: UUID, version_shown: int | None, granted: bool
+) -> None:
+    cursor.execute(
+        "INSERT INTO bare_access_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            uuid.uuid4(),
+            record_id,
+            datetime.now(UTC),
+            granted,
+            version_shown,
+            "person",
+            "direct care",
+            caller.user_id,
+            caller.role.value,
+            caller.organisation,
+        ),
+    )
+
+
+def _current_plans(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "cpr": plan["cpr"],
+            "reviewDue": plan.get("review_due"),
+            "awaitingSeniorEndorsement": plan["needs_senior_endorsement"] and not plan.get("endorsed_by"),
+            "involvement": {"personInvolved": plan["involvement"]["person_involved"]},
+        }
+        for plan in document.get("plans", {}).values()
+        if plan["status"] == "active"
+    ]
 
 
 def consume(client_options: dict[str, Any], topic: str, dsn: str) -> dict[str, float]:
@@ -160,7 +173,23 @@ def consume(client_options: dict[str, Any], topic: str, dsn: str) -> dict[str, f
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m carerecord.bench.bare")
+    arguments = _parser().parse_args(argv)
+
+    from carerecord.settings import load_settings
+
+    settings = load_settings()
+    if arguments.action == "serve":
+        _serve(settings, Path(arguments.data_dir), arguments.dsn, arguments.port)
+        return 0
+    assert settings.kafka is not None, "consume needs KAFKA_BOOTSTRAP_SERVERS"
+    sys.stdout.write(
+        json.dumps(consume(settings.kafka.client_options(), arguments.topic, arguments.dsn)) + "\n"
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m carerecord.tools.bench.bare")
     actions = parser.add_subparsers(dest="action", required=True)
     serve = actions.add_parser("serve")
     serve.add_argument("--port", type=int, required=True)
@@ -169,32 +198,19 @@ def main(argv: list[str] | None = None) -> int:
     each = actions.add_parser("consume")
     each.add_argument("--topic", required=True)
     each.add_argument("--dsn", required=True)
-    arguments = parser.parse_args(argv)
+    return parser
 
-    from carerecord.settings import load_settings
 
-    settings = load_settings()
-    if arguments.action == "serve":
-        import uvicorn
+def _serve(settings: Settings, data_dir: Path, dsn: str, port: int) -> None:
+    """The bare endpoint on uvicorn, checking tokens signed with the development key in `data_dir`."""
+    import uvicorn
 
-        from carerecord.tokens import development_keys
-        from carerecord_graphql.auth import TokenSettings
+    from carerecord.tokens import development_keys
+    from carerecord_graphql.auth import TokenSettings
 
-        jwks = development_keys(Path(arguments.data_dir)).jwks
-        verifier = TokenVerifier(TokenSettings(settings.jwt_issuer, settings.jwt_audience, jwks))
-        uvicorn.run(
-            bare_app(arguments.dsn, verifier),
-            host="127.0.0.1",
-            port=arguments.port,
-            access_log=False,
-            log_level="warning",
-        )
-        return 0
-    assert settings.kafka is not None, "consume needs KAFKA_BOOTSTRAP_SERVERS"
-    sys.stdout.write(
-        json.dumps(consume(settings.kafka.client_options(), arguments.topic, arguments.dsn)) + "\n"
-    )
-    return 0
+    jwks = development_keys(data_dir).jwks
+    verifier = TokenVerifier(TokenSettings(settings.jwt_issuer, settings.jwt_audience, jwks))
+    uvicorn.run(bare_app(dsn, verifier), host="127.0.0.1", port=port, access_log=False, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ import argparse
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
+from carerecord.commands.shared import Commands, refuse, subcommand
 from carerecord.settings import load_settings
 
 SYNTHETIC = resources.files("carerecord") / "reference"
@@ -17,9 +17,11 @@ KINDS = {
 }
 
 
-def add_import_command(commands: Any) -> None:
-    command = commands.add_parser(
+def add(commands: Commands) -> None:
+    command = subcommand(
+        commands,
         "import",
+        _import,
         help="import reference data: the organisation register or the registered population (CSV)",
         description=(
             "Replaces the organisation register (columns ods_code, name, setting, icb_code, icb_name, region) or "
@@ -35,42 +37,47 @@ def add_import_command(commands: Any) -> None:
     source.add_argument(
         "--synthetic", action="store_true", help="load the synthetic fixture shipped with carerecord"
     )
-    command.set_defaults(handler=_import)
 
 
 def _import(arguments: argparse.Namespace) -> int:
-    from carerecord.database import locate_database
+    from carerecord.bootstrap import Services
+    from carerecord_projections.reference import ReferenceDataError
+
+    what, _ = KINDS[arguments.kind]
+    text = _text(arguments)
+    if text is None:
+        return 2
+    try:
+        count = _replace(Services(load_settings()).read_models_dsn, arguments.kind, text)
+    except ReferenceDataError as refused:
+        return refuse(f"nothing imported: {refused}", status=1)
+    print(f"{what}: {count} rows imported (the previous {what} was replaced)")
+    return 0
+
+
+def _text(arguments: argparse.Namespace) -> str | None:
+    """The CSV text, or None once the reason it cannot be read has been said."""
+    if arguments.synthetic:
+        return (SYNTHETIC / KINDS[arguments.kind][1]).read_text(encoding="utf-8")
+    if arguments.file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(arguments.file).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        refuse(f"cannot read {arguments.file}: {error.strerror}")
+    except UnicodeDecodeError:
+        refuse(f"{arguments.file} is not UTF-8 text")
+    return None
+
+
+def _replace(dsn: str, kind: str, text: str) -> int:
     from carerecord_projections.reference import (
-        ReferenceDataError,
         parse_organisations,
         parse_population,
         replace_organisations,
         replace_population,
     )
 
-    what, fixture = KINDS[arguments.kind]
-    if arguments.synthetic:
-        text = (SYNTHETIC / fixture).read_text(encoding="utf-8")
-    elif arguments.file == "-":
-        text = sys.stdin.read()
-    else:
-        try:
-            text = Path(arguments.file).read_text(encoding="utf-8-sig")
-        except OSError as error:
-            print(f"carerecord: cannot read {arguments.file}: {error.strerror}", file=sys.stderr)
-            return 2
-        except UnicodeDecodeError:
-            print(f"carerecord: {arguments.file} is not UTF-8 text", file=sys.stderr)
-            return 2
-    settings = load_settings()
-    dsn = locate_database(settings).dsn(settings.schema)
-    try:
-        if arguments.kind == "organisations":
-            count = replace_organisations(dsn, parse_organisations(text))
-        else:
-            count = replace_population(dsn, parse_population(text))
-    except ReferenceDataError as refused:
-        print(f"carerecord: nothing imported: {refused}", file=sys.stderr)
-        return 1
-    print(f"{what}: {count} rows imported (the previous {what} was replaced)")
-    return 0
+    if kind == "organisations":
+        return replace_organisations(dsn, parse_organisations(text))
+    return replace_population(dsn, parse_population(text))

@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import psycopg2
 import psycopg2.extras
 
-from carerecord.bench.common import (
-    BENCH_INDEX_KEY,
+from carerecord.tools.bench.common import (
     Row,
+    Scratch,
     percentile,
     recommendation,
     register,
     run_threads,
     synthetic_nhs_numbers,
 )
-from carerecord.database import event_store_env
-from carerecord.settings import DatabaseLocation
 from carerecord_projections.database import transaction
-from carerecord_services.service import CareRecordService
-from carerecord_services.store import EventStore
-from carerecord_services.writer import GroupWriter
 
 
-def write_path(database: DatabaseLocation, schema: str, callers: int, seconds: float) -> list[Row]:
+def write_path(scratch: Scratch, callers: int, seconds: float) -> list[Row]:
     """Use-case commands per second for distinct people through the group writer, against the same number of
     threads each doing single-row INSERT + COMMIT of a stored event's size on its own connection."""
-    store = EventStore(event_store_env(database, None, schema=schema) | {"POSTGRES_POOL_SIZE": str(callers)})
-    writer = GroupWriter(store.insert, interrupt=store.interrupt_insert)
-    service = CareRecordService(store, writer, clock=lambda: datetime.now(UTC), index_key=BENCH_INDEX_KEY)
+    ours, our_latencies, size = _use_cases(scratch, callers, seconds)
+    theirs, their_latencies = _bare_inserts(scratch.dsn, callers, seconds, size)
+    scenario = f"write path, {callers} callers"
+    target = "ratio >= 0.5" if callers == 8 else "ratio >= 1.0" if callers == 64 else ""
+    p99 = (percentile(our_latencies, 0.99) * 1000, percentile(their_latencies, 0.99) * 1000)
+    return [
+        Row(scenario, "commands/s", ours, theirs, "per s", target),
+        Row(scenario, "p99 latency", *p99, "ms", "p99 <= 100 ms"),
+    ]
+
+
+def _use_cases(scratch: Scratch, callers: int, seconds: float) -> tuple[float, list[float], int]:
+    """Commands per second and their latencies, and the size of one stored event (the baseline's row)."""
+    services = scratch.services(store_pool_size=callers)
+    service, store = services.care_records, services.store
     per_caller = 10 if seconds < 5 else 40
     numbers = synthetic_nhs_numbers(callers * per_caller, start=920_000_000 + callers * 10_000)
     people = [service.register_person(register(next(numbers))).record_id for _ in range(callers * per_caller)]
@@ -40,11 +45,13 @@ def write_path(database: DatabaseLocation, schema: str, callers: int, seconds: f
         turns[index] += 1
         service.execute(people[index * per_caller + turns[index] % per_caller], recommendation())
 
-    ours, our_latencies = run_threads(callers, seconds, command)
-    size = len(store.recorder.select_events(people[0], desc=True, limit=1)[0].state)  # one stored event
-    writer.close()
-    store.close()
-    dsn = database.dsn(schema)
+    ours, latencies = run_threads(callers, seconds, command)
+    size = len(store.recorder.select_events(people[0], desc=True, limit=1)[0].state)
+    services.close()
+    return ours, latencies, size
+
+
+def _bare_inserts(dsn: str, callers: int, seconds: float, size: int) -> tuple[float, list[float]]:
     with transaction(dsn) as cursor:
         cursor.execute(f"CREATE TABLE bare_events_{callers} (id bigserial PRIMARY KEY, body bytea NOT NULL)")
     connections = [psycopg2.connect(dsn) for _ in range(callers)]
@@ -60,24 +67,7 @@ def write_path(database: DatabaseLocation, schema: str, callers: int, seconds: f
             cursor.execute(f"INSERT INTO bare_events_{callers} (body) VALUES (%s)", (payload,))
         connection.commit()
 
-    theirs, their_latencies = run_threads(callers, seconds, bare)
+    theirs, latencies = run_threads(callers, seconds, bare)
     for connection in connections:
         connection.close()
-    return [
-        Row(
-            f"write path, {callers} callers",
-            "commands/s",
-            ours,
-            theirs,
-            "per s",
-            "ratio >= 0.5" if callers == 8 else "ratio >= 1.0" if callers == 64 else "",
-        ),
-        Row(
-            f"write path, {callers} callers",
-            "p99 latency",
-            percentile(our_latencies, 0.99) * 1000,
-            percentile(their_latencies, 0.99) * 1000,
-            "ms",
-            "p99 <= 100 ms",
-        ),
-    ]
+    return theirs, latencies

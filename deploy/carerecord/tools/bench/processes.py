@@ -22,7 +22,7 @@ def carerecord_command(*arguments: str) -> list[str]:
 
 
 def bare_command(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "carerecord.bench.bare", *arguments]
+    return [sys.executable, "-m", "carerecord.tools.bench.bare", *arguments]
 
 
 def peak_rss_mib(pid: int) -> float:
