@@ -23,6 +23,8 @@ from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
 from carerecord_events.plain import describe_cpr
 from carerecord_events.plans import RecommendationMade
+from carerecord_events.record.evolve import replay
+from carerecord_events.record.state import PersonRecord
 from carerecord_graphql.access import may_see_access_history, read_record, record_id_for
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.disclosure import SchemaDisclosure
@@ -51,7 +53,6 @@ from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
 from carerecord_services.policy import PERMISSIONS, URGENT_CARE_ROLES, Read
 from carerecord_services.read_access import Reader
-from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
 
 log = logging.getLogger("carerecord.api")

@@ -44,11 +44,13 @@ from carerecord_events.plans import (
     RecommendationMade,
     SeniorEndorsementGiven,
 )
+from carerecord_events.record.state import PersonRecord, PlanState
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
     CapacityDecision,
     CprRecommendation,
     InvolvementRoute,
+    PlanStatus,
     ReasonCategory,
     RelationshipBasis,
     RepresentativeKind,
@@ -80,7 +82,6 @@ from carerecord_services.identifiers import (
 )
 from carerecord_services.names import check_names
 from carerecord_services.policy import Action, RecordPolicy
-from carerecord_services.record import PersonRecord, PlanState, PlanStatus
 from carerecord_services.text import check_storable_fields
 from carerecord_services.timing import check_date_of_birth, check_occurred_at
 

@@ -11,8 +11,8 @@ from uuid import UUID
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr
 from carerecord_events.plans import RecommendationMade
+from carerecord_events.record.evolve import replay
 from carerecord_events.roles import ROLES
-from carerecord_services.record import replay
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ import pytest
 from carerecord.bootstrap import Services, build_services
 from carerecord.settings import load_settings
 from carerecord_events.codec import to_payload
+from carerecord_events.record.evolve import replay
 from carerecord_events.vocabulary import InvolvementRoute
 from carerecord_projections.database import transaction
 from carerecord_projections.oversight.figures import OversightViews, Period, Scope
 from carerecord_services.decisions import Context, decide
 from carerecord_services.errors import ConsultationMissing
 from carerecord_services.integrity import verify_chains
-from carerecord_services.record import replay
 from tests.builders import VALID_NHS_NUMBER, involved, recommendation, register
 from tests.integration.stored_directly import append_events, append_stored
 

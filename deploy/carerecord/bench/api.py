@@ -36,10 +36,10 @@ from carerecord.bench.processes import bare_command, carerecord_command, free_po
 from carerecord.database import event_store_env
 from carerecord.settings import DatabaseLocation, Settings
 from carerecord.tokens import development_keys, issue_token
+from carerecord_events.record.evolve import replay
 from carerecord_projections.database import prepare
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.store_feeder import StoreFeeder
-from carerecord_services.record import replay
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from carerecord_events.base import Participant
 from carerecord_events.codec import from_payload, to_payload
 from carerecord_events.plans import RecommendationMade
+from carerecord_events.record.evolve import replay
 from carerecord_events.roles import Register
 from carerecord_events.vocabulary import (
     ConcernRaisedBy,
@@ -20,7 +21,6 @@ from carerecord_events.vocabulary import (
 from carerecord_services import commands as c
 from carerecord_services.errors import DomainError
 from carerecord_services.identifiers import nhs_number_is_valid, registration_is_valid
-from carerecord_services.record import replay
 from tests.builders import (
     CARE_HOME_MANAGER,
     CONSULTANT,

@@ -1,0 +1,274 @@
+"""The state of one person's record, as its facts make it: the one definition of a plan, a capacity assessment,
+a representative, an advance decision, a care relationship, a death. The write side decides on it, the read
+side's documents and snapshots select from it; `evolve` (in evolve.py) is the only thing that makes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from carerecord_events.base import Actor, Clinician, Participant
+from carerecord_events.people import EqualityMonitoring
+from carerecord_events.plans import Involvement, TreatmentRecommendation
+from carerecord_events.record import facts
+from carerecord_events.vocabulary import (
+    CapacityDecision,
+    CprRecommendation,
+    FormType,
+    PlanStatus,
+    ReasonCategory,
+    RelationshipBasis,
+    RepresentativeKind,
+    ReviewOutcome,
+    Setting,
+)
+
+
+@dataclass(frozen=True)
+class Endorsement:
+    by: Clinician
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Review:
+    at: datetime
+    by: str
+    outcome: ReviewOutcome
+
+
+@dataclass(frozen=True)
+class Told:
+    """Someone the decision was communicated to, and when."""
+
+    name: str
+    role: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """One recommendation for emergency care and CPR, as made and as it has stood since."""
+
+    plan_id: UUID
+    made_by_event: UUID
+    form_type: FormType
+    cpr: CprRecommendation
+    reason_category: ReasonCategory
+    reasoning: str
+    involvement: Involvement
+    responsible_clinician: Clinician
+    recorded_by: Actor
+    organisation: str
+    setting: Setting
+    made_at: datetime
+    recorded_at: datetime
+    status: PlanStatus
+    needs_endorsement: bool
+    lacked_capacity_for_cpr: bool = False
+    """Whether the record held, when the plan was made, that the person lacked capacity for CPR."""
+    what_matters: str = ""
+    priority_scale: int | None = None
+    other_recommendations: tuple[TreatmentRecommendation, ...] = ()
+    review_due: date | None = None
+    reason_no_review_date: str = ""
+    reasoning_mentions_group_characteristics: tuple[str, ...] = ()
+    endorsement: Endorsement | None = None
+    last_review: Review | None = None
+    communicated_to: tuple[Told, ...] = ()
+    ended_at: datetime | None = None
+
+    @property
+    def author_user_id(self) -> str:
+        return self.recorded_by.user_id
+
+    @property
+    def endorsed(self) -> bool:
+        return self.endorsement is not None
+
+    @property
+    def in_force(self) -> bool:
+        return facts.in_force(self.status)
+
+    def review_overdue(self, today: date) -> bool:
+        return facts.review_overdue(self.status, self.review_due, today)
+
+    @property
+    def awaiting_senior_endorsement(self) -> bool:
+        return facts.awaiting_senior_endorsement(self.status, self.needs_endorsement, self.endorsed)
+
+    @property
+    def nobody_consulted_though_lacking_capacity(self) -> bool:
+        return facts.nobody_consulted_though_lacking_capacity(self.lacked_capacity_for_cpr, self.involvement)
+
+
+@dataclass(frozen=True)
+class CapacityState:
+    """The latest assessment of one decision."""
+
+    assessment_id: UUID
+    decision_text: str
+    has_capacity: bool
+    how_lacking: str
+    assessed_at: datetime
+    assessor: str
+
+
+@dataclass(frozen=True)
+class RepresentativeState:
+    representative_id: UUID
+    kind: RepresentativeKind
+    name: str
+    recorded_on: date
+    lpa_registered: bool | None
+    lpa_covers_life_sustaining_treatment: bool | None
+    relationship: str = ""
+    active: bool = True
+
+    @property
+    def may_decide_about_cpr(self) -> bool:
+        return facts.may_decide_about_cpr(
+            self.kind, self.active, self.lpa_registered, self.lpa_covers_life_sustaining_treatment
+        )
+
+
+@dataclass(frozen=True)
+class AdvanceDecisionState:
+    advance_decision_id: UUID
+    refuses_cpr: bool
+    made_on: date
+    formally_valid_for_cpr: bool
+    treatments_refused: str = ""
+    document_location: str = ""
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class CarePeriod:
+    """One organisation caring for the person, from when the relationship started until it ended (None: still
+    caring), on the basis it stated. Kept so that access can be judged as it stood at an instant or over a
+    period asked about, and so that relationships started without evidence can be reviewed."""
+
+    organisation: str
+    setting: Setting
+    started_at: datetime
+    ended_at: datetime | None = None
+    relationship_id: UUID | None = None
+    basis: RelationshipBasis = RelationshipBasis.NOT_RECORDED
+    evidenced: bool = False
+    started_by: str = ""
+    confirmed: bool = False
+    reviewed: bool = False
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.started_at <= end and (self.ended_at is None or self.ended_at >= start)
+
+    def lapsed(self, now: datetime, unconfirmed_lasts: timedelta) -> bool:
+        """A relationship on an "other" basis ends after `unconfirmed_lasts` unless its organisation's
+        administrator confirmed it."""
+        return (
+            self.basis is RelationshipBasis.OTHER
+            and not self.confirmed
+            and now >= self.started_at + unconfirmed_lasts
+        )
+
+
+@dataclass(frozen=True)
+class Conversation:
+    at: datetime
+    participants: tuple[Participant, ...]
+    person_took_part: bool
+    communication_support: tuple[str, ...]
+    what_matters: str
+    information_given: str
+    information_format: str
+    views_expressed: str
+
+
+@dataclass(frozen=True)
+class Death:
+    date: date
+    place: str
+    was_preferred_place: bool | None
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    record_id: UUID
+    version: int = 0
+    registered: bool = False
+    date_of_birth: date | None = None
+    preferred_name: str | None = None
+    communication_needs: tuple[str, ...] = ()
+    equality: EqualityMonitoring = field(default_factory=EqualityMonitoring)
+    death: Death | None = None
+    care_periods: tuple[CarePeriod, ...] = ()
+    registered_by: str = ""
+    """The organisation that registered the person: evidence that it knows them."""
+    capacity: dict[CapacityDecision, CapacityState] = field(default_factory=dict)  # the latest, per decision
+    capacity_assessments: dict[UUID, bool] = field(default_factory=dict)
+    representatives: dict[UUID, RepresentativeState] = field(default_factory=dict)
+    advance_decisions: dict[UUID, AdvanceDecisionState] = field(default_factory=dict)
+    conversations: tuple[Conversation, ...] = ()
+    plans: dict[UUID, PlanState] = field(default_factory=dict)
+    entries: dict[UUID, str] = field(default_factory=dict)
+    entered_in_error: frozenset[UUID] = frozenset()
+    open_concerns: frozenset[UUID] = frozenset()
+    closed_concerns: frozenset[UUID] = frozenset()
+
+    @property
+    def died(self) -> bool:
+        return self.death is not None
+
+    @property
+    def caring_organisations(self) -> dict[str, Setting]:
+        """The organisations caring now, each in the setting of its latest relationship."""
+        return {p.organisation: p.setting for p in self.care_periods if p.ended_at is None}
+
+    @property
+    def lacks_capacity_for(self) -> dict[CapacityDecision, bool]:
+        return {decision: not assessed.has_capacity for decision, assessed in self.capacity.items()}
+
+    def cares_now(self, organisation: str, now: datetime, unconfirmed_lasts: timedelta) -> bool:
+        """Whether the organisation cares for the person now: a relationship started and not ended, nor lapsed
+        for want of confirmation."""
+        return any(
+            p.organisation == organisation and p.ended_at is None and not p.lapsed(now, unconfirmed_lasts)
+            for p in self.care_periods
+        )
+
+    def relationship(self, relationship_id: UUID) -> CarePeriod | None:
+        return next((p for p in self.care_periods if p.relationship_id == relationship_id), None)
+
+    def has_known(self, organisation: str) -> bool:
+        """Evidence the record already holds that the organisation knows the person: it registered them, or
+        cared for them before."""
+        return self.registered_by == organisation or any(
+            p.organisation == organisation for p in self.care_periods
+        )
+
+    def active_plans(self) -> list[PlanState]:
+        return [plan for plan in self.plans.values() if plan.in_force]
+
+    def lacks_capacity_for_cpr(self, linked_assessment: UUID | None = None) -> bool:
+        """Whether the latest assessment of a decision that covers the CPR recommendation (that one, or the plan
+        as a whole) found the person lacking capacity, or the assessment a recommendation links to did."""
+        latest = any(
+            not assessed.has_capacity for decision, assessed in self.capacity.items() if decision.covers_cpr
+        )
+        linked = linked_assessment is not None and self.capacity_assessments.get(linked_assessment) is False
+        return latest or linked
+
+    def valid_cpr_refusal(self) -> AdvanceDecisionState | None:
+        """An ADRT refusing CPR that is formally valid, not withdrawn, and not overridden by a later LPA."""
+        for adrt in self.advance_decisions.values():
+            if not (adrt.refuses_cpr and adrt.formally_valid_for_cpr and not adrt.withdrawn):
+                continue
+            later_attorney = any(
+                rep.may_decide_about_cpr and rep.recorded_on > adrt.made_on
+                for rep in self.representatives.values()
+            )
+            if not later_attorney:
+                return adrt
+        return None
