@@ -1,4 +1,5 @@
-"""Events to and from JSON-native payloads, with upcasting of older schema versions.
+"""Events (and any frozen dataclass of the events' types, such as a record's state) to and from JSON-native
+payloads, with upcasting of older schema versions.
 
 A payload holds only JSON types (str, int, bool, None, list, dict): dates and times as ISO 8601, ids as
 strings, coded values as their codes. That is the form the hash chain covers and the form subscribers read.
@@ -51,6 +52,16 @@ def from_payload(type_name: str, version: int, payload: Payload) -> CareRecordEv
     return decoded
 
 
+def encode(value: Any) -> Any:
+    """Any dataclass of the events' types as JSON-native values: mappings keep their order, keys as codes."""
+    return _encode(value)
+
+
+def decode(annotation: Any, value: Any) -> Any:
+    """The inverse of `encode`, guided by the type the value is to have."""
+    return _decode(annotation, value)
+
+
 def _encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {field.name: _encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
@@ -64,6 +75,10 @@ def _encode(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [_encode(item) for item in value]
+    if isinstance(value, frozenset):
+        return sorted(_encode(item) for item in value)
+    if isinstance(value, dict):
+        return {_encode(key): _encode(item) for key, item in value.items()}
     return value
 
 
@@ -77,6 +92,12 @@ def _decode(annotation: Any, value: Any) -> Any:
     if origin is tuple:
         item_type = typing.get_args(annotation)[0]
         return tuple(_decode(item_type, item) for item in value)
+    if origin is frozenset:
+        item_type = typing.get_args(annotation)[0]
+        return frozenset(_decode(item_type, item) for item in value)
+    if origin is dict:
+        key_type, item_type = typing.get_args(annotation)
+        return {_decode(key_type, key): _decode(item_type, item) for key, item in value.items()}
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         hints = _init_hints(annotation)
         return annotation(**{key: _decode(hints[key], item) for key, item in value.items() if key in hints})

@@ -3,8 +3,8 @@ bundle. Only the assurance role may ask; every answer, and every refusal, is its
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -12,32 +12,20 @@ from strawberry.scalars import JSON
 
 from carerecord_graphql.access import reader_of
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_graphql.wrapping import graphql_type, shown_as
 from carerecord_services.errors import RecordNotFound
 from carerecord_services.policy import PERMISSIONS, Read
 from carerecord_services.read_access import Period, ReadDecision, Reader, ReadRefused
-from carerecord_services.snapshot import RecordSnapshot
+from carerecord_services.snapshot import PlanSnapshot, RecordSnapshot
 
-
-@strawberry.type(description="One plan as it stood at a version of the record, in plain language.")
-class PlanShown:
-    plan_id: UUID
-    status: str
-    form_type: str
-    form_name: str
-    cpr_code: str
-    cpr: str
-    reason_category: str
-    reasoning: str
-    person_involved: bool
-    involvement_route: str
-    responsible_clinician: str
-    organisation: str
-    setting: str
-    needs_senior_endorsement: bool
-    endorsed: bool
-    review_due: date | None
-    made_at: datetime
-    recorded_at: datetime
+if TYPE_CHECKING:
+    PlanShown = PlanSnapshot
+else:
+    PlanShown = graphql_type(
+        PlanSnapshot,
+        name="PlanShown",
+        description="One plan as it stood at a version of the record, in plain language.",
+    )
 
 
 @strawberry.type(description="The record as it stood at one version, replayed from the event store.")
@@ -78,7 +66,7 @@ def _record_shown(record: RecordSnapshot) -> RecordShown:
         version=record.version,
         died=record.died,
         caring_organisations=list(record.caring_organisations),
-        plans=[PlanShown(**vars(plan)) for plan in record.plans],
+        plans=[shown_as(PlanShown, plan) for plan in record.plans],
     )
 
 

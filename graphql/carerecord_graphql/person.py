@@ -26,8 +26,8 @@ from carerecord_graphql.types import (
     plan_view,
     representatives,
 )
+from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.fhir import plan_bundle
-from carerecord_projections.queries import PlanRow
 
 
 @strawberry.type(

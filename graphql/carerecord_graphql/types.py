@@ -9,7 +9,7 @@ from uuid import UUID
 
 import strawberry
 
-from carerecord_projections.queries import PlanRow
+from carerecord_projections.current_plan.queries import PlanRow
 
 
 @strawberry.type(description="A named person and the role or relationship they took part in.")

@@ -41,7 +41,7 @@ from carerecord_events.vocabulary import (
     Setting,
     TreatmentDecision,
 )
-from carerecord_projections.queries import PlanRow
+from carerecord_projections.current_plan.queries import PlanRow
 
 SNOMED = "http://snomed.info/sct"
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"

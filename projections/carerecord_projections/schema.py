@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from carerecord_projections.current_plan.ddl import DDL as CURRENT_PLAN_DDL
+from carerecord_projections.current_plan.ddl import STATE_DDL
+
 READ_MODEL_TABLES = (
     "current_plan",
     "care_relationships",
@@ -16,21 +19,9 @@ READ_MODEL_TABLES = (
 
 TRACKING_TABLES = ("projected_records", "projection_position", "projection_offsets")
 
-DDL = """
-CREATE TABLE IF NOT EXISTS current_plan (
-    record_id uuid PRIMARY KEY,
-    nhs_number text NOT NULL,
-    given_name text NOT NULL,
-    family_name text NOT NULL,
-    date_of_birth date NOT NULL,
-    postcode text,
-    died boolean NOT NULL DEFAULT false,
-    version integer NOT NULL,
-    position bigint NOT NULL,
-    document jsonb NOT NULL
-);
-CREATE INDEX IF NOT EXISTS current_plan_by_nhs_number ON current_plan (nhs_number);
-
+DDL = (
+    CURRENT_PLAN_DDL
+    + """
 CREATE TABLE IF NOT EXISTS care_relationships (
     record_id uuid NOT NULL,
     organisation text NOT NULL,
@@ -133,6 +124,8 @@ CREATE TABLE IF NOT EXISTS projection_offsets (
     PRIMARY KEY (consumer, topic, partition)
 );
 """
+    + STATE_DDL
+)
 
 # Reference data: imported from CSV (see reference.py), never derived from events, never truncated by a rebuild.
 REFERENCE_DDL = """

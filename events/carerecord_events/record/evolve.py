@@ -239,6 +239,7 @@ def _(event: RecommendationMade, record: PersonRecord) -> PersonRecord:
         status=PlanStatus.ACTIVE,
         needs_endorsement=event.needs_senior_endorsement,
         lacked_capacity_for_cpr=record.lacks_capacity_for_cpr(event.capacity_assessment_id),
+        capacity_assessment_id=event.capacity_assessment_id,
         what_matters=event.what_matters,
         priority_scale=event.priority_scale,
         other_recommendations=event.other_recommendations,

@@ -68,6 +68,7 @@ class PlanState:
     needs_endorsement: bool
     lacked_capacity_for_cpr: bool = False
     """Whether the record held, when the plan was made, that the person lacked capacity for CPR."""
+    capacity_assessment_id: UUID | None = None
     what_matters: str = ""
     priority_scale: int | None = None
     other_recommendations: tuple[TreatmentRecommendation, ...] = ()
@@ -188,7 +189,7 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Death:
-    date: date
+    on: date
     place: str
     was_preferred_place: bool | None
 

@@ -16,7 +16,7 @@ from carerecord_graphql.types import (
     plan_view,
     representatives,
 )
-from carerecord_projections.queries import PlanRow
+from carerecord_projections.current_plan.queries import PlanRow
 
 REASONS = {
     "cpr-would-not-succeed": "CPR would not work: it would not restart the heart and breathing.",

@@ -1,0 +1,197 @@
+"""The current plan document of one person, selected from the record's state: what the API reads. Its shape is
+the API's contract, so it changes only with the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carerecord_events.base import Clinician
+from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr
+from carerecord_events.record.state import CarePeriod, PersonRecord, PlanState
+from carerecord_events.roles import ROLES
+
+Document = dict[str, Any]
+
+
+def document_of(record: PersonRecord) -> Document:
+    document: Document = {
+        "preferred_name": record.preferred_name,
+        "communication_needs": list(record.communication_needs),
+        "equality": _equality(record),
+        "caring": _caring(record),
+        "capacity": _capacity(record),
+        "representatives": _representatives(record),
+        "advance_decisions": _advance_decisions(record),
+        "plans": {str(plan_id): plan_document(plan) for plan_id, plan in record.plans.items()},
+    }
+    if record.capacity_assessments or any(plan.capacity_assessment_id for plan in record.plans.values()):
+        # the section appeared when first written, or first asked about a linked assessment
+        document["capacity_assessments"] = {str(key): has for key, has in record.capacity_assessments.items()}
+    if record.conversations:
+        document["conversations"] = _conversations(record)
+    if record.death is not None:
+        document["died"] = {
+            "date": record.death.on.isoformat(),
+            "place": record.death.place,
+            "was_preferred_place": record.death.was_preferred_place,
+        }
+    return document
+
+
+def _equality(record: PersonRecord) -> Document:
+    equality = record.equality
+    return {
+        "ethnicity": equality.ethnicity,
+        "sex": equality.sex,
+        "disability": equality.disability,
+        "learning_disability": equality.learning_disability,
+        "autism": equality.autism,
+        "dementia": equality.dementia,
+    }
+
+
+def _caring(record: PersonRecord) -> Document:
+    """Each organisation caring now, as its latest relationship stated it."""
+    latest: dict[str, CarePeriod] = {}
+    for period in record.care_periods:
+        latest[period.organisation] = period
+    return {org: _care_period(period) for org, period in latest.items() if period.ended_at is None}
+
+
+def _care_period(period: CarePeriod) -> Document:
+    caring: Document = {
+        "setting": period.setting.value,
+        "setting_name": SETTING_NAMES[period.setting],
+        "since": period.started_at.isoformat(),
+        "basis": period.basis.value,
+    }
+    if period.confirmed:
+        caring["confirmed"] = True
+    return caring
+
+
+def _capacity(record: PersonRecord) -> Document:
+    # Keyed by the decision's code: "cpr" is the CPR recommendation (a version 1 event is upcast to its code).
+    return {
+        decision.value: {
+            "decision_text": assessed.decision_text,
+            "has_capacity": assessed.has_capacity,
+            "how_lacking": assessed.how_lacking,
+            "assessed_at": assessed.assessed_at.isoformat(),
+            "assessor": assessed.assessor,
+        }
+        for decision, assessed in record.capacity.items()
+    }
+
+
+def _representatives(record: PersonRecord) -> Document:
+    return {
+        str(key): {
+            "kind": rep.kind.value,
+            "name": rep.name,
+            "relationship": rep.relationship,
+            "lpa_registered": rep.lpa_registered,
+            "lpa_covers_life_sustaining_treatment": rep.lpa_covers_life_sustaining_treatment,
+            "active": rep.active,
+        }
+        for key, rep in record.representatives.items()
+    }
+
+
+def _advance_decisions(record: PersonRecord) -> Document:
+    return {
+        str(key): {
+            "treatments_refused": adrt.treatments_refused,
+            "refuses_cpr": adrt.refuses_cpr,
+            "made_on": adrt.made_on.isoformat(),
+            "document_location": adrt.document_location,
+            "formally_valid_for_cpr": adrt.formally_valid_for_cpr,
+            "withdrawn": adrt.withdrawn,
+        }
+        for key, adrt in record.advance_decisions.items()
+    }
+
+
+def _conversations(record: PersonRecord) -> list[Document]:
+    return [
+        {
+            "at": talk.at.isoformat(),
+            "participants": [{"name": p.name, "role": p.role} for p in talk.participants],
+            "person_took_part": talk.person_took_part,
+            "communication_support": list(talk.communication_support),
+            "what_matters": talk.what_matters,
+            "information_given": talk.information_given,
+            "information_format": talk.information_format,
+            "views_expressed": talk.views_expressed,
+        }
+        for talk in record.conversations
+    ]
+
+
+def plan_document(plan: PlanState) -> Document:
+    document = {
+        "form_type": plan.form_type.value,
+        "form_name": FORM_NAMES[plan.form_type],
+        "cpr_code": plan.cpr.value,
+        "cpr": describe_cpr(plan.cpr),
+        "reason_category": plan.reason_category.value,
+        "reasoning": plan.reasoning,
+        "what_matters": plan.what_matters,
+        "priority_scale": plan.priority_scale,
+        "other_recommendations": [
+            {"treatment": item.treatment, "decision": item.decision.value, "reason": item.reason}
+            for item in plan.other_recommendations
+        ],
+        "involvement": _involvement(plan),
+        "responsible_clinician": _clinician(plan.responsible_clinician),
+        "recorded_by": {"user": plan.recorded_by.user_id, "role": plan.recorded_by.role.value},
+        "organisation": plan.organisation,
+        "setting": plan.setting.value,
+        "made_at": plan.made_at.isoformat(),
+        "review_due": plan.review_due.isoformat() if plan.review_due else None,
+        "reason_no_review_date": plan.reason_no_review_date,
+        "needs_senior_endorsement": plan.needs_endorsement,
+        "endorsed_by": _endorsement(plan),
+        "status": plan.status.value,
+        "communicated_to": [
+            {"name": t.name, "role": t.role, "at": t.at.isoformat()} for t in plan.communicated_to
+        ],
+        "reasoning_mentions_group_characteristics": list(plan.reasoning_mentions_group_characteristics),
+        "lacked_capacity_nobody_consulted": plan.nobody_consulted_though_lacking_capacity,
+        "event_id": str(plan.made_by_event),
+    }
+    if plan.ended_at is not None:
+        document["ended_at"] = plan.ended_at.isoformat()
+    if plan.last_review is not None:
+        review = plan.last_review
+        document["last_review"] = {
+            "at": review.at.isoformat(),
+            "by": review.by,
+            "outcome": review.outcome.value,
+        }
+    return document
+
+
+def _involvement(plan: PlanState) -> Document:
+    involvement = plan.involvement
+    return {
+        "route": involvement.route.value,
+        "person_involved": involvement.person_involved,
+        "consulted": [{"name": p.name, "role": p.role} for p in involvement.consulted],
+        "reason_person_not_involved": involvement.reason_person_not_involved,
+        "reason_no_one_consulted": involvement.reason_no_one_consulted,
+    }
+
+
+def _clinician(clinician: Clinician) -> Document:
+    return {
+        "name": clinician.name,
+        "role": ROLES[clinician.role].label,
+        "registration": clinician.registration,
+    }
+
+
+def _endorsement(plan: PlanState) -> Document | None:
+    if plan.endorsement is None:
+        return None
+    return {**_clinician(plan.endorsement.by), "at": plan.endorsement.at.isoformat()}
