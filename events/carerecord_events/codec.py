@@ -62,9 +62,14 @@ def decode(annotation: Any, value: Any) -> Any:
     return _decode(annotation, value)
 
 
+_JSON_NATIVE = frozenset({str, int, float, bool, type(None)})  # exact types: a StrEnum is a str, and is coded
+
+
 def _encode(value: Any) -> Any:
+    if type(value) in _JSON_NATIVE:
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: _encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return {name: _encode(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, UUID):
@@ -83,8 +88,8 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(annotation: Any, value: Any) -> Any:
-    if value is None:
-        return None
+    if value is None or annotation in _JSON_NATIVE:
+        return value
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
@@ -110,6 +115,11 @@ def _decode(annotation: Any, value: Any) -> Any:
     if annotation is date:
         return date.fromisoformat(value)
     return value
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 @functools.cache

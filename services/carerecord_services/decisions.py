@@ -50,7 +50,6 @@ from carerecord_events.vocabulary import (
     CapacityDecision,
     CprRecommendation,
     InvolvementRoute,
-    PlanStatus,
     ReasonCategory,
     RelationshipBasis,
     RepresentativeKind,
@@ -181,7 +180,7 @@ def _active_plan(record: PersonRecord, plan_id: UUID) -> PlanState:
     plan = record.plans.get(plan_id)
     if plan is None:
         raise PlanNotActive("there is no such plan on this record", field="plan_id", rule="plan-not-found")
-    if plan.status is not PlanStatus.ACTIVE:
+    if not plan.in_force:
         raise PlanNotActive(
             f"this plan is {plan.status.value.replace('-', ' ')}, not active", field="plan_id"
         )

@@ -70,26 +70,27 @@ def snapshot_of(record: PersonRecord) -> RecordSnapshot:
 
 
 def plan_snapshot(plan: PlanState) -> PlanSnapshot:
-    clinician = plan.responsible_clinician
+    made = plan.made
+    clinician = made.responsible_clinician
     return PlanSnapshot(
-        plan_id=plan.plan_id,
+        plan_id=made.plan_id,
         status=plan.status.value,
-        form_type=plan.form_type.value,
-        form_name=FORM_NAMES[plan.form_type],
-        cpr_code=plan.cpr.value,
-        cpr=describe_cpr(plan.cpr),
-        reason_category=plan.reason_category.value,
-        reasoning=plan.reasoning,
-        person_involved=plan.involvement.person_involved,
-        involvement_route=plan.involvement.route.value,
+        form_type=made.form_type.value,
+        form_name=FORM_NAMES[made.form_type],
+        cpr_code=made.cpr.value,
+        cpr=describe_cpr(made.cpr),
+        reason_category=made.reason_category.value,
+        reasoning=made.reasoning,
+        person_involved=made.involvement.person_involved,
+        involvement_route=made.involvement.route.value,
         responsible_clinician=f"{clinician.name} ({ROLES[clinician.role].label})",
-        organisation=plan.organisation,
-        setting=SETTING_NAMES[plan.setting],
-        needs_senior_endorsement=plan.needs_endorsement,
+        organisation=made.organisation,
+        setting=SETTING_NAMES[made.setting],
+        needs_senior_endorsement=made.needs_senior_endorsement,
         endorsed=plan.endorsed,
         review_due=plan.review_due,
-        made_at=plan.made_at,
-        recorded_at=plan.recorded_at,
+        made_at=made.occurred_at,
+        recorded_at=made.recorded_at,
     )
 
 

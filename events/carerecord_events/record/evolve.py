@@ -8,34 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import singledispatch
+from typing import TypeVar
 from uuid import UUID
 
+from carerecord_events import conversations, corrections, people, plans
 from carerecord_events.base import CareRecordEvent
-from carerecord_events.conversations import (
-    AdvanceDecisionRecorded,
-    AdvanceDecisionWithdrawn,
-    CapacityAssessed,
-    ConversationRecorded,
-    RepresentativeRecorded,
-    RepresentativeWithdrawn,
-)
-from carerecord_events.corrections import ConcernRaised, ConcernResolved, EntryMarkedEnteredInError
-from carerecord_events.people import (
-    CareRelationshipConfirmed,
-    CareRelationshipEnded,
-    CareRelationshipReviewed,
-    CareRelationshipStarted,
-    PersonDied,
-    PersonRegistered,
-)
-from carerecord_events.plans import (
-    DecisionCommunicated,
-    PlanReviewed,
-    PlanRevoked,
-    PlanSuperseded,
-    RecommendationMade,
-    SeniorEndorsementGiven,
-)
 from carerecord_events.record.state import (
     AdvanceDecisionState,
     CapacityState,
@@ -50,6 +27,8 @@ from carerecord_events.record.state import (
     Told,
 )
 from carerecord_events.vocabulary import PlanStatus, ReviewOutcome
+
+_Item = TypeVar("_Item")
 
 
 def evolve(record: PersonRecord, event: CareRecordEvent) -> PersonRecord:
@@ -71,7 +50,7 @@ def _apply(event: CareRecordEvent, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: PersonRegistered, record: PersonRecord) -> PersonRecord:
+def _(event: people.PersonRegistered, record: PersonRecord) -> PersonRecord:
     return replace(
         record,
         registered=True,
@@ -84,7 +63,7 @@ def _(event: PersonRegistered, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: PersonDied, record: PersonRecord) -> PersonRecord:
+def _(event: people.PersonDied, record: PersonRecord) -> PersonRecord:
     plans = {
         plan_id: replace(plan, status=PlanStatus.CLOSED_AFTER_DEATH) if plan.in_force else plan
         for plan_id, plan in record.plans.items()
@@ -94,7 +73,7 @@ def _(event: PersonDied, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: CareRelationshipStarted, record: PersonRecord) -> PersonRecord:
+def _(event: people.CareRelationshipStarted, record: PersonRecord) -> PersonRecord:
     period = CarePeriod(
         event.organisation,
         event.setting,
@@ -108,7 +87,7 @@ def _(event: CareRelationshipStarted, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: CareRelationshipEnded, record: PersonRecord) -> PersonRecord:
+def _(event: people.CareRelationshipEnded, record: PersonRecord) -> PersonRecord:
     periods = tuple(
         replace(period, ended_at=event.occurred_at)
         if period.organisation == event.organisation and period.ended_at is None
@@ -127,17 +106,17 @@ def _with_relationship(record: PersonRecord, relationship_id: UUID, **changes: b
 
 
 @_apply.register
-def _(event: CareRelationshipConfirmed, record: PersonRecord) -> PersonRecord:
+def _(event: people.CareRelationshipConfirmed, record: PersonRecord) -> PersonRecord:
     return _with_relationship(record, event.relationship_id, confirmed=True)
 
 
 @_apply.register
-def _(event: CareRelationshipReviewed, record: PersonRecord) -> PersonRecord:
+def _(event: people.CareRelationshipReviewed, record: PersonRecord) -> PersonRecord:
     return _with_relationship(record, event.relationship_id, reviewed=True)
 
 
 @_apply.register
-def _(event: ConversationRecorded, record: PersonRecord) -> PersonRecord:
+def _(event: conversations.ConversationRecorded, record: PersonRecord) -> PersonRecord:
     conversation = Conversation(
         at=event.occurred_at,
         participants=event.participants,
@@ -152,7 +131,7 @@ def _(event: ConversationRecorded, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: CapacityAssessed, record: PersonRecord) -> PersonRecord:
+def _(event: conversations.CapacityAssessed, record: PersonRecord) -> PersonRecord:
     assessed = CapacityState(
         assessment_id=event.assessment_id,
         decision_text=event.decision_text,
@@ -169,7 +148,7 @@ def _(event: CapacityAssessed, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: RepresentativeRecorded, record: PersonRecord) -> PersonRecord:
+def _(event: conversations.RepresentativeRecorded, record: PersonRecord) -> PersonRecord:
     representative = RepresentativeState(
         representative_id=event.representative_id,
         kind=event.kind,
@@ -185,16 +164,13 @@ def _(event: RepresentativeRecorded, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: RepresentativeWithdrawn, record: PersonRecord) -> PersonRecord:
-    current = record.representatives.get(event.representative_id)
-    if current is None:
-        return record
-    withdrawn = replace(current, active=False)
-    return replace(record, representatives={**record.representatives, event.representative_id: withdrawn})
+def _(event: conversations.RepresentativeWithdrawn, record: PersonRecord) -> PersonRecord:
+    withdrawn = _changed(record.representatives, event.representative_id, active=False)
+    return replace(record, representatives=withdrawn)
 
 
 @_apply.register
-def _(event: AdvanceDecisionRecorded, record: PersonRecord) -> PersonRecord:
+def _(event: conversations.AdvanceDecisionRecorded, record: PersonRecord) -> PersonRecord:
     adrt = AdvanceDecisionState(
         advance_decision_id=event.advance_decision_id,
         refuses_cpr=event.refuses_cpr,
@@ -210,60 +186,40 @@ def _(event: AdvanceDecisionRecorded, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: AdvanceDecisionWithdrawn, record: PersonRecord) -> PersonRecord:
-    current = record.advance_decisions.get(event.advance_decision_id)
-    if current is None:
-        return record
-    withdrawn = replace(current, withdrawn=True)
-    return replace(
-        record, advance_decisions={**record.advance_decisions, event.advance_decision_id: withdrawn}
-    )
+def _(event: conversations.AdvanceDecisionWithdrawn, record: PersonRecord) -> PersonRecord:
+    withdrawn = _changed(record.advance_decisions, event.advance_decision_id, withdrawn=True)
+    return replace(record, advance_decisions=withdrawn)
+
+
+def _changed(items: dict[UUID, _Item], key: UUID, **changes: object) -> dict[UUID, _Item]:
+    """`items` with the one under `key` changed; unchanged if there is none (history is what it is)."""
+    if key not in items:
+        return items
+    return {**items, key: replace(items[key], **changes)}  # type: ignore[type-var]
 
 
 @_apply.register
-def _(event: RecommendationMade, record: PersonRecord) -> PersonRecord:
+def _(event: plans.RecommendationMade, record: PersonRecord) -> PersonRecord:
     plan = PlanState(
-        plan_id=event.plan_id,
-        made_by_event=event.event_id,
-        form_type=event.form_type,
-        cpr=event.cpr,
-        reason_category=event.reason_category,
-        reasoning=event.reasoning,
-        involvement=event.involvement,
-        responsible_clinician=event.responsible_clinician,
-        recorded_by=event.recorded_by,
-        organisation=event.organisation,
-        setting=event.setting,
-        made_at=event.occurred_at,
-        recorded_at=event.recorded_at,
+        made=event,
         status=PlanStatus.ACTIVE,
-        needs_endorsement=event.needs_senior_endorsement,
-        lacked_capacity_for_cpr=record.lacks_capacity_for_cpr(event.capacity_assessment_id),
-        capacity_assessment_id=event.capacity_assessment_id,
-        what_matters=event.what_matters,
-        priority_scale=event.priority_scale,
-        other_recommendations=event.other_recommendations,
         review_due=event.review_due,
-        reason_no_review_date=event.reason_no_review_date,
-        reasoning_mentions_group_characteristics=event.reasoning_mentions_group_characteristics,
+        lacked_capacity_for_cpr=record.lacks_capacity_for_cpr(event.capacity_assessment_id),
     )
     return replace(record, plans={**record.plans, event.plan_id: plan})
 
 
 def _with_plan(record: PersonRecord, plan_id: UUID, **changes: object) -> PersonRecord:
-    plan = record.plans.get(plan_id)
-    if plan is None:
-        return record
-    return replace(record, plans={**record.plans, plan_id: replace(plan, **changes)})  # type: ignore[arg-type]
+    return replace(record, plans=_changed(record.plans, plan_id, **changes))
 
 
 @_apply.register
-def _(event: SeniorEndorsementGiven, record: PersonRecord) -> PersonRecord:
+def _(event: plans.SeniorEndorsementGiven, record: PersonRecord) -> PersonRecord:
     return _with_plan(record, event.plan_id, endorsement=Endorsement(event.endorsed_by, event.occurred_at))
 
 
 @_apply.register
-def _(event: PlanReviewed, record: PersonRecord) -> PersonRecord:
+def _(event: plans.PlanReviewed, record: PersonRecord) -> PersonRecord:
     if event.outcome is ReviewOutcome.REVOKED:  # its PlanRevoked, recorded with it, says when it ended
         return _with_plan(record, event.plan_id, status=PlanStatus.REVOKED)
     review = Review(event.occurred_at, event.reviewed_by.name, event.outcome)
@@ -271,17 +227,17 @@ def _(event: PlanReviewed, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: PlanRevoked, record: PersonRecord) -> PersonRecord:
+def _(event: plans.PlanRevoked, record: PersonRecord) -> PersonRecord:
     return _with_plan(record, event.plan_id, status=PlanStatus.REVOKED, ended_at=event.occurred_at)
 
 
 @_apply.register
-def _(event: PlanSuperseded, record: PersonRecord) -> PersonRecord:
+def _(event: plans.PlanSuperseded, record: PersonRecord) -> PersonRecord:
     return _with_plan(record, event.plan_id, status=PlanStatus.SUPERSEDED, ended_at=event.occurred_at)
 
 
 @_apply.register
-def _(event: DecisionCommunicated, record: PersonRecord) -> PersonRecord:
+def _(event: plans.DecisionCommunicated, record: PersonRecord) -> PersonRecord:
     plan = record.plans.get(event.plan_id)
     if plan is None:
         return record
@@ -290,7 +246,7 @@ def _(event: DecisionCommunicated, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: EntryMarkedEnteredInError, record: PersonRecord) -> PersonRecord:
+def _(event: corrections.EntryMarkedEnteredInError, record: PersonRecord) -> PersonRecord:
     marked = replace(record, entered_in_error=record.entered_in_error | {event.entry_event_id})
     for plan in record.plans.values():
         if plan.made_by_event == event.entry_event_id:
@@ -301,12 +257,12 @@ def _(event: EntryMarkedEnteredInError, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
-def _(event: ConcernRaised, record: PersonRecord) -> PersonRecord:
+def _(event: corrections.ConcernRaised, record: PersonRecord) -> PersonRecord:
     return replace(record, open_concerns=record.open_concerns | {event.concern_id})
 
 
 @_apply.register
-def _(event: ConcernResolved, record: PersonRecord) -> PersonRecord:
+def _(event: corrections.ConcernResolved, record: PersonRecord) -> PersonRecord:
     return replace(
         record,
         open_concerns=record.open_concerns - {event.concern_id},

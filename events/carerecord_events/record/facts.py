@@ -25,8 +25,13 @@ def review_overdue(status: PlanStatus | str, review_due: date | None, today: dat
     return in_force(status) and review_due is not None and review_due < today
 
 
+def endorsement_outstanding(needs_endorsement: bool, endorsed: bool) -> bool:
+    """A junior's recommendation not (yet) endorsed by a senior, whether or not it is still in force."""
+    return needs_endorsement and not endorsed
+
+
 def awaiting_senior_endorsement(status: PlanStatus | str, needs_endorsement: bool, endorsed: bool) -> bool:
-    return in_force(status) and needs_endorsement and not endorsed
+    return in_force(status) and endorsement_outstanding(needs_endorsement, endorsed)
 
 
 def may_decide_about_cpr(

@@ -8,16 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from carerecord_events.base import Actor, Clinician, Participant
+from carerecord_events.base import Clinician, Participant
 from carerecord_events.people import EqualityMonitoring
-from carerecord_events.plans import Involvement, TreatmentRecommendation
+from carerecord_events.plans import RecommendationMade
 from carerecord_events.record import facts
 from carerecord_events.vocabulary import (
     CapacityDecision,
-    CprRecommendation,
-    FormType,
     PlanStatus,
-    ReasonCategory,
     RelationshipBasis,
     RepresentativeKind,
     ReviewOutcome,
@@ -49,40 +46,38 @@ class Told:
 
 @dataclass(frozen=True)
 class PlanState:
-    """One recommendation for emergency care and CPR, as made and as it has stood since."""
+    """One recommendation for emergency care and CPR: as it was made (the fact itself, every field of it), and
+    what has happened to it since."""
 
-    plan_id: UUID
-    made_by_event: UUID
-    form_type: FormType
-    cpr: CprRecommendation
-    reason_category: ReasonCategory
-    reasoning: str
-    involvement: Involvement
-    responsible_clinician: Clinician
-    recorded_by: Actor
-    organisation: str
-    setting: Setting
-    made_at: datetime
-    recorded_at: datetime
+    made: RecommendationMade
     status: PlanStatus
-    needs_endorsement: bool
+    review_due: date | None
     lacked_capacity_for_cpr: bool = False
     """Whether the record held, when the plan was made, that the person lacked capacity for CPR."""
-    capacity_assessment_id: UUID | None = None
-    what_matters: str = ""
-    priority_scale: int | None = None
-    other_recommendations: tuple[TreatmentRecommendation, ...] = ()
-    review_due: date | None = None
-    reason_no_review_date: str = ""
-    reasoning_mentions_group_characteristics: tuple[str, ...] = ()
     endorsement: Endorsement | None = None
     last_review: Review | None = None
     communicated_to: tuple[Told, ...] = ()
     ended_at: datetime | None = None
 
     @property
+    def plan_id(self) -> UUID:
+        return self.made.plan_id
+
+    @property
+    def made_by_event(self) -> UUID:
+        return self.made.event_id
+
+    @property
+    def setting(self) -> Setting:
+        return self.made.setting
+
+    @property
+    def needs_endorsement(self) -> bool:
+        return self.made.needs_senior_endorsement
+
+    @property
     def author_user_id(self) -> str:
-        return self.recorded_by.user_id
+        return self.made.recorded_by.user_id
 
     @property
     def endorsed(self) -> bool:
@@ -101,7 +96,9 @@ class PlanState:
 
     @property
     def nobody_consulted_though_lacking_capacity(self) -> bool:
-        return facts.nobody_consulted_though_lacking_capacity(self.lacked_capacity_for_cpr, self.involvement)
+        return facts.nobody_consulted_though_lacking_capacity(
+            self.lacked_capacity_for_cpr, self.made.involvement
+        )
 
 
 @dataclass(frozen=True)

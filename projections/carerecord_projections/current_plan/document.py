@@ -7,6 +7,7 @@ from typing import Any
 
 from carerecord_events.base import Clinician
 from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr
+from carerecord_events.plans import Involvement
 from carerecord_events.record.state import CarePeriod, PersonRecord, PlanState
 from carerecord_events.roles import ROLES
 
@@ -24,7 +25,7 @@ def document_of(record: PersonRecord) -> Document:
         "advance_decisions": _advance_decisions(record),
         "plans": {str(plan_id): plan_document(plan) for plan_id, plan in record.plans.items()},
     }
-    if record.capacity_assessments or any(plan.capacity_assessment_id for plan in record.plans.values()):
+    if record.capacity_assessments or any(plan.made.capacity_assessment_id for plan in record.plans.values()):
         # the section appeared when first written, or first asked about a linked assessment
         document["capacity_assessments"] = {str(key): has for key, has in record.capacity_assessments.items()}
     if record.conversations:
@@ -129,36 +130,37 @@ def _conversations(record: PersonRecord) -> list[Document]:
 
 
 def plan_document(plan: PlanState) -> Document:
+    made = plan.made
     document = {
-        "form_type": plan.form_type.value,
-        "form_name": FORM_NAMES[plan.form_type],
-        "cpr_code": plan.cpr.value,
-        "cpr": describe_cpr(plan.cpr),
-        "reason_category": plan.reason_category.value,
-        "reasoning": plan.reasoning,
-        "what_matters": plan.what_matters,
-        "priority_scale": plan.priority_scale,
+        "form_type": made.form_type.value,
+        "form_name": FORM_NAMES[made.form_type],
+        "cpr_code": made.cpr.value,
+        "cpr": describe_cpr(made.cpr),
+        "reason_category": made.reason_category.value,
+        "reasoning": made.reasoning,
+        "what_matters": made.what_matters,
+        "priority_scale": made.priority_scale,
         "other_recommendations": [
             {"treatment": item.treatment, "decision": item.decision.value, "reason": item.reason}
-            for item in plan.other_recommendations
+            for item in made.other_recommendations
         ],
-        "involvement": _involvement(plan),
-        "responsible_clinician": _clinician(plan.responsible_clinician),
-        "recorded_by": {"user": plan.recorded_by.user_id, "role": plan.recorded_by.role.value},
-        "organisation": plan.organisation,
-        "setting": plan.setting.value,
-        "made_at": plan.made_at.isoformat(),
+        "involvement": _involvement(made.involvement),
+        "responsible_clinician": _clinician(made.responsible_clinician),
+        "recorded_by": {"user": made.recorded_by.user_id, "role": made.recorded_by.role.value},
+        "organisation": made.organisation,
+        "setting": made.setting.value,
+        "made_at": made.occurred_at.isoformat(),
         "review_due": plan.review_due.isoformat() if plan.review_due else None,
-        "reason_no_review_date": plan.reason_no_review_date,
-        "needs_senior_endorsement": plan.needs_endorsement,
+        "reason_no_review_date": made.reason_no_review_date,
+        "needs_senior_endorsement": made.needs_senior_endorsement,
         "endorsed_by": _endorsement(plan),
         "status": plan.status.value,
         "communicated_to": [
             {"name": t.name, "role": t.role, "at": t.at.isoformat()} for t in plan.communicated_to
         ],
-        "reasoning_mentions_group_characteristics": list(plan.reasoning_mentions_group_characteristics),
+        "reasoning_mentions_group_characteristics": list(made.reasoning_mentions_group_characteristics),
         "lacked_capacity_nobody_consulted": plan.nobody_consulted_though_lacking_capacity,
-        "event_id": str(plan.made_by_event),
+        "event_id": str(made.event_id),
     }
     if plan.ended_at is not None:
         document["ended_at"] = plan.ended_at.isoformat()
@@ -172,8 +174,7 @@ def plan_document(plan: PlanState) -> Document:
     return document
 
 
-def _involvement(plan: PlanState) -> Document:
-    involvement = plan.involvement
+def _involvement(involvement: Involvement) -> Document:
     return {
         "route": involvement.route.value,
         "person_involved": involvement.person_involved,
