@@ -1,5 +1,5 @@
 """What follows from a record's state, each worked out in one place: whether a plan is in force, is overdue
-for review, was revoked, awaits senior endorsement; whether a representative may decide about CPR.
+for review, awaits senior endorsement; whether a representative may decide about CPR.
 
 Each takes the plain values it depends on, so that the write side's state and the read side's documents ask
 the same question of the same function."""
@@ -14,10 +14,6 @@ from carerecord_events.vocabulary import PlanStatus, RepresentativeKind
 
 def in_force(status: PlanStatus | str) -> bool:
     return status == PlanStatus.ACTIVE
-
-
-def revoked(status: PlanStatus | str) -> bool:
-    return status == PlanStatus.REVOKED
 
 
 def review_overdue(status: PlanStatus | str, review_due: date | None, today: date) -> bool:
