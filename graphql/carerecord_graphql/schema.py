@@ -46,7 +46,7 @@ from carerecord_graphql.oversight import (
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.types import AccessView
-from carerecord_graphql.wrapping import graphql_type, shown_as
+from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.figures import Period
 from carerecord_services import snapshot
 from carerecord_services.errors import DomainError, StoreUnavailable
@@ -293,7 +293,7 @@ def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:
 
 
 def _snapshots(state: PersonRecord) -> list[PlanSnapshot]:
-    return [shown_as(PlanSnapshot, snapshot.plan_snapshot(plan)) for plan in state.plans.values()]
+    return [snapshot.plan_snapshot(plan) for plan in state.plans.values()]
 
 
 @strawberry.type

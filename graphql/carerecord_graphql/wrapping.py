@@ -37,16 +37,11 @@ def graphql_type(
     return made
 
 
-def shown_as(graphql: type, value: Any) -> Any:
-    """`value` (an instance of the source dataclass) as an instance of a type made from some of its fields."""
-    return graphql(**{field.name: getattr(value, field.name) for field in dataclasses.fields(graphql)})
-
-
 def _wrapped(hint: Any) -> Any:
     if hint in _WRAPPED:
         return _WRAPPED[hint]
     origin, arguments = typing.get_origin(hint), typing.get_args(hint)
-    if origin is list:
+    if origin in (list, tuple):  # a tuple of one type, any length, is a GraphQL list
         return list[_wrapped(arguments[0])]  # type: ignore[misc]
     if origin in (typing.Union, types.UnionType):
         return functools.reduce(operator.or_, [_wrapped(argument) for argument in arguments])
