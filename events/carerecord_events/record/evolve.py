@@ -15,16 +15,11 @@ from carerecord_events import conversations, corrections, people, plans
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.record.state import (
     AdvanceDecisionState,
-    CapacityState,
     CarePeriod,
-    Conversation,
     Death,
-    Endorsement,
     PersonRecord,
     PlanState,
     RepresentativeState,
-    Review,
-    Told,
 )
 from carerecord_events.vocabulary import PlanStatus, ReviewOutcome
 
@@ -117,50 +112,22 @@ def _(event: people.CareRelationshipReviewed, record: PersonRecord) -> PersonRec
 
 @_apply.register
 def _(event: conversations.ConversationRecorded, record: PersonRecord) -> PersonRecord:
-    conversation = Conversation(
-        at=event.occurred_at,
-        participants=event.participants,
-        person_took_part=event.person_took_part,
-        communication_support=event.communication_support,
-        what_matters=event.what_matters,
-        information_given=event.information_given,
-        information_format=event.information_format,
-        views_expressed=event.views_expressed,
-    )
-    return replace(record, conversations=(*record.conversations, conversation))
+    return replace(record, conversations=(*record.conversations, event))
 
 
 @_apply.register
 def _(event: conversations.CapacityAssessed, record: PersonRecord) -> PersonRecord:
-    assessed = CapacityState(
-        assessment_id=event.assessment_id,
-        decision_text=event.decision_text,
-        has_capacity=event.has_capacity,
-        how_lacking=event.how_capacity_is_lacking,
-        assessed_at=event.occurred_at,
-        assessor=event.assessor_name,
-    )
     return replace(
         record,
-        capacity={**record.capacity, event.decision: assessed},
+        capacity={**record.capacity, event.decision: event},
         capacity_assessments={**record.capacity_assessments, event.assessment_id: event.has_capacity},
     )
 
 
 @_apply.register
 def _(event: conversations.RepresentativeRecorded, record: PersonRecord) -> PersonRecord:
-    representative = RepresentativeState(
-        representative_id=event.representative_id,
-        kind=event.kind,
-        name=event.name,
-        recorded_on=event.occurred_at.date(),
-        lpa_registered=event.lpa_registered,
-        lpa_covers_life_sustaining_treatment=event.lpa_covers_life_sustaining_treatment,
-        relationship=event.relationship,
-    )
-    return replace(
-        record, representatives={**record.representatives, event.representative_id: representative}
-    )
+    representatives = {**record.representatives, event.representative_id: RepresentativeState(event)}
+    return replace(record, representatives=representatives)
 
 
 @_apply.register
@@ -171,18 +138,8 @@ def _(event: conversations.RepresentativeWithdrawn, record: PersonRecord) -> Per
 
 @_apply.register
 def _(event: conversations.AdvanceDecisionRecorded, record: PersonRecord) -> PersonRecord:
-    adrt = AdvanceDecisionState(
-        advance_decision_id=event.advance_decision_id,
-        refuses_cpr=event.refuses_cpr,
-        made_on=event.made_on,
-        formally_valid_for_cpr=event.written
-        and event.signed
-        and event.witnessed
-        and event.states_applies_even_if_life_at_risk,
-        treatments_refused=event.treatments_refused,
-        document_location=event.document_location,
-    )
-    return replace(record, advance_decisions={**record.advance_decisions, event.advance_decision_id: adrt})
+    advance_decisions = {**record.advance_decisions, event.advance_decision_id: AdvanceDecisionState(event)}
+    return replace(record, advance_decisions=advance_decisions)
 
 
 @_apply.register
@@ -215,15 +172,14 @@ def _with_plan(record: PersonRecord, plan_id: UUID, **changes: object) -> Person
 
 @_apply.register
 def _(event: plans.SeniorEndorsementGiven, record: PersonRecord) -> PersonRecord:
-    return _with_plan(record, event.plan_id, endorsement=Endorsement(event.endorsed_by, event.occurred_at))
+    return _with_plan(record, event.plan_id, endorsement=event)
 
 
 @_apply.register
 def _(event: plans.PlanReviewed, record: PersonRecord) -> PersonRecord:
     if event.outcome is ReviewOutcome.REVOKED:  # its PlanRevoked, recorded with it, says when it ended
         return _with_plan(record, event.plan_id, status=PlanStatus.REVOKED)
-    review = Review(event.occurred_at, event.reviewed_by.name, event.outcome)
-    return _with_plan(record, event.plan_id, review_due=event.next_review_due, last_review=review)
+    return _with_plan(record, event.plan_id, review_due=event.next_review_due, last_review=event)
 
 
 @_apply.register
@@ -241,8 +197,7 @@ def _(event: plans.DecisionCommunicated, record: PersonRecord) -> PersonRecord:
     plan = record.plans.get(event.plan_id)
     if plan is None:
         return record
-    told = tuple(Told(p.name, p.role, event.occurred_at) for p in event.told)
-    return _with_plan(record, event.plan_id, communicated_to=(*plan.communicated_to, *told))
+    return _with_plan(record, event.plan_id, communications=(*plan.communications, event))
 
 
 @_apply.register

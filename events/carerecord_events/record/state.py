@@ -8,40 +8,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from carerecord_events.base import Clinician, Participant
+from carerecord_events.conversations import (
+    AdvanceDecisionRecorded,
+    CapacityAssessed,
+    ConversationRecorded,
+    RepresentativeRecorded,
+)
 from carerecord_events.people import EqualityMonitoring
-from carerecord_events.plans import RecommendationMade
+from carerecord_events.plans import (
+    DecisionCommunicated,
+    PlanReviewed,
+    RecommendationMade,
+    SeniorEndorsementGiven,
+)
 from carerecord_events.record import facts
 from carerecord_events.vocabulary import (
     CapacityDecision,
     PlanStatus,
     RelationshipBasis,
-    RepresentativeKind,
-    ReviewOutcome,
     Setting,
 )
-
-
-@dataclass(frozen=True)
-class Endorsement:
-    by: Clinician
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Review:
-    at: datetime
-    by: str
-    outcome: ReviewOutcome
-
-
-@dataclass(frozen=True)
-class Told:
-    """Someone the decision was communicated to, and when."""
-
-    name: str
-    role: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -54,9 +40,10 @@ class PlanState:
     review_due: date | None
     lacked_capacity_for_cpr: bool = False
     """Whether the record held, when the plan was made, that the person lacked capacity for CPR."""
-    endorsement: Endorsement | None = None
-    last_review: Review | None = None
-    communicated_to: tuple[Told, ...] = ()
+    endorsement: SeniorEndorsementGiven | None = None
+    last_review: PlanReviewed | None = None
+    """The latest review that kept the plan."""
+    communications: tuple[DecisionCommunicated, ...] = ()
     ended_at: datetime | None = None
 
     @property
@@ -66,14 +53,6 @@ class PlanState:
     @property
     def made_by_event(self) -> UUID:
         return self.made.event_id
-
-    @property
-    def setting(self) -> Setting:
-        return self.made.setting
-
-    @property
-    def needs_endorsement(self) -> bool:
-        return self.made.needs_senior_endorsement
 
     @property
     def author_user_id(self) -> str:
@@ -92,7 +71,9 @@ class PlanState:
 
     @property
     def awaiting_senior_endorsement(self) -> bool:
-        return facts.awaiting_senior_endorsement(self.status, self.needs_endorsement, self.endorsed)
+        return facts.awaiting_senior_endorsement(
+            self.status, self.made.needs_senior_endorsement, self.endorsed
+        )
 
     @property
     def nobody_consulted_though_lacking_capacity(self) -> bool:
@@ -102,44 +83,33 @@ class PlanState:
 
 
 @dataclass(frozen=True)
-class CapacityState:
-    """The latest assessment of one decision."""
-
-    assessment_id: UUID
-    decision_text: str
-    has_capacity: bool
-    how_lacking: str
-    assessed_at: datetime
-    assessor: str
-
-
-@dataclass(frozen=True)
 class RepresentativeState:
-    representative_id: UUID
-    kind: RepresentativeKind
-    name: str
-    recorded_on: date
-    lpa_registered: bool | None
-    lpa_covers_life_sustaining_treatment: bool | None
-    relationship: str = ""
+    """A representative as recorded, and whether they still act."""
+
+    recorded: RepresentativeRecorded
     active: bool = True
 
     @property
     def may_decide_about_cpr(self) -> bool:
+        recorded = self.recorded
         return facts.may_decide_about_cpr(
-            self.kind, self.active, self.lpa_registered, self.lpa_covers_life_sustaining_treatment
+            recorded.kind, self.active, recorded.lpa_registered, recorded.lpa_covers_life_sustaining_treatment
         )
 
 
 @dataclass(frozen=True)
 class AdvanceDecisionState:
-    advance_decision_id: UUID
-    refuses_cpr: bool
-    made_on: date
-    formally_valid_for_cpr: bool
-    treatments_refused: str = ""
-    document_location: str = ""
+    """An advance decision to refuse treatment as recorded, and whether it was withdrawn."""
+
+    recorded: AdvanceDecisionRecorded
     withdrawn: bool = False
+
+    @property
+    def formally_valid_for_cpr(self) -> bool:
+        """A refusal of life-sustaining treatment must be written, signed, witnessed and say that it applies even
+        if life is at risk."""
+        adrt = self.recorded
+        return adrt.written and adrt.signed and adrt.witnessed and adrt.states_applies_even_if_life_at_risk
 
 
 @dataclass(frozen=True)
@@ -173,18 +143,6 @@ class CarePeriod:
 
 
 @dataclass(frozen=True)
-class Conversation:
-    at: datetime
-    participants: tuple[Participant, ...]
-    person_took_part: bool
-    communication_support: tuple[str, ...]
-    what_matters: str
-    information_given: str
-    information_format: str
-    views_expressed: str
-
-
-@dataclass(frozen=True)
 class Death:
     on: date
     place: str
@@ -204,11 +162,13 @@ class PersonRecord:
     care_periods: tuple[CarePeriod, ...] = ()
     registered_by: str = ""
     """The organisation that registered the person: evidence that it knows them."""
-    capacity: dict[CapacityDecision, CapacityState] = field(default_factory=dict)  # the latest, per decision
+    capacity: dict[CapacityDecision, CapacityAssessed] = field(
+        default_factory=dict
+    )  # the latest, per decision
     capacity_assessments: dict[UUID, bool] = field(default_factory=dict)
     representatives: dict[UUID, RepresentativeState] = field(default_factory=dict)
     advance_decisions: dict[UUID, AdvanceDecisionState] = field(default_factory=dict)
-    conversations: tuple[Conversation, ...] = ()
+    conversations: tuple[ConversationRecorded, ...] = ()
     plans: dict[UUID, PlanState] = field(default_factory=dict)
     entries: dict[UUID, str] = field(default_factory=dict)
     entered_in_error: frozenset[UUID] = frozenset()
@@ -261,10 +221,10 @@ class PersonRecord:
     def valid_cpr_refusal(self) -> AdvanceDecisionState | None:
         """An ADRT refusing CPR that is formally valid, not withdrawn, and not overridden by a later LPA."""
         for adrt in self.advance_decisions.values():
-            if not (adrt.refuses_cpr and adrt.formally_valid_for_cpr and not adrt.withdrawn):
+            if not (adrt.recorded.refuses_cpr and adrt.formally_valid_for_cpr and not adrt.withdrawn):
                 continue
             later_attorney = any(
-                rep.may_decide_about_cpr and rep.recorded_on > adrt.made_on
+                rep.may_decide_about_cpr and rep.recorded.occurred_at.date() > adrt.recorded.made_on
                 for rep in self.representatives.values()
             )
             if not later_attorney:

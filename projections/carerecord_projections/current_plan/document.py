@@ -77,9 +77,9 @@ def _capacity(record: PersonRecord) -> Document:
         decision.value: {
             "decision_text": assessed.decision_text,
             "has_capacity": assessed.has_capacity,
-            "how_lacking": assessed.how_lacking,
-            "assessed_at": assessed.assessed_at.isoformat(),
-            "assessor": assessed.assessor,
+            "how_lacking": assessed.how_capacity_is_lacking,
+            "assessed_at": assessed.occurred_at.isoformat(),
+            "assessor": assessed.assessor_name,
         }
         for decision, assessed in record.capacity.items()
     }
@@ -88,11 +88,11 @@ def _capacity(record: PersonRecord) -> Document:
 def _representatives(record: PersonRecord) -> Document:
     return {
         str(key): {
-            "kind": rep.kind.value,
-            "name": rep.name,
-            "relationship": rep.relationship,
-            "lpa_registered": rep.lpa_registered,
-            "lpa_covers_life_sustaining_treatment": rep.lpa_covers_life_sustaining_treatment,
+            "kind": rep.recorded.kind.value,
+            "name": rep.recorded.name,
+            "relationship": rep.recorded.relationship,
+            "lpa_registered": rep.recorded.lpa_registered,
+            "lpa_covers_life_sustaining_treatment": rep.recorded.lpa_covers_life_sustaining_treatment,
             "active": rep.active,
         }
         for key, rep in record.representatives.items()
@@ -102,10 +102,10 @@ def _representatives(record: PersonRecord) -> Document:
 def _advance_decisions(record: PersonRecord) -> Document:
     return {
         str(key): {
-            "treatments_refused": adrt.treatments_refused,
-            "refuses_cpr": adrt.refuses_cpr,
-            "made_on": adrt.made_on.isoformat(),
-            "document_location": adrt.document_location,
+            "treatments_refused": adrt.recorded.treatments_refused,
+            "refuses_cpr": adrt.recorded.refuses_cpr,
+            "made_on": adrt.recorded.made_on.isoformat(),
+            "document_location": adrt.recorded.document_location,
             "formally_valid_for_cpr": adrt.formally_valid_for_cpr,
             "withdrawn": adrt.withdrawn,
         }
@@ -116,7 +116,7 @@ def _advance_decisions(record: PersonRecord) -> Document:
 def _conversations(record: PersonRecord) -> list[Document]:
     return [
         {
-            "at": talk.at.isoformat(),
+            "at": talk.occurred_at.isoformat(),
             "participants": [{"name": p.name, "role": p.role} for p in talk.participants],
             "person_took_part": talk.person_took_part,
             "communication_support": list(talk.communication_support),
@@ -156,7 +156,9 @@ def plan_document(plan: PlanState) -> Document:
         "endorsed_by": _endorsement(plan),
         "status": plan.status.value,
         "communicated_to": [
-            {"name": t.name, "role": t.role, "at": t.at.isoformat()} for t in plan.communicated_to
+            {"name": person.name, "role": person.role, "at": told.occurred_at.isoformat()}
+            for told in plan.communications
+            for person in told.told
         ],
         "reasoning_mentions_group_characteristics": list(made.reasoning_mentions_group_characteristics),
         "lacked_capacity_nobody_consulted": plan.nobody_consulted_though_lacking_capacity,
@@ -167,8 +169,8 @@ def plan_document(plan: PlanState) -> Document:
     if plan.last_review is not None:
         review = plan.last_review
         document["last_review"] = {
-            "at": review.at.isoformat(),
-            "by": review.by,
+            "at": review.occurred_at.isoformat(),
+            "by": review.reviewed_by.name,
             "outcome": review.outcome.value,
         }
     return document
@@ -195,4 +197,4 @@ def _clinician(clinician: Clinician) -> Document:
 def _endorsement(plan: PlanState) -> Document | None:
     if plan.endorsement is None:
         return None
-    return {**_clinician(plan.endorsement.by), "at": plan.endorsement.at.isoformat()}
+    return {**_clinician(plan.endorsement.endorsed_by), "at": plan.endorsement.occurred_at.isoformat()}

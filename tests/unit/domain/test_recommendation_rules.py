@@ -319,7 +319,7 @@ def test_plans_from_two_settings_may_both_be_active() -> None:
     scenario = (
         Scenario().registered().given(recommendation(), recommendation(actor=GP, setting=Setting.GP_PRACTICE))
     )
-    assert {plan.setting for plan in scenario.record.active_plans()} == {
+    assert {plan.made.setting for plan in scenario.record.active_plans()} == {
         Setting.HOSPITAL,
         Setting.GP_PRACTICE,
     }
