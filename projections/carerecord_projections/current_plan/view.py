@@ -109,18 +109,13 @@ def plan_view(plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
     endorsed = plan.get("endorsed_by")
     return PlanView(
         plan_id=UUID(plan_id),
-        status=plan["status"],
-        form_type=plan["form_type"],
-        form_name=plan["form_name"],
-        cpr_code=plan["cpr_code"],
-        cpr=plan["cpr"],
-        reason_category=plan["reason_category"],
-        reasoning=plan["reasoning"],
+        **_copied(
+            plan, "status", "form_type", "form_name", "cpr_code", "cpr", "reason_category", "reasoning"
+        ),
+        **_copied(plan, "organisation", "setting"),
         what_matters=plan.get("what_matters", ""),
         involvement=_involvement(plan["involvement"]),
         responsible_clinician=_clinician(plan["responsible_clinician"]),
-        organisation=plan["organisation"],
-        setting=plan["setting"],
         made_at=datetime.fromisoformat(plan["made_at"]),
         review_due=review_due,
         reason_no_review_date=plan.get("reason_no_review_date", ""),
@@ -131,34 +126,36 @@ def plan_view(plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
         endorsed_by=_clinician(endorsed) if endorsed else None,
         communicated_to=[_person(p) for p in plan.get("communicated_to", [])],
         other_recommendations=[
-            TreatmentRecommendationView(item["treatment"], item["decision"], item["reason"])
+            TreatmentRecommendationView(**_copied(item, "treatment", "decision", "reason"))
             for item in plan.get("other_recommendations", [])
         ],
         reasoning_mentions_group_characteristics=plan.get("reasoning_mentions_group_characteristics", []),
     )
 
 
+def _copied(value: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The document's values that the view shows as they are, under the same names."""
+    return {name: value[name] for name in names}
+
+
 def _person(value: dict[str, Any]) -> PersonInvolved:
-    return PersonInvolved(name=value["name"], role=value["role"])
+    return PersonInvolved(**_copied(value, "name", "role"))
 
 
 def _clinician(value: dict[str, Any]) -> ClinicianView:
-    return ClinicianView(name=value["name"], role=value["role"], registration=value["registration"])
+    return ClinicianView(**_copied(value, "name", "role", "registration"))
 
 
 def _involvement(value: dict[str, Any]) -> InvolvementView:
     return InvolvementView(
-        route=value["route"],
-        person_involved=value["person_involved"],
+        **_copied(value, "route", "person_involved", "reason_person_not_involved", "reason_no_one_consulted"),
         consulted=[_person(p) for p in value["consulted"]],
-        reason_person_not_involved=value["reason_person_not_involved"],
-        reason_no_one_consulted=value["reason_no_one_consulted"],
     )
 
 
 def caring(row: PlanRow) -> list[CaringOrganisation]:
     return [
-        CaringOrganisation(ods, value["setting"], value["setting_name"], value["since"])
+        CaringOrganisation(ods, **_copied(value, "setting", "setting_name", "since"))
         for ods, value in row.document.get("caring", {}).items()
     ]
 
@@ -167,16 +164,13 @@ def representatives(row: PlanRow) -> list[RepresentativeView]:
     return [
         RepresentativeView(
             representative_id=UUID(key),
-            kind=value["kind"],
-            name=value["name"],
-            relationship=value["relationship"],
+            **_copied(value, "kind", "name", "relationship", "active"),
             may_decide_about_cpr=facts.may_decide_about_cpr(
                 value["kind"],
                 value["active"],
                 value["lpa_registered"],
                 value["lpa_covers_life_sustaining_treatment"],
             ),
-            active=value["active"],
         )
         for key, value in row.document.get("representatives", {}).items()
     ]
@@ -186,11 +180,8 @@ def advance_decisions(row: PlanRow) -> list[AdvanceDecisionView]:
     return [
         AdvanceDecisionView(
             advance_decision_id=UUID(key),
-            treatments_refused=value["treatments_refused"],
-            refuses_cpr=value["refuses_cpr"],
+            **_copied(value, "treatments_refused", "refuses_cpr", "formally_valid_for_cpr", "withdrawn"),
             made_on=date.fromisoformat(value["made_on"]),
-            formally_valid_for_cpr=value["formally_valid_for_cpr"],
-            withdrawn=value["withdrawn"],
         )
         for key, value in row.document.get("advance_decisions", {}).items()
     ]
