@@ -39,6 +39,11 @@ def replay(record_id: UUID, events: Iterable[CareRecordEvent]) -> PersonRecord:
     return record
 
 
+def facts_with_meaning() -> frozenset[type]:
+    """The event types that change a record's state (any other is kept in history and changes nothing)."""
+    return frozenset(kind for kind in _apply.registry if kind is not object)
+
+
 @singledispatch
 def _apply(event: CareRecordEvent, record: PersonRecord) -> PersonRecord:
     return record  # communications, corrections: kept in history, change no state
