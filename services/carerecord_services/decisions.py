@@ -584,18 +584,12 @@ def _check_consultation(command: c.MakeRecommendation, record: PersonRecord) -> 
     involvement = command.involvement
     attorneys = [rep for rep in record.representatives.values() if rep.may_decide_about_cpr]
     consulted_ids = {person.representative_id for person in involvement.consulted if person.representative_id}
-    unknown = consulted_ids - {
-        rep.recorded.representative_id for rep in record.representatives.values() if rep.active
-    }
+    unknown = consulted_ids - {rep.representative_id for rep in record.representatives.values() if rep.active}
     if unknown:
         raise InvalidInput("a consulted representative is not on this record", field="involvement.consulted")
     has_reason = bool(involvement.reason_no_one_consulted.strip())
-    if (
-        attorneys
-        and not consulted_ids & {rep.recorded.representative_id for rep in attorneys}
-        and not has_reason
-    ):
-        names = ", ".join(rep.recorded.name for rep in attorneys)
+    if attorneys and not consulted_ids & {rep.representative_id for rep in attorneys} and not has_reason:
+        names = ", ".join(rep.name for rep in attorneys)
         raise ConsultationMissing(
             f"the person lacks capacity and has a welfare attorney with authority over life-sustaining "
             f"treatment ({names}), who must be consulted",
@@ -614,8 +608,8 @@ def _check_against_advance_decisions(command: c.MakeRecommendation, record: Pers
     refusal = record.valid_cpr_refusal()
     if refusal is not None and command.cpr is CprRecommendation.ATTEMPT_CPR:
         raise ConflictsWithAdvanceDecision(
-            f"a valid advance decision to refuse treatment made on {refusal.recorded.made_on.isoformat()} refuses CPR "
-            f"(ADRT {refusal.recorded.advance_decision_id})",
+            f"a valid advance decision to refuse treatment made on {refusal.made_on.isoformat()} refuses CPR "
+            f"(ADRT {refusal.advance_decision_id})",
             field="cpr",
         )
 

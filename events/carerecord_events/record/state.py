@@ -90,6 +90,14 @@ class RepresentativeState:
     active: bool = True
 
     @property
+    def representative_id(self) -> UUID:
+        return self.recorded.representative_id
+
+    @property
+    def name(self) -> str:
+        return self.recorded.name
+
+    @property
     def may_decide_about_cpr(self) -> bool:
         recorded = self.recorded
         return facts.may_decide_about_cpr(
@@ -103,6 +111,14 @@ class AdvanceDecisionState:
 
     recorded: AdvanceDecisionRecorded
     withdrawn: bool = False
+
+    @property
+    def advance_decision_id(self) -> UUID:
+        return self.recorded.advance_decision_id
+
+    @property
+    def made_on(self) -> date:
+        return self.recorded.made_on
 
     @property
     def formally_valid_for_cpr(self) -> bool:
