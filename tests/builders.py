@@ -9,6 +9,8 @@ from uuid import UUID, uuid4
 
 from carerecord_events.base import Actor, CareRecordEvent, Clinician, Participant
 from carerecord_events.plans import Involvement
+from carerecord_events.record.evolve import evolve
+from carerecord_events.record.state import PersonRecord
 from carerecord_events.roles import Role
 from carerecord_events.vocabulary import (
     CapacityDecision,
@@ -23,7 +25,6 @@ from carerecord_events.vocabulary import (
 from carerecord_services import commands as c
 from carerecord_services.decisions import Context, decide
 from carerecord_services.policy import RecordPolicy
-from carerecord_services.record import PersonRecord, evolve
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 VALID_NHS_NUMBER = "9434765919"  # the NHS Data Dictionary's worked example

@@ -1,4 +1,5 @@
-"""Events to and from JSON-native payloads, with upcasting of older schema versions.
+"""Events (and any frozen dataclass of the events' types, such as a record's state) to and from JSON-native
+payloads, with upcasting of older schema versions.
 
 A payload holds only JSON types (str, int, bool, None, list, dict): dates and times as ISO 8601, ids as
 strings, coded values as their codes. That is the form the hash chain covers and the form subscribers read.
@@ -51,44 +52,89 @@ def from_payload(type_name: str, version: int, payload: Payload) -> CareRecordEv
     return decoded
 
 
+def encode(value: Any) -> Any:
+    """Any dataclass of the events' types as JSON-native values: mappings keep their order, keys as codes."""
+    return _encode(value)
+
+
+def decode(annotation: Any, value: Any) -> Any:
+    """The inverse of `encode`, guided by the type the value is to have."""
+    return _decode(annotation, value)
+
+
+_JSON_NATIVE = frozenset({str, int, float, bool, type(None)})  # exact types: a StrEnum is a str, and is coded
+
+
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: _encode(getattr(value, field.name)) for field in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_encode(item) for item in value]
-    return value
+    kind: Any = type(value)
+    return value if kind in _JSON_NATIVE else _encoder(kind)(value)
 
 
 def _decode(annotation: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(annotation)
+    return _decoder(annotation)(value)
+
+
+# How to encode each type, and decode into each annotation, worked out once per type (working it out for every
+# value was most of a rebuild's time).
+@functools.cache
+def _encoder(kind: Any) -> Callable[[Any], Any]:
+    if dataclasses.is_dataclass(kind):
+        names = tuple(field.name for field in dataclasses.fields(kind))
+        return lambda value: {name: _encode(getattr(value, name)) for name in names}
+    if issubclass(kind, Enum):
+        return lambda value: value.value
+    if issubclass(kind, UUID):
+        return str
+    if issubclass(kind, date):  # and datetime
+        return lambda value: value.isoformat()
+    if issubclass(kind, tuple | list):
+        return lambda value: [_encode(item) for item in value]
+    if issubclass(kind, frozenset):
+        return lambda value: sorted(_encode(item) for item in value)
+    if issubclass(kind, dict):
+        return lambda value: {_encode(key): _encode(item) for key, item in value.items()}
+    return _same
+
+
+@functools.cache
+def _decoder(annotation: Any) -> Callable[[Any], Any]:
+    decode = _decoder_of(annotation)
+    return lambda value: None if value is None else decode(value)
+
+
+def _decoder_of(annotation: Any) -> Callable[[Any], Any]:
+    if annotation in _JSON_NATIVE:
+        return _same
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
-        inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        return _decode(inner[0], value)
-    if origin is tuple:
-        item_type = typing.get_args(annotation)[0]
-        return tuple(_decode(item_type, item) for item in value)
+        return _decoder(next(arg for arg in arguments if arg is not type(None)))
+    if origin in (tuple, frozenset):
+        item = _decoder(arguments[0])
+        return lambda value: origin(item(each) for each in value)
+    if origin is dict:
+        key, item = _decoder(arguments[0]), _decoder(arguments[1])
+        return lambda value: {key(k): item(v) for k, v in value.items()}
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        hints = _init_hints(annotation)
-        return annotation(**{key: _decode(hints[key], item) for key, item in value.items() if key in hints})
+        return _dataclass_decoder(annotation)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return annotation(value)
-    if annotation is UUID:
-        return UUID(value)
-    if annotation is datetime:
-        return datetime.fromisoformat(value)
-    if annotation is date:
-        return date.fromisoformat(value)
+        return annotation
+    return _PARSERS.get(annotation, _same)
+
+
+def _dataclass_decoder(cls: type) -> Callable[[Any], Any]:
+    fields = {name: _decoder(hint) for name, hint in _init_hints(cls).items()}
+    return lambda value: cls(**{key: fields[key](item) for key, item in value.items() if key in fields})
+
+
+def _same(value: Any) -> Any:
     return value
+
+
+_PARSERS: dict[Any, Callable[[Any], Any]] = {
+    UUID: UUID,
+    datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
+}
 
 
 @functools.cache

@@ -73,6 +73,16 @@ class Setting(StrEnum):
     COMMUNITY = "community"
 
 
+class PlanStatus(StrEnum):
+    """Where a plan stands: in force, or why it no longer is."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+    ENTERED_IN_ERROR = "entered-in-error"
+    CLOSED_AFTER_DEATH = "closed-after-death"
+
+
 class RepresentativeKind(StrEnum):
     LPA_HEALTH_AND_WELFARE = "lpa-health-and-welfare"
     COURT_APPOINTED_DEPUTY = "court-appointed-deputy"

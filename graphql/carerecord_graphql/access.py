@@ -8,7 +8,7 @@ from uuid import UUID
 
 from carerecord_graphql.auth import Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain
-from carerecord_projections.queries import PlanRow
+from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_services.policy import PERMISSIONS, Read
 from carerecord_services.read_access import Period, Reader, ReadRefused
 

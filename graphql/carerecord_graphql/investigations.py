@@ -3,8 +3,8 @@ bundle. Only the assurance role may ask; every answer, and every refusal, is its
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -12,73 +12,31 @@ from strawberry.scalars import JSON
 
 from carerecord_graphql.access import reader_of
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_graphql.wrapping import graphql_type
+from carerecord_services import investigation
 from carerecord_services.errors import RecordNotFound
 from carerecord_services.policy import PERMISSIONS, Read
 from carerecord_services.read_access import Period, ReadDecision, Reader, ReadRefused
-from carerecord_services.snapshot import RecordSnapshot
+from carerecord_services.snapshot import PlanSnapshot, RecordSnapshot
 
-
-@strawberry.type(description="One plan as it stood at a version of the record, in plain language.")
-class PlanShown:
-    plan_id: UUID
-    status: str
-    form_type: str
-    form_name: str
-    cpr_code: str
-    cpr: str
-    reason_category: str
-    reasoning: str
-    person_involved: bool
-    involvement_route: str
-    responsible_clinician: str
-    organisation: str
-    setting: str
-    needs_senior_endorsement: bool
-    endorsed: bool
-    review_due: date | None
-    made_at: datetime
-    recorded_at: datetime
-
-
-@strawberry.type(description="The record as it stood at one version, replayed from the event store.")
-class RecordShown:
-    record_id: UUID
-    version: int
-    died: bool
-    caring_organisations: list[str]
-    plans: list[PlanShown]
-
-
-@strawberry.type(
-    description="A recorded access: who looked (role, organisation), when, why, whether by break glass, and "
-    "exactly what they were shown (the record replayed up to the version shown; none if refused)."
-)
-class AccessShown:
-    access_id: UUID
-    record_id: UUID
-    kind: str = strawberry.field(description="read, break-glass or search")
-    operation: str
-    user_id: str
-    user_name: str | None
-    role: str
-    role_label: str
-    organisation: str
-    at: datetime
-    purpose: str
-    granted: bool
-    refusal_reason: str
-    via_break_glass: bool
-    version_shown: int | None
-    shown: RecordShown | None
-
-
-def _record_shown(record: RecordSnapshot) -> RecordShown:
-    return RecordShown(
-        record_id=record.record_id,
-        version=record.version,
-        died=record.died,
-        caring_organisations=list(record.caring_organisations),
-        plans=[PlanShown(**vars(plan)) for plan in record.plans],
+if TYPE_CHECKING:
+    from carerecord_services.investigation import AccessShown
+else:  # what was shown is the service's own account of it: the nested types first
+    graphql_type(
+        PlanSnapshot,
+        name="PlanShown",
+        description="One plan as it stood at a version of the record, in plain language.",
+    )
+    graphql_type(
+        RecordSnapshot,
+        name="RecordShown",
+        description="The record as it stood at one version, replayed from the event store.",
+    )
+    AccessShown = graphql_type(
+        investigation.AccessShown,
+        name="AccessShown",
+        description="A recorded access: who looked (role, organisation), when, why, whether by break glass, and "
+        "exactly what they were shown (the record replayed up to the version shown; none if refused).",
     )
 
 
@@ -152,8 +110,7 @@ class InvestigationQueries:
             purpose=purpose,
             version_shown=found.version_shown,
         )
-        values = {name: value for name, value in vars(found).items() if name != "shown"}
-        return AccessShown(**values, shown=_record_shown(found.shown) if found.shown else None)
+        return found
 
     @strawberry.field(
         description="Assurance only: the investigation bundle for one person and period [from, to): every event "

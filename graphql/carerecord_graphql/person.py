@@ -8,6 +8,7 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+from carerecord_events.record.facts import in_force
 from carerecord_graphql.access import may_see_access_history
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_graphql.types import (
@@ -20,14 +21,12 @@ from carerecord_graphql.types import (
     TimelineConnection,
     TimelineEdge,
     TimelineEntry,
-    advance_decisions,
     decode_cursor,
     encode_cursor,
-    plan_view,
-    representatives,
 )
+from carerecord_projections.current_plan import view
+from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.fhir import plan_bundle
-from carerecord_projections.queries import PlanRow
 
 
 @strawberry.type(
@@ -78,7 +77,7 @@ class Person:
         description="The plans in force now. More than one means plans from different settings: read both."
     )
     def current_plans(self) -> list[PlanView]:
-        return [p for p in self.plans() if p.status == "active"]
+        return [p for p in self.plans() if in_force(p.status)]
 
     @strawberry.field
     def more_than_one_active_plan(self) -> bool:
@@ -88,21 +87,11 @@ class Person:
         description="Every plan ever made, with its status (revoked and superseded plans included)"
     )
     def plans(self) -> list[PlanView]:
-        return [
-            plan_view(key, value, self.today) for key, value in self.row.document.get("plans", {}).items()
-        ]
+        return view.plans_of(self.row, self.today)
 
     @strawberry.field
     def caring_organisations(self) -> list[CaringOrganisation]:
-        return [
-            CaringOrganisation(
-                ods_code=ods,
-                setting=value["setting"],
-                setting_name=value["setting_name"],
-                since=value["since"],
-            )
-            for ods, value in self.row.document.get("caring", {}).items()
-        ]
+        return view.caring(self.row)
 
     @strawberry.field(description="The latest capacity assessment for the CPR decision, if any")
     def has_capacity_for_cpr_decision(self) -> bool | None:
@@ -111,11 +100,11 @@ class Person:
 
     @strawberry.field
     def representatives(self) -> list[RepresentativeView]:
-        return representatives(self.row)
+        return view.representatives(self.row)
 
     @strawberry.field
     def advance_decisions(self) -> list[AdvanceDecisionView]:
-        return advance_decisions(self.row)
+        return view.advance_decisions(self.row)
 
     @strawberry.field(
         description="The record as a FHIR R4 searchset Bundle (Patient, Flag, CarePlan, Consent, Practitioner, Organization), the same as GET /fhir/Patient/{nhsNumber}/$everything"

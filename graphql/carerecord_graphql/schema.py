@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import eventsourcing.persistence
@@ -21,8 +21,8 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
-from carerecord_events.plain import describe_cpr
-from carerecord_events.plans import RecommendationMade
+from carerecord_events.record.evolve import replay
+from carerecord_events.record.state import PersonRecord
 from carerecord_graphql.access import may_see_access_history, read_record, record_id_for
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.disclosure import SchemaDisclosure
@@ -44,12 +44,13 @@ from carerecord_graphql.oversight import (
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.types import AccessView
+from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.scope import Period
+from carerecord_services import snapshot
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
 from carerecord_services.policy import PERMISSIONS, URGENT_CARE_ROLES, Read
 from carerecord_services.read_access import Reader
-from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
 
 log = logging.getLogger("carerecord.api")
@@ -71,16 +72,14 @@ class AsOfClock(enum.Enum):
     OCCURRED = "occurred"
 
 
-@strawberry.type
-class PlanSnapshot:
-    plan_id: UUID
-    status: str
-    form_type: str
-    cpr_code: str
-    cpr: str
-    made_at: datetime
-    recorded_at: datetime
-    review_due: date | None
+if TYPE_CHECKING:
+    PlanSnapshot = snapshot.PlanSnapshot
+else:  # what the as-of question shows of each plan
+    PlanSnapshot = graphql_type(
+        snapshot.PlanSnapshot,
+        name="PlanSnapshot",
+        fields=("plan_id", "status", "form_type", "cpr_code", "cpr", "made_at", "recorded_at", "review_due"),
+    )
 
 
 @strawberry.type(
@@ -194,9 +193,7 @@ class Query(InvestigationQueries, RelationshipQueries):
             if len(then) == version
             else replay(record_id, then)
         )
-        return RecordAsOf(
-            record_id=record_id, at=at, clock=clock, version=version, plans=_snapshots(state, then)
-        )
+        return RecordAsOf(record_id=record_id, at=at, clock=clock, version=version, plans=_snapshots(state))
 
     @strawberry.field(
         description="Who has looked at a record: for the person, their representative and assurance teams."
@@ -291,21 +288,8 @@ def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:
     return event.recorded_at if clock is AsOfClock.RECORDED else event.occurred_at
 
 
-def _snapshots(state: PersonRecord, events: list[CareRecordEvent]) -> list[PlanSnapshot]:
-    made = {event.plan_id: event for event in events if isinstance(event, RecommendationMade)}
-    return [
-        PlanSnapshot(
-            plan_id=plan.plan_id,
-            status=plan.status.value,
-            form_type=made[plan.plan_id].form_type.value,
-            cpr_code=plan.cpr.value,
-            cpr=describe_cpr(plan.cpr),
-            made_at=made[plan.plan_id].occurred_at,
-            recorded_at=made[plan.plan_id].recorded_at,
-            review_due=plan.review_due,
-        )
-        for plan in state.plans.values()
-    ]
+def _snapshots(state: PersonRecord) -> list[PlanSnapshot]:
+    return [snapshot.plan_snapshot(plan) for plan in state.plans.values()]
 
 
 @strawberry.type

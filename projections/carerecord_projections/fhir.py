@@ -33,6 +33,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from carerecord_events.plain import SETTING_NAMES
+from carerecord_events.record.facts import awaiting_senior_endorsement, in_force
 from carerecord_events.roles import ROLES, Register
 from carerecord_events.vocabulary import (
     CprRecommendation,
@@ -41,7 +42,7 @@ from carerecord_events.vocabulary import (
     Setting,
     TreatmentDecision,
 )
-from carerecord_projections.queries import PlanRow
+from carerecord_projections.current_plan.queries import PlanRow
 
 SNOMED = "http://snomed.info/sct"
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -213,7 +214,7 @@ class _Bundle:
         return PLAN_STATUSES.get(plan["status"], UNKNOWN_STATUS)
 
     def _ended(self, plan: dict[str, Any]) -> str | None:
-        if plan["status"] == "active":
+        if in_force(plan["status"]):
             return None
         ended = plan.get("ended_at")
         if ended is None and plan["status"] == "closed-after-death":
@@ -223,7 +224,7 @@ class _Bundle:
     def _flag(self, plan_id: str, plan: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         cpr = CprRecommendation(plan["cpr_code"])
         flag_status, _ = self._statuses(plan)
-        end = plan.get("review_due") if plan["status"] == "active" else self._ended(plan)
+        end = plan.get("review_due") if in_force(plan["status"]) else self._ended(plan)
         resource = {
             "resourceType": "Flag",
             "id": str(uuid5(_IDS, f"flag|{plan_id}")),
@@ -279,7 +280,7 @@ class _Bundle:
 
     @staticmethod
     def _activity_status(plan: dict[str, Any]) -> str:
-        if plan["status"] == "active":
+        if in_force(plan["status"]):
             return "not-started"  # a recommendation for an emergency that has not happened
         return "entered-in-error" if plan["status"] == "entered-in-error" else "cancelled"
 
@@ -321,10 +322,8 @@ class _Bundle:
         if involvement.get("consulted"):
             consulted = ", ".join(f"{p['name']} ({p['role']})" for p in involvement["consulted"])
             notes.append(f"Consulted: {consulted}.")
-        if (
-            plan["status"] == "active"
-            and plan.get("needs_senior_endorsement")
-            and not plan.get("endorsed_by")
+        if awaiting_senior_endorsement(
+            plan["status"], bool(plan.get("needs_senior_endorsement")), bool(plan.get("endorsed_by"))
         ):
             notes.append("Awaiting endorsement by a senior clinician.")
         if plan.get("review_due"):

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from carerecord_projections.care_relationships.ddl import DDL as CARE_RELATIONSHIPS_DDL
+from carerecord_projections.current_plan.ddl import DDL as CURRENT_PLAN_DDL
+from carerecord_projections.current_plan.ddl import STATE_DDL
+from carerecord_projections.decision_facts.ddl import DDL as DECISION_FACTS_DDL
+from carerecord_projections.person_timeline.ddl import DDL as PERSON_TIMELINE_DDL
+
 READ_MODEL_TABLES = (
     "current_plan",
     "care_relationships",
@@ -16,103 +22,12 @@ READ_MODEL_TABLES = (
 
 TRACKING_TABLES = ("projected_records", "projection_position", "projection_offsets")
 
-DDL = """
-CREATE TABLE IF NOT EXISTS current_plan (
-    record_id uuid PRIMARY KEY,
-    nhs_number text NOT NULL,
-    given_name text NOT NULL,
-    family_name text NOT NULL,
-    date_of_birth date NOT NULL,
-    postcode text,
-    died boolean NOT NULL DEFAULT false,
-    version integer NOT NULL,
-    position bigint NOT NULL,
-    document jsonb NOT NULL
-);
-CREATE INDEX IF NOT EXISTS current_plan_by_nhs_number ON current_plan (nhs_number);
-
-CREATE TABLE IF NOT EXISTS care_relationships (
-    record_id uuid NOT NULL,
-    organisation text NOT NULL,
-    setting text NOT NULL,
-    started_at timestamptz NOT NULL,
-    started_by_role text NOT NULL,
-    ended_at timestamptz,
-    PRIMARY KEY (record_id, organisation, started_at)
-);
-CREATE INDEX IF NOT EXISTS care_relationships_active ON care_relationships (organisation) WHERE ended_at IS NULL;
-
-CREATE TABLE IF NOT EXISTS person_timeline (
-    record_id uuid NOT NULL,
-    version integer NOT NULL,
-    position bigint NOT NULL,
-    event_id uuid NOT NULL UNIQUE,
-    event_type text NOT NULL,
-    label text NOT NULL,
-    summary text NOT NULL,
-    occurred_at timestamptz NOT NULL,
-    recorded_at timestamptz NOT NULL,
-    recorded_by_user text NOT NULL,
-    recorded_by_role text NOT NULL,
-    recorded_by_organisation text NOT NULL,
-    corrects_event_id uuid,
-    entered_in_error boolean NOT NULL DEFAULT false,
-    PRIMARY KEY (record_id, version)
-);
-
-CREATE TABLE IF NOT EXISTS decision_facts (
-    plan_id uuid PRIMARY KEY,
-    record_id uuid NOT NULL,
-    organisation text NOT NULL,
-    setting text NOT NULL,
-    form_type text NOT NULL,
-    cpr text NOT NULL,
-    reason_category text NOT NULL,
-    reasoning text NOT NULL,
-    reasoning_flags text[] NOT NULL,
-    made_at timestamptz NOT NULL,
-    recorded_at timestamptz NOT NULL,
-    author_user text NOT NULL,
-    author_role text NOT NULL,
-    responsible_clinician_registration text NOT NULL,
-    person_involved boolean NOT NULL,
-    reason_not_involved_given boolean NOT NULL,
-    consulted integer NOT NULL,
-    lacked_capacity boolean NOT NULL,
-    reason_no_one_consulted_given boolean NOT NULL,
-    needs_endorsement boolean NOT NULL,
-    endorsed_at timestamptz,
-    review_due date,
-    reviews integer NOT NULL DEFAULT 0,
-    last_reviewed_at timestamptz,
-    status text NOT NULL,
-    ended_at timestamptz,
-    revocation_initiated text,
-    communicated boolean NOT NULL DEFAULT false
-);
-CREATE INDEX IF NOT EXISTS decision_facts_by_organisation ON decision_facts (organisation, made_at);
-
-CREATE TABLE IF NOT EXISTS concern_facts (
-    concern_id uuid PRIMARY KEY,
-    record_id uuid NOT NULL,
-    plan_id uuid,
-    raised_by text NOT NULL,
-    raised_at timestamptz NOT NULL,
-    resolved_at timestamptz
-);
-
-CREATE TABLE IF NOT EXISTS review_facts (
-    review_event_id uuid PRIMARY KEY,
-    plan_id uuid NOT NULL,
-    record_id uuid NOT NULL,
-    reviewed_at timestamptz NOT NULL,
-    was_due date,
-    outcome text NOT NULL,
-    person_involved boolean NOT NULL,
-    reviewer_organisation text NOT NULL
-);
-CREATE INDEX IF NOT EXISTS review_facts_by_plan ON review_facts (plan_id, reviewed_at);
-
+DDL = (
+    CURRENT_PLAN_DDL
+    + CARE_RELATIONSHIPS_DDL
+    + PERSON_TIMELINE_DDL
+    + DECISION_FACTS_DDL
+    + """
 CREATE TABLE IF NOT EXISTS projected_records (
     record_id uuid PRIMARY KEY,
     version integer NOT NULL
@@ -133,6 +48,8 @@ CREATE TABLE IF NOT EXISTS projection_offsets (
     PRIMARY KEY (consumer, topic, partition)
 );
 """
+    + STATE_DDL
+)
 
 # Reference data: imported from CSV (see reference.py), never derived from events, never truncated by a rebuild.
 REFERENCE_DDL = """

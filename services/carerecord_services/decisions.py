@@ -44,6 +44,7 @@ from carerecord_events.plans import (
     RecommendationMade,
     SeniorEndorsementGiven,
 )
+from carerecord_events.record.state import PersonRecord, PlanState
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
     CapacityDecision,
@@ -80,7 +81,6 @@ from carerecord_services.identifiers import (
 )
 from carerecord_services.names import check_names
 from carerecord_services.policy import Action, RecordPolicy
-from carerecord_services.record import PersonRecord, PlanState, PlanStatus
 from carerecord_services.text import check_storable_fields
 from carerecord_services.timing import check_date_of_birth, check_occurred_at
 
@@ -180,7 +180,7 @@ def _active_plan(record: PersonRecord, plan_id: UUID) -> PlanState:
     plan = record.plans.get(plan_id)
     if plan is None:
         raise PlanNotActive("there is no such plan on this record", field="plan_id", rule="plan-not-found")
-    if plan.status is not PlanStatus.ACTIVE:
+    if not plan.in_force:
         raise PlanNotActive(
             f"this plan is {plan.status.value.replace('-', ' ')}, not active", field="plan_id"
         )

@@ -8,7 +8,7 @@ went to provider feeds come from the read side through `AccessLog`, which the co
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -52,7 +52,7 @@ class AccessShown:
 
     access_id: UUID
     record_id: UUID
-    kind: str
+    kind: str = field(metadata={"description": "read, break-glass or search"})
     operation: str
     user_id: str
     user_name: str | None

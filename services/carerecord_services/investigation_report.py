@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from carerecord_events.record.facts import endorsement_outstanding
+
 
 def render_markdown(bundle: dict[str, Any]) -> str:
     period = bundle["period"]
@@ -51,7 +53,7 @@ def _record(record: dict[str, Any]) -> list[str]:
     for plan in record["plans"]:
         endorsement = (
             "awaiting senior endorsement"
-            if plan["needs_senior_endorsement"] and not plan["endorsed"]
+            if endorsement_outstanding(plan["needs_senior_endorsement"], plan["endorsed"])
             else "endorsed"
             if plan["endorsed"]
             else "no endorsement needed"

@@ -15,10 +15,10 @@ from uuid import UUID
 
 from carerecord_events.access import NO_RECORD
 from carerecord_events.base import Actor
+from carerecord_events.record.state import PersonRecord
 from carerecord_events.roles import ROLES, Role
 from carerecord_services.audit import AccessAudit
 from carerecord_services.policy import BOARD_ROLES, STAFF_ROLES
-from carerecord_services.record import PersonRecord
 
 Clock = Callable[[], datetime]
 BoardOrganisations = Callable[[str], frozenset[str]]

@@ -12,6 +12,8 @@ from uuid import UUID, uuid4, uuid5
 
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.people import NhsNumberIndexed, RequestRecorded
+from carerecord_events.record.evolve import replay
+from carerecord_events.record.state import PersonRecord
 from carerecord_services import commands as c
 from carerecord_services.chain import GENESIS
 from carerecord_services.decisions import Context, decide
@@ -24,7 +26,7 @@ from carerecord_services.errors import (
 )
 from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.policy import RecordPolicy
-from carerecord_services.record import PersonRecord, ReplayMemo, replay
+from carerecord_services.replay_memo import ReplayMemo
 from carerecord_services.store import EventStore, LoadedRecord
 from carerecord_services.writer import GroupWriter
 

@@ -10,9 +10,10 @@ from uuid import UUID
 
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr
-from carerecord_events.plans import RecommendationMade
+from carerecord_events.record.evolve import replay
+from carerecord_events.record.facts import in_force
+from carerecord_events.record.state import PersonRecord, PlanState
 from carerecord_events.roles import ROLES
-from carerecord_services.record import replay
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class RecordSnapshot:
     plans: tuple[PlanSnapshot, ...]
 
     def active_plans(self) -> tuple[PlanSnapshot, ...]:
-        return tuple(plan for plan in self.plans if plan.status == "active")
+        return tuple(plan for plan in self.plans if in_force(plan.status))
 
     def as_json(self) -> dict[str, Any]:
         document: dict[str, Any] = jsonable(asdict(self))
@@ -55,40 +56,41 @@ class RecordSnapshot:
 
 def snapshot(record_id: UUID, events: list[CareRecordEvent]) -> RecordSnapshot:
     """The record after `events` (its first events, in version order)."""
-    state = replay(record_id, events)
-    made = {event.plan_id: event for event in events if isinstance(event, RecommendationMade)}
-    plans = []
-    for plan in state.plans.values():
-        source = made[plan.plan_id]
-        clinician = source.responsible_clinician
-        plans.append(
-            PlanSnapshot(
-                plan_id=plan.plan_id,
-                status=plan.status.value,
-                form_type=source.form_type.value,
-                form_name=FORM_NAMES[source.form_type],
-                cpr_code=plan.cpr.value,
-                cpr=describe_cpr(plan.cpr),
-                reason_category=source.reason_category.value,
-                reasoning=source.reasoning,
-                person_involved=source.involvement.person_involved,
-                involvement_route=source.involvement.route.value,
-                responsible_clinician=f"{clinician.name} ({ROLES[clinician.role].label})",
-                organisation=plan.organisation,
-                setting=SETTING_NAMES[plan.setting],
-                needs_senior_endorsement=plan.needs_endorsement,
-                endorsed=plan.endorsed,
-                review_due=plan.review_due,
-                made_at=source.occurred_at,
-                recorded_at=source.recorded_at,
-            )
-        )
+    return snapshot_of(replay(record_id, events))
+
+
+def snapshot_of(record: PersonRecord) -> RecordSnapshot:
     return RecordSnapshot(
-        record_id=record_id,
-        version=state.version,
-        died=state.died,
-        caring_organisations=tuple(sorted(state.caring_organisations)),
-        plans=tuple(plans),
+        record_id=record.record_id,
+        version=record.version,
+        died=record.died,
+        caring_organisations=tuple(sorted(record.caring_organisations)),
+        plans=tuple(plan_snapshot(plan) for plan in record.plans.values()),
+    )
+
+
+def plan_snapshot(plan: PlanState) -> PlanSnapshot:
+    made = plan.made
+    clinician = made.responsible_clinician
+    return PlanSnapshot(
+        plan_id=made.plan_id,
+        status=plan.status.value,
+        form_type=made.form_type.value,
+        form_name=FORM_NAMES[made.form_type],
+        cpr_code=made.cpr.value,
+        cpr=describe_cpr(made.cpr),
+        reason_category=made.reason_category.value,
+        reasoning=made.reasoning,
+        person_involved=made.involvement.person_involved,
+        involvement_route=made.involvement.route.value,
+        responsible_clinician=f"{clinician.name} ({ROLES[clinician.role].label})",
+        organisation=made.organisation,
+        setting=SETTING_NAMES[made.setting],
+        needs_senior_endorsement=made.needs_senior_endorsement,
+        endorsed=plan.endorsed,
+        review_due=plan.review_due,
+        made_at=made.occurred_at,
+        recorded_at=made.recorded_at,
     )
 
 

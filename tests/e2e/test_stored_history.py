@@ -17,6 +17,7 @@ import pytest
 from carerecord.bootstrap import Services, build_services
 from carerecord.settings import load_settings
 from carerecord_events.codec import to_payload
+from carerecord_events.record.evolve import replay
 from carerecord_events.vocabulary import InvolvementRoute
 from carerecord_projections.database import transaction
 from carerecord_projections.oversight.rules.scope import Period, Scope
@@ -24,7 +25,6 @@ from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.decisions import Context, decide
 from carerecord_services.errors import ConsultationMissing
 from carerecord_services.integrity import verify_chains
-from carerecord_services.record import replay
 from tests.builders import VALID_NHS_NUMBER, involved, recommendation, register
 from tests.e2e.stored_directly import append_events, append_stored
 

@@ -12,6 +12,7 @@ from carerecord_events.plans import RecommendationMade
 from carerecord_events.vocabulary import (
     CapacityDecision,
     InvolvementRoute,
+    PlanStatus,
     RelationshipBasis,
     RevocationInitiator,
     Setting,
@@ -23,7 +24,6 @@ from carerecord_services.errors import (
     InvolvementMissing,
     VersionConflict,
 )
-from carerecord_services.record import PlanStatus
 from carerecord_services.store import LoadedRecord
 from tests.builders import (
     CARE_HOME_MANAGER,

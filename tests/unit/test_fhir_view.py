@@ -12,8 +12,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.fhir import plan_bundle
-from carerecord_projections.queries import PlanRow
 from tests.builders import PERSONAL_REASONING, VALID_NHS_NUMBER
 from tests.fhir_checks import by_reference, one, resources, validated
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from carerecord_services.record import ReplayMemo, replay
+from carerecord_events.record.evolve import replay
+from carerecord_services.replay_memo import ReplayMemo
 from tests.builders import every_event_type_scenario
 
 

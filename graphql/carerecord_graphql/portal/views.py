@@ -8,15 +8,16 @@ from datetime import date, datetime
 from typing import Any
 
 from carerecord_events.glossary import GLOSSARY, GlossaryEntry
-from carerecord_graphql.types import (
+from carerecord_events.record.facts import in_force
+from carerecord_projections.current_plan.queries import PlanRow
+from carerecord_projections.current_plan.view import (
     AdvanceDecisionView,
     PlanView,
     RepresentativeView,
     advance_decisions,
-    plan_view,
+    plans_of,
     representatives,
 )
-from carerecord_projections.queries import PlanRow
 
 REASONS = {
     "cpr-would-not-succeed": "CPR would not work: it would not restart the heart and breathing.",
@@ -117,9 +118,7 @@ class PersonPage:
 
 def person_page(row: PlanRow, today: date) -> PersonPage:
     document = row.document
-    plans = [
-        _plan_page(plan_view(key, value, today), today) for key, value in document.get("plans", {}).items()
-    ]
+    plans = [_plan_page(plan, today) for plan in plans_of(row, today)]
     plans.sort(key=lambda page: page.view.made_at, reverse=True)
     died = document.get("died")
     return PersonPage(
@@ -132,8 +131,8 @@ def person_page(row: PlanRow, today: date) -> PersonPage:
         died=f"Died on {long_date(died['date'])}." if died else ("Has died." if row.died else ""),
         communication_needs=list(document.get("communication_needs", [])),
         what_matters=_what_matters(document, plans),
-        current_plans=[page for page in plans if page.view.status == "active"],
-        earlier_plans=[page for page in plans if page.view.status != "active"],
+        current_plans=[page for page in plans if in_force(page.view.status)],
+        earlier_plans=[page for page in plans if not in_force(page.view.status)],
         capacity=_capacity(document.get("capacity", {}).get("cpr")),
         representatives=[
             (each, REPRESENTATIVE_KINDS.get(each.kind, each.kind)) for each in representatives(row)
@@ -173,7 +172,7 @@ def _plan_page(view: PlanView, today: date) -> PlanPage:
 
 def _what_matters(document: dict[str, Any], plans: list[PlanPage]) -> list[str]:
     """What matters to the person, in their words, from the plans and conversations (newest first, once each)."""
-    said = [page.view.what_matters for page in plans if page.view.status == "active"]
+    said = [page.view.what_matters for page in plans if in_force(page.view.status)]
     said += [each.get("what_matters", "") for each in reversed(document.get("conversations", []))]
     seen: list[str] = []
     for value in said:

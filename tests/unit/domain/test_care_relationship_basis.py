@@ -10,12 +10,12 @@ from carerecord_events.access import NO_RECORD
 from carerecord_events.base import Actor
 from carerecord_events.codec import from_payload
 from carerecord_events.people import CareRelationshipStarted
+from carerecord_events.record.state import PersonRecord
 from carerecord_events.roles import Role
 from carerecord_events.vocabulary import RelationshipBasis, Setting
 from carerecord_services import commands as c
 from carerecord_services.errors import InvalidInput, NotPermitted
 from carerecord_services.read_access import Period, Reader, decide_read
-from carerecord_services.record import PersonRecord
 from tests.builders import CARE_HOME_MANAGER, CARE_HOME_STAFF, GP, NOW, PARAMEDIC, Scenario
 
 HOSPITAL_DOCTOR = Actor(user_id="dr-bell", role=Role.DOCTOR, organisation="RXF", registration="4567890")

@@ -15,7 +15,7 @@ from carerecord_events.plans import (
     SeniorEndorsementGiven,
 )
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import ConcernRaisedBy, ReviewOutcome, RevocationInitiator
+from carerecord_events.vocabulary import ConcernRaisedBy, PlanStatus, ReviewOutcome, RevocationInitiator
 from carerecord_services import commands as c
 from carerecord_services.errors import (
     EndorsementRefused,
@@ -25,7 +25,6 @@ from carerecord_services.errors import (
     PlanNotActive,
 )
 from carerecord_services.policy import RecordPolicy
-from carerecord_services.record import PlanStatus
 from tests.builders import (
     ASSURANCE,
     CARE_HOME_STAFF,

@@ -1,5 +1,6 @@
 """Property-based tests: identifiers, and 'any accepted sequence replays to the same state'."""
 
+import json
 from datetime import date
 from typing import Any
 
@@ -7,8 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carerecord_events.base import Participant
-from carerecord_events.codec import from_payload, to_payload
+from carerecord_events.codec import decode, encode, from_payload, to_payload
 from carerecord_events.plans import RecommendationMade
+from carerecord_events.record.evolve import replay
+from carerecord_events.record.state import PersonRecord
 from carerecord_events.roles import Register
 from carerecord_events.vocabulary import (
     ConcernRaisedBy,
@@ -20,7 +23,6 @@ from carerecord_events.vocabulary import (
 from carerecord_services import commands as c
 from carerecord_services.errors import DomainError
 from carerecord_services.identifiers import nhs_number_is_valid, registration_is_valid
-from carerecord_services.record import replay
 from tests.builders import (
     CARE_HOME_MANAGER,
     CONSULTANT,
@@ -121,3 +123,18 @@ def test_any_accepted_sequence_replays_to_the_same_state(steps: list[tuple[int, 
     assert replay(scenario.record.record_id, over_the_wire) == scenario.record
     made = [e for e in scenario.history if isinstance(e, RecommendationMade)]
     assert len(scenario.record.plans) == len(made)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1000), st.text(max_size=40)), max_size=25))
+def test_a_record_state_kept_as_json_by_the_projector_comes_back_the_same(
+    steps: list[tuple[int, str]],
+) -> None:
+    scenario = Scenario().registered()
+    for choice, text in steps:
+        try:
+            scenario.when(_command(scenario, choice, text))
+        except DomainError:
+            continue
+    kept = json.loads(json.dumps(encode(scenario.record)))
+    assert decode(PersonRecord, kept) == scenario.record

@@ -8,7 +8,7 @@ import pytest
 from carerecord_events.base import Clinician, Participant
 from carerecord_events.plans import PlanSuperseded, RecommendationMade
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import CprRecommendation, InvolvementRoute, ReasonCategory
+from carerecord_events.vocabulary import CprRecommendation, InvolvementRoute, PlanStatus, ReasonCategory
 from carerecord_services import commands as c
 from carerecord_services.errors import (
     ConflictsWithAdvanceDecision,
@@ -22,7 +22,6 @@ from carerecord_services.errors import (
     RecordClosed,
     TimeInFuture,
 )
-from carerecord_services.record import PlanStatus
 from tests.builders import (
     CARE_HOME_STAFF,
     CONSULTANT,
@@ -320,7 +319,7 @@ def test_plans_from_two_settings_may_both_be_active() -> None:
     scenario = (
         Scenario().registered().given(recommendation(), recommendation(actor=GP, setting=Setting.GP_PRACTICE))
     )
-    assert {plan.setting for plan in scenario.record.active_plans()} == {
+    assert {plan.made.setting for plan in scenario.record.active_plans()} == {
         Setting.HOSPITAL,
         Setting.GP_PRACTICE,
     }

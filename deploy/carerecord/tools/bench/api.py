@@ -51,8 +51,8 @@ from carerecord.tools.bench.processes import (
     peak_rss_mib,
     server,
 )
+from carerecord_events.record.evolve import replay
 from carerecord_projections.queries import ReadModels
-from carerecord_services.record import replay
 from carerecord_services.service import CareRecordService
 
 HISTORY_NUMBER = "8999990001"  # outside the loaded people's numbers

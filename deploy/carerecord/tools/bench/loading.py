@@ -21,12 +21,13 @@ from carerecord.bootstrap import Services
 from carerecord.tools.bench.common import CLINICIAN, GP, recommendation, synthetic_nhs_numbers
 from carerecord_events.base import Actor, CareRecordEvent, Participant
 from carerecord_events.people import NhsNumberIndexed
+from carerecord_events.record.evolve import evolve
+from carerecord_events.record.state import PersonRecord
 from carerecord_events.vocabulary import RelationshipBasis, ReviewOutcome, Setting
 from carerecord_services import commands as c
 from carerecord_services.chain import GENESIS
 from carerecord_services.decisions import Context, decide
 from carerecord_services.policy import RecordPolicy
-from carerecord_services.record import PersonRecord, evolve
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore, LoadedRecord
 

@@ -1,0 +1,51 @@
+"""What follows from a record's state, each worked out in one place: whether a plan is in force, is overdue
+for review, awaits senior endorsement; whether a representative may decide about CPR.
+
+Each takes the plain values it depends on, so that the write side's state and the read side's documents ask
+the same question of the same function."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from carerecord_events.plans import Involvement
+from carerecord_events.vocabulary import PlanStatus, RepresentativeKind
+
+
+def in_force(status: PlanStatus | str) -> bool:
+    return status == PlanStatus.ACTIVE
+
+
+def review_overdue(status: PlanStatus | str, review_due: date | None, today: date) -> bool:
+    """Only a plan in force can be overdue; worked out when asked, never stored."""
+    return in_force(status) and review_due is not None and review_due < today
+
+
+def endorsement_outstanding(needs_endorsement: bool, endorsed: bool) -> bool:
+    """A junior's recommendation not (yet) endorsed by a senior, whether or not it is still in force."""
+    return needs_endorsement and not endorsed
+
+
+def awaiting_senior_endorsement(status: PlanStatus | str, needs_endorsement: bool, endorsed: bool) -> bool:
+    return in_force(status) and endorsement_outstanding(needs_endorsement, endorsed)
+
+
+def may_decide_about_cpr(
+    kind: RepresentativeKind | str,
+    active: bool,
+    lpa_registered: bool | None,
+    lpa_covers_life_sustaining_treatment: bool | None,
+) -> bool:
+    """A welfare attorney counts for CPR only if the LPA is registered and covers life-sustaining treatment."""
+    return (
+        active
+        and kind == RepresentativeKind.LPA_HEALTH_AND_WELFARE
+        and bool(lpa_registered)
+        and bool(lpa_covers_life_sustaining_treatment)
+    )
+
+
+def nobody_consulted_though_lacking_capacity(lacked_capacity: bool, involvement: Involvement) -> bool:
+    """Accepted before the rule read coded assessments ("cardiopulmonary resuscitation" was not "cpr"): not
+    refused after the fact, but flagged, and counted by the oversight figure for it."""
+    return lacked_capacity and not involvement.consulted and not involvement.reason_no_one_consulted.strip()

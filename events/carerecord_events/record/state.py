@@ -1,0 +1,248 @@
+"""The state of one person's record, as its facts make it: the one definition of a plan, a capacity assessment,
+a representative, an advance decision, a care relationship, a death. The write side decides on it, the read
+side's documents and snapshots select from it; `evolve` (in evolve.py) is the only thing that makes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from carerecord_events.conversations import (
+    AdvanceDecisionRecorded,
+    CapacityAssessed,
+    ConversationRecorded,
+    RepresentativeRecorded,
+)
+from carerecord_events.people import EqualityMonitoring
+from carerecord_events.plans import (
+    DecisionCommunicated,
+    PlanReviewed,
+    RecommendationMade,
+    SeniorEndorsementGiven,
+)
+from carerecord_events.record import facts
+from carerecord_events.vocabulary import (
+    CapacityDecision,
+    PlanStatus,
+    RelationshipBasis,
+    Setting,
+)
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """One recommendation for emergency care and CPR: as it was made (the fact itself, every field of it), and
+    what has happened to it since."""
+
+    made: RecommendationMade
+    status: PlanStatus
+    review_due: date | None
+    lacked_capacity_for_cpr: bool = False
+    """Whether the record held, when the plan was made, that the person lacked capacity for CPR."""
+    endorsement: SeniorEndorsementGiven | None = None
+    last_review: PlanReviewed | None = None
+    """The latest review that kept the plan."""
+    communications: tuple[DecisionCommunicated, ...] = ()
+    ended_at: datetime | None = None
+
+    @property
+    def plan_id(self) -> UUID:
+        return self.made.plan_id
+
+    @property
+    def made_by_event(self) -> UUID:
+        return self.made.event_id
+
+    @property
+    def author_user_id(self) -> str:
+        return self.made.recorded_by.user_id
+
+    @property
+    def endorsed(self) -> bool:
+        return self.endorsement is not None
+
+    @property
+    def in_force(self) -> bool:
+        return facts.in_force(self.status)
+
+    def review_overdue(self, today: date) -> bool:
+        return facts.review_overdue(self.status, self.review_due, today)
+
+    @property
+    def awaiting_senior_endorsement(self) -> bool:
+        return facts.awaiting_senior_endorsement(
+            self.status, self.made.needs_senior_endorsement, self.endorsed
+        )
+
+    @property
+    def nobody_consulted_though_lacking_capacity(self) -> bool:
+        return facts.nobody_consulted_though_lacking_capacity(
+            self.lacked_capacity_for_cpr, self.made.involvement
+        )
+
+
+@dataclass(frozen=True)
+class RepresentativeState:
+    """A representative as recorded, and whether they still act."""
+
+    recorded: RepresentativeRecorded
+    active: bool = True
+
+    @property
+    def representative_id(self) -> UUID:
+        return self.recorded.representative_id
+
+    @property
+    def name(self) -> str:
+        return self.recorded.name
+
+    @property
+    def may_decide_about_cpr(self) -> bool:
+        recorded = self.recorded
+        return facts.may_decide_about_cpr(
+            recorded.kind, self.active, recorded.lpa_registered, recorded.lpa_covers_life_sustaining_treatment
+        )
+
+
+@dataclass(frozen=True)
+class AdvanceDecisionState:
+    """An advance decision to refuse treatment as recorded, and whether it was withdrawn."""
+
+    recorded: AdvanceDecisionRecorded
+    withdrawn: bool = False
+
+    @property
+    def advance_decision_id(self) -> UUID:
+        return self.recorded.advance_decision_id
+
+    @property
+    def made_on(self) -> date:
+        return self.recorded.made_on
+
+    @property
+    def formally_valid_for_cpr(self) -> bool:
+        """A refusal of life-sustaining treatment must be written, signed, witnessed and say that it applies even
+        if life is at risk."""
+        adrt = self.recorded
+        return adrt.written and adrt.signed and adrt.witnessed and adrt.states_applies_even_if_life_at_risk
+
+
+@dataclass(frozen=True)
+class CarePeriod:
+    """One organisation caring for the person, from when the relationship started until it ended (None: still
+    caring), on the basis it stated. Kept so that access can be judged as it stood at an instant or over a
+    period asked about, and so that relationships started without evidence can be reviewed."""
+
+    organisation: str
+    setting: Setting
+    started_at: datetime
+    ended_at: datetime | None = None
+    relationship_id: UUID | None = None
+    basis: RelationshipBasis = RelationshipBasis.NOT_RECORDED
+    evidenced: bool = False
+    started_by: str = ""
+    confirmed: bool = False
+    reviewed: bool = False
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.started_at <= end and (self.ended_at is None or self.ended_at >= start)
+
+    def lapsed(self, now: datetime, unconfirmed_lasts: timedelta) -> bool:
+        """A relationship on an "other" basis ends after `unconfirmed_lasts` unless its organisation's
+        administrator confirmed it."""
+        return (
+            self.basis is RelationshipBasis.OTHER
+            and not self.confirmed
+            and now >= self.started_at + unconfirmed_lasts
+        )
+
+
+@dataclass(frozen=True)
+class Death:
+    on: date
+    place: str
+    was_preferred_place: bool | None
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    record_id: UUID
+    version: int = 0
+    registered: bool = False
+    date_of_birth: date | None = None
+    preferred_name: str | None = None
+    communication_needs: tuple[str, ...] = ()
+    equality: EqualityMonitoring = field(default_factory=EqualityMonitoring)
+    death: Death | None = None
+    care_periods: tuple[CarePeriod, ...] = ()
+    registered_by: str = ""
+    """The organisation that registered the person: evidence that it knows them."""
+    capacity: dict[CapacityDecision, CapacityAssessed] = field(
+        default_factory=dict
+    )  # the latest, per decision
+    capacity_assessments: dict[UUID, bool] = field(default_factory=dict)
+    representatives: dict[UUID, RepresentativeState] = field(default_factory=dict)
+    advance_decisions: dict[UUID, AdvanceDecisionState] = field(default_factory=dict)
+    conversations: tuple[ConversationRecorded, ...] = ()
+    plans: dict[UUID, PlanState] = field(default_factory=dict)
+    entries: dict[UUID, str] = field(default_factory=dict)
+    entered_in_error: frozenset[UUID] = frozenset()
+    open_concerns: frozenset[UUID] = frozenset()
+    closed_concerns: frozenset[UUID] = frozenset()
+
+    @property
+    def died(self) -> bool:
+        return self.death is not None
+
+    @property
+    def caring_organisations(self) -> dict[str, Setting]:
+        """The organisations caring now, each in the setting of its latest relationship."""
+        return {p.organisation: p.setting for p in self.care_periods if p.ended_at is None}
+
+    @property
+    def lacks_capacity_for(self) -> dict[CapacityDecision, bool]:
+        return {decision: not assessed.has_capacity for decision, assessed in self.capacity.items()}
+
+    def cares_now(self, organisation: str, now: datetime, unconfirmed_lasts: timedelta) -> bool:
+        """Whether the organisation cares for the person now: a relationship started and not ended, nor lapsed
+        for want of confirmation."""
+        return any(
+            p.organisation == organisation and p.ended_at is None and not p.lapsed(now, unconfirmed_lasts)
+            for p in self.care_periods
+        )
+
+    def relationship(self, relationship_id: UUID) -> CarePeriod | None:
+        return next((p for p in self.care_periods if p.relationship_id == relationship_id), None)
+
+    def has_known(self, organisation: str) -> bool:
+        """Evidence the record already holds that the organisation knows the person: it registered them, or
+        cared for them before."""
+        return self.registered_by == organisation or any(
+            p.organisation == organisation for p in self.care_periods
+        )
+
+    def active_plans(self) -> list[PlanState]:
+        return [plan for plan in self.plans.values() if plan.in_force]
+
+    def lacks_capacity_for_cpr(self, linked_assessment: UUID | None = None) -> bool:
+        """Whether the latest assessment of a decision that covers the CPR recommendation (that one, or the plan
+        as a whole) found the person lacking capacity, or the assessment a recommendation links to did."""
+        latest = any(
+            not assessed.has_capacity for decision, assessed in self.capacity.items() if decision.covers_cpr
+        )
+        linked = linked_assessment is not None and self.capacity_assessments.get(linked_assessment) is False
+        return latest or linked
+
+    def valid_cpr_refusal(self) -> AdvanceDecisionState | None:
+        """An ADRT refusing CPR that is formally valid, not withdrawn, and not overridden by a later LPA."""
+        for adrt in self.advance_decisions.values():
+            if not (adrt.recorded.refuses_cpr and adrt.formally_valid_for_cpr and not adrt.withdrawn):
+                continue
+            later_attorney = any(
+                rep.may_decide_about_cpr and rep.recorded.occurred_at.date() > adrt.recorded.made_on
+                for rep in self.representatives.values()
+            )
+            if not later_attorney:
+                return adrt
+        return None

@@ -1,0 +1,1 @@
+"""Which organisations care for each person, and since when (DDL, handlers)."""

@@ -1,0 +1,1 @@
+"""Decision facts for oversight: one row per decision, per review and per concern (DDL, handlers)."""

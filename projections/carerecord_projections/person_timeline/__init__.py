@@ -1,0 +1,1 @@
+"""A person's timeline: every event of their record in order, in plain words (DDL, handlers)."""
