@@ -46,22 +46,17 @@ class Involvement:
     discussion_record_location: str = ""
 
 
-@event_type(
-    "RecommendationMade",
-    version=1,
-    label="Recommendation for emergency care and CPR made",
-    easy_read="A doctor or nurse wrote down what should happen in an emergency, including about CPR.",
-)
 @dataclass(frozen=True, kw_only=True)
-class RecommendationMade(CareRecordEvent):
-    plan_id: UUID
+class RecommendationContent:
+    """What a recommendation says, as the clinician asks for it and as the record holds it: the form, the CPR
+    recommendation and its reasoning, who was involved, what matters to the person, other treatments, and when
+    it is to be reviewed. A field added here is asked for by `makeRecommendation` and kept by the fact."""
+
     form_type: FormType
     cpr: CprRecommendation
     reason_category: ReasonCategory
     reasoning: str
     involvement: Involvement
-    responsible_clinician: Clinician
-    organisation: str
     setting: Setting
     other_recommendations: tuple[TreatmentRecommendation, ...] = ()
     what_matters: str = ""
@@ -70,6 +65,19 @@ class RecommendationMade(CareRecordEvent):
     reason_no_review_date: str = ""
     capacity_assessment_id: UUID | None = None
     supersedes_plan_id: UUID | None = None
+
+
+@event_type(
+    "RecommendationMade",
+    version=1,
+    label="Recommendation for emergency care and CPR made",
+    easy_read="A doctor or nurse wrote down what should happen in an emergency, including about CPR.",
+)
+@dataclass(frozen=True, kw_only=True)
+class RecommendationMade(RecommendationContent, CareRecordEvent):
+    plan_id: UUID
+    responsible_clinician: Clinician
+    organisation: str
     needs_senior_endorsement: bool = True
     reasoning_mentions_group_characteristics: tuple[str, ...] = ()
 

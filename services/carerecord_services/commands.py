@@ -15,12 +15,9 @@ from carerecord_events.conversations import (
     RepresentativeDetails,
 )
 from carerecord_events.people import PersonDetails
-from carerecord_events.plans import Involvement, ReviewFindings, TreatmentRecommendation
+from carerecord_events.plans import RecommendationContent, ReviewFindings
 from carerecord_events.vocabulary import (
     ConcernRaisedBy,
-    CprRecommendation,
-    FormType,
-    ReasonCategory,
     RelationshipBasis,
     RevocationInitiator,
     Setting,
@@ -124,24 +121,11 @@ class WithdrawAdvanceDecision(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MakeRecommendation(Command):
+class MakeRecommendation(RecommendationContent, Command):
     """Makes a recommendation about CPR and emergency care, with its reasoning and who was involved; a
     junior's awaits senior endorsement."""
 
-    form_type: FormType
-    cpr: CprRecommendation
-    reason_category: ReasonCategory
-    reasoning: str
-    involvement: Involvement
     responsible_clinician: Clinician | None
-    setting: Setting
-    other_recommendations: tuple[TreatmentRecommendation, ...] = ()
-    what_matters: str = ""
-    priority_scale: int | None = None
-    review_due: date | None = None
-    reason_no_review_date: str = ""
-    capacity_assessment_id: UUID | None = None
-    supersedes_plan_id: UUID | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
