@@ -49,7 +49,7 @@ from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
-from carerecord_services.policy import PERMISSIONS, URGENT_CARE_ROLES, Read
+from carerecord_services.policy import PERMISSIONS, Read
 from carerecord_services.read_access import Reader
 from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
@@ -149,7 +149,7 @@ class Query(InvestigationQueries, RelationshipQueries):
     ) -> list[PersonMatch]:
         context = info_context(info)
         caller = context.caller()
-        if caller.role not in URGENT_CARE_ROLES:
+        if caller.role not in PERMISSIONS[Read.SEARCH_PEOPLE]:
             context.api.audit.record_access(
                 caller.actor,
                 None,

@@ -30,6 +30,14 @@ from carerecord_events.access import (
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.roles import Role
 from carerecord_services.audit_streams import ChainedAppender, back_off, break_glass_stream
+from carerecord_services.break_glass import (
+    BreakGlass,
+    ReviewBreakGlass,
+    access_started,
+    check_reviewer,
+    decide_break_glass,
+    no_such_access,
+)
 from carerecord_services.errors import DomainError, VersionConflict
 from carerecord_services.store import EventStore, _CareRecordApplication
 from carerecord_services.text import check_storable, check_storable_fields
@@ -152,15 +160,31 @@ class AccessAudit:
             ),
         )
 
+    def grant_break_glass(self, command: BreakGlass) -> BreakGlassAccessStarted:
+        """Decided by the rules (`decide_break_glass`), then recorded in the person's break-glass stream."""
+        (started,) = decide_break_glass(command, self._clock())
+        return self._append_to_person(command.record_id, started)
+
     def start_break_glass(
         self, actor: Actor, record_id: UUID, reason: str, lasts: timedelta
     ) -> BreakGlassAccessStarted:
-        check_storable(reason, "reason")
-        now = self._clock()
-        started = BreakGlassAccessStarted(
-            **self._common(actor, record_id), access_id=uuid4(), reason=reason, expires_at=now + lasts
-        )
+        """Records an access as started, without the rules' checks of role and reason: for a situation set up
+        (a demonstration, a test); a caller's request is `grant_break_glass`."""
+        started = access_started(BreakGlass(actor, record_id, reason, lasts), self._clock())
         return self._append_to_person(record_id, started)
+
+    def review_break_glass_access(
+        self, command: ReviewBreakGlass, whose: Callable[[UUID], UUID | None]
+    ) -> BreakGlassAccessReviewed:
+        """A reviewer's request: the reviewer and their notes checked first, then the access, whose record
+        `whose` says (a read model may: the store then decides whether it is one, and still unreviewed)."""
+        check_reviewer(command)
+        record_id = whose(command.access_id)
+        if record_id is None:
+            raise no_such_access()
+        return self.review_break_glass(
+            command.actor, record_id, command.access_id, appropriate=command.appropriate, notes=command.notes
+        )
 
     def review_break_glass(
         self, actor: Actor, record_id: UUID, reviewed_access_id: UUID, *, appropriate: bool, notes: str
@@ -170,9 +194,7 @@ class AccessAudit:
         check_storable(notes, "notes")
         history = self.break_glass(record_id)
         if history.access(reviewed_access_id) is None:
-            raise DomainError(
-                "there is no such break-glass access", field="access_id", rule="access-not-found"
-            )
+            raise no_such_access()
         if reviewed_access_id in history.reviewed:
             raise DomainError(
                 "this access has been reviewed already", field="access_id", rule="already-reviewed"

@@ -17,16 +17,12 @@ from carerecord_events.access import NO_RECORD
 from carerecord_events.base import Actor
 from carerecord_events.roles import ROLES, Role
 from carerecord_services.audit import AccessAudit
-from carerecord_services.policy import BOARD_ROLES, STAFF_ROLES
+from carerecord_services.policy import BOARD_ROLES
 from carerecord_services.record import PersonRecord
 
 Clock = Callable[[], datetime]
 BoardOrganisations = Callable[[str], frozenset[str]]
 """The ODS codes of the organisations in an integrated care board (from the organisation register)."""
-
-NOT_STAFF = frozenset(Role) - STAFF_ROLES
-"""Roles whose reading is not decided by their organisation's care relationship."""
-
 
 UNSEEN = "there is no such record, or you may not see it"
 
@@ -162,8 +158,19 @@ class ReadAccess:
     def decide(self, reader: Reader, record_id: UUID | None, period: Period | None = None) -> ReadDecision:
         """The decision alone, recorded by nobody (a subscription filters each push with it). `record_id` None:
         no record was found for the identifier given, which is refused in the same words as any other."""
-        now = self._clock()
         record = self._load(record_id) if record_id is not None else None
+        return self.decide_on(record, reader, record_id, period)
+
+    def decide_on(
+        self,
+        record: PersonRecord | None,
+        reader: Reader,
+        record_id: UUID | None,
+        period: Period | None = None,
+    ) -> ReadDecision:
+        """As `decide`, on the record a use case has already loaded (None: there is none), so that a command
+        replays the record once."""
+        now = self._clock()
         record_id = record_id or NO_RECORD
         return decide_read(
             record,
