@@ -19,7 +19,7 @@ from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
 from carerecord_events.plain import describe_cpr
 from carerecord_events.plans import RecommendationMade
-from carerecord_graphql.access import may_see_access_history, read_record, record_id_for
+from carerecord_graphql.access import may_see_access_history, read_record, record_id_for, require_role
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.disclosure import SchemaDisclosure
 from carerecord_graphql.input_errors import explain_input_errors
@@ -46,7 +46,7 @@ from carerecord_graphql.types import AccessView
 from carerecord_projections.oversight.figures import Period
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
-from carerecord_services.policy import PERMISSIONS, Read
+from carerecord_services.policy import Read
 from carerecord_services.record import PersonRecord, replay
 from graphql import GraphQLError
 
@@ -133,17 +133,7 @@ class Query(InvestigationQueries, RelationshipQueries):
         self, info: strawberry.Info, family_name: str, date_of_birth: date, postcode: str, purpose: str
     ) -> list[PersonMatch]:
         context = info_context(info)
-        caller = context.caller()
-        if caller.role not in PERMISSIONS[Read.SEARCH_PEOPLE]:
-            context.api.audit.record_access(
-                caller.actor,
-                None,
-                operation="searchPeople",
-                purpose=purpose,
-                granted=False,
-                refusal_reason="not an urgent-care role",
-            )
-            raise NotAllowed("only urgent-care clinicians may search for people")
+        caller = require_role(context, Read.SEARCH_PEOPLE, "searchPeople", purpose)
         postcode = canonical_postcode(postcode, field="postcode")
         rows = context.api.read_models.search(family_name, date_of_birth, postcode, limit=5)
         context.api.audit.record_search(caller.actor, purpose, tuple(row.record_id for row in rows))

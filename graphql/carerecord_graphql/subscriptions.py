@@ -13,8 +13,9 @@ import strawberry
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
 
-from carerecord_graphql.context import NotAllowed, info_context
-from carerecord_services.policy import PERMISSIONS, Read
+from carerecord_graphql.access import require_role
+from carerecord_graphql.context import info_context
+from carerecord_services.policy import Read
 from carerecord_services.read_access import Reader
 
 
@@ -38,18 +39,7 @@ class Subscription:
         self, info: strawberry.Info, after_position: int = 0
     ) -> AsyncGenerator[PlanChange, None]:
         context = info_context(info)
-        caller = context.caller()
-        if caller.role not in PERMISSIONS[Read.SUBSCRIBE]:
-            await run_in_threadpool(
-                context.api.audit.record_access,
-                caller.actor,
-                None,
-                operation="planChanges",
-                purpose="subscription",
-                granted=False,
-                refusal_reason="not a role of a caring organisation",
-            )
-            raise NotAllowed("only staff of an organisation caring for people may subscribe to their changes")
+        caller = await run_in_threadpool(require_role, context, Read.SUBSCRIBE, "planChanges", "subscription")
         reader = Reader(caller.actor)
         position = after_position
         while not await _closed_at_expiry(context, caller.expires_at):

@@ -17,7 +17,7 @@ from carerecord_events.access import NO_RECORD
 from carerecord_events.base import Actor
 from carerecord_events.roles import ROLES, Role
 from carerecord_services.audit import AccessAudit
-from carerecord_services.policy import BOARD_ROLES
+from carerecord_services.policy import BOARD_ROLES, PERMISSIONS, Read
 from carerecord_services.record import PersonRecord
 
 Clock = Callable[[], datetime]
@@ -59,6 +59,21 @@ class ReadRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+ROLE_REFUSALS: dict[Read, tuple[str, str]] = {
+    Read.SEARCH_PEOPLE: ("not an urgent-care role", "only urgent-care clinicians may search for people"),
+    Read.REVIEW_RELATIONSHIPS: (
+        "not a privacy officer or assurance role",
+        "only privacy officers and assurance teams review care relationships",
+    ),
+    Read.INVESTIGATE: ("not an assurance role", "only assurance teams may investigate"),
+    Read.SUBSCRIBE: (
+        "not a role of a caring organisation",
+        "only staff of an organisation caring for people may subscribe to their changes",
+    ),
+}
+"""For the reads only some roles may ask for: the access audit's reason, and what the caller is told."""
 
 
 def decide_read(
@@ -184,6 +199,19 @@ class ReadAccess:
             now=now,
             unconfirmed_lasts=self._unconfirmed_lasts,
         )
+
+    def require_role(
+        self, actor: Actor, asked: Read, record_id: UUID | None, *, operation: str, purpose: str
+    ) -> None:
+        """A read only some roles may ask for (`PERMISSIONS`): any other role is refused before anything is
+        looked up, the refusal recorded and raised as ReadRefused."""
+        if actor.role in PERMISSIONS[asked]:
+            return
+        reason, message = ROLE_REFUSALS[asked]
+        self._audit.record_access(
+            actor, record_id, operation=operation, purpose=purpose, granted=False, refusal_reason=reason
+        )
+        raise ReadRefused(message)
 
     def authorise(
         self,
