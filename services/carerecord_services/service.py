@@ -173,7 +173,8 @@ class CareRecordService:
         outcome = Outcome(
             stored.record_id, stored.version + len(events), tuple(e.event_id for e in events), tuple(events)
         )
-        return self._append(self._store.chain(stored, events), idempotency, outcome)
+        recorded = self._store.chain(stored, events) + self._remember(idempotency, outcome, events[0])
+        return self._append(recorded, idempotency, outcome)
 
     def record(self, record_id: UUID) -> PersonRecord:
         record = self.find(record_id)
