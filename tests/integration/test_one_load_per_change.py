@@ -11,14 +11,13 @@ from uuid import UUID
 
 import pytest
 
-from carerecord.bootstrap import build_api, build_services
-from carerecord.settings import load_settings
-from carerecord_events.vocabulary import RelationshipBasis, Setting
-from carerecord_graphql.schema import build_schema
-from carerecord_services import commands as c
-from tests.builders import GP, register
-from tests.integration.api_server import import_register
-from tests.integration.test_investigations import GP_CLAIMS, PARAMEDIC_CLAIMS, InProcessApi
+from tests.integration.test_investigations import (
+    GP_CLAIMS,
+    PARAMEDIC_CLAIMS,
+    InProcessApi,
+    _cared_for_with_a_plan,
+    in_process_api,
+)
 
 RAISE_CONCERN = """mutation($id: UUID!) { raiseConcern(recordId: $id, input: {raisedBy: STAFF,
   summary: "The plan was not discussed with her daughter."}) {
@@ -30,17 +29,8 @@ ASSESS_CAPACITY = """mutation($id: UUID!) { assessCapacity(recordId: $id, input:
 
 @pytest.fixture
 def api(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[InProcessApi]:
-    settings = load_settings(
-        {
-            "DATABASE_URL": test_database_url,
-            "CARERECORD_SCHEMA": fresh_schema,
-            "CARERECORD_DATA_DIR": str(tmp_path),
-        }
-    )
-    services = build_services(settings)
-    import_register(services.read_models_dsn)
-    yield InProcessApi(settings, services, build_api(settings, services), build_schema())
-    services.close()
+    with in_process_api(test_database_url, fresh_schema, tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -57,44 +47,31 @@ def loads(api: InProcessApi, monkeypatch: pytest.MonkeyPatch) -> Counter[UUID]:
     return counted
 
 
-def _cared_for(api: InProcessApi) -> UUID:
-    care_records = api.services.care_records
-    record_id = care_records.register_person(register()).record_id
-    care_records.execute(
-        record_id,
-        c.StartCareRelationship(
-            actor=GP,
-            organisation="K81003",
-            setting=Setting.GP_PRACTICE,
-            basis=RelationshipBasis.REGISTERED_WITH_PRACTICE,
-        ),
-    )
-    return record_id
-
-
-def test_an_accepted_change_loads_the_record_once(api: InProcessApi, loads: Counter[UUID]) -> None:
-    record_id = _cared_for(api)
-    loads.clear()
-    result = api.ask(GP_CLAIMS, RAISE_CONCERN, id=str(record_id))
-    assert result.errors is None and result.data["raiseConcern"]["__typename"] == "RecordChanged"
-    assert loads[record_id] == 1
-
-
-def test_a_change_refused_for_want_of_a_care_relationship_loads_the_record_once(
-    api: InProcessApi, loads: Counter[UUID]
+@pytest.mark.parametrize(
+    ("claims", "mutation", "answer", "record_loads"),
+    [
+        (GP_CLAIMS, RAISE_CONCERN, "RecordChanged", 1),  # granted by the care relationship, then decided
+        (PARAMEDIC_CLAIMS, RAISE_CONCERN, "NotAllowedResult", 1),  # refused on the record as loaded
+        (
+            CARE_HOME_CLAIMS,
+            ASSESS_CAPACITY,
+            "NotAllowedResult",
+            0,
+        ),  # a role that may never: the token decides
+    ],
+    ids=["accepted", "no-care-relationship", "role-never-permitted"],
+)
+def test_a_change_loads_the_record_at_most_once(
+    api: InProcessApi,
+    loads: Counter[UUID],
+    claims: dict[str, str],
+    mutation: str,
+    answer: str,
+    record_loads: int,
 ) -> None:
-    record_id = _cared_for(api)
+    record_id = _cared_for_with_a_plan(api)
     loads.clear()
-    result = api.ask(PARAMEDIC_CLAIMS, RAISE_CONCERN, id=str(record_id))
-    assert result.data["raiseConcern"]["__typename"] == "NotAllowedResult"
-    assert loads[record_id] == 1
-
-
-def test_a_role_that_may_never_make_the_change_is_refused_before_the_record_is_loaded(
-    api: InProcessApi, loads: Counter[UUID]
-) -> None:
-    record_id = _cared_for(api)
-    loads.clear()
-    result = api.ask(CARE_HOME_CLAIMS, ASSESS_CAPACITY, id=str(record_id))
-    assert result.data["assessCapacity"]["__typename"] == "NotAllowedResult"
-    assert loads[record_id] == 0
+    result = api.ask(claims, mutation, id=str(record_id))
+    assert result.errors is None
+    assert next(iter(result.data.values()))["__typename"] == answer
+    assert loads[record_id] == record_loads
