@@ -55,5 +55,17 @@ def read_record(
     return row
 
 
+def require_role(
+    context: ApiContext, asked: Read, operation: str, purpose: str, record_id: UUID | None = None
+) -> Principal:
+    """The caller, if their role may ask for `asked` at all; otherwise NotAllowed, the refusal recorded."""
+    caller = context.caller()
+    try:
+        context.api.reading.require_role(caller.actor, asked, record_id, operation=operation, purpose=purpose)
+    except ReadRefused as refused:
+        raise NotAllowed(refused.message) from None
+    return caller
+
+
 def may_see_access_history(caller: Principal) -> bool:
     return caller.role in ACCESS_HISTORY_ROLES

@@ -15,6 +15,7 @@ from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.refused_requests import Refusal, RefusalLog
 from carerecord_services.audit import AccessAudit
+from carerecord_services.changes import RecordChanges
 from carerecord_services.investigation import Investigations
 from carerecord_services.read_access import ReadAccess
 from carerecord_services.service import CareRecordService
@@ -36,6 +37,11 @@ class Api:
     break_glass_lasts: timedelta = timedelta(hours=4)
     oversight: OversightViews | None = None
     refusals: RefusalLog | None = None
+
+    @property
+    def changes(self) -> RecordChanges:
+        """The change use cases, authorised by the same read decisions (one record load per command)."""
+        return RecordChanges(self.care_records, self.reading)
 
 
 @dataclass

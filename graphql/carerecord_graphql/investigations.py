@@ -10,12 +10,12 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
-from carerecord_graphql.access import reader_of
+from carerecord_graphql.access import reader_of, require_role
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_services import investigation
 from carerecord_services.errors import RecordNotFound
-from carerecord_services.policy import PERMISSIONS, Read
+from carerecord_services.policy import Read
 from carerecord_services.read_access import Period, ReadDecision, Reader, ReadRefused
 from carerecord_services.snapshot import PlanSnapshot, RecordSnapshot
 
@@ -41,17 +41,7 @@ else:  # what was shown is the service's own account of it: the nested types fir
 
 
 def _assurance_only(context: ApiContext, record_id: UUID | None, operation: str, purpose: str) -> None:
-    caller = context.caller()
-    if caller.role not in PERMISSIONS[Read.INVESTIGATE]:
-        context.api.audit.record_access(
-            caller.actor,
-            record_id,
-            operation=operation,
-            purpose=purpose,
-            granted=False,
-            refusal_reason="not an assurance role",
-        )
-        raise NotAllowed("only assurance teams may investigate")
+    require_role(context, Read.INVESTIGATE, operation, purpose, record_id)
 
 
 def _within_board(

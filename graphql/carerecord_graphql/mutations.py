@@ -17,14 +17,8 @@ from uuid import UUID
 
 import strawberry
 
-from carerecord_events.roles import ROLES, Role
-from carerecord_graphql.context import (
-    ApiContext,
-    NotAllowed,
-    TryAgain,
-    info_context,
-    record_permission_refusal,
-)
+from carerecord_graphql.access import reader_of
+from carerecord_graphql.context import ApiContext, TryAgain, info_context, record_permission_refusal
 from carerecord_graphql.inputs import input_type, to_domain
 from carerecord_graphql.types import (
     BreakGlassGranted,
@@ -36,10 +30,11 @@ from carerecord_graphql.types import (
     VersionConflict,
 )
 from carerecord_services import commands as c
+from carerecord_services.break_glass import BreakGlass, ReviewBreakGlass
+from carerecord_services.changes import ChangeRefused
 from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound, StoreUnavailable
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
-from carerecord_services.policy import BOARD_ROLES, COMMAND_ACTIONS, PERMISSIONS, URGENT_CARE_ROLES, Read
-from carerecord_services.read_access import NOT_STAFF, UNSEEN, Reader
+from carerecord_services.read_access import UNSEEN
 from carerecord_services.service import Idempotency, Outcome
 
 USE_CASES: dict[str, type[c.Command]] = {
@@ -65,17 +60,6 @@ USE_CASES: dict[str, type[c.Command]] = {
     "resolveConcern": c.ResolveConcern,
 }
 
-# Who may change a record they have no care relationship with: the person and their representative may raise
-# a concern about their own; assurance teams may raise and resolve concerns anywhere in the region.
-REGION_WIDE: dict[type[c.Command], set[Role]] = {
-    c.RaiseConcern: {Role.ASSURANCE},
-    c.ResolveConcern: {Role.ASSURANCE},
-}
-OWN_RECORD: dict[type[c.Command], set[Role]] = {c.RaiseConcern: {Role.PERSON, Role.REPRESENTATIVE}}
-# An organisation's own relationship: its staff may start it, end it, or (once lapsed) confirm it, whatever the
-# relationship's state; the rules check that the organisation is their own.
-OWN_RELATIONSHIP = frozenset({c.StartCareRelationship, c.EndCareRelationship, c.ConfirmCareRelationship})
-
 
 def _fingerprint(name: str, record_id: UUID | None, value: Any) -> str:
     material = json.dumps({"m": name, "r": str(record_id), "i": _plain(value)}, sort_keys=True, default=str)
@@ -96,9 +80,9 @@ def _result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> 
     except NotPermitted as refused:
         record_permission_refusal(context, operation, "role-not-permitted")
         return NotAllowedResult(message=refused.message)
-    except NotAllowed as refused:
+    except ChangeRefused as refused:
         record_permission_refusal(context, operation, "no-care-relationship")
-        return NotAllowedResult(message=str(refused))
+        return NotAllowedResult(message=refused.message)
     except DomainVersionConflict as conflict:
         return VersionConflict(message=conflict.message, current_version=None)
     except RecordNotFound:  # worded as a refusal of access: a stranger learns nothing of what exists
@@ -116,29 +100,6 @@ def _result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> 
     )
 
 
-def _may_change(context: ApiContext, command_class: type[c.Command], record_id: UUID) -> None:
-    """The role first (the permission table), then the record: so that a role that may never make a change is
-    refused before anything about the record is looked at."""
-    caller = context.caller()
-    if not context.api.care_records.policy.may(caller.role, COMMAND_ACTIONS[command_class]):
-        raise NotPermitted(f"a {ROLES[caller.role].label} may not {COMMAND_ACTIONS[command_class].value}")
-    if caller.role in REGION_WIDE.get(command_class, set()):
-        return
-    if caller.role in OWN_RECORD.get(command_class, set()) and caller.record_id == record_id:
-        return
-    if command_class in OWN_RELATIONSHIP:
-        return  # the rules check that only the organisation's own staff start, confirm or end its relationship
-    if caller.role in NOT_STAFF - BOARD_ROLES or (
-        caller.role in BOARD_ROLES and command_class is not c.ReviewCareRelationship
-    ):
-        raise NotAllowed(f"a {caller.role.value} token may not make this change")
-    # from the record and the break-glass stream in the store, not a read model: read models lag behind (a
-    # privacy officer reviews within their board, as an assurance team reads)
-    decision = context.api.reading.decide(Reader(caller.actor), record_id)
-    if not decision.granted:
-        raise NotAllowed(decision.message)
-
-
 def _use_case(name: str, command_class: type[c.Command]) -> Any:
     input_class = input_type(command_class)
 
@@ -153,9 +114,9 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
         caller = context.caller()
 
         def run() -> Outcome:
-            _may_change(context, command_class, record_id)
             command = to_domain(command_class, input, actor=caller.actor)
-            return context.api.care_records.execute(
+            return context.api.changes.change(
+                reader_of(caller),
                 record_id,
                 command,
                 expected_version=expected_version,
@@ -181,12 +142,6 @@ def _idempotency(
 ) -> Idempotency | None:
     if key is None:
         return None
-    if not re.fullmatch(r"[A-Za-z0-9_.:-]{8,128}", key):
-        raise DomainError(
-            "an idempotency key is 8 to 128 letters, digits or _.:-",
-            field="idempotency_key",
-            rule="invalid-input",
-        )
     return Idempotency(user_id, key, _fingerprint(name, record_id, value))
 
 
@@ -223,17 +178,13 @@ def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGla
     """Opens a record without a care relationship, in an emergency, for a limited time. Recorded, reviewable."""
     context = info_context(info)
     caller = context.caller()
-    if caller.role not in URGENT_CARE_ROLES:
-        record_permission_refusal(context, "breakGlass", "role-not-permitted")
-        return NotAllowedResult(message="only urgent-care clinicians may use break glass")
-    if len(re.findall(r"[A-Za-z]{3,}", reason)) < 4:
-        return Refused(rule="reason-required", field="reason", message="say why you need this record now")
-    # Granted and recorded whether or not the id names a record: the answer must not tell a stranger which
-    # records exist (reads of an id with no record are refused like any other record they may not see).
     try:
-        started = context.api.audit.start_break_glass(
-            caller.actor, record_id, reason, context.api.break_glass_lasts
+        started = context.api.audit.grant_break_glass(
+            BreakGlass(caller.actor, record_id, reason, context.api.break_glass_lasts)
         )
+    except NotPermitted as refused:
+        record_permission_refusal(context, "breakGlass", "role-not-permitted")
+        return NotAllowedResult(message=refused.message)
     except DomainError as refused:
         return Refused(rule=refused.rule, field=refused.field, message=refused.message)
     return BreakGlassGranted(record_id=record_id, expires_at=started.expires_at)
@@ -256,21 +207,17 @@ def review_break_glass(
     """An assurance team's finding on one break-glass access: appropriate or not, and why. Recorded."""
     context = info_context(info)
     caller = context.caller()
-    if caller.role not in PERMISSIONS[Read.REVIEW_BREAK_GLASS]:
+    review = ReviewBreakGlass(caller.actor, access_id, appropriate, notes)
+
+    def whose(access: UUID) -> UUID | None:  # the read model only says whose record it opened
+        found = context.api.read_models.break_glass_access(access)
+        return found[0] if found else None
+
+    try:  # whether it is one of theirs, and still unreviewed, is decided from the store
+        context.api.audit.review_break_glass_access(review, whose)
+    except NotPermitted as refused:
         record_permission_refusal(context, "reviewBreakGlass", "role-not-permitted")
-        return NotAllowedResult(message="only assurance teams review break-glass accesses")
-    if len(re.findall(r"[A-Za-z]{3,}", notes)) < 3:
-        return Refused(rule="notes-required", field="notes", message="say what the review found")
-    found = context.api.read_models.break_glass_access(access_id)  # only to find whose record it opened
-    if found is None:
-        return Refused(
-            rule="access-not-found", field="access_id", message="there is no such break-glass access"
-        )
-    record_id, _ = found
-    try:  # whether it is still unreviewed is decided from the store
-        context.api.audit.review_break_glass(
-            caller.actor, record_id, access_id, appropriate=appropriate, notes=notes
-        )
+        return NotAllowedResult(message=refused.message)
     except DomainError as refused:
         return Refused(rule=refused.rule, field=refused.field, message=refused.message)
     return BreakGlassReviewed(access_id=access_id, appropriate=appropriate)

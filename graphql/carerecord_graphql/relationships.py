@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from carerecord_graphql.context import NotAllowed, info_context
+from carerecord_graphql.access import require_role
+from carerecord_graphql.context import info_context
 from carerecord_graphql.view_types import view_type
 from carerecord_projections.relationships_for_review import RelationshipToReview as RelationshipToReviewView
 from carerecord_projections.relationships_for_review import relationships_awaiting_review
-from carerecord_services.policy import PERMISSIONS, Read
+from carerecord_services.policy import Read
 
 if TYPE_CHECKING:  # a resolver returns the view itself; see view_types.py
     RelationshipToReview = RelationshipToReviewView
@@ -36,17 +37,7 @@ class RelationshipQueries:
         self, info: strawberry.Info, period_start: datetime, period_end: datetime
     ) -> list[RelationshipToReview]:
         context = info_context(info)
-        caller = context.caller()
-        if caller.role not in PERMISSIONS[Read.REVIEW_RELATIONSHIPS]:
-            context.api.audit.record_access(
-                caller.actor,
-                None,
-                operation="relationshipsForReview",
-                purpose="privacy review",
-                granted=False,
-                refusal_reason="not a privacy officer or assurance role",
-            )
-            raise NotAllowed("only privacy officers and assurance teams review care relationships")
+        caller = require_role(context, Read.REVIEW_RELATIONSHIPS, "relationshipsForReview", "privacy review")
         if period_start.tzinfo is None or period_end.tzinfo is None:
             raise ValueError("periodStart and periodEnd must carry a time zone")
         board = context.api.reading.board(caller.organisation)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
-from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -15,15 +13,13 @@ from uuid import UUID
 import eventsourcing.persistence
 import psycopg2
 import strawberry
-from starlette.concurrency import run_in_threadpool
-from starlette.websockets import WebSocket
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
 
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
 from carerecord_events.record.evolve import replay
 from carerecord_events.record.state import PersonRecord
-from carerecord_graphql.access import may_see_access_history, read_record, record_id_for
+from carerecord_graphql.access import may_see_access_history, read_record, record_id_for, require_role
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.disclosure import SchemaDisclosure
 from carerecord_graphql.input_errors import explain_input_errors
@@ -43,14 +39,14 @@ from carerecord_graphql.oversight import (
 )
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.relationships import RelationshipQueries
+from carerecord_graphql.subscriptions import Subscription
 from carerecord_graphql.types import AccessView
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.scope import Period
 from carerecord_services import snapshot
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
-from carerecord_services.policy import PERMISSIONS, URGENT_CARE_ROLES, Read
-from carerecord_services.read_access import Reader
+from carerecord_services.policy import Read
 from graphql import GraphQLError
 
 log = logging.getLogger("carerecord.api")
@@ -101,17 +97,6 @@ class PersonMatch:
     date_of_birth: date
 
 
-@strawberry.type(description="Something changed on the record of a person your organisation cares for")
-class PlanChange:
-    position: int = strawberry.field(description="Resume after this position when you reconnect")
-    record_id: UUID
-    version: int
-    event_type: str
-    label: str
-    summary: str
-    recorded_at: datetime
-
-
 @strawberry.type
 class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(description="Every acronym and term the record uses, expanded and explained.")
@@ -145,17 +130,7 @@ class Query(InvestigationQueries, RelationshipQueries):
         self, info: strawberry.Info, family_name: str, date_of_birth: date, postcode: str, purpose: str
     ) -> list[PersonMatch]:
         context = info_context(info)
-        caller = context.caller()
-        if caller.role not in URGENT_CARE_ROLES:
-            context.api.audit.record_access(
-                caller.actor,
-                None,
-                operation="searchPeople",
-                purpose=purpose,
-                granted=False,
-                refusal_reason="not an urgent-care role",
-            )
-            raise NotAllowed("only urgent-care clinicians may search for people")
+        caller = require_role(context, Read.SEARCH_PEOPLE, "searchPeople", purpose)
         postcode = canonical_postcode(postcode, field="postcode")
         rows = context.api.read_models.search(family_name, date_of_birth, postcode, limit=5)
         context.api.audit.record_search(caller.actor, purpose, tuple(row.record_id for row in rows))
@@ -290,69 +265,6 @@ def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:
 
 def _snapshots(state: PersonRecord) -> list[PlanSnapshot]:
     return [snapshot.plan_snapshot(plan) for plan in state.plans.values()]
-
-
-@strawberry.type
-class Subscription:
-    @strawberry.subscription(
-        description="Changes to the records of the people your organisation cares for. After a reconnect, pass the last position you saw: nothing is missed."
-    )
-    async def plan_changes(
-        self, info: strawberry.Info, after_position: int = 0
-    ) -> AsyncGenerator[PlanChange, None]:
-        context = info_context(info)
-        caller = context.caller()
-        if caller.role not in PERMISSIONS[Read.SUBSCRIBE]:
-            await run_in_threadpool(
-                context.api.audit.record_access,
-                caller.actor,
-                None,
-                operation="planChanges",
-                purpose="subscription",
-                granted=False,
-                refusal_reason="not a role of a caring organisation",
-            )
-            raise NotAllowed("only staff of an organisation caring for people may subscribe to their changes")
-        reader = Reader(caller.actor)
-        position = after_position
-        while not await _closed_at_expiry(context, caller.expires_at):
-            changes = await run_in_threadpool(
-                context.api.read_models.changes_for_organisation, caller.organisation, position
-            )
-            for change in changes:
-                position = change["position"]
-                # decided from the record now, as a read is: the relationship table may lag behind
-                decision = await run_in_threadpool(context.api.reading.decide, reader, change["record_id"])
-                if not decision.granted:
-                    continue
-                await run_in_threadpool(
-                    context.api.audit.record_access,
-                    caller.actor,
-                    change["record_id"],
-                    operation="planChanges",
-                    purpose="subscription",
-                    granted=True,
-                    version_shown=change["version"],
-                    via_break_glass=decision.via_break_glass,
-                )
-                yield PlanChange(**change)
-            if not changes:
-                await asyncio.sleep(0.2)
-
-
-TOKEN_EXPIRED_CLOSE_CODE = 4403
-
-
-async def _closed_at_expiry(context: Any, expires_at: float | None) -> bool:
-    """A stream lives no longer than the token that opened it: at its expiry the websocket is closed with
-    4403 and a reason, and the client must sign in again."""
-    if expires_at is None or context.api.clock().timestamp() < expires_at:
-        return False
-    if isinstance(context.request, WebSocket):
-        await context.request.close(
-            code=TOKEN_EXPIRED_CLOSE_CODE, reason="the token has expired; sign in again"
-        )
-    return True
 
 
 # A DomainError is a refusal worded for the caller (e.g. unstorable text in a read's purpose).

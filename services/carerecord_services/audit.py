@@ -18,18 +18,19 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from carerecord_events.access import (
-    NO_RECORD,
-    BreakGlassAccessReviewed,
-    BreakGlassAccessStarted,
-    FeedDisclosed,
-    PeopleSearched,
-    RecordAccessed,
-    RequestRefused,
-)
+from carerecord_events import access as facts
+from carerecord_events.access import NO_RECORD
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.roles import Role
 from carerecord_services.audit_streams import ChainedAppender, back_off, break_glass_stream
+from carerecord_services.break_glass import (
+    BreakGlass,
+    ReviewBreakGlass,
+    access_started,
+    check_reviewer,
+    decide_break_glass,
+    no_such_access,
+)
 from carerecord_services.errors import DomainError, VersionConflict
 from carerecord_services.store import EventStore, _CareRecordApplication
 from carerecord_services.text import check_storable, check_storable_fields
@@ -47,7 +48,7 @@ __all__ = ["AccessAudit", "AccessAuditStore", "BreakGlassHistory", "break_glass_
 class BreakGlassHistory:
     """One person's break-glass accesses and reviews, as the store holds them now."""
 
-    started: tuple[BreakGlassAccessStarted, ...]
+    started: tuple[facts.BreakGlassAccessStarted, ...]
     reviewed: frozenset[UUID]
 
     def open_until(self, user_id: str, now: datetime) -> datetime | None:
@@ -57,7 +58,7 @@ class BreakGlassHistory:
             default=None,
         )
 
-    def access(self, access_id: UUID) -> BreakGlassAccessStarted | None:
+    def access(self, access_id: UUID) -> facts.BreakGlassAccessStarted | None:
         return next((s for s in self.started if s.access_id == access_id), None)
 
 
@@ -104,11 +105,11 @@ class AccessAudit:
         version_shown: int | None = None,
         refusal_reason: str = "",
         via_break_glass: bool = False,
-    ) -> RecordAccessed:
+    ) -> facts.RecordAccessed:
         check_storable(purpose, "purpose")
         access_id = uuid4()
         return self._append(
-            RecordAccessed(
+            facts.RecordAccessed(
                 **self._common(actor, record_id or NO_RECORD),
                 access_id=access_id,
                 operation=operation,
@@ -129,7 +130,7 @@ class AccessAudit:
             return 0
         self._append_all(
             [
-                RecordAccessed(
+                facts.RecordAccessed(
                     **self._common(actor, record_id),
                     access_id=uuid4(),
                     operation=operation,
@@ -146,38 +147,52 @@ class AccessAudit:
         """The person's break-glass accesses and reviews, read from the store now."""
         events = self._store.load(break_glass_stream(record_id)).events
         return BreakGlassHistory(
-            started=tuple(e for e in events if isinstance(e, BreakGlassAccessStarted)),
+            started=tuple(e for e in events if isinstance(e, facts.BreakGlassAccessStarted)),
             reviewed=frozenset(
-                e.reviewed_access_id for e in events if isinstance(e, BreakGlassAccessReviewed)
+                e.reviewed_access_id for e in events if isinstance(e, facts.BreakGlassAccessReviewed)
             ),
         )
 
+    def grant_break_glass(self, command: BreakGlass) -> facts.BreakGlassAccessStarted:
+        """Decided by the rules (`decide_break_glass`), then recorded in the person's break-glass stream."""
+        (started,) = decide_break_glass(command, self._clock())
+        return self._append_to_person(command.record_id, started)
+
     def start_break_glass(
         self, actor: Actor, record_id: UUID, reason: str, lasts: timedelta
-    ) -> BreakGlassAccessStarted:
-        check_storable(reason, "reason")
-        now = self._clock()
-        started = BreakGlassAccessStarted(
-            **self._common(actor, record_id), access_id=uuid4(), reason=reason, expires_at=now + lasts
-        )
+    ) -> facts.BreakGlassAccessStarted:
+        """Records an access as started, without the rules' checks of role and reason: for a situation set up
+        (a demonstration, a test); a caller's request is `grant_break_glass`."""
+        started = access_started(BreakGlass(actor, record_id, reason, lasts), self._clock())
         return self._append_to_person(record_id, started)
+
+    def review_break_glass_access(
+        self, command: ReviewBreakGlass, whose: Callable[[UUID], UUID | None]
+    ) -> facts.BreakGlassAccessReviewed:
+        """A reviewer's request: the reviewer and their notes checked first, then the access, whose record
+        `whose` says (a read model may: the store then decides whether it is one, and still unreviewed)."""
+        check_reviewer(command)
+        record_id = whose(command.access_id)
+        if record_id is None:
+            raise no_such_access()
+        return self.review_break_glass(
+            command.actor, record_id, command.access_id, appropriate=command.appropriate, notes=command.notes
+        )
 
     def review_break_glass(
         self, actor: Actor, record_id: UUID, reviewed_access_id: UUID, *, appropriate: bool, notes: str
-    ) -> BreakGlassAccessReviewed:
+    ) -> facts.BreakGlassAccessReviewed:
         """An assurance team's finding on one break-glass access, decided from the store: the access must be
         one of this person's, and not yet reviewed."""
         check_storable(notes, "notes")
         history = self.break_glass(record_id)
         if history.access(reviewed_access_id) is None:
-            raise DomainError(
-                "there is no such break-glass access", field="access_id", rule="access-not-found"
-            )
+            raise no_such_access()
         if reviewed_access_id in history.reviewed:
             raise DomainError(
                 "this access has been reviewed already", field="access_id", rule="already-reviewed"
             )
-        reviewed = BreakGlassAccessReviewed(
+        reviewed = facts.BreakGlassAccessReviewed(
             **self._common(actor, record_id),
             access_id=uuid4(),
             reviewed_access_id=reviewed_access_id,
@@ -186,10 +201,10 @@ class AccessAudit:
         )
         return self._append_to_person(record_id, reviewed, unless_reviewed=reviewed_access_id)
 
-    def record_search(self, actor: Actor, purpose: str, record_ids: tuple[UUID, ...]) -> PeopleSearched:
+    def record_search(self, actor: Actor, purpose: str, record_ids: tuple[UUID, ...]) -> facts.PeopleSearched:
         check_storable(purpose, "purpose")
         return self._append(
-            PeopleSearched(
+            facts.PeopleSearched(
                 **self._common(actor, NO_RECORD),
                 access_id=uuid4(),
                 purpose=purpose,
@@ -210,13 +225,13 @@ class AccessAudit:
         role: str | None = None,
         organisation: str | None = None,
         client_address: str | None = None,
-    ) -> RequestRefused:
+    ) -> facts.RequestRefused:
         """A refused request (a bad token, or a good one asking what it may not). The API records it; who asked
         is known only as far as the token could be read (the caller keeps only what looks like an identifier),
         never by name. It joins the stream of the organisation asked for, or of "unknown"."""
         recorder = Actor(user_id=REFUSALS_RECORDER, role=Role.SYSTEM, organisation=organisation or "")
         return self._append(
-            RequestRefused(
+            facts.RequestRefused(
                 **self._common(recorder, NO_RECORD),
                 access_id=uuid4(),
                 kind=kind,
@@ -238,7 +253,7 @@ class AccessAudit:
             return 0
         self._append_all(
             [
-                FeedDisclosed(
+                facts.FeedDisclosed(
                     **self._common(
                         Actor(user_id=f"feed.{organisation}", role=Role.SYSTEM, organisation=organisation),
                         record_id,

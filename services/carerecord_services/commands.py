@@ -1,5 +1,5 @@
 """Commands: what someone asks the record to do, in the imperative. Each is decided by the rules in
-`decisions.py` and, if accepted, becomes one or more events."""
+`decisions.py` (the rules, by family, in `rules/`) and, if accepted, becomes one or more events."""
 
 from __future__ import annotations
 

@@ -49,42 +49,48 @@ class Read(StrEnum):
     OVERSIGHT = "see oversight figures, alerts and drill-downs"
 
 
-_DOCTORS = frozenset({Role.CONSULTANT, Role.GP, Role.DOCTOR})
-_CLINICIANS = _DOCTORS | {Role.NURSE, Role.PARAMEDIC}
-
-_SIGNS_IN = frozenset(role for role in Role if role is not Role.SYSTEM)
-_BOARD = frozenset({Role.ASSURANCE, Role.PRIVACY_OFFICER})
-_STAFF = _CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR}
+# The groups of roles the permission table is made of, and the only role sets anything else may name: who
+# may search and break glass, for instance, is `PERMISSIONS[Read.BREAK_GLASS]`, never a set of its own.
+DOCTORS = frozenset({Role.CONSULTANT, Role.GP, Role.DOCTOR})
+CLINICIANS = DOCTORS | {Role.NURSE, Role.PARAMEDIC}
+"""Doctors, nurses and paramedics: among other things, who may search for a person and break glass."""
+SIGNS_IN = frozenset(role for role in Role if role is not Role.SYSTEM)
+BOARD_ROLES = frozenset({Role.ASSURANCE, Role.PRIVACY_OFFICER})
+"""Roles that act for an integrated care board: they read the people its organisations care for."""
+STAFF_ROLES = CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR}
+"""Roles of a provider organisation, whose reading is decided by its care relationship or break glass."""
+NOT_STAFF = frozenset(Role) - STAFF_ROLES
+"""Roles whose reading is not decided by their organisation's care relationship."""
 
 PERMISSIONS: dict[Action | Read, frozenset[Role]] = {
-    Read.READ_RECORD: _SIGNS_IN,
-    Read.SEARCH_PEOPLE: _CLINICIANS,
-    Read.BREAK_GLASS: _CLINICIANS,
-    Read.ACCESS_HISTORY: frozenset({Role.PERSON, Role.REPRESENTATIVE}) | _BOARD,
+    Read.READ_RECORD: SIGNS_IN,
+    Read.SEARCH_PEOPLE: CLINICIANS,
+    Read.BREAK_GLASS: CLINICIANS,
+    Read.ACCESS_HISTORY: frozenset({Role.PERSON, Role.REPRESENTATIVE}) | BOARD_ROLES,
     Read.INVESTIGATE: frozenset({Role.ASSURANCE}),
     Read.REVIEW_BREAK_GLASS: frozenset({Role.ASSURANCE}),
-    Read.SUBSCRIBE: _STAFF,
-    Read.REVIEW_RELATIONSHIPS: _BOARD,
+    Read.SUBSCRIBE: STAFF_ROLES,
+    Read.REVIEW_RELATIONSHIPS: BOARD_ROLES,
     Read.OVERSIGHT: frozenset({Role.ASSURANCE, Role.ADMINISTRATOR}),
-    Action.REGISTER_PERSON: _CLINICIANS | {Role.ADMINISTRATOR},
-    Action.RECORD_DEATH: _CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
+    Action.REGISTER_PERSON: CLINICIANS | {Role.ADMINISTRATOR},
+    Action.RECORD_DEATH: CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
     # only a clinical or administrative role of that organisation (the rules also check the organisation)
-    Action.START_CARE_RELATIONSHIP: _CLINICIANS | {Role.ADMINISTRATOR},
-    Action.END_CARE_RELATIONSHIP: _CLINICIANS | {Role.ADMINISTRATOR},
+    Action.START_CARE_RELATIONSHIP: CLINICIANS | {Role.ADMINISTRATOR},
+    Action.END_CARE_RELATIONSHIP: CLINICIANS | {Role.ADMINISTRATOR},
     Action.CONFIRM_CARE_RELATIONSHIP: frozenset({Role.ADMINISTRATOR}),
     Action.REVIEW_CARE_RELATIONSHIP: frozenset({Role.PRIVACY_OFFICER}),
-    Action.RECORD_CONVERSATION: _CLINICIANS | {Role.CARE_HOME_STAFF},
-    Action.ASSESS_CAPACITY: _CLINICIANS,
-    Action.RECORD_REPRESENTATIVE: _CLINICIANS | {Role.ADMINISTRATOR},
-    Action.RECORD_ADVANCE_DECISION: _CLINICIANS,
-    Action.MAKE_RECOMMENDATION: _DOCTORS | {Role.NURSE},
-    Action.ENDORSE: _DOCTORS | {Role.NURSE},  # and only those the policy counts as senior
-    Action.REVIEW: _DOCTORS | {Role.NURSE},
-    Action.REVOKE: _DOCTORS | {Role.NURSE},
-    Action.COMMUNICATE: _CLINICIANS | {Role.CARE_HOME_STAFF},
-    Action.MARK_ENTERED_IN_ERROR: _CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
-    Action.RECORD_CORRECTION: _CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
-    Action.RAISE_CONCERN: _CLINICIANS
+    Action.RECORD_CONVERSATION: CLINICIANS | {Role.CARE_HOME_STAFF},
+    Action.ASSESS_CAPACITY: CLINICIANS,
+    Action.RECORD_REPRESENTATIVE: CLINICIANS | {Role.ADMINISTRATOR},
+    Action.RECORD_ADVANCE_DECISION: CLINICIANS,
+    Action.MAKE_RECOMMENDATION: DOCTORS | {Role.NURSE},
+    Action.ENDORSE: DOCTORS | {Role.NURSE},  # and only those the policy counts as senior
+    Action.REVIEW: DOCTORS | {Role.NURSE},
+    Action.REVOKE: DOCTORS | {Role.NURSE},
+    Action.COMMUNICATE: CLINICIANS | {Role.CARE_HOME_STAFF},
+    Action.MARK_ENTERED_IN_ERROR: CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
+    Action.RECORD_CORRECTION: CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
+    Action.RAISE_CONCERN: CLINICIANS
     | {Role.CARE_HOME_STAFF, Role.PERSON, Role.REPRESENTATIVE, Role.ASSURANCE, Role.ADMINISTRATOR},
     Action.RESOLVE_CONCERN: frozenset({Role.CONSULTANT, Role.GP, Role.ASSURANCE, Role.ADMINISTRATOR}),
 }
@@ -103,15 +109,6 @@ class RecordPolicy:
     def may(self, role: Role, action: Action | Read) -> bool:
         return role in PERMISSIONS[action]
 
-
-URGENT_CARE_ROLES = PERMISSIONS[Read.SEARCH_PEOPLE]
-"""Who may search for a person and break glass: the clinicians of urgent and emergency care."""
-
-BOARD_ROLES = _BOARD
-"""Roles that act for an integrated care board: they read the people its organisations care for."""
-
-STAFF_ROLES = _STAFF
-"""Roles of a provider organisation, whose reading is decided by its care relationship or break glass."""
 
 CONDITIONS: dict[Action | Read, str] = {
     Read.READ_RECORD: "staff: their organisation has a care relationship with the person now (one on an "

@@ -18,15 +18,11 @@ from carerecord_events.base import Actor
 from carerecord_events.record.state import PersonRecord
 from carerecord_events.roles import ROLES, Role
 from carerecord_services.audit import AccessAudit
-from carerecord_services.policy import BOARD_ROLES, STAFF_ROLES
+from carerecord_services.policy import BOARD_ROLES, PERMISSIONS, Read
 
 Clock = Callable[[], datetime]
 BoardOrganisations = Callable[[str], frozenset[str]]
 """The ODS codes of the organisations in an integrated care board (from the organisation register)."""
-
-NOT_STAFF = frozenset(Role) - STAFF_ROLES
-"""Roles whose reading is not decided by their organisation's care relationship."""
-
 
 UNSEEN = "there is no such record, or you may not see it"
 
@@ -63,6 +59,21 @@ class ReadRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+ROLE_REFUSALS: dict[Read, tuple[str, str]] = {
+    Read.SEARCH_PEOPLE: ("not an urgent-care role", "only urgent-care clinicians may search for people"),
+    Read.REVIEW_RELATIONSHIPS: (
+        "not a privacy officer or assurance role",
+        "only privacy officers and assurance teams review care relationships",
+    ),
+    Read.INVESTIGATE: ("not an assurance role", "only assurance teams may investigate"),
+    Read.SUBSCRIBE: (
+        "not a role of a caring organisation",
+        "only staff of an organisation caring for people may subscribe to their changes",
+    ),
+}
+"""For the reads only some roles may ask for: the access audit's reason, and what the caller is told."""
 
 
 def decide_read(
@@ -162,8 +173,19 @@ class ReadAccess:
     def decide(self, reader: Reader, record_id: UUID | None, period: Period | None = None) -> ReadDecision:
         """The decision alone, recorded by nobody (a subscription filters each push with it). `record_id` None:
         no record was found for the identifier given, which is refused in the same words as any other."""
-        now = self._clock()
         record = self._load(record_id) if record_id is not None else None
+        return self.decide_on(record, reader, record_id, period)
+
+    def decide_on(
+        self,
+        record: PersonRecord | None,
+        reader: Reader,
+        record_id: UUID | None,
+        period: Period | None = None,
+    ) -> ReadDecision:
+        """As `decide`, on the record a use case has already loaded (None: there is none), so that a command
+        replays the record once."""
+        now = self._clock()
         record_id = record_id or NO_RECORD
         return decide_read(
             record,
@@ -177,6 +199,19 @@ class ReadAccess:
             now=now,
             unconfirmed_lasts=self._unconfirmed_lasts,
         )
+
+    def require_role(
+        self, actor: Actor, asked: Read, record_id: UUID | None, *, operation: str, purpose: str
+    ) -> None:
+        """A read only some roles may ask for (`PERMISSIONS`): any other role is refused before anything is
+        looked up, the refusal recorded and raised as ReadRefused."""
+        if actor.role in PERMISSIONS[asked]:
+            return
+        reason, message = ROLE_REFUSALS[asked]
+        self._audit.record_access(
+            actor, record_id, operation=operation, purpose=purpose, granted=False, refusal_reason=reason
+        )
+        raise ReadRefused(message)
 
     def authorise(
         self,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4, uuid5
 
 from carerecord_events.base import Actor, CareRecordEvent
@@ -19,6 +20,7 @@ from carerecord_services.chain import GENESIS
 from carerecord_services.decisions import Context, decide
 from carerecord_services.errors import (
     AlreadyRegistered,
+    DomainError,
     IdempotencyKeyReused,
     InvalidInput,
     RecordNotFound,
@@ -61,6 +63,23 @@ class Idempotency:
 IDEMPOTENCY_NAMESPACE = UUID("6f0c3c1e-7b1a-4f7e-9a53-2d5b8c9e4a10")
 
 
+def _check_key(idempotency: Idempotency | None) -> None:
+    """Checked before anything is looked up under it, and after the caller was authorised."""
+    if idempotency is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{8,128}", idempotency.key):
+        raise DomainError(
+            "an idempotency key is 8 to 128 letters, digits or _.:-",
+            field="idempotency_key",
+            rule="invalid-input",
+        )
+
+
+class Loaded(NamedTuple):
+    """A record as one command loaded it: its stored events, and the record they make (None: there is none)."""
+
+    stored: LoadedRecord
+    record: PersonRecord | None
+
+
 class CareRecordService:
     def __init__(
         self,
@@ -84,6 +103,7 @@ class CareRecordService:
         self, command: c.RegisterPerson, *, idempotency: Idempotency | None = None
     ) -> Outcome:
         """A new record, and its NHS number index entry, in one transaction: one NHS number, one record."""
+        _check_key(idempotency)
         earlier = self._earlier_answer(idempotency)
         if earlier is not None:
             return earlier
@@ -103,19 +123,8 @@ class CareRecordService:
         stored += self._store.chain(LoadedRecord(index_id, [], 0, GENESIS), [indexed])
         outcome = Outcome(record_id, len(events), tuple(e.event_id for e in events), tuple(events))
         stored += self._remember(idempotency, outcome, events[0])
-        try:
-            self._writer.append(stored)
-        except VersionConflict:
-            earlier = self._earlier_answer(idempotency)
-            if earlier is not None:
-                return earlier
-            if self._already_recorded(outcome):
-                return outcome
-            raise AlreadyRegistered(
-                "a care record already exists for this NHS number", field="nhs_number"
-            ) from None
-        self._appended()
-        return outcome
+        taken = AlreadyRegistered("a care record already exists for this NHS number", field="nhs_number")
+        return self._append(stored, idempotency, outcome, taken=taken)
 
     def execute(
         self,
@@ -127,6 +136,26 @@ class CareRecordService:
     ) -> Outcome:
         """Decides `command` against the record as it is now; `expected_version` is the version the caller saw.
         With an idempotency key, a retry returns the first answer and records nothing twice."""
+        return self.execute_loaded(
+            self.load(record_id), command, expected_version=expected_version, idempotency=idempotency
+        )
+
+    def load(self, record_id: UUID) -> Loaded:
+        """The record's stored events, and the record they make (None if there is none): loaded once per
+        command, for the caller's authorisation and for the rules."""
+        stored = self._store.load(record_id)
+        return Loaded(stored, replay(record_id, stored.events) if stored.version else None)
+
+    def execute_loaded(
+        self,
+        loaded: Loaded,
+        command: c.Command,
+        *,
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Outcome:
+        """As `execute`, on the record as `load` found it: a change made since is a conflict when appending."""
+        _check_key(idempotency)
         if expected_version is not None and expected_version < 0:
             raise InvalidInput(
                 "expected_version: a record's version is a whole number, 0 or more", field="expected_version"
@@ -134,37 +163,26 @@ class CareRecordService:
         earlier = self._earlier_answer(idempotency)
         if earlier is not None:
             return earlier
-        loaded = self._store.load(record_id)
-        if loaded.version == 0:
+        stored, record = loaded
+        if record is None:
             raise RecordNotFound("there is no care record with this id", field="record_id")
-        if expected_version is not None and expected_version != loaded.version:
+        if expected_version is not None and expected_version != stored.version:
             raise VersionConflict(
-                f"the record is at version {loaded.version}, not {expected_version}: someone else has changed it",
+                f"the record is at version {stored.version}, not {expected_version}: someone else has changed it",
                 field="expected_version",
             )
-        record = replay(record_id, loaded.events)
         events = decide(record, command, self._context())
         outcome = Outcome(
-            record_id, loaded.version + len(events), tuple(e.event_id for e in events), tuple(events)
+            stored.record_id, stored.version + len(events), tuple(e.event_id for e in events), tuple(events)
         )
-        stored = self._store.chain(loaded, events) + self._remember(idempotency, outcome, events[0])
-        try:
-            self._writer.append(stored)
-        except VersionConflict:
-            earlier = self._earlier_answer(idempotency)
-            if earlier is not None:
-                return earlier
-            if self._already_recorded(outcome):
-                return outcome
-            raise
-        self._appended()
-        return outcome
+        recorded = self._store.chain(stored, events) + self._remember(idempotency, outcome, events[0])
+        return self._append(recorded, idempotency, outcome)
 
     def record(self, record_id: UUID) -> PersonRecord:
-        loaded = self._store.load(record_id)
-        if loaded.version == 0:
+        record = self.find(record_id)
+        if record is None:
             raise RecordNotFound("there is no care record with this id", field="record_id")
-        return replay(record_id, loaded.events)
+        return record
 
     @property
     def policy(self) -> RecordPolicy:
@@ -172,8 +190,7 @@ class CareRecordService:
 
     def find(self, record_id: UUID) -> PersonRecord | None:
         """The record as it is now, from the store; None if there is none."""
-        loaded = self._store.load(record_id)
-        return replay(record_id, loaded.events) if loaded.version else None
+        return self.load(record_id).record
 
     def history(self, record_id: UUID, *, up_to_version: int | None = None) -> list[CareRecordEvent]:
         return self._store.load(record_id, up_to_version=up_to_version).events
@@ -214,6 +231,27 @@ class CareRecordService:
             event_ids=outcome.event_ids,
         )
         return self._store.chain(LoadedRecord(idempotency.stream_id, [], 0, GENESIS), [remembered])
+
+    def _append(
+        self,
+        stored: list[Any],
+        idempotency: Idempotency | None,
+        outcome: Outcome,
+        *,
+        taken: DomainError | None = None,
+    ) -> Outcome:
+        """Appends the request's events (and its idempotency entry) in one transaction. A conflict may be an
+        earlier request with the same key, or this very request committed before the connection broke;
+        otherwise the versions (or, for a registration, the NHS number: `taken`) are someone else's."""
+        try:
+            self._writer.append(stored)
+        except VersionConflict as conflict:
+            answered = self._earlier_answer(idempotency)
+            if answered is None and not self._already_recorded(outcome):
+                raise (taken or conflict) from None
+            return answered or outcome
+        self._appended()
+        return outcome
 
     def _already_recorded(self, outcome: Outcome) -> bool:
         """Whether the conflict is with this very request: the connection broke after PostgreSQL committed it

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,19 +72,22 @@ class InProcessApi:
         )
 
 
-@pytest.fixture
-def api(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[InProcessApi]:
+@contextmanager
+def in_process_api(test_database_url: str, schema: str, data_dir: Path) -> Iterator[InProcessApi]:
+    """The API's object graph in this process, on its own schema, with the synthetic organisation register."""
     settings = load_settings(
-        {
-            "DATABASE_URL": test_database_url,
-            "CARERECORD_SCHEMA": fresh_schema,
-            "CARERECORD_DATA_DIR": str(tmp_path),
-        }
+        {"DATABASE_URL": test_database_url, "CARERECORD_SCHEMA": schema, "CARERECORD_DATA_DIR": str(data_dir)}
     )
     services = build_services(settings)
     import_register(services.read_models_dsn)
     yield InProcessApi(settings, services, build_api(settings, services), build_schema())
     services.close()
+
+
+@pytest.fixture
+def api(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[InProcessApi]:
+    with in_process_api(test_database_url, fresh_schema, tmp_path) as opened:
+        yield opened
 
 
 def _cared_for_with_a_plan(api: InProcessApi) -> UUID:

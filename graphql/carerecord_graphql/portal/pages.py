@@ -1,5 +1,5 @@
 """The portal's pages: sign in with a bearer token, find a person by NHS number, read their plan in plain
-language, and (for assurance teams and administrators) the oversight dashboard.
+language; the oversight pages for assurance teams and administrators are in oversight_pages.py.
 
 Reading a person's page goes through `access.read_record`, exactly as the API's `person` query does: the same
 per-organisation rules, and the read (or its refusal) recorded before anything is shown. Every POST carries the
@@ -10,78 +10,32 @@ framed; the page needs no script.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
-from importlib import resources
-from typing import Any
 from uuid import UUID
 
 import jwt
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from carerecord_events.roles import ROLES, Role
+from carerecord_events.roles import Role
 from carerecord_graphql.access import read_record, reader_of, record_id_for
 from carerecord_graphql.auth import AuthenticationFailed, Principal
-from carerecord_graphql.context import Api, ApiContext, NotAllowed, TryAgain
-from carerecord_graphql.oversight import (
-    OVERSIGHT_ROLES,
-    alert_drill_down,
-    authorised_scope,
-    drill_down,
-    views,
-)
-from carerecord_graphql.portal.dashboard import (
-    CODE_WORDS,
-    DRILLABLE,
-    SETTING_CHOICES,
-    Filters,
-    charts,
-    drilled,
-    equality_tables,
-    filters_from,
-    hours,
-    percent,
-    sections,
-)
-from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
-from carerecord_graphql.portal.views import PLAN_STATUSES, long_date, person_page
-from carerecord_projections.oversight.rules.scope import Scope
+from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain
+from carerecord_graphql.oversight import OVERSIGHT_ROLES
+from carerecord_graphql.portal.oversight_pages import OversightPages
+from carerecord_graphql.portal.rendering import sentence
+from carerecord_graphql.portal.views import person_page
 from carerecord_services.errors import InvalidIdentifier
 from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.read_access import ReadRefused
 
 log = logging.getLogger("carerecord.portal")
 
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-class Portal:
-    def __init__(self, api: Api, sessions: Sessions) -> None:
-        self.api = api
-        self.sessions = sessions
-        self.templates = Environment(
-            loader=PackageLoader("carerecord_graphql.portal", "templates"),
-            autoescape=select_autoescape(["html"]),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.templates.filters["long_date"] = long_date
+class Portal(OversightPages):
+    """The portal's routes: signing in and out, finding a person, and their plan."""
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -97,80 +51,6 @@ class Portal:
             Route("/portal/dashboard/alerts/{index:int}", self.alert, methods=["GET"]),
             Route("/portal/dashboard/{key:str}", self.drill_down, methods=["GET"]),
         ]
-
-    # -- rendering ---------------------------------------------------------------------------------------------
-
-    def render(
-        self,
-        request: Request,
-        session: Session,
-        template: str,
-        values: dict[str, Any],
-        status_code: int = 200,
-    ) -> HTMLResponse:
-        principal = session.signed_in(time.time())
-        page = self.templates.get_template(template).render(
-            principal=principal,
-            role_label=ROLES[principal.role].label if principal else "",
-            may_oversee=principal is not None and principal.role in OVERSIGHT_ROLES,
-            csrf_field=CSRF_FIELD,
-            csrf=session.csrf,
-            path=request.url.path,
-            demo=self.api.oversight is not None and self.api.oversight.demo,
-            **values,
-        )
-        response = HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
-        self.sessions.write(request, response, session)
-        return response
-
-    def redirect(self, request: Request, session: Session | None, to: str) -> RedirectResponse:
-        response = RedirectResponse(to, status_code=303, headers=SECURITY_HEADERS)
-        if session is not None:
-            self.sessions.write(request, response, session)
-        return response
-
-    async def stylesheet(self, _: Request) -> Response:
-        css = resources.files("carerecord_graphql.portal").joinpath("static/portal.css").read_text()
-        return Response(
-            css,
-            media_type="text/css",
-            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
-        )
-
-    # -- sessions ----------------------------------------------------------------------------------------------
-
-    def signed_in(self, request: Request) -> tuple[Session, Principal | None]:
-        session = self.sessions.read(request)
-        return session, session.signed_in(time.time())
-
-    async def checked_form(self, request: Request, session: Session) -> FormData | Response:
-        """The form if it carries this session's CSRF token; otherwise a recorded 403."""
-        form = await request.form()
-        if session.csrf_matches(form.get(CSRF_FIELD)):
-            return form
-        principal = session.signed_in(time.time())
-        log.warning("portal: refused a form without a valid CSRF token at %s", request.url.path)
-        if principal is not None:
-            await run_in_threadpool(
-                self.api.audit.record_access,
-                principal.actor,
-                None,
-                operation=f"portal form {request.url.path}",
-                purpose="portal",
-                granted=False,
-                refusal_reason="the form did not carry this session's CSRF token",
-            )
-        return self.render(
-            request,
-            session,
-            "problem.html",
-            {
-                "title": "This form could not be accepted",
-                "message": "The form did not come from this session, so nothing was done. Go back, reload "
-                "the page and try again.",
-            },
-            status_code=403,
-        )
 
     async def home(self, request: Request) -> Response:
         _, principal = self.signed_in(request)
@@ -269,7 +149,7 @@ class Portal:
                 {
                     "title": "Find a person",
                     "entered": entered,
-                    "error": _sentence(refused.message),
+                    "error": sentence(refused.message),
                     "recorded": True,
                 },
                 status_code=404,
@@ -291,7 +171,7 @@ class Portal:
                 request,
                 session,
                 "problem.html",
-                {"title": "This record is being brought up to date", "message": _sentence(str(later))},
+                {"title": "This record is being brought up to date", "message": sentence(str(later))},
                 status_code=503,
             )
         except NotAllowed as refused:
@@ -301,7 +181,7 @@ class Portal:
                 "problem.html",
                 {
                     "title": "You may not see this record",
-                    "message": _sentence(str(refused)),
+                    "message": sentence(str(refused)),
                     "recorded": True,
                 },
                 status_code=403,
@@ -309,143 +189,6 @@ class Portal:
         page = person_page(row, self.api.clock().date())
         return self.render(request, session, "person.html", {"title": page.name, "person": page})
 
-    # -- oversight ---------------------------------------------------------------------------------------------
-
-    def refused(self, request: Request, session: Session, reason: str, status_code: int = 403) -> Response:
-        return self.render(
-            request,
-            session,
-            "problem.html",
-            {"title": "You may not see these figures", "message": _sentence(reason), "recorded": True},
-            status_code=status_code,
-        )
-
-    async def oversight_request(
-        self, request: Request, operation: str
-    ) -> Response | tuple[Session, ApiContext, datetime, Filters, Scope]:
-        """Signed in, with filters, and a scope the caller may see (authorised exactly as the API's oversight
-        queries are, a refusal recorded); otherwise the page to show instead."""
-        session, principal = self.signed_in(request)
-        if principal is None:
-            return self.redirect(request, session, "/portal/sign-in")
-        context = ApiContext(self.api, principal, None)
-        now = self.api.clock()
-        filters = filters_from(dict(request.query_params), now.date())
-        try:
-            scope = await run_in_threadpool(
-                authorised_scope,
-                context,
-                filters.region or None,
-                filters.organisation or None,
-                filters.setting or None,
-                operation,
-            )
-            views(context)
-        except NotAllowed as refused:
-            return self.refused(request, session, str(refused))
-        return session, context, now, filters, scope
-
-    async def dashboard(self, request: Request) -> Response:
-        """The scope is authorised exactly as the API's oversight query authorises it (a refusal recorded)."""
-        asked = await self.oversight_request(request, "portal dashboard")
-        if isinstance(asked, Response):
-            return asked
-        session, context, now, filters, scope = asked
-        oversight = views(context)
-        shown = await run_in_threadpool(oversight.dashboard, scope, filters.period, now)
-        alerts = await run_in_threadpool(oversight.blanket_alerts, scope, filters.period)
-        equality = await run_in_threadpool(oversight.equality, scope, filters.period)
-        return self.render(
-            request,
-            session,
-            "dashboard.html",
-            {
-                "title": "Oversight of decisions",
-                "dashboard": shown,
-                "alerts": alerts,
-                "equality": equality_tables(equality),
-                "filters": filters,
-                "scope": scope,
-                "sections": sections(shown),
-                "charts": charts(shown),
-                "setting_choices": SETTING_CHOICES,
-                "percent": percent,
-                "hours": hours,
-                "drillable": DRILLABLE,
-            },
-        )
-
-    async def drill_down(self, request: Request) -> Response:
-        """The decisions behind one figure, through the API's drill-down: each person listed has the look
-        recorded on their record."""
-        asked = await self.oversight_request(request, "portal drill-down")
-        if isinstance(asked, Response):
-            return asked
-        session, context, now, filters, scope = asked
-        key = str(request.path_params["key"])
-        oversight = views(context)
-        shown = await run_in_threadpool(oversight.dashboard, scope, filters.period, now)
-        figure = drilled(shown, key)
-        if figure is None:
-            return self.render(
-                request,
-                session,
-                "problem.html",
-                {"title": "There is no such figure", "message": "The dashboard has no list by that name."},
-                status_code=404,
-            )
-        rows = await run_in_threadpool(drill_down, context, key, scope, filters.period, now)
-        return self.render(
-            request,
-            session,
-            "drill_down.html",
-            {
-                "title": figure.label,
-                "figure": figure,
-                "rows": rows,
-                "filters": filters,
-                "scope": scope,
-                "words": {**CODE_WORDS, **PLAN_STATUSES},
-            },
-        )
-
-    async def alert(self, request: Request) -> Response:
-        """The decisions named by one blanket-decision alert; each person listed has the look recorded."""
-        asked = await self.oversight_request(request, "portal blanket alert")
-        if isinstance(asked, Response):
-            return asked
-        session, context, _, filters, scope = asked
-        found = await run_in_threadpool(
-            alert_drill_down, context, scope, filters.period, int(request.path_params["index"])
-        )
-        if found is None:
-            return self.render(
-                request,
-                session,
-                "problem.html",
-                {"title": "There is no such alert", "message": "The dashboard has no alert by that number."},
-                status_code=404,
-            )
-        alert, rows = found
-        return self.render(
-            request,
-            session,
-            "drill_down.html",
-            {
-                "title": "Possible blanket decision",
-                "figure": {"label": alert.explanation, "section": "Possible blanket decision"},
-                "rows": rows,
-                "filters": filters,
-                "scope": scope,
-                "words": {**CODE_WORDS, **PLAN_STATUSES},
-            },
-        )
-
 
 def _purpose(principal: Principal) -> str:
     return "assurance" if principal.role is Role.ASSURANCE else "direct care"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."

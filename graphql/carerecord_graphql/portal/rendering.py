@@ -1,0 +1,136 @@
+"""What every portal page shares: the templates, the security headers on every response, the session cookie,
+and the CSRF check on every form."""
+
+from __future__ import annotations
+
+import logging
+import time
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from carerecord_events.roles import ROLES
+from carerecord_graphql.auth import Principal
+from carerecord_graphql.context import Api
+from carerecord_graphql.oversight import OVERSIGHT_ROLES
+from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
+from carerecord_graphql.portal.views import long_date
+
+log = logging.getLogger("carerecord.portal")
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class PortalRendering:
+    """Rendering, redirects, the session and the CSRF check, for the pages built on it."""
+
+    def __init__(self, api: Api, sessions: Sessions) -> None:
+        self.api = api
+        self.sessions = sessions
+        self.templates = Environment(
+            loader=PackageLoader("carerecord_graphql.portal", "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.templates.filters["long_date"] = long_date
+
+    # -- rendering ---------------------------------------------------------------------------------------------
+
+    def render(
+        self,
+        request: Request,
+        session: Session,
+        template: str,
+        values: dict[str, Any],
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        principal = session.signed_in(time.time())
+        page = self.templates.get_template(template).render(
+            principal=principal,
+            role_label=ROLES[principal.role].label if principal else "",
+            may_oversee=principal is not None and principal.role in OVERSIGHT_ROLES,
+            csrf_field=CSRF_FIELD,
+            csrf=session.csrf,
+            path=request.url.path,
+            demo=self.api.oversight is not None and self.api.oversight.demo,
+            **values,
+        )
+        response = HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
+        self.sessions.write(request, response, session)
+        return response
+
+    def redirect(self, request: Request, session: Session | None, to: str) -> RedirectResponse:
+        response = RedirectResponse(to, status_code=303, headers=SECURITY_HEADERS)
+        if session is not None:
+            self.sessions.write(request, response, session)
+        return response
+
+    async def stylesheet(self, _: Request) -> Response:
+        css = resources.files("carerecord_graphql.portal").joinpath("static/portal.css").read_text()
+        return Response(
+            css,
+            media_type="text/css",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    # -- sessions ----------------------------------------------------------------------------------------------
+
+    def signed_in(self, request: Request) -> tuple[Session, Principal | None]:
+        session = self.sessions.read(request)
+        return session, session.signed_in(time.time())
+
+    async def checked_form(self, request: Request, session: Session) -> FormData | Response:
+        """The form if it carries this session's CSRF token; otherwise a recorded 403."""
+        form = await request.form()
+        if session.csrf_matches(form.get(CSRF_FIELD)):
+            return form
+        principal = session.signed_in(time.time())
+        log.warning("portal: refused a form without a valid CSRF token at %s", request.url.path)
+        if principal is not None:
+            await run_in_threadpool(
+                self.api.audit.record_access,
+                principal.actor,
+                None,
+                operation=f"portal form {request.url.path}",
+                purpose="portal",
+                granted=False,
+                refusal_reason="the form did not carry this session's CSRF token",
+            )
+        return self.render(
+            request,
+            session,
+            "problem.html",
+            {
+                "title": "This form could not be accepted",
+                "message": "The form did not come from this session, so nothing was done. Go back, reload "
+                "the page and try again.",
+            },
+            status_code=403,
+        )
+
+    def refused(self, request: Request, session: Session, reason: str, status_code: int = 403) -> Response:
+        return self.render(
+            request,
+            session,
+            "problem.html",
+            {"title": "You may not see these figures", "message": sentence(reason), "recorded": True},
+            status_code=status_code,
+        )
+
+
+def sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."

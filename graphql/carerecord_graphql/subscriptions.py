@@ -1,0 +1,82 @@
+"""The subscription: the changes to the records of the people a caller's organisation cares for, each push
+decided as a read, and the stream closed when the token that opened it expires."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocket
+
+from carerecord_graphql.access import require_role
+from carerecord_graphql.context import info_context
+from carerecord_services.policy import Read
+from carerecord_services.read_access import Reader
+
+
+@strawberry.type(description="Something changed on the record of a person your organisation cares for")
+class PlanChange:
+    position: int = strawberry.field(description="Resume after this position when you reconnect")
+    record_id: UUID
+    version: int
+    event_type: str
+    label: str
+    summary: str
+    recorded_at: datetime
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Changes to the records of the people your organisation cares for. After a reconnect, pass the last position you saw: nothing is missed."
+    )
+    async def plan_changes(
+        self, info: strawberry.Info, after_position: int = 0
+    ) -> AsyncGenerator[PlanChange, None]:
+        context = info_context(info)
+        caller = await run_in_threadpool(require_role, context, Read.SUBSCRIBE, "planChanges", "subscription")
+        reader = Reader(caller.actor)
+        position = after_position
+        while not await _closed_at_expiry(context, caller.expires_at):
+            changes = await run_in_threadpool(
+                context.api.read_models.changes_for_organisation, caller.organisation, position
+            )
+            for change in changes:
+                position = change["position"]
+                # decided from the record now, as a read is: the relationship table may lag behind
+                decision = await run_in_threadpool(context.api.reading.decide, reader, change["record_id"])
+                if not decision.granted:
+                    continue
+                await run_in_threadpool(
+                    context.api.audit.record_access,
+                    caller.actor,
+                    change["record_id"],
+                    operation="planChanges",
+                    purpose="subscription",
+                    granted=True,
+                    version_shown=change["version"],
+                    via_break_glass=decision.via_break_glass,
+                )
+                yield PlanChange(**change)
+            if not changes:
+                await asyncio.sleep(0.2)
+
+
+TOKEN_EXPIRED_CLOSE_CODE = 4403
+
+
+async def _closed_at_expiry(context: Any, expires_at: float | None) -> bool:
+    """A stream lives no longer than the token that opened it: at its expiry the websocket is closed with
+    4403 and a reason, and the client must sign in again."""
+    if expires_at is None or context.api.clock().timestamp() < expires_at:
+        return False
+    if isinstance(context.request, WebSocket):
+        await context.request.close(
+            code=TOKEN_EXPIRED_CLOSE_CODE, reason="the token has expired; sign in again"
+        )
+    return True

@@ -1,0 +1,91 @@
+"""Who may change a record, decided once, on the record the use case loads to decide the change.
+
+The role first (the permission table), so that a role that may never make a change is refused before anything
+about the record is looked at; then the kind of token; then, for staff and the board's privacy officers, the
+same decision as a read, from the record and the break-glass stream in the store (never a read model: read
+models lag behind). The record is loaded once, for that and for the rules.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from carerecord_events.roles import ROLES, Role
+from carerecord_services import commands as c
+from carerecord_services.errors import NotPermitted
+from carerecord_services.policy import BOARD_ROLES, COMMAND_ACTIONS, NOT_STAFF, RecordPolicy
+from carerecord_services.read_access import ReadAccess, Reader
+from carerecord_services.service import CareRecordService, Idempotency, Outcome
+
+# Who may change a record they have no care relationship with: the person and their representative may raise
+# a concern about their own; assurance teams may raise and resolve concerns anywhere in the region.
+REGION_WIDE: dict[type[c.Command], frozenset[Role]] = {
+    c.RaiseConcern: frozenset({Role.ASSURANCE}),
+    c.ResolveConcern: frozenset({Role.ASSURANCE}),
+}
+OWN_RECORD: dict[type[c.Command], frozenset[Role]] = {
+    c.RaiseConcern: frozenset({Role.PERSON, Role.REPRESENTATIVE})
+}
+# An organisation's own relationship: its staff may start it, end it, or (once lapsed) confirm it, whatever the
+# relationship's state; the rules check that the organisation is their own.
+OWN_RELATIONSHIP = frozenset({c.StartCareRelationship, c.EndCareRelationship, c.ConfirmCareRelationship})
+
+
+class ChangeRefused(Exception):
+    """The caller may not change this record (the message says only what they may know). Not a DomainError:
+    the command was not judged."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def decided_by_the_record(
+    reader: Reader, command_class: type[c.Command], record_id: UUID, policy: RecordPolicy
+) -> bool:
+    """Whether the caller's access to the record decides the change. A role that may never make it is refused
+    (NotPermitted), and a token that may not make it on this record (ChangeRefused), from the token alone."""
+    role = reader.actor.role
+    action = COMMAND_ACTIONS[command_class]
+    if not policy.may(role, action):
+        raise NotPermitted(f"a {ROLES[role].label} may not {action.value}")
+    if role in REGION_WIDE.get(command_class, frozenset()):
+        return False
+    if role in OWN_RECORD.get(command_class, frozenset()) and reader.record_id == record_id:
+        return False
+    if command_class in OWN_RELATIONSHIP:
+        return False  # the rules check that only the organisation's own staff start, confirm or end it
+    if role in NOT_STAFF - BOARD_ROLES or (
+        role in BOARD_ROLES and command_class is not c.ReviewCareRelationship
+    ):
+        raise ChangeRefused(f"a {role.value} token may not make this change")
+    return True
+
+
+class RecordChanges:
+    """The change use cases as a signed-in caller asks for them: authorised, then decided by the rules."""
+
+    def __init__(self, care_records: CareRecordService, reading: ReadAccess) -> None:
+        self._care_records = care_records
+        self._reading = reading
+
+    def change(
+        self,
+        reader: Reader,
+        record_id: UUID,
+        command: c.Command,
+        *,
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Outcome:
+        """Load, authorise on what was loaded (a refusal is ChangeRefused), decide, append once."""
+        by_record = decided_by_the_record(reader, type(command), record_id, self._care_records.policy)
+        loaded = self._care_records.load(record_id)
+        if by_record:
+            # a privacy officer reviews within their board, as an assurance team reads
+            decision = self._reading.decide_on(loaded.record, reader, record_id)
+            if not decision.granted:
+                raise ChangeRefused(decision.message)
+        return self._care_records.execute_loaded(
+            loaded, command, expected_version=expected_version, idempotency=idempotency
+        )

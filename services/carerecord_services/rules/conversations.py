@@ -1,0 +1,139 @@
+"""The rules of what the person said and who speaks for them: conversations, capacity, representatives and
+advance decisions to refuse treatment."""
+
+from __future__ import annotations
+
+from carerecord_events import conversations as facts
+from carerecord_events.base import CareRecordEvent
+from carerecord_events.record.state import PersonRecord
+from carerecord_events.vocabulary import CapacityDecision, RepresentativeKind
+from carerecord_services import commands as c
+from carerecord_services.errors import EntryNotFound, InvalidInput, TimeInFuture
+from carerecord_services.policy import Action
+from carerecord_services.rules.common import Stamp, permit, require_alive, require_text, rule
+
+
+@rule
+def _(command: c.RecordConversation, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    permit(command.actor, Action.RECORD_CONVERSATION, stamp.context.policy)
+    require_alive(record)
+    if not command.participants:
+        raise InvalidInput("say who took part in the conversation", field="participants")
+    return [
+        stamp(
+            facts.ConversationRecorded,
+            conversation_id=stamp.context.new_id(),
+            participants=command.participants,
+            person_took_part=command.person_took_part,
+            communication_support=command.communication_support,
+            what_matters=command.what_matters,
+            information_given=command.information_given,
+            information_format=command.information_format,
+            views_expressed=command.views_expressed,
+        )
+    ]
+
+
+@rule
+def _(command: c.AssessCapacity, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    permit(command.actor, Action.ASSESS_CAPACITY, stamp.context.policy)
+    require_alive(record)
+    if command.decision is CapacityDecision.OTHER:
+        require_text(command.decision_text, "decision_text", "the decision the assessment is about")
+    if not command.has_capacity:
+        require_text(
+            command.how_capacity_is_lacking, "how_capacity_is_lacking", "how the person lacks capacity"
+        )
+    return [
+        stamp(
+            facts.CapacityAssessed,
+            assessment_id=stamp.context.new_id(),
+            decision=command.decision,
+            decision_text=command.decision_text.strip(),
+            has_capacity=command.has_capacity,
+            how_capacity_is_lacking=command.how_capacity_is_lacking,
+            assessor_name=command.assessor_name or (command.actor.name or ""),
+        )
+    ]
+
+
+@rule
+def _(command: c.RecordRepresentative, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    permit(command.actor, Action.RECORD_REPRESENTATIVE, stamp.context.policy)
+    require_alive(record)
+    require_text(command.name, "name", "the representative's name")
+    if command.kind is RepresentativeKind.LPA_HEALTH_AND_WELFARE and (
+        command.lpa_registered is None or command.lpa_covers_life_sustaining_treatment is None
+    ):
+        raise InvalidInput(
+            "for a lasting power of attorney, say whether it is registered and whether it covers "
+            "life-sustaining treatment",
+            field="lpa_registered",
+        )
+    return [
+        stamp(
+            facts.RepresentativeRecorded,
+            representative_id=stamp.context.new_id(),
+            kind=command.kind,
+            name=command.name.strip(),
+            relationship=command.relationship,
+            contact=command.contact,
+            lpa_registered=command.lpa_registered,
+            lpa_covers_life_sustaining_treatment=command.lpa_covers_life_sustaining_treatment,
+        )
+    ]
+
+
+@rule
+def _(command: c.WithdrawRepresentative, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    permit(command.actor, Action.RECORD_REPRESENTATIVE, stamp.context.policy)
+    representative = record.representatives.get(command.representative_id)
+    if representative is None or not representative.active:
+        raise EntryNotFound("there is no such active representative", field="representative_id")
+    require_text(command.reason, "reason", "a reason")
+    return [
+        stamp(
+            facts.RepresentativeWithdrawn, representative_id=command.representative_id, reason=command.reason
+        )
+    ]
+
+
+@rule
+def _(command: c.RecordAdvanceDecision, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    permit(command.actor, Action.RECORD_ADVANCE_DECISION, stamp.context.policy)
+    require_alive(record)
+    require_text(command.treatments_refused, "treatments_refused", "the treatments refused")
+    if command.made_on > stamp.context.now.date():
+        raise TimeInFuture("an advance decision cannot be made in the future", field="made_on")
+    # Recorded even when not formally valid for CPR (not written, signed, witnessed and explicit that it applies
+    # even if life is at risk): the record then says it is not valid, rather than losing it.
+    return [
+        stamp(
+            facts.AdvanceDecisionRecorded,
+            advance_decision_id=stamp.context.new_id(),
+            treatments_refused=command.treatments_refused,
+            refuses_cpr=command.refuses_cpr,
+            made_on=command.made_on,
+            written=command.written,
+            signed=command.signed,
+            witnessed=command.witnessed,
+            states_applies_even_if_life_at_risk=command.states_applies_even_if_life_at_risk,
+            document_location=command.document_location,
+        )
+    ]
+
+
+@rule
+def _(command: c.WithdrawAdvanceDecision, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    permit(command.actor, Action.RECORD_ADVANCE_DECISION, stamp.context.policy)
+    adrt = record.advance_decisions.get(command.advance_decision_id)
+    if adrt is None or adrt.withdrawn:
+        raise EntryNotFound("there is no such advance decision in force", field="advance_decision_id")
+    require_text(command.reason, "reason", "a reason")
+    return [
+        stamp(
+            facts.AdvanceDecisionWithdrawn,
+            advance_decision_id=command.advance_decision_id,
+            reason=command.reason,
+        )
+    ]
