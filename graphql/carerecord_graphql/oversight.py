@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from carerecord_events.roles import Role
 from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
-from carerecord_graphql.view_types import view_type
+from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow, Figure, Timing
@@ -103,24 +103,26 @@ def _record_reads(context: ApiContext, rows: list[DrillDownRow], operation: str)
     )
 
 
-if TYPE_CHECKING:  # a resolver returns the view itself; see view_types.py
+if TYPE_CHECKING:  # a resolver returns the view itself; see wrapping.py
     OversightFigure = Figure
     OversightTiming = Timing
     OversightDecision = DrillDownRow
 else:
-    OversightFigure = view_type(
+    OversightFigure = graphql_type(
         Figure,
-        "OversightFigure",
+        name="OversightFigure",
         description="One figure: a count, and what it is out of when it is a share",
         extra={"share": float | None},
         described={"key": "Pass to oversightDecisions to see the decisions behind it"},
     )
-    OversightTiming = view_type(
-        Timing, "OversightTiming", description="How long something took: median and 90th centile in hours"
+    OversightTiming = graphql_type(
+        Timing,
+        name="OversightTiming",
+        description="How long something took: median and 90th centile in hours",
     )
-    OversightDecision = view_type(
+    OversightDecision = graphql_type(
         DrillDownRow,
-        "OversightDecision",
+        name="OversightDecision",
         description="A decision behind a figure, linking to the person's record",
     )
 
@@ -273,9 +275,9 @@ def _instant(parameters: Any, name: str) -> datetime:
 if TYPE_CHECKING:
     BlanketAlertView = BlanketAlert
 else:
-    BlanketAlertView = view_type(
+    BlanketAlertView = graphql_type(
         BlanketAlert,
-        "BlanketAlertView",
+        name="BlanketAlertView",
         description="A possible blanket decision, with its evidence: every decision in it, what they share, when",
         spelled={"kind": str, "scope": str, "plan_ids": list[UUID], "shared_features": list[str]},
         described={"scope": "Whether the pattern is in one organisation or by one author"},

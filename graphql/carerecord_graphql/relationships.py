@@ -10,17 +10,17 @@ import strawberry
 
 from carerecord_graphql.access import require_role
 from carerecord_graphql.context import info_context
-from carerecord_graphql.view_types import view_type
+from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.relationships_for_review import RelationshipToReview as RelationshipToReviewView
 from carerecord_projections.relationships_for_review import relationships_awaiting_review
 from carerecord_services.policy import Read
 
-if TYPE_CHECKING:  # a resolver returns the view itself; see view_types.py
+if TYPE_CHECKING:  # a resolver returns the view itself; see wrapping.py
     RelationshipToReview = RelationshipToReviewView
 else:
-    RelationshipToReview = view_type(
+    RelationshipToReview = graphql_type(
         RelationshipToReviewView,
-        "RelationshipToReview",
+        name="RelationshipToReview",
         description="A care relationship started without evidence the record already held",
         spelled={"alerts": list[str]},
     )

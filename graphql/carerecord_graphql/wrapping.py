@@ -1,6 +1,12 @@
-"""GraphQL types made from the dataclasses that define what they show, so that a field is declared once: in
-the definition, not again by hand in the schema. A field's description is its metadata's "description"; a
-field whose type is a dataclass already wrapped takes the wrapped type. Resolvers return the plain instances."""
+"""GraphQL types made from the dataclasses that define what they show (the record's snapshot, the read side's
+views), so that a field is declared once: in the definition, not again by hand in the schema.
+
+The type has the dataclass's fields, in its order; a resolver returns the plain instance, and strawberry reads
+each field by attribute. A field's description is its metadata's "description" (or given in `described`); a
+field whose type is a dataclass already wrapped takes the wrapped type; a tuple is a GraphQL list. Only what
+GraphQL spells otherwise is given by hand: `spelled` (an enum as its value's scalar, say) and `extra` (fields
+read from the dataclass's properties). For the type checker the GraphQL type is the dataclass itself (see the
+`if TYPE_CHECKING` blocks where these are made), which is what a resolver returns."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import functools
 import operator
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -18,21 +24,31 @@ _WRAPPED: dict[Any, type] = {}
 
 
 def graphql_type(
-    source: type, *, name: str, description: str | None = None, fields: Sequence[str] | None = None
+    source: type,
+    *,
+    name: str,
+    description: str | None = None,
+    fields: Sequence[str] | None = None,
+    spelled: Mapping[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
+    described: Mapping[str, str] | None = None,
 ) -> type:
     """A strawberry type named `name` with `source`'s fields (or those named in `fields`, in that order)."""
     hints = typing.get_type_hints(source)
     by_name = {field.name: field for field in dataclasses.fields(source)}
     chosen = [by_name[field] for field in fields] if fields is not None else list(by_name.values())
+    annotations = {field.name: _wrapped(hints[field.name]) for field in chosen}
+    annotations |= dict(spelled or {}) | dict(extra or {})
+    descriptions = {field.name: field.metadata.get("description") for field in chosen} | dict(described or {})
     # A plain class, not a dataclass: strawberry reads the fields from the class body it is given.
     namespace: dict[str, Any] = {
-        "__annotations__": {field.name: _wrapped(hints[field.name]) for field in chosen},
+        "__annotations__": annotations,
         "__module__": source.__module__,
-        **{field.name: strawberry.field(description=field.metadata.get("description")) for field in chosen},
+        "__doc__": None,
+        **{field: strawberry.field(description=text) for field, text in descriptions.items() if text},
     }
-    copy = type(name, (), namespace)
-    made: type = strawberry.type(copy, description=description)
-    if fields is None:
+    made: type = strawberry.type(type(name, (), namespace), description=description)
+    if fields is None and not spelled and not extra:
         _WRAPPED[source] = made
     return made
 
