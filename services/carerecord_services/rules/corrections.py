@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from carerecord_events import corrections as facts
 from carerecord_events.base import CareRecordEvent
+from carerecord_events.people import PersonRegistered
 from carerecord_events.record.state import PersonRecord
 from carerecord_services import commands as c
 from carerecord_services.errors import EntryNotFound, InvalidInput
@@ -18,7 +19,7 @@ def _(command: c.MarkEnteredInError, record: PersonRecord, stamp: Stamp) -> list
     entry_type = record.entries.get(command.entry_event_id)
     if entry_type is None:
         raise EntryNotFound("there is no such entry on this record", field="entry_event_id")
-    if entry_type in ("PersonRegistered", "facts.EntryMarkedEnteredInError"):
+    if entry_type in (PersonRegistered.TYPE, facts.EntryMarkedEnteredInError.TYPE):
         raise InvalidInput(
             f"a {entry_type} entry cannot be marked as entered in error", field="entry_event_id"
         )

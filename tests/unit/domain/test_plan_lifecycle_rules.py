@@ -202,6 +202,25 @@ def test_entered_in_error_is_distinct_from_revocation() -> None:
     assert scenario.record.plans[made.plan_id].status is not PlanStatus.REVOKED
 
 
+def test_marking_an_entered_in_error_mark_as_entered_in_error_is_refused() -> None:
+    """The mark stands: undoing it would bring a plan back into force without anyone deciding so."""
+    scenario = Scenario().registered().given(recommendation())
+    made = scenario.last(RecommendationMade)
+    scenario.when(
+        c.MarkEnteredInError(actor=CONSULTANT, entry_event_id=made.event_id, reason="wrong patient")
+    )
+    mark = scenario.last(EntryMarkedEnteredInError)
+    with pytest.raises(InvalidInput, match="EntryMarkedEnteredInError entry cannot be marked"):
+        scenario.when(c.MarkEnteredInError(actor=CONSULTANT, entry_event_id=mark.event_id, reason="undo"))
+
+
+def test_the_registration_cannot_be_marked_as_entered_in_error() -> None:
+    scenario = Scenario().registered()
+    registered = scenario.history[0]
+    with pytest.raises(InvalidInput, match="PersonRegistered entry cannot be marked"):
+        scenario.when(c.MarkEnteredInError(actor=CONSULTANT, entry_event_id=registered.event_id, reason="x"))
+
+
 def test_a_correction_references_the_entry_it_corrects() -> None:
     scenario = Scenario().registered().given(recommendation())
     made = scenario.last(RecommendationMade)
