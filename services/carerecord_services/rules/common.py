@@ -5,7 +5,7 @@ by several use cases, and the dispatch from a command to its rule (each family o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import singledispatch
 from typing import Any, TypeVar
@@ -54,6 +54,12 @@ class Stamp:
             recorded_by=self.actor,
             **fields,
         )
+
+
+def content(command: c.Command, part: type, **normalised: Any) -> dict[str, Any]:
+    """The fields a command shares with the fact it becomes (`part`, the content both are made of), as the
+    command gave them or as the rules `normalised` them: a field added to the content is carried over here."""
+    return {f.name: getattr(command, f.name) for f in fields(part)} | normalised
 
 
 def check_actor(actor: Actor) -> Actor:

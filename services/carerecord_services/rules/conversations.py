@@ -10,7 +10,7 @@ from carerecord_events.vocabulary import CapacityDecision, RepresentativeKind
 from carerecord_services import commands as c
 from carerecord_services.errors import EntryNotFound, InvalidInput, TimeInFuture
 from carerecord_services.policy import Action
-from carerecord_services.rules.common import Stamp, permit, require_alive, require_text, rule
+from carerecord_services.rules.common import Stamp, content, permit, require_alive, require_text, rule
 
 
 @rule
@@ -23,13 +23,7 @@ def _(command: c.RecordConversation, record: PersonRecord, stamp: Stamp) -> list
         stamp(
             facts.ConversationRecorded,
             conversation_id=stamp.context.new_id(),
-            participants=command.participants,
-            person_took_part=command.person_took_part,
-            communication_support=command.communication_support,
-            what_matters=command.what_matters,
-            information_given=command.information_given,
-            information_format=command.information_format,
-            views_expressed=command.views_expressed,
+            **content(command, facts.ConversationContent),
         )
     ]
 
@@ -48,11 +42,12 @@ def _(command: c.AssessCapacity, record: PersonRecord, stamp: Stamp) -> list[Car
         stamp(
             facts.CapacityAssessed,
             assessment_id=stamp.context.new_id(),
-            decision=command.decision,
-            decision_text=command.decision_text.strip(),
-            has_capacity=command.has_capacity,
-            how_capacity_is_lacking=command.how_capacity_is_lacking,
-            assessor_name=command.assessor_name or (command.actor.name or ""),
+            **content(
+                command,
+                facts.CapacityFinding,
+                decision_text=command.decision_text.strip(),
+                assessor_name=command.assessor_name or (command.actor.name or ""),
+            ),
         )
     ]
 
@@ -74,12 +69,7 @@ def _(command: c.RecordRepresentative, record: PersonRecord, stamp: Stamp) -> li
         stamp(
             facts.RepresentativeRecorded,
             representative_id=stamp.context.new_id(),
-            kind=command.kind,
-            name=command.name.strip(),
-            relationship=command.relationship,
-            contact=command.contact,
-            lpa_registered=command.lpa_registered,
-            lpa_covers_life_sustaining_treatment=command.lpa_covers_life_sustaining_treatment,
+            **content(command, facts.RepresentativeDetails, name=command.name.strip()),
         )
     ]
 
@@ -111,14 +101,7 @@ def _(command: c.RecordAdvanceDecision, record: PersonRecord, stamp: Stamp) -> l
         stamp(
             facts.AdvanceDecisionRecorded,
             advance_decision_id=stamp.context.new_id(),
-            treatments_refused=command.treatments_refused,
-            refuses_cpr=command.refuses_cpr,
-            made_on=command.made_on,
-            written=command.written,
-            signed=command.signed,
-            witnessed=command.witnessed,
-            states_applies_even_if_life_at_risk=command.states_applies_even_if_life_at_risk,
-            document_location=command.document_location,
+            **content(command, facts.AdvanceDecisionTerms),
         )
     ]
 

@@ -18,7 +18,7 @@ from carerecord_services.errors import (
 )
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode, ods_code_is_valid
 from carerecord_services.policy import Action
-from carerecord_services.rules.common import Stamp, permit, require_alive, require_text, rule
+from carerecord_services.rules.common import Stamp, content, permit, require_alive, require_text, rule
 
 
 @rule
@@ -33,15 +33,14 @@ def _(command: c.RegisterPerson, record: PersonRecord, stamp: Stamp) -> list[Car
     return [
         stamp(
             facts.PersonRegistered,
-            nhs_number=nhs_number,
-            given_name=command.given_name.strip(),
-            family_name=command.family_name.strip(),
-            date_of_birth=command.date_of_birth,
-            preferred_name=command.preferred_name,
-            address=command.address,
-            postcode=postcode,
-            communication_needs=command.communication_needs,
-            equality=command.equality,
+            **content(
+                command,
+                facts.PersonDetails,
+                nhs_number=nhs_number,
+                given_name=command.given_name.strip(),
+                family_name=command.family_name.strip(),
+                postcode=postcode,
+            ),
         )
     ]
 

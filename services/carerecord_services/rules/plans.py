@@ -30,6 +30,7 @@ from carerecord_services.rules.common import (
     Stamp,
     active_plan,
     check_registration,
+    content,
     permit,
     require_alive,
     require_text,
@@ -54,21 +55,9 @@ def _(command: c.MakeRecommendation, record: PersonRecord, stamp: Stamp) -> list
     made = stamp(
         facts.RecommendationMade,
         plan_id=plan_id,
-        form_type=command.form_type,
-        cpr=command.cpr,
-        reason_category=command.reason_category,
-        reasoning=command.reasoning.strip(),
-        involvement=command.involvement,
+        **content(command, facts.RecommendationContent, reasoning=command.reasoning.strip()),
         responsible_clinician=clinician,
         organisation=command.actor.organisation,
-        setting=command.setting,
-        other_recommendations=command.other_recommendations,
-        what_matters=command.what_matters,
-        priority_scale=command.priority_scale,
-        review_due=command.review_due,
-        reason_no_review_date=command.reason_no_review_date,
-        capacity_assessment_id=command.capacity_assessment_id,
-        supersedes_plan_id=command.supersedes_plan_id,
         needs_senior_endorsement=not policy.is_senior(command.actor.role),
         reasoning_mentions_group_characteristics=flags,
     )
@@ -243,12 +232,8 @@ def _(command: c.ReviewPlan, record: PersonRecord, stamp: Stamp) -> list[CareRec
     reviewed = stamp(
         facts.PlanReviewed,
         plan_id=command.plan_id,
-        outcome=command.outcome,
+        **content(command, facts.ReviewFindings),
         reviewed_by=reviewer,
-        involved=command.involved,
-        person_involved=command.person_involved,
-        notes=command.notes,
-        next_review_due=command.next_review_due,
     )
     if command.outcome is not ReviewOutcome.REVOKED:
         return [reviewed]
