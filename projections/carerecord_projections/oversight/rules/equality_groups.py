@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 from carerecord_events.people import EqualityMonitoring
@@ -54,18 +54,12 @@ def age_band(date_of_birth: date, on: date) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PersonForMonitoring:
-    """One person in the record: their characteristics (None = not recorded) and whether they had an active
-    do-not-attempt-CPR recommendation in the period."""
+class PersonForMonitoring(EqualityMonitoring):
+    """One person in the record: their characteristics as registered (None = not recorded), their age band, and
+    whether they had an active do-not-attempt-CPR recommendation in the period."""
 
     age_band: str
     has_dnacpr: bool
-    sex: str | None = None
-    ethnicity: str | None = None
-    disability: bool | None = None
-    learning_disability: bool | None = None
-    autism: bool | None = None
-    dementia: bool | None = None
 
     def __post_init__(self) -> None:
         if self.age_band not in AGE_BANDS:
@@ -75,16 +69,8 @@ class PersonForMonitoring:
     def from_registration(
         cls, equality: EqualityMonitoring, *, date_of_birth: date, on: date, has_dnacpr: bool
     ) -> PersonForMonitoring:
-        return cls(
-            age_band=age_band(date_of_birth, on),
-            has_dnacpr=has_dnacpr,
-            sex=equality.sex,
-            ethnicity=equality.ethnicity,
-            disability=equality.disability,
-            learning_disability=equality.learning_disability,
-            autism=equality.autism,
-            dementia=equality.dementia,
-        )
+        characteristics = {field.name: getattr(equality, field.name) for field in fields(EqualityMonitoring)}
+        return cls(age_band=age_band(date_of_birth, on), has_dnacpr=has_dnacpr, **characteristics)
 
 
 def group_label(value: str | None) -> str:
