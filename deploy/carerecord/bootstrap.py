@@ -31,9 +31,12 @@ from carerecord_graphql.portal.session import Sessions
 from carerecord_graphql.schema import build_schema
 from carerecord_messaging.feeds import FeedRouter
 from carerecord_messaging.kafka_worker import DEFAULT_GROUP, KafkaProjectionWorker
+from carerecord_messaging.rebuild import rebuild_from_store
 from carerecord_messaging.relay import Relay
 from carerecord_messaging.store_feeder import StoreFeeder
+from carerecord_projections.current_plan.projection import records_without_state
 from carerecord_projections.database import prepare as prepare_read_models
+from carerecord_projections.database import transaction
 from carerecord_projections.ended_sessions import EndedSessions
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
@@ -150,8 +153,20 @@ class Services:
         if self.settings.kafka is not None:
             return []
         dsn = self.prepared_read_models
+        self._rebuild_if_built_before_state(dsn)
         extra = [StoreFeeder(self.store, dsn, projection=cls()) for cls in ADDITIONAL_PROJECTIONS.values()]
         return [StoreFeeder(self.store, dsn), *extra]
+
+    def _rebuild_if_built_before_state(self, dsn: str) -> None:
+        """Read models built before the projector kept each record's state cannot be carried on from; fed
+        in-process, they are rebuilt from the store here, once, rather than stopping at the first change."""
+        with transaction(dsn) as cursor:
+            stale = records_without_state(cursor)
+        if stale:
+            log.warning(
+                "the read models were built by an earlier version (%d records): rebuilding them", stale
+            )
+            rebuild_from_store(self.store, dsn, as_of=None, progress=None)
 
     @property
     def feeder(self) -> StoreFeeder | None:

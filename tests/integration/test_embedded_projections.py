@@ -149,3 +149,35 @@ def test_a_new_projection_back_fills_at_its_own_position_without_stopping_the_ot
         services.close()
     assert back_filled == 10
     assert after == 12
+
+
+def test_read_models_built_before_the_state_was_kept_are_rebuilt_at_start(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    """An upgrade: the read models of an earlier version hold no record state. Fed in-process, they are rebuilt
+    from the store when the process starts, and then carry on (before, the first change stopped the feeder)."""
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    try:
+        record_id = services.care_records.register_person(register()).record_id
+        services.care_records.execute(record_id, recommendation())
+        with transaction(services.read_models_dsn) as cursor:
+            built = read_model_checksum(cursor)
+            cursor.execute("UPDATE projected_records SET state = NULL")
+    finally:
+        services.close()
+    restarted = _services(test_database_url, fresh_schema, tmp_path)
+    try:
+        restarted.catch_up()
+        with transaction(restarted.read_models_dsn) as cursor:
+            rebuilt = read_model_checksum(cursor)
+            cursor.execute("SELECT count(*) FROM projected_records WHERE state IS NULL")
+            without_state = cursor.fetchone()[0]
+        changed = restarted.care_records.execute(record_id, recommendation())
+        with transaction(restarted.read_models_dsn) as cursor:
+            cursor.execute("SELECT version FROM current_plan WHERE record_id = %s", (record_id,))
+            version = cursor.fetchone()[0]
+    finally:
+        restarted.close()
+    assert rebuilt == built
+    assert without_state == 0
+    assert version == changed.version == 3

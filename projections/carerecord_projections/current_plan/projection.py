@@ -28,6 +28,13 @@ class StaleTracking(Exception):
     """A record was projected before the projector kept its state: the read models must be rebuilt."""
 
 
+def records_without_state(cursor: Any) -> int:
+    """How many people the read models hold whose state was not kept (projected by an earlier version)."""
+    cursor.execute("SELECT count(*) FROM projected_records WHERE state IS NULL")
+    count: int = cursor.fetchone()[0]
+    return count
+
+
 class CurrentPlans:
     """The record states of one batch's people, and the people registered in it."""
 
