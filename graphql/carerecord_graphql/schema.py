@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 from datetime import date, datetime
 from functools import partial
@@ -15,9 +14,7 @@ import psycopg2
 import strawberry
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
 
-from carerecord_events.base import CareRecordEvent
 from carerecord_events.glossary import GLOSSARY
-from carerecord_events.record.evolve import replay
 from carerecord_events.record.state import PersonRecord
 from carerecord_graphql.access import may_see_access_history, read_record, record_id_for, require_role
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
@@ -47,6 +44,7 @@ from carerecord_services import snapshot
 from carerecord_services.errors import DomainError, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
 from carerecord_services.policy import Read
+from carerecord_services.snapshot import AsOfClock
 from graphql import GraphQLError
 
 log = logging.getLogger("carerecord.api")
@@ -62,10 +60,7 @@ class GlossaryTerm:
     easy_read: str
 
 
-@strawberry.enum(description="Which clock an as-of question uses")
-class AsOfClock(enum.Enum):
-    RECORDED = "recorded"
-    OCCURRED = "occurred"
+strawberry.enum(AsOfClock, description="Which clock an as-of question uses")  # marks the services' enum
 
 
 if TYPE_CHECKING:
@@ -156,18 +151,8 @@ class Query(InvestigationQueries, RelationshipQueries):
         context = info_context(info)
         if at.tzinfo is None:  # comparing it with recorded instants would fail
             raise ValueError("give the instant with its time zone, e.g. 2026-11-01T12:00:00Z")
-        history = context.api.care_records.history(record_id)
-        kept = [version for version, event in enumerate(history, start=1) if _moment(event, clock) <= at]
-        version = kept[-1] if kept else 0
-        then = [history[index - 1] for index in kept]
+        version, state = context.api.care_records.as_of(record_id, at, clock)
         read_record(context, record_id, f"recordAsOf:{version}", purpose, period=(at, at))
-        # By when things were recorded, the record then is the first `version` events: replayed from a kept
-        # state. By when they happened, late entries make it a selection of events: replayed in full.
-        state = (
-            context.api.care_records.state_after(record_id, then)
-            if len(then) == version
-            else replay(record_id, then)
-        )
         return RecordAsOf(record_id=record_id, at=at, clock=clock, version=version, plans=_snapshots(state))
 
     @strawberry.field(
@@ -257,10 +242,6 @@ def _instant(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("asOf must carry a time zone")
     return value
-
-
-def _moment(event: CareRecordEvent, clock: AsOfClock) -> datetime:
-    return event.recorded_at if clock is AsOfClock.RECORDED else event.occurred_at
 
 
 def _snapshots(state: PersonRecord) -> list[PlanSnapshot]:

@@ -29,6 +29,7 @@ from carerecord_services.errors import (
 from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.policy import RecordPolicy
 from carerecord_services.replay_memo import ReplayMemo
+from carerecord_services.snapshot import AsOfClock
 from carerecord_services.store import EventStore, LoadedRecord
 from carerecord_services.writer import GroupWriter
 
@@ -199,6 +200,17 @@ class CareRecordService:
         """The record as it stood after `events`, which must be the first events of its history (as `history`
         returns them): replayed from the nearest state kept along the way, not from the start."""
         return self._replays.replay(record_id, events)
+
+    def as_of(self, record_id: UUID, at: datetime, clock: AsOfClock) -> tuple[int, PersonRecord]:
+        """The record as it stood at the instant `at` by `clock`, and the last version of it then. By when
+        things were recorded, that is its first `version` events, replayed from a kept state; by when they
+        happened, late entries make it a selection of its events, replayed in full."""
+        history = self.history(record_id)
+        kept = [version for version, event in enumerate(history, start=1) if clock.moment(event) <= at]
+        version = kept[-1] if kept else 0
+        then = [history[index - 1] for index in kept]
+        state = self.state_after(record_id, then) if len(then) == version else replay(record_id, then)
+        return version, state
 
     def find_record(self, nhs_number: str) -> UUID | None:
         loaded = self._store.load(self.nhs_number_index_id(nhs_number))

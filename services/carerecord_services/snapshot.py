@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,17 @@ from carerecord_events.record.evolve import replay
 from carerecord_events.record.facts import in_force
 from carerecord_events.record.state import PersonRecord, PlanState
 from carerecord_events.roles import ROLES
+
+
+class AsOfClock(StrEnum):
+    """Which clock an as-of question uses: when things were recorded (what the record said then), or when they
+    happened (late entries included at the moment they describe)."""
+
+    RECORDED = "recorded"
+    OCCURRED = "occurred"
+
+    def moment(self, event: CareRecordEvent) -> datetime:
+        return event.recorded_at if self is AsOfClock.RECORDED else event.occurred_at
 
 
 @dataclass(frozen=True)
