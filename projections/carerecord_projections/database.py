@@ -125,3 +125,16 @@ def close_pools() -> None:
 def prepare(dsn: str) -> None:
     with transaction(dsn) as cursor:
         create_tables(cursor)
+
+
+def dicts(cursor: Any) -> list[dict[str, Any]]:
+    """The rows a statement returned, each a dict by column name."""
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def rows(dsn: str, statement: str, parameters: Any) -> list[dict[str, Any]]:
+    """Runs one query in its own transaction: its rows, each a dict by column name."""
+    with transaction(dsn) as cursor:
+        cursor.execute(statement, parameters)
+        return dicts(cursor)
