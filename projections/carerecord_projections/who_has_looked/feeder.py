@@ -10,7 +10,7 @@ from carerecord_projections.refused_requests.tables import DDL_LOCK, REFUSED_REQ
 from carerecord_projections.schema import FEED_DDL
 from carerecord_projections.who_has_looked.handlers import apply_audit_event
 from carerecord_projections.who_has_looked.tables import ACCESS_LOG_DDL
-from carerecord_services.store import EventStore
+from carerecord_services.event_log import EventLog
 
 CONSUMER = "access-audit"
 
@@ -18,8 +18,8 @@ CONSUMER = "access-audit"
 class AccessLogFeeder:
     """Applies the audit stream to access_log, position-tracked, in the caller's process."""
 
-    def __init__(self, store: EventStore, dsn: str) -> None:
-        self._store = store
+    def __init__(self, log: EventLog, dsn: str) -> None:
+        self._log = log
         self._dsn = dsn
         self._lock = threading.Lock()
         self._tickets_lock = threading.Lock()
@@ -68,14 +68,13 @@ class AccessLogFeeder:
             position = int(cursor.fetchone()[0])
             while stop_at is None or position < stop_at:
                 limit = 500 if stop_at is None else min(500, stop_at - position)
-                notifications = self._store.notifications(position + 1, limit)
-                notifications = [n for n in notifications if stop_at is None or n.id <= stop_at]
-                if not notifications:
+                logged = self._log.notifications_after(position, limit)
+                logged = [item for item in logged if stop_at is None or item.position <= stop_at]
+                if not logged:
                     break
-                for notification in notifications:
-                    event = self._store.mapper.to_chained_event(notification).decode()
-                    apply_audit_event(cursor, notification.id, event)
-                    position = notification.id
+                for item in logged:
+                    apply_audit_event(cursor, item.position, item.stored.decode())
+                    position = item.position
             cursor.execute(
                 "UPDATE projection_position SET position = %s WHERE consumer = %s", (position, CONSUMER)
             )
