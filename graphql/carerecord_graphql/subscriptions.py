@@ -15,6 +15,9 @@ from starlette.websockets import WebSocket
 
 from carerecord_graphql.access import require_role
 from carerecord_graphql.context import info_context
+from carerecord_graphql.types import PlanView
+from carerecord_projections.current_plan.document import plan_document
+from carerecord_projections.current_plan.view import plan_view
 from carerecord_services.policy import Read
 from carerecord_services.read_access import Reader
 
@@ -28,6 +31,19 @@ class PlanChange:
     label: str
     summary: str
     recorded_at: datetime
+    plans_in_force: list[PlanView] | None = strawberry.field(
+        default=None,
+        description="On a care relationship starting: the plans in force on the record at that version, so that "
+        "a service that starts caring is told what was decided before it came (none on other changes)",
+    )
+
+
+def _plans_in_force(context: Any, change: dict[str, Any]) -> list[PlanView] | None:
+    if change["event_type"] != "CareRelationshipStarted":
+        return None
+    today = context.api.clock().date()
+    plans = context.api.care_records.plans_in_force(change["record_id"], change["version"])
+    return [plan_view(str(plan.plan_id), plan_document(plan), today) for plan in plans]
 
 
 @strawberry.type
@@ -62,7 +78,8 @@ class Subscription:
                     version_shown=change["version"],
                     via_break_glass=decision.via_break_glass,
                 )
-                yield PlanChange(**change)
+                plans = await run_in_threadpool(_plans_in_force, context, change)
+                yield PlanChange(**change, plans_in_force=plans)
             if not changes:
                 await asyncio.sleep(0.2)
 

@@ -25,6 +25,7 @@ from uuid import UUID
 
 from kafka import KafkaConsumer, TopicPartition
 
+from carerecord_events.record.state import PlanState
 from carerecord_messaging.feed_backlog import (
     HELD_DDL,
     FeedTopics,
@@ -35,7 +36,8 @@ from carerecord_messaging.feed_backlog import (
 )
 from carerecord_messaging.feed_recipients import Recipients
 from carerecord_messaging.offsets import seek_to_stored
-from carerecord_messaging.wire import WireEvent, from_message
+from carerecord_messaging.wire import PLANS_IN_FORCE, WireEvent, from_message, plans_in_force_message
+from carerecord_projections.current_plan.document import plan_document
 from carerecord_projections.database import transaction
 from carerecord_projections.refused_requests import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 # (organisation, record id, event id, store position, event type): AccessAudit.record_disclosures
 Disclosure = tuple[str, UUID, UUID, int, str]
 RecordDisclosures = Callable[[Sequence[Disclosure]], object]
+# the plans in force on a record at a version, from the store (CareRecordService.plans_in_force)
+PlansInForce = Callable[[UUID, int], Sequence[PlanState]]
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
@@ -78,21 +82,48 @@ def _router_consumer(client_options: dict[str, Any], topic: str, dsn: str) -> An
 
 class FeedDelivery:
     """Copies an event to an organisation's feed and, once the broker has acknowledged the copies, records
-    the disclosures in the access audit."""
+    the disclosures in the access audit. An organisation's own CareRelationshipStarted is followed on its feed
+    by the plans in force at that point of the record: a new carer is told what was decided before it came."""
 
-    def __init__(self, producer: Any, record_disclosures: RecordDisclosures) -> None:
+    def __init__(
+        self, producer: Any, record_disclosures: RecordDisclosures, plans_in_force: PlansInForce
+    ) -> None:
         self._producer = producer
         self._record_disclosures = record_disclosures
+        self._plans_in_force = plans_in_force
 
-    def send(self, organisation: str, message: Any, wire: WireEvent) -> tuple[Any, Disclosure]:
+    def send(self, organisation: str, message: Any, wire: WireEvent) -> list[tuple[Any, Disclosure]]:
+        headers = list(message.headers)
         sent = self._producer.send(
             feed_topic(organisation),
             key=message.key,
             value=message.value,
-            headers=list(message.headers),
+            headers=headers,
             timestamp_ms=message.timestamp,
         )
-        return sent, (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name)
+        sends = [(sent, (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name))]
+        if wire.type_name == "CareRelationshipStarted" and wire.payload.get("organisation") == organisation:
+            source = dict(headers).get("ce_source", b"").decode()
+            sends += self._send_plans_in_force(organisation, wire, source, message.timestamp)
+        return sends
+
+    def _send_plans_in_force(
+        self, organisation: str, started: WireEvent, source: str, timestamp: int
+    ) -> list[tuple[Any, Disclosure]]:
+        plans = self._plans_in_force(started.record_id, started.version)
+        if not plans:
+            return []
+        documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
+        message, message_id = plans_in_force_message(started, source, documents)
+        sent = self._producer.send(
+            feed_topic(organisation),
+            key=message.key,
+            value=message.value,
+            headers=list(message.headers.items()),
+            timestamp_ms=timestamp,
+        )
+        disclosure = (organisation, started.record_id, message_id, started.position, PLANS_IN_FORCE)
+        return [(sent, disclosure)]
 
     def settle(self, sends: list[tuple[Any, Disclosure]]) -> None:
         """Waits for the broker's acknowledgement of every copy, then records the disclosures in the access
@@ -112,6 +143,7 @@ class FeedRouter:
         topic: str,
         dsn: str,
         record_disclosures: RecordDisclosures,
+        plans_in_force: PlansInForce,
         recheck_seconds: float = 10.0,
         unconfirmed_lasts: timedelta = timedelta(days=7),
         clock: Callable[[], float] = time.monotonic,
@@ -119,7 +151,7 @@ class FeedRouter:
         self._topic = topic
         self._dsn = dsn
         self._client_options = client_options
-        self._delivery = FeedDelivery(producer, record_disclosures)
+        self._delivery = FeedDelivery(producer, record_disclosures, plans_in_force)
         self._recipients = Recipients(unconfirmed_lasts)
         self.disclosed = 0
         self.held = 0
@@ -146,7 +178,7 @@ class FeedRouter:
                     wire = from_message(message.headers, message.key, message.value)
                     for organisation in self._recipients.of(cursor, wire):
                         if self._ready(organisation):
-                            sends.append(self._delivery.send(organisation, message, wire))
+                            sends += self._delivery.send(organisation, message, wire)
                         else:
                             self._hold(cursor, organisation, message)
                 self._delivery.settle(sends)
@@ -207,12 +239,11 @@ class FeedRouter:
             messages = self._reader.messages(partition, offsets)
             with transaction(self._dsn) as cursor:
                 sends = [
-                    self._delivery.send(
-                        organisation,
-                        message,
-                        from_message(message.headers, message.key, message.value),
-                    )
+                    sent
                     for message in messages
+                    for sent in self._delivery.send(
+                        organisation, message, from_message(message.headers, message.key, message.value)
+                    )
                 ]
                 self._delivery.settle(sends)
                 release(cursor, organisation, self._topic, partition, offsets)

@@ -132,7 +132,7 @@ class Relay:
         message = to_message(wire, self.source)
         return self.producer.send(
             self.topic,
-            key=message.key.encode() if isinstance(message.key, str) else message.key,
+            key=message.key,
             value=message.value,
             headers=list(message.headers.items()),
             timestamp_ms=int(wire.recorded_at.timestamp() * 1000),

@@ -5,6 +5,8 @@
 - `id`: the event id, so consumers can de-duplicate; `time`: when it was recorded
 - `dataschema`: the JSON Schema of that type and version; `data`: the payload exactly as stored
 - header `carerecord_position`: the event's gap-free position in the store
+A provider's feed also carries `PlansInForce` (see `plans_in_force_message`): not a stored event, since nothing
+happened to the record, but the plans in force sent to an organisation when it starts caring for the person.
 No NHS number or other personal data is put in keys or headers.
 """
 
@@ -12,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event, to_binary_event
 from cloudevents.core.v1.event import CloudEvent
@@ -23,6 +26,10 @@ from carerecord_services.event_log import LoggedEvent
 TYPE_PREFIX = "uk.nhs.carerecord."
 POSITION_HEADER = "carerecord_position"
 SCHEMA_BASE = "https://carerecord.example.nhs.uk/schemas/"
+PLANS_IN_FORCE = "PlansInForce"
+PLANS_IN_FORCE_VERSION = 1
+MESSAGE_SCHEMAS = Path(__file__).resolve().parent / "schemas"
+"""The schemas of the feed messages that are not stored events (the events' own are in events/)."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +74,15 @@ def to_message(event: WireEvent, source: str) -> KafkaMessage:
         },
         data=event.payload,
     )
-    message = to_binary_event(cloud_event)
+    return _at_position(to_binary_event(cloud_event), event.position)
+
+
+def _at_position(message: KafkaMessage, position: int) -> KafkaMessage:
+    """The message as it goes on Kafka: its store position in a header, its key (the record id) as bytes."""
     headers = dict(message.headers)
-    headers[POSITION_HEADER] = str(event.position).encode()
-    return KafkaMessage(headers=headers, key=message.key, value=message.value)
+    headers[POSITION_HEADER] = str(position).encode()
+    key = message.key.encode() if isinstance(message.key, str) else message.key
+    return KafkaMessage(headers=headers, key=key, value=message.value)
 
 
 def from_message(
@@ -96,3 +108,33 @@ def from_message(
         recorded_at=time,
         payload=data,
     )
+
+
+def plans_in_force_message(
+    started: WireEvent, source: str, plans: list[dict[str, Any]]
+) -> tuple[KafkaMessage, UUID]:
+    """The plans in force when an organisation started caring for the person (`started`, its
+    CareRelationshipStarted), at that version of the record, so that the receiving system can file them. Its id
+    follows from the relationship's event, so a copy sent again is the same message."""
+    message_id = uuid5(started.event_id, PLANS_IN_FORCE)
+    cloud_event = CloudEvent(
+        attributes={
+            "id": str(message_id),
+            "source": source,
+            "type": f"{TYPE_PREFIX}{PLANS_IN_FORCE}.v{PLANS_IN_FORCE_VERSION}",
+            "subject": str(started.record_id),
+            "time": started.recorded_at,
+            "datacontenttype": "application/json",
+            "dataschema": f"{SCHEMA_BASE}{PLANS_IN_FORCE}.v{PLANS_IN_FORCE_VERSION}.schema.json",
+            "partitionkey": str(started.record_id),
+            "carerecordversion": started.version,
+        },
+        data={
+            "record_id": str(started.record_id),
+            "version": started.version,
+            "organisation": started.payload["organisation"],
+            "relationship_started_event_id": str(started.event_id),
+            "plans": plans,
+        },
+    )
+    return _at_position(to_binary_event(cloud_event), started.position), message_id

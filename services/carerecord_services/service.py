@@ -14,7 +14,7 @@ from uuid import UUID, uuid4, uuid5
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.people import NhsNumberIndexed, RequestRecorded
 from carerecord_events.record.evolve import replay
-from carerecord_events.record.state import PersonRecord
+from carerecord_events.record.state import PersonRecord, PlanState
 from carerecord_services import commands as c
 from carerecord_services.chain import GENESIS
 from carerecord_services.decisions import Context, decide
@@ -211,6 +211,12 @@ class CareRecordService:
         then = [history[index - 1] for index in kept]
         state = self.state_after(record_id, then) if len(then) == version else replay(record_id, then)
         return version, state
+
+    def plans_in_force(self, record_id: UUID, version: int) -> list[PlanState]:
+        """The plans in force on the record as it stood at `version`: what a service that starts caring for
+        the person then is sent, whatever was decided before it arrived."""
+        state = self.state_after(record_id, self.history(record_id, up_to_version=version))
+        return [plan for plan in state.plans.values() if plan.in_force]
 
     def find_record(self, nhs_number: str) -> UUID | None:
         loaded = self._store.load(self.nhs_number_index_id(nhs_number))

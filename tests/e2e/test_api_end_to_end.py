@@ -237,30 +237,27 @@ def test_the_as_of_query_answers_differently_by_the_two_clocks_for_a_back_dated_
     assert by_occurrence["data"]["recordAsOf"]["plans"] == [{"status": "revoked"}]
 
 
-def test_a_subscriber_that_reconnects_still_receives_a_revocation_made_in_between(server: ApiServer) -> None:
-    gp, record_id = registered_with_gp(server)
-    server.graphql(gp, RECOMMEND, id=record_id, input=recommendation_input())
-    plan_id = server.graphql(gp, PERSON, nhs=VALID_NHS_NUMBER)["data"]["person"]["currentPlans"][0]["planId"]
+CHANGES = "subscription($after: Int!) { planChanges(afterPosition: $after) { position eventType recordId } }"
 
-    async def receive(after: int, count: int) -> list[dict[str, Any]]:
+
+def _subscribe(server: ApiServer, token: str, query: str, after: int, count: int) -> list[dict[str, Any]]:
+    """The first `count` changes the subscription sends after position `after`."""
+
+    async def receive() -> list[dict[str, Any]]:
         url = server.url.replace("http", "ws") + "/graphql"
         async with websockets.connect(
-            url, subprotocols=["graphql-transport-ws"], additional_headers={"authorization": f"Bearer {gp}"}
+            url,
+            subprotocols=["graphql-transport-ws"],
+            additional_headers={"authorization": f"Bearer {token}"},
         ) as socket:
             await socket.send(json.dumps({"type": "connection_init"}))
             assert json.loads(await socket.recv())["type"] == "connection_ack"
-            await socket.send(
-                json.dumps(
-                    {
-                        "id": "1",
-                        "type": "subscribe",
-                        "payload": {
-                            "query": "subscription($after: Int!) { planChanges(afterPosition: $after) { position eventType recordId } }",
-                            "variables": {"after": after},
-                        },
-                    }
-                )
-            )
+            subscribe = {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": query, "variables": {"after": after}},
+            }
+            await socket.send(json.dumps(subscribe))
             received = []
             while len(received) < count:
                 message = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
@@ -268,7 +265,14 @@ def test_a_subscriber_that_reconnects_still_receives_a_revocation_made_in_betwee
                 received.append(message["payload"]["data"]["planChanges"])
             return received
 
-    first = asyncio.run(receive(0, 3))
+    return asyncio.run(receive())
+
+
+def test_a_subscriber_that_reconnects_still_receives_a_revocation_made_in_between(server: ApiServer) -> None:
+    gp, record_id = registered_with_gp(server)
+    server.graphql(gp, RECOMMEND, id=record_id, input=recommendation_input())
+    plan_id = server.graphql(gp, PERSON, nhs=VALID_NHS_NUMBER)["data"]["person"]["currentPlans"][0]["planId"]
+    first = _subscribe(server, gp, CHANGES, 0, 3)
     assert [change["eventType"] for change in first] == [
         "PersonRegistered",
         "CareRelationshipStarted",
@@ -280,9 +284,39 @@ def test_a_subscriber_that_reconnects_still_receives_a_revocation_made_in_betwee
         id=record_id,
         input={"planId": plan_id, "reason": "Recovered; CPR could succeed.", "initiated": "CLINICAL"},
     )
-    resumed = asyncio.run(receive(first[-1]["position"], 1))
+    resumed = _subscribe(server, gp, CHANGES, first[-1]["position"], 1)
     assert resumed[0]["eventType"] == "PlanRevoked"
     assert resumed[0]["recordId"] == record_id
+
+
+def test_a_service_that_starts_caring_is_sent_the_plans_in_force_with_the_relationship(
+    server: ApiServer,
+) -> None:
+    """A care home that takes the person in after the GP's decision hears the decision, not only its own arrival."""
+    gp, record_id = registered_with_gp(server)
+    server.graphql(gp, RECOMMEND, id=record_id, input=recommendation_input())
+    plan_id = server.graphql(gp, PERSON, nhs=VALID_NHS_NUMBER)["data"]["person"]["currentPlans"][0]["planId"]
+    manager = server.token(sub="ch-manager", role="administrator", org=CARE_HOME["org"])
+    started = server.graphql(
+        manager,
+        START,
+        id=record_id,
+        input={"organisation": CARE_HOME["org"], "setting": "CARE_HOME", "basis": "RESIDENT_OF_CARE_HOME"},
+    )
+    assert started["data"]["startCareRelationship"]["version"] == 4
+    query = (
+        "subscription($after: Int!) { planChanges(afterPosition: $after) { eventType version "
+        "plansInForce { planId status cprCode } } }"
+    )
+    changes = _subscribe(server, server.token(**CARE_HOME), query, 0, 4)
+    assert [(c["eventType"], c["version"]) for c in changes] == [
+        ("PersonRegistered", 1),
+        ("CareRelationshipStarted", 2),
+        ("RecommendationMade", 3),
+        ("CareRelationshipStarted", 4),
+    ]
+    assert changes[0]["plansInForce"] is None and changes[1]["plansInForce"] == []
+    assert changes[3]["plansInForce"] == [{"planId": plan_id, "status": "active", "cprCode": "450476008"}]
 
 
 def test_hostile_requests_are_refused_before_work_is_done(server: ApiServer) -> None:

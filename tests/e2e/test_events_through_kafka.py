@@ -289,9 +289,7 @@ def test_an_unknown_event_type_stops_the_worker_loudly(
     )
     message = to_message(wire, "/carerecord/regions/test")
     producer = KafkaProducer(**kafka_options(infra))
-    producer.send(
-        topic, key=message.key.encode(), value=message.value, headers=list(message.headers.items())
-    ).get(10)
+    producer.send(topic, key=message.key, value=message.value, headers=list(message.headers.items())).get(10)
     producer.close()
     worker = KafkaProjectionWorker(
         kafka_options(infra, "projector"),

@@ -32,6 +32,7 @@ from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, Rev
 from carerecord_messaging.feed_backlog import held_counts
 from carerecord_messaging.feeds import FeedRouter
 from carerecord_messaging.relay import Relay
+from carerecord_messaging.wire import MESSAGE_SCHEMAS, PLANS_IN_FORCE
 from carerecord_projections.database import transaction
 from carerecord_services import commands as c
 from carerecord_services.audit_streams import person_stream
@@ -83,6 +84,8 @@ def _read_feed(
 def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_person(
     plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
 ) -> None:
+    """...and, when it starts caring, the plans in force then: the plan made before it came is not sent as the
+    event it was, but as the plan in force, at the version the relationship started."""
     database_dsn = dsn(test_database_url, plain.schema)
     organisation = _organisation()
     carer = Actor(user_id="ch-1", role=Role.CARE_HOME_STAFF, organisation=organisation)
@@ -99,10 +102,10 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
 
     service = plain.care_records
     record_id = service.register_person(register()).record_id
-    service.execute(
+    made = service.execute(
         record_id, recommendation(actor=GP, setting=Setting.GP_PRACTICE)
-    )  # before: not on the feed
-    service.execute(
+    )  # before: not on the feed as an event, but as the plan in force when the relationship starts
+    started = service.execute(
         record_id,
         c.StartCareRelationship(
             actor=manager,
@@ -151,27 +154,38 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         topic=topic,
         dsn=database_dsn,
         record_disclosures=audit.audit.record_disclosures,
+        plans_in_force=service.plans_in_force,
     )
-    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
     router.close()
     feeds_producer.close()
     chained = audit.store.load(person_stream(record_id)).events
     assert verify_chains(audit.store).intact
     audit.close()
 
-    messages = _read_feed(infra, account.topic, account.username, account.password, expected=3)
+    messages = _read_feed(infra, account.topic, account.username, account.password, expected=4)
     types = []
     for message in messages:
         event = from_binary_event(message)
         assert event.get_subject() == str(record_id)
         name, _, version = event.get_type().removeprefix("uk.nhs.carerecord.").rpartition(".v")
-        schema = json.loads((SCHEMA_FOLDER / f"{name}.v{version}.schema.json").read_text())
+        folder = MESSAGE_SCHEMAS if name == PLANS_IN_FORCE else SCHEMA_FOLDER
+        schema = json.loads((folder / f"{name}.v{version}.schema.json").read_text())
         jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
             event.get_data()
         )
         assert "nhs_number" not in str(message.headers) and "9434765919" not in str(message.key)
         types.append(name)
-    assert types == ["CareRelationshipStarted", "ConversationRecorded", "CareRelationshipEnded"]
+    assert types == [
+        "CareRelationshipStarted",
+        "PlansInForce",
+        "ConversationRecorded",
+        "CareRelationshipEnded",
+    ]
+    shared = from_binary_event(messages[1]).get_data()
+    assert shared["version"] == started.version == made.version + 1
+    assert [plan["plan_id"] for plan in shared["plans"]] == [str(plan_id)]
+    assert shared["plans"][0]["cpr_code"] == "450476008" and shared["plans"][0]["status"] == "active"
 
     with transaction(database_dsn) as cursor:
         cursor.execute("SELECT organisation, record_id, event_type FROM feed_disclosures ORDER BY position")
@@ -206,7 +220,7 @@ def _publish(plain: CareRecordStack, infra: dict[str, str], topic: str, database
 
 
 def _router(
-    infra: dict[str, str], topic: str, database_dsn: str, record_disclosures: Any
+    infra: dict[str, str], topic: str, database_dsn: str, record_disclosures: Any, plans_in_force: Any
 ) -> tuple[FeedRouter, KafkaProducer]:
     # A producer waits max_block_ms for a topic that does not exist, then raises: 5 s rather than a minute.
     producer = KafkaProducer(
@@ -218,6 +232,7 @@ def _router(
         topic=topic,
         dsn=database_dsn,
         record_disclosures=record_disclosures,
+        plans_in_force=plans_in_force,
         recheck_seconds=0,
     )
     return router, producer
@@ -278,7 +293,9 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
     _publish(plain, infra, topic, database_dsn)
 
     audit = open_audit(test_database_url, plain.schema)
-    router, producer = _router(infra, topic, database_dsn, audit.audit.record_disclosures)
+    router, producer = _router(
+        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+    )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     assert router.holding == [late]
     assert held_counts(database_dsn) == {late: 2}
@@ -291,7 +308,9 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
     late_account = add_feed(_admin_kafka(infra), late)
     service.execute(record_id, conversation)  # after provisioning: delivered after the held ones
     _publish(plain, infra, topic, database_dsn)
-    router, producer = _router(infra, topic, database_dsn, audit.audit.record_disclosures)
+    router, producer = _router(
+        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+    )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
     router.close()
     producer.close()
@@ -348,7 +367,9 @@ def test_a_relationship_on_an_other_basis_stops_receiving_once_lapsed_and_receiv
     service.execute(record_id, replace(lapsed, what_matters="for the home again"))
     _publish(plain, infra, topic, database_dsn)
     audit = open_audit(test_database_url, plain.schema)
-    router, producer = _router(infra, topic, database_dsn, audit.audit.record_disclosures)
+    router, producer = _router(
+        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+    )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     router.close()
     producer.close()
@@ -361,3 +382,47 @@ def test_a_relationship_on_an_other_basis_stops_receiving_once_lapsed_and_receiv
         "ConversationRecorded",
     ]
     assert json.loads(received[-1].value)["what_matters"] == "for the home again"
+
+
+def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is_provisioned(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    """The plans in force follow the relationship's start wherever it is sent from, here from the held events."""
+    database_dsn = dsn(test_database_url, plain.schema)
+    late = _organisation()
+    service = plain.care_records
+    record_id = service.register_person(register()).record_id
+    service.execute(record_id, recommendation(actor=GP, setting=Setting.GP_PRACTICE))
+    (plan,) = service.record(record_id).active_plans()
+    manager = Actor(user_id=f"{late}-manager", role=Role.ADMINISTRATOR, organisation=late)
+    started = service.execute(
+        record_id,
+        c.StartCareRelationship(
+            actor=manager,
+            organisation=late,
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
+    )
+    _publish(plain, infra, topic, database_dsn)
+    audit = open_audit(test_database_url, plain.schema)
+    router, producer = _router(
+        infra, topic, database_dsn, audit.audit.record_disclosures, service.plans_in_force
+    )
+    wait_until(lambda: router.route_once(200) >= 0 and held_counts(database_dsn) == {late: 1})
+    account = add_feed(_admin_kafka(infra), late)
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 2)
+    router.close()
+    producer.close()
+    audit.close()
+
+    feed = _read_feed(infra, account.topic, account.username, account.password, 2)
+    assert _types(feed) == ["CareRelationshipStarted", "PlansInForce"]
+    shared = from_binary_event(feed[1]).get_data()
+    assert shared["version"] == started.version and shared["organisation"] == late
+    assert [p["plan_id"] for p in shared["plans"]] == [str(plan.plan_id)]
+    with transaction(database_dsn) as cursor:
+        cursor.execute(
+            "SELECT event_type FROM feed_disclosures WHERE organisation = %s ORDER BY position", (late,)
+        )
+        assert sorted(row[0] for row in cursor.fetchall()) == ["CareRelationshipStarted", "PlansInForce"]
