@@ -88,3 +88,22 @@ def test_an_authenticated_principal_without_acls_is_refused(infra: dict[str, str
     with pytest.raises(TopicAuthorizationFailedError):
         producer.send(unique_name, b"should not land").get(timeout=10)
     producer.close()
+
+
+def test_infra_up_where_the_ports_are_taken_says_so_in_one_line(infra: dict[str, str], tmp_path: Any) -> None:
+    """A second local stack (another CARERECORD_INFRA_DIR or HOME) while the first runs: refused, naming the
+    port and what to do, not a pg_ctl traceback."""
+    import os
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CARERECORD_INFRA_DIR": str(tmp_path / "infra")}
+    done = subprocess.run(
+        [sys.executable, "-m", "carerecord.cli", "infra", "up"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "cannot start PostgreSQL: 127.0.0.1:55432 is already in use" in done.stderr
+    assert "Traceback" not in done.stderr

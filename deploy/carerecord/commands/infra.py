@@ -45,9 +45,13 @@ def _up(_: argparse.Namespace) -> int:
     from carerecord.kafka_setup import ensure_users, provision, wait_for_group_coordinator
     from carerecord_infra import stack
     from carerecord_infra.kafka import PRINCIPALS
+    from carerecord_infra.processes import InfraError
 
     print("carerecord infra: starting local PostgreSQL and Kafka", flush=True)
-    values = stack.up(progress)
+    try:
+        values = stack.up(progress)
+    except InfraError as refused:
+        return refuse(str(refused), status=1)
     kafka = load_settings(values).kafka or _missing_kafka()
     ensure_users(kafka, {name: values[f"KAFKA_{name.upper()}_PASSWORD"] for name in PRINCIPALS})
     for line in provision(kafka):

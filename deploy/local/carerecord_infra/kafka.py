@@ -13,7 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
-from carerecord_infra.processes import running_pid, start_detached, stop_pid, wait_until
+from carerecord_infra.processes import refuse_if_taken, running_pid, start_detached, stop_pid, wait_until
 from carerecord_infra.state import InfraPaths, remembered_secret
 
 KAFKA_VERSION = "4.3.1"
@@ -75,6 +75,7 @@ class LocalKafka:
             progress("formatting the Kafka storage (KRaft, single node)")
             self._format(passwords)
         if running_pid(self.pid_file) is None:
+            refuse_if_taken(HOST, self.port, "Kafka")
             progress(f"starting Kafka {KAFKA_VERSION} on {HOST}:{self.port}")
             java = shutil.which("java") or "java"
             start_detached(

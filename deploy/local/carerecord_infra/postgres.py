@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from carerecord_infra.processes import alive, wait_until
+from carerecord_infra.processes import alive, refuse_if_taken, wait_until
 from carerecord_infra.state import InfraPaths, remembered_secret
 
 HOST = "127.0.0.1"
@@ -57,6 +57,7 @@ class LocalPostgres:
             self._initdb(superuser_password)
         if not self.is_running():
             self._forget_a_dead_postmaster()
+            refuse_if_taken(HOST, self.port, "PostgreSQL")
             self._pg_ctl(["-w", "-t", "60", "-l", str(self.log_file), "-o", self.server_options(), "start"])
         if not wait_until(self.answers, 60):
             raise RuntimeError(f"PostgreSQL did not answer on {HOST}:{self.port}; see {self.log_file}")

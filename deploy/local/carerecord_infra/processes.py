@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -112,3 +113,20 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return not _zombie(pid)
+
+
+class InfraError(RuntimeError):
+    """A local server could not be started, with what to do about it (the command prints it in one line)."""
+
+
+def refuse_if_taken(host: str, port: int, server: str) -> None:
+    """Before starting `server`: something else already listening on its port would make the start fail
+    obscurely (or, worse, the tests talk to a server with other credentials)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        if probe.connect_ex((host, port)) != 0:
+            return
+    raise InfraError(
+        f"cannot start {server}: {host}:{port} is already in use by another process (a carerecord infra started "
+        "with another CARERECORD_INFRA_DIR or HOME?); stop it, or run `carerecord infra down` where it was started"
+    )
