@@ -177,8 +177,15 @@ def _capacity_assessed_v1_to_v2(payload: Payload) -> Payload:
     return payload
 
 
+def _advance_decision_recorded_v1_to_v2(payload: Payload) -> Payload:
+    """Version 1 did not say whether the person had capacity when making it: not recorded (capacity presumed)."""
+    payload.setdefault("made_with_capacity", None)
+    return payload
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("PersonRegistered", 1): _person_registered_v1_to_v2,
     ("CareRelationshipStarted", 1): _care_relationship_started_v1_to_v2,
     ("CapacityAssessed", 1): _capacity_assessed_v1_to_v2,
+    ("AdvanceDecisionRecorded", 1): _advance_decision_recorded_v1_to_v2,
 }

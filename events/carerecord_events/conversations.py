@@ -60,6 +60,9 @@ class AdvanceDecisionTerms:
     witnessed: bool
     states_applies_even_if_life_at_risk: bool
     document_location: str = ""
+    made_with_capacity: bool | None = None
+    """Whether the person had capacity to make it: None is not recorded, and capacity is then presumed, as the
+    Mental Capacity Act 2005 presumes it; False makes it not valid."""
 
 
 @event_type(
@@ -113,7 +116,7 @@ class RepresentativeWithdrawn(CareRecordEvent):
 
 @event_type(
     "AdvanceDecisionRecorded",
-    version=1,
+    version=2,
     label="Advance decision to refuse treatment (ADRT) recorded",
     easy_read="A paper where you said no to a treatment in the future was written down.",
 )

@@ -335,10 +335,10 @@ class _Bundle:
     def _consent(self, decision_id: str, decision: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         refused = decision["treatments_refused"]  # required text: the rules refuse an ADRT without it
         if decision["refuses_cpr"] and not decision["formally_valid_for_cpr"]:
-            refused += (
-                ". It also refuses CPR, but is not valid for refusing CPR: a refusal of life-sustaining treatment "
-                "must be written, signed, witnessed and say that it applies even if life is at risk"
-            )
+            reasons = decision.get("reasons_not_valid_for_cpr") or [
+                "it does not meet every legal requirement"
+            ]
+            refused += f". It also refuses CPR, but is not valid for refusing CPR: {'; '.join(reasons)}"
         codes: list[dict[str, Any]] = [{"text": refused}]
         if decision["refuses_cpr"] and decision["formally_valid_for_cpr"]:
             codes.append({"coding": [CPR_PROCEDURE], "text": "Cardiopulmonary resuscitation (CPR)"})

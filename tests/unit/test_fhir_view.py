@@ -76,6 +76,7 @@ def adrt(**overrides: Any) -> dict[str, Any]:
         "made_on": "2025-01-10",
         "document_location": "GP notes",
         "formally_valid_for_cpr": True,
+        "reasons_not_valid_for_cpr": [],
         "withdrawn": False,
     }
     values.update(overrides)
@@ -279,6 +280,13 @@ def test_an_adrt_not_valid_for_cpr_does_not_deny_cpr_and_says_why() -> None:
     (refused,) = one(bundle, "Consent")["provision"]["code"]
     assert "coding" not in refused
     assert "not valid for refusing CPR" in refused["text"]
+
+
+def test_an_adrt_not_valid_for_cpr_names_each_requirement_it_misses() -> None:
+    missing = ["made before the age of 18", "not witnessed"]
+    decision = adrt(formally_valid_for_cpr=False, reasons_not_valid_for_cpr=missing)
+    (refused,) = one(bundle_of(advance_decisions={str(uuid4()): decision}), "Consent")["provision"]["code"]
+    assert refused["text"].endswith("not valid for refusing CPR: made before the age of 18; not witnessed")
 
 
 def test_a_withdrawn_adrt_is_an_inactive_consent() -> None:

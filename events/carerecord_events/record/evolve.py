@@ -13,6 +13,7 @@ from uuid import UUID
 
 from carerecord_events import conversations, corrections, people, plans
 from carerecord_events.base import CareRecordEvent
+from carerecord_events.record import facts
 from carerecord_events.record.state import (
     AdvanceDecisionState,
     CarePeriod,
@@ -143,7 +144,9 @@ def _(event: conversations.RepresentativeWithdrawn, record: PersonRecord) -> Per
 
 @_apply.register
 def _(event: conversations.AdvanceDecisionRecorded, record: PersonRecord) -> PersonRecord:
-    advance_decisions = {**record.advance_decisions, event.advance_decision_id: AdvanceDecisionState(event)}
+    adult = None if record.date_of_birth is None else facts.age_on(record.date_of_birth, event.made_on) >= 18
+    adrt = AdvanceDecisionState(event, made_by_an_adult=adult)
+    advance_decisions = {**record.advance_decisions, event.advance_decision_id: adrt}
     return replace(record, advance_decisions=advance_decisions)
 
 

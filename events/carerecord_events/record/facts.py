@@ -49,3 +49,8 @@ def nobody_consulted_though_lacking_capacity(lacked_capacity: bool, involvement:
     """Accepted before the rule read coded assessments ("cardiopulmonary resuscitation" was not "cpr"): not
     refused after the fact, but flagged, and counted by the oversight figure for it."""
     return lacked_capacity and not involvement.consulted and not involvement.reason_no_one_consulted.strip()
+
+
+def age_on(born: date, on: date) -> int:
+    """Age in whole years on a day."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -107,10 +107,12 @@ class RepresentativeState:
 
 @dataclass(frozen=True)
 class AdvanceDecisionState:
-    """An advance decision to refuse treatment as recorded, and whether it was withdrawn."""
+    """An advance decision to refuse treatment as recorded, whether the person was 18 or over when they made it
+    (None: the record has no date of birth), and whether it was withdrawn."""
 
     recorded: AdvanceDecisionRecorded
     withdrawn: bool = False
+    made_by_an_adult: bool | None = None
 
     @property
     def advance_decision_id(self) -> UUID:
@@ -121,11 +123,24 @@ class AdvanceDecisionState:
         return self.recorded.made_on
 
     @property
-    def formally_valid_for_cpr(self) -> bool:
-        """A refusal of life-sustaining treatment must be written, signed, witnessed and say that it applies even
-        if life is at risk."""
+    def reasons_not_valid_for_cpr(self) -> tuple[str, ...]:
+        """Why it cannot refuse CPR or other life-sustaining treatment (Mental Capacity Act 2005, ss. 24-26): it
+        must be made at 18 or over, with capacity, in writing, signed, witnessed, and say that it applies even if
+        life is at risk. Empty when it meets every requirement."""
         adrt = self.recorded
-        return adrt.written and adrt.signed and adrt.witnessed and adrt.states_applies_even_if_life_at_risk
+        unmet = (
+            (self.made_by_an_adult is False, "made before the age of 18"),
+            (adrt.made_with_capacity is False, "made without capacity"),
+            (not adrt.written, "not in writing"),
+            (not adrt.signed, "not signed"),
+            (not adrt.witnessed, "not witnessed"),
+            (not adrt.states_applies_even_if_life_at_risk, "does not say it applies even if life is at risk"),
+        )
+        return tuple(reason for failed, reason in unmet if failed)
+
+    @property
+    def formally_valid_for_cpr(self) -> bool:
+        return not self.reasons_not_valid_for_cpr
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ def _advance_decisions(record: PersonRecord) -> Document:
             "made_on": adrt.recorded.made_on.isoformat(),
             "document_location": adrt.recorded.document_location,
             "formally_valid_for_cpr": adrt.formally_valid_for_cpr,
+            "reasons_not_valid_for_cpr": list(adrt.reasons_not_valid_for_cpr),
             "withdrawn": adrt.withdrawn,
         }
         for key, adrt in record.advance_decisions.items()

@@ -97,6 +97,11 @@ class AdvanceDecisionView:
     refuses_cpr: bool
     made_on: date
     formally_valid_for_cpr: bool
+    reasons_not_valid_for_cpr: list[str] = field(
+        metadata={
+            "description": "Why it cannot refuse CPR or other life-sustaining treatment; empty if it can"
+        }
+    )
     withdrawn: bool
 
 
@@ -182,6 +187,7 @@ def advance_decisions(row: PlanRow) -> list[AdvanceDecisionView]:
             advance_decision_id=UUID(key),
             **_copied(value, "treatments_refused", "refuses_cpr", "formally_valid_for_cpr", "withdrawn"),
             made_on=date.fromisoformat(value["made_on"]),
+            reasons_not_valid_for_cpr=value.get("reasons_not_valid_for_cpr", []),
         )
         for key, value in row.document.get("advance_decisions", {}).items()
     ]

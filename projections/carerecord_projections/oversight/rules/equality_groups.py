@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 
 from carerecord_events.people import EqualityMonitoring
+from carerecord_events.record.facts import age_on
 
 AGE_BANDS: tuple[str, ...] = ("under 18", "18-39", "40-64", "65-74", "75-84", "85+")
 _AGE_BAND_STARTS: tuple[int, ...] = (0, 18, 40, 65, 75, 85)
@@ -44,8 +45,7 @@ def age_band(date_of_birth: date, on: date) -> str:
     """The age band of someone born on `date_of_birth`, in completed years on the reference date `on`."""
     if date_of_birth > on:
         raise ValueError("the date of birth is after the reference date")
-    not_had_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
-    age = on.year - date_of_birth.year - not_had_birthday
+    age = age_on(date_of_birth, on)
     band = AGE_BANDS[0]
     for name, start in zip(AGE_BANDS, _AGE_BAND_STARTS, strict=True):
         if age >= start:
