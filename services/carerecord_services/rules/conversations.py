@@ -95,8 +95,8 @@ def _(command: c.RecordAdvanceDecision, record: PersonRecord, stamp: Stamp) -> l
     require_text(command.treatments_refused, "treatments_refused", "the treatments refused")
     if command.made_on > stamp.context.now.date():
         raise TimeInFuture("an advance decision cannot be made in the future", field="made_on")
-    # Recorded even when not formally valid for CPR (not written, signed, witnessed and explicit that it applies
-    # even if life is at risk): the record then says it is not valid, rather than losing it.
+    # Recorded even when not valid for CPR (AdvanceDecisionState.reasons_not_valid_for_cpr): the record then says
+    # why it is not valid, rather than losing it.
     return [
         stamp(
             facts.AdvanceDecisionRecorded,
