@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from carerecord_events.roles import Role
 from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
 from carerecord_graphql.wrapping import graphql_type
-from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
+from carerecord_projections.oversight.rules.blanket_alerts import AlertReason, BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow, Figure, Timing
 from carerecord_projections.oversight.rules.scope import Period, Scope
@@ -87,8 +87,9 @@ def alert_drill_down(
     if not 0 <= index < len(alerts):
         return None
     alert = alerts[index]
-    rows = views(context).decisions(alert.plan_ids, f"in the alert: {alert.kind.value}")
-    _record_reads(context, rows, f"oversight drill-down: blanket alert {alert.kind.value}")
+    kinds = ", ".join(alert.kinds)
+    rows = views(context).decisions(alert.plan_ids, f"in the alert: {kinds}")
+    _record_reads(context, rows, f"oversight drill-down: blanket alert {kinds}")
     return alert, rows
 
 
@@ -273,14 +274,42 @@ def _instant(parameters: Any, name: str) -> datetime:
 
 
 if TYPE_CHECKING:
+    BlanketAlertReason = AlertReason
     BlanketAlertView = BlanketAlert
 else:
+    BlanketAlertReason = graphql_type(
+        AlertReason,
+        name="BlanketAlertReason",
+        description="One pattern the decisions of an alert match, and what was seen",
+        spelled={"kind": str, "scope": str, "plan_ids": list[UUID], "shared_features": list[str]},
+        described={
+            "kind": "near-identical-reasoning, group-characteristic, cluster-in-organisation or cluster-by-author",
+            "scope": "Whether the pattern was seen in one organisation's decisions or in one author's",
+            "explanation": "What was seen, in plain English",
+            "plan_ids": "The decisions this pattern is about, earliest first",
+        },
+    )
     BlanketAlertView = graphql_type(
         BlanketAlert,
         name="BlanketAlertView",
-        description="A possible blanket decision, with its evidence: every decision in it, what they share, when",
-        spelled={"kind": str, "scope": str, "plan_ids": list[UUID], "shared_features": list[str]},
-        described={"scope": "Whether the pattern is in one organisation or by one author"},
+        description="A possible blanket decision: one group of decisions, with every pattern they match",
+        spelled={"reasons": list[BlanketAlertReason], "plan_ids": list[UUID]},
+        extra={
+            "kind": str,
+            "kinds": list[str],
+            "scope": str,
+            "explanation": str,
+            "shared_features": list[str],
+        },
+        described={
+            "summary": "How many decisions, when, decided by which organisation, for whom (names from the register)",
+            "reasons": "Every pattern matched, near-identical reasoning first",
+            "care_home": "The care home at least half of the people were living in, when there is one",
+            "kind": "The first pattern matched (see reasons for all)",
+            "kinds": "Every pattern matched",
+            "scope": "organisation when any pattern was seen in one organisation's decisions, else author",
+            "explanation": "The summary followed by what each pattern saw",
+        },
     )
 
 

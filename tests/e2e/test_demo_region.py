@@ -18,7 +18,7 @@ from tests.e2e.test_api_end_to_end import ASSURANCE, GP, REGISTER, person_input
 from tests.support.api_server import ApiServer
 
 ALERTS = """query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) {
-  kind scope explanation planIds sharedFeatures organisation } }"""
+  kind kinds scope summary explanation planIds sharedFeatures organisation careHome } }"""
 EQUALITY = """query($from: DateTime!, $to: DateTime!) { equalityMonitoring(periodStart: $from, periodEnd: $to) {
   rows { characteristic group dnacpr peopleInRecord registeredPopulation ratePerThousandInRecord } notRecordedForAnyone } }"""
 
@@ -70,6 +70,12 @@ def test_the_demo_region_loads_is_marked_and_raises_the_care_home_alert(
         named = {plan for alert in alerts for plan in alert["planIds"]}
         assert named == {str(plan) for plan in care_home_decisions}
         assert any(alert["kind"] == "near-identical-reasoning" for alert in alerts)
+        # One alert per group of decisions, naming the deciding practice and the care home by their names.
+        (alert,) = alerts
+        assert alert["careHome"] == "VLAXP"
+        assert "decided by Old Forge Health Centre (K81045)" in alert["summary"]
+        assert f"for {len(care_home_decisions)} residents of Seaview House (VLAXP)" in alert["summary"]
+        assert "care home K81045" not in alert["explanation"]
         equality = server.graphql(assurance, EQUALITY, **period)["data"]["equalityMonitoring"]
         rows = equality["rows"]
         assert {row["characteristic"] for row in rows} >= {"age band", "sex", "ethnicity", "dementia"}

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carerecord_events.vocabulary import CprRecommendation
+from carerecord_events.vocabulary import CprRecommendation, Setting
 from carerecord_projections.oversight.rules.blanket import detect_blanket_decisions
 from carerecord_projections.oversight.rules.blanket_alerts import (
     AlertKind,
+    AlertReason,
     AlertScope,
     BlanketAlert,
     BlanketThresholds,
@@ -287,8 +288,9 @@ GROUP_REASONS = (
 )
 
 
-def _of_kind(alerts: Sequence[BlanketAlert], kind: AlertKind) -> list[BlanketAlert]:
-    return [alert for alert in alerts if alert.kind is kind]
+def _of_kind(alerts: Sequence[BlanketAlert], kind: AlertKind) -> list[AlertReason]:
+    """The patterns of one kind, across the alerts."""
+    return [reason for alert in alerts for reason in alert.reasons if reason.kind is kind]
 
 
 def _plan_ids(decisions: Sequence[DecisionUnderReview]) -> set[UUID]:
@@ -300,31 +302,68 @@ def _plan_ids(decisions: Sequence[DecisionUnderReview]) -> set[UUID]:
 
 def test_a_care_home_applying_one_reason_to_all_its_residents_is_named_in_full() -> None:
     residents = care_home_residents(20, seed=1)
-    alerts = detect_blanket_decisions(residents)
+    (alert,) = detect_blanket_decisions(residents)  # one group of decisions, one alert
 
-    (alike,) = _of_kind(alerts, AlertKind.NEAR_IDENTICAL_REASONING)
+    assert set(alert.plan_ids) == _plan_ids(residents)
+    assert len(alert.plan_ids) == 20
+    assert alert.scope is AlertScope.ORGANISATION
+    assert (alert.organisation, alert.author) == ("VLAXL", "dr-grey")
+    assert alert.window_start == min(r.made_at for r in residents)
+    assert alert.window_end == max(r.made_at for r in residents)
+    # Every reason it matched, near-identical reasoning first.
+    assert alert.kinds == (
+        AlertKind.NEAR_IDENTICAL_REASONING,
+        AlertKind.GROUP_CHARACTERISTIC,
+        AlertKind.CLUSTER_IN_ORGANISATION,
+    )
+    assert alert.summary.startswith("20 do-not-attempt-CPR decisions between ")
+    assert alert.summary.endswith(", decided by VLAXL for 20 different people, all recorded by dr-grey.")
+
+    (alike,) = _of_kind([alert], AlertKind.NEAR_IDENTICAL_REASONING)
     assert set(alike.plan_ids) == _plan_ids(residents)
-    assert len(alike.plan_ids) == 20
-    assert alike.scope is AlertScope.ORGANISATION
-    assert (alike.organisation, alike.author) == ("VLAXL", "dr-grey")
     assert alike.shared_features == ("is frail and lives in a care home cpr would not be successful",)
     assert alike.explanation.startswith(
-        "20 do-not-attempt-CPR decisions for 20 different people at care home VLAXL, all recorded by dr-grey,"
+        "Near-identical reasoning: 20 decisions for 20 different people of VLAXL"
     )
-    assert alike.window_start == min(r.made_at for r in residents)
-    assert alike.window_end == max(r.made_at for r in residents)
 
-    (cluster,) = _of_kind(alerts, AlertKind.CLUSTER_IN_ORGANISATION)
+    (cluster,) = _of_kind([alert], AlertKind.CLUSTER_IN_ORGANISATION)
     assert set(cluster.plan_ids) == _plan_ids(residents)
     assert cluster.shared_features == ("near-identical reasoning",)
     assert "20 of them have near-identical reasoning" in cluster.explanation
 
-    (groups,) = _of_kind(alerts, AlertKind.GROUP_CHARACTERISTIC)
+    (groups,) = _of_kind([alert], AlertKind.GROUP_CHARACTERISTIC)
     assert set(groups.plan_ids) == _plan_ids(residents)
     assert {"frail", "lives in a care home"} <= set(groups.shared_features)
 
-    # The one GP recorded them all, so the organisation's alerts already say who: no separate alerts by author.
-    assert all(alert.scope is AlertScope.ORGANISATION for alert in alerts)
+    # The one GP recorded them all, so the organisation's patterns already say who: none by author.
+    assert all(reason.scope is AlertScope.ORGANISATION for reason in alert.reasons)
+    assert alert.explanation == " ".join([alert.summary, *(reason.explanation for reason in alert.reasons)])
+
+
+def test_an_alert_about_residents_names_the_care_home_and_the_deciding_organisation_by_name() -> None:
+    """The GP practice decided for the residents of a care home: the alert says both, by their register names,
+    and never calls the practice a care home."""
+    residents = [
+        replace(resident, organisation="K81045", setting=Setting.CARE_HOME.value, care_home="VLAXP")
+        for resident in care_home_residents(20, seed=5)
+    ]
+    names = {"K81045": "Old Forge Health Centre", "VLAXP": "Seaview House"}
+    (alert,) = detect_blanket_decisions(residents, names=names)
+    assert (alert.organisation, alert.care_home) == ("K81045", "VLAXP")
+    assert (
+        "decided by Old Forge Health Centre (K81045) for 20 residents of Seaview House (VLAXP),"
+        in alert.summary
+    )
+    assert "care home K81045" not in alert.explanation
+
+    # Most, not all, living there: the others are counted; fewer than half: no care home is named.
+    some = residents[:12] + [replace(r, care_home="") for r in residents[12:]]
+    (alert,) = detect_blanket_decisions(some, names=names)
+    assert "for 12 residents of Seaview House (VLAXP) and 8 other people," in alert.summary
+    few = residents[:9] + [replace(r, care_home="") for r in residents[9:]]
+    (alert,) = detect_blanket_decisions(few, names=names)
+    assert alert.care_home is None
+    assert "for 20 different people," in alert.summary
 
 
 def test_alerts_carry_no_names_or_ages_of_the_residents() -> None:
@@ -350,15 +389,17 @@ def test_one_gp_applying_one_reason_across_several_care_homes_is_caught_by_autho
         for n in range(3)
     ]
     everyone = [resident for home in homes for resident in home]
-    alerts = detect_blanket_decisions(everyone)
-    alike = _of_kind(alerts, AlertKind.NEAR_IDENTICAL_REASONING)
+    (alert,) = detect_blanket_decisions(everyone)
+    assert (alert.author, alert.organisation) == ("dr-hale", None)
+    assert alert.summary.endswith(
+        ", decided by 3 organisations for 12 different people, all recorded by dr-hale."
+    )
+    alike = _of_kind([alert], AlertKind.NEAR_IDENTICAL_REASONING)
     # No one home reaches five people, but the GP's twelve decisions do.
-    assert [(alert.scope, alert.author, alert.organisation) for alert in alike] == [
-        (AlertScope.AUTHOR, "dr-hale", None)
-    ]
+    assert [reason.scope for reason in alike] == [AlertScope.AUTHOR]
     assert set(alike[0].plan_ids) == _plan_ids(everyone)
     assert "recorded by dr-hale" in alike[0].explanation
-    (cluster,) = _of_kind(alerts, AlertKind.CLUSTER_BY_AUTHOR)
+    (cluster,) = _of_kind([alert], AlertKind.CLUSTER_BY_AUTHOR)
     assert set(cluster.plan_ids) == _plan_ids(everyone)
 
 
@@ -526,7 +567,7 @@ def test_a_surge_far_above_the_usual_number_is_raised_even_with_individual_reaso
     assert cluster.shared_features == ("above the usual number",)
     assert _plan_ids(surge) <= set(cluster.plan_ids)
     assert "the usual number is 1 per 2 days" in cluster.explanation
-    assert "at hospice RH1" in cluster.explanation
+    assert "decided by RH1 for 12 different people" in cluster.summary
 
     assert detect_blanket_decisions(history + surge, BlanketThresholds(surge_factor=13)) == []
     assert (
@@ -582,8 +623,12 @@ def test_reasons_resting_on_group_characteristics_are_reported_with_their_eviden
     assert alert.shared_features == (
         "dementia", "alzheimer's", "bed bound", "elderly", "frail", "frailty", "nursing home",
     )  # fmt: skip
-    assert alert.explanation.startswith(
-        "5 do-not-attempt-CPR decisions at care home VLD between 2 Mar 2026 08:00 and 2 Mar 2026 20:00"
+    assert alert.summary == (
+        "5 do-not-attempt-CPR decisions between 2 Mar 2026 08:00 and 2 Mar 2026 20:00, decided by VLD"
+        " for 5 different people."
+    )
+    assert alert.reasons[0].explanation.startswith(
+        "Group characteristics: 5 decisions of VLD between 2 Mar 2026 08:00 and 2 Mar 2026 20:00"
         " (up to 5 within 2 days) rest on group characteristics, saying at most 4 other things about the person:"
         " dementia (3), alzheimer's (1), bed bound (1), elderly (1), frail (1), frailty (1), nursing home (1)."
     )

@@ -146,7 +146,7 @@ class OversightPages(PortalRendering):
             "drill_down.html",
             {
                 "title": "Possible blanket decision",
-                "figure": {"label": alert.explanation, "section": "Possible blanket decision"},
+                "figure": {"label": alert.summary, "section": "Possible blanket decision"},
                 "rows": rows,
                 "filters": filters,
                 "scope": scope,

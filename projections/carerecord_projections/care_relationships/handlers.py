@@ -17,7 +17,7 @@ def project(event: CareRecordEvent, batch: Batch) -> None:
 @project.register
 def _(event: CareRelationshipStarted, batch: Batch) -> None:
     batch.insert(
-        """INSERT INTO care_relationships (record_id, organisation, setting, started_at, started_by_role)
+        """INSERT INTO care_relationships (record_id, organisation, setting, started_at, started_by_role, basis)
            VALUES %s""",
         (
             event.record_id,
@@ -25,6 +25,7 @@ def _(event: CareRelationshipStarted, batch: Batch) -> None:
             event.setting.value,
             event.occurred_at,
             event.recorded_by.role.value,
+            event.basis.value,
         ),
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from carerecord_events.vocabulary import RelationshipBasis
 from carerecord_projections.database import transaction
 from carerecord_projections.oversight.queries.decision_figures import DNACPR
 from carerecord_projections.oversight.queries.scope import (
@@ -39,7 +40,9 @@ def blanket_alerts(
     with transaction(dsn) as cursor:
         decisions = _decisions_under_review(cursor, scope, history_from, period.end)
         people_in_care = _people_in_care(cursor, scope)
-    alerts = detect_blanket_decisions(decisions, thresholds, people_in_care=people_in_care)
+        cursor.execute("SELECT ods_code, name FROM organisations")
+        names = dict(cursor.fetchall())
+    alerts = detect_blanket_decisions(decisions, thresholds, people_in_care=people_in_care, names=names)
     return [alert for alert in alerts if alert.window_end >= period.start]
 
 
@@ -47,11 +50,15 @@ def _decisions_under_review(cursor: Any, scope: Scope, start: Any, end: Any) -> 
     where, parameters = decisions_in_scope(scope)
     cursor.execute(
         f"""SELECT d.plan_id, d.record_id, d.organisation, d.setting, d.author_user, d.made_at, d.reasoning,
-                   d.reasoning_flags, p.given_name, p.family_name, p.document->>'preferred_name', d.cpr
+                   d.reasoning_flags, p.given_name, p.family_name, p.document->>'preferred_name', d.cpr,
+                   (SELECT c.organisation FROM care_relationships c
+                    WHERE c.record_id = d.record_id AND c.basis = %s AND c.started_at <= d.made_at
+                      AND (c.ended_at IS NULL OR c.ended_at > d.made_at)
+                    ORDER BY c.started_at DESC LIMIT 1)
             FROM decision_facts d JOIN current_plan p USING (record_id)
             WHERE d.cpr = %s AND d.status <> 'entered-in-error' AND d.made_at >= %s AND d.made_at < %s
               AND {where}""",
-        [DNACPR, start, end, *parameters],
+        [RelationshipBasis.RESIDENT_OF_CARE_HOME.value, DNACPR, start, end, *parameters],
     )
     return [_decision(row) for row in cursor.fetchall()]
 
@@ -68,6 +75,7 @@ def _decision(row: Any) -> DecisionUnderReview:
         reasoning_flags=tuple(row[7]),
         person_names=tuple(name for name in row[8:11] if name),
         cpr=row[11],
+        care_home=row[12] or "",
     )
 
 

@@ -49,10 +49,13 @@ The four kinds of alert
         fall within `window`. Every flagged decision is already marked on its own record; this alert is about
         the pattern.
 
-Windows that overlap are reported as one alert covering them all. An alert about one person's decisions is left
-out when an alert of the same kind about an organisation already names every one of its decisions; an alert
-names the `author` whenever one person recorded all its decisions, and the `organisation` whenever they all come
-from one. The same person's decisions (a plan and the one replacing it) count as one person. Every alert lists every decision it is about, the
+Windows that overlap are reported as one pattern covering them all. A pattern in one person's decisions is left
+out when the same kind of pattern in an organisation's decisions already names every one of them. Patterns that
+share a decision are one alert: the same twenty decisions raise one alert listing every reason it matched (say
+near-identical reasoning and a cluster), not two. An alert names the `author` whenever one person recorded all
+its decisions, the `organisation` whenever they all come from one, and the `care_home` whenever at least half of
+the people were living in one care home when their decision was made; its summary names them by the register's
+names ("decided by Old Forge Health Centre (K81045) for 20 residents of Seaview House (VLAXP)"). The same person's decisions (a plan and the one replacing it) count as one person. Every alert lists every decision it is about, the
 features they share and the time they span, and alerts come back in a fixed order, so the same decisions always
 give the same alerts. Alerts carry no personal details of the people the decisions are about: shared wording
 is made only of words that half or more of the decisions use, after each person's names are masked.
@@ -66,14 +69,16 @@ from uuid import UUID
 
 from carerecord_projections.oversight.rules.blanket_alerts import (
     DO_NOT_ATTEMPT_CPR,
+    AlertReason,
     AlertScope,
     BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,
     alert_order,
+    reason_order,
     without_repeats,
 )
-from carerecord_projections.oversight.rules.blanket_episodes import DecisionBlock
+from carerecord_projections.oversight.rules.blanket_episodes import DecisionBlock, UnionFind, between
 from carerecord_projections.oversight.rules.reasoning_similarity import (
     normalise_reasoning,
 )
@@ -85,15 +90,17 @@ def detect_blanket_decisions(
     decisions: Iterable[DecisionUnderReview],
     thresholds: BlanketThresholds = DEFAULT_THRESHOLDS,
     people_in_care: Mapping[str, int] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[BlanketAlert]:
     """Alerts for patterns of blanket decisions among `decisions`, sorted by when they start.
 
     `people_in_care` optionally gives, per organisation, how many people it cares for (for example its active
-    care relationships), so that volume can be judged against its size.
+    care relationships), so that volume can be judged against its size. `names` gives the register's name of
+    each organisation by its code, for the summaries.
     """
     items = _do_not_attempt_cpr_decisions(decisions)
     normalised = {item.plan_id: normalise_reasoning(item.reasoning, item.person_names) for item in items}
-    drafts: list[tuple[AlertScope, BlanketAlert]] = []
+    drafts: list[AlertReason] = []
     for scope, key_of in ((AlertScope.ORGANISATION, _organisation), (AlertScope.AUTHOR, _author)):
         blocks: dict[str, list[DecisionUnderReview]] = defaultdict(list)
         for item in items:
@@ -101,11 +108,91 @@ def detect_blanket_decisions(
         for key in sorted(blocks):
             block = DecisionBlock(scope, key, blocks[key], normalised, thresholds)
             size = (people_in_care or {}).get(key) if scope is AlertScope.ORGANISATION else None
-            drafts.extend((scope, alert) for alert in block.near_identical_reasoning())
-            drafts.extend((scope, alert) for alert in block.clusters(size))
-            drafts.extend((scope, alert) for alert in block.group_characteristics())
-    alerts = without_repeats(drafts)
+            drafts.extend(block.near_identical_reasoning())
+            drafts.extend(block.clusters(size))
+            drafts.extend(block.group_characteristics())
+    by_plan = {item.plan_id: item for item in items}
+    alerts = [_alert(group, by_plan, names or {}) for group in _sharing_decisions(without_repeats(drafts))]
     return sorted(alerts, key=alert_order)
+
+
+def _sharing_decisions(reasons: list[AlertReason]) -> list[list[AlertReason]]:
+    """The patterns joined into groups, two patterns being in one group when they share a decision."""
+    joined = UnionFind(len(reasons))
+    first_with: dict[UUID, int] = {}
+    for index, reason in enumerate(reasons):
+        for plan_id in reason.plan_ids:
+            joined.union(first_with.setdefault(plan_id, index), index)
+    groups: dict[int, list[AlertReason]] = defaultdict(list)
+    for index, reason in enumerate(reasons):
+        groups[joined.find(index)].append(reason)
+    return list(groups.values())
+
+
+def _alert(
+    reasons: list[AlertReason], by_plan: Mapping[UUID, DecisionUnderReview], names: Mapping[str, str]
+) -> BlanketAlert:
+    plan_ids = {plan_id for reason in reasons for plan_id in reason.plan_ids}
+    decisions = sorted((by_plan[plan_id] for plan_id in plan_ids), key=lambda d: (d.made_at, d.plan_id))
+    organisations = {decision.organisation for decision in decisions}
+    authors = {decision.author for decision in decisions}
+    organisation = next(iter(organisations)) if len(organisations) == 1 else None
+    author = next(iter(authors)) if len(authors) == 1 else None
+    care_home, residents = _care_home(decisions)
+    return BlanketAlert(
+        summary=_summary(decisions, organisation, author, care_home, residents, names),
+        reasons=tuple(sorted(reasons, key=reason_order)),
+        plan_ids=tuple(decision.plan_id for decision in decisions),
+        window_start=decisions[0].made_at,
+        window_end=decisions[-1].made_at,
+        organisation=organisation,
+        author=author,
+        care_home=care_home,
+    )
+
+
+def _care_home(decisions: list[DecisionUnderReview]) -> tuple[str | None, int]:
+    """The care home at least half of the people were living in when decided for, and how many of them."""
+    homes: dict[str, set[UUID]] = defaultdict(set)
+    for decision in decisions:
+        if decision.care_home:
+            homes[decision.care_home].add(decision.record_id)
+    if not homes:
+        return None, 0
+    home = min(homes, key=lambda code: (-len(homes[code]), code))
+    people = len({decision.record_id for decision in decisions})
+    return (home, len(homes[home])) if 2 * len(homes[home]) >= people else (None, 0)
+
+
+def _summary(
+    decisions: list[DecisionUnderReview],
+    organisation: str | None,
+    author: str | None,
+    care_home: str | None,
+    residents: int,
+    names: Mapping[str, str],
+) -> str:
+    def named(code: str) -> str:
+        return f"{names[code]} ({code})" if names.get(code) else code
+
+    people = len({decision.record_id for decision in decisions})
+    if organisation is None:
+        decided_by = f"{len({d.organisation for d in decisions})} organisations"
+    else:
+        decided_by = named(organisation)
+    if care_home is None:
+        for_whom = f"{people} different people" if people != 1 else "1 person"
+    elif care_home == organisation:
+        for_whom = f"{residents} of its residents"
+    else:
+        for_whom = f"{residents} residents of {named(care_home)}"
+    if care_home is not None and people > residents:
+        for_whom += f" and {people - residents} other " + ("people" if people - residents > 1 else "person")
+    recorded = f", all recorded by {author}" if author else ""
+    return (
+        f"{len(decisions)} do-not-attempt-CPR decisions {between(decisions)}, decided by {decided_by}"
+        f" for {for_whom}{recorded}."
+    )
 
 
 def _organisation(decision: DecisionUnderReview) -> str:

@@ -41,6 +41,7 @@ class DecisionUnderReview:
     reasoning_flags: tuple[str, ...]
     person_names: tuple[str, ...] = ()  # given, family and preferred names, masked out of the reasoning
     cpr: str = DO_NOT_ATTEMPT_CPR  # decision_facts.cpr; only do-not-attempt-CPR recommendations count
+    care_home: str = ""  # the care home the person was living in when it was made (a resident's relationship)
 
 
 @dataclass(frozen=True)
@@ -86,20 +87,56 @@ class BlanketThresholds:
 
 
 @dataclass(frozen=True)
-class BlanketAlert:
+class AlertReason:
+    """One pattern that decisions of an alert match, and what was seen."""
+
     kind: AlertKind
     scope: AlertScope  # whether the decisions were looked at per organisation or per author
-    explanation: str  # plain English: what was seen and why the alert fired
-    plan_ids: tuple[UUID, ...]  # every decision the alert is about, earliest first
+    explanation: str  # plain English: what was seen and why it is a sign of a blanket decision
+    plan_ids: tuple[UUID, ...]  # the decisions this pattern is about, earliest first
     # near-identical-reasoning: the wording most of them share, as one phrase (names, numbers and dates masked);
     # group-characteristic: the group terms the reasoning rests on, most used first;
     # cluster-*: the criteria met ("near-identical reasoning", "above the usual number",
     # "large share of the people in its care")
     shared_features: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BlanketAlert:
+    """One group of decisions that may be a blanket decision: decisions joined because a pattern is about more
+    than one of them, with every pattern they match."""
+
+    summary: str  # plain English: how many decisions, when, decided by whom, for whom
+    reasons: tuple[AlertReason, ...]  # every pattern matched, in the order of AlertKind
+    plan_ids: tuple[UUID, ...]  # every decision the alert is about, earliest first
     window_start: datetime  # when the earliest of those decisions was made
     window_end: datetime  # when the latest was made
     organisation: str | None  # the organisation, when all the decisions are from one
     author: str | None  # who recorded them, when one person recorded them all
+    care_home: str | None  # the care home most of the people were living in, when they were residents of one
+
+    @property
+    def kind(self) -> AlertKind:
+        """The first pattern matched: near-identical reasoning, then group characteristics, then a cluster."""
+        return self.reasons[0].kind
+
+    @property
+    def kinds(self) -> tuple[AlertKind, ...]:
+        return tuple(reason.kind for reason in self.reasons)
+
+    @property
+    def scope(self) -> AlertScope:
+        """Organisation when any pattern was seen in one organisation's decisions, else author."""
+        scopes = {reason.scope for reason in self.reasons}
+        return AlertScope.ORGANISATION if AlertScope.ORGANISATION in scopes else AlertScope.AUTHOR
+
+    @property
+    def explanation(self) -> str:
+        return " ".join((self.summary, *(reason.explanation for reason in self.reasons)))
+
+    @property
+    def shared_features(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for reason in self.reasons for f in reason.shared_features))
 
 
 _SCOPE_OF_SAME_KIND = {
@@ -109,26 +146,36 @@ _SCOPE_OF_SAME_KIND = {
 }
 
 
-def without_repeats(drafts: Sequence[tuple[AlertScope, BlanketAlert]]) -> list[BlanketAlert]:
-    """Leave out an author's alert when an organisation's alert of the same kind names all its decisions."""
-    by_organisation = [alert for scope, alert in drafts if scope is AlertScope.ORGANISATION]
+def without_repeats(drafts: Sequence[AlertReason]) -> list[AlertReason]:
+    """Leave out a pattern seen in an author's decisions when the same kind of pattern, seen in an organisation's,
+    names all its decisions."""
+    by_organisation = [reason for reason in drafts if reason.scope is AlertScope.ORGANISATION]
     kept = list(by_organisation)
-    for scope, alert in drafts:
-        if scope is AlertScope.AUTHOR and not any(
-            other.kind is _SCOPE_OF_SAME_KIND[alert.kind] and set(alert.plan_ids) <= set(other.plan_ids)
+    for reason in drafts:
+        if reason.scope is AlertScope.AUTHOR and not any(
+            other.kind is _SCOPE_OF_SAME_KIND[reason.kind] and set(reason.plan_ids) <= set(other.plan_ids)
             for other in by_organisation
         ):
-            kept.append(alert)
+            kept.append(reason)
     return kept
 
 
-def alert_order(alert: BlanketAlert) -> tuple[datetime, datetime, str, str, str, str, tuple[UUID, ...]]:
-    return (
-        alert.window_start,
-        alert.window_end,
-        alert.kind.value,
-        alert.scope.value,
-        alert.organisation or "",
-        alert.author or "",
-        alert.plan_ids,
+_KIND_ORDER = {
+    kind: n
+    for n, kind in enumerate(
+        (
+            AlertKind.NEAR_IDENTICAL_REASONING,
+            AlertKind.GROUP_CHARACTERISTIC,
+            AlertKind.CLUSTER_IN_ORGANISATION,
+            AlertKind.CLUSTER_BY_AUTHOR,
+        )
     )
+}
+
+
+def reason_order(reason: AlertReason) -> tuple[int, str, tuple[UUID, ...]]:
+    return (_KIND_ORDER[reason.kind], reason.scope.value, reason.plan_ids)
+
+
+def alert_order(alert: BlanketAlert) -> tuple[datetime, datetime, tuple[UUID, ...]]:
+    return (alert.window_start, alert.window_end, alert.plan_ids)

@@ -12,12 +12,10 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from uuid import UUID
 
-from carerecord_events.plain import SETTING_NAMES
-from carerecord_events.vocabulary import Setting
 from carerecord_projections.oversight.rules.blanket_alerts import (
     AlertKind,
+    AlertReason,
     AlertScope,
-    BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,
 )
@@ -29,7 +27,7 @@ from carerecord_projections.oversight.rules.reasoning_similarity import (
 )
 
 
-class _UnionFind:
+class UnionFind:
     def __init__(self, size: int) -> None:
         self._parent = list(range(size))
 
@@ -94,7 +92,7 @@ class DecisionBlock:
         once), and only groups sharing a rare word are compared (prefix filtering), so that a large organisation
         is not compared pair by pair. The result is the same as comparing every pair.
         """
-        window, joined = self.thresholds.window, _UnionFind(len(self.decisions))
+        window, joined = self.thresholds.window, UnionFind(len(self.decisions))
         join = joined.union
 
         same_words: dict[frozenset[str], list[int]] = defaultdict(list)
@@ -128,24 +126,23 @@ class DecisionBlock:
 
     # --- alerts ---
 
-    def near_identical_reasoning(self) -> list[BlanketAlert]:
+    def near_identical_reasoning(self) -> list[AlertReason]:
         alerts = []
         for members in self._alike_enough:
             people = {self.decisions[i].record_id for i in members}
             wording = shared_wording([self.reasons[i] for i in members])
             decisions = [self.decisions[i] for i in members]
             explanation = (
-                f"{len(members)} do-not-attempt-CPR decisions for {len(people)} different people {self._where(decisions)}"
-                f" {_between(decisions)} have near-identical reasoning once names, ages, dates and pronouns are"
-                f" set aside: each is at least {self.thresholds.similarity:.0%} alike another made within"
-                f" {_duration(self.thresholds.window)} of it."
-                + (f' Wording they share: "{" ".join(wording)}".' if wording else "")
+                f"Near-identical reasoning: {len(members)} decisions for {len(people)} different people"
+                f" {self._by()}have reasoning that, once names, ages, dates and pronouns are set aside, is at least"
+                f" {self.thresholds.similarity:.0%} alike another made within {_duration(self.thresholds.window)}"
+                " of it." + (f' Wording they share: "{" ".join(wording)}".' if wording else "")
             )
             shared = (" ".join(wording),) if wording else ()
             alerts.append(self._alert(AlertKind.NEAR_IDENTICAL_REASONING, decisions, explanation, shared))
         return alerts
 
-    def clusters(self, people_in_care: int | None) -> list[BlanketAlert]:
+    def clusters(self, people_in_care: int | None) -> list[AlertReason]:
         reasons_by_window = self._clusters_by_window(people_in_care)
         return [
             self._cluster_alert(episode, reasons_by_window) for episode in _episodes(list(reasons_by_window))
@@ -202,13 +199,13 @@ class DecisionBlock:
 
     def _cluster_alert(
         self, episode: list[_Window], reasons_by_window: dict[_Window, list[tuple[str, str]]]
-    ) -> BlanketAlert:
-        """One alert for overlapping cluster windows, giving the signs of the busiest."""
+    ) -> AlertReason:
+        """One pattern for overlapping cluster windows, giving the signs of the busiest."""
         busiest = max(episode, key=lambda window: (window.last - window.first, -window.first))
         decisions = self.decisions[episode[0].first : max(w.last for w in episode) + 1]
         reasons = reasons_by_window[busiest]
         explanation = (
-            f"{len(decisions)} do-not-attempt-CPR decisions {self._where(decisions)} {_between(decisions)},"
+            f"A cluster: {len(decisions)} decisions {self._by()}{between(decisions)},"
             f" up to {busiest.last - busiest.first + 1} within {_duration(self.thresholds.window)}; "
             + "; ".join(sentence for _, sentence in reasons)
             + "."
@@ -217,7 +214,7 @@ class DecisionBlock:
         kind = AlertKind.CLUSTER_IN_ORGANISATION if organisation else AlertKind.CLUSTER_BY_AUTHOR
         return self._alert(kind, decisions, explanation, tuple(name for name, _ in reasons))
 
-    def group_characteristics(self) -> list[BlanketAlert]:
+    def group_characteristics(self) -> list[AlertReason]:
         t = self.thresholds
         flagged = [
             leans_on_group(decision, reason, t.max_words_beyond_group_terms)
@@ -237,13 +234,13 @@ class DecisionBlock:
             alerts.append(self._group_characteristic_alert(decisions, most))
         return alerts
 
-    def _group_characteristic_alert(self, decisions: list[DecisionUnderReview], most: int) -> BlanketAlert:
-        """The alert for decisions resting on group characteristics, up to `most` of them in one window."""
+    def _group_characteristic_alert(self, decisions: list[DecisionUnderReview], most: int) -> AlertReason:
+        """The pattern of decisions resting on group characteristics, up to `most` of them in one window."""
         t = self.thresholds
         flags = Counter(flag for decision in decisions for flag in set(decision.reasoning_flags))
         ordered = sorted(flags, key=lambda flag: (-flags[flag], flag))
         explanation = (
-            f"{len(decisions)} do-not-attempt-CPR decisions {self._where(decisions)} {_between(decisions)}"
+            f"Group characteristics: {len(decisions)} decisions {self._by()}{between(decisions)}"
             f" (up to {most} within {_duration(t.window)}) rest on group characteristics, saying at most"
             f" {_count(t.max_words_beyond_group_terms, 'other thing')} about the person: "
             + ", ".join(f"{flag} ({flags[flag]})" for flag in ordered)
@@ -259,14 +256,10 @@ class DecisionBlock:
         per_window = Counter((made_at - self.times[0]) // self.thresholds.window for made_at in self.times)
         return float(statistics.median(per_window.get(n, 0) for n in range(max(per_window) + 1)))
 
-    def _where(self, decisions: Sequence[DecisionUnderReview]) -> str:
-        if self.scope is AlertScope.ORGANISATION:
-            authors = {decision.author for decision in decisions}
-            by = f", all recorded by {next(iter(authors))}," if len(authors) == 1 else ""
-            return f"at {_setting_name(decisions)} {self.key}{by}"
-        organisations = {decision.organisation for decision in decisions}
-        at = f" at {next(iter(organisations))}" if len(organisations) == 1 else ""
-        return f"recorded by {self.key}{at}"
+    def _by(self) -> str:
+        """Where the pattern was seen, when the summary of a merged alert may not say it: the author's decisions
+        ("recorded by dr-hale ") or the organisation's ("of K81045 ")."""
+        return f"recorded by {self.key} " if self.scope is AlertScope.AUTHOR else f"of {self.key} "
 
     def _alert(
         self,
@@ -274,20 +267,14 @@ class DecisionBlock:
         decisions: Sequence[DecisionUnderReview],
         explanation: str,
         shared_features: tuple[str, ...],
-    ) -> BlanketAlert:
+    ) -> AlertReason:
         ordered = sorted(decisions, key=lambda decision: (decision.made_at, decision.plan_id))
-        organisations = {decision.organisation for decision in ordered}
-        authors = {decision.author for decision in ordered}
-        return BlanketAlert(
+        return AlertReason(
             kind=kind,
             scope=self.scope,
             explanation=explanation,
             plan_ids=tuple(decision.plan_id for decision in ordered),
             shared_features=shared_features,
-            window_start=ordered[0].made_at,
-            window_end=ordered[-1].made_at,
-            organisation=next(iter(organisations)) if len(organisations) == 1 else None,
-            author=next(iter(authors)) if len(authors) == 1 else None,
         )
 
 
@@ -314,16 +301,7 @@ def _episodes(windows: Sequence[_Window]) -> list[list[_Window]]:
     return episodes
 
 
-def _setting_name(decisions: Sequence[DecisionUnderReview]) -> str:
-    settings = Counter(decision.setting for decision in decisions)
-    setting = min(settings, key=lambda value: (-settings[value], value))
-    try:
-        return SETTING_NAMES[Setting(setting)]
-    except ValueError:
-        return setting
-
-
-def _between(decisions: Sequence[DecisionUnderReview]) -> str:
+def between(decisions: Sequence[DecisionUnderReview]) -> str:
     start = min(decision.made_at for decision in decisions)
     end = max(decision.made_at for decision in decisions)
     return f"between {_moment(start)} and {_moment(end)}"
