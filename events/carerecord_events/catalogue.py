@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from carerecord_events import access, conversations, corrections, people, plans
+from carerecord_events import access, assurance, conversations, corrections, people, plans
 from carerecord_events.base import CATALOGUE, CareRecordEvent
 
-MODULES = (people, conversations, plans, corrections, access)
+MODULES = (people, conversations, plans, corrections, assurance, access)
 
 
 def event_class(type_name: str) -> type[CareRecordEvent] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
+from carerecord_events.assurance import BoardFindingRecorded
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.conversations import (
     AdvanceDecisionRecorded,
@@ -29,6 +30,7 @@ from carerecord_events.plans import (
 )
 from carerecord_events.roles import ROLES
 from carerecord_events.vocabulary import (
+    BoardFinding,
     CapacityDecision,
     CprRecommendation,
     FormType,
@@ -184,3 +186,16 @@ def _(event: CorrectionRecorded) -> str:
 @summarise.register
 def _(event: ConcernRaised) -> str:
     return f"Concern raised by the {event.raised_by.value}: {event.summary}"
+
+
+BOARD_FINDING_NAMES = {
+    BoardFinding.REVIEWED_AND_INDIVIDUAL: "looked into: an individual decision",
+    BoardFinding.BLANKET_RAISED_WITH_PROVIDER: "a blanket decision, raised with the provider",
+    BoardFinding.REFERRED_TO_SAFEGUARDING: "referred to safeguarding",
+}
+
+
+@summarise.register
+def _(event: BoardFindingRecorded) -> str:
+    notes = f" {event.notes}" if event.notes else ""
+    return f"The integrated care board looked into a decision: {BOARD_FINDING_NAMES[event.finding]}.{notes}"

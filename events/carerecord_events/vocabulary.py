@@ -107,6 +107,16 @@ class RevocationInitiator(StrEnum):
     CLINICAL = "clinical"
 
 
+class BoardFinding(StrEnum):
+    """What an integrated care board's assurance team found when it looked into a decision."""
+
+    REVIEWED_AND_INDIVIDUAL = "reviewed-and-individual"  # looked into: the decision was made for the person
+    BLANKET_RAISED_WITH_PROVIDER = (
+        "blanket-raised-with-provider"  # a blanket decision, taken up with the provider
+    )
+    REFERRED_TO_SAFEGUARDING = "referred-to-safeguarding"  # referred to the safeguarding team
+
+
 class ConcernRaisedBy(StrEnum):
     PERSON = "person"
     FAMILY = "family"

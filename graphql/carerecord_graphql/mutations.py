@@ -58,6 +58,7 @@ USE_CASES: dict[str, type[c.Command]] = {
     "recordCorrection": c.RecordCorrection,
     "raiseConcern": c.RaiseConcern,
     "resolveConcern": c.ResolveConcern,
+    "recordBoardFinding": c.RecordBoardFinding,
 }
 
 

@@ -22,9 +22,15 @@ from starlette.responses import JSONResponse, Response
 from carerecord_events.roles import Role
 from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
 from carerecord_graphql.wrapping import graphql_type
-from carerecord_projections.oversight.rules.blanket_alerts import AlertReason, BlanketAlert
+from carerecord_projections.oversight.rules.blanket_alerts import AlertFinding, AlertReason, BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
-from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow, Figure, Timing
+from carerecord_projections.oversight.rules.figures import (
+    AlertDecision,
+    Dashboard,
+    DrillDownRow,
+    Figure,
+    Timing,
+)
 from carerecord_projections.oversight.rules.scope import Period, Scope
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.policy import PERMISSIONS, Read
@@ -81,24 +87,24 @@ def drill_down(
 
 def alert_drill_down(
     context: ApiContext, scope: Scope, period: Period, index: int
-) -> tuple[BlanketAlert, list[DrillDownRow]] | None:
+) -> tuple[BlanketAlert, list[AlertDecision]] | None:
     """The decisions named by one blanket alert (by its place in the list), each person's record marked as read."""
     alerts = views(context).blanket_alerts(scope, period)
     if not 0 <= index < len(alerts):
         return None
     alert = alerts[index]
-    kinds = ", ".join(alert.kinds)
-    rows = views(context).decisions(alert.plan_ids, f"in the alert: {kinds}")
-    _record_reads(context, rows, f"oversight drill-down: blanket alert {kinds}")
+    rows = views(context).alert_decisions(alert.plan_ids)
+    _record_reads(context, rows, f"oversight drill-down: blanket alert {', '.join(alert.kinds)}")
     return alert, rows
 
 
-def _record_reads(context: ApiContext, rows: list[DrillDownRow], operation: str) -> None:
+def _record_reads(context: ApiContext, rows: Sequence[DrillDownRow | AlertDecision], operation: str) -> None:
     """Each person behind the rows has their record marked as read, at the version the read model holds."""
-    versions = context.api.read_models.versions({row.record_id for row in rows})
+    people = {row.record_id for row in rows}
+    versions = context.api.read_models.versions(people)
     context.api.audit.record_accesses(
         context.caller().actor,
-        [(record_id, versions.get(record_id)) for record_id in sorted({row.record_id for row in rows})],
+        [(record_id, versions.get(record_id)) for record_id in sorted(people)],
         operation=operation,
         purpose="oversight",
     )
@@ -275,8 +281,19 @@ def _instant(parameters: Any, name: str) -> datetime:
 
 if TYPE_CHECKING:
     BlanketAlertReason = AlertReason
+    BlanketAlertFinding = AlertFinding
     BlanketAlertView = BlanketAlert
 else:
+    BlanketAlertFinding = graphql_type(
+        AlertFinding,
+        name="BlanketAlertFinding",
+        description="What the board found about some of an alert's decisions (the latest finding for each)",
+        described={
+            "finding": "reviewed-and-individual, blanket-raised-with-provider or referred-to-safeguarding",
+            "decisions": "How many of the alert's decisions this is the latest finding for",
+            "latest_by": "Who recorded the latest of them",
+        },
+    )
     BlanketAlertReason = graphql_type(
         AlertReason,
         name="BlanketAlertReason",
@@ -293,7 +310,11 @@ else:
         BlanketAlert,
         name="BlanketAlertView",
         description="A possible blanket decision: one group of decisions, with every pattern they match",
-        spelled={"reasons": list[BlanketAlertReason], "plan_ids": list[UUID]},
+        spelled={
+            "reasons": list[BlanketAlertReason],
+            "plan_ids": list[UUID],
+            "findings": list[BlanketAlertFinding],
+        },
         extra={
             "kind": str,
             "kinds": list[str],
@@ -309,6 +330,7 @@ else:
             "kinds": "Every pattern matched",
             "scope": "organisation when any pattern was seen in one organisation's decisions, else author",
             "explanation": "The summary followed by what each pattern saw",
+            "findings": "What the board has found about its decisions so far (recordBoardFinding)",
         },
     )
 

@@ -18,6 +18,7 @@ READ_MODEL_TABLES = (
     "decision_facts",
     "concern_facts",
     "review_facts",
+    "board_findings",
 )
 
 TRACKING_TABLES = ("projected_records", "projection_position", "projection_offsets")
@@ -106,6 +107,7 @@ CHECKSUM_ORDER = {
     "decision_facts": "plan_id",
     "concern_facts": "concern_id",
     "review_facts": "review_event_id",
+    "board_findings": "finding_event_id",
 }
 
 

@@ -29,6 +29,8 @@ OWN_RECORD: dict[type[c.Command], frozenset[Role]] = {
 # An organisation's own relationship: its staff may start it, end it, or (once lapsed) confirm it, whatever the
 # relationship's state; the rules check that the organisation is their own.
 OWN_RELATIONSHIP = frozenset({c.StartCareRelationship, c.EndCareRelationship, c.ConfirmCareRelationship})
+# What the board's roles may change, on the records they may read (decided as a read, from the record).
+BOARD_CHANGES = frozenset({c.ReviewCareRelationship, c.RecordBoardFinding})
 
 
 class ChangeRefused(Exception):
@@ -55,9 +57,7 @@ def decided_by_the_record(
         return False
     if command_class in OWN_RELATIONSHIP:
         return False  # the rules check that only the organisation's own staff start, confirm or end it
-    if role in NOT_STAFF - BOARD_ROLES or (
-        role in BOARD_ROLES and command_class is not c.ReviewCareRelationship
-    ):
+    if role in NOT_STAFF - BOARD_ROLES or (role in BOARD_ROLES and command_class not in BOARD_CHANGES):
         raise ChangeRefused(f"a {role.value} token may not make this change")
     return True
 

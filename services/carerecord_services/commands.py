@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from carerecord_events.assurance import BoardFindingContent
 from carerecord_events.base import Actor, Clinician, Participant
 from carerecord_events.conversations import (
     AdvanceDecisionTerms,
@@ -186,6 +187,12 @@ class RaiseConcern(Command):
     raised_by: ConcernRaisedBy
     summary: str
     plan_id: UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordBoardFinding(BoardFindingContent, Command):
+    """Records what the integrated care board found when it looked into a decision (for example one named in a
+    blanket-decision alert), on the person's record."""
 
 
 @dataclass(frozen=True, kw_only=True)

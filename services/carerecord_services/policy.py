@@ -35,6 +35,7 @@ class Action(StrEnum):
     RECORD_CORRECTION = "record a correction"
     RAISE_CONCERN = "raise a concern"
     RESOLVE_CONCERN = "resolve a concern"
+    RECORD_BOARD_FINDING = "record what the board found when it looked into a decision"
 
 
 class Read(StrEnum):
@@ -93,6 +94,7 @@ PERMISSIONS: dict[Action | Read, frozenset[Role]] = {
     Action.RAISE_CONCERN: CLINICIANS
     | {Role.CARE_HOME_STAFF, Role.PERSON, Role.REPRESENTATIVE, Role.ASSURANCE, Role.ADMINISTRATOR},
     Action.RESOLVE_CONCERN: frozenset({Role.CONSULTANT, Role.GP, Role.ASSURANCE, Role.ADMINISTRATOR}),
+    Action.RECORD_BOARD_FINDING: frozenset({Role.ASSURANCE}),
 }
 
 
@@ -138,6 +140,7 @@ CONDITIONS: dict[Action | Read, str] = {
     Action.ENDORSE: "senior roles only (and roles configured as senior); never the plan's own author",
     Action.RAISE_CONCERN: "the person or representative: on their own record; assurance: anywhere",
     Action.RESOLVE_CONCERN: "assurance: anywhere",
+    Action.RECORD_BOARD_FINDING: "people cared for by an organisation of their board, decided as a read",
 }
 
 OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
@@ -182,6 +185,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
     Action.RECORD_CORRECTION: ("recordCorrection",),
     Action.RAISE_CONCERN: ("raiseConcern",),
     Action.RESOLVE_CONCERN: ("resolveConcern",),
+    Action.RECORD_BOARD_FINDING: ("recordBoardFinding", "portal /portal/dashboard/alerts/{index}/finding"),
 }
 
 
@@ -217,5 +221,6 @@ COMMAND_ACTIONS: dict[type[c.Command], Action] = {
     c.RecordCorrection: Action.RECORD_CORRECTION,
     c.RaiseConcern: Action.RAISE_CONCERN,
     c.ResolveConcern: Action.RESOLVE_CONCERN,
+    c.RecordBoardFinding: Action.RECORD_BOARD_FINDING,
 }
 """Which change each command asks for (the rules check it again when they decide)."""

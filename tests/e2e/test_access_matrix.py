@@ -28,7 +28,7 @@ from carerecord_events.vocabulary import RelationshipBasis, RepresentativeKind, 
 from carerecord_graphql.mutations import USE_CASES
 from carerecord_graphql.schema import build_schema
 from carerecord_services import commands as c
-from carerecord_services.policy import COMMAND_ACTIONS, PERMISSIONS, STAFF_ROLES, Action, Read
+from carerecord_services.policy import BOARD_ROLES, COMMAND_ACTIONS, PERMISSIONS, STAFF_ROLES, Action, Read
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 from tests.builders import GP, valid_nhs_numbers
 from tests.support.api_server import import_register
@@ -321,7 +321,7 @@ def may_change(
         return True  # region-wide
     if role in (Role.PERSON, Role.REPRESENTATIVE):
         return command is c.RaiseConcern and claims_record == str(record_id)
-    if role is Role.PRIVACY_OFFICER:
+    if role in BOARD_ROLES:  # their board's changes (a relationship's review, a finding), decided as a read
         return situation != "out of board"
     return situation in (*PRACTICE_CARES, "break glass live")
 

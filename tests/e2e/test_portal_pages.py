@@ -431,8 +431,65 @@ def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says
         alerts.get_by_role("link").first.click()
         rows = page.get_by_role("table").locator("tbody tr")
         assert rows.count() == 20
-        assert "Demonstration record." in page.get_by_role("main").inner_text()
+        main = page.get_by_role("main").inner_text()
+        assert "Demonstration record." in main
+        # A short heading; who decided and for whom by name; each decision with the person and what to judge by.
+        assert page.get_by_role("heading", level=1).inner_text() == "Possible blanket decision"
+        assert "decided by Old Forge Health Centre (K81045) for 20 residents of Seaview House (VLAXP)" in main
+        headers = page.get_by_role("table").locator("thead th").all_inner_texts()
+        assert headers == [
+            "Person",
+            "Decided by",
+            "Made on",
+            "Reasoning begins",
+            "Involvement",
+            "Board's finding",
+        ]
+        first = rows.first.locator("td").all_inner_texts()
+        assert "NHS number 999" in first[0] and first[1].startswith("Old Forge Health Centre")
+        assert first[4].startswith("the person was") and first[5] == "none yet"
         accessible(page, "demo-blanket-alert")
+
+        # The board records its finding once for the group; it lands on each person's record, and a second
+        # submission of the same form records nothing more.
+        form = page.locator("form[action*='/finding']")
+        fields = {
+            name: form.locator(f"input[name='{name}']").get_attribute("value")
+            for name in ("csrf_token", "alert_key", "form_id")
+        }
+        form.get_by_label("A blanket decision, raised with the provider").check()
+        form.get_by_label("Notes (what was done, with whom)").fill("Raised with the practice on 3 May.")
+        form.get_by_role("button", name="Record the finding").click()
+        main = page.get_by_role("main").inner_text()
+        assert "The finding was recorded on the record of each person below" in main, main[:2000]
+        assert "a blanket decision, raised with the provider: 20 of 20 decisions" in main
+        assert rows.first.locator("td").nth(5).inner_text() == "a blanket decision, raised with the provider"
+        accessible(page, "demo-blanket-alert-finding-recorded")
+        action = f"{demo.url}{form.get_attribute('action')}"
+        again = page.request.post(
+            action,
+            form={
+                **fields,
+                "finding": "blanket-raised-with-provider",
+                "notes": "Raised with the practice on 3 May.",
+            },
+            max_redirects=0,
+        )
+        assert again.status == 303
+        forged = page.request.post(
+            action,
+            form={**fields, "csrf_token": "forged", "finding": "referred-to-safeguarding"},
+            max_redirects=0,
+        )
+        assert forged.status == 403
+        with (
+            psycopg2.connect(dsn(test_database_url, fresh_schema)) as connection,
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "SELECT finding, count(*), count(DISTINCT record_id) FROM board_findings GROUP BY 1"
+            )
+            assert cursor.fetchall() == [("blanket-raised-with-provider", 20, 20)]
         rows.first.get_by_role("link").click()
         assert "/portal/people/" in page.url
         assert "Demonstration record." in page.get_by_role("main").inner_text()

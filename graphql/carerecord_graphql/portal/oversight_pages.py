@@ -3,12 +3,18 @@ behind a blanket-decision alert. Each scope is authorised exactly as the API's o
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from typing import Any
+from uuid import uuid4
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from carerecord_events.plain import BOARD_FINDING_NAMES
+from carerecord_events.vocabulary import BoardFinding
+from carerecord_graphql.access import reader_of
 from carerecord_graphql.context import ApiContext, NotAllowed
 from carerecord_graphql.oversight import alert_drill_down, authorised_scope, drill_down, views
 from carerecord_graphql.portal.dashboard import (
@@ -27,7 +33,13 @@ from carerecord_graphql.portal.dashboard import (
 from carerecord_graphql.portal.rendering import PortalRendering
 from carerecord_graphql.portal.session import Session
 from carerecord_graphql.portal.views import PLAN_STATUSES
+from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
 from carerecord_projections.oversight.rules.scope import Scope
+from carerecord_services import commands as c
+from carerecord_services.changes import ChangeRefused
+from carerecord_services.errors import DomainError, NotPermitted
+from carerecord_services.policy import PERMISSIONS, Action
+from carerecord_services.service import Idempotency
 
 
 class OversightPages(PortalRendering):
@@ -143,13 +155,101 @@ class OversightPages(PortalRendering):
         return self.render(
             request,
             session,
-            "drill_down.html",
+            "alert.html",
             {
                 "title": "Possible blanket decision",
-                "figure": {"label": alert.summary, "section": "Possible blanket decision"},
+                "alert": alert,
+                "alert_key": alert_key(alert),
+                "index": int(request.path_params["index"]),
                 "rows": rows,
                 "filters": filters,
                 "scope": scope,
-                "words": {**CODE_WORDS, **PLAN_STATUSES},
+                "words": {**CODE_WORDS, **PLAN_STATUSES, **FINDING_WORDS},
+                "findings": FINDING_WORDS,
+                "may_record_finding": context.caller().role in PERMISSIONS[Action.RECORD_BOARD_FINDING],
+                "form_id": uuid4().hex,
+                "recorded": request.query_params.get("recorded"),
             },
         )
+
+    async def record_finding(self, request: Request) -> Response:
+        """The board's finding about every decision of one alert, recorded on each person's record (each decided
+        as a change by an assurance team member, from the record). Submitting the same form twice records once:
+        each decision's finding carries an idempotency key made of the form's id and the decision."""
+        asked = await self.oversight_request(request, "portal blanket alert finding")
+        if isinstance(asked, Response):
+            return asked
+        session, context, _, filters, scope = asked
+        form = await self.checked_form(request, session)
+        if isinstance(form, Response):
+            return form
+        index = int(request.path_params["index"])
+        problem = _finding_problem(form)
+        alerts = await run_in_threadpool(views(context).blanket_alerts, scope, filters.period)
+        alert = next((a for a in alerts if alert_key(a) == form.get("alert_key")), None)
+        if alert is None:
+            problem = (
+                "The alert changed since you opened it (new decisions joined it). Reload it and try again."
+            )
+        if problem:
+            return self.render(
+                request, session, "problem.html", {"title": "Nothing was recorded", "message": problem}, 400
+            )
+        assert alert is not None
+        finding, notes = BoardFinding(str(form["finding"])), str(form.get("notes", "")).strip()
+        refused = await run_in_threadpool(
+            _record_findings, context, alert, finding, notes, str(form.get("form_id", ""))
+        )
+        if refused:
+            return self.render(
+                request,
+                session,
+                "problem.html",
+                {
+                    "title": "Not every finding was recorded",
+                    "message": f"{len(alert.plan_ids) - len(refused)} of {len(alert.plan_ids)} were recorded."
+                    f" The others were refused: {'; '.join(sorted(set(refused)))}. Submitting the form again"
+                    " records only those not yet recorded.",
+                },
+                status_code=403,
+            )
+        query = (
+            f"?{filters.query}&recorded={finding.value}" if filters.query else f"?recorded={finding.value}"
+        )
+        return self.redirect(request, session, f"/portal/dashboard/alerts/{index}{query}")
+
+
+FINDING_WORDS = {finding.value: BOARD_FINDING_NAMES[finding] for finding in BoardFinding}
+
+
+def alert_key(alert: BlanketAlert) -> str:
+    """Which alert a form is about: its decisions, so that a form opened before the list changed cannot land on
+    another alert."""
+    return hashlib.sha256(",".join(sorted(str(plan) for plan in alert.plan_ids)).encode()).hexdigest()[:32]
+
+
+def _finding_problem(form: Any) -> str:
+    if form.get("finding") not in FINDING_WORDS:
+        return "Choose what the board found: " + "; ".join(FINDING_WORDS.values()) + "."
+    if len(str(form.get("notes", ""))) > 2000:
+        return "The notes are over 2,000 characters: shorten them."
+    if not str(form.get("form_id", "")).isalnum():
+        return "The form is incomplete: reload the alert and try again."
+    return ""
+
+
+def _record_findings(
+    context: ApiContext, alert: BlanketAlert, finding: BoardFinding, notes: str, form_id: str
+) -> list[str]:
+    """Records the finding on the record of each decision's person; the refusals' messages, if any."""
+    caller = context.caller()
+    people = {row.plan_id: row.record_id for row in views(context).alert_decisions(alert.plan_ids)}
+    refused = []
+    for plan_id, record_id in people.items():
+        command = c.RecordBoardFinding(actor=caller.actor, plan_id=plan_id, finding=finding, notes=notes)
+        key = Idempotency(caller.actor.user_id, f"portal-finding:{form_id}:{plan_id}", f"{finding}:{notes}")
+        try:
+            context.api.changes.change(reader_of(caller), record_id, command, idempotency=key)
+        except (ChangeRefused, NotPermitted, DomainError) as refusal:
+            refused.append(refusal.message)
+    return refused

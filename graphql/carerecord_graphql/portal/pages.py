@@ -49,6 +49,7 @@ class Portal(OversightPages):
             Route("/portal/people/{record_id:uuid}", self.person, methods=["GET"]),
             Route("/portal/dashboard", self.dashboard, methods=["GET"]),
             Route("/portal/dashboard/alerts/{index:int}", self.alert, methods=["GET"]),
+            Route("/portal/dashboard/alerts/{index:int}/finding", self.record_finding, methods=["POST"]),
             Route("/portal/dashboard/{key:str}", self.drill_down, methods=["GET"]),
         ]
 

@@ -55,4 +55,15 @@ CREATE TABLE IF NOT EXISTS review_facts (
     reviewer_organisation text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS review_facts_by_plan ON review_facts (plan_id, reviewed_at);
+
+CREATE TABLE IF NOT EXISTS board_findings (
+    finding_event_id uuid PRIMARY KEY,
+    plan_id uuid NOT NULL,
+    record_id uuid NOT NULL,
+    finding text NOT NULL,
+    notes text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    recorded_by text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS board_findings_by_plan ON board_findings (plan_id, recorded_at);
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 from uuid import UUID
 
-from carerecord_events import corrections, people, plans
+from carerecord_events import assurance, corrections, people, plans
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.vocabulary import ReviewOutcome
 from carerecord_projections.batch import Batch
@@ -138,4 +138,22 @@ def _(event: corrections.ConcernResolved, batch: Batch) -> None:
     batch.execute(
         "UPDATE concern_facts SET resolved_at = %s WHERE concern_id = %s",
         (event.occurred_at, event.concern_id),
+    )
+
+
+@project.register
+def _(event: assurance.BoardFindingRecorded, batch: Batch) -> None:
+    who = event.recorded_by.name or event.recorded_by.user_id
+    batch.insert(
+        """INSERT INTO board_findings (finding_event_id, plan_id, record_id, finding, notes, recorded_at, recorded_by)
+           VALUES %s""",
+        (
+            event.event_id,
+            event.plan_id,
+            event.record_id,
+            event.finding.value,
+            event.notes,
+            event.occurred_at,
+            who,
+        ),
     )

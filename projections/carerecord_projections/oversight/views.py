@@ -18,7 +18,7 @@ from carerecord_projections.oversight.queries.decision_figures import decision_f
 from carerecord_projections.oversight.queries.receipts import receipts
 from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
-from carerecord_projections.oversight.rules.figures import Dashboard, DrillDownRow
+from carerecord_projections.oversight.rules.figures import AlertDecision, Dashboard, DrillDownRow
 from carerecord_projections.oversight.rules.scope import Period, Scope
 from carerecord_projections.schema import FEED_DDL, create_tables
 from carerecord_projections.who_has_looked import ACCESS_LOG_DDL
@@ -76,10 +76,10 @@ class OversightViews:
         with transaction(self._dsn) as cursor:
             return drill_downs.drill_down(cursor, key, scope, period, now)
 
-    def decisions(self, plan_ids: Sequence[UUID], label: str) -> list[DrillDownRow]:
-        """The decisions named by an alert, as drill-down rows."""
+    def alert_decisions(self, plan_ids: Sequence[UUID]) -> list[AlertDecision]:
+        """The decisions named by an alert, with the person and the board's latest finding."""
         with transaction(self._dsn) as cursor:
-            return drill_downs.decisions(cursor, plan_ids, label)
+            return drill_downs.alert_decisions(cursor, plan_ids)
 
     def blanket_alerts(self, scope: Scope, period: Period) -> list[BlanketAlert]:
         return patterns.blanket_alerts(self._dsn, scope, period)

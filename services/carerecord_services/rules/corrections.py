@@ -3,6 +3,7 @@ resolved."""
 
 from __future__ import annotations
 
+from carerecord_events import assurance
 from carerecord_events import corrections as facts
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.people import PersonRegistered
@@ -10,7 +11,7 @@ from carerecord_events.record.state import PersonRecord
 from carerecord_services import commands as c
 from carerecord_services.errors import EntryNotFound, InvalidInput
 from carerecord_services.policy import Action
-from carerecord_services.rules.common import Stamp, permit, require_text, rule
+from carerecord_services.rules.common import Stamp, content, permit, require_text, rule
 
 
 @rule
@@ -70,3 +71,11 @@ def _(command: c.ResolveConcern, record: PersonRecord, stamp: Stamp) -> list[Car
         raise EntryNotFound("there is no such open concern", field="concern_id")
     require_text(command.resolution, "resolution", "how the concern was resolved")
     return [stamp(facts.ConcernResolved, concern_id=command.concern_id, resolution=command.resolution)]
+
+
+@rule
+def _(command: c.RecordBoardFinding, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    permit(command.actor, Action.RECORD_BOARD_FINDING, stamp.context.policy)
+    if command.plan_id not in record.plans:
+        raise EntryNotFound("there is no such plan on this record", field="plan_id")
+    return [stamp(assurance.BoardFindingRecorded, **content(command, assurance.BoardFindingContent))]

@@ -16,7 +16,13 @@ from carerecord_projections.oversight.queries.scope import (
     has_table,
     organisations_in_scope,
 )
-from carerecord_projections.oversight.rules.figures import DrillDownRow, not_yet_seen
+from carerecord_projections.oversight.rules.figures import (
+    AlertDecision,
+    DrillDownRow,
+    involvement_in_words,
+    not_yet_seen,
+    reasoning_opening,
+)
 from carerecord_projections.oversight.rules.scope import Period, Scope
 
 _COLUMNS = "d.plan_id, d.record_id, d.organisation, d.setting, d.made_at, d.status"
@@ -38,13 +44,39 @@ def check_drill_down(key: str) -> None:
         raise KeyError(f"no drill-down {key!r}; choose one of {', '.join(DRILL_DOWN_KEYS)}")
 
 
-def decisions(cursor: Any, plan_ids: Sequence[UUID], label: str) -> list[DrillDownRow]:
-    """The decisions named by an alert, as drill-down rows."""
+def alert_decisions(cursor: Any, plan_ids: Sequence[UUID]) -> list[AlertDecision]:
+    """The decisions named by an alert, with the person, the deciding organisation's name and the latest
+    finding of the board."""
     cursor.execute(
-        f"SELECT {_COLUMNS} FROM decision_facts d WHERE d.plan_id = ANY(%s) ORDER BY d.made_at, d.plan_id",
+        """SELECT d.plan_id, d.record_id, concat_ws(' ', p.given_name, p.family_name), p.nhs_number,
+                  d.organisation, coalesce(o.name, d.organisation), d.made_at, d.status, d.reasoning,
+                  d.person_involved, d.reason_not_involved_given, d.consulted,
+                  (SELECT f.finding FROM board_findings f WHERE f.plan_id = d.plan_id
+                   ORDER BY f.recorded_at DESC, f.finding_event_id LIMIT 1)
+           FROM decision_facts d JOIN current_plan p USING (record_id)
+           LEFT JOIN organisations o ON o.ods_code = d.organisation
+           WHERE d.plan_id = ANY(%s) ORDER BY d.made_at, d.plan_id""",
         (list(plan_ids),),
     )
-    return [_row(row, label) for row in cursor.fetchall()]
+    return [_alert_decision(row) for row in cursor.fetchall()]
+
+
+def _alert_decision(row: Any) -> AlertDecision:
+    plan_id, record_id, name, nhs_number, organisation, organisation_name, made_at, status = row[:8]
+    reasoning, involved, reason_given, consulted, finding = row[8:]
+    return AlertDecision(
+        plan_id=plan_id,
+        record_id=record_id,
+        person_name=name,
+        nhs_number=nhs_number,
+        organisation=organisation,
+        organisation_name=organisation_name,
+        made_at=made_at,
+        status=status,
+        reasoning_opening=reasoning_opening(reasoning),
+        involvement=involvement_in_words(involved, reason_given, consulted),
+        finding=finding,
+    )
 
 
 def _decisions_counted(

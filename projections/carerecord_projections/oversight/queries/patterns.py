@@ -4,6 +4,7 @@ rules themselves are pure (rules/blanket.py, rules/equality.py); this module onl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from carerecord_projections.oversight.queries.scope import (
 )
 from carerecord_projections.oversight.rules.blanket import detect_blanket_decisions
 from carerecord_projections.oversight.rules.blanket_alerts import (
+    AlertFinding,
     BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,
@@ -43,7 +45,27 @@ def blanket_alerts(
         cursor.execute("SELECT ods_code, name FROM organisations")
         names = dict(cursor.fetchall())
     alerts = detect_blanket_decisions(decisions, thresholds, people_in_care=people_in_care, names=names)
-    return [alert for alert in alerts if alert.window_end >= period.start]
+    with transaction(dsn) as cursor:
+        return [
+            replace(alert, findings=_findings(cursor, alert.plan_ids))
+            for alert in alerts
+            if alert.window_end >= period.start
+        ]
+
+
+def _findings(cursor: Any, plan_ids: tuple[Any, ...]) -> tuple[AlertFinding, ...]:
+    """The latest finding recorded for each of the decisions, counted by finding, the most recent first."""
+    cursor.execute(
+        """WITH latest AS (
+               SELECT DISTINCT ON (plan_id) plan_id, finding, notes, recorded_at, recorded_by FROM board_findings
+               WHERE plan_id = ANY(%s) ORDER BY plan_id, recorded_at DESC, finding_event_id)
+           SELECT finding, count(*)::integer, max(recorded_at),
+                  (array_agg(recorded_by ORDER BY recorded_at DESC))[1],
+                  (array_agg(notes ORDER BY recorded_at DESC))[1]
+           FROM latest GROUP BY finding ORDER BY max(recorded_at) DESC""",
+        [list(plan_ids)],
+    )
+    return tuple(AlertFinding(*row) for row in cursor.fetchall())
 
 
 def _decisions_under_review(cursor: Any, scope: Scope, start: Any, end: Any) -> list[DecisionUnderReview]:

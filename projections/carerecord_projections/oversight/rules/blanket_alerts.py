@@ -102,6 +102,18 @@ class AlertReason:
 
 
 @dataclass(frozen=True)
+class AlertFinding:
+    """What the board found about some of an alert's decisions: the latest finding recorded for each decision,
+    counted by finding."""
+
+    finding: str  # a BoardFinding value
+    decisions: int  # how many of the alert's decisions this is the latest finding for
+    latest_at: datetime
+    latest_by: str
+    latest_notes: str
+
+
+@dataclass(frozen=True)
 class BlanketAlert:
     """One group of decisions that may be a blanket decision: decisions joined because a pattern is about more
     than one of them, with every pattern they match."""
@@ -114,6 +126,7 @@ class BlanketAlert:
     organisation: str | None  # the organisation, when all the decisions are from one
     author: str | None  # who recorded them, when one person recorded them all
     care_home: str | None  # the care home most of the people were living in, when they were residents of one
+    findings: tuple[AlertFinding, ...] = ()  # what the board has found about its decisions so far
 
     @property
     def kind(self) -> AlertKind:

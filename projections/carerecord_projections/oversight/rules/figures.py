@@ -76,6 +76,43 @@ class DrillDownRow:
     label: str
 
 
+@dataclass(frozen=True)
+class AlertDecision:
+    """One decision named by a blanket-decision alert, as the board looks into it: whose it is, who made it and
+    when, how its reasoning opens, who was involved, and what the board last found about it."""
+
+    plan_id: UUID
+    record_id: UUID
+    person_name: str
+    nhs_number: str
+    organisation: str
+    organisation_name: str
+    made_at: datetime
+    status: str
+    reasoning_opening: str  # the reasoning's first words (at most REASONING_OPENING_WORDS)
+    involvement: str  # in plain words: whether the person was involved, and whether others were consulted
+    finding: str | None  # the latest BoardFinding recorded for it, if any
+
+
+REASONING_OPENING_WORDS = 12
+
+
+def reasoning_opening(reasoning: str) -> str:
+    words = reasoning.split()
+    return " ".join(words[:REASONING_OPENING_WORDS]) + (" …" if len(words) > REASONING_OPENING_WORDS else "")
+
+
+def involvement_in_words(person_involved: bool, reason_not_involved_given: bool, consulted: int) -> str:
+    if person_involved:
+        said = "the person was involved"
+    elif reason_not_involved_given:
+        said = "the person was not involved (a reason is recorded)"
+    else:
+        said = "the person was not involved, and no reason is recorded"
+    others = "no one else consulted" if consulted == 0 else f"{consulted} consulted"
+    return f"{said}; {others}"
+
+
 def hours(seconds: Any) -> float | None:
     return None if seconds is None else round(float(seconds) / 3600.0, 2)
 
