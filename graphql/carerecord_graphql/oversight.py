@@ -7,20 +7,15 @@ access record per person, so it appears in that person's "who has looked at my r
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from carerecord_events.roles import Role
-from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
+from carerecord_graphql.context import ApiContext, NotAllowed
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.blanket_alerts import AlertFinding, AlertReason, BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
@@ -36,7 +31,6 @@ from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.policy import PERMISSIONS, Read
 
 OVERSIGHT_ROLES = PERMISSIONS[Read.OVERSIGHT]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def authorised_scope(
@@ -181,102 +175,6 @@ def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
         ],
         unregistered_organisations=list(dashboard.unregistered_organisations),
     )
-
-
-def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet will show as text: anything that could start a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def dashboard_csv(dashboard: Dashboard) -> str:
-    figures = [
-        (f.section, f.label, f.key, f.count, f.out_of, "" if f.share is None else f"{f.share:.3f}")
-        for f in dashboard.figures
-    ]
-    timings = [
-        (t.section, t.label, t.key, t.count, t.median_hours, "hours (median)") for t in dashboard.timings
-    ]
-    charts = [
-        ("Chart", f"{chart.title}: {label}", chart.key, count, "", "")
-        for chart in dashboard.charts
-        for label, count in chart.rows
-    ]
-    return _csv(("section", "figure", "key", "count", "out of", "share"), [*figures, *timings, *charts])
-
-
-def decisions_csv(rows: list[DrillDownRow]) -> str:
-    return _csv(
-        ("plan id", "record id", "organisation", "setting", "made at", "status", "why it is listed"),
-        [
-            (r.plan_id, r.record_id, r.organisation, r.setting, r.made_at.isoformat(), r.status, r.label)
-            for r in rows
-        ],
-    )
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A CSV file whose every value a spreadsheet shows as text (see spreadsheet_safe)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
-    return out.getvalue()
-
-
-def export_route(api: Api) -> Callable[[Request], Awaitable[Response]]:
-    """GET /oversight/export.csv?periodStart=...&periodEnd=...[&region=&organisation=&setting=&asOf=&figure=]
-    with the same bearer token as /graphql: the dashboard's figures, or with `figure` the decisions behind it."""
-
-    def export(request: Request) -> Response:
-        context = context_for(api, request.headers.get("authorization"))
-        parameters = request.query_params
-        try:
-            context.caller()
-            period = Period(_instant(parameters, "periodStart"), _instant(parameters, "periodEnd"))
-            as_of = _instant(parameters, "asOf") if "asOf" in parameters else api.clock()
-            figure = parameters.get("figure")
-            scope = authorised_scope(
-                context,
-                parameters.get("region"),
-                parameters.get("organisation"),
-                parameters.get("setting"),
-                f"oversightExport:{figure or 'dashboard'}",
-            )
-            if figure:
-                text = decisions_csv(drill_down(context, figure, scope, period, as_of))
-            else:
-                text = dashboard_csv(views(context).dashboard(scope, period, as_of))
-        except NotSignedIn as problem:
-            return JSONResponse({"errors": [{"message": str(problem)}]}, status_code=401)
-        except NotAllowed as refused:
-            return JSONResponse({"errors": [{"message": str(refused)}]}, status_code=403)
-        except ValueError as invalid:
-            return JSONResponse({"errors": [{"message": str(invalid)}]}, status_code=400)
-        name = f"oversight-{figure or 'dashboard'}.csv"
-        return Response(
-            text,
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
-        )
-
-    async def endpoint(request: Request) -> Response:
-        return await run_in_threadpool(export, request)
-
-    return endpoint
-
-
-def _instant(parameters: Any, name: str) -> datetime:
-    value = parameters.get(name)
-    if not value:
-        raise ValueError(f"{name} is required (an ISO 8601 date-time with a time zone)")
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name}: {value!r} is not an ISO 8601 date-time") from None
-    if instant.tzinfo is None:
-        raise ValueError(f"{name} must carry a time zone")
-    return instant
 
 
 if TYPE_CHECKING:

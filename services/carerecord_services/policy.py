@@ -165,6 +165,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
         "equalityMonitoring",
         "GET /oversight/export.csv",
         "portal /portal/dashboard",
+        "portal /portal/export/{part}.csv",
     ),
     Action.REGISTER_PERSON: ("registerPerson",),
     Action.RECORD_DEATH: ("recordDeath",),
