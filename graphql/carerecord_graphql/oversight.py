@@ -240,8 +240,13 @@ class EqualityRow:
     dnacpr: str
     people_in_record: str
     registered_population: str
-    rate_per_thousand_in_record: str
-    rate_per_thousand_in_population: str
+    rate_per_thousand_in_record: str = strawberry.field(
+        description="People of the group with a DNACPR recommendation per 1,000 people of the group in the record"
+    )
+    rate_per_thousand_in_population: str = strawberry.field(
+        description="People of the group with a DNACPR recommendation per 1,000 of the group in the registered "
+        "(GP-registered) population of the board"
+    )
     nothing_recorded: str | None
     note: str | None
 
@@ -253,8 +258,8 @@ EQUALITY_COLUMNS = {
     "dnacpr": "dnacpr",
     "people_in_record": "people in record",
     "registered_population": "registered population",
-    "rate_per_thousand_in_record": "rate per 1,000 in record",
-    "rate_per_thousand_in_population": "rate per 1,000 population",
+    "rate_per_thousand_in_record": "with DNACPR per 1,000 people in record",
+    "rate_per_thousand_in_population": "with DNACPR per 1,000 registered population",
     "nothing_recorded": "nothing recorded",
     "note": "note",
 }
