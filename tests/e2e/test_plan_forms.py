@@ -4,15 +4,24 @@ back from the current plan over GraphQL, as FHIR (valid R4) and on the portal's 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 
-from tests.builders import PERSONAL_REASONING, VALID_NHS_NUMBER
+from carerecord.bootstrap import build_services
+from carerecord.settings import load_settings
+from carerecord_projections.current_plan.view import plan_view
+from carerecord_projections.database import transaction
+from carerecord_services.integrity import verify_chains
+from tests.builders import PERSONAL_REASONING, VALID_NHS_NUMBER, register
+from tests.e2e.stored_directly import append_stored
 from tests.e2e.test_api_end_to_end import RECOMMEND, RESULT, recommendation_input, registered_with_gp
 from tests.fhir_checks import by_reference, one, resources, validated
 from tests.form_builders import DNACPR_INPUT, ESCALATION_INPUT, RESPECT_INPUT
@@ -263,3 +272,45 @@ def test_a_dnacpr_form_is_kept_and_one_recommending_cpr_is_refused(server: ApiSe
     page = portal_page(server, gp, record_id)
     assert "Communication with relatives, representatives or an IMCA" in page
     assert "decided not to have it" in page  # the reason in plain words
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "events" / "carerecord_events" / "fixtures"
+
+
+def test_a_plan_stored_as_version_1_reads_its_priority_scale_as_the_persons_section_3_place(
+    test_database_url: str, fresh_schema: str, tmp_path: Path
+) -> None:
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": test_database_url,
+        "CARERECORD_SCHEMA": fresh_schema,
+        "CARERECORD_DATA_DIR": str(tmp_path),
+    }
+    services = build_services(load_settings(environment))
+    try:
+        record_id = services.care_records.register_person(register()).record_id
+        payload: dict[str, Any] = json.loads((FIXTURES / "RecommendationMade.v1.json").read_text())["payload"]
+        now = datetime.now(UTC).isoformat()
+        payload.update(
+            record_id=str(record_id),
+            event_id=str(uuid4()),
+            plan_id=str(uuid4()),
+            occurred_at=now,
+            recorded_at=now,
+            priority_scale=7,
+        )
+        append_stored(services.store, record_id, "RecommendationMade/v1", payload)
+        assert services.feeder is not None
+        services.feeder.catch_up()
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("SELECT document FROM current_plan WHERE record_id = %s", (record_id,))
+            document = cursor.fetchone()[0]
+        ((plan_id, stored),) = document["plans"].items()
+        assert stored["form_version"] == ""  # not recorded then, and not guessed now
+        shown = plan_view(plan_id, stored, date.today())
+        assert shown.respect is not None and shown.respect.what_matters_scale == 7
+        assert shown.respect.clinical_focus_scale is None
+        assert "quality of life and comfort matters most" in shown.respect.what_matters_scale_words
+        assert verify_chains(services.store).intact  # the chain covers the payload as stored, not as upcast
+    finally:
+        services.close()

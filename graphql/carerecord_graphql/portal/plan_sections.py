@@ -52,10 +52,7 @@ def _yes_no(value: bool | None, yes: str, no: str) -> str:
 
 
 def _about(plan: PlanView) -> Section:
-    return Section(
-        "About this form",
-        _rows(("Completed on", long_date(plan.made_at)), ("Version of the form", plan.form_version)),
-    )
+    return Section("About this form", _rows(("Version of the form", plan.form_version)))
 
 
 def _respect(respect: RespectView) -> list[Section]:
