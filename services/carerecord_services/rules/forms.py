@@ -48,6 +48,9 @@ def checked_form(command: c.MakeRecommendation, record: PersonRecord, now: datet
     """The form-specific content of the recommendation as the record keeps it, or a refusal naming the field."""
     _check_parts_match_the_form(command)
     _check_reason(command, record)
+    discussed_on = command.involvement.discussed_on
+    if discussed_on is not None and discussed_on > now.date():
+        raise TimeInFuture("a discussion cannot be dated in the future", field="involvement.discussed_on")
     if command.form_type is FormType.DNACPR:
         _check_dnacpr(command)
     if command.escalation is not None:
@@ -166,6 +169,11 @@ def _checked_respect(command: c.MakeRecommendation, now: datetime) -> facts.Resp
             "how the person lacks capacity to take part",
         )
     _check_contacts(sections.emergency_contacts)
+    if sections.legal_welfare_proxy and not sections.emergency_contacts:
+        raise InvalidInput(
+            "the person has a legal welfare proxy: name them in section 8, the emergency contacts",
+            field="respect.emergency_contacts",
+        )
     return replace(sections, signatures=_checked_signatures(sections.signatures, now))
 
 

@@ -204,3 +204,16 @@ def test_a_valid_advance_decision_as_the_reason_needs_one_on_the_record() -> Non
         .when(recommendation(reason_category=ReasonCategory.VALID_ADVANCE_DECISION))
     )
     assert plan.reason_category is ReasonCategory.VALID_ADVANCE_DECISION
+
+
+def test_a_legal_welfare_proxy_is_named_in_section_8() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Scenario().registered().when(recommendation(respect=respect_sections(emergency_contacts=())))
+    assert refused.value.field == "respect.emergency_contacts"
+
+
+def test_a_discussion_cannot_be_dated_in_the_future() -> None:
+    tomorrow = NOW.date() + timedelta(days=1)
+    with pytest.raises(TimeInFuture) as refused:
+        Scenario().registered().when(recommendation(involvement=involved(discussed_on=tomorrow)))
+    assert refused.value.field == "involvement.discussed_on"
