@@ -163,6 +163,25 @@ class DnacprForm:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LocalField:
+    """One field of a local form, as the form labels it and as it was filled in."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalFormSource:
+    """A plan taken in from a region's own form through its mapping: which form, and every field of it the
+    canonical model has no place for, kept verbatim and shown with the plan."""
+
+    form: str
+    """The mapping's name (e.g. "nuh-tep")."""
+    title: str
+    kept: tuple[LocalField, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecommendationContent:
     """What a recommendation says, as the clinician asks for it and as the record holds it: the form and its
     version, the CPR recommendation and its reasoning, who was involved, what matters to the person, other
@@ -187,6 +206,7 @@ class RecommendationContent:
     respect: RespectSections | None = None
     escalation: EscalationPlan | None = None
     dnacpr: DnacprForm | None = None
+    local_form: LocalFormSource | None = None
 
 
 @event_type(

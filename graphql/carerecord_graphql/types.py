@@ -55,6 +55,10 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
         view.EscalationView, name="EscalationView", description=view.EscalationView.__doc__.strip()
     )
     DnacprView = graphql_type(view.DnacprView, name="DnacprView", description=view.DnacprView.__doc__.strip())
+    LocalFieldView = graphql_type(view.LocalFieldView, name="LocalFieldView")
+    LocalFormView = graphql_type(
+        view.LocalFormView, name="LocalFormView", description=view.LocalFormView.__doc__.strip()
+    )
     ReviewView = graphql_type(view.ReviewView, name="ReviewView", description="A review of the plan.")
     PlanView = graphql_type(
         view.PlanView,

@@ -447,6 +447,15 @@ def _form_notes(plan: dict[str, Any]) -> list[str]:
     if plan.get("dnacpr"):
         notes += _dnacpr_notes(plan["dnacpr"])
     notes += [_review_note(review) for review in plan.get("reviews", [])]
+    if plan.get("local_form"):
+        notes += _local_form_notes(plan["local_form"])
+    return notes
+
+
+def _local_form_notes(local_form: dict[str, Any]) -> list[str]:
+    """A plan taken in from a local form: which form, then each field it has that the plan has no place for."""
+    notes = [f"Taken in from the local form {local_form['title']} ({local_form['form']})."]
+    notes += [f"{local_form['title']}, {each['label']}: {each['value']}" for each in local_form["kept"]]
     return notes
 
 

@@ -36,6 +36,13 @@ def plan_sections(plan: PlanView) -> list[Section]:
         sections.append(_escalation(plan.escalation))
     if plan.dnacpr is not None:
         sections.append(_dnacpr(plan.dnacpr))
+    if plan.local_form is not None:
+        sections.append(
+            Section(
+                f"Also on the {plan.local_form.title}",
+                _rows(*((each.label, each.value) for each in plan.local_form.kept)),
+            )
+        )
     sections.append(_discussions(plan))
     sections.append(_reviews(plan))
     return [section for section in sections if section.rows]

@@ -169,6 +169,7 @@ def plan_document(plan: PlanState) -> Document:
         "respect": encode(made.respect),
         "escalation": encode(made.escalation),
         "dnacpr": encode(made.dnacpr),
+        "local_form": encode(made.local_form),
         "reviews": [_review(review) for review in plan.reviews],
     }
     if plan.ended_at is not None:

@@ -135,6 +135,21 @@ class DnacprView:
 
 
 @dataclass(frozen=True)
+class LocalFieldView:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class LocalFormView:
+    """A plan taken in from a local form: which form, and its fields the canonical plan has no place for."""
+
+    form: str
+    title: str
+    kept: list[LocalFieldView] = field(metadata={"description": "Kept verbatim, as the form labels them"})
+
+
+@dataclass(frozen=True)
 class ReviewView:
     at: datetime
     by: ClinicianView
@@ -179,6 +194,7 @@ class PlanView:
     escalation: EscalationView | None
     dnacpr: DnacprView | None
     reviews: list[ReviewView]
+    local_form: LocalFormView | None
 
 
 @dataclass(frozen=True)
@@ -249,6 +265,14 @@ def plan_view(plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
         escalation=_escalation(plan["escalation"]) if plan.get("escalation") else None,
         dnacpr=_dnacpr(plan["dnacpr"]) if plan.get("dnacpr") else None,
         reviews=[_review(review) for review in plan.get("reviews", [])],
+        local_form=_local_form(plan["local_form"]) if plan.get("local_form") else None,
+    )
+
+
+def _local_form(value: dict[str, Any]) -> LocalFormView:
+    return LocalFormView(
+        **_copied(value, "form", "title"),
+        kept=[LocalFieldView(**_copied(each, "label", "value")) for each in value["kept"]],
     )
 
 
