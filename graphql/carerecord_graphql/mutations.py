@@ -224,10 +224,13 @@ def review_break_glass(
 
 
 def build_mutation_type() -> type:
+    from carerecord_graphql import local_forms  # it builds on this module's results and idempotency
+
     fields: dict[str, Any] = {"register_person": _register_person()}
     for name, command_class in USE_CASES.items():
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         fields[snake] = _use_case(name, command_class)
+    fields["make_recommendation_from_local_form"] = local_forms.make_recommendation_from_local_form()
     fields["break_glass"] = strawberry.mutation(resolver=break_glass)
     fields["review_break_glass"] = strawberry.mutation(resolver=review_break_glass)
     return strawberry.type(type("Mutation", (), fields))

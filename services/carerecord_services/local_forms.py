@@ -67,6 +67,31 @@ PARTS = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class LocalFormDocument:
+    """A filled-in local form, taken in through its loaded mapping: the form's name, each of its fields by
+    label and answer, and the responsible clinician. The plan it makes is judged by the same rules as any."""
+
+    form: str
+    fields: tuple[LocalField, ...]
+    responsible_clinician: Clinician | None
+    occurred_at: datetime | None = None
+
+    def answers(self) -> dict[str, str]:
+        answers: dict[str, str] = {}
+        for each in self.fields:
+            if each.label in answers:
+                raise DocumentRefused(
+                    f"the field {each.label!r} is given twice", field=f"document.{each.label}"
+                )
+            answers[each.label] = each.value
+        return answers
+
+
+class LocalFormNotLoaded(DomainError):
+    rule = "local-form-not-loaded"
+
+
 class MappingRefused(DomainError):
     """A mapping file that cannot be loaded: `field` names where in the file."""
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -314,3 +316,72 @@ def test_a_plan_stored_as_version_1_reads_its_priority_scale_as_the_persons_sect
         assert verify_chains(services.store).intact  # the chain covers the payload as stored, not as upcast
     finally:
         services.close()
+
+
+FORMS = Path(__file__).resolve().parents[2] / "deploy" / "carerecord" / "reference" / "forms"
+FROM_LOCAL_FORM = f"mutation($id: UUID!, $input: LocalFormDocumentInput!) {{ makeRecommendationFromLocalForm(recordId: $id, input: $input) {{ {RESULT} }} }}"
+LOCAL_FORM = "query($nhs: String!) { person(nhsNumber: $nhs) { version currentPlans { formType formVersion escalation { level limits { treatment } } localForm { form title kept { label value } } } } }"
+
+
+def forms_command(server: ApiServer, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "carerecord.cli", "forms", *arguments],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def local_form_input(**changed: str) -> dict[str, Any]:
+    answers: dict[str, str] = json.loads((FORMS / "nuh-tep.example.json").read_text()) | changed
+    return {
+        "form": "nuh-tep",
+        "fields": [{"label": label, "value": value} for label, value in answers.items()],
+        "responsibleClinician": {"name": "Dr Grey", "role": "GP", "registration": "2345678"},
+    }
+
+
+def test_a_mapped_local_form_becomes_the_plan_nothing_lost_and_one_that_does_not_fit_is_refused(
+    server: ApiServer, tmp_path: Path
+) -> None:
+    gp, record_id = registered_with_gp(server)
+    before = server.graphql(gp, FROM_LOCAL_FORM, id=record_id, input=local_form_input())
+    assert before["data"]["makeRecommendationFromLocalForm"]["rule"] == "local-form-not-loaded"
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text((FORMS / "nuh-tep.toml").read_text().replace('to = "cpr"', 'to = "cpr_status"'))
+    refused = forms_command(server, "load", str(broken))
+    assert refused.returncode == 1 and "fields.Resuscitation status" in refused.stderr
+    loaded = forms_command(server, "load", str(FORMS / "nuh-tep.toml"))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "NUH treatment escalation plan (nuh-tep): mapping loaded" in loaded.stdout
+
+    misfit = server.graphql(
+        gp, FROM_LOCAL_FORM, id=record_id, input=local_form_input(**{"Resuscitation status": "DNAR"})
+    )
+    answer = misfit["data"]["makeRecommendationFromLocalForm"]
+    assert (answer["__typename"], answer["field"]) == ("Refused", "document.Resuscitation status")
+
+    made = server.graphql(gp, FROM_LOCAL_FORM, id=record_id, input=local_form_input())
+    assert made["data"]["makeRecommendationFromLocalForm"]["__typename"] == "RecordChanged", made
+    (plan,) = server.graphql(gp, LOCAL_FORM, nhs=VALID_NHS_NUMBER)["data"]["person"]["currentPlans"]
+    assert (plan["formType"], plan["formVersion"]) == ("tep", "NUH TEP 4 (2024)")
+    assert plan["escalation"]["limits"] == [
+        {"treatment": "intensive-care"},
+        {"treatment": "non-invasive-ventilation"},
+    ]
+    assert plan["localForm"]["kept"] == [
+        {"label": "Ward", "value": "Ward 12, City Hospital"},
+        {"label": "Bleep of the doctor completing the form", "value": "4471"},
+        {"label": "Oxygen target", "value": "88-92%"},
+    ]
+    _, bundle = the_plan(server, gp)
+    assert "NUH treatment escalation plan, Oxygen target: 88-92%" in care_plan_notes(bundle)
+    page = portal_page(server, gp, record_id)
+    assert "Also on the NUH treatment escalation plan" in page and "88-92%" in page
+
+    carer = server.token(sub="ch-ade", role="care-home-staff", org="VLAXL")
+    not_theirs = server.graphql(carer, FROM_LOCAL_FORM, id=record_id, input=local_form_input())
+    assert not_theirs["data"]["makeRecommendationFromLocalForm"]["__typename"] == "NotAllowedResult"
