@@ -273,6 +273,7 @@ def test_a_dnacpr_form_is_kept_and_one_recommending_cpr_is_refused(server: ApiSe
 
     page = portal_page(server, gp, record_id)
     assert "Communication with relatives, representatives or an IMCA" in page
+    assert "not needed: completed by a senior clinician" in page  # a GP completed it
     assert "decided not to have it" in page  # the reason in plain words
 
 

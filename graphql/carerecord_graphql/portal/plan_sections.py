@@ -35,7 +35,7 @@ def plan_sections(plan: PlanView) -> list[Section]:
     if plan.escalation is not None:
         sections.append(_escalation(plan.escalation))
     if plan.dnacpr is not None:
-        sections.append(_dnacpr(plan.dnacpr))
+        sections.append(_dnacpr(plan, plan.dnacpr))
     if plan.local_form is not None:
         sections.append(
             Section(
@@ -137,10 +137,21 @@ def _escalation(escalation: EscalationView) -> Section:
     )
 
 
-def _dnacpr(dnacpr: DnacprView) -> Section:
+def _dnacpr(plan: PlanView, dnacpr: DnacprView) -> Section:
+    completed = plan.responsible_clinician
+    if plan.endorsed_by is not None:
+        endorsed = (
+            f"{plan.endorsed_by.name}, {plan.endorsed_by.role} (registration {plan.endorsed_by.registration})"
+        )
+    else:
+        endorsed = (
+            "awaited" if plan.awaiting_senior_endorsement else "not needed: completed by a senior clinician"
+        )
     return Section(
         "DNACPR form",
         _rows(
+            ("Completed by", f"{completed.name}, {completed.role} (registration {completed.registration})"),
+            ("Senior endorsement", endorsed),
             ("Communication with the person", dnacpr.communication_with_person),
             ("Communication with relatives, representatives or an IMCA", dnacpr.communication_with_relatives),
             (
