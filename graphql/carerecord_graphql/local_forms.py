@@ -13,7 +13,7 @@ import strawberry
 from carerecord_graphql.access import reader_of
 from carerecord_graphql.context import info_context
 from carerecord_graphql.inputs import input_type, to_domain
-from carerecord_graphql.mutations import _idempotency, _result
+from carerecord_graphql.mutations import idempotency_of, mutation_result
 from carerecord_graphql.types import MutationResult
 from carerecord_services import commands as c
 from carerecord_services.local_forms import (
@@ -67,10 +67,10 @@ def make_recommendation_from_local_form() -> Any:
                 c.MakeRecommendation,
                 make,
                 expected_version=expected_version,
-                idempotency=_idempotency(caller.user_id, idempotency_key, NAME, record_id, input),
+                idempotency=idempotency_of(caller.user_id, idempotency_key, NAME, record_id, input),
             )
 
-        return _result(context, NAME, run)
+        return mutation_result(context, NAME, run)
 
     resolve.__annotations__ = {
         "info": strawberry.Info,

@@ -74,7 +74,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> MutationResult:
+def mutation_result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> MutationResult:
+    """The answer to a change, every expected failure as data (and each refused access recorded)."""
     try:
         outcome = run()
     except NotPermitted as refused:
@@ -120,10 +121,10 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
                 record_id,
                 command,
                 expected_version=expected_version,
-                idempotency=_idempotency(caller.user_id, idempotency_key, name, record_id, input),
+                idempotency=idempotency_of(caller.user_id, idempotency_key, name, record_id, input),
             )
 
-        return _result(context, name, run)
+        return mutation_result(context, name, run)
 
     resolve.__annotations__ = {
         "info": strawberry.Info,
@@ -137,9 +138,10 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
     return strawberry.mutation(resolver=resolve, description=(command_class.__doc__ or "").strip() or None)
 
 
-def _idempotency(
+def idempotency_of(
     user_id: str, key: str | None, name: str, record_id: UUID | None, value: Any
 ) -> Idempotency | None:
+    """The caller's idempotency key for a request, fingerprinted with the request it was first given for."""
     if key is None:
         return None
     return Idempotency(user_id, key, _fingerprint(name, record_id, value))
@@ -158,10 +160,10 @@ def _register_person() -> Any:
             command = to_domain(c.RegisterPerson, input, actor=caller.actor)
             return context.api.care_records.register_person(
                 command,
-                idempotency=_idempotency(caller.user_id, idempotency_key, "registerPerson", None, input),
+                idempotency=idempotency_of(caller.user_id, idempotency_key, "registerPerson", None, input),
             )
 
-        return _result(context, "registerPerson", run)
+        return mutation_result(context, "registerPerson", run)
 
     register_person.__annotations__ = {
         "info": strawberry.Info,
