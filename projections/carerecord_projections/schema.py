@@ -71,6 +71,12 @@ CREATE TABLE IF NOT EXISTS registered_population (
     people integer NOT NULL CHECK (people >= 0),
     PRIMARY KEY (icb_code, age_band, sex, ethnicity)
 );
+CREATE TABLE IF NOT EXISTS local_form_mappings (
+    name text PRIMARY KEY,
+    title text NOT NULL,
+    mapping text NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now()
+);
 """
 
 # What the feed router records: its progress, and every disclosure to an organisation (see feeds.py).

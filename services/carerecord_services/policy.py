@@ -177,7 +177,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
     Action.ASSESS_CAPACITY: ("assessCapacity",),
     Action.RECORD_REPRESENTATIVE: ("recordRepresentative", "withdrawRepresentative"),
     Action.RECORD_ADVANCE_DECISION: ("recordAdvanceDecision", "withdrawAdvanceDecision"),
-    Action.MAKE_RECOMMENDATION: ("makeRecommendation",),
+    Action.MAKE_RECOMMENDATION: ("makeRecommendation", "makeRecommendationFromLocalForm"),
     Action.ENDORSE: ("endorsePlan",),
     Action.REVIEW: ("reviewPlan",),
     Action.REVOKE: ("revokePlan",),
