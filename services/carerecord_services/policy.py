@@ -209,6 +209,7 @@ COMMAND_ACTIONS: dict[type[c.Command], Action] = {
     c.RecordAdvanceDecision: Action.RECORD_ADVANCE_DECISION,
     c.WithdrawAdvanceDecision: Action.RECORD_ADVANCE_DECISION,
     c.MakeRecommendation: Action.MAKE_RECOMMENDATION,
+    c.TakeInPlan: Action.MAKE_RECOMMENDATION,
     c.EndorsePlan: Action.ENDORSE,
     c.ReviewPlan: Action.REVIEW,
     c.RevokePlan: Action.REVOKE,

@@ -45,6 +45,8 @@ class PlanState:
     """The latest review that kept the plan."""
     communications: tuple[DecisionCommunicated, ...] = ()
     ended_at: datetime | None = None
+    taken_in_from: str = ""
+    """Where the plan was taken in from, when another system sent it (empty: made on this record)."""
 
     @property
     def plan_id(self) -> UUID:

@@ -165,6 +165,8 @@ def plan_document(plan: PlanState) -> Document:
         "lacked_capacity_nobody_consulted": plan.nobody_consulted_though_lacking_capacity,
         "event_id": str(made.event_id),
     }
+    if plan.taken_in_from:
+        document["taken_in_from"] = plan.taken_in_from
     if plan.ended_at is not None:
         document["ended_at"] = plan.ended_at.isoformat()
     if plan.last_review is not None:

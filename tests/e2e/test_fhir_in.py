@@ -1,0 +1,261 @@
+"""FHIR R4 in, through the real API on the real PostgreSQL: a Bundle the view produced, posted into an empty store,
+makes the same plan; posting it twice records once; a refusal names the rule and the element and is held until
+the sender corrects it; a person not yet registered is registered from the Patient; an organisation that does not
+care for the person, and states no basis, is refused."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg2
+import pytest
+
+from tests.conftest import dsn
+from tests.e2e.test_api_end_to_end import (
+    CARE_HOME,
+    GP,
+    PERSON,
+    RECOMMEND,
+    recommendation_input,
+    registered_with_gp,
+)
+from tests.support.api_server import ApiServer, errors
+
+AS_GP_PRACTICE = {"relationship-basis": "registered-with-the-practice", "relationship-setting": "gp-practice"}
+FULL_PLAN = recommendation_input(
+    occurredAt="2026-10-01T09:30:00+00:00",
+    whatMatters="being at home with her cat",
+    involvement={
+        "route": "A_PERSON_WITH_CAPACITY",
+        "personInvolved": True,
+        "consulted": [{"name": "Ann Hale", "role": "daughter"}, {"name": "Tom Hale", "role": "son"}],
+    },
+    otherRecommendations=[
+        {"treatment": "hospital admission", "decision": "NOT_WANTED", "reason": "wants to stay at home"},
+        {"treatment": "antibiotics by mouth", "decision": "RECOMMENDED"},
+    ],
+)
+# What differs by nature between the plan made here and the same plan taken in: its ids, who keyed it in
+IDS = ("event_id", "recorded_by")
+
+
+@pytest.fixture
+def origin(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[ApiServer]:
+    (tmp_path / "origin").mkdir()
+    api = ApiServer(test_database_url, fresh_schema, tmp_path / "origin").start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def empty_schema(test_database_url: str, unique_name: str) -> Iterator[str]:
+    name = f"{unique_name}_in"
+    connection = psycopg2.connect(test_database_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {name}")
+    yield name
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {name} CASCADE")
+    connection.close()
+
+
+@pytest.fixture
+def receiver(test_database_url: str, empty_schema: str, tmp_path: Path) -> Iterator[ApiServer]:
+    (tmp_path / "receiver").mkdir()
+    api = ApiServer(test_database_url, empty_schema, tmp_path / "receiver").start()
+    yield api
+    api.stop()
+
+
+def post(server: ApiServer, token: str, bundle: Any, **query: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/fhir/Bundle",
+        content=json.dumps(bundle),
+        params=query,
+        headers={"authorization": f"Bearer {token}", "content-type": "application/fhir+json"},
+        timeout=60,
+    )
+
+
+def held(server: ApiServer, token: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{server.url}/fhir/Bundle/$held", headers={"authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def bundle_of(server: ApiServer, token: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{server.url}/fhir/Patient/9434765919/$everything",
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    bundle: dict[str, Any] = response.json()
+    return bundle
+
+
+def stored_documents(database_url: str, schema: str) -> list[dict[str, Any]]:
+    with psycopg2.connect(dsn(database_url, schema)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT document FROM current_plan")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def plans_without_ids(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(
+        ({k: v for k, v in plan.items() if k not in IDS} for plan in document["plans"].values()),
+        key=lambda plan: str(plan["made_at"]),
+    )
+
+
+def issues(response: httpx.Response) -> list[dict[str, Any]]:
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome", outcome
+    found: list[dict[str, Any]] = outcome["issue"]
+    return found
+
+
+def rules(response: httpx.Response) -> dict[str, list[str]]:
+    return {issue["details"]["coding"][0]["code"]: issue["expression"] for issue in issues(response)}
+
+
+def a_plan_made_at_origin(origin: ApiServer) -> tuple[str, dict[str, Any]]:
+    gp, record_id = registered_with_gp(origin)
+    made = origin.graphql(gp, RECOMMEND, id=record_id, input=FULL_PLAN)
+    assert made["data"]["makeRecommendation"]["__typename"] == "RecordChanged", made
+    return gp, bundle_of(origin, gp)
+
+
+def test_a_bundle_the_view_produced_posted_into_an_empty_store_makes_the_same_plan_once(
+    origin: ApiServer, receiver: ApiServer, test_database_url: str, fresh_schema: str, empty_schema: str
+) -> None:
+    _, bundle = a_plan_made_at_origin(origin)
+    gp = receiver.token(**GP)
+
+    first = post(receiver, gp, bundle, **AS_GP_PRACTICE)
+    assert first.status_code == 201, first.text
+    assert "taken-in" in rules(first)
+
+    [made_here] = stored_documents(test_database_url, fresh_schema)
+    [taken_in] = stored_documents(test_database_url, empty_schema)
+    [plan_here] = plans_without_ids(made_here)
+    [plan_taken_in] = plans_without_ids(taken_in)
+    assert plan_taken_in.pop("taken_in_from").startswith(
+        "FHIR Bundle sent by K81003 (Bundle https://carerecord"
+    )
+    assert (
+        plan_taken_in == plan_here
+    )  # CPR, form, reasons, involvement, clinician, setting, dates, treatments
+    assert taken_in["caring"].keys() == made_here["caring"].keys() == {"K81003"}
+
+    person = receiver.graphql(gp, PERSON, nhs="9434765919")
+    assert not errors(person), person
+    version = person["data"]["person"]["version"]
+    again = post(receiver, gp, bundle, **AS_GP_PRACTICE)
+    assert again.status_code == 200, again.text
+    assert "already-taken-in" in rules(again)
+    assert receiver.graphql(gp, PERSON, nhs="9434765919")["data"]["person"]["version"] == version
+    assert len(stored_documents(test_database_url, empty_schema)[0]["plans"]) == 1
+
+
+def test_a_refused_plan_names_the_rule_and_the_element_is_held_and_is_taken_in_once_corrected(
+    origin: ApiServer, receiver: ApiServer
+) -> None:
+    _, bundle = a_plan_made_at_origin(origin)
+    wrong = copy.deepcopy(bundle)
+    care_plan_index, care_plan = next(
+        (i, e["resource"])
+        for i, e in enumerate(wrong["entry"])
+        if e["resource"]["resourceType"] == "CarePlan"
+    )
+    care_plan["activity"][0]["detail"]["reasonCode"][1]["text"] = "Frail elderly care home resident."
+    gp = receiver.token(**GP)
+
+    refused = post(receiver, gp, wrong, **AS_GP_PRACTICE)
+    assert refused.status_code == 422, refused.text
+    assert rules(refused)["reasoning-rests-on-group-characteristic"] == [
+        f"Bundle.entry[{care_plan_index}].resource.activity[0].detail.reasonCode[1].text"
+    ]
+    waiting = held(receiver, gp)
+    assert waiting["total"] == 1
+    assert waiting["entry"][0]["resource"]["identifier"] == bundle["identifier"]
+    assert waiting["entry"][1]["resource"]["issue"][0]["details"]["coding"][0]["code"] == (
+        "reasoning-rests-on-group-characteristic"
+    )
+    assert (
+        held(receiver, receiver.token(sub="dr-other", role="gp", org="B82005", registration="3456789"))[
+            "total"
+        ]
+        == 0
+    ), "an organisation sees only what it sent"
+
+    corrected = post(receiver, gp, bundle, **AS_GP_PRACTICE)
+    assert corrected.status_code == 201, corrected.text
+    assert held(receiver, gp)["total"] == 0
+
+
+def test_an_organisation_that_does_not_care_for_the_person_and_states_no_basis_is_refused(
+    origin: ApiServer, receiver: ApiServer, test_database_url: str, empty_schema: str
+) -> None:
+    _, bundle = a_plan_made_at_origin(origin)
+    gp = receiver.token(**GP)
+
+    refused = post(receiver, gp, bundle)
+    assert refused.status_code == 403, refused.text
+    assert "no-care-relationship" in rules(refused)
+    assert stored_documents(test_database_url, empty_schema) == [], "nothing recorded, not even the person"
+    assert held(receiver, gp)["total"] == 1, "held: stating the basis corrects it"
+
+    stranger = origin.token(sub="dr-other", role="gp", org="B82005", registration="3456789")
+    assert rules(post(origin, stranger, bundle))["plan-from-another-organisation"], (
+        "it sends its own plans only"
+    )
+    its_own = copy.deepcopy(bundle)
+    for entry in its_own["entry"]:
+        if entry["resource"]["resourceType"] == "Organization":
+            entry["resource"]["identifier"][0]["value"] = "B82005"
+    refused_at_origin = post(origin, stranger, its_own)
+    assert refused_at_origin.status_code == 403, refused_at_origin.text
+    assert "no-care-relationship" in rules(refused_at_origin)
+
+
+def test_a_role_that_may_not_make_plans_is_refused_and_nothing_is_held(
+    origin: ApiServer, receiver: ApiServer
+) -> None:
+    _, bundle = a_plan_made_at_origin(origin)
+    care_home = receiver.token(**CARE_HOME)
+    refused = post(receiver, care_home, bundle, **AS_GP_PRACTICE)
+    assert refused.status_code == 403, refused.text
+    assert "not-permitted" in rules(refused)
+    assert (
+        httpx.get(
+            f"{receiver.url}/fhir/Bundle/$held", headers={"authorization": f"Bearer {care_home}"}, timeout=30
+        ).status_code
+        == 403
+    )
+
+
+def test_a_bundle_without_an_identifier_or_with_a_malformed_nhs_number_names_the_element(
+    origin: ApiServer, receiver: ApiServer
+) -> None:
+    _, bundle = a_plan_made_at_origin(origin)
+    gp = receiver.token(**GP)
+    anonymous = {k: v for k, v in bundle.items() if k != "identifier"}
+    refused = post(receiver, gp, anonymous, **AS_GP_PRACTICE)
+    assert refused.status_code == 422 and rules(refused)["bundle-identifier-required"] == [
+        "Bundle.identifier"
+    ]
+
+    fullwidth = copy.deepcopy(bundle)
+    fullwidth["entry"][0]["resource"]["identifier"][0]["value"] = "９434765919"
+    refused = post(receiver, gp, fullwidth, **AS_GP_PRACTICE)
+    assert refused.status_code == 422, refused.text
+    assert rules(refused)["invalid-identifier"] == ["Bundle.entry[0].resource.identifier"]
