@@ -152,7 +152,7 @@ class _Reader:
                     Issue("not-taken-in", path, "an advance decision is not taken in: a clinician records it")
                 )
         if (
-            not plans
+            not any(r.get("resourceType") == "CarePlan" for _, r in self._resources())
             and not self.issues
             and any(r.get("resourceType") == "Flag" for _, r in self._resources())
         ):
@@ -268,10 +268,8 @@ class _CarePlanView:
 
     def extension_value(self, field_name: str, name: str, key: str) -> Any:
         found = self.extension(name)
-        if found:
-            self.at(field_name, f"extension('{PLAN_EXTENSION}').extension('{name}')")
-            return found[0].get(key)
-        return None
+        self.elements.setdefault(field_name, f"{self.path}.extension('{PLAN_EXTENSION}').extension('{name}')")
+        return found[0].get(key) if found else None
 
 
 def _text(value: Any, expression: str) -> str:
@@ -422,6 +420,7 @@ def _what_matters(view: _CarePlanView) -> str:
         if text.startswith(WHAT_MATTERS_NOTE):
             view.at("what_matters", f"note[{index}].text")
             return text.removeprefix(WHAT_MATTERS_NOTE)
+    view.at("what_matters", "note")
     return ""
 
 
