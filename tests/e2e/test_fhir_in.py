@@ -259,3 +259,51 @@ def test_a_bundle_without_an_identifier_or_with_a_malformed_nhs_number_names_the
     refused = post(receiver, gp, fullwidth, **AS_GP_PRACTICE)
     assert refused.status_code == 422, refused.text
     assert rules(refused)["invalid-identifier"] == ["Bundle.entry[0].resource.identifier"]
+
+
+def test_the_route_in_keeps_the_limits_of_every_door(origin: ApiServer, receiver: ApiServer) -> None:
+    """Request size, bounded events, and the rate: the same limits as /graphql."""
+    _, bundle = a_plan_made_at_origin(origin)
+    gp = receiver.token(**GP)
+
+    padded = copy.deepcopy(bundle)
+    padded["entry"][0]["resource"]["name"][0]["family"] = "x" * 300_000
+    assert post(receiver, gp, padded, **AS_GP_PRACTICE).status_code == 413
+
+    crowded = copy.deepcopy(bundle)
+    index, care_plan = next(
+        (i, e["resource"])
+        for i, e in enumerate(crowded["entry"])
+        if e["resource"]["resourceType"] == "CarePlan"
+    )
+    [details] = care_plan["extension"]
+    details["extension"] += [
+        {
+            "url": "consulted",
+            "extension": [{"url": "name", "valueString": f"P{i}"}, {"url": "role", "valueString": "friend"}],
+        }
+        for i in range(1_000)
+    ]
+    refused = post(receiver, gp, crowded, **AS_GP_PRACTICE)
+    assert refused.status_code == 422, refused.text
+    assert rules(refused)["too-many-entries"] == [
+        f"Bundle.entry[{index}].resource.extension('https://carerecord.nhs.uk/fhir/StructureDefinition/plan-details')"
+        ".extension('involvementRoute')"
+    ]
+
+    many = copy.deepcopy(bundle)
+    many["entry"] = [many["entry"][0]] * 201
+    assert rules(post(receiver, gp, many, **AS_GP_PRACTICE))["too-many-entries"] == ["Bundle.entry"]
+
+
+@pytest.fixture
+def strict(test_database_url: str, empty_schema: str, tmp_path: Path) -> Iterator[ApiServer]:
+    api = ApiServer(test_database_url, empty_schema, tmp_path, CARERECORD_REQUESTS_PER_MINUTE="3").start()
+    yield api
+    api.stop()
+
+
+def test_a_burst_of_bundles_over_the_rate_limit_is_refused(strict: ApiServer) -> None:
+    gp = strict.token(**GP)
+    statuses = [post(strict, gp, {"resourceType": "Bundle"}).status_code for _ in range(6)]
+    assert 429 in statuses and statuses[0] == 422
