@@ -26,6 +26,7 @@ from tests.e2e.test_api_end_to_end import (
 )
 from tests.support.api_server import ApiServer, errors
 
+TAKEN_IN_FROM = "query($nhs: String!) { person(nhsNumber: $nhs) { currentPlans { takenInFrom } } }"
 AS_GP_PRACTICE = {"relationship-basis": "registered-with-the-practice", "relationship-setting": "gp-practice"}
 FULL_PLAN = recommendation_input(
     occurredAt="2026-10-01T09:30:00+00:00",
@@ -158,6 +159,8 @@ def test_a_bundle_the_view_produced_posted_into_an_empty_store_makes_the_same_pl
 
     person = receiver.graphql(gp, PERSON, nhs="9434765919")
     assert not errors(person), person
+    shown = receiver.graphql(gp, TAKEN_IN_FROM, nhs="9434765919")["data"]["person"]["currentPlans"]
+    assert [plan["takenInFrom"][:26] for plan in shown] == ["FHIR Bundle sent by K81003"]
     version = person["data"]["person"]["version"]
     again = post(receiver, gp, bundle, **AS_GP_PRACTICE)
     assert again.status_code == 200, again.text

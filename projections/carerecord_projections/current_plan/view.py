@@ -70,6 +70,12 @@ class PlanView:
     communicated_to: list[PersonInvolved]
     other_recommendations: list[TreatmentRecommendationView]
     reasoning_mentions_group_characteristics: list[str]
+    taken_in_from: str = field(
+        default="",
+        metadata={
+            "description": "Where the plan was taken in from (a FHIR Bundle, a migration); empty: made here"
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ def plan_view(plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
             for item in plan.get("other_recommendations", [])
         ],
         reasoning_mentions_group_characteristics=plan.get("reasoning_mentions_group_characteristics", []),
+        taken_in_from=plan.get("taken_in_from", ""),
     )
 
 
