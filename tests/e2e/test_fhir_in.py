@@ -41,6 +41,21 @@ FULL_PLAN = recommendation_input(
         {"treatment": "antibiotics by mouth", "decision": "RECOMMENDED"},
     ],
 )
+SECOND_PLAN = recommendation_input(
+    formType="TREATMENT_ESCALATION_PLAN",
+    cpr="ATTEMPT_CPR",
+    reasonCategory="CPR_RECOMMENDED",
+    reasoning="Community-acquired pneumonia on a background of good health; full escalation is appropriate.",
+    occurredAt="2026-10-02T14:00:00+00:00",
+    involvement={
+        "route": "D_NOT_INVOLVED_WITH_REASON",
+        "personInvolved": False,
+        "reasonPersonNotInvolved": "unconscious on arrival; to be discussed when she wakes",
+        "reasonNoOneConsulted": "no family reachable overnight",
+    },
+    reviewDue=None,
+    reasonNoReviewDate="to be reviewed on the morning ward round",
+)
 # What differs by nature between the plan made here and the same plan taken in: its ids, who keyed it in
 IDS = ("event_id", "recorded_by")
 
@@ -130,8 +145,9 @@ def rules(response: httpx.Response) -> dict[str, list[str]]:
 
 def a_plan_made_at_origin(origin: ApiServer) -> tuple[str, dict[str, Any]]:
     gp, record_id = registered_with_gp(origin)
-    made = origin.graphql(gp, RECOMMEND, id=record_id, input=FULL_PLAN)
-    assert made["data"]["makeRecommendation"]["__typename"] == "RecordChanged", made
+    for plan in (FULL_PLAN, SECOND_PLAN):
+        made = origin.graphql(gp, RECOMMEND, id=record_id, input=plan)
+        assert made["data"]["makeRecommendation"]["__typename"] == "RecordChanged", made
     return gp, bundle_of(origin, gp)
 
 
@@ -147,26 +163,25 @@ def test_a_bundle_the_view_produced_posted_into_an_empty_store_makes_the_same_pl
 
     [made_here] = stored_documents(test_database_url, fresh_schema)
     [taken_in] = stored_documents(test_database_url, empty_schema)
-    [plan_here] = plans_without_ids(made_here)
-    [plan_taken_in] = plans_without_ids(taken_in)
-    assert plan_taken_in.pop("taken_in_from").startswith(
-        "FHIR Bundle sent by K81003 (Bundle https://carerecord"
-    )
-    assert (
-        plan_taken_in == plan_here
-    )  # CPR, form, reasons, involvement, clinician, setting, dates, treatments
+    plans_here = plans_without_ids(made_here)
+    plans_taken_in = plans_without_ids(taken_in)
+    assert [plan["form_type"] for plan in plans_here] == ["respect", "tep"]
+    for plan in plans_taken_in:
+        assert plan.pop("taken_in_from").startswith("FHIR Bundle sent by K81003 (Bundle https://carerecord")
+    # the same CPR decision, form, reasons, involvement, clinician, setting, dates and other treatments
+    assert plans_taken_in == plans_here
     assert taken_in["caring"].keys() == made_here["caring"].keys() == {"K81003"}
 
     person = receiver.graphql(gp, PERSON, nhs="9434765919")
     assert not errors(person), person
     shown = receiver.graphql(gp, TAKEN_IN_FROM, nhs="9434765919")["data"]["person"]["currentPlans"]
-    assert [plan["takenInFrom"][:26] for plan in shown] == ["FHIR Bundle sent by K81003"]
+    assert [plan["takenInFrom"][:26] for plan in shown] == ["FHIR Bundle sent by K81003"] * 2
     version = person["data"]["person"]["version"]
     again = post(receiver, gp, bundle, **AS_GP_PRACTICE)
     assert again.status_code == 200, again.text
     assert "already-taken-in" in rules(again)
     assert receiver.graphql(gp, PERSON, nhs="9434765919")["data"]["person"]["version"] == version
-    assert len(stored_documents(test_database_url, empty_schema)[0]["plans"]) == 1
+    assert len(stored_documents(test_database_url, empty_schema)[0]["plans"]) == 2
 
 
 def test_a_refused_plan_names_the_rule_and_the_element_is_held_and_is_taken_in_once_corrected(
@@ -178,12 +193,14 @@ def test_a_refused_plan_names_the_rule_and_the_element_is_held_and_is_taken_in_o
         (i, e["resource"])
         for i, e in enumerate(wrong["entry"])
         if e["resource"]["resourceType"] == "CarePlan"
+        and e["resource"]["activity"][0]["detail"]["doNotPerform"]
     )
     care_plan["activity"][0]["detail"]["reasonCode"][1]["text"] = "Frail elderly care home resident."
     gp = receiver.token(**GP)
 
     refused = post(receiver, gp, wrong, **AS_GP_PRACTICE)
     assert refused.status_code == 422, refused.text
+    assert "taken-in" in rules(refused), "the other plan, which the rules accept, is taken in"
     assert rules(refused)["reasoning-rests-on-group-characteristic"] == [
         f"Bundle.entry[{care_plan_index}].resource.activity[0].detail.reasonCode[1].text"
     ]
@@ -202,6 +219,7 @@ def test_a_refused_plan_names_the_rule_and_the_element_is_held_and_is_taken_in_o
 
     corrected = post(receiver, gp, bundle, **AS_GP_PRACTICE)
     assert corrected.status_code == 201, corrected.text
+    assert sorted(rules(corrected)) == ["already-taken-in", "taken-in"]
     assert held(receiver, gp)["total"] == 0
 
 
