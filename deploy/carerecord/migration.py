@@ -11,13 +11,16 @@ why, never a value sent) is cut back to the checkpoint when a run resumes, so no
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from carerecord_graphql.fhir_intake import BundleIntake
+from carerecord_graphql.fhir_intake import BundleIntake, TakenIn
+from carerecord_projections.fhir import NHS_NUMBER_SYSTEM
 from carerecord_services.intake import StatedRelationship
 from carerecord_services.read_access import Reader
 
@@ -52,41 +55,75 @@ def import_ndjson(
     report: Path,
     relationship: StatedRelationship | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ImportReport:
+    """Bundles `workers` at a time, in batches of `CHECKPOINT_EVERY` a worker: within a batch one person's
+    Bundles go to one worker, in file order; the checkpoint is written once the whole batch is done."""
     lines = _count_lines(source)
     done = _resume(checkpoint, source)
     refusals = _kept_refusals(report, done)
     result = ImportReport(total=lines, resumed_after=done, refusals=refusals)
     _write_report(report, refusals)
     via = f"migration from {source.name}, sent by {reader.actor.organisation}"
-    with report.open("a") as out:
-        for number, line in _lines(source, after=done):
-            _take_in_line(intake, reader, number, line, relationship, via, result, out)
-            if number % CHECKPOINT_EVERY == 0 or number == lines:
-                out.flush()
-                _save_checkpoint(checkpoint, source, number)
+
+    def take_in(lane: list[tuple[int, Any]]) -> list[tuple[int, Any, TakenIn]]:
+        return [
+            (number, bundle, intake.take_in(reader, bundle, relationship, via=via)) for number, bundle in lane
+        ]
+
+    with report.open("a") as out, ThreadPoolExecutor(max_workers=workers) as pool:
+        for batch in _batches(_lines(source, after=done), CHECKPOINT_EVERY * workers):
+            answered = [each for lane in pool.map(take_in, _lanes(batch, workers)) for each in lane]
+            for number, bundle, taken in sorted(answered, key=lambda each: each[0]):
+                _count(number, bundle, taken, result, out)
+            out.flush()
+            _save_checkpoint(checkpoint, source, batch[-1][0])
             if progress is not None:
-                progress(number, lines)
+                progress(batch[-1][0], lines)
     _save_checkpoint(checkpoint, source, lines)
     result.refused = len(result.refusals)
     return result
 
 
-def _take_in_line(
-    intake: BundleIntake,
-    reader: Reader,
-    number: int,
-    line: str,
-    relationship: StatedRelationship | None,
-    via: str,
-    result: ImportReport,
-    out: Any,
-) -> None:
+def _parsed(line: str) -> Any:
     try:
-        bundle: Any = json.loads(line)
+        return json.loads(line)
     except ValueError:
-        bundle = None
-    taken = intake.take_in(reader, bundle, relationship, via=via)
+        return None
+
+
+def _batches(lines: Iterator[tuple[int, str]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    for number, line in lines:
+        batch.append((number, _parsed(line)))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _lanes(batch: list[tuple[int, Any]], workers: int) -> list[list[tuple[int, Any]]]:
+    """One lane a worker; a person's Bundles (by their Patient's NHS number) all in one lane, in file order."""
+    lanes: list[list[tuple[int, Any]]] = [[] for _ in range(workers)]
+    for number, bundle in batch:
+        key = _nhs_number(bundle) or str(number)
+        lanes[int(hashlib.sha256(key.encode()).hexdigest(), 16) % workers].append((number, bundle))
+    return [lane for lane in lanes if lane]
+
+
+def _nhs_number(bundle: Any) -> str | None:
+    entries = bundle.get("entry") if isinstance(bundle, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
+            for identifier in resource.get("identifier") or []:
+                if isinstance(identifier, dict) and identifier.get("system") == NHS_NUMBER_SYSTEM:
+                    return "".join(ch for ch in str(identifier.get("value")) if ch in "0123456789")
+    return None
+
+
+def _count(number: int, bundle: Any, taken: TakenIn, result: ImportReport, out: Any) -> None:
     if taken.status >= 400:
         refusal = {
             "line": number,

@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--relationship-setting", help="plans: the setting of such a relationship (gp-practice)"
     )
     parser.add_argument("--relationship-detail", default="", help="plans: the words for the basis 'other'")
+    parser.add_argument("--workers", type=int, default=4, help="plans: Bundles taken in at once (default 4)")
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -89,6 +90,7 @@ def run(arguments: argparse.Namespace) -> int:
             report=arguments.report or source.with_name(source.name + ".refused.ndjson"),
             relationship=relationship,
             progress=_bar,
+            workers=max(1, arguments.workers),
         )
     except ValueError as problem:
         return refuse(str(problem))

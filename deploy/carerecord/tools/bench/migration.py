@@ -67,6 +67,7 @@ def migration_scenario(
                     checkpoint=source.with_name("checkpoint"),
                     report=source.with_name("refused.ndjson"),
                     relationship=AS_PRACTICE,
+                    workers=4,  # as many threads as the baseline's loader
                 )
                 import_seconds = time.perf_counter() - started
             finally:
