@@ -289,7 +289,9 @@ def test_the_route_in_keeps_the_limits_of_every_door(origin: ApiServer, receiver
 
     padded = copy.deepcopy(bundle)
     padded["entry"][0]["resource"]["name"][0]["family"] = "x" * 300_000
-    assert post(receiver, gp, padded, **AS_GP_PRACTICE).status_code == 413
+    too_large = post(receiver, gp, padded, **AS_GP_PRACTICE)
+    assert too_large.status_code == 413
+    assert too_large.json()["issue"][0]["code"] == "too-costly"
 
     crowded = copy.deepcopy(bundle)
     index, care_plan = next(
@@ -328,3 +330,5 @@ def test_a_burst_of_bundles_over_the_rate_limit_is_refused(strict: ApiServer) ->
     gp = strict.token(**GP)
     statuses = [post(strict, gp, {"resourceType": "Bundle"}).status_code for _ in range(6)]
     assert 429 in statuses and statuses[0] == 422
+    throttled = post(strict, gp, {"resourceType": "Bundle"})
+    assert throttled.status_code == 429 and throttled.json()["issue"][0]["code"] == "throttled"
