@@ -86,7 +86,11 @@ class InboundPlan:
 
     def expression(self, field_name: str | None) -> str:
         """The element a refusal of `field_name` (as the rules name it, `involvement.route`) is about."""
-        name = (field_name or "").split(".")[0]
+        name = field_name or ""
+        while name not in self.elements and "." in name:
+            name = name.rsplit(".", 1)[
+                0
+            ]  # involvement.consulted.3.name -> involvement.consulted -> involvement
         return self.elements.get(name, self.elements["plan"])
 
 
@@ -358,6 +362,9 @@ def _involvement(view: _CarePlanView) -> Involvement:
         raise _Unreadable(
             expression, "the plan needs its involvement route (A to D) in the plan-details extension"
         )
+    view.elements["involvement.consulted"] = (
+        f"{view.path}.extension('{PLAN_EXTENSION}').extension('consulted')"
+    )
     consulted = tuple(
         Participant(name=parts.get("name", ""), role=parts.get("role", ""))
         for item in view.extension("consulted")

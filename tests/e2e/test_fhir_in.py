@@ -311,7 +311,7 @@ def test_the_route_in_keeps_the_limits_of_every_door(origin: ApiServer, receiver
     assert refused.status_code == 422, refused.text
     assert rules(refused)["too-many-entries"] == [
         f"Bundle.entry[{index}].resource.extension('https://carerecord.nhs.uk/fhir/StructureDefinition/plan-details')"
-        ".extension('involvementRoute')"
+        ".extension('consulted')"
     ]
 
     many = copy.deepcopy(bundle)
