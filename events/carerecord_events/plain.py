@@ -25,6 +25,7 @@ from carerecord_events.plans import (
     DecisionCommunicated,
     PlanReviewed,
     PlanRevoked,
+    PlanTakenIn,
     RecommendationMade,
     SeniorEndorsementGiven,
 )
@@ -150,6 +151,11 @@ def _(event: PlanReviewed) -> str:
 @summarise.register
 def _(event: PlanRevoked) -> str:
     return f"Revoked ({event.initiated.value.replace('-', ' ')}): {event.reason}"
+
+
+@summarise.register
+def _(event: PlanTakenIn) -> str:
+    return f"Taken in from {event.taken_in_from}."
 
 
 @summarise.register

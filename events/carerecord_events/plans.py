@@ -295,3 +295,20 @@ class DecisionCommunicated(CareRecordEvent):
     plan_id: UUID
     told: tuple[Participant, ...]
     how: str = ""
+
+
+@event_type(
+    "PlanTakenIn",
+    version=1,
+    label="Recommendation taken in from another system",
+    easy_read="The plan was written in another computer system and copied into the shared care record.",
+)
+@dataclass(frozen=True, kw_only=True)
+class PlanTakenIn(CareRecordEvent):
+    """The recommendation recorded with it (in the same transaction) came from another system: where from, and
+    the identifier the sending system gave it (a FHIR Bundle's identifier, `system|value`), so that a plan can
+    be traced back to the document it was taken in from."""
+
+    plan_id: UUID
+    taken_in_from: str
+    source_identifier: str

@@ -11,12 +11,14 @@ from typing import Any
 import strawberry
 
 from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
+from carerecord_projections.held_submissions import HeldSubmissions
 from carerecord_projections.local_form_mappings import LocalFormMappings
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.refused_requests import Refusal, RefusalLog
 from carerecord_services.audit import AccessAudit
 from carerecord_services.changes import RecordChanges
+from carerecord_services.intake import Intake
 from carerecord_services.investigation import Investigations
 from carerecord_services.read_access import ReadAccess
 from carerecord_services.service import CareRecordService
@@ -39,11 +41,17 @@ class Api:
     oversight: OversightViews | None = None
     refusals: RefusalLog | None = None
     local_forms: LocalFormMappings | None = None
+    held_submissions: HeldSubmissions | None = None
 
     @property
     def changes(self) -> RecordChanges:
         """The change use cases, authorised by the same read decisions (one record load per command)."""
         return RecordChanges(self.care_records, self.reading)
+
+    @property
+    def intake(self) -> Intake:
+        """Plans taken in from other systems, through the same change use cases."""
+        return Intake(self.care_records, self.changes)
 
 
 @dataclass

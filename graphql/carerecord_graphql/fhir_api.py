@@ -14,6 +14,7 @@ nothing of the cause; the log names only the exception's type, never the request
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -22,16 +23,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from carerecord_graphql.access import read_record, record_id_for
-from carerecord_graphql.context import Api, NotAllowed, NotSignedIn, TryAgain, context_for
+from carerecord_events.vocabulary import RelationshipBasis, Setting
+from carerecord_graphql.access import read_record, reader_of, record_id_for
+from carerecord_graphql.context import (
+    Api,
+    NotAllowed,
+    NotSignedIn,
+    TryAgain,
+    context_for,
+    record_permission_refusal,
+)
+from carerecord_graphql.fhir_intake import BundleIntake, outcome_of
 from carerecord_projections.fhir import operation_outcome, plan_bundle
+from carerecord_projections.fhir_in import Issue
 from carerecord_services.errors import InvalidIdentifier, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number
+from carerecord_services.intake import StatedRelationship
+from carerecord_services.policy import Action
 
 log = logging.getLogger("carerecord.api")
 
 FHIR_JSON = "application/fhir+json"
 EVERYTHING_OPERATION = "fhir:Patient/$everything"
+BUNDLE_OPERATION = "fhir:Bundle"
+HELD_OPERATION = "fhir:Bundle/$held"
 
 
 class FhirResponse(JSONResponse):
@@ -59,6 +74,79 @@ def patient_everything(api: Api, authorization: str | None, nhs_number: str, pur
     return 200, plan_bundle(released, generated_at=api.clock())
 
 
+def post_bundle(api: Api, authorization: str | None, body: bytes, query: dict[str, str]) -> tuple[int, Any]:
+    """(HTTP status, OperationOutcome): the Bundle taken in, or why not (held for correction when it was sent by a
+    caller who may send plans)."""
+    context = context_for(api, authorization)
+    try:
+        caller = context.caller()
+    except NotSignedIn as problem:
+        return 401, operation_outcome("login", str(problem))
+    try:
+        relationship = stated_relationship(query)
+    except ValueError as malformed:
+        return 400, operation_outcome("value", str(malformed))
+    try:
+        bundle = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return 400, operation_outcome("structure", "the body is not JSON")
+    intake = BundleIntake(api.intake, api.held_submissions, api.clock)
+    try:
+        taken = intake.take_in(
+            reader_of(caller), bundle, relationship, via=f"FHIR Bundle sent by {caller.organisation}"
+        )
+    except (TryAgain, StoreUnavailable) as later:
+        return 503, operation_outcome("transient", str(later))
+    if taken.status == 403:
+        reason = "role-not-permitted" if taken.issues[0].rule == "not-permitted" else "no-care-relationship"
+        record_permission_refusal(context, BUNDLE_OPERATION, reason)
+    return taken.status, taken.outcome
+
+
+def stated_relationship(query: dict[str, str]) -> StatedRelationship | None:
+    """The basis of a new care relationship, when the sender does not care for the person yet: query parameters
+    `relationship-basis` (a RelationshipBasis, e.g. `referral-received`), `relationship-setting` (e.g. `hospital`)
+    and, for the basis `other`, `relationship-detail`."""
+    basis = query.get("relationship-basis")
+    if basis is None:
+        return None
+    setting = query.get("relationship-setting")
+    if basis not in CALLER_BASES:
+        raise ValueError(f"relationship-basis: one of {', '.join(sorted(CALLER_BASES))}")
+    if setting not in {s.value for s in Setting}:
+        raise ValueError(f"relationship-setting: one of {', '.join(s.value for s in Setting)}")
+    return StatedRelationship(
+        Setting(setting), RelationshipBasis(basis), query.get("relationship-detail", "")
+    )
+
+
+CALLER_BASES = frozenset(b.value for b in RelationshipBasis if b is not RelationshipBasis.NOT_RECORDED)
+
+
+def held_bundles(api: Api, authorization: str | None) -> tuple[int, Any]:
+    """The caller's organisation's Bundles refused on the way in, each with its OperationOutcome."""
+    context = context_for(api, authorization)
+    try:
+        caller = context.caller()
+    except NotSignedIn as problem:
+        return 401, operation_outcome("login", str(problem))
+    if (
+        not api.care_records.policy.may(caller.role, Action.MAKE_RECOMMENDATION)
+        or api.held_submissions is None
+    ):
+        record_permission_refusal(context, HELD_OPERATION, "role-not-permitted")
+        return 403, operation_outcome(
+            "forbidden", "only those who may send plans see the plans held for correction"
+        )
+    held = api.held_submissions.held_for(caller.organisation)
+    entries: list[dict[str, Any]] = []
+    for item in held:
+        entries.append({"resource": item.document, "search": {"mode": "match"}})
+        issues = [Issue(r["rule"], r["expression"], r["message"]) for r in item.reasons]
+        entries.append({"resource": outcome_of(issues, "error"), "search": {"mode": "outcome"}})
+    return 200, {"resourceType": "Bundle", "type": "searchset", "total": len(held), "entry": entries}
+
+
 def fhir_routes(api: Api | None) -> list[Route]:
     async def everything(request: Request) -> FhirResponse:
         assert api is not None, "the API was built without services"
@@ -76,4 +164,36 @@ def fhir_routes(api: Api | None) -> list[Route]:
         headers = {"www-authenticate": "Bearer"} if status == 401 else None
         return FhirResponse(body, status_code=status, headers=headers)
 
-    return [Route("/fhir/Patient/{nhs_number}/$everything", everything, methods=["GET"])]
+    async def take_in(request: Request) -> FhirResponse:
+        assert api is not None, "the API was built without services"
+        body = await request.body()
+        try:
+            status, outcome = await run_in_threadpool(
+                post_bundle, api, request.headers.get("authorization"), body, dict(request.query_params)
+            )
+        except Exception as unexpected:
+            log.error("unexpected %s at %s", type(unexpected).__name__, BUNDLE_OPERATION)
+            status, outcome = (
+                500,
+                operation_outcome("exception", "the Bundle could not be taken in; send it again"),
+            )
+        headers = {"www-authenticate": "Bearer"} if status == 401 else None
+        return FhirResponse(outcome, status_code=status, headers=headers)
+
+    async def held(request: Request) -> FhirResponse:
+        assert api is not None, "the API was built without services"
+        try:
+            status, body = await run_in_threadpool(held_bundles, api, request.headers.get("authorization"))
+        except Exception as unexpected:
+            log.error("unexpected %s at %s", type(unexpected).__name__, HELD_OPERATION)
+            status, body = (
+                500,
+                operation_outcome("exception", "the held Bundles could not be read; try again"),
+            )
+        return FhirResponse(body, status_code=status)
+
+    return [
+        Route("/fhir/Patient/{nhs_number}/$everything", everything, methods=["GET"]),
+        Route("/fhir/Bundle", take_in, methods=["POST"]),
+        Route("/fhir/Bundle/$held", held, methods=["GET"]),
+    ]

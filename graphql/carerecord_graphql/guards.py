@@ -198,6 +198,15 @@ async def _refuse(
     message: str,
     headers: dict[str, Any] | None = None,
 ) -> None:
-    await JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)(
-        scope, receive, send
-    )
+    if str(scope.get("path", "")).startswith("/fhir/"):  # a FHIR client reads an OperationOutcome
+        code = "too-costly" if status == 413 else "throttled"
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": code, "diagnostics": message}],
+        }
+        response = JSONResponse(
+            outcome, status_code=status, headers=headers, media_type="application/fhir+json"
+        )
+    else:
+        response = JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
+    await response(scope, receive, send)

@@ -68,6 +68,11 @@ FLAG_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/flag-category"
 CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentcategorycodes"
 ADRT_LAW = "https://www.legislation.gov.uk/ukpga/2005/9/section/24"
+BUNDLE_ID_SYSTEM = "https://carerecord.nhs.uk/Id/plan-bundle"
+# What a plan holds that no standard element of the CarePlan carries (ReSPECT section 6's route, the reasons
+# given for no one consulted or no review date): one extension, so that the Bundle can be taken back in whole.
+PLAN_EXTENSION = "https://carerecord.nhs.uk/fhir/StructureDefinition/plan-details"
+WHAT_MATTERS_NOTE = "What matters to the person: "
 
 CPR_DISPLAY = {
     CprRecommendation.ATTEMPT_CPR: "For attempted cardiopulmonary resuscitation",
@@ -118,6 +123,33 @@ def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> d
     }
 
 
+def _plan_details(plan: dict[str, Any]) -> dict[str, Any]:
+    involvement = plan["involvement"]
+    parts: list[dict[str, Any]] = [
+        {"url": "involvementRoute", "valueCode": involvement["route"]},
+        {"url": "personInvolved", "valueBoolean": involvement["person_involved"]},
+    ]
+    parts += [
+        {
+            "url": "consulted",
+            "extension": [
+                {"url": "name", "valueString": person["name"]},
+                {"url": "role", "valueString": person["role"]},
+            ],
+        }
+        for person in involvement.get("consulted", [])
+    ]
+    texts = (
+        ("reasonPersonNotInvolved", involvement.get("reason_person_not_involved")),
+        ("reasonNoOneConsulted", involvement.get("reason_no_one_consulted")),
+        ("reasonNoReviewDate", plan.get("reason_no_review_date")),
+    )
+    parts += [{"url": url, "valueString": text} for url, text in texts if text]
+    if plan.get("review_due"):
+        parts.append({"url": "reviewDue", "valueDate": plan["review_due"]})
+    return {"url": PLAN_EXTENSION, "extension": parts}
+
+
 def _urn(value: UUID) -> str:
     return f"urn:uuid:{value}"
 
@@ -150,6 +182,11 @@ class _Bundle:
         entries += [self._entry(url, resource) for url, resource in self.organisations.items()]
         return {
             "resourceType": "Bundle",
+            # one identifier per version of the record: the same Bundle posted back in is taken in once
+            "identifier": {
+                "system": BUNDLE_ID_SYSTEM,
+                "value": str(uuid5(_IDS, f"bundle|{self.row.record_id}|{self.row.version}")),
+            },
             "type": "searchset",
             "timestamp": generated_at.isoformat(),
             "total": 1,
@@ -290,6 +327,7 @@ class _Bundle:
         contacts = self._emergency_contacts(plan_id, plan)
         if contacts:
             resource["supportingInfo"] = contacts
+        resource["extension"] = [_plan_details(plan)]
         notes = self._notes(plan) + _form_notes(plan)
         if notes:
             resource["note"] = [{"text": text} for text in notes]
@@ -370,7 +408,7 @@ class _Bundle:
     def _notes(plan: dict[str, Any]) -> list[str]:
         notes = []
         if plan.get("what_matters"):
-            notes.append(f"What matters to the person: {plan['what_matters']}")
+            notes.append(f"{WHAT_MATTERS_NOTE}{plan['what_matters']}")
         involvement = plan["involvement"]
         if involvement["person_involved"]:
             notes.append("The person was involved in making this plan.")

@@ -130,6 +130,15 @@ class MakeRecommendation(RecommendationContent, Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TakeInPlan(MakeRecommendation):
+    """Takes in a recommendation another system holds (a FHIR Bundle, a migration): decided by exactly the rules
+    of `MakeRecommendation`, and recorded with where it was taken in from."""
+
+    taken_in_from: str
+    source_identifier: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class EndorsePlan(Command):
     """The senior responsible clinician endorses a recommendation made by someone else."""
 

@@ -136,7 +136,11 @@ CONDITIONS: dict[Action | Read, str] = {
     Action.END_CARE_RELATIONSHIP: "only staff of that organisation",
     Action.CONFIRM_CARE_RELATIONSHIP: "only the organisation's own administrator",
     Action.REVIEW_CARE_RELATIONSHIP: "within their board; once",
-    Action.MAKE_RECOMMENDATION: "a junior's recommendation awaits senior endorsement",
+    Action.MAKE_RECOMMENDATION: (
+        "a junior's recommendation awaits senior endorsement. Taken in from another system (a FHIR Bundle, a "
+        "migration): the organisation's own plans, for people it cares for or states the basis of caring for "
+        "(`relationship-basis`), once per Bundle identifier; a refusal is held for it to correct"
+    ),
     Action.ENDORSE: "senior roles only (and roles configured as senior); never the plan's own author",
     Action.RAISE_CONCERN: "the person or representative: on their own record; assurance: anywhere",
     Action.RESOLVE_CONCERN: "assurance: anywhere",
@@ -177,7 +181,13 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
     Action.ASSESS_CAPACITY: ("assessCapacity",),
     Action.RECORD_REPRESENTATIVE: ("recordRepresentative", "withdrawRepresentative"),
     Action.RECORD_ADVANCE_DECISION: ("recordAdvanceDecision", "withdrawAdvanceDecision"),
-    Action.MAKE_RECOMMENDATION: ("makeRecommendation", "makeRecommendationFromLocalForm"),
+    Action.MAKE_RECOMMENDATION: (
+        "makeRecommendation",
+        "makeRecommendationFromLocalForm",
+        "POST /fhir/Bundle",
+        "GET /fhir/Bundle/$held",
+        "carerecord import",
+    ),
     Action.ENDORSE: ("endorsePlan",),
     Action.REVIEW: ("reviewPlan",),
     Action.REVOKE: ("revokePlan",),
@@ -214,6 +224,7 @@ COMMAND_ACTIONS: dict[type[c.Command], Action] = {
     c.RecordAdvanceDecision: Action.RECORD_ADVANCE_DECISION,
     c.WithdrawAdvanceDecision: Action.RECORD_ADVANCE_DECISION,
     c.MakeRecommendation: Action.MAKE_RECOMMENDATION,
+    c.TakeInPlan: Action.MAKE_RECOMMENDATION,
     c.EndorsePlan: Action.ENDORSE,
     c.ReviewPlan: Action.REVIEW,
     c.RevokePlan: Action.REVOKE,

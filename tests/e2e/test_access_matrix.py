@@ -8,11 +8,13 @@ passes the access checks is answered VersionConflict (or refused by a rule) and 
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,6 +33,7 @@ from carerecord_services import commands as c
 from carerecord_services.policy import BOARD_ROLES, COMMAND_ACTIONS, PERMISSIONS, STAFF_ROLES, Action, Read
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 from tests.builders import GP, valid_nhs_numbers
+from tests.fhir_bundles import bundle_for
 from tests.support.api_server import import_register
 
 pytestmark = pytest.mark.adversarial
@@ -522,3 +525,79 @@ def _csrf(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found
     return found.group(1)
+
+
+GROUP_REASONING = (
+    "Frail elderly care home resident."  # refused by a rule: past the access checks, nothing written
+)
+
+
+def may_send_plans(role: Role, situation: str) -> bool:
+    """A Bundle taken in (POST /fhir/Bundle, `carerecord import`): a role that may make recommendations, for a
+    person its organisation cares for (a break-glass access is for reading in an emergency, not for sending
+    plans in; a new relationship needs its basis stated)."""
+    return role in PERMISSIONS[Action.MAKE_RECOMMENDATION] and situation in PRACTICE_CARES
+
+
+def test_a_bundle_posted_for_every_role_and_situation_follows_the_table_and_writes_nothing(
+    region: Region,
+) -> None:
+    before = region.services.store.last_position()
+    outcomes: list[tuple[str, str, bool, bool]] = []
+    for role in ROLE_TOKENS:
+        for situation in SITUATIONS:
+            cell = region.cell(role, situation)
+            bundle = bundle_for(cell.nhs_number, identifier=str(uuid4()), reasoning=GROUP_REASONING)
+            response = region.client.post(
+                "/fhir/Bundle", content=json.dumps(bundle), headers={"authorization": f"Bearer {cell.token}"}
+            )
+            assert response.status_code in (403, 422), response.text
+            assert response.json()["resourceType"] == "OperationOutcome"
+            outcomes.append(
+                (role.value, situation, may_send_plans(role, situation), response.status_code == 422)
+            )
+    wrong = [o for o in outcomes if o[2] != o[3]]
+    assert not wrong, f"{len(wrong)} of {len(outcomes)} cells differ from the table: {wrong[:10]}"
+    assert region.services.store.last_position() == before
+    assert 0 < sum(o[3] for o in outcomes) < len(outcomes)
+
+
+def test_the_bundles_held_for_correction_are_shown_to_the_roles_that_may_send_plans(region: Region) -> None:
+    for role in ROLE_TOKENS:
+        cell = region.cell(role, "caring")
+        response = region.client.get("/fhir/Bundle/$held", headers={"authorization": f"Bearer {cell.token}"})
+        assert response.status_code == (200 if role in PERMISSIONS[Action.MAKE_RECOMMENDATION] else 403), role
+
+
+def test_carerecord_import_for_every_role_and_situation_follows_the_table_and_writes_nothing(
+    region: Region, tmp_path: Path
+) -> None:
+    """The import decides exactly as the route does (one line per cell, through the command's own function)."""
+    from carerecord.bootstrap import build_api
+    from carerecord.migration import import_ndjson
+    from carerecord_graphql.access import reader_of
+    from carerecord_graphql.context import context_for
+    from carerecord_graphql.fhir_intake import BundleIntake
+
+    api = build_api(region.settings, region.services)
+    intake = BundleIntake(api.intake, api.held_submissions, api.clock)
+    before = region.services.store.last_position()
+    wrong = []
+    for role in ROLE_TOKENS:
+        for situation in SITUATIONS:
+            cell = region.cell(role, situation)
+            source = tmp_path / f"{role.value}-{situation.replace(' ', '-')}.ndjson"
+            source.write_text(json.dumps(bundle_for(cell.nhs_number, reasoning=GROUP_REASONING)) + "\n")
+            report = import_ndjson(
+                intake,
+                reader_of(context_for(api, f"Bearer {cell.token}").caller()),
+                source,
+                checkpoint=source.with_suffix(".checkpoint"),
+                report=source.with_suffix(".refused"),
+            )
+            [refusal] = report.refusals
+            past_access = refusal["status"] == 422
+            if past_access != may_send_plans(role, situation):
+                wrong.append((role.value, situation, refusal["reasons"][0]["rule"]))
+    assert not wrong, wrong
+    assert region.services.store.last_position() == before

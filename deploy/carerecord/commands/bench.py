@@ -37,7 +37,7 @@ def add(commands: Commands) -> None:
         "--only",
         type=lambda text: tuple(text.split(",")),
         metavar="SCENARIOS",
-        help="run only these, comma-separated: write, freshness, relay-rebuild, api (default: all)",
+        help="run only these, comma-separated: write, freshness, relay-rebuild, api, migration (default: all)",
     )
 
 

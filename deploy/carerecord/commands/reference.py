@@ -1,4 +1,5 @@
-"""`carerecord import`: the organisation register and the registered population, from CSV."""
+"""`carerecord import`: the organisation register and the registered population, from CSV; and a region's
+existing plans, from FHIR NDJSON (`carerecord import plans FILE --token ...`, in `carerecord/plans_import.py`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from carerecord import plans_import as import_plans
 from carerecord.commands.shared import Commands, refuse, subcommand
 from carerecord.settings import load_settings
 
@@ -22,27 +24,33 @@ def add(commands: Commands) -> None:
         commands,
         "import",
         _import,
-        help="import reference data: the organisation register or the registered population (CSV)",
+        help="import reference data (the organisation register, the registered population: CSV) or existing "
+        "plans (FHIR NDJSON)",
         description=(
             "Replaces the organisation register (columns ods_code, name, setting, icb_code, icb_name, region) or "
             "the registered population (columns icb_code, age_band, sex, ethnicity, people) from a CSV file. "
             "Every row is checked first; a file with any problem changes nothing and every problem is listed "
-            "with its line number. Regions and settings in the oversight views come from the register."
+            "with its line number. Regions and settings in the oversight views come from the register. "
+            + import_plans.DESCRIPTION
         ),
-        epilog="Example: carerecord import organisations register.csv; carerecord import population --synthetic",
+        epilog="Example: carerecord import organisations register.csv; carerecord import population --synthetic; "
+        + import_plans.EXAMPLE,
     )
-    command.add_argument("kind", choices=sorted(KINDS), help="which reference data the file holds")
+    command.add_argument("kind", choices=sorted([*KINDS, "plans"]), help="what the file holds")
     source = command.add_mutually_exclusive_group(required=True)
     source.add_argument("file", nargs="?", help="the CSV file ('-' for standard input)")
     source.add_argument(
         "--synthetic", action="store_true", help="load the synthetic fixture shipped with carerecord"
     )
+    import_plans.add_arguments(command)
 
 
 def _import(arguments: argparse.Namespace) -> int:
     from carerecord.bootstrap import Services
     from carerecord_projections.reference import ReferenceDataError
 
+    if arguments.kind == "plans":
+        return import_plans.run(arguments)
     what, _ = KINDS[arguments.kind]
     text = _text(arguments)
     if text is None:

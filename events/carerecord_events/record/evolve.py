@@ -207,6 +207,11 @@ def _(event: plans.PlanSuperseded, record: PersonRecord) -> PersonRecord:
 
 
 @_apply.register
+def _(event: plans.PlanTakenIn, record: PersonRecord) -> PersonRecord:
+    return _with_plan(record, event.plan_id, taken_in_from=event.taken_in_from)
+
+
+@_apply.register
 def _(event: plans.DecisionCommunicated, record: PersonRecord) -> PersonRecord:
     plan = record.plans.get(event.plan_id)
     if plan is None:

@@ -47,6 +47,8 @@ class PlanState:
     """Every review, in order (ReSPECT section 9, the DNACPR form's box 7), the one that revoked it included."""
     communications: tuple[DecisionCommunicated, ...] = ()
     ended_at: datetime | None = None
+    taken_in_from: str = ""
+    """Where the plan was taken in from, when another system sent it (empty: made on this record)."""
 
     @property
     def plan_id(self) -> UUID:

@@ -172,6 +172,8 @@ def plan_document(plan: PlanState) -> Document:
         "local_form": encode(made.local_form),
         "reviews": [_review(review) for review in plan.reviews],
     }
+    if plan.taken_in_from:
+        document["taken_in_from"] = plan.taken_in_from
     if plan.ended_at is not None:
         document["ended_at"] = plan.ended_at.isoformat()
     if plan.last_review is not None:

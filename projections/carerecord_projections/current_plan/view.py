@@ -195,6 +195,12 @@ class PlanView:
     dnacpr: DnacprView | None
     reviews: list[ReviewView]
     local_form: LocalFormView | None
+    taken_in_from: str = field(
+        default="",
+        metadata={
+            "description": "Where the plan was taken in from (a FHIR Bundle, a migration); empty: made here"
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -266,6 +272,7 @@ def plan_view(plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
         dnacpr=_dnacpr(plan["dnacpr"]) if plan.get("dnacpr") else None,
         reviews=[_review(review) for review in plan.get("reviews", [])],
         local_form=_local_form(plan["local_form"]) if plan.get("local_form") else None,
+        taken_in_from=plan.get("taken_in_from", ""),
     )
 
 

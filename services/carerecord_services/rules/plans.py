@@ -31,6 +31,7 @@ from carerecord_services.rules.common import (
     active_plan,
     check_registration,
     content,
+    decide_command,
     permit,
     require_alive,
     require_text,
@@ -64,6 +65,23 @@ def _(command: c.MakeRecommendation, record: PersonRecord, stamp: Stamp) -> list
     if superseded is None:
         return [made]
     return [made, stamp(facts.PlanSuperseded, plan_id=superseded.plan_id, superseded_by_plan_id=plan_id)]
+
+
+@rule
+def _(command: c.TakeInPlan, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
+    """The same rules as a recommendation made here; the source is recorded beside it, in the same commit."""
+    require_text(command.taken_in_from, "taken_in_from", "where the plan was taken in from")
+    require_text(command.source_identifier, "source_identifier", "the identifier the sending system gave it")
+    events = decide_command.dispatch(c.MakeRecommendation)(command, record, stamp)
+    made = events[0]
+    assert isinstance(made, facts.RecommendationMade)
+    taken = stamp(
+        facts.PlanTakenIn,
+        plan_id=made.plan_id,
+        taken_in_from=command.taken_in_from,
+        source_identifier=command.source_identifier,
+    )
+    return [made, taken, *events[1:]]
 
 
 def _responsible_clinician(clinician: Clinician | None) -> Clinician:

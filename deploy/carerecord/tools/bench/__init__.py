@@ -22,12 +22,13 @@ from carerecord.settings import DatabaseLocation, Settings
 from carerecord.tools.bench.api import api_scenarios
 from carerecord.tools.bench.common import Row, Sizes, bench_schema
 from carerecord.tools.bench.freshness import freshness_embedded, freshness_kafka
+from carerecord.tools.bench.migration import migration_scenario
 from carerecord.tools.bench.relay_rebuild import relay_and_rebuild
 from carerecord.tools.bench.write import write_path
 
 __all__ = ["SCENARIOS", "Row", "Sizes", "render", "run", "write_json"]
 
-SCENARIOS = ("write", "freshness", "relay-rebuild", "api")
+SCENARIOS = ("write", "freshness", "relay-rebuild", "api", "migration")
 Report = Callable[[str], None]
 
 
@@ -38,7 +39,13 @@ def run(
     only: tuple[str, ...] = SCENARIOS,
 ) -> list[Row]:
     database = Services(settings).database
-    families = {"write": _write, "freshness": _freshness, "relay-rebuild": _relay_rebuild, "api": _api}
+    families = {
+        "write": _write,
+        "freshness": _freshness,
+        "relay-rebuild": _relay_rebuild,
+        "api": _api,
+        "migration": _migration,
+    }
     return [
         row for name in SCENARIOS if name in only for row in families[name](settings, database, sizes, report)
     ]
@@ -72,6 +79,11 @@ def _relay_rebuild(settings: Settings, database: DatabaseLocation, sizes: Sizes,
     rebuild_sizes = list(sizes.rebuild_sizes)
     env = dict(os.environ)
     return relay_and_rebuild(settings, database, settings.kafka, rebuild_sizes, relay_size, env, report)
+
+
+def _migration(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: Report) -> list[Row]:
+    """As many plans as the API scenario's people: 100,000 (1,000 quick)."""
+    return migration_scenario(settings, database, sizes.people, report)
 
 
 def _api(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: Report) -> list[Row]:
