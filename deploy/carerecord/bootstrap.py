@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ from carerecord_messaging.kafka_worker import DEFAULT_GROUP, KafkaProjectionWork
 from carerecord_messaging.rebuild import rebuild_from_store
 from carerecord_messaging.relay import Relay
 from carerecord_messaging.store_feeder import StoreFeeder
+from carerecord_messaging.wire import published_schema
 from carerecord_projections.current_plan.projection import records_without_state
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
@@ -233,6 +234,7 @@ class Services:
             topic=self.kafka.topic,
             source=self.settings.region_source,
             dsn=self.read_models_dsn,
+            schema_base=self.settings.schema_base_url,
         )
 
     def projection_worker(
@@ -256,6 +258,8 @@ class Services:
             dsn=self.read_models_dsn,
             record_disclosures=self.audit.record_disclosures,
             plans_in_force=self.care_records.plans_in_force,
+            nhs_number_of=self.care_records.nhs_number_of,
+            schema_base=self.settings.schema_base_url,
             unconfirmed_lasts=timedelta(days=self.settings.unconfirmed_relationship_days),
         )
         self._closed_later(router.close)
@@ -353,7 +357,15 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     )
     portal = Portal(api, sessions)
     schema = build_schema(production=settings.production)
-    return create_app(schema, health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
+    return create_app(
+        schema,
+        health,
+        lag.prometheus,
+        api=api,
+        limits=limits,
+        pages=portal.routes(),
+        schemas=partial(published_schema, schema_base=settings.schema_base_url),
+    )
 
 
 def _quietly(catch_up: Callable[[], object]) -> Callable[[], None]:

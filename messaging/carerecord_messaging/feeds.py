@@ -2,7 +2,8 @@
 
 A router reads the region's internal topic and copies each person's events to the feed topic of every
 organisation that has an active care relationship with that person at that point in their history:
-`carerecord.feed.<ODS code>`. Concerns and the NHS number index never go on a feed. Every disclosure (which
+`carerecord.feed.<ODS code>`. On a feed each event carries the person's NHS number beside its stored payload
+(`wire.feed_message`), so that the provider can match it to its patient; never in the key or headers. Concerns and the NHS number index never go on a feed. Every disclosure (which
 organisation received which event of whose record, when) is a `FeedDisclosed` event in the access audit store,
 chained in the person's stream, recorded after the broker has acknowledged the copies and before the router's
 progress is committed; the table feed_disclosures is its read model. At-least-once throughout: a crash between
@@ -36,7 +37,14 @@ from carerecord_messaging.feed_backlog import (
 )
 from carerecord_messaging.feed_recipients import Recipients
 from carerecord_messaging.offsets import seek_to_stored
-from carerecord_messaging.wire import PLANS_IN_FORCE, WireEvent, from_message, plans_in_force_message
+from carerecord_messaging.wire import (
+    PLANS_IN_FORCE,
+    SCHEMA_BASE,
+    WireEvent,
+    feed_message,
+    from_message,
+    plans_in_force_message,
+)
 from carerecord_projections.current_plan.document import plan_document
 from carerecord_projections.database import transaction
 from carerecord_projections.refused_requests import DDL_LOCK
@@ -49,6 +57,11 @@ Disclosure = tuple[str, UUID, UUID, int, str]
 RecordDisclosures = Callable[[Sequence[Disclosure]], object]
 # the plans in force on a record at a version, from the store (CareRecordService.plans_in_force)
 PlansInForce = Callable[[UUID, int], Sequence[PlanState]]
+# the person's NHS number, from the store (CareRecordService.nhs_number_of)
+NhsNumberOf = Callable[[UUID], str]
+NHS_NUMBERS_KEPT = (
+    10_000  # the router's memory of NHS numbers by record, so that it asks the store once a person
+)
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
@@ -86,26 +99,42 @@ class FeedDelivery:
     by the plans in force at that point of the record: a new carer is told what was decided before it came."""
 
     def __init__(
-        self, producer: Any, record_disclosures: RecordDisclosures, plans_in_force: PlansInForce
+        self,
+        producer: Any,
+        record_disclosures: RecordDisclosures,
+        plans_in_force: PlansInForce,
+        nhs_number_of: NhsNumberOf,
+        schema_base: str = SCHEMA_BASE,
     ) -> None:
         self._producer = producer
         self._record_disclosures = record_disclosures
         self._plans_in_force = plans_in_force
+        self._nhs_number_of = nhs_number_of
+        self._nhs_numbers: dict[UUID, str] = {}
+        self._schema_base = schema_base
 
     def send(self, organisation: str, message: Any, wire: WireEvent) -> list[tuple[Any, Disclosure]]:
-        headers = list(message.headers)
+        source = dict(message.headers).get("ce_source", b"").decode()
+        copy = feed_message(wire, source, self._nhs_number(wire.record_id), self._schema_base)
         sent = self._producer.send(
             feed_topic(organisation),
-            key=message.key,
-            value=message.value,
-            headers=headers,
+            key=copy.key,
+            value=copy.value,
+            headers=list(copy.headers.items()),
             timestamp_ms=message.timestamp,
         )
         sends = [(sent, (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name))]
         if wire.type_name == "CareRelationshipStarted" and wire.payload.get("organisation") == organisation:
-            source = dict(headers).get("ce_source", b"").decode()
             sends += self._send_plans_in_force(organisation, wire, source, message.timestamp)
         return sends
+
+    def _nhs_number(self, record_id: UUID) -> str:
+        """Asked of the store once per person (an NHS number never changes on a record), then remembered."""
+        if record_id not in self._nhs_numbers:
+            if len(self._nhs_numbers) >= NHS_NUMBERS_KEPT:
+                self._nhs_numbers.clear()
+            self._nhs_numbers[record_id] = self._nhs_number_of(record_id)
+        return self._nhs_numbers[record_id]
 
     def _send_plans_in_force(
         self, organisation: str, started: WireEvent, source: str, timestamp: int
@@ -114,7 +143,9 @@ class FeedDelivery:
         if not plans:
             return []
         documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
-        message, message_id = plans_in_force_message(started, source, documents)
+        message, message_id = plans_in_force_message(
+            started, source, documents, self._nhs_number(started.record_id), self._schema_base
+        )
         sent = self._producer.send(
             feed_topic(organisation),
             key=message.key,
@@ -144,6 +175,8 @@ class FeedRouter:
         dsn: str,
         record_disclosures: RecordDisclosures,
         plans_in_force: PlansInForce,
+        nhs_number_of: NhsNumberOf,
+        schema_base: str = SCHEMA_BASE,
         recheck_seconds: float = 10.0,
         unconfirmed_lasts: timedelta = timedelta(days=7),
         clock: Callable[[], float] = time.monotonic,
@@ -151,7 +184,9 @@ class FeedRouter:
         self._topic = topic
         self._dsn = dsn
         self._client_options = client_options
-        self._delivery = FeedDelivery(producer, record_disclosures, plans_in_force)
+        self._delivery = FeedDelivery(
+            producer, record_disclosures, plans_in_force, nhs_number_of, schema_base
+        )
         self._recipients = Recipients(unconfirmed_lasts)
         self.disclosed = 0
         self.held = 0

@@ -17,8 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
+import referencing
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
 from confluent_kafka import Consumer, KafkaError
 from kafka import KafkaProducer
@@ -26,13 +28,12 @@ from kafka import KafkaProducer
 from carerecord.kafka_setup import add_feed
 from carerecord.settings import KafkaSettings, load_settings
 from carerecord_events.base import Actor, Participant
-from carerecord_events.jsonschema import SCHEMA_FOLDER
 from carerecord_events.roles import Role
 from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, RevocationInitiator, Setting
 from carerecord_messaging.feed_backlog import held_counts
 from carerecord_messaging.feeds import FeedRouter
 from carerecord_messaging.relay import Relay
-from carerecord_messaging.wire import MESSAGE_SCHEMAS, PLANS_IN_FORCE
+from carerecord_messaging.wire import SCHEMA_BASE, published_schema
 from carerecord_projections.database import transaction
 from carerecord_services import commands as c
 from carerecord_services.audit_streams import person_stream
@@ -40,6 +41,7 @@ from carerecord_services.integrity import verify_chains
 from tests.builders import CONSULTANT, GP, THE_PERSON, recommendation, register
 from tests.conftest import CareRecordStack, dsn, kafka_options, wait_until
 from tests.e2e.audit_support import open_audit
+from tests.support.api_server import ApiServer
 
 SEEN_BEFORE = "before the relationship"
 
@@ -155,6 +157,7 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         dsn=database_dsn,
         record_disclosures=audit.audit.record_disclosures,
         plans_in_force=service.plans_in_force,
+        nhs_number_of=service.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
     router.close()
@@ -168,13 +171,13 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
     for message in messages:
         event = from_binary_event(message)
         assert event.get_subject() == str(record_id)
-        name, _, version = event.get_type().removeprefix("uk.nhs.carerecord.").rpartition(".v")
-        folder = MESSAGE_SCHEMAS if name == PLANS_IN_FORCE else SCHEMA_FOLDER
-        schema = json.loads((folder / f"{name}.v{version}.schema.json").read_text())
-        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
-            event.get_data()
-        )
+        name = event.get_type().removeprefix("uk.nhs.carerecord.").rpartition(".v")[0]
+        validate_feed_data(event.get_dataschema(), event.get_data())
+        assert (
+            event.get_data()["nhs_number"] == "9434765919"
+        )  # beside the payload, so the provider can match it
         assert "nhs_number" not in str(message.headers) and "9434765919" not in str(message.key)
+        assert "9434765919" not in str(message.headers) and message.key == str(record_id).encode()
         types.append(name)
     assert types == [
         "CareRelationshipStarted",
@@ -182,7 +185,7 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         "ConversationRecorded",
         "CareRelationshipEnded",
     ]
-    shared = from_binary_event(messages[1]).get_data()
+    shared = from_binary_event(messages[1]).get_data()["payload"]
     assert shared["version"] == started.version == made.version + 1
     assert [plan["plan_id"] for plan in shared["plans"]] == [str(plan_id)]
     assert shared["plans"][0]["cpr_code"] == "450476008" and shared["plans"][0]["status"] == "active"
@@ -197,6 +200,23 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
     assert [(type(e).__name__, e.organisation, e.event_type) for e in chained] == [  # type: ignore[attr-defined]
         ("FeedDisclosed", organisation, t) for t in types
     ]
+
+
+def validate_feed_data(dataschema: str | None, data: Any) -> None:
+    """As a provider would: the schema `ce_dataschema` names (here from the functions the API serves them
+    with; test_schemas_served fetches them from a running API), its `$ref` to the stored payload's schema too."""
+    assert dataschema is not None and dataschema.startswith(SCHEMA_BASE + "feed/")
+
+    def retrieve(uri: str) -> referencing.Resource[Any]:
+        document = published_schema(uri.removeprefix(SCHEMA_BASE))
+        assert document is not None, uri
+        return referencing.Resource.from_contents(document)
+
+    schema = published_schema(dataschema.removeprefix(SCHEMA_BASE))
+    assert schema is not None
+    jsonschema.Draft202012Validator(
+        schema, registry=referencing.Registry(retrieve=retrieve), format_checker=jsonschema.FormatChecker()
+    ).validate(data)
 
 
 def _admin_kafka(infra: dict[str, str]) -> KafkaSettings:
@@ -220,7 +240,12 @@ def _publish(plain: CareRecordStack, infra: dict[str, str], topic: str, database
 
 
 def _router(
-    infra: dict[str, str], topic: str, database_dsn: str, record_disclosures: Any, plans_in_force: Any
+    infra: dict[str, str],
+    topic: str,
+    database_dsn: str,
+    record_disclosures: Any,
+    plans_in_force: Any,
+    nhs_number_of: Any,
 ) -> tuple[FeedRouter, KafkaProducer]:
     # A producer waits max_block_ms for a topic that does not exist, then raises: 5 s rather than a minute.
     producer = KafkaProducer(
@@ -233,6 +258,7 @@ def _router(
         dsn=database_dsn,
         record_disclosures=record_disclosures,
         plans_in_force=plans_in_force,
+        nhs_number_of=nhs_number_of,
         recheck_seconds=0,
     )
     return router, producer
@@ -294,7 +320,12 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
 
     audit = open_audit(test_database_url, plain.schema)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+        infra,
+        topic,
+        database_dsn,
+        audit.audit.record_disclosures,
+        plain.care_records.plans_in_force,
+        plain.care_records.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     assert router.holding == [late]
@@ -309,7 +340,12 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
     service.execute(record_id, conversation)  # after provisioning: delivered after the held ones
     _publish(plain, infra, topic, database_dsn)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+        infra,
+        topic,
+        database_dsn,
+        audit.audit.record_disclosures,
+        plain.care_records.plans_in_force,
+        plain.care_records.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
     router.close()
@@ -319,7 +355,7 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
     assert held_counts(database_dsn) == {}
     late_feed = _read_feed(infra, late_account.topic, late_account.username, late_account.password, 3)
     assert _types(late_feed) == ["CareRelationshipStarted", "ConversationRecorded", "ConversationRecorded"]
-    assert json.loads(late_feed[0].value)["organisation"] == late
+    assert json.loads(late_feed[0].value)["payload"]["organisation"] == late
     provisioned_feed = _read_feed(
         infra, provisioned_account.topic, provisioned_account.username, provisioned_account.password, 4
     )
@@ -368,7 +404,12 @@ def test_a_relationship_on_an_other_basis_stops_receiving_once_lapsed_and_receiv
     _publish(plain, infra, topic, database_dsn)
     audit = open_audit(test_database_url, plain.schema)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+        infra,
+        topic,
+        database_dsn,
+        audit.audit.record_disclosures,
+        plain.care_records.plans_in_force,
+        plain.care_records.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     router.close()
@@ -381,7 +422,7 @@ def test_a_relationship_on_an_other_basis_stops_receiving_once_lapsed_and_receiv
         "CareRelationshipConfirmed",
         "ConversationRecorded",
     ]
-    assert json.loads(received[-1].value)["what_matters"] == "for the home again"
+    assert json.loads(received[-1].value)["payload"]["what_matters"] == "for the home again"
 
 
 def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is_provisioned(
@@ -407,7 +448,12 @@ def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is
     _publish(plain, infra, topic, database_dsn)
     audit = open_audit(test_database_url, plain.schema)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, service.plans_in_force
+        infra,
+        topic,
+        database_dsn,
+        audit.audit.record_disclosures,
+        service.plans_in_force,
+        service.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and held_counts(database_dsn) == {late: 1})
     account = add_feed(_admin_kafka(infra), late)
@@ -418,7 +464,7 @@ def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is
 
     feed = _read_feed(infra, account.topic, account.username, account.password, 2)
     assert _types(feed) == ["CareRelationshipStarted", "PlansInForce"]
-    shared = from_binary_event(feed[1]).get_data()
+    shared = from_binary_event(feed[1]).get_data()["payload"]
     assert shared["version"] == started.version and shared["organisation"] == late
     assert [p["plan_id"] for p in shared["plans"]] == [str(plan.plan_id)]
     with transaction(database_dsn) as cursor:
@@ -426,3 +472,108 @@ def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is
             "SELECT event_type FROM feed_disclosures WHERE organisation = %s ORDER BY position", (late,)
         )
         assert sorted(row[0] for row in cursor.fetchall()) == ["CareRelationshipStarted", "PlansInForce"]
+
+
+def _read_topic(infra: dict[str, str], topic: str, expected: int) -> list[KafkaMessage]:
+    """The region's internal topic, read as the broker's administrator."""
+    return _read_feed(infra, topic, "admin", infra["KAFKA_ADMIN_PASSWORD"], expected)
+
+
+def test_a_feed_message_carries_the_nhs_number_in_its_data_and_names_a_schema_the_running_api_serves(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str, tmp_path: Path
+) -> None:
+    """A provider matches each message to its patient by the NHS number beside the payload (never in the key or
+    headers), and fetches the schema `ce_dataschema` names from the API itself; the region's topic keeps the
+    payload exactly as stored, and the NHS number index is keyed by the person's record, not by its own id."""
+    api = ApiServer(test_database_url, plain.schema, tmp_path).start()
+    try:
+        base = f"{api.url}/schemas/"
+        database_dsn = dsn(test_database_url, plain.schema)
+        organisation = _organisation()
+        account = add_feed(_admin_kafka(infra), organisation)
+        service = plain.care_records
+        record_id = service.register_person(register()).record_id
+        manager = Actor(user_id=f"{organisation}-manager", role=Role.ADMINISTRATOR, organisation=organisation)
+        service.execute(
+            record_id,
+            c.StartCareRelationship(
+                actor=manager,
+                organisation=organisation,
+                setting=Setting.HOSPITAL,
+                basis=RelationshipBasis.ADMITTED,
+            ),
+        )
+        producer = KafkaProducer(**kafka_options(infra, "relay"), acks="all", enable_idempotence=True)
+        relay = Relay(
+            plain.store,
+            producer,
+            topic=topic,
+            source="/carerecord/regions/test",
+            dsn=database_dsn,
+            schema_base=base,
+        )
+        while relay.publish_available():
+            pass
+        producer.close()
+        audit = open_audit(test_database_url, plain.schema)
+        feeds_producer = KafkaProducer(**kafka_options(infra, "feeds"), acks="all", enable_idempotence=True)
+        router = FeedRouter(
+            kafka_options(infra, "feeds"),
+            feeds_producer,
+            topic=topic,
+            dsn=database_dsn,
+            record_disclosures=audit.audit.record_disclosures,
+            plans_in_force=service.plans_in_force,
+            nhs_number_of=service.nhs_number_of,
+            schema_base=base,
+        )
+        wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 1)
+        router.close()
+        feeds_producer.close()
+        audit.close()
+
+        (received,) = _read_feed(infra, account.topic, account.username, account.password, 1)
+        event = from_binary_event(received)
+        assert event.get_data()["nhs_number"] == "9434765919"
+        assert event.get_data()["payload"]["organisation"] == organisation
+        assert "9434765919" not in str(received.headers) and received.key == str(record_id).encode()
+        dataschema = event.get_dataschema()
+        version = event.get_type().rpartition(".v")[2]
+        assert dataschema == f"{base}feed/CareRelationshipStarted.v{version}.schema.json"
+
+        def fetch(uri: str) -> Any:
+            response = httpx.get(uri, timeout=10)
+            assert response.status_code == 200, (uri, response.status_code)
+            assert response.headers["content-type"].startswith("application/schema+json")
+            return response.json()
+
+        schema = fetch(dataschema)
+        assert schema["$id"] == dataschema and "nhs_number" in schema["required"]
+        registry: referencing.Registry[Any] = referencing.Registry(
+            retrieve=lambda uri: referencing.Resource.from_contents(fetch(uri))
+        )
+        jsonschema.Draft202012Validator(
+            schema, registry=registry, format_checker=jsonschema.FormatChecker()
+        ).validate(event.get_data())
+        with pytest.raises(
+            jsonschema.ValidationError
+        ):  # the payload is checked against the event's own schema
+            jsonschema.Draft202012Validator(schema, registry=registry).validate(
+                {"nhs_number": "9434765919", "payload": {"organisation": organisation}}
+            )
+        assert httpx.get(f"{base}feed/NoSuchEvent.v1.schema.json", timeout=10).status_code == 404
+
+        region = {m.headers["ce_type"].decode(): m for m in _read_topic(infra, topic, 3)}
+        index = region["uk.nhs.carerecord.NhsNumberIndexed.v1"]
+        assert index.key == str(record_id).encode()  # not the index stream's id, which the NHS number yields
+        assert index.headers["ce_partitionkey"] == str(record_id).encode()
+        registered = region["uk.nhs.carerecord.PersonRegistered.v2"]
+        stored = plain.store.load(record_id).events[0]
+        assert json.loads(registered.value)["nhs_number"] == stored.nhs_number  # type: ignore[attr-defined]
+        assert "payload" not in json.loads(registered.value)  # the region's topic: the payload as stored
+        assert (
+            fetch(registered.headers["ce_dataschema"].decode())["title"]
+            == "Person registered on the shared care record"
+        )
+    finally:
+        api.stop()
