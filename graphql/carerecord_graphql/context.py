@@ -19,6 +19,7 @@ from carerecord_services.changes import RecordChanges
 from carerecord_services.investigation import Investigations
 from carerecord_services.read_access import ReadAccess
 from carerecord_services.service import CareRecordService
+from carerecord_services.urgent_care import Register
 
 log = logging.getLogger("carerecord.api")
 
@@ -37,6 +38,7 @@ class Api:
     break_glass_lasts: timedelta = timedelta(hours=4)
     oversight: OversightViews | None = None
     refusals: RefusalLog | None = None
+    register: Register | None = None  # the organisation register, for grants to urgent and emergency care
 
     @property
     def changes(self) -> RecordChanges:

@@ -36,6 +36,7 @@ from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
 from carerecord_services.read_access import UNSEEN
 from carerecord_services.service import Idempotency, Outcome
+from carerecord_services.urgent_care import GrantUrgentCareSharing, Register, WithdrawUrgentCareSharing
 
 USE_CASES: dict[str, type[c.Command]] = {
     "recordDeath": c.RecordDeath,
@@ -223,6 +224,66 @@ def review_break_glass(
     return BreakGlassReviewed(access_id=access_id, appropriate=appropriate)
 
 
+@strawberry.type(
+    description="Whether an urgent and emergency care service is sent the region's plans in force: granted (from "
+    "now its feed carries every plan in force and every plan-level change in the region) or withdrawn"
+)
+class UrgentCareSharingChanged:
+    organisation: str
+    board: str
+    granted: bool
+    access_id: UUID
+
+
+UrgentCareSharingResult = Annotated[
+    UrgentCareSharingChanged | Refused | NotAllowedResult, strawberry.union("UrgentCareSharingResult")
+]
+
+
+def _sharing(
+    info: strawberry.Info, operation: str, run: Callable[[Register], Any], granted: bool
+) -> UrgentCareSharingResult:
+    context = info_context(info)
+    context.caller()
+    register = context.api.register
+    assert register is not None, "the API was built without the organisation register"
+    try:
+        event = run(register)
+    except NotPermitted as refused:
+        record_permission_refusal(context, operation, "role-not-permitted")
+        return NotAllowedResult(message=refused.message)
+    except DomainError as refused:
+        return Refused(rule=refused.rule, field=refused.field, message=refused.message)
+    return UrgentCareSharingChanged(
+        organisation=event.organisation, board=event.board, granted=granted, access_id=event.access_id
+    )
+
+
+def grant_urgent_care_sharing(
+    info: strawberry.Info, organisation: str, reason: str
+) -> UrgentCareSharingResult:
+    """A board's administrator grants an urgent and emergency care service of their board (ambulance, NHS 111,
+    out-of-hours, emergency department, as the register marks it) the region's plans in force. Recorded."""
+    caller = info_context(info).caller()
+    command = GrantUrgentCareSharing(caller.actor, organisation, reason)
+    audit = info_context(info).api.audit
+    return _sharing(
+        info, "grantUrgentCareSharing", lambda r: audit.grant_urgent_care_sharing(command, r), True
+    )
+
+
+def withdraw_urgent_care_sharing(
+    info: strawberry.Info, organisation: str, reason: str
+) -> UrgentCareSharingResult:
+    """The board's administrator withdraws a grant: the service's feed stops carrying the region's plans."""
+    caller = info_context(info).caller()
+    command = WithdrawUrgentCareSharing(caller.actor, organisation, reason)
+    audit = info_context(info).api.audit
+    return _sharing(
+        info, "withdrawUrgentCareSharing", lambda r: audit.withdraw_urgent_care_sharing(command, r), False
+    )
+
+
 def build_mutation_type() -> type:
     fields: dict[str, Any] = {"register_person": _register_person()}
     for name, command_class in USE_CASES.items():
@@ -230,4 +291,6 @@ def build_mutation_type() -> type:
         fields[snake] = _use_case(name, command_class)
     fields["break_glass"] = strawberry.mutation(resolver=break_glass)
     fields["review_break_glass"] = strawberry.mutation(resolver=review_break_glass)
+    fields["grant_urgent_care_sharing"] = strawberry.mutation(resolver=grant_urgent_care_sharing)
+    fields["withdraw_urgent_care_sharing"] = strawberry.mutation(resolver=withdraw_urgent_care_sharing)
     return strawberry.type(type("Mutation", (), fields))

@@ -12,6 +12,10 @@ read model by organisation and event).
 
 An organisation with no feed topic yet (not provisioned by `carerecord feed-add`) does not stop the others: its
 events are held (feed_backlog) and delivered in order once its topic exists.
+
+An urgent and emergency care service granted the region's plans by its board (urgent_care_feeds.py) is sent,
+once its feed exists, the plans in force of everyone in the region, then every plan-level change; each sending
+is a disclosure like any other. A grant withdrawn stops it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from uuid import UUID
 
 from kafka import KafkaConsumer, TopicPartition
 
+from carerecord_events.access import UrgentCareSharingGranted
 from carerecord_events.record.state import PlanState
 from carerecord_messaging.feed_backlog import (
     HELD_DDL,
@@ -37,13 +42,24 @@ from carerecord_messaging.feed_backlog import (
 )
 from carerecord_messaging.feed_recipients import Recipients
 from carerecord_messaging.offsets import seek_to_stored
+from carerecord_messaging.urgent_care_feeds import (
+    URGENT_DDL,
+    SharedPlans,
+    granted,
+    mark_sent,
+    people_with_plans,
+    start_sharing,
+    stop_sharing,
+)
 from carerecord_messaging.wire import (
     PLANS_IN_FORCE,
     SCHEMA_BASE,
+    PlansAt,
     WireEvent,
     feed_message,
     from_message,
     plans_in_force_message,
+    shared_plans_message,
 )
 from carerecord_projections.current_plan.document import plan_document
 from carerecord_projections.database import transaction
@@ -66,6 +82,7 @@ NHS_NUMBERS_KEPT = (
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
 RELEASE_BATCH = 500  # held events delivered per organisation per round, so that the others keep being served
+SHARE_BATCH = 200  # people whose plans in force are sent to a newly granted service per transaction
 
 
 def feed_topic(organisation: str) -> str:
@@ -76,7 +93,7 @@ def _prepare(dsn: str, topic: str) -> set[str]:
     """The router's tables; returns the organisations whose events are held from an earlier run."""
     with transaction(dsn) as cursor:
         cursor.execute(DDL_LOCK)
-        cursor.execute(FEED_DDL + HELD_DDL)
+        cursor.execute(FEED_DDL + HELD_DDL + URGENT_DDL)
         cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
         return {str(row[0]) for row in cursor.fetchall()}
 
@@ -156,6 +173,34 @@ class FeedDelivery:
         disclosure = (organisation, started.record_id, message_id, started.position, PLANS_IN_FORCE)
         return [(sent, disclosure)]
 
+    def send_shared(
+        self,
+        organisation: str,
+        grant: UrgentCareSharingGranted,
+        at: PlansAt,
+        source: str,
+        plans: Sequence[PlanState],
+    ) -> tuple[Any, Disclosure]:
+        """One person's plans in force, sent to an urgent and emergency care service under its grant."""
+        documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
+        message, message_id = shared_plans_message(
+            grant.access_id,
+            organisation,
+            at,
+            source,
+            documents,
+            self._nhs_number(at.record_id),
+            self._schema_base,
+        )
+        sent = self._producer.send(
+            feed_topic(organisation),
+            key=message.key,
+            value=message.value,
+            headers=list(message.headers.items()),
+            timestamp_ms=int(at.time.timestamp() * 1000),
+        )
+        return sent, (organisation, at.record_id, message_id, at.position, PLANS_IN_FORCE)
+
     def settle(self, sends: list[tuple[Any, Disclosure]]) -> None:
         """Waits for the broker's acknowledgement of every copy, then records the disclosures in the access
         audit, before the caller's transaction commits the router's progress."""
@@ -177,11 +222,16 @@ class FeedRouter:
         plans_in_force: PlansInForce,
         nhs_number_of: NhsNumberOf,
         schema_base: str = SCHEMA_BASE,
+        shared_plans: SharedPlans | None = None,
         recheck_seconds: float = 10.0,
         unconfirmed_lasts: timedelta = timedelta(days=7),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._topic = topic
+        self._shared_plans = shared_plans
+        self._recheck_seconds = recheck_seconds
+        self._clock = clock
+        self._grants_checked_at: float | None = None
         self._dsn = dsn
         self._client_options = client_options
         self._delivery = FeedDelivery(
@@ -205,7 +255,7 @@ class FeedRouter:
         return sorted(self._holding)
 
     def route_once(self, timeout_ms: int = 500) -> int:
-        routed = self._release_held()
+        routed = self._share_granted() + self._release_held()
         for partition, messages in self._consumer.poll(timeout_ms=timeout_ms).items():
             with transaction(self._dsn) as cursor:
                 sends: list[tuple[Any, Disclosure]] = []
@@ -234,6 +284,55 @@ class FeedRouter:
         self._consumer.close()
         if self._reader is not None:
             self._reader.close()
+
+    def _share_granted(self) -> int:
+        """Acts on grants made or withdrawn since the last look (at most every `recheck_seconds`): a new grant,
+        once the service's feed exists, is sent the plans in force of everyone in the region; a withdrawn one
+        stops receiving."""
+        shared = self._shared_plans
+        now = self._clock()
+        if shared is None or (
+            self._grants_checked_at is not None and now - self._grants_checked_at < self._recheck_seconds
+        ):
+            return 0
+        self._grants_checked_at = now
+        current = shared.grants()
+        with transaction(self._dsn) as cursor:
+            acted_on = granted(cursor)
+            for organisation in sorted(set(acted_on) - set(current)):
+                stop_sharing(cursor, organisation)
+                log.info("feeds: organisation %s is no longer sent the region's plans", organisation)
+        sent = 0
+        for organisation, grant in sorted(current.items()):
+            if acted_on.get(organisation) != grant.access_id and self._feeds.exists(feed_topic(organisation)):
+                sent += self._share(shared, organisation, grant)
+        return sent
+
+    def _share(self, shared: SharedPlans, organisation: str, grant: UrgentCareSharingGranted) -> int:
+        """Sends a newly granted service everyone's plans in force, noting the version sent for each person (a
+        later change is sent only from the next version), then starts sending it every plan-level change. A
+        crash on the way sends them again (the messages' ids follow from the grant and the version)."""
+        position = shared.last_position()
+        with transaction(self._dsn) as cursor:
+            people = people_with_plans(cursor)
+        sent = 0
+        for start in range(0, len(people), SHARE_BATCH):
+            with transaction(self._dsn) as cursor:
+                sends = []
+                for record_id in people[start : start + SHARE_BATCH]:
+                    version, plans = shared.plans_in_force_now(record_id)
+                    if plans:
+                        at = PlansAt(record_id, version, position, grant.recorded_at)
+                        sends.append(
+                            self._delivery.send_shared(organisation, grant, at, shared.source, plans)
+                        )
+                    mark_sent(cursor, organisation, record_id, version)
+                self._delivery.settle(sends)
+                sent += len(sends)
+        with transaction(self._dsn) as cursor:
+            start_sharing(cursor, organisation, grant.access_id)
+        log.info("feeds: organisation %s is sent the region's plans (%d people's)", organisation, sent)
+        return sent
 
     def _ready(self, organisation: str) -> bool:
         """Events go straight to the feed only once nothing is held for it, so that they stay in order."""

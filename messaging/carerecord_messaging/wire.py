@@ -160,6 +160,16 @@ def from_message(
     )
 
 
+@dataclass(frozen=True)
+class PlansAt:
+    """Where a PlansInForce message stands: a record at a version, as the store stood at `position`, at `time`."""
+
+    record_id: UUID
+    version: int
+    position: int
+    time: datetime
+
+
 def plans_in_force_message(
     started: WireEvent,
     source: str,
@@ -172,30 +182,64 @@ def plans_in_force_message(
     the person's NHS number beside them as on every feed message. Its id follows from the relationship's event,
     so a copy sent again is the same message."""
     message_id = uuid5(started.event_id, PLANS_IN_FORCE)
+    at = PlansAt(started.record_id, started.version, started.position, started.recorded_at)
+    because = {"relationship_started_event_id": str(started.event_id)}
+    organisation = str(started.payload["organisation"])
+    message = _plans_in_force(message_id, at, organisation, because, plans, nhs_number, source, schema_base)
+    return message, message_id
+
+
+def shared_plans_message(
+    grant_id: UUID,
+    organisation: str,
+    at: PlansAt,
+    source: str,
+    plans: list[dict[str, Any]],
+    nhs_number: str,
+    schema_base: str = SCHEMA_BASE,
+) -> tuple[KafkaMessage, UUID]:
+    """The plans in force on one person's record sent to an urgent and emergency care service under its grant
+    of the region's plans (`grant_id`, the grant's access id). Its id follows from the grant and the version."""
+    message_id = uuid5(grant_id, f"{at.record_id}/{at.version}")
+    because = {"urgent_care_sharing_id": str(grant_id)}
+    message = _plans_in_force(message_id, at, organisation, because, plans, nhs_number, source, schema_base)
+    return message, message_id
+
+
+def _plans_in_force(
+    message_id: UUID,
+    at: PlansAt,
+    organisation: str,
+    because: dict[str, str],
+    plans: list[dict[str, Any]],
+    nhs_number: str,
+    source: str,
+    schema_base: str,
+) -> KafkaMessage:
     cloud_event = CloudEvent(
         attributes={
             "id": str(message_id),
             "source": source,
             "type": f"{TYPE_PREFIX}{PLANS_IN_FORCE}.v{PLANS_IN_FORCE_VERSION}",
-            "subject": str(started.record_id),
-            "time": started.recorded_at,
+            "subject": str(at.record_id),
+            "time": at.time,
             "datacontenttype": "application/json",
             "dataschema": schema_base + FEED_SCHEMAS + schema_name(PLANS_IN_FORCE, PLANS_IN_FORCE_VERSION),
-            "partitionkey": str(started.record_id),
-            "carerecordversion": started.version,
+            "partitionkey": str(at.record_id),
+            "carerecordversion": at.version,
         },
         data={
             "nhs_number": nhs_number,
             "payload": {
-                "record_id": str(started.record_id),
-                "version": started.version,
-                "organisation": started.payload["organisation"],
-                "relationship_started_event_id": str(started.event_id),
+                "record_id": str(at.record_id),
+                "version": at.version,
+                "organisation": organisation,
+                **because,
                 "plans": plans,
             },
         },
     )
-    return _at_position(to_binary_event(cloud_event), started.position), message_id
+    return _at_position(to_binary_event(cloud_event), at.position)
 
 
 def published_schema(name: str, schema_base: str = SCHEMA_BASE) -> dict[str, Any] | None:

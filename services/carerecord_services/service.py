@@ -218,6 +218,14 @@ class CareRecordService:
         state = self.state_after(record_id, self.history(record_id, up_to_version=version))
         return [plan for plan in state.plans.values() if plan.in_force]
 
+    def plans_in_force_now(self, record_id: UUID) -> tuple[int, list[PlanState]]:
+        """The record's version now and the plans in force at it (none for an id with no record): what an
+        urgent and emergency care service is sent when it is granted the region's plans."""
+        loaded = self.load(record_id)
+        if loaded.record is None:
+            return 0, []
+        return loaded.stored.version, [plan for plan in loaded.record.plans.values() if plan.in_force]
+
     def nhs_number_of(self, record_id: UUID) -> str:
         """The person's NHS number, as registered (the record's first event), in its ten-digit form: what a
         provider's feed carries beside each event so that the provider can match it to its patient."""
