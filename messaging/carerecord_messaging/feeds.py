@@ -232,6 +232,11 @@ class FeedRouter:
         self._recheck_seconds = recheck_seconds
         self._clock = clock
         self._grants_checked_at: float | None = None
+        self._grants: dict[str, UrgentCareSharingGranted] = {}
+        self._acted_on: dict[
+            str, UUID
+        ] = {}  # the grants whose plans in force were sent: organisation -> grant
+        self._read_up_to: dict[UUID, dict[Any, int]] = {}  # a grant's: where the topic ended when first seen
         self._dsn = dsn
         self._client_options = client_options
         self._delivery = FeedDelivery(
@@ -286,27 +291,39 @@ class FeedRouter:
             self._reader.close()
 
     def _share_granted(self) -> int:
-        """Acts on grants made or withdrawn since the last look (at most every `recheck_seconds`): a new grant,
-        once the service's feed exists, is sent the plans in force of everyone in the region; a withdrawn one
-        stops receiving."""
+        """Acts on grants made or withdrawn (asked of the audit at most every `recheck_seconds`): a withdrawn one
+        stops receiving; a new one, once the service's feed exists and the router has read every event that was
+        on the region's topic when it first saw the grant (so that it knows everyone who may have a plan), is
+        sent the plans in force of everyone in the region."""
         shared = self._shared_plans
-        now = self._clock()
-        if shared is None or (
-            self._grants_checked_at is not None and now - self._grants_checked_at < self._recheck_seconds
-        ):
+        if shared is None:
             return 0
-        self._grants_checked_at = now
-        current = shared.grants()
-        with transaction(self._dsn) as cursor:
-            acted_on = granted(cursor)
-            for organisation in sorted(set(acted_on) - set(current)):
-                stop_sharing(cursor, organisation)
-                log.info("feeds: organisation %s is no longer sent the region's plans", organisation)
+        now = self._clock()
+        if self._grants_checked_at is None or now - self._grants_checked_at >= self._recheck_seconds:
+            self._grants_checked_at = now
+            self._grants = dict(shared.grants())
+            with transaction(self._dsn) as cursor:
+                self._acted_on = granted(cursor)
+                for organisation in sorted(set(self._acted_on) - set(self._grants)):
+                    stop_sharing(cursor, organisation)
+                    del self._acted_on[organisation]
+                    log.info("feeds: organisation %s is no longer sent the region's plans", organisation)
         sent = 0
-        for organisation, grant in sorted(current.items()):
-            if acted_on.get(organisation) != grant.access_id and self._feeds.exists(feed_topic(organisation)):
+        for organisation, grant in sorted(self._grants.items()):
+            if self._acted_on.get(organisation) == grant.access_id:
+                continue
+            if not self._feeds.exists(feed_topic(organisation)):
+                continue
+            target = self._read_up_to.setdefault(grant.access_id, self._end_offsets())
+            if all(self._consumer.position(where) >= offset for where, offset in target.items()):
                 sent += self._share(shared, organisation, grant)
+                self._acted_on[organisation] = grant.access_id
+                del self._read_up_to[grant.access_id]
         return sent
+
+    def _end_offsets(self) -> dict[Any, int]:
+        partitions = list(self._consumer.assignment())
+        return dict(self._consumer.end_offsets(partitions)) if partitions else {}
 
     def _share(self, shared: SharedPlans, organisation: str, grant: UrgentCareSharingGranted) -> int:
         """Sends a newly granted service everyone's plans in force, noting the version sent for each person (a

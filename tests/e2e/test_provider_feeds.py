@@ -13,7 +13,7 @@ import string
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
 from confluent_kafka import Consumer, KafkaError
 from kafka import KafkaProducer
 
+from carerecord.bootstrap import build_register
+from carerecord.commands.reference import SYNTHETIC
 from carerecord.kafka_setup import add_feed
 from carerecord.settings import KafkaSettings, load_settings
 from carerecord_events.base import Actor, Participant
@@ -33,12 +35,16 @@ from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, Rev
 from carerecord_messaging.feed_backlog import held_counts
 from carerecord_messaging.feeds import FeedRouter
 from carerecord_messaging.relay import Relay
+from carerecord_messaging.urgent_care_feeds import SharedPlans
 from carerecord_messaging.wire import SCHEMA_BASE, published_schema
 from carerecord_projections.database import transaction
+from carerecord_projections.reference import parse_organisations, replace_organisations
 from carerecord_services import commands as c
 from carerecord_services.audit_streams import person_stream
+from carerecord_services.errors import DomainError
 from carerecord_services.integrity import verify_chains
-from tests.builders import CONSULTANT, GP, THE_PERSON, recommendation, register
+from carerecord_services.urgent_care import GrantUrgentCareSharing, WithdrawUrgentCareSharing
+from tests.builders import CONSULTANT, GP, THE_PERSON, attorney, recommendation, register, valid_nhs_numbers
 from tests.conftest import CareRecordStack, dsn, kafka_options, wait_until
 from tests.e2e.audit_support import open_audit
 from tests.support.api_server import ApiServer
@@ -577,3 +583,171 @@ def test_a_feed_message_carries_the_nhs_number_in_its_data_and_names_a_schema_th
         )
     finally:
         api.stop()
+
+
+def _urgent_care_register(database_dsn: str, *urgent: str) -> None:
+    """The synthetic register, with urgent and emergency care services of board QWE of this test's own."""
+    rows = "".join(
+        f"{code},Test Ambulance Service {code},ambulance,QWE,South Downs Integrated Care Board,South East,yes\n"
+        for code in urgent
+    )
+    text = (SYNTHETIC / "organisations.csv").read_text() + rows
+    replace_organisations(database_dsn, parse_organisations(text))
+
+
+def test_an_urgent_care_service_granted_the_regions_plans_gets_the_plans_in_force_and_every_plan_level_change(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    """The feeds' access matrix for urgent and emergency care: a service the board granted the region's plans
+    receives the plans in force then (as PlansInForce, under the grant) and every later plan-level change of
+    everyone in the region, never a conversation or a concern; an urgent care service not granted receives
+    nothing; a caring organisation receives what it always did; a withdrawn grant stops. Each recorded."""
+    database_dsn = dsn(test_database_url, plain.schema)
+    granted, not_granted, caring = _organisation(), _organisation(), _organisation()
+    _urgent_care_register(database_dsn, granted, not_granted)
+    accounts = {org: add_feed(_admin_kafka(infra), org) for org in (granted, not_granted, caring)}
+    service = plain.care_records
+    first, second = valid_nhs_numbers(2, start=434_000_000)
+    with_plan = service.register_person(register(nhs_number=first)).record_id
+    without_plan = service.register_person(register(nhs_number=second)).record_id
+    before = service.execute(with_plan, recommendation(actor=GP, setting=Setting.GP_PRACTICE))
+    manager = Actor(user_id=f"{caring}-manager", role=Role.ADMINISTRATOR, organisation=caring)
+    service.execute(
+        with_plan,
+        c.StartCareRelationship(
+            actor=manager,
+            organisation=caring,
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
+    )
+
+    audit = open_audit(test_database_url, plain.schema)
+    board_admin = Actor(user_id="icb-admin-sam", role=Role.ADMINISTRATOR, organisation="QWE")
+    register_port = build_register(database_dsn)
+    grant = audit.audit.grant_urgent_care_sharing(
+        GrantUrgentCareSharing(board_admin, granted, "crews called to people need their plans at once"),
+        register_port,
+    )
+    with pytest.raises(DomainError) as not_urgent:  # a caring organisation that is not urgent care
+        audit.audit.grant_urgent_care_sharing(
+            GrantUrgentCareSharing(board_admin, "RXF", "the hospital would like them too"), register_port
+        )
+    assert not_urgent.value.rule == "not-urgent-and-emergency-care"
+
+    shared = SharedPlans(
+        grants=lambda: audit.audit.urgent_care_sharing().granted,
+        plans_in_force_now=service.plans_in_force_now,
+        last_position=plain.store.last_position,
+        source="/carerecord/regions/test",
+    )
+
+    def caught_up() -> bool:  # the router has read every event the store holds (one message each)
+        with transaction(database_dsn) as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(next_offset), 0) FROM feed_offsets WHERE topic = %s", (topic,)
+            )
+            return bool(cursor.fetchone()[0] == plain.store.last_position())
+
+    def route(expected: int) -> None:
+        """Publishes what the store holds, then routes it all; `expected`: the disclosures of this round."""
+        _publish(plain, infra, topic, database_dsn)
+        producer = KafkaProducer(**kafka_options(infra, "feeds"), acks="all", enable_idempotence=True)
+        router = FeedRouter(
+            kafka_options(infra, "feeds"),
+            producer,
+            topic=topic,
+            dsn=database_dsn,
+            record_disclosures=audit.audit.record_disclosures,
+            plans_in_force=service.plans_in_force,
+            nhs_number_of=service.nhs_number_of,
+            shared_plans=shared,
+            recheck_seconds=0,
+        )
+        wait_until(lambda: router.route_once(200) >= 0 and caught_up() and router.disclosed >= expected)
+        assert router.disclosed == expected
+        router.close()
+        producer.close()
+
+    route(expected=3)  # the caring home's start and its plans in force; the granted service's plans in force
+    conversation = c.RecordConversation(
+        actor=GP,
+        participants=(Participant(name="Margaret Hale", role="the person"),),
+        person_took_part=True,
+        what_matters="her garden",
+    )
+    service.execute(with_plan, conversation)  # not plan-level: the caring home only
+    service.execute(
+        with_plan, c.RaiseConcern(actor=THE_PERSON, raised_by=ConcernRaisedBy.PERSON, summary="never")
+    )
+    service.execute(without_plan, recommendation(actor=GP, setting=Setting.GP_PRACTICE))  # a plan made after
+    (plan,) = service.record(with_plan).active_plans()
+    revoke = c.RevokePlan(
+        actor=CONSULTANT,
+        plan_id=plan.plan_id,
+        reason="her wishes changed",
+        initiated=RevocationInitiator.CLINICAL,
+    )
+    service.execute(with_plan, revoke)
+    service.execute(without_plan, attorney())
+    # granted: the new plan, the revocation, the attorney; the caring home: the conversation, the revocation
+    route(expected=3 + 2)
+
+    audit.audit.withdraw_urgent_care_sharing(
+        WithdrawUrgentCareSharing(board_admin, granted, "the service now reads plans another way"),
+        register_port,
+    )
+    service.execute(
+        without_plan, c.RecordDeath(actor=GP, date_of_death=date(2026, 11, 30), place_of_death="home")
+    )
+    route(expected=0)  # a death after the withdrawal goes to no one here
+
+    received = {
+        org: _read_feed(infra, account.topic, account.username, account.password, expected=4)
+        for org, account in accounts.items()
+        if org != not_granted
+    }
+    assert _types(received[caring]) == [
+        "CareRelationshipStarted",
+        "PlansInForce",
+        "ConversationRecorded",
+        "PlanRevoked",
+    ]
+    urgent = [from_binary_event(message) for message in received[granted]]
+    by_person: dict[str, list[str]] = {}
+    for event in urgent:
+        by_person.setdefault(event.get_subject() or "", []).append(event.get_type().rpartition(".")[0])
+        validate_feed_data(event.get_dataschema(), event.get_data())
+        assert event.get_data()["nhs_number"] in (first, second)
+    assert by_person == {
+        str(with_plan): ["uk.nhs.carerecord.PlansInForce", "uk.nhs.carerecord.PlanRevoked"],
+        str(without_plan): [
+            "uk.nhs.carerecord.RecommendationMade",
+            "uk.nhs.carerecord.RepresentativeRecorded",
+        ],
+    }
+    plans_in_force = urgent[[e.get_subject() for e in urgent].index(str(with_plan))].get_data()["payload"]
+    assert plans_in_force["urgent_care_sharing_id"] == str(grant.access_id)
+    assert (
+        plans_in_force["version"] == before.version + 1
+    )  # the record as it stood when the grant reached the feed
+    assert [p["plan_id"] for p in plans_in_force["plans"]] == [str(plan.plan_id)]
+    for message in received[granted]:
+        assert first not in str(message.headers) and second not in str(message.headers)
+        assert first.encode() not in (message.key or b"") and second.encode() not in (message.key or b"")
+
+    with transaction(database_dsn) as cursor:
+        cursor.execute(
+            "SELECT record_id, event_type FROM feed_disclosures WHERE organisation = %s ORDER BY position",
+            (granted,),
+        )
+        disclosed = sorted((str(record), kind) for record, kind in cursor.fetchall())
+    assert disclosed == sorted(
+        [
+            (str(with_plan), "PlansInForce"),
+            (str(with_plan), "PlanRevoked"),
+            (str(without_plan), "RecommendationMade"),
+            (str(without_plan), "RepresentativeRecorded"),
+        ]
+    )
+    audit.close()
