@@ -241,14 +241,14 @@ UrgentCareSharingResult = Annotated[
 
 
 def _sharing(
-    info: strawberry.Info, operation: str, run: Callable[[Register], Any], granted: bool
+    context: ApiContext, operation: str, run: Callable[[Register], Any], granted: bool
 ) -> UrgentCareSharingResult:
-    context = info_context(info)
-    context.caller()
     register = context.api.register
     assert register is not None, "the API was built without the organisation register"
     try:
         event = run(register)
+    except StoreUnavailable as away:
+        raise TryAgain(away.message) from None
     except NotPermitted as refused:
         record_permission_refusal(context, operation, "role-not-permitted")
         return NotAllowedResult(message=refused.message)
@@ -264,11 +264,11 @@ def grant_urgent_care_sharing(
 ) -> UrgentCareSharingResult:
     """A board's administrator grants an urgent and emergency care service of their board (ambulance, NHS 111,
     out-of-hours, emergency department, as the register marks it) the region's plans in force. Recorded."""
-    caller = info_context(info).caller()
-    command = GrantUrgentCareSharing(caller.actor, organisation, reason)
-    audit = info_context(info).api.audit
+    context = info_context(info)
+    command = GrantUrgentCareSharing(context.caller().actor, organisation, reason)
+    audit = context.api.audit
     return _sharing(
-        info, "grantUrgentCareSharing", lambda r: audit.grant_urgent_care_sharing(command, r), True
+        context, "grantUrgentCareSharing", lambda r: audit.grant_urgent_care_sharing(command, r), True
     )
 
 
@@ -276,11 +276,11 @@ def withdraw_urgent_care_sharing(
     info: strawberry.Info, organisation: str, reason: str
 ) -> UrgentCareSharingResult:
     """The board's administrator withdraws a grant: the service's feed stops carrying the region's plans."""
-    caller = info_context(info).caller()
-    command = WithdrawUrgentCareSharing(caller.actor, organisation, reason)
-    audit = info_context(info).api.audit
+    context = info_context(info)
+    command = WithdrawUrgentCareSharing(context.caller().actor, organisation, reason)
+    audit = context.api.audit
     return _sharing(
-        info, "withdrawUrgentCareSharing", lambda r: audit.withdraw_urgent_care_sharing(command, r), False
+        context, "withdrawUrgentCareSharing", lambda r: audit.withdraw_urgent_care_sharing(command, r), False
     )
 
 

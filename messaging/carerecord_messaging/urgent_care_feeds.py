@@ -117,12 +117,13 @@ def granted(cursor: Any) -> dict[str, UUID]:
 
 def people_with_plans(cursor: Any) -> list[UUID]:
     """Everyone who may have a plan in force: each person with a plan-level entry the router has seen, and each
-    person the current plan read model holds (for what was routed before this table was kept)."""
+    person the current plan read model shows with a plan (for what was routed before this table was kept). Each
+    is then loaded from the store, which says what is in force."""
     cursor.execute("SELECT DISTINCT record_id FROM feed_urgent_entries")
     people = {row[0] for row in cursor.fetchall()}
     cursor.execute("SELECT to_regclass('current_plan') IS NOT NULL")
     if cursor.fetchone()[0]:
-        cursor.execute("SELECT record_id FROM current_plan")
+        cursor.execute("SELECT record_id FROM current_plan WHERE document->'plans' <> '{}'::jsonb")
         people |= {row[0] for row in cursor.fetchall()}
     return sorted(people)
 
