@@ -310,7 +310,9 @@ def _kafka_settings(env: Mapping[str, str]) -> KafkaSettings | None:
 
 
 def _url_host(host: str) -> str:
-    """The host as a URL writes it: an IPv6 address in brackets."""
+    """The host as a URL writes it: an IPv6 address in brackets; listening on every address, localhost."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - names the wildcard, binds nothing
+        return "localhost"
     return f"[{host}]" if ":" in host else host
 
 
