@@ -181,7 +181,8 @@ class FeedDelivery:
         source: str,
         plans: Sequence[PlanState],
     ) -> tuple[Any, Disclosure]:
-        """One person's plans in force, sent to an urgent and emergency care service under its grant."""
+        """One person's plans in force, sent to an urgent and emergency care service under its grant; its
+        position (in the header and the disclosure) is the store's when the grant was acted on."""
         documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
         message, message_id = shared_plans_message(
             grant.access_id,
