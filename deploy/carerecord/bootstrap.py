@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,6 +34,8 @@ from carerecord_messaging.kafka_worker import DEFAULT_GROUP, KafkaProjectionWork
 from carerecord_messaging.rebuild import rebuild_from_store
 from carerecord_messaging.relay import Relay
 from carerecord_messaging.store_feeder import StoreFeeder
+from carerecord_messaging.urgent_care_feeds import SharedPlans
+from carerecord_messaging.wire import published_schema
 from carerecord_projections.current_plan.projection import records_without_state
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
@@ -42,7 +44,7 @@ from carerecord_projections.held_submissions import HeldSubmissions
 from carerecord_projections.local_form_mappings import LocalFormMappings
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
-from carerecord_projections.reference import board_organisations
+from carerecord_projections.reference import board_organisations, registered_organisation
 from carerecord_projections.refused_requests import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS, Projection
 from carerecord_projections.store_marks import is_demo
@@ -53,6 +55,7 @@ from carerecord_services.investigation import Investigations
 from carerecord_services.read_access import ReadAccess
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
+from carerecord_services.urgent_care import Register, RegisterEntry
 from carerecord_services.writer import GroupWriter
 
 log = logging.getLogger("carerecord")
@@ -235,6 +238,7 @@ class Services:
             topic=self.kafka.topic,
             source=self.settings.region_source,
             dsn=self.read_models_dsn,
+            schema_base=self.settings.schema_base_url,
         )
 
     def projection_worker(
@@ -258,6 +262,14 @@ class Services:
             dsn=self.read_models_dsn,
             record_disclosures=self.audit.record_disclosures,
             plans_in_force=self.care_records.plans_in_force,
+            nhs_number_of=self.care_records.nhs_number_of,
+            schema_base=self.settings.schema_base_url,
+            shared_plans=SharedPlans(
+                grants=lambda: self.audit.urgent_care_sharing().granted,
+                plans_in_force_now=self.care_records.plans_in_force_now,
+                last_position=self.store.last_position,
+                source=self.settings.region_source,
+            ),
             unconfirmed_lasts=timedelta(days=self.settings.unconfirmed_relationship_days),
         )
         self._closed_later(router.close)
@@ -313,7 +325,20 @@ def build_api(settings: Settings, services: Services) -> Api:
         refusals=RefusalLog(services.read_models_dsn, services.audit.record_refusal),
         local_forms=LocalFormMappings(services.read_models_dsn),
         held_submissions=HeldSubmissions(services.read_models_dsn),
+        register=build_register(services.read_models_dsn),
     )
+
+
+def build_register(dsn: str) -> Register:
+    """The organisation register (reference data in the read-model database) as the grant rules read it."""
+
+    def entry(code: str) -> RegisterEntry | None:
+        found = registered_organisation(dsn, code)
+        if found is None:
+            return None
+        return RegisterEntry(found.ods_code, found.icb_code, found.urgent_and_emergency_care)
+
+    return Register(entry=entry, is_board=lambda code: bool(board_organisations(dsn, code)))
 
 
 def _token_verifier(settings: Settings) -> TokenVerifier:
@@ -357,7 +382,15 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     )
     portal = Portal(api, sessions)
     schema = build_schema(production=settings.production)
-    return create_app(schema, health, lag.prometheus, api=api, limits=limits, pages=portal.routes())
+    return create_app(
+        schema,
+        health,
+        lag.prometheus,
+        api=api,
+        limits=limits,
+        pages=portal.routes(),
+        schemas=partial(published_schema, schema_base=settings.schema_base_url),
+    )
 
 
 def _quietly(catch_up: Callable[[], object]) -> Callable[[], None]:

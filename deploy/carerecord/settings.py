@@ -112,6 +112,7 @@ class Settings:
     max_event_bytes: int
     stall_seconds: int
     allow_python_psycopg: bool
+    schema_base_url: str
 
     @property
     def region_source(self) -> str:
@@ -136,12 +137,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("DATABASE_URL") or None
     if database_url is not None:
         parse_database_url(database_url)
+    host = env.get("CARERECORD_HOST", "127.0.0.1")
+    port = _port("CARERECORD_PORT", env.get("CARERECORD_PORT", "8000"))
     return Settings(
         database_url=database_url,
         kafka=_kafka_settings(env),
         data_dir=Path(env.get("CARERECORD_DATA_DIR") or platformdirs.user_data_dir("carerecord")),
-        host=env.get("CARERECORD_HOST", "127.0.0.1"),
-        port=_port("CARERECORD_PORT", env.get("CARERECORD_PORT", "8000")),
+        host=host,
+        port=port,
+        schema_base_url=_schema_base_url(
+            env.get("CARERECORD_SCHEMA_BASE_URL") or f"http://{_url_host(host)}:{port}/schemas/"
+        ),
         cipher_key=_cipher_key(env.get("CARERECORD_CIPHER_KEY") or None),
         index_key=_index_key(env.get("CARERECORD_INDEX_KEY") or None),
         schema=_schema(env.get("CARERECORD_SCHEMA", "")),
@@ -301,6 +307,24 @@ def _kafka_settings(env: Mapping[str, str]) -> KafkaSettings | None:
         topic=env.get("KAFKA_TOPIC", "carerecord.region.events"),
         partitions=int(partitions),
     )
+
+
+def _url_host(host: str) -> str:
+    """The host as a URL writes it: an IPv6 address in brackets; listening on every address, localhost."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - names the wildcard, binds nothing
+        return "localhost"
+    return f"[{host}]" if ":" in host else host
+
+
+def _schema_base_url(value: str) -> str:
+    """Where the messages' `dataschema` points: the API's /schemas/ as provider systems reach it."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            "CARERECORD_SCHEMA_BASE_URL",
+            f"must be an http(s) URL of the API's /schemas/ (https://host/schemas/), got {value!r}",
+        )
+    return value if value.endswith("/") else value + "/"
 
 
 def _port(name: str, value: str) -> int:

@@ -116,3 +116,40 @@ class FeedDisclosed(CareRecordEvent):
     disclosed_event_id: UUID
     position: int
     event_type: str
+
+
+@event_type(
+    "UrgentCareSharingGranted",
+    version=1,
+    label="Plans in force shared with an urgent and emergency care service",
+    easy_read="An ambulance service, NHS 111, an out-of-hours service or an emergency department was given the "
+    "plans of everyone in the region, so that whoever meets you in an emergency knows what you decided.",
+)
+@dataclass(frozen=True, kw_only=True)
+class UrgentCareSharingGranted(CareRecordEvent):
+    """A board's administrator grants an urgent and emergency care service (`organisation`, marked so in the
+    register, within their board `board`) the region's plans in force: from then its feed carries them and
+    every plan-level change of everyone in the region. Concerns no one person (`record_id` is NO_RECORD); kept
+    in the region's sharing stream (`urgent_care_sharing_stream`), which grants are decided from."""
+
+    access_id: UUID
+    organisation: str
+    board: str
+    reason: str
+
+
+@event_type(
+    "UrgentCareSharingWithdrawn",
+    version=1,
+    label="Plans in force no longer shared with an urgent and emergency care service",
+    easy_read="A service that had been given everyone's plans for emergencies stopped being sent them.",
+)
+@dataclass(frozen=True, kw_only=True)
+class UrgentCareSharingWithdrawn(CareRecordEvent):
+    """The grant of `granted_access_id` (an UrgentCareSharingGranted) withdrawn by a board's administrator."""
+
+    access_id: UUID
+    granted_access_id: UUID
+    organisation: str
+    board: str
+    reason: str

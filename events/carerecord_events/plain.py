@@ -118,6 +118,9 @@ SETTING_NAMES = {
     Setting.HOSPICE: "hospice",
     Setting.AMBULANCE: "ambulance service",
     Setting.COMMUNITY: "community service",
+    Setting.NHS_111: "NHS 111",
+    Setting.OUT_OF_HOURS: "out-of-hours service",
+    Setting.EMERGENCY_DEPARTMENT: "emergency department",
 }
 
 

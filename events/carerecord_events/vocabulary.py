@@ -107,6 +107,16 @@ class Setting(StrEnum):
     HOSPICE = "hospice"
     AMBULANCE = "ambulance"
     COMMUNITY = "community"
+    NHS_111 = "nhs-111"
+    OUT_OF_HOURS = "out-of-hours"
+    EMERGENCY_DEPARTMENT = "emergency-department"
+
+
+URGENT_AND_EMERGENCY_CARE_SETTINGS = frozenset(
+    {Setting.AMBULANCE, Setting.NHS_111, Setting.OUT_OF_HOURS, Setting.EMERGENCY_DEPARTMENT}
+)
+"""The settings of urgent and emergency care: services that meet people in a crisis, often for the first time,
+and so may be granted a region's plans in force (the register marks which organisations are such services)."""
 
 
 class PlanStatus(StrEnum):

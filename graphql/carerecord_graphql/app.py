@@ -1,5 +1,6 @@
 """The web application: GraphQL at /graphql (HTTP and graphql-transport-ws), read-only FHIR R4 at /fhir (see
-fhir_api.py), /health and /metrics.
+fhir_api.py), /health, /metrics and /schemas/ (the JSON Schemas that Kafka messages' `dataschema` names: no
+personal data, so open to anyone, behind the same size and rate limits).
 
 Hardening: query cost, depth, token and alias limits (schema extensions, limits.py); a maximum request size and
 a rate limit per user or client address, on every HTTP request and every websocket message (guards.py); no stack
@@ -31,6 +32,8 @@ from carerecord_graphql.guards import MaximumRequestSize, RateLimit, verified_us
 from carerecord_graphql.oversight_export import export_route
 
 HealthReport = dict[str, Any]
+SchemaDocuments = Callable[[str], dict[str, Any] | None]
+"""A schema by its name under /schemas/ (None: no such schema): the composition root gives messaging's."""
 
 
 @dataclass
@@ -67,9 +70,16 @@ def create_app(
     api: Api | None = None,
     limits: Limits | None = None,
     pages: Sequence[BaseRoute] = (),
+    schemas: SchemaDocuments | None = None,
 ) -> Starlette:
     """`pages`: more routes on the same app and behind the same limits (the portal's)."""
     limits = limits or Limits()
+
+    async def schema_endpoint(request: Request) -> JSONResponse:
+        document = schemas(request.path_params["name"]) if schemas else None
+        if document is None:
+            return JSONResponse({"error": "no such schema"}, status_code=404)
+        return JSONResponse(document, media_type="application/schema+json")
 
     async def health_endpoint(_: Request) -> JSONResponse:
         report = await run_in_threadpool(health)
@@ -85,6 +95,7 @@ def create_app(
         routes=[
             Route("/health", health_endpoint, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/schemas/{name:path}", schema_endpoint, methods=["GET"]),
             Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
             *([Route("/oversight/export.csv", export_route(api), methods=["GET"])] if api else []),

@@ -22,6 +22,7 @@ from carerecord_services.intake import Intake
 from carerecord_services.investigation import Investigations
 from carerecord_services.read_access import ReadAccess
 from carerecord_services.service import CareRecordService
+from carerecord_services.urgent_care import Register
 
 log = logging.getLogger("carerecord.api")
 
@@ -42,6 +43,7 @@ class Api:
     refusals: RefusalLog | None = None
     local_forms: LocalFormMappings | None = None
     held_submissions: HeldSubmissions | None = None
+    register: Register | None = None  # the organisation register, for grants to urgent and emergency care
 
     @property
     def changes(self) -> RecordChanges:

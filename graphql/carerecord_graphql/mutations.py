@@ -36,6 +36,7 @@ from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
 from carerecord_services.read_access import UNSEEN
 from carerecord_services.service import Idempotency, Outcome
+from carerecord_services.urgent_care import GrantUrgentCareSharing, Register, WithdrawUrgentCareSharing
 
 USE_CASES: dict[str, type[c.Command]] = {
     "recordDeath": c.RecordDeath,
@@ -226,6 +227,66 @@ def review_break_glass(
     return BreakGlassReviewed(access_id=access_id, appropriate=appropriate)
 
 
+@strawberry.type(
+    description="Whether an urgent and emergency care service is sent the region's plans in force: granted (from "
+    "now its feed carries every plan in force and every plan-level change in the region) or withdrawn"
+)
+class UrgentCareSharingChanged:
+    organisation: str
+    board: str
+    granted: bool
+    access_id: UUID
+
+
+UrgentCareSharingResult = Annotated[
+    UrgentCareSharingChanged | Refused | NotAllowedResult, strawberry.union("UrgentCareSharingResult")
+]
+
+
+def _sharing(
+    context: ApiContext, operation: str, run: Callable[[Register], Any], granted: bool
+) -> UrgentCareSharingResult:
+    register = context.api.register
+    assert register is not None, "the API was built without the organisation register"
+    try:
+        event = run(register)
+    except StoreUnavailable as away:
+        raise TryAgain(away.message) from None
+    except NotPermitted as refused:
+        record_permission_refusal(context, operation, "role-not-permitted")
+        return NotAllowedResult(message=refused.message)
+    except DomainError as refused:
+        return Refused(rule=refused.rule, field=refused.field, message=refused.message)
+    return UrgentCareSharingChanged(
+        organisation=event.organisation, board=event.board, granted=granted, access_id=event.access_id
+    )
+
+
+def grant_urgent_care_sharing(
+    info: strawberry.Info, organisation: str, reason: str
+) -> UrgentCareSharingResult:
+    """A board's administrator grants an urgent and emergency care service of their board (ambulance, NHS 111,
+    out-of-hours, emergency department, as the register marks it) the region's plans in force. Recorded."""
+    context = info_context(info)
+    command = GrantUrgentCareSharing(context.caller().actor, organisation, reason)
+    audit = context.api.audit
+    return _sharing(
+        context, "grantUrgentCareSharing", lambda r: audit.grant_urgent_care_sharing(command, r), True
+    )
+
+
+def withdraw_urgent_care_sharing(
+    info: strawberry.Info, organisation: str, reason: str
+) -> UrgentCareSharingResult:
+    """The board's administrator withdraws a grant: the service's feed stops carrying the region's plans."""
+    context = info_context(info)
+    command = WithdrawUrgentCareSharing(context.caller().actor, organisation, reason)
+    audit = context.api.audit
+    return _sharing(
+        context, "withdrawUrgentCareSharing", lambda r: audit.withdraw_urgent_care_sharing(command, r), False
+    )
+
+
 def build_mutation_type() -> type:
     from carerecord_graphql import local_forms  # it builds on this module's results and idempotency
 
@@ -236,4 +297,6 @@ def build_mutation_type() -> type:
     fields["make_recommendation_from_local_form"] = local_forms.make_recommendation_from_local_form()
     fields["break_glass"] = strawberry.mutation(resolver=break_glass)
     fields["review_break_glass"] = strawberry.mutation(resolver=review_break_glass)
+    fields["grant_urgent_care_sharing"] = strawberry.mutation(resolver=grant_urgent_care_sharing)
+    fields["withdraw_urgent_care_sharing"] = strawberry.mutation(resolver=withdraw_urgent_care_sharing)
     return strawberry.type(type("Mutation", (), fields))

@@ -1,4 +1,5 @@
-"""Who receives an event on their feed: the organisations caring for the person when it was recorded.
+"""Who receives an event on their feed: the organisations caring for the person when it was recorded, and, for a
+plan-level change, the urgent and emergency care services granted the region's plans (urgent_care_feeds.py).
 
 The router keeps its own small table of care relationships (feed_relationships), written from the events as
 it reads them, in the transaction that commits its progress, so that it answers "who cared for this person at
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from carerecord_messaging.urgent_care_feeds import granted_for, note_entry
 from carerecord_messaging.wire import WireEvent
 
 # concerns and privacy reviews are not the caring organisations' business; the index and idempotency streams
@@ -29,7 +31,8 @@ class Recipients:
         if wire.type_name in NEVER_ON_A_FEED:
             return []
         self._note_relationship(cursor, wire)
-        organisations = self._caring(cursor, wire)
+        urgent = granted_for(cursor, wire) if note_entry(cursor, wire) else []
+        organisations = sorted({*self._caring(cursor, wire), *urgent})
         organisation = str(wire.payload.get("organisation"))
         if (
             wire.type_name == "CareRelationshipStarted"

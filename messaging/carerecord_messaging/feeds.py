@@ -2,7 +2,8 @@
 
 A router reads the region's internal topic and copies each person's events to the feed topic of every
 organisation that has an active care relationship with that person at that point in their history:
-`carerecord.feed.<ODS code>`. Concerns and the NHS number index never go on a feed. Every disclosure (which
+`carerecord.feed.<ODS code>`. On a feed each event carries the person's NHS number beside its stored payload
+(`wire.feed_message`), so that the provider can match it to its patient; never in the key or headers. Concerns and the NHS number index never go on a feed. Every disclosure (which
 organisation received which event of whose record, when) is a `FeedDisclosed` event in the access audit store,
 chained in the person's stream, recorded after the broker has acknowledged the copies and before the router's
 progress is committed; the table feed_disclosures is its read model. At-least-once throughout: a crash between
@@ -11,6 +12,10 @@ read model by organisation and event).
 
 An organisation with no feed topic yet (not provisioned by `carerecord feed-add`) does not stop the others: its
 events are held (feed_backlog) and delivered in order once its topic exists.
+
+An urgent and emergency care service granted the region's plans by its board (urgent_care_feeds.py) is sent,
+once its feed exists, the plans in force of everyone in the region, then every plan-level change; each sending
+is a disclosure like any other. A grant withdrawn stops it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from uuid import UUID
 
 from kafka import KafkaConsumer, TopicPartition
 
+from carerecord_events.access import UrgentCareSharingGranted
 from carerecord_events.record.state import PlanState
 from carerecord_messaging.feed_backlog import (
     HELD_DDL,
@@ -36,7 +42,25 @@ from carerecord_messaging.feed_backlog import (
 )
 from carerecord_messaging.feed_recipients import Recipients
 from carerecord_messaging.offsets import seek_to_stored
-from carerecord_messaging.wire import PLANS_IN_FORCE, WireEvent, from_message, plans_in_force_message
+from carerecord_messaging.urgent_care_feeds import (
+    URGENT_DDL,
+    SharedPlans,
+    granted,
+    mark_sent,
+    people_with_plans,
+    start_sharing,
+    stop_sharing,
+)
+from carerecord_messaging.wire import (
+    PLANS_IN_FORCE,
+    SCHEMA_BASE,
+    PlansAt,
+    WireEvent,
+    feed_message,
+    from_message,
+    plans_in_force_message,
+    shared_plans_message,
+)
 from carerecord_projections.current_plan.document import plan_document
 from carerecord_projections.database import transaction
 from carerecord_projections.refused_requests import DDL_LOCK
@@ -49,10 +73,16 @@ Disclosure = tuple[str, UUID, UUID, int, str]
 RecordDisclosures = Callable[[Sequence[Disclosure]], object]
 # the plans in force on a record at a version, from the store (CareRecordService.plans_in_force)
 PlansInForce = Callable[[UUID, int], Sequence[PlanState]]
+# the person's NHS number, from the store (CareRecordService.nhs_number_of)
+NhsNumberOf = Callable[[UUID], str]
+NHS_NUMBERS_KEPT = (
+    10_000  # the router's memory of NHS numbers by record, so that it asks the store once a person
+)
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
 RELEASE_BATCH = 500  # held events delivered per organisation per round, so that the others keep being served
+SHARE_BATCH = 200  # people whose plans in force are sent to a newly granted service per transaction
 
 
 def feed_topic(organisation: str) -> str:
@@ -63,7 +93,7 @@ def _prepare(dsn: str, topic: str) -> set[str]:
     """The router's tables; returns the organisations whose events are held from an earlier run."""
     with transaction(dsn) as cursor:
         cursor.execute(DDL_LOCK)
-        cursor.execute(FEED_DDL + HELD_DDL)
+        cursor.execute(FEED_DDL + HELD_DDL + URGENT_DDL)
         cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
         return {str(row[0]) for row in cursor.fetchall()}
 
@@ -86,26 +116,42 @@ class FeedDelivery:
     by the plans in force at that point of the record: a new carer is told what was decided before it came."""
 
     def __init__(
-        self, producer: Any, record_disclosures: RecordDisclosures, plans_in_force: PlansInForce
+        self,
+        producer: Any,
+        record_disclosures: RecordDisclosures,
+        plans_in_force: PlansInForce,
+        nhs_number_of: NhsNumberOf,
+        schema_base: str = SCHEMA_BASE,
     ) -> None:
         self._producer = producer
         self._record_disclosures = record_disclosures
         self._plans_in_force = plans_in_force
+        self._nhs_number_of = nhs_number_of
+        self._nhs_numbers: dict[UUID, str] = {}
+        self._schema_base = schema_base
 
     def send(self, organisation: str, message: Any, wire: WireEvent) -> list[tuple[Any, Disclosure]]:
-        headers = list(message.headers)
+        source = dict(message.headers).get("ce_source", b"").decode()
+        copy = feed_message(wire, source, self._nhs_number(wire.record_id), self._schema_base)
         sent = self._producer.send(
             feed_topic(organisation),
-            key=message.key,
-            value=message.value,
-            headers=headers,
+            key=copy.key,
+            value=copy.value,
+            headers=list(copy.headers.items()),
             timestamp_ms=message.timestamp,
         )
         sends = [(sent, (organisation, wire.record_id, wire.event_id, wire.position, wire.type_name))]
         if wire.type_name == "CareRelationshipStarted" and wire.payload.get("organisation") == organisation:
-            source = dict(headers).get("ce_source", b"").decode()
             sends += self._send_plans_in_force(organisation, wire, source, message.timestamp)
         return sends
+
+    def _nhs_number(self, record_id: UUID) -> str:
+        """Asked of the store once per person (an NHS number never changes on a record), then remembered."""
+        if record_id not in self._nhs_numbers:
+            if len(self._nhs_numbers) >= NHS_NUMBERS_KEPT:
+                self._nhs_numbers.clear()
+            self._nhs_numbers[record_id] = self._nhs_number_of(record_id)
+        return self._nhs_numbers[record_id]
 
     def _send_plans_in_force(
         self, organisation: str, started: WireEvent, source: str, timestamp: int
@@ -114,7 +160,9 @@ class FeedDelivery:
         if not plans:
             return []
         documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
-        message, message_id = plans_in_force_message(started, source, documents)
+        message, message_id = plans_in_force_message(
+            started, source, documents, self._nhs_number(started.record_id), self._schema_base
+        )
         sent = self._producer.send(
             feed_topic(organisation),
             key=message.key,
@@ -124,6 +172,35 @@ class FeedDelivery:
         )
         disclosure = (organisation, started.record_id, message_id, started.position, PLANS_IN_FORCE)
         return [(sent, disclosure)]
+
+    def send_shared(
+        self,
+        organisation: str,
+        grant: UrgentCareSharingGranted,
+        at: PlansAt,
+        source: str,
+        plans: Sequence[PlanState],
+    ) -> tuple[Any, Disclosure]:
+        """One person's plans in force, sent to an urgent and emergency care service under its grant; its
+        position (in the header and the disclosure) is the store's when the grant was acted on."""
+        documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
+        message, message_id = shared_plans_message(
+            grant.access_id,
+            organisation,
+            at,
+            source,
+            documents,
+            self._nhs_number(at.record_id),
+            self._schema_base,
+        )
+        sent = self._producer.send(
+            feed_topic(organisation),
+            key=message.key,
+            value=message.value,
+            headers=list(message.headers.items()),
+            timestamp_ms=int(at.time.timestamp() * 1000),
+        )
+        return sent, (organisation, at.record_id, message_id, at.position, PLANS_IN_FORCE)
 
     def settle(self, sends: list[tuple[Any, Disclosure]]) -> None:
         """Waits for the broker's acknowledgement of every copy, then records the disclosures in the access
@@ -144,14 +221,28 @@ class FeedRouter:
         dsn: str,
         record_disclosures: RecordDisclosures,
         plans_in_force: PlansInForce,
+        nhs_number_of: NhsNumberOf,
+        schema_base: str = SCHEMA_BASE,
+        shared_plans: SharedPlans | None = None,
         recheck_seconds: float = 10.0,
         unconfirmed_lasts: timedelta = timedelta(days=7),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._topic = topic
+        self._shared_plans = shared_plans
+        self._recheck_seconds = recheck_seconds
+        self._clock = clock
+        self._grants_checked_at: float | None = None
+        self._grants: dict[str, UrgentCareSharingGranted] = {}
+        self._acted_on: dict[
+            str, UUID
+        ] = {}  # the grants whose plans in force were sent: organisation -> grant
+        self._read_up_to: dict[UUID, dict[Any, int]] = {}  # a grant's: where the topic ended when first seen
         self._dsn = dsn
         self._client_options = client_options
-        self._delivery = FeedDelivery(producer, record_disclosures, plans_in_force)
+        self._delivery = FeedDelivery(
+            producer, record_disclosures, plans_in_force, nhs_number_of, schema_base
+        )
         self._recipients = Recipients(unconfirmed_lasts)
         self.disclosed = 0
         self.held = 0
@@ -170,7 +261,7 @@ class FeedRouter:
         return sorted(self._holding)
 
     def route_once(self, timeout_ms: int = 500) -> int:
-        routed = self._release_held()
+        routed = self._share_granted() + self._release_held()
         for partition, messages in self._consumer.poll(timeout_ms=timeout_ms).items():
             with transaction(self._dsn) as cursor:
                 sends: list[tuple[Any, Disclosure]] = []
@@ -199,6 +290,67 @@ class FeedRouter:
         self._consumer.close()
         if self._reader is not None:
             self._reader.close()
+
+    def _share_granted(self) -> int:
+        """Acts on grants made or withdrawn (asked of the audit at most every `recheck_seconds`): a withdrawn one
+        stops receiving; a new one, once the service's feed exists and the router has read every event that was
+        on the region's topic when it first saw the grant (so that it knows everyone who may have a plan), is
+        sent the plans in force of everyone in the region."""
+        shared = self._shared_plans
+        if shared is None:
+            return 0
+        now = self._clock()
+        if self._grants_checked_at is None or now - self._grants_checked_at >= self._recheck_seconds:
+            self._grants_checked_at = now
+            self._grants = dict(shared.grants())
+            with transaction(self._dsn) as cursor:
+                self._acted_on = granted(cursor)
+                for organisation in sorted(set(self._acted_on) - set(self._grants)):
+                    stop_sharing(cursor, organisation)
+                    del self._acted_on[organisation]
+                    log.info("feeds: organisation %s is no longer sent the region's plans", organisation)
+        sent = 0
+        for organisation, grant in sorted(self._grants.items()):
+            if self._acted_on.get(organisation) == grant.access_id:
+                continue
+            if not self._feeds.exists(feed_topic(organisation)):
+                continue
+            target = self._read_up_to.setdefault(grant.access_id, self._end_offsets())
+            if all(self._consumer.position(where) >= offset for where, offset in target.items()):
+                sent += self._share(shared, organisation, grant)
+                self._acted_on[organisation] = grant.access_id
+                del self._read_up_to[grant.access_id]
+        return sent
+
+    def _end_offsets(self) -> dict[Any, int]:
+        partitions = list(self._consumer.assignment())
+        return dict(self._consumer.end_offsets(partitions)) if partitions else {}
+
+    def _share(self, shared: SharedPlans, organisation: str, grant: UrgentCareSharingGranted) -> int:
+        """Sends a newly granted service everyone's plans in force, noting the version sent for each person (a
+        later change is sent only from the next version), then starts sending it every plan-level change. A
+        crash on the way sends them again (the messages' ids follow from the grant and the version)."""
+        position = shared.last_position()
+        with transaction(self._dsn) as cursor:
+            people = people_with_plans(cursor)
+        sent = 0
+        for start in range(0, len(people), SHARE_BATCH):
+            with transaction(self._dsn) as cursor:
+                sends = []
+                for record_id in people[start : start + SHARE_BATCH]:
+                    version, plans = shared.plans_in_force_now(record_id)
+                    if plans:
+                        at = PlansAt(record_id, version, position, grant.recorded_at)
+                        sends.append(
+                            self._delivery.send_shared(organisation, grant, at, shared.source, plans)
+                        )
+                    mark_sent(cursor, organisation, record_id, version)
+                self._delivery.settle(sends)
+                sent += len(sends)
+        with transaction(self._dsn) as cursor:
+            start_sharing(cursor, organisation, grant.access_id)
+        log.info("feeds: organisation %s is sent the region's plans (%d people's)", organisation, sent)
+        return sent
 
     def _ready(self, organisation: str) -> bool:
         """Events go straight to the feed only once nothing is held for it, so that they stay in order."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
-from carerecord_messaging.wire import WireEvent, from_logged, to_message
+from carerecord_messaging.wire import SCHEMA_BASE, WireEvent, from_logged, to_message
 from carerecord_projections.database import prepare, transaction
 from carerecord_services.event_log import EventLog, LoggedEvent
 
@@ -58,6 +58,7 @@ class Relay:
     source: str
     dsn: str
     batch: int = 500
+    schema_base: str = SCHEMA_BASE  # where the messages' `dataschema` points (CARERECORD_SCHEMA_BASE_URL)
     statistics: RelayStatistics = field(init=False, default_factory=RelayStatistics)
 
     def __post_init__(self) -> None:
@@ -129,7 +130,7 @@ class Relay:
             )
 
     def _send(self, wire: WireEvent) -> Any:
-        message = to_message(wire, self.source)
+        message = to_message(wire, self.source, self.schema_base)
         return self.producer.send(
             self.topic,
             key=message.key,

@@ -1,5 +1,5 @@
 """Reference data the oversight views stand on: the organisation register (ODS code, name, setting, integrated
-care board, region) and the registered population of each integrated care board by age band, sex and
+care board, region, and whether it is an urgent and emergency care service) and the registered population of each integrated care board by age band, sex and
 ethnicity. Neither is derived from events, so a rebuild of the read models never touches them.
 
 Both come from CSV. An import checks every row first and reports every problem with its line number; only a
@@ -16,13 +16,17 @@ from typing import Any
 
 import psycopg2.extras
 
-from carerecord_events.vocabulary import Setting
+from carerecord_events.vocabulary import URGENT_AND_EMERGENCY_CARE_SETTINGS, Setting
 from carerecord_projections.database import transaction
 from carerecord_projections.schema import REFERENCE_DDL
 from carerecord_services.errors import InvalidIdentifier
 from carerecord_services.identifiers import canonical_ods_code
 
 ORGANISATION_COLUMNS = ("ods_code", "name", "setting", "icb_code", "icb_name", "region")
+URGENT_CARE_COLUMN = "urgent_and_emergency_care"
+"""Optional (a register without it marks no one): `yes` for an ambulance service, NHS 111, an out-of-hours
+service or an emergency department that a board may grant the region's plans in force; `no` or empty else."""
+URGENT_CARE_SETTINGS = tuple(sorted(setting.value for setting in URGENT_AND_EMERGENCY_CARE_SETTINGS))
 POPULATION_COLUMNS = ("icb_code", "age_band", "sex", "ethnicity", "people")
 AGE_BANDS = ("under 18", "18-39", "40-64", "65-74", "75-84", "85+")
 SETTINGS = tuple(setting.value for setting in Setting)
@@ -46,6 +50,7 @@ class Organisation:
     icb_code: str
     icb_name: str
     region: str
+    urgent_and_emergency_care: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,31 @@ def parse_organisations(text: str) -> list[Organisation]:
         if code in organisations:
             problems.append(f"line {line}: {code} appears twice")
         organisations[code] = Organisation(
-            code, row["name"], row["setting"], icb_code, row["icb_name"], row["region"]
+            code,
+            row["name"],
+            row["setting"],
+            icb_code,
+            row["icb_name"],
+            row["region"],
+            _urgent_care(line, row, problems),
         )
     if problems:
         raise ReferenceDataError(what, problems)
     if not organisations:
         raise ReferenceDataError(what, ["the file has no organisations"])
     return list(organisations.values())
+
+
+def _urgent_care(line: int, row: dict[str, str], problems: list[str]) -> bool:
+    marked = row.get(URGENT_CARE_COLUMN, "").lower()
+    if marked not in ("yes", "no", ""):
+        problems.append(f"line {line}: {URGENT_CARE_COLUMN} {marked!r} is not yes, no or empty")
+    if marked == "yes" and row["setting"] not in URGENT_CARE_SETTINGS:
+        problems.append(
+            f"line {line}: {URGENT_CARE_COLUMN} is yes for setting {row['setting']!r}, which is not one of "
+            f"{', '.join(URGENT_CARE_SETTINGS)}"
+        )
+    return marked == "yes"
 
 
 def parse_population(text: str) -> list[PopulationCell]:
@@ -142,11 +165,18 @@ def create_reference_tables(cursor: Any) -> None:
 
 
 def replace_organisations(dsn: str, organisations: Iterable[Organisation]) -> int:
-    rows = [(o.ods_code, o.name, o.setting, o.icb_code, o.icb_name, o.region) for o in organisations]
+    rows = [
+        (o.ods_code, o.name, o.setting, o.icb_code, o.icb_name, o.region, o.urgent_and_emergency_care)
+        for o in organisations
+    ]
     with transaction(dsn) as cursor:
         create_reference_tables(cursor)
         cursor.execute("DELETE FROM organisations")
-        psycopg2.extras.execute_values(cursor, "INSERT INTO organisations VALUES %s", rows)
+        psycopg2.extras.execute_values(
+            cursor,
+            f"INSERT INTO organisations ({', '.join(ORGANISATION_COLUMNS)}, {URGENT_CARE_COLUMN}) VALUES %s",
+            rows,
+        )
     return len(rows)
 
 
@@ -168,3 +198,18 @@ def board_organisations(dsn: str, icb_code: str) -> frozenset[str]:
             return frozenset()
         cursor.execute("SELECT ods_code FROM organisations WHERE icb_code = upper(%s)", (icb_code,))
         return frozenset(row[0] for row in cursor.fetchall())
+
+
+def registered_organisation(dsn: str, ods_code: str) -> Organisation | None:
+    """The register's entry for an organisation (None if it is not in the register, or none is imported)."""
+    with transaction(dsn) as cursor:
+        cursor.execute("SELECT to_regclass('organisations') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(
+            f"SELECT {', '.join(ORGANISATION_COLUMNS)}, {URGENT_CARE_COLUMN} FROM organisations "
+            "WHERE ods_code = upper(%s)",
+            (ods_code,),
+        )
+        row = cursor.fetchone()
+    return Organisation(*row) if row else None

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS organisations (
     region text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS organisations_by_icb ON organisations (icb_code);
+ALTER TABLE organisations ADD COLUMN IF NOT EXISTS urgent_and_emergency_care boolean NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS registered_population (
     icb_code text NOT NULL,
     age_band text NOT NULL,

@@ -22,7 +22,12 @@ from carerecord_events import access as facts
 from carerecord_events.access import NO_RECORD
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.roles import Role
-from carerecord_services.audit_streams import ChainedAppender, back_off, break_glass_stream
+from carerecord_services.audit_streams import (
+    ChainedAppender,
+    back_off,
+    break_glass_stream,
+    urgent_care_sharing_stream,
+)
 from carerecord_services.break_glass import (
     BreakGlass,
     ReviewBreakGlass,
@@ -34,6 +39,15 @@ from carerecord_services.break_glass import (
 from carerecord_services.errors import DomainError, VersionConflict
 from carerecord_services.store import EventStore, _CareRecordApplication
 from carerecord_services.text import check_storable, check_storable_fields
+from carerecord_services.urgent_care import (
+    GrantUrgentCareSharing,
+    Register,
+    UrgentCareSharing,
+    WithdrawUrgentCareSharing,
+    decide_grant,
+    decide_withdrawal,
+    sharing_from,
+)
 from carerecord_services.writer import GroupWriter
 
 Clock = Callable[[], datetime]
@@ -200,6 +214,41 @@ class AccessAudit:
             notes=notes,
         )
         return self._append_to_person(record_id, reviewed, unless_reviewed=reviewed_access_id)
+
+    def urgent_care_sharing(self) -> UrgentCareSharing:
+        """The grants of the region's plans to urgent and emergency care services in force now, from the store."""
+        return sharing_from(self._store.load(urgent_care_sharing_stream()).events)
+
+    def grant_urgent_care_sharing(
+        self, command: GrantUrgentCareSharing, register: Register
+    ) -> facts.UrgentCareSharingGranted:
+        """Decided from the grants in the store (`decide_grant`), then recorded in the region's sharing stream;
+        another grant recorded at the same moment makes it decide again."""
+        return self._decided_in_sharing_stream(
+            lambda sharing: decide_grant(command, sharing, register, self._clock())
+        )
+
+    def withdraw_urgent_care_sharing(
+        self, command: WithdrawUrgentCareSharing, register: Register
+    ) -> facts.UrgentCareSharingWithdrawn:
+        return self._decided_in_sharing_stream(
+            lambda sharing: decide_withdrawal(command, sharing, register, self._clock())
+        )
+
+    def _decided_in_sharing_stream(self, decide: Callable[[UrgentCareSharing], E]) -> E:
+        stream = urgent_care_sharing_stream()
+        for attempt in range(20):
+            loaded = self._store.load(stream)
+            event = decide(sharing_from(loaded.events))
+            try:
+                self._writer.append(self._store.chain(loaded, [event]))
+            except VersionConflict:
+                back_off(attempt)
+                continue
+            if self._after_append is not None:
+                self._after_append()
+            return event
+        raise VersionConflict("the access audit is busy; try again", field="organisation")
 
     def record_search(self, actor: Actor, purpose: str, record_ids: tuple[UUID, ...]) -> facts.PeopleSearched:
         check_storable(purpose, "purpose")

@@ -38,6 +38,7 @@ from carerecord_services.writer import GroupWriter
 
 ACCESS_NAMESPACE = UUID("5d0c8f0e-3b7a-4c61-9a52-6f1e2d7b8c43")
 BREAK_GLASS_NAMESPACE = UUID("2b1f7c52-9d1e-4d6a-8f43-7a0c9b6e1d25")
+URGENT_CARE_NAMESPACE = UUID("8e4a2c71-5b3d-4f09-a6e2-1c7d9b0f3a58")
 UNKNOWN_ORGANISATION = "unknown"
 STRIPES = 64
 ATTEMPTS = 20
@@ -51,6 +52,12 @@ def person_stream(record_id: UUID) -> UUID:
 def break_glass_stream(record_id: UUID) -> UUID:
     """The stream of one person's break-glass accesses and their reviews."""
     return uuid5(BREAK_GLASS_NAMESPACE, str(record_id))
+
+
+def urgent_care_sharing_stream() -> UUID:
+    """The region's one stream of grants of its plans to urgent and emergency care services, and withdrawals
+    (few: a region has a handful of such services), which every grant is decided from."""
+    return uuid5(URGENT_CARE_NAMESPACE, "urgent-care-sharing")
 
 
 def organisation_day_stream(organisation: str | None, day: date) -> UUID:
@@ -72,6 +79,8 @@ def describe_stream(stream: UUID, event: CareRecordEvent | None) -> str:
         return f"accesses to record {event.record_id}"
     if stream == break_glass_stream(event.record_id):
         return f"break-glass accesses to record {event.record_id}"
+    if stream == urgent_care_sharing_stream():
+        return "the region's plans shared with urgent and emergency care services"
     if stream == getattr(event, "access_id", None):
         return f"one access to record {event.record_id} (recorded before accesses were chained per person)"
     day = event.recorded_at.astimezone(UTC).date()

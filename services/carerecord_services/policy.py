@@ -48,6 +48,9 @@ class Read(StrEnum):
     SUBSCRIBE = "subscribe to changes for the people the organisation cares for"
     REVIEW_RELATIONSHIPS = "list care relationships started without evidence"
     OVERSIGHT = "see oversight figures, alerts and drill-downs"
+    SHARE_WITH_URGENT_CARE = (
+        "grant or withdraw an urgent and emergency care service the region's plans in force"
+    )
 
 
 # The groups of roles the permission table is made of, and the only role sets anything else may name: who
@@ -73,6 +76,7 @@ PERMISSIONS: dict[Action | Read, frozenset[Role]] = {
     Read.SUBSCRIBE: STAFF_ROLES,
     Read.REVIEW_RELATIONSHIPS: BOARD_ROLES,
     Read.OVERSIGHT: frozenset({Role.ASSURANCE, Role.ADMINISTRATOR}),
+    Read.SHARE_WITH_URGENT_CARE: frozenset({Role.ADMINISTRATOR}),
     Action.REGISTER_PERSON: CLINICIANS | {Role.ADMINISTRATOR},
     Action.RECORD_DEATH: CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
     # only a clinical or administrative role of that organisation (the rules also check the organisation)
@@ -130,6 +134,10 @@ CONDITIONS: dict[Action | Read, str] = {
     "recorded; the stream closes (4403) when the token expires",
     Read.REVIEW_RELATIONSHIPS: "their board's organisations; each person listed is recorded as read",
     Read.OVERSIGHT: "assurance: their own board; administrators: their own organisation. Recorded",
+    Read.SHARE_WITH_URGENT_CARE: "only an integrated care board's administrator, for an organisation of their "
+    "board that the register marks as urgent and emergency care (ambulance, NHS 111, out-of-hours, emergency "
+    "department); recorded; from then its feed carries every plan in force and every plan-level change in the "
+    "region, each sending recorded as a disclosure",
     Action.REGISTER_PERSON: "",
     Action.START_CARE_RELATIONSHIP: "only staff of that organisation, stating the basis; without evidence "
     "the record holds, listed for a privacy officer's review",
@@ -171,6 +179,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
         "portal /portal/dashboard",
         "portal /portal/export/{part}.csv",
     ),
+    Read.SHARE_WITH_URGENT_CARE: ("grantUrgentCareSharing", "withdrawUrgentCareSharing"),
     Action.REGISTER_PERSON: ("registerPerson",),
     Action.RECORD_DEATH: ("recordDeath",),
     Action.START_CARE_RELATIONSHIP: ("startCareRelationship",),

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from uuid import UUID, uuid4, uuid5
 
 from carerecord_events.base import Actor, CareRecordEvent
-from carerecord_events.people import NhsNumberIndexed, RequestRecorded
+from carerecord_events.people import NhsNumberIndexed, PersonRegistered, RequestRecorded
 from carerecord_events.record.evolve import replay
 from carerecord_events.record.state import PersonRecord, PlanState
 from carerecord_services import commands as c
@@ -217,6 +217,21 @@ class CareRecordService:
         the person then is sent, whatever was decided before it arrived."""
         state = self.state_after(record_id, self.history(record_id, up_to_version=version))
         return [plan for plan in state.plans.values() if plan.in_force]
+
+    def plans_in_force_now(self, record_id: UUID) -> tuple[int, list[PlanState]]:
+        """The record's version now and the plans in force at it (none for an id with no record): what an
+        urgent and emergency care service is sent when it is granted the region's plans."""
+        loaded = self.load(record_id)
+        if loaded.record is None:
+            return 0, []
+        return loaded.stored.version, [plan for plan in loaded.record.plans.values() if plan.in_force]
+
+    def nhs_number_of(self, record_id: UUID) -> str:
+        """The person's NHS number, as registered (the record's first event), in its ten-digit form: what a
+        provider's feed carries beside each event so that the provider can match it to its patient."""
+        (registered,) = self.history(record_id, up_to_version=1)
+        assert isinstance(registered, PersonRegistered), "a record begins with the person's registration"
+        return canonical_nhs_number(registered.nhs_number)
 
     def find_record(self, nhs_number: str) -> UUID | None:
         loaded = self._store.load(self.nhs_number_index_id(nhs_number))

@@ -601,3 +601,101 @@ def test_carerecord_import_for_every_role_and_situation_follows_the_table_and_wr
                 wrong.append((role.value, situation, refusal["reasons"][0]["rule"]))
     assert not wrong, wrong
     assert region.services.store.last_position() == before
+
+
+def _token(region: Region, role: Role, organisation: str) -> str:
+    claims: dict[str, Any] = {"sub": f"matrix-{role.value}-{organisation}", "role": role.value}
+    claims.update({**ROLE_TOKENS[role], "org": organisation})
+    if role in (Role.PERSON, Role.REPRESENTATIVE):  # signed in as the person, or as their representative
+        record_id, _, representative = region.records["caring"]
+        claims["record"] = str(record_id)
+        if role is Role.REPRESENTATIVE:
+            claims["representative"] = str(representative)
+    return issue_token(
+        development_keys(region.settings.data_dir),
+        claims,
+        issuer=region.settings.jwt_issuer,
+        audience=region.settings.jwt_audience,
+        minutes=30,
+    )
+
+
+SHARING = (
+    'mutation { grantUrgentCareSharing(organisation: "RXF", reason: "matrix: the hospital asks for every plan") '
+    "{ __typename ... on Refused { rule } } }",
+    'mutation { withdrawUrgentCareSharing(organisation: "RX9", reason: "matrix: nothing was granted here") '
+    "{ __typename ... on Refused { rule } } }",
+)
+
+
+def test_sharing_the_regions_plans_with_urgent_care_is_for_a_boards_administrator_only(
+    region: Region,
+) -> None:
+    """Every role, from a practice and from a board: only the board's administrator passes the access checks
+    (and is then refused by the rules: RXF is not urgent care, nothing was granted to RX9); every other caller
+    is not allowed, and recorded. Then the board's administrator grants RX9 (an ambulance service) and withdraws
+    it, both recorded in the access audit's sharing stream."""
+    outcomes = []
+    for role in ROLE_TOKENS:
+        for organisation in (STAFF_ORG, "QWE"):
+            token = _token(region, role, organisation)
+            for query in SHARING:
+                answer = _gql(region, token, query, {})
+                expected = role in PERMISSIONS[Read.SHARE_WITH_URGENT_CARE] and organisation == "QWE"
+                outcomes.append((role.value, organisation, query[11:35], expected, _granted(answer)))
+                if expected:
+                    (result,) = answer["data"].values()
+                    assert result["rule"] in ("not-urgent-and-emergency-care", "not-granted"), result
+    wrong = [o for o in outcomes if o[3] != o[4]]
+    assert not wrong, wrong
+    assert sum(o[4] for o in outcomes) == 2
+    from carerecord_projections.database import transaction
+
+    with transaction(region.services.read_models_dsn) as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM refused_requests WHERE kind = 'permission'
+               AND operation IN ('grantUrgentCareSharing', 'withdrawUrgentCareSharing')"""
+        )
+        assert cursor.fetchone()[0] == len(outcomes) - 2  # every caller not allowed is recorded
+
+    board_admin = _token(region, Role.ADMINISTRATOR, "QWE")
+    change = "{ __typename ... on UrgentCareSharingChanged { organisation board granted } }"
+    granted = _gql(
+        region,
+        board_admin,
+        f'mutation {{ grantUrgentCareSharing(organisation: "rx9", reason: "crews need every plan in force") {change} }}',
+        {},
+    )
+    assert granted["data"]["grantUrgentCareSharing"] == {
+        "__typename": "UrgentCareSharingChanged",
+        "organisation": "RX9",
+        "board": "QWE",
+        "granted": True,
+    }
+    assert set(region.services.audit.urgent_care_sharing().granted) == {"RX9"}
+    withdrawn = _gql(
+        region,
+        board_admin,
+        f'mutation {{ withdrawUrgentCareSharing(organisation: "RX9", reason: "the service reads plans by FHIR") {change} }}',
+        {},
+    )
+    assert withdrawn["data"]["withdrawUrgentCareSharing"]["granted"] is False
+    assert region.services.audit.urgent_care_sharing().granted == {}
+
+
+def test_the_schemas_the_messages_name_are_served_to_anyone_and_nothing_else_is(region: Region) -> None:
+    """No personal data in a schema: every role, and no token at all, gets them; any other path is a 404."""
+    path = "/schemas/feed/PlansInForce.v1.schema.json"
+    for role in ROLE_TOKENS:
+        headers = {"authorization": f"Bearer {region.cell(role, 'caring').token}"}
+        assert region.client.get(path, headers=headers).status_code == 200
+    served = region.client.get(path)
+    assert served.status_code == 200
+    assert served.json()["$id"] == f"{region.settings.schema_base_url}feed/PlansInForce.v1.schema.json"
+    others = (
+        "/schemas/%2e%2e/pyproject.toml",
+        "/schemas/feed/feed/PlansInForce.v1.schema.json",
+        "/schemas/NoSuch.v1.schema.json",
+    )
+    for other in others:
+        assert region.client.get(other).status_code == 404, other

@@ -310,7 +310,8 @@ def test_reference_files_are_checked_line_by_line_and_nothing_is_half_loaded(reg
         parse_organisations(bad)
     assert refused.value.problems == [
         "line 3: 'not a code!' is not an ODS code (3 to 9 letters A-Z or digits 0-9)",
-        "line 3: setting 'spaceship' is not one of care-home, gp-practice, hospital, hospice, ambulance, community",
+        "line 3: setting 'spaceship' is not one of care-home, gp-practice, hospital, hospice, ambulance, community, "
+        "nhs-111, out-of-hours, emergency-department",
         "line 4: RXF appears twice",
     ]
     with pytest.raises(ReferenceDataError, match="people 'many' is not a whole number"):

@@ -147,3 +147,16 @@ def test_the_session_secret_is_base64_of_at_least_32_bytes() -> None:
         with pytest.raises(SettingsError) as refused:
             load_settings({"CARERECORD_SESSION_SECRET": bad})
         assert refused.value.setting == "CARERECORD_SESSION_SECRET"
+
+
+def test_the_schema_base_url_is_the_apis_own_schemas_unless_set() -> None:
+    assert load_settings({}).schema_base_url == "http://127.0.0.1:8000/schemas/"
+    assert load_settings({"CARERECORD_PORT": "9001"}).schema_base_url == "http://127.0.0.1:9001/schemas/"
+    everywhere = load_settings({"CARERECORD_HOST": "0.0.0.0"})  # noqa: S104
+    assert everywhere.schema_base_url == "http://localhost:8000/schemas/"
+    given = load_settings({"CARERECORD_SCHEMA_BASE_URL": "https://record.example.nhs.uk/schemas"})
+    assert given.schema_base_url == "https://record.example.nhs.uk/schemas/"
+    for bad in ("ftp://record.example/schemas/", "record.example/schemas/", "https://x/schemas/?a=1"):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"CARERECORD_SCHEMA_BASE_URL": bad})
+        assert refused.value.setting == "CARERECORD_SCHEMA_BASE_URL"

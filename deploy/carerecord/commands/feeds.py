@@ -19,7 +19,8 @@ def add(commands: Commands) -> None:
         help="copy each person's events to the feeds of the organisations caring for them",
         description=(
             "Reads KAFKA_TOPIC and writes each event to carerecord.feed.<ODS> for every organisation with an "
-            "active care relationship with that person at that point; never concerns. Records every disclosure "
+            "active care relationship with that person at that point, and every plan-level change to the urgent "
+            "and emergency care services a board granted the region's plans; never concerns. Records every disclosure "
             "(principal: feeds)."
         ),
     )

@@ -12,11 +12,13 @@ from importlib import resources
 from typing import Any
 from uuid import UUID
 
-from carerecord.bootstrap import Services
+from carerecord.bootstrap import Services, build_register
 from carerecord.tools.demo_region import blanket, plans
 from carerecord.tools.demo_region import people as p
+from carerecord_events.base import Actor
 from carerecord_events.corrections import ConcernRaised
 from carerecord_events.plans import RecommendationMade
+from carerecord_events.roles import Role
 from carerecord_events.vocabulary import RelationshipBasis, Setting
 from carerecord_projections.reference import (
     parse_organisations,
@@ -27,6 +29,7 @@ from carerecord_projections.reference import (
 from carerecord_projections.store_marks import is_demo, mark_demo
 from carerecord_services import commands as c
 from carerecord_services.errors import DomainError
+from carerecord_services.urgent_care import GrantUrgentCareSharing
 
 DEMO_SCHEMA = "carerecord_demo"
 REFERENCE = resources.files("carerecord") / "reference"
@@ -81,6 +84,17 @@ class DemoLoader:
         mark_demo(dsn, "synthetic demo region: NHS numbers from the 999 test range, names invented")
         replace_organisations(dsn, self.organisations)
         replace_population(dsn, parse_population(_fixture("population.csv")))
+        self._share_with_the_ambulance_service()
+
+    def _share_with_the_ambulance_service(self) -> None:
+        """Board QWE has granted its ambulance service (RX9) the region's plans in force, once."""
+        if "RX9" in self.services.audit.urgent_care_sharing().granted:
+            return
+        administrator = Actor(user_id="icb-admin-sam", role=Role.ADMINISTRATOR, organisation="QWE")
+        grant = GrantUrgentCareSharing(
+            administrator, "RX9", "ambulance crews meet people in a crisis and need every plan in force"
+        )
+        self.services.audit.grant_urgent_care_sharing(grant, build_register(self.services.read_models_dsn))
 
     def _already_loaded(self) -> int:
         from carerecord_projections.database import transaction
