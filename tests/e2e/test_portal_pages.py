@@ -212,7 +212,9 @@ def test_a_gp_signs_in_reads_a_plan_in_plain_language_and_signs_out(server: ApiS
     assert "The review was due on 1 June 2025" in text and "days overdue" in text
     assert "refuses mechanical ventilation" in text
     caring = page.get_by_role("table", name="Organisations caring for Margaret Hale").inner_text()
-    assert "K81003\tGP practice" in caring
+    assert "Meadow Lane Surgery (ODS code K81003)\tGP practice" in caring, (
+        "the name from the register, the code after"
+    )
     assert page.locator("html").get_attribute("lang") == "en-GB"
     assert page.get_by_role("link", name="Skip to main content").count() == 1
     accessible(page, "person-plan")
