@@ -310,7 +310,7 @@ def _clinical_focus(shown: PlanPage, document: dict[str, Any]) -> str:
         return str(focus)
     if shown.view.form_type == FormType.DNACPR.value:
         return ""
-    return "No clinical focus (ReSPECT section 4) is recorded on this plan: read the recommendations below."
+    return "not recorded on this plan (ReSPECT section 4)."
 
 
 def _concern_warning(raised: str) -> Caution:
