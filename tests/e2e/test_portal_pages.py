@@ -439,6 +439,11 @@ def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says
         assert "/portal/people/" in page.url
         assert "Demonstration record." in page.get_by_role("main").inner_text()
         assert "999 " in page.get_by_role("main").inner_text()  # an NHS number from the test range
+        assert "Warning: This decision may be a blanket decision." in page.locator("#decision").inner_text()
+        plan = page.locator("article.plan").first.inner_text()
+        assert "Oversight flagged it with others: 20 do-not-attempt-CPR decisions" in plan, (
+            "the warning in full"
+        )
         accessible(page, "demo-person")
     finally:
         demo.stop()
