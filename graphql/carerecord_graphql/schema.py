@@ -263,7 +263,10 @@ def _mask(error: GraphQLError) -> bool:
 
 # The database refused a connection or went away (too many clients, a restart): not a bug, and the caller
 # can do something about it.
-DATABASE_UNAVAILABLE = (psycopg2.OperationalError, eventsourcing.persistence.OperationalError)
+DATABASE_UNAVAILABLE = (
+    psycopg2.OperationalError,
+    eventsourcing.persistence.OperationalError,
+)  # the portal's too
 UNAVAILABLE_MESSAGE = (
     "the care record could not reach its database just now; try again shortly (with the same idempotency key)"
 )

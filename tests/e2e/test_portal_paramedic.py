@@ -221,3 +221,10 @@ def test_an_open_concern_about_a_plan_warns_on_its_page(
     plan = phone.locator("article.plan").inner_text()
     assert "A concern is open." in plan
     accessible(phone, "plan-with-open-concern")
+
+
+def test_a_newcomer_opening_the_address_lands_on_the_portal(server: ApiServer, phone: Page) -> None:  # noqa: F811
+    answered = phone.goto(f"{server.url}/")
+    assert answered is not None and answered.ok
+    assert phone.url == f"{server.url}/portal/sign-in"
+    assert phone.get_by_role("heading", level=1).inner_text() == "Sign in"

@@ -48,21 +48,29 @@ class Portal(OversightPages):
     """The portal's routes: signing in and out, finding a person, and their plan."""
 
     def routes(self) -> list[BaseRoute]:
-        return [
-            Route("/portal", self.home, methods=["GET"]),
-            Route("/portal/portal.css", self.stylesheet, methods=["GET"]),
-            Route("/portal/sign-in", self.sign_in_form, methods=["GET"]),
-            Route("/portal/sign-in", self.sign_in, methods=["POST"]),
-            Route("/portal/sign-out", self.sign_out, methods=["POST"]),
-            Route("/portal/find", self.find_form, methods=["GET"]),
-            Route("/portal/find", self.find, methods=["POST"]),
-            Route("/portal/search", self.search, methods=["POST"]),
-            Route("/portal/break-glass", self.break_glass, methods=["POST"]),
-            Route("/portal/people/{record_id:uuid}", self.person, methods=["GET"]),
-            Route("/portal/dashboard", self.dashboard, methods=["GET"]),
-            Route("/portal/dashboard/alerts/{index:int}", self.alert, methods=["GET"]),
-            Route("/portal/dashboard/{key:str}", self.drill_down, methods=["GET"]),
+        pages = [
+            ("/portal", self.home, "GET"),
+            ("/portal/sign-in", self.sign_in_form, "GET"),
+            ("/portal/sign-in", self.sign_in, "POST"),
+            ("/portal/sign-out", self.sign_out, "POST"),
+            ("/portal/find", self.find_form, "GET"),
+            ("/portal/find", self.find, "POST"),
+            ("/portal/search", self.search, "POST"),
+            ("/portal/break-glass", self.break_glass, "POST"),
+            ("/portal/people/{record_id:uuid}", self.person, "GET"),
+            ("/portal/dashboard", self.dashboard, "GET"),
+            ("/portal/dashboard/alerts/{index:int}", self.alert, "GET"),
+            ("/portal/dashboard/{key:str}", self.drill_down, "GET"),
         ]
+        return [
+            Route("/", self.start, methods=["GET"]),
+            Route("/portal/portal.css", self.stylesheet, methods=["GET"]),
+            *(Route(path, self.guarded(page), methods=[method]) for path, page, method in pages),
+        ]
+
+    async def start(self, request: Request) -> Response:
+        """A newcomer opening the address `make run` printed lands on the portal."""
+        return self.redirect(request, None, "/portal")
 
     async def home(self, request: Request) -> Response:
         _, principal = self.signed_in(request)
