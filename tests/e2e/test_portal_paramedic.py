@@ -228,3 +228,95 @@ def test_a_newcomer_opening_the_address_lands_on_the_portal(server: ApiServer, p
     assert answered is not None and answered.ok
     assert phone.url == f"{server.url}/portal/sign-in"
     assert phone.get_by_role("heading", level=1).inner_text() == "Sign in"
+
+
+REVOKE = "mutation($id: UUID!, $input: RevokePlanInput!) { revokePlan(recordId: $id, input: $input) { __typename } }"
+
+
+def test_two_plans_in_force_that_disagree_say_so_in_the_banner_with_both_decisions(
+    server: ApiServer,  # noqa: F811
+    phone: Page,
+) -> None:
+    record_id = a_plan(server, "DO_NOT_ATTEMPT_CPR")
+    changed(
+        server.graphql(
+            server.token(**GP),
+            RECOMMEND,
+            id=record_id,
+            input={
+                "formType": "RESPECT",
+                "cpr": "ATTEMPT_CPR",
+                "reasonCategory": "CPR_RECOMMENDED",
+                "reasoning": "She is well, active and wants every treatment that may help, CPR included.",
+                "involvement": {"route": "A_PERSON_WITH_CAPACITY", "personInvolved": True, "consulted": []},
+                "responsibleClinician": {"name": "Dr Grey", "role": "GP", "registration": "2345678"},
+                "setting": "GP_PRACTICE",
+                "reviewDue": "2030-01-01",
+            },
+        ),
+        "makeRecommendation",
+    )
+    sign_in(phone, server, GP)
+    phone.goto(f"{server.url}/portal/people/{record_id}")
+    banner = phone.locator("#decision").inner_text()
+    assert "Two plans disagree: see both" in banner
+    assert "says: DO NOT ATTEMPT CPR." in banner, "the other decision is in the banner too"
+    assert phone.get_by_role("link", name="Read the plans in full").count() == 1
+    within_first_screen(phone, "#decision")
+    assert phone.locator("article.plan").count() == 2
+    accessible(phone, "plans-disagree")
+
+
+def test_a_revoked_decision_leaves_no_decision_and_says_when_it_was_revoked(
+    server: ApiServer,  # noqa: F811
+    phone: Page,
+) -> None:
+    record_id = a_plan(server, "DO_NOT_ATTEMPT_CPR")
+    gp = server.token(**GP)
+    plan_id = server.graphql(gp, PLAN_ID, id=record_id)["data"]["record"]["currentPlans"][0]["planId"]
+    revoked = server.graphql(
+        gp,
+        REVOKE,
+        id=record_id,
+        input={
+            "planId": plan_id,
+            "reason": "She asked for CPR to be attempted.",
+            "initiated": "PERSON_REQUEST",
+        },
+    )
+    assert revoked["data"]["revokePlan"]["__typename"] == "RecordChanged", revoked
+    sign_in(phone, server, GP)
+    phone.goto(f"{server.url}/portal/people/{record_id}")
+    assert phone.locator("#decision h2").inner_text().strip().endswith("NO CPR DECISION RECORDED")
+    banner = phone.locator("#decision").inner_text()
+    assert re.search(r"Revoked on \d{1,2} \w+ \d{4}", banner), banner
+    assert "The last plan" in banner and "said: do not attempt cpr" in banner
+    accessible(phone, "plan-revoked")
+
+
+def test_an_overdue_review_says_the_plan_is_still_in_force(server: ApiServer, phone: Page) -> None:  # noqa: F811
+    from tests.e2e.test_portal_pages import a_plan_made_by_a_junior_doctor_long_ago
+
+    record_id = a_plan_made_by_a_junior_doctor_long_ago(server)
+    sign_in(phone, server, GP)
+    phone.goto(f"{server.url}/portal/people/{record_id}")
+    banner = phone.locator("#decision").inner_text()
+    assert "In force, review overdue" in banner and "days overdue" in banner
+    assert "Still in force; review overdue." in phone.locator("article.plan").inner_text()
+
+
+def test_the_search_and_break_glass_forms_refuse_a_post_without_the_sessions_csrf_token(
+    server: ApiServer,  # noqa: F811
+    phone: Page,
+) -> None:
+    _, record_id = registered_with_gp(server)
+    sign_in(phone, server, PARAMEDIC)
+    forged = {"csrf_token": "not-the-sessions-token", "reason": "Called to a cardiac arrest at her home now."}
+    searched = phone.request.post(
+        f"{server.url}/portal/search",
+        form={**forged, "family_name": "Hale", "date_of_birth": "1938-04-02", "postcode": "NG1 1AA"},
+    )
+    opened = phone.request.post(f"{server.url}/portal/break-glass", form={**forged, "record_id": record_id})
+    assert (searched.status, opened.status) == (403, 403)
+    answered = phone.goto(f"{server.url}/portal/people/{record_id}")
+    assert answered is not None and answered.status == 403, "the forged break glass opened nothing"
