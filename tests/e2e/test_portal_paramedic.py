@@ -128,7 +128,7 @@ def test_a_paramedic_on_a_phone_breaks_glass_and_sees_the_decision_within_the_fi
     sign_in(phone, server, PARAMEDIC)
     if cpr == "ATTEMPT_CPR":  # no NHS number to hand: by name, date of birth and postcode
         phone.get_by_label("Family name", exact=True).fill("hale")
-        phone.get_by_label("Date of birth", exact=True).fill("1938-04-02")
+        phone.get_by_label("Date of birth", exact=True).fill("2/4/1938")
         phone.get_by_label("Postcode", exact=True).fill("ng11aa")
         phone.get_by_role("button", name="Search").click()
         accessible(phone, "paramedic-search-results")

@@ -11,6 +11,7 @@ framed; the page needs no script.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from functools import partial
 from typing import Any
@@ -212,15 +213,14 @@ class Portal(OversightPages):
         errors = {}
         if not entered["family_name"]:
             errors["family_name"] = "Enter their family name."
-        try:
-            born = date.fromisoformat(entered["date_of_birth"])
-        except ValueError:
-            errors["date_of_birth"] = "Enter their date of birth, like 1938-04-02."
+        born = day_month_year(entered["date_of_birth"])
+        if born is None:
+            errors["date_of_birth"] = "Enter their date of birth as day/month/year, like 2/4/1938."
         try:
             canonical_postcode(entered["postcode"])
         except InvalidIdentifier:
             errors["postcode"] = "Enter a UK postcode in letters A-Z and digits 0-9, like NG1 1AA."
-        if errors:
+        if errors or born is None:
             values = self.find_values(principal, searched=entered, search_errors=errors)
             return self.render(request, session, "find.html", values, status_code=400)
         context = ApiContext(self.api, principal, None)
@@ -363,6 +363,25 @@ class Portal(OversightPages):
                     if found:
                         alerts[str(plan.plan_id)] = [alert.explanation for alert in found]
         return names, PlanWarnings(concerns=concerns, alerts=alerts)
+
+
+_DATE = re.compile(r"([0-9]{1,2})[/ .-]([0-9]{1,2})[/ .-]([0-9]{4})")
+
+
+def day_month_year(written: str) -> date | None:
+    """A date of birth as people in the UK write it (2/4/1938, 02-04-1938, 2 4 1938), or ISO (1938-04-02).
+    Digits 0-9 only ([0-9], not isdigit: that accepts other scripts' digits)."""
+    written = written.strip()
+    found = _DATE.fullmatch(written)
+    try:
+        if found:
+            day, month, year = (int(part) for part in found.groups())
+            return date(year, month, day)
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", written):
+            return date.fromisoformat(written)
+    except ValueError:
+        return None
+    return None
 
 
 def _target_record(context: ApiContext, target: dict[str, str]) -> UUID | None:
