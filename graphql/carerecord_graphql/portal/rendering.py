@@ -4,6 +4,7 @@ and the CSRF check on every form."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -95,12 +96,12 @@ class PortalRendering:
             try:
                 return await endpoint(request)
             except (*DATABASE_UNAVAILABLE, StoreUnavailable) as error:
-                log.warning("portal: database unavailable (%s) at %s", type(error).__name__, request.url.path)
+                log.warning("portal: database unavailable (%s) at %s", type(error).__name__, _route(request))
                 return self.unavailable(
                     request, 503, "The care record cannot be reached just now", UNREACHABLE
                 )
             except Exception as error:
-                log.error("portal: unexpected %s at %s", type(error).__name__, request.url.path)
+                log.error("portal: unexpected %s at %s", type(error).__name__, _route(request))
                 return self.unavailable(request, 500, "Something went wrong", UNEXPECTED)
 
         return page
@@ -174,6 +175,14 @@ class PortalRendering:
             {"title": "You may not see these figures", "message": sentence(reason), "recorded": True},
             status_code=status_code,
         )
+
+
+_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _route(request: Request) -> str:
+    """The page's path with any record id left out: logs never say whose record was asked for."""
+    return _ID.sub("{id}", request.url.path)
 
 
 def sentence(text: str) -> str:
