@@ -320,3 +320,24 @@ def test_the_search_and_break_glass_forms_refuse_a_post_without_the_sessions_csr
     assert (searched.status, opened.status) == (403, 403)
     answered = phone.goto(f"{server.url}/portal/people/{record_id}")
     assert answered is not None and answered.status == 403, "the forged break glass opened nothing"
+
+
+def test_a_search_with_a_wrong_postcode_is_refused_beside_the_field_and_no_match_says_what_to_do(
+    server: ApiServer,  # noqa: F811
+    phone: Page,
+) -> None:
+    registered_with_gp(server)
+    sign_in(phone, server, PARAMEDIC)
+    phone.get_by_label("Family name", exact=True).fill("Hale")
+    phone.get_by_label("Date of birth", exact=True).fill("2/4/1938")
+    phone.get_by_label("Postcode", exact=True).fill("NOT A POSTCODE")
+    with phone.expect_response(lambda r: r.url.endswith("/portal/search")) as answered:
+        phone.get_by_role("button", name="Search").click()
+    assert answered.value.status == 400
+    assert "Enter a UK postcode" in phone.locator("#postcode-error").inner_text()
+    assert phone.get_by_label("Family name", exact=True).input_value() == "Hale", "what was typed is kept"
+    accessible(phone, "paramedic-search-refused")
+    phone.get_by_label("Postcode", exact=True).fill("NG2 2BB")
+    phone.get_by_role("button", name="Search").click()
+    assert phone.get_by_role("heading", name="0 people match").count() == 1
+    assert "Check them, or use the NHS number." in phone.get_by_role("main").inner_text()
