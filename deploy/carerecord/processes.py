@@ -16,6 +16,7 @@ from kafka.admin import KafkaAdminClient
 
 from carerecord.bootstrap import Services, build_app, build_services
 from carerecord.checkpoints import Checkpointer
+from carerecord.database import stop_embedded
 from carerecord.kafka_setup import ensure_internal_topic
 from carerecord.settings import Settings
 from carerecord_messaging.kafka_worker import DEFAULT_GROUP
@@ -61,7 +62,10 @@ def serve(settings: Settings, host: str, port: int) -> None:
     finally:
         _exit_by_deadline(EXIT_DEADLINE_SECONDS)
         if checkpointer is not None:
-            checkpointer.stop()
+            checkpointer.stop()  # at most 2 s, within the deadline
+        if settings.embedded:  # Ctrl+C stops it too, and not only when the interpreter gets to exit normally
+            stop_embedded()
+            log.info("stopped the embedded PostgreSQL")
 
 
 def _exit_by_deadline(seconds: float) -> None:

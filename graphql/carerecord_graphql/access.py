@@ -3,14 +3,15 @@ this module maps a caller and a request onto it and fetches what the read models
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from carerecord_graphql.auth import Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain
 from carerecord_projections.current_plan.queries import PlanRow
+from carerecord_services.identifiers import canonical_postcode
 from carerecord_services.policy import PERMISSIONS, Read
-from carerecord_services.read_access import Period, Reader, ReadRefused
+from carerecord_services.read_access import Period, ReadDecision, Reader, ReadRefused
 
 ACCESS_HISTORY_ROLES = PERMISSIONS[Read.ACCESS_HISTORY]
 
@@ -33,6 +34,17 @@ def read_record(
 ) -> PlanRow:
     """The current plan if the caller may read it, with the read (and the version shown) recorded; otherwise
     NotAllowed, with the refusal recorded."""
+    return read_record_decided(context, record_id, operation, purpose, period)[0]
+
+
+def read_record_decided(
+    context: ApiContext,
+    record_id: UUID | None,
+    operation: str,
+    purpose: str,
+    period: tuple[datetime, datetime] | None = None,
+) -> tuple[PlanRow, ReadDecision]:
+    """As `read_record`, with the decision that let the caller read (through break glass, and until when)."""
     caller = context.caller()
     reader = reader_of(caller)
     try:
@@ -52,7 +64,19 @@ def read_record(
     context.api.reading.shown(
         reader, record_id, decision, operation=operation, purpose=purpose, version_shown=row.version
     )
-    return row
+    return row, decision
+
+
+def search_people(
+    context: ApiContext, family_name: str, date_of_birth: date, postcode: str, purpose: str, operation: str
+) -> list[PlanRow]:
+    """Urgent care's search (at most 5 matches), for the roles the table names, the search recorded; otherwise
+    NotAllowed, the refusal recorded. `postcode` is checked (InvalidIdentifier) before anything is asked."""
+    caller = require_role(context, Read.SEARCH_PEOPLE, operation, purpose)
+    postcode = canonical_postcode(postcode, field="postcode")
+    rows = context.api.read_models.search(family_name, date_of_birth, postcode, limit=5)
+    context.api.audit.record_search(caller.actor, purpose, tuple(row.record_id for row in rows))
+    return rows
 
 
 def require_role(

@@ -16,7 +16,12 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 
 from carerecord_events.glossary import GLOSSARY
 from carerecord_events.record.state import PersonRecord
-from carerecord_graphql.access import may_see_access_history, read_record, record_id_for, require_role
+from carerecord_graphql.access import (
+    may_see_access_history,
+    read_record,
+    record_id_for,
+    search_people,
+)
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.disclosure import SchemaDisclosure
 from carerecord_graphql.input_errors import explain_input_errors
@@ -42,8 +47,7 @@ from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.scope import Period
 from carerecord_services import snapshot
 from carerecord_services.errors import DomainError, StoreUnavailable
-from carerecord_services.identifiers import canonical_nhs_number, canonical_postcode
-from carerecord_services.policy import Read
+from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.snapshot import AsOfClock
 from graphql import GraphQLError
 
@@ -125,10 +129,7 @@ class Query(InvestigationQueries, RelationshipQueries):
         self, info: strawberry.Info, family_name: str, date_of_birth: date, postcode: str, purpose: str
     ) -> list[PersonMatch]:
         context = info_context(info)
-        caller = require_role(context, Read.SEARCH_PEOPLE, "searchPeople", purpose)
-        postcode = canonical_postcode(postcode, field="postcode")
-        rows = context.api.read_models.search(family_name, date_of_birth, postcode, limit=5)
-        context.api.audit.record_search(caller.actor, purpose, tuple(row.record_id for row in rows))
+        rows = search_people(context, family_name, date_of_birth, postcode, purpose, "searchPeople")
         return [
             PersonMatch(
                 record_id=r.record_id,
@@ -262,7 +263,10 @@ def _mask(error: GraphQLError) -> bool:
 
 # The database refused a connection or went away (too many clients, a restart): not a bug, and the caller
 # can do something about it.
-DATABASE_UNAVAILABLE = (psycopg2.OperationalError, eventsourcing.persistence.OperationalError)
+DATABASE_UNAVAILABLE = (
+    psycopg2.OperationalError,
+    eventsourcing.persistence.OperationalError,
+)  # the portal's too
 UNAVAILABLE_MESSAGE = (
     "the care record could not reach its database just now; try again shortly (with the same idempotency key)"
 )

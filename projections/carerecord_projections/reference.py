@@ -213,3 +213,16 @@ def registered_organisation(dsn: str, ods_code: str) -> Organisation | None:
         )
         row = cursor.fetchone()
     return Organisation(*row) if row else None
+
+
+def organisation_names(dsn: str, codes: Iterable[str]) -> dict[str, str]:
+    """The register's name of each of these ODS codes that it holds (none before any register is imported)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    with transaction(dsn) as cursor:
+        cursor.execute("SELECT to_regclass('organisations') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return {}
+        cursor.execute("SELECT ods_code, name FROM organisations WHERE ods_code = ANY(%s)", (wanted,))
+        return {code: name for code, name in cursor.fetchall()}

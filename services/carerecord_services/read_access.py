@@ -51,6 +51,8 @@ class ReadDecision:
     """For the access audit: which rule refused (the caller hears `message`)."""
     message: str = ""
     via_break_glass: bool = False
+    break_glass_until: datetime | None = None
+    """When the reader's break-glass access ends, if that is what let them read."""
 
 
 class ReadRefused(Exception):
@@ -109,8 +111,9 @@ def decide_read(
     caring = record is not None and record.cares_now(reader.actor.organisation, now, unconfirmed_lasts)
     if exists and caring:
         return ReadDecision(True)
-    if exists and break_glass_until() is not None:
-        return ReadDecision(True, via_break_glass=True)
+    until = break_glass_until() if exists else None
+    if until is not None:
+        return ReadDecision(True, via_break_glass=True, break_glass_until=until)
     # the same words whether or not the record exists: a stranger learns nothing of which records exist
     label = ROLES[role].label
     return _refused(

@@ -80,9 +80,9 @@ class Region:
     client: TestClient
     records: dict[str, tuple[UUID, str, UUID | None]]  # situation -> record, NHS number, representative
 
-    def cell(self, role: Role, situation: str) -> Cell:
+    def cell(self, role: Role, situation: str, user: str = "matrix") -> Cell:
         record_id, nhs_number, representative = self.records[situation]
-        claims: dict[str, Any] = {"sub": f"matrix-{role.value}", "role": role.value, **ROLE_TOKENS[role]}
+        claims: dict[str, Any] = {"sub": f"{user}-{role.value}", "role": role.value, **ROLE_TOKENS[role]}
         if situation == "out of board" and role in (Role.ASSURANCE, Role.PRIVACY_OFFICER):
             claims["org"] = "QXA"
         if role is Role.PERSON:  # their own record, except where the situation is another person's
@@ -699,3 +699,53 @@ def test_the_schemas_the_messages_name_are_served_to_anyone_and_nothing_else_is(
     )
     for other in others:
         assert region.client.get(other).status_code == 404, other
+
+
+def test_the_portal_search_and_break_glass_forms_follow_the_table(region: Region) -> None:
+    """Urgent care's search and emergency access from the portal, for every role, on a person the practice does
+    not care for: allowed exactly for the roles the table names (a refusal is a 403, nothing opened)."""
+    outcomes = []
+    for role in ROLE_TOKENS:
+        cell = region.cell(role, "not caring", user="portal-forms")  # its break glass is its own
+        with TestClient(region.client.app, follow_redirects=False) as browser:
+            csrf = _csrf(browser.get("/portal/sign-in").text)
+            signed_in = browser.post("/portal/sign-in", data={"token": cell.token, "csrf_token": csrf})
+            assert signed_in.status_code == 303
+            csrf = _csrf(browser.get("/portal/find").text)
+            searched = browser.post(
+                "/portal/search",
+                data={
+                    "csrf_token": csrf,
+                    "family_name": "Matrix",
+                    "date_of_birth": "1940-01-01",
+                    "postcode": "NG1 1AA",
+                },
+            )
+            opened = browser.post(
+                "/portal/break-glass",
+                data={
+                    "csrf_token": csrf,
+                    "record_id": str(cell.record_id),
+                    "reason": "Called to a cardiac arrest at home; no one knows her wishes.",
+                },
+            )
+            read_after = browser.get(f"/portal/people/{cell.record_id}")
+        may_break_glass = role in PERMISSIONS[Read.BREAK_GLASS]
+        outcomes += [
+            (
+                "portal search",
+                role.value,
+                role in PERMISSIONS[Read.SEARCH_PEOPLE],
+                searched.status_code == 200,
+            ),
+            ("portal break glass", role.value, may_break_glass, opened.status_code == 303),
+            (
+                "portal person after break glass",
+                role.value,
+                may_break_glass or may_read(role, "not caring", _claims_record(cell), cell.record_id),
+                read_after.status_code == 200,
+            ),
+        ]
+    wrong = [o for o in outcomes if o[2] != o[3]]
+    assert not wrong, wrong
+    assert {o[2] for o in outcomes} == {True, False}

@@ -55,7 +55,7 @@ def test_the_demo_region_loads_is_marked_and_raises_the_care_home_alert(
     assert len(care_home_decisions) == 20
 
     again = _demo(server.env, 150)  # topping up to the same size adds nobody
-    assert again.returncode == 0 and "0 people added" in again.stdout
+    assert again.returncode == 0 and "already loaded (150 people); nothing added" in again.stdout
 
     server.start()
     try:
@@ -108,6 +108,28 @@ def test_demo_data_is_never_loaded_into_a_store_holding_real_records(
     with transaction(dsn(test_database_url, fresh_schema)) as cursor:
         cursor.execute("SELECT count(*) FROM current_plan")
         assert cursor.fetchone()[0] == 1
+
+
+def test_a_second_load_after_the_walkthrough_adds_nobody_and_says_how_to_sign_in(
+    test_database_url: str, fresh_schema: str, tmp_path: Path
+) -> None:
+    """`make run` twice, with the README's walkthrough person registered in between: it said "-1 people added"."""
+    server = ApiServer(test_database_url, fresh_schema, tmp_path)
+    first = _demo(server.env, 12)
+    assert first.returncode == 0 and "12 people added" in first.stdout, first.stderr[-2000:]
+    server.start()
+    try:
+        assert server.graphql(server.token(**GP), REGISTER, input=person_input())["data"]["registerPerson"]
+    finally:
+        server.stop()
+    again = _demo(server.env, 12)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "already loaded (12 people); nothing added" in again.stdout and "-1" not in again.stdout
+    guide = again.stdout
+    assert "Sign in at http://127.0.0.1:" in guide
+    for role in ("gp", "paramedic", "care-home-staff", "assurance"):
+        assert " token --user " in guide and f"--role {role} " in guide
+    assert "then find NHS number 999 " in guide, "a demo NHS number to try"
 
 
 @pytest.mark.parametrize("people", ["0", "-3"])

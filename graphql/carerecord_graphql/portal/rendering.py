@@ -4,10 +4,14 @@ and the CSRF check on every form."""
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
+import eventsourcing.persistence
+import psycopg2
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -21,8 +25,20 @@ from carerecord_graphql.oversight import OVERSIGHT_ROLES
 from carerecord_graphql.portal.plan_sections import plan_sections
 from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
 from carerecord_graphql.portal.views import long_date
+from carerecord_services.errors import StoreUnavailable
 
 log = logging.getLogger("carerecord.portal")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+DATABASE_UNAVAILABLE = (psycopg2.OperationalError, eventsourcing.persistence.OperationalError)
+UNREACHABLE = (
+    "Its database did not answer. Nothing you did was lost or half done. Wait a minute, then try again. "
+    "In an emergency, act on the paper form if the person has one."
+)
+UNEXPECTED = (
+    "The page could not be shown. Nothing was recorded in the person's record. Try again; if it happens again, "
+    "tell your service desk the time it happened."
+)
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -73,6 +89,36 @@ class PortalRendering:
         response = HTMLResponse(page, status_code=status_code, headers=SECURITY_HEADERS)
         self.sessions.write(request, response, session)
         return response
+
+    def guarded(self, endpoint: Endpoint) -> Endpoint:
+        """The endpoint, with what it could not do shown as a page in the portal's own style: the database down
+        (503, try again) or anything unexpected (500), never a bare "Internal Server Error" or a traceback."""
+
+        async def page(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except (*DATABASE_UNAVAILABLE, StoreUnavailable) as error:
+                log.warning("portal: database unavailable (%s) at %s", type(error).__name__, _route(request))
+                return self.unavailable(
+                    request, 503, "The care record cannot be reached just now", UNREACHABLE
+                )
+            except Exception as error:
+                log.error("portal: unexpected %s at %s", type(error).__name__, _route(request))
+                return self.unavailable(request, 500, "Something went wrong", UNEXPECTED)
+
+        return page
+
+    def unavailable(self, request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+        """A page that needs nothing from the database (not even the session's end), and leaves the cookie
+        as it is, so the user is still signed in when they try again."""
+        page = self.templates.get_template("problem.html").render(
+            principal=None,
+            title=title,
+            message=message,
+            path=request.url.path,
+            try_again=str(request.url.replace(scheme="", netloc="")) if request.method == "GET" else "",
+        )
+        return HTMLResponse(page, status_code=status_code, headers={**SECURITY_HEADERS, "Retry-After": "30"})
 
     def redirect(self, request: Request, session: Session | None, to: str) -> RedirectResponse:
         response = RedirectResponse(to, status_code=303, headers=SECURITY_HEADERS)
@@ -131,6 +177,14 @@ class PortalRendering:
             {"title": "You may not see these figures", "message": sentence(reason), "recorded": True},
             status_code=status_code,
         )
+
+
+_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _route(request: Request) -> str:
+    """The page's path with any record id left out: logs never say whose record was asked for."""
+    return _ID.sub("{id}", request.url.path)
 
 
 def sentence(text: str) -> str:

@@ -3,12 +3,15 @@ worked out against the day it is viewed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from carerecord_events.glossary import GLOSSARY, GlossaryEntry
 from carerecord_events.record.facts import in_force
+from carerecord_events.vocabulary import CprRecommendation, FormType
 from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.current_plan.view import (
     AdvanceDecisionView,
@@ -84,6 +87,13 @@ class PlanPage:
     involvement_route: str
     other_treatments: list[tuple[str, str, str]]
     review: str
+    organisation: Organisation
+    ended_on: str = ""
+    warnings: list[Caution] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"plan-{self.view.plan_id}"
 
     @property
     def overdue(self) -> bool:
@@ -91,10 +101,55 @@ class PlanPage:
 
 
 @dataclass(frozen=True)
+class Organisation:
+    """An organisation as a reader knows it: its name from the register, its ODS code as secondary text."""
+
+    code: str
+    name: str  # empty when the register does not hold the code
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})" if self.name else self.code
+
+
+@dataclass(frozen=True)
 class Caring:
-    organisation: str
+    organisation: Organisation
     setting: str
     since: str
+
+
+@dataclass(frozen=True)
+class Caution:
+    """Something a reader must know before acting on a plan, shown where the plan is."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The decision about CPR as a paramedic must read it at a glance: one of three kinds, each with its own
+    words, icon and colour (never the colour alone), its status, who decided and the clinical focus."""
+
+    kind: str  # "dnacpr", "attempt-cpr" or "none": the banner's style
+    words: str  # "DO NOT ATTEMPT CPR", "ATTEMPT CPR" or "NO CPR DECISION RECORDED"
+    icon: str
+    status: str  # "in force", "in force, review overdue", "revoked on ...", "two plans disagree: see both"
+    status_detail: str = ""
+    decided_by: str = ""
+    clinical_focus: str = ""
+    form_note: str = ""  # the form's name: small print about the plan, never the heading
+    plan_anchor: str = ""
+    other_plans: list[str] = field(default_factory=list)
+    warnings: list[Caution] = field(default_factory=list)
+
+
+BANNER_WORDS = {
+    CprRecommendation.DO_NOT_ATTEMPT_CPR.value: ("dnacpr", "DO NOT ATTEMPT CPR", "\u2715"),  # ✕
+    CprRecommendation.ATTEMPT_CPR.value: ("attempt-cpr", "ATTEMPT CPR", "\u2665"),  # ♥
+}
+NO_DECISION = ("none", "NO CPR DECISION RECORDED", "?")
+LONDON_NAME = "Europe/London"
 
 
 @dataclass(frozen=True)
@@ -116,12 +171,36 @@ class PersonPage:
     caring: list[Caring]
     glossary: list[GlossaryEntry]
     viewed_on: str
+    banner: Banner
+    record_warnings: list[Caution]
+    break_glass_until: str = ""  # when the reader's emergency access ends, if that is how they read it
 
 
-def person_page(row: PlanRow, today: date) -> PersonPage:
+@dataclass(frozen=True)
+class PlanWarnings:
+    """What the page must warn about, gathered by the caller: open concerns (plan id, or None for the record as a
+    whole, with when they were raised) and the blanket-decision alerts naming a plan (their explanations)."""
+
+    concerns: list[tuple[str | None, str]] = field(default_factory=list)
+    alerts: dict[str, list[str]] = field(default_factory=dict)
+
+
+def person_page(
+    row: PlanRow,
+    today: date,
+    names: Mapping[str, str] | None = None,
+    warnings: PlanWarnings | None = None,
+    break_glass_until: datetime | None = None,
+) -> PersonPage:
     document = row.document
-    plans = [_plan_page(plan, today) for plan in plans_of(row, today)]
+    names = names or {}
+    warnings = warnings or PlanWarnings()
+    plans = [
+        _plan_page(plan, today, document["plans"][str(plan.plan_id)], names, warnings)
+        for plan in plans_of(row, today)
+    ]
     plans.sort(key=lambda page: page.view.made_at, reverse=True)
+    current = [page for page in plans if in_force(page.view.status)]
     died = document.get("died")
     return PersonPage(
         record_id=str(row.record_id),
@@ -133,7 +212,7 @@ def person_page(row: PlanRow, today: date) -> PersonPage:
         died=f"Died on {long_date(died['date'])}." if died else ("Has died." if row.died else ""),
         communication_needs=list(document.get("communication_needs", [])),
         what_matters=_what_matters(document, plans),
-        current_plans=[page for page in plans if in_force(page.view.status)],
+        current_plans=current,
         earlier_plans=[page for page in plans if not in_force(page.view.status)],
         capacity=_capacity(document.get("capacity", {}).get("cpr")),
         representatives=[
@@ -141,15 +220,116 @@ def person_page(row: PlanRow, today: date) -> PersonPage:
         ],
         advance_decisions=advance_decisions(row),
         caring=[
-            Caring(organisation=ods, setting=value["setting_name"], since=long_date(value["since"]))
+            Caring(
+                organisation=organisation(ods, names),
+                setting=value["setting_name"],
+                since=long_date(value["since"]),
+            )
             for ods, value in document.get("caring", {}).items()
         ],
         glossary=[entry for entry in GLOSSARY if entry.term in GLOSSARY_TERMS],
         viewed_on=long_date(today),
+        banner=banner(current, plans, document),
+        record_warnings=[
+            _concern_warning(raised) for plan_id, raised in warnings.concerns if plan_id is None
+        ],
+        break_glass_until=clock_time(break_glass_until) if break_glass_until else "",
     )
 
 
-def _plan_page(view: PlanView, today: date) -> PlanPage:
+def organisation(code: str, names: Mapping[str, str]) -> Organisation:
+    return Organisation(code, names.get(code, ""))
+
+
+def clock_time(value: datetime) -> str:
+    """'03:12 on 2 December 2026' in UK time (UTC where the time zone database is missing)."""
+    try:
+        value = value.astimezone(ZoneInfo(LONDON_NAME))
+    except ZoneInfoNotFoundError:
+        value = value.astimezone(ZoneInfo("UTC")) if value.tzinfo else value
+    return f"{value:%H:%M} on {long_date(value)}"
+
+
+def banner(current: list[PlanPage], plans: list[PlanPage], document: dict[str, Any]) -> Banner:
+    """The one banner at the top of the page: the plan in force (the newest, when more than one is), what it
+    says and its status; with none in force, that there is none, and what became of the last one."""
+    if not current:
+        last = plans[0] if plans else None
+        kind, words, icon = NO_DECISION
+        if last is None:
+            return Banner(kind, words, icon, status="no plan is recorded for this person")
+        return Banner(
+            kind,
+            words,
+            icon,
+            status=f"{last.status} on {last.ended_on}" if last.ended_on else last.status,
+            status_detail=f"The last plan, made on {long_date(last.view.made_at)}, said: "
+            f"{BANNER_WORDS.get(last.view.cpr_code, NO_DECISION)[1].lower()}. It is no longer in force.",
+            plan_anchor=last.anchor,
+        )
+    shown = current[0]
+    kind, words, icon = BANNER_WORDS.get(shown.view.cpr_code, NO_DECISION)
+    others = current[1:]
+    # the conflicting-plans fact of the current plan document, when it holds one; otherwise worked out here
+    conflict = document.get("conflict")
+    disagree = (
+        bool(conflict)
+        if conflict is not None
+        else any(other.view.cpr_code != shown.view.cpr_code for other in others)
+    )
+    if disagree:
+        status = "two plans disagree: see both"
+    elif shown.overdue:
+        status = "in force, review overdue"
+    else:
+        status = "in force"
+    clinician = shown.view.responsible_clinician
+    return Banner(
+        kind,
+        words,
+        icon,
+        status=status,
+        status_detail=shown.review if shown.overdue and not disagree else "",
+        decided_by=f"{clinician.name}, {clinician.role}, {shown.organisation}, "
+        f"on {long_date(shown.view.made_at)}",
+        clinical_focus=_clinical_focus(shown, document),
+        form_note=f"Recorded on a {shown.view.form_name}, made on {long_date(shown.view.made_at)}.",
+        plan_anchor=shown.anchor,
+        other_plans=[
+            f"Another plan in force, made on {long_date(other.view.made_at)} by "
+            f"{other.view.responsible_clinician.name}, {other.organisation}, says: "
+            f"{BANNER_WORDS.get(other.view.cpr_code, NO_DECISION)[1]}."
+            for other in others
+        ],
+        warnings=[warning for page in current for warning in page.warnings],
+    )
+
+
+def _clinical_focus(shown: PlanPage, document: dict[str, Any]) -> str:
+    """ReSPECT section 4's focus, when the plan records one."""
+    focus = document["plans"][str(shown.view.plan_id)].get("clinical_focus")
+    if focus:
+        return str(focus)
+    if shown.view.form_type == FormType.DNACPR.value:
+        return ""
+    return "not recorded on this plan (ReSPECT section 4)."
+
+
+def _concern_warning(raised: str) -> Caution:
+    return Caution(
+        "A concern is open.",
+        f"Someone raised a concern on {raised} and it has not yet been resolved. Read the plan with care "
+        "and check it with the team that made it.",
+    )
+
+
+def _plan_page(
+    view: PlanView,
+    today: date,
+    plan: dict[str, Any],
+    names: Mapping[str, str],
+    warnings: PlanWarnings,
+) -> PlanPage:
     if view.review_due is None:
         review = "No review date was set" + (
             f": {view.reason_no_review_date}" if view.reason_no_review_date else "."
@@ -159,6 +339,15 @@ def _plan_page(view: PlanView, today: date) -> PlanPage:
         review = f"The review was due on {long_date(view.review_due)}: it is {days} {'day' if days == 1 else 'days'} overdue."
     else:
         review = f"Due for review by {long_date(view.review_due)}."
+    plan_id = str(view.plan_id)
+    found = [
+        Caution(
+            "This decision may be a blanket decision.",
+            f"Oversight flagged it with others: {explanation} Check that it was made for this person alone.",
+        )
+        for explanation in warnings.alerts.get(plan_id, [])
+    ]
+    found += [_concern_warning(raised) for about, raised in warnings.concerns if about == plan_id]
     return PlanPage(
         view=view,
         status=PLAN_STATUSES.get(view.status, view.status),
@@ -169,6 +358,9 @@ def _plan_page(view: PlanView, today: date) -> PlanPage:
             for item in view.other_recommendations
         ],
         review=review,
+        organisation=organisation(view.organisation, names),
+        ended_on=long_date(plan.get("ended_at")),
+        warnings=found,
     )
 
 

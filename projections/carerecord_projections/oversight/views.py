@@ -8,7 +8,7 @@ Anything that depends on time ("overdue", "not yet seen") is worked out against 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +16,7 @@ from carerecord_projections.database import transaction
 from carerecord_projections.oversight.queries import drill_downs, figures, patterns
 from carerecord_projections.oversight.queries.decision_figures import decision_figures
 from carerecord_projections.oversight.queries.receipts import receipts
-from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert
+from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert, BlanketThresholds
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import AlertDecision, Dashboard, DrillDownRow
 from carerecord_projections.oversight.rules.scope import Period, Scope
@@ -83,6 +83,14 @@ class OversightViews:
 
     def blanket_alerts(self, scope: Scope, period: Period) -> list[BlanketAlert]:
         return patterns.blanket_alerts(self._dsn, scope, period)
+
+    def alerts_about(self, plan_id: UUID, organisation: str, made_at: datetime) -> list[BlanketAlert]:
+        """The blanket-decision alerts that name this decision, looked for among its organisation's decisions
+        made around it (a cluster spans at most the detector's window)."""
+        window = BlanketThresholds().window
+        period = Period(made_at - window, made_at + window + timedelta(seconds=1))
+        alerts = patterns.blanket_alerts(self._dsn, Scope(organisation=organisation), period)
+        return [alert for alert in alerts if plan_id in alert.plan_ids]
 
     def equality(self, scope: Scope, period: Period) -> EqualityTable:
         return patterns.equality_monitoring(self._dsn, scope, period)

@@ -38,10 +38,11 @@ SEEN_BY_THE_PRACTICE: dict[str, Any] = {"operation": "person", "purpose": "direc
 
 @dataclass(frozen=True)
 class DemoSummary:
-    people: int
+    people: int  # added by this load
     commands: int
     refused: int
     seconds: float
+    already: int = 0  # the region's people that an earlier load had added
 
 
 class DemoRefused(Exception):
@@ -63,16 +64,18 @@ class DemoLoader:
         started = datetime.now(UTC)
         self._mark_and_register()
         numbers = p.test_range_nhs_numbers()
-        skip = self._already_loaded()
-        jobs = [(index, next(numbers)) for index in range(people)][skip:]
-        done = skip
+        every = [(index, next(numbers)) for index in range(people)]
+        # the region's own people, by NHS number: someone else registered (the README's walkthrough) is not one
+        loaded = self._already_loaded([number for _, number in every])
+        jobs = [job for job in every if job[1] not in loaded]
+        done = people - len(jobs)
         progress(done, people)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for _ in pool.map(self._person, jobs):
                 done += 1
                 progress(done, people)
         seconds = (datetime.now(UTC) - started).total_seconds()
-        return DemoSummary(people - skip, self.commands, self.refused, seconds)
+        return DemoSummary(len(jobs), self.commands, self.refused, seconds, already=people - len(jobs))
 
     def _mark_and_register(self) -> None:
         dsn = self.services.read_models_dsn
@@ -96,13 +99,12 @@ class DemoLoader:
         )
         self.services.audit.grant_urgent_care_sharing(grant, build_register(self.services.read_models_dsn))
 
-    def _already_loaded(self) -> int:
+    def _already_loaded(self, numbers: list[str]) -> set[str]:
         from carerecord_projections.database import transaction
 
         with transaction(self.services.read_models_dsn) as cursor:
-            cursor.execute("SELECT count(*) FROM current_plan")
-            count: int = cursor.fetchone()[0]
-        return count
+            cursor.execute("SELECT nhs_number FROM current_plan WHERE nhs_number = ANY(%s)", (numbers,))
+            return {row[0] for row in cursor.fetchall()}
 
     def _counted(self, run: Callable[[], Any]) -> Any:
         """The use case's result, or None when the rules refused it; both are counted."""
