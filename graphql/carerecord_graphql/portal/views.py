@@ -292,7 +292,7 @@ def banner(current: list[PlanPage], plans: list[PlanPage], document: dict[str, A
         status_detail=shown.review if shown.overdue and not disagree else "",
         decided_by=f"{clinician.name}, {clinician.role}, {shown.organisation}, "
         f"on {long_date(shown.view.made_at)}",
-        clinical_focus=_clinical_focus(shown, document),
+        clinical_focus=_clinical_focus(shown),
         form_note=f"Recorded on a {shown.view.form_name}, made on {long_date(shown.view.made_at)}.",
         plan_anchor=shown.anchor,
         other_plans=[
@@ -305,11 +305,11 @@ def banner(current: list[PlanPage], plans: list[PlanPage], document: dict[str, A
     )
 
 
-def _clinical_focus(shown: PlanPage, document: dict[str, Any]) -> str:
-    """ReSPECT section 4's focus, when the plan records one."""
-    focus = document["plans"][str(shown.view.plan_id)].get("clinical_focus")
-    if focus:
-        return str(focus)
+def _clinical_focus(shown: PlanPage) -> str:
+    """ReSPECT section 4's focus (the clinician's place on the scale), when the plan records one."""
+    respect = shown.view.respect
+    if respect is not None and respect.clinical_focus_scale is not None:
+        return respect.clinical_focus_words
     if shown.view.form_type == FormType.DNACPR.value:
         return ""
     return "not recorded on this plan (ReSPECT section 4)."
