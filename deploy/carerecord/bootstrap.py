@@ -255,7 +255,7 @@ class Services:
             topic=self.kafka.topic,
             dsn=self.read_models_dsn,
             record_disclosures=self.audit.record_disclosures,
-            plans_in_force=self.care_records.plans_in_force,
+            record_at_version=self.care_records.record_at_version,
             unconfirmed_lasts=timedelta(days=self.settings.unconfirmed_relationship_days),
         )
         self._closed_later(router.close)

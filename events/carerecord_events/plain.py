@@ -34,6 +34,7 @@ from carerecord_events.vocabulary import (
     CapacityDecision,
     CprRecommendation,
     FormType,
+    PlanConflict,
     RelationshipBasis,
     Setting,
 )
@@ -199,3 +200,15 @@ BOARD_FINDING_NAMES = {
 def _(event: BoardFindingRecorded) -> str:
     notes = f" {event.notes}" if event.notes else ""
     return f"The integrated care board looked into a decision: {BOARD_FINDING_NAMES[event.finding]}.{notes}"
+
+
+PLAN_CONFLICT_NAMES = {
+    PlanConflict.MORE_THAN_ONE_IN_FORCE: "More than one plan is in force: check which one applies and read each.",
+    PlanConflict.CPR_RECOMMENDATIONS_DISAGREE: (
+        "The plans in force disagree about CPR: one recommends attempting CPR and another does not."
+    ),
+    PlanConflict.CPR_RECOMMENDED_DESPITE_ADVANCE_DECISION: (
+        "A plan in force recommends attempting CPR, but a valid advance decision to refuse treatment refuses CPR:"
+        " the advance decision must be followed."
+    ),
+}

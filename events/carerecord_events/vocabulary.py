@@ -83,6 +83,14 @@ class PlanStatus(StrEnum):
     CLOSED_AFTER_DEATH = "closed-after-death"
 
 
+class PlanConflict(StrEnum):
+    """Why the plans on a record cannot all be followed as they stand: someone must check which applies."""
+
+    MORE_THAN_ONE_IN_FORCE = "more-than-one-plan-in-force"
+    CPR_RECOMMENDATIONS_DISAGREE = "cpr-recommendations-disagree"
+    CPR_RECOMMENDED_DESPITE_ADVANCE_DECISION = "cpr-recommended-despite-advance-decision"
+
+
 class RepresentativeKind(StrEnum):
     LPA_HEALTH_AND_WELFARE = "lpa-health-and-welfare"
     COURT_APPOINTED_DEPUTY = "court-appointed-deputy"

@@ -25,7 +25,7 @@ from uuid import UUID
 
 from kafka import KafkaConsumer, TopicPartition
 
-from carerecord_events.record.state import PlanState
+from carerecord_events.record.state import PersonRecord
 from carerecord_messaging.feed_backlog import (
     HELD_DDL,
     FeedTopics,
@@ -37,7 +37,7 @@ from carerecord_messaging.feed_backlog import (
 from carerecord_messaging.feed_recipients import Recipients
 from carerecord_messaging.offsets import seek_to_stored
 from carerecord_messaging.wire import PLANS_IN_FORCE, WireEvent, from_message, plans_in_force_message
-from carerecord_projections.current_plan.document import plan_document
+from carerecord_projections.current_plan.document import conflicts_of, plan_document
 from carerecord_projections.database import transaction
 from carerecord_projections.refused_requests import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
@@ -47,8 +47,9 @@ log = logging.getLogger(__name__)
 # (organisation, record id, event id, store position, event type): AccessAudit.record_disclosures
 Disclosure = tuple[str, UUID, UUID, int, str]
 RecordDisclosures = Callable[[Sequence[Disclosure]], object]
-# the plans in force on a record at a version, from the store (CareRecordService.plans_in_force)
-PlansInForce = Callable[[UUID, int], Sequence[PlanState]]
+# a record as it stood at a version, from the store (CareRecordService.record_at_version): its plans in force
+# and whether they conflict
+RecordAtVersion = Callable[[UUID, int], PersonRecord]
 
 FEED_PREFIX = "carerecord.feed."
 ROUTER_GROUP = "carerecord-feeds"
@@ -86,11 +87,11 @@ class FeedDelivery:
     by the plans in force at that point of the record: a new carer is told what was decided before it came."""
 
     def __init__(
-        self, producer: Any, record_disclosures: RecordDisclosures, plans_in_force: PlansInForce
+        self, producer: Any, record_disclosures: RecordDisclosures, record_at_version: RecordAtVersion
     ) -> None:
         self._producer = producer
         self._record_disclosures = record_disclosures
-        self._plans_in_force = plans_in_force
+        self._record_at_version = record_at_version
 
     def send(self, organisation: str, message: Any, wire: WireEvent) -> list[tuple[Any, Disclosure]]:
         headers = list(message.headers)
@@ -110,11 +111,12 @@ class FeedDelivery:
     def _send_plans_in_force(
         self, organisation: str, started: WireEvent, source: str, timestamp: int
     ) -> list[tuple[Any, Disclosure]]:
-        plans = self._plans_in_force(started.record_id, started.version)
+        record = self._record_at_version(started.record_id, started.version)
+        plans = record.active_plans()
         if not plans:
             return []
         documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
-        message, message_id = plans_in_force_message(started, source, documents)
+        message, message_id = plans_in_force_message(started, source, documents, conflicts_of(record))
         sent = self._producer.send(
             feed_topic(organisation),
             key=message.key,
@@ -143,7 +145,7 @@ class FeedRouter:
         topic: str,
         dsn: str,
         record_disclosures: RecordDisclosures,
-        plans_in_force: PlansInForce,
+        record_at_version: RecordAtVersion,
         recheck_seconds: float = 10.0,
         unconfirmed_lasts: timedelta = timedelta(days=7),
         clock: Callable[[], float] = time.monotonic,
@@ -151,7 +153,7 @@ class FeedRouter:
         self._topic = topic
         self._dsn = dsn
         self._client_options = client_options
-        self._delivery = FeedDelivery(producer, record_disclosures, plans_in_force)
+        self._delivery = FeedDelivery(producer, record_disclosures, record_at_version)
         self._recipients = Recipients(unconfirmed_lasts)
         self.disclosed = 0
         self.held = 0

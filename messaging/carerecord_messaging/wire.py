@@ -27,7 +27,7 @@ TYPE_PREFIX = "uk.nhs.carerecord."
 POSITION_HEADER = "carerecord_position"
 SCHEMA_BASE = "https://carerecord.example.nhs.uk/schemas/"
 PLANS_IN_FORCE = "PlansInForce"
-PLANS_IN_FORCE_VERSION = 1
+PLANS_IN_FORCE_VERSION = 2
 MESSAGE_SCHEMAS = Path(__file__).resolve().parent / "schemas"
 """The schemas of the feed messages that are not stored events (the events' own are in events/)."""
 
@@ -111,10 +111,11 @@ def from_message(
 
 
 def plans_in_force_message(
-    started: WireEvent, source: str, plans: list[dict[str, Any]]
+    started: WireEvent, source: str, plans: list[dict[str, Any]], conflicts: list[dict[str, Any]]
 ) -> tuple[KafkaMessage, UUID]:
     """The plans in force when an organisation started caring for the person (`started`, its
-    CareRelationshipStarted), at that version of the record, so that the receiving system can file them. Its id
+    CareRelationshipStarted), at that version of the record, so that the receiving system can file them, with why
+    they conflict (`conflicts`, empty when they do not: the current plan's `plan_conflicts`). Its id
     follows from the relationship's event, so a copy sent again is the same message."""
     message_id = uuid5(started.event_id, PLANS_IN_FORCE)
     cloud_event = CloudEvent(
@@ -135,6 +136,7 @@ def plans_in_force_message(
             "organisation": started.payload["organisation"],
             "relationship_started_event_id": str(started.event_id),
             "plans": plans,
+            "plan_conflicts": conflicts,
         },
     )
     return _at_position(to_binary_event(cloud_event), started.position), message_id

@@ -215,8 +215,11 @@ class CareRecordService:
     def plans_in_force(self, record_id: UUID, version: int) -> list[PlanState]:
         """The plans in force on the record as it stood at `version`: what a service that starts caring for
         the person then is sent, whatever was decided before it arrived."""
-        state = self.state_after(record_id, self.history(record_id, up_to_version=version))
-        return [plan for plan in state.plans.values() if plan.in_force]
+        return self.record_at_version(record_id, version).active_plans()
+
+    def record_at_version(self, record_id: UUID, version: int) -> PersonRecord:
+        """The record's state as it stood at `version`: its plans in force, and whether they conflict."""
+        return self.state_after(record_id, self.history(record_id, up_to_version=version))
 
     def find_record(self, nhs_number: str) -> UUID | None:
         loaded = self._store.load(self.nhs_number_index_id(nhs_number))

@@ -28,7 +28,14 @@ from carerecord.settings import KafkaSettings, load_settings
 from carerecord_events.base import Actor, Participant
 from carerecord_events.jsonschema import SCHEMA_FOLDER
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, RevocationInitiator, Setting
+from carerecord_events.vocabulary import (
+    ConcernRaisedBy,
+    CprRecommendation,
+    ReasonCategory,
+    RelationshipBasis,
+    RevocationInitiator,
+    Setting,
+)
 from carerecord_messaging.feed_backlog import held_counts
 from carerecord_messaging.feeds import FeedRouter
 from carerecord_messaging.relay import Relay
@@ -154,7 +161,7 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         topic=topic,
         dsn=database_dsn,
         record_disclosures=audit.audit.record_disclosures,
-        plans_in_force=service.plans_in_force,
+        record_at_version=service.record_at_version,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
     router.close()
@@ -186,6 +193,7 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
     assert shared["version"] == started.version == made.version + 1
     assert [plan["plan_id"] for plan in shared["plans"]] == [str(plan_id)]
     assert shared["plans"][0]["cpr_code"] == "450476008" and shared["plans"][0]["status"] == "active"
+    assert shared["plan_conflicts"] == []  # one plan in force, no advance decision
 
     with transaction(database_dsn) as cursor:
         cursor.execute("SELECT organisation, record_id, event_type FROM feed_disclosures ORDER BY position")
@@ -220,7 +228,7 @@ def _publish(plain: CareRecordStack, infra: dict[str, str], topic: str, database
 
 
 def _router(
-    infra: dict[str, str], topic: str, database_dsn: str, record_disclosures: Any, plans_in_force: Any
+    infra: dict[str, str], topic: str, database_dsn: str, record_disclosures: Any, record_at_version: Any
 ) -> tuple[FeedRouter, KafkaProducer]:
     # A producer waits max_block_ms for a topic that does not exist, then raises: 5 s rather than a minute.
     producer = KafkaProducer(
@@ -232,7 +240,7 @@ def _router(
         topic=topic,
         dsn=database_dsn,
         record_disclosures=record_disclosures,
-        plans_in_force=plans_in_force,
+        record_at_version=record_at_version,
         recheck_seconds=0,
     )
     return router, producer
@@ -294,7 +302,7 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
 
     audit = open_audit(test_database_url, plain.schema)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.record_at_version
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     assert router.holding == [late]
@@ -309,7 +317,7 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
     service.execute(record_id, conversation)  # after provisioning: delivered after the held ones
     _publish(plain, infra, topic, database_dsn)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.record_at_version
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
     router.close()
@@ -368,7 +376,7 @@ def test_a_relationship_on_an_other_basis_stops_receiving_once_lapsed_and_receiv
     _publish(plain, infra, topic, database_dsn)
     audit = open_audit(test_database_url, plain.schema)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.plans_in_force
+        infra, topic, database_dsn, audit.audit.record_disclosures, plain.care_records.record_at_version
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
     router.close()
@@ -407,7 +415,7 @@ def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is
     _publish(plain, infra, topic, database_dsn)
     audit = open_audit(test_database_url, plain.schema)
     router, producer = _router(
-        infra, topic, database_dsn, audit.audit.record_disclosures, service.plans_in_force
+        infra, topic, database_dsn, audit.audit.record_disclosures, service.record_at_version
     )
     wait_until(lambda: router.route_once(200) >= 0 and held_counts(database_dsn) == {late: 1})
     account = add_feed(_admin_kafka(infra), late)
@@ -426,3 +434,57 @@ def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is
             "SELECT event_type FROM feed_disclosures WHERE organisation = %s ORDER BY position", (late,)
         )
         assert sorted(row[0] for row in cursor.fetchall()) == ["CareRelationshipStarted", "PlansInForce"]
+
+
+def test_a_new_carer_is_told_when_the_plans_in_force_conflict(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    """Two plans in force that disagree about CPR: the PlansInForce message says so, in the current plan's
+    words, and validates against its schema."""
+    database_dsn = dsn(test_database_url, plain.schema)
+    organisation = _organisation()
+    account = add_feed(_admin_kafka(infra), organisation)
+    service = plain.care_records
+    record_id = service.register_person(register()).record_id
+    service.execute(record_id, recommendation(actor=GP, setting=Setting.GP_PRACTICE))
+    service.execute(
+        record_id,
+        recommendation(
+            cpr=CprRecommendation.ATTEMPT_CPR,
+            reason_category=ReasonCategory.CPR_RECOMMENDED,
+            reasoning="Wishes to have CPR attempted; heart and lungs are strong after her recovery.",
+        ),
+    )
+    manager = Actor(user_id=f"{organisation}-manager", role=Role.ADMINISTRATOR, organisation=organisation)
+    service.execute(
+        record_id,
+        c.StartCareRelationship(
+            actor=manager,
+            organisation=organisation,
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
+    )
+    _publish(plain, infra, topic, database_dsn)
+    audit = open_audit(test_database_url, plain.schema)
+    router, producer = _router(
+        infra, topic, database_dsn, audit.audit.record_disclosures, service.record_at_version
+    )
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 2)
+    router.close()
+    producer.close()
+    audit.close()
+
+    feed = _read_feed(infra, account.topic, account.username, account.password, 2)
+    assert _types(feed) == ["CareRelationshipStarted", "PlansInForce"]
+    event = from_binary_event(feed[1])
+    assert event.get_type() == "uk.nhs.carerecord.PlansInForce.v2"
+    shared = event.get_data()
+    schema = json.loads((MESSAGE_SCHEMAS / "PlansInForce.v2.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(shared)
+    assert len(shared["plans"]) == 2
+    assert [conflict["code"] for conflict in shared["plan_conflicts"]] == [
+        "more-than-one-plan-in-force",
+        "cpr-recommendations-disagree",
+    ]
+    assert "disagree about CPR" in shared["plan_conflicts"][1]["description"]

@@ -24,6 +24,7 @@ from carerecord_events.plans import (
 from carerecord_events.record import facts
 from carerecord_events.vocabulary import (
     CapacityDecision,
+    PlanConflict,
     PlanStatus,
     RelationshipBasis,
     Setting,
@@ -261,3 +262,10 @@ class PersonRecord:
             if not later_attorney:
                 return adrt
         return None
+
+    @property
+    def plan_conflicts(self) -> tuple[PlanConflict, ...]:
+        """Why the plans in force cannot all be followed as they stand (see `facts.plan_conflicts`)."""
+        return facts.plan_conflicts(
+            [plan.made.cpr for plan in self.active_plans()], self.valid_cpr_refusal() is not None
+        )

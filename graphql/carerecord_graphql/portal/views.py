@@ -12,9 +12,11 @@ from carerecord_events.record.facts import in_force
 from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.current_plan.view import (
     AdvanceDecisionView,
+    PlanConflictView,
     PlanView,
     RepresentativeView,
     advance_decisions,
+    plan_conflicts,
     plans_of,
     representatives,
 )
@@ -111,6 +113,7 @@ class PersonPage:
     capacity: str
     representatives: list[tuple[RepresentativeView, str]]
     advance_decisions: list[AdvanceDecisionView]
+    plan_conflicts: list[PlanConflictView]
     caring: list[Caring]
     glossary: list[GlossaryEntry]
     viewed_on: str
@@ -138,6 +141,7 @@ def person_page(row: PlanRow, today: date) -> PersonPage:
             (each, REPRESENTATIVE_KINDS.get(each.kind, each.kind)) for each in representatives(row)
         ],
         advance_decisions=advance_decisions(row),
+        plan_conflicts=plan_conflicts(document),
         caring=[
             Caring(organisation=ods, setting=value["setting_name"], since=long_date(value["since"]))
             for ods, value in document.get("caring", {}).items()

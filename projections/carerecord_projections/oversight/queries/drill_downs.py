@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from carerecord_projections.oversight.queries.decision_figures import DECISIONS_BY_KEY
-from carerecord_projections.oversight.queries.figures import MOVES
+from carerecord_projections.oversight.queries.figures import CONFLICTING, HAS_CONFLICTS, MOVES
 from carerecord_projections.oversight.queries.receipts import receipts
 from carerecord_projections.oversight.queries.scope import (
     decisions_in_scope,
@@ -106,6 +106,18 @@ def _reviews_overdue(
     return [_row(row, f"review was due {row[6].isoformat()}") for row in cursor.fetchall()]
 
 
+def _conflicting_plans(
+    cursor: Any, key: str, scope: Scope, period: Period, now: datetime
+) -> list[DrillDownRow]:
+    where, parameters = decisions_in_scope(scope)
+    cursor.execute(
+        f"""SELECT {_COLUMNS}, p.document->'plan_conflicts' {CONFLICTING.format(where=where)} AND {HAS_CONFLICTS}
+            ORDER BY d.record_id, d.made_at, d.plan_id""",
+        [period.end, *parameters],
+    )
+    return [_row(row, " ".join(c["description"] for c in row[6])) for row in cursor.fetchall()]
+
+
 def _revocations(cursor: Any, key: str, scope: Scope, period: Period, now: datetime) -> list[DrillDownRow]:
     where, parameters = decisions_in_scope(scope)
     cursor.execute(
@@ -164,6 +176,7 @@ def _not_yet_seen(cursor: Any, key: str, scope: Scope, period: Period, now: date
 
 _OTHERS: dict[str, DrillDown] = {
     "reviews-overdue": _reviews_overdue,
+    "conflicting-plans": _conflicting_plans,
     "revocations": _revocations,
     "moved-reviewed": _moved,
     "moved-not-reviewed": _moved,
