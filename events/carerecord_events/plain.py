@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import singledispatch
 
 from carerecord_events.assurance import BoardFindingRecorded
@@ -34,6 +35,7 @@ from carerecord_events.vocabulary import (
     CapacityDecision,
     CprRecommendation,
     FormType,
+    InformationFormat,
     PlanConflict,
     RelationshipBasis,
     Setting,
@@ -111,7 +113,35 @@ def _(event: DecisionCommunicated) -> str:
 @summarise.register
 def _(event: ConversationRecorded) -> str:
     took_part = "took part" if event.person_took_part else "did not take part"
-    return f"Conversation recorded; the person {took_part}. What matters to them: {event.what_matters or 'not recorded'}."
+    said = f"Conversation recorded; the person {took_part}. What matters to them: {event.what_matters or 'not recorded'}."
+    if event.formats_offered:
+        said += (
+            f" Information offered in {describe_formats(event.formats_offered, event.interpreter_language)}."
+        )
+    if event.reasonable_adjustments:
+        said += f" Reasonable adjustments: {'; '.join(event.reasonable_adjustments)}."
+    return said
+
+
+INFORMATION_FORMAT_NAMES = {
+    InformationFormat.EASY_READ: "easy read",
+    InformationFormat.LARGE_PRINT: "large print",
+    InformationFormat.BRITISH_SIGN_LANGUAGE: "British Sign Language",
+    InformationFormat.INTERPRETER: "an interpreter",
+    InformationFormat.BRAILLE: "braille",
+    InformationFormat.AUDIO: "audio",
+}
+
+
+def describe_formats(formats: Iterable[InformationFormat], interpreter_language: str = "") -> str:
+    """The accessible formats offered, in words: "easy read, an interpreter (Polish)"."""
+    named = [
+        f"{INFORMATION_FORMAT_NAMES[kind]} ({interpreter_language})"
+        if kind is InformationFormat.INTERPRETER and interpreter_language
+        else INFORMATION_FORMAT_NAMES[kind]
+        for kind in formats
+    ]
+    return ", ".join(named)
 
 
 @summarise.register

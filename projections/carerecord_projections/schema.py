@@ -19,6 +19,7 @@ READ_MODEL_TABLES = (
     "concern_facts",
     "review_facts",
     "board_findings",
+    "conversation_facts",
 )
 
 TRACKING_TABLES = ("projected_records", "projection_position", "projection_offsets")
@@ -108,6 +109,7 @@ CHECKSUM_ORDER = {
     "concern_facts": "concern_id",
     "review_facts": "review_event_id",
     "board_findings": "finding_event_id",
+    "conversation_facts": "conversation_id",
 }
 
 

@@ -236,6 +236,7 @@ def test_every_figure_matches_the_hand_count(region: Region) -> None:
         "relationships-awaiting-review": (1, 1),
         "notices-received": (1, 2),  # A's decision read by the GP practice; B's not seen yet
         "conflicting-plans": (0, 4),  # A, B, C, E each have one plan in force, and no advance decision
+        "accessible-information-offered": (0, 0),  # no conversations
     }
 
 

@@ -70,6 +70,15 @@ def plan_conflicts(
     return tuple(conflict for conflicted, conflict in found if conflicted)
 
 
+def needs_accessible_information(
+    learning_disability: bool | None, dementia: bool | None, communication_needs: Collection[str]
+) -> bool:
+    """Whether the record says the person has a learning disability, dementia or a communication need: people
+    whom information must reach in a form they can use (Equality Act 2010 s. 20; the Accessible Information
+    Standard). None (not recorded) is not a yes."""
+    return bool(learning_disability) or bool(dementia) or any(need.strip() for need in communication_needs)
+
+
 def age_on(born: date, on: date) -> int:
     """Age in whole years on a day."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

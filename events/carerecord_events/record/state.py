@@ -212,6 +212,13 @@ class PersonRecord:
         return self.death is not None
 
     @property
+    def needs_accessible_information(self) -> bool:
+        """A learning disability, dementia or a communication need recorded for the person."""
+        return facts.needs_accessible_information(
+            self.equality.learning_disability, self.equality.dementia, self.communication_needs
+        )
+
+    @property
     def caring_organisations(self) -> dict[str, Setting]:
         """The organisations caring now, each in the setting of its latest relationship."""
         return {p.organisation: p.setting for p in self.care_periods if p.ended_at is None}

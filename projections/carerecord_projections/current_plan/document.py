@@ -135,6 +135,9 @@ def _conversations(record: PersonRecord) -> list[Document]:
             "information_given": talk.information_given,
             "information_format": talk.information_format,
             "views_expressed": talk.views_expressed,
+            "formats_offered": [kind.value for kind in talk.formats_offered],
+            "interpreter_language": talk.interpreter_language,
+            "reasonable_adjustments": list(talk.reasonable_adjustments),
         }
         for talk in record.conversations
     ]

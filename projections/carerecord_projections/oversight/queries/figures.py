@@ -42,6 +42,12 @@ CONFLICTING = """FROM decision_facts d JOIN current_plan p USING (record_id)
            WHERE d.status = 'active' AND d.made_at < %s AND {where}"""
 HAS_CONFLICTS = "jsonb_array_length(coalesce(p.document->'plan_conflicts', '[]'::jsonb)) > 0"
 
+# Conversations (`t`) with people whose record said, when the conversation was recorded, that they have a
+# learning disability, dementia or a communication need (facts.needs_accessible_information).
+NEEDING_ACCESSIBLE = """FROM conversation_facts t
+           WHERE t.needs_accessible_information AND t.occurred_at >= %s AND t.occurred_at < %s AND {caring}"""
+OFFERED = "cardinality(t.formats_offered) > 0"
+
 _CENTILES = (
     "count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
     "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)"
@@ -114,7 +120,17 @@ def other_figures(cursor: Any, scope: Scope, period: Period, receipts: Sequence[
     break_glass, break_glass_unreviewed = _break_glass(cursor, scope, period)
     relationships, unevidenced, awaiting = _relationships(cursor, scope, period)
     conflicting, with_plans = _conflicting_plans(cursor, scope, period)
+    offered, needing = _accessible_information(cursor, scope, period)
     return [
+        Figure(
+            "accessible-information-offered",
+            "Accessible information",
+            "Conversations with people with a learning disability, dementia or a recorded communication need "
+            "where information was offered in an accessible format (easy read, large print, British Sign "
+            "Language, an interpreter, braille, audio)",
+            offered,
+            needing,
+        ),
         Figure(
             "conflicting-plans",
             "Conflicting plans",
@@ -154,6 +170,17 @@ def other_figures(cursor: Any, scope: Scope, period: Period, receipts: Sequence[
             len(receipts),
         ),
     ]
+
+
+def _accessible_information(cursor: Any, scope: Scope, period: Period) -> tuple[int, int]:
+    """(offered information in an accessible format, of the conversations with people who need it)."""
+    caring, parameters = organisations_in_scope(scope, "t.organisation")
+    cursor.execute(
+        f"SELECT count(*) FILTER (WHERE {OFFERED}), count(*) {NEEDING_ACCESSIBLE.format(caring=caring)}",
+        [period.start, period.end, *parameters],
+    )
+    offered, needing = cursor.fetchone()
+    return int(offered), int(needing)
 
 
 def _conflicting_plans(cursor: Any, scope: Scope, period: Period) -> tuple[int, int]:
