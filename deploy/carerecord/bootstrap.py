@@ -43,6 +43,7 @@ from carerecord_projections.queries import ReadModels
 from carerecord_projections.reference import board_organisations
 from carerecord_projections.refused_requests import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS, Projection
+from carerecord_projections.staff_training import StaffTrainingReports
 from carerecord_projections.store_marks import is_demo
 from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
@@ -309,6 +310,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
         refusals=RefusalLog(services.read_models_dsn, services.audit.record_refusal),
+        staff_training=StaffTrainingReports(services.read_models_dsn),
     )
 
 

@@ -14,6 +14,7 @@ from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifi
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.refused_requests import Refusal, RefusalLog
+from carerecord_projections.staff_training import StaffTrainingReports
 from carerecord_services.audit import AccessAudit
 from carerecord_services.changes import RecordChanges
 from carerecord_services.investigation import Investigations
@@ -37,6 +38,7 @@ class Api:
     break_glass_lasts: timedelta = timedelta(hours=4)
     oversight: OversightViews | None = None
     refusals: RefusalLog | None = None
+    staff_training: StaffTrainingReports | None = None
 
     @property
     def changes(self) -> RecordChanges:

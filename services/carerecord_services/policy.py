@@ -48,6 +48,7 @@ class Read(StrEnum):
     SUBSCRIBE = "subscribe to changes for the people the organisation cares for"
     REVIEW_RELATIONSHIPS = "list care relationships started without evidence"
     OVERSIGHT = "see oversight figures, alerts and drill-downs"
+    REPORT_STAFF_TRAINING = "report the organisation's staff training figures"
 
 
 # The groups of roles the permission table is made of, and the only role sets anything else may name: who
@@ -73,6 +74,7 @@ PERMISSIONS: dict[Action | Read, frozenset[Role]] = {
     Read.SUBSCRIBE: STAFF_ROLES,
     Read.REVIEW_RELATIONSHIPS: BOARD_ROLES,
     Read.OVERSIGHT: frozenset({Role.ASSURANCE, Role.ADMINISTRATOR}),
+    Read.REPORT_STAFF_TRAINING: frozenset({Role.ADMINISTRATOR}),
     Action.REGISTER_PERSON: CLINICIANS | {Role.ADMINISTRATOR},
     Action.RECORD_DEATH: CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
     # only a clinical or administrative role of that organisation (the rules also check the organisation)
@@ -130,6 +132,8 @@ CONDITIONS: dict[Action | Read, str] = {
     "recorded; the stream closes (4403) when the token expires",
     Read.REVIEW_RELATIONSHIPS: "their board's organisations; each person listed is recorded as read",
     Read.OVERSIGHT: "assurance: their own board; administrators: their own organisation. Recorded",
+    Read.REPORT_STAFF_TRAINING: "their own organisation's figures only, from a checked CSV: a file with any "
+    "problem changes nothing, and every problem is named by row and column",
     Action.REGISTER_PERSON: "",
     Action.START_CARE_RELATIONSHIP: "only staff of that organisation, stating the basis; without evidence "
     "the record holds, listed for a privacy officer's review",
@@ -166,6 +170,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
         "GET /oversight/export.csv",
         "portal /portal/dashboard",
     ),
+    Read.REPORT_STAFF_TRAINING: ("reportStaffTraining",),
     Action.REGISTER_PERSON: ("registerPerson",),
     Action.RECORD_DEATH: ("recordDeath",),
     Action.START_CARE_RELATIONSHIP: ("startCareRelationship",),
