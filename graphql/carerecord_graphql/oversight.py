@@ -229,7 +229,35 @@ def dashboard_csv(dashboard: Dashboard) -> str:
         for chart in dashboard.charts
         for label, count in chart.rows
     ]
-    return _csv(("section", "figure", "key", "count", "out of", "share"), [*figures, *timings, *charts])
+    training = [
+        (
+            "Staff knowledge",
+            f"{org.name} ({org.organisation}), {row.quarter}, {row.role}: trained in {what}",
+            f"staff-trained-in-{key}",
+            trained,
+            row.staff,
+            "" if share is None else f"{share:.3f}",
+        )
+        for org in dashboard.staff_knowledge
+        for row in org.training
+        for what, key, trained, share in (
+            (
+                "advance care planning",
+                "advance-care-planning",
+                row.trained_in_advance_care_planning,
+                row.share_trained_in_advance_care_planning,
+            ),
+            (
+                "DNACPR conversations",
+                "dnacpr-conversations",
+                row.trained_in_dnacpr_conversations,
+                row.share_trained_in_dnacpr_conversations,
+            ),
+        )
+    ]
+    return _csv(
+        ("section", "figure", "key", "count", "out of", "share"), [*figures, *timings, *charts, *training]
+    )
 
 
 def decisions_csv(rows: list[DrillDownRow]) -> str:

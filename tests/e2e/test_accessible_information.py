@@ -19,6 +19,7 @@ from tests.e2e.test_api_end_to_end import ASSURANCE, GP, REGISTER, RESULT, START
 from tests.support.api_server import ApiServer, errors
 
 CONVERSATION = f"mutation($id: UUID!, $input: RecordConversationInput!) {{ recordConversation(recordId: $id, input: $input) {{ {RESULT} }} }}"
+ERROR = f"mutation($id: UUID!, $input: MarkEnteredInErrorInput!) {{ markEnteredInError(recordId: $id, input: $input) {{ {RESULT} }} }}"
 TIMELINE = "query($id: UUID!) { record(recordId: $id) { timeline { edges { node { eventType summary } } } } }"
 DASHBOARD = """query($from: DateTime!, $to: DateTime!) {
   oversight(periodStart: $from, periodEnd: $to) { figures { key count outOf } } }"""
@@ -139,3 +140,16 @@ def test_formats_offered_are_coded_shown_on_the_timeline_and_counted_for_those_w
         assurance, DECISIONS, figure="accessible-information-not-offered", **_period()
     )["data"]["oversightDecisions"]
     assert missed["recordId"] == b
+
+    # a conversation entered in error is no longer counted
+    error = {"entryEventId": offered["eventIds"][0], "reason": "recorded on the wrong person's record"}
+    assert (
+        server.graphql(gp, ERROR, id=a, input=error)["data"]["markEnteredInError"]["__typename"]
+        == "RecordChanged"
+    )
+
+    def recounted() -> bool:
+        dashboard = server.graphql(assurance, DASHBOARD, **_period())["data"]["oversight"]["figures"]
+        return bool({f["key"]: (f["count"], f["outOf"]) for f in dashboard}[FIGURE] == (0, 1))
+
+    wait_until(recounted, failure="the conversation entered in error was still counted")

@@ -146,3 +146,19 @@ def test_an_administrator_reports_training_shown_beside_decision_quality_and_a_b
     assert page.status_code == 200
     assert "Staff knowledge and decision quality" in page.text and "Meadow Lane Surgery (K81003)" in page.text
     assert f"{quarter}, gp" in page.text and "8 (100%)" in page.text
+
+    now = datetime.now(UTC)
+    exported = httpx.get(
+        f"{server.url}/oversight/export.csv",
+        params={
+            "periodStart": (now - timedelta(days=1)).isoformat(),
+            "periodEnd": (now + timedelta(hours=1)).isoformat(),
+        },
+        headers={"authorization": f"Bearer {server.token(**ASSURANCE)}"},
+        timeout=30,
+    )
+    assert exported.status_code == 200
+    assert (
+        f'Staff knowledge,"Meadow Lane Surgery (K81003), {quarter}, gp: trained in DNACPR conversations",'
+        "staff-trained-in-dnacpr-conversations,8,8,1.000"
+    ) in exported.text
