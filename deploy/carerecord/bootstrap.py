@@ -38,6 +38,7 @@ from carerecord_projections.current_plan.projection import records_without_state
 from carerecord_projections.database import prepare as prepare_read_models
 from carerecord_projections.database import transaction
 from carerecord_projections.ended_sessions import EndedSessions
+from carerecord_projections.local_form_mappings import LocalFormMappings
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.reference import board_organisations
@@ -311,6 +312,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
         refusals=RefusalLog(services.read_models_dsn, services.audit.record_refusal),
         staff_training=StaffTrainingReports(services.read_models_dsn),
+        local_forms=LocalFormMappings(services.read_models_dsn),
     )
 
 

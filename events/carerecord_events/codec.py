@@ -192,7 +192,21 @@ def _conversation_recorded_v1_to_v2(payload: Payload) -> Payload:
     return payload
 
 
+def _recommendation_made_v1_to_v2(payload: Payload) -> Payload:
+    """Version 1 held one 0-10 `priority_scale` and no form version. The scale is ReSPECT's section 3, the
+    person's place between "living as long as possible matters most" and "quality of life and comfort matters
+    most": it was asked for beside what matters to the person, and it is the NHS End of Life API's
+    `respectPriorityScale` and the Nottinghamshire questionnaire's 0-10 section 3 score (shared/domain.md 1.1).
+    Section 4's clinician's scale was never asked for, so it is not recorded; nor is the form's version."""
+    scale = payload.pop("priority_scale", None)
+    payload.setdefault("form_version", "")
+    if scale is not None:
+        payload["respect"] = {"what_matters_scale": scale}
+    return payload
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("RecommendationMade", 1): _recommendation_made_v1_to_v2,
     ("PersonRegistered", 1): _person_registered_v1_to_v2,
     ("CareRelationshipStarted", 1): _care_relationship_started_v1_to_v2,
     ("CapacityAssessed", 1): _capacity_assessed_v1_to_v2,

@@ -33,10 +33,14 @@ from carerecord_events.roles import ROLES
 from carerecord_events.vocabulary import (
     BoardFinding,
     CapacityDecision,
+    CarePlanningDocumentKind,
     CprRecommendation,
+    EscalationLevel,
     FormType,
     InformationFormat,
+    LimitedTreatment,
     PlanConflict,
+    ReasonCategory,
     RelationshipBasis,
     Setting,
 )
@@ -46,6 +50,52 @@ FORM_NAMES = {
     FormType.TREATMENT_ESCALATION_PLAN: "treatment escalation plan",
     FormType.DNACPR: "DNACPR form (do not attempt cardiopulmonary resuscitation)",
 }
+
+REASON_NAMES = {
+    ReasonCategory.WOULD_NOT_SUCCEED: "CPR would not succeed",
+    ReasonCategory.NOT_IN_BEST_INTERESTS: "CPR would not be in the person's best interests",
+    ReasonCategory.PERSONS_INFORMED_REFUSAL: "the person, informed, has refused CPR",
+    ReasonCategory.VALID_ADVANCE_DECISION: "the person has a valid advance decision refusing CPR",
+    ReasonCategory.PERSON_DECLINES: "the person declines CPR, or has a valid advance decision refusing it",
+    ReasonCategory.CPR_RECOMMENDED: "CPR is recommended",
+}
+
+ESCALATION_LEVEL_NAMES = {
+    EscalationLevel.FULL: "full escalation, intensive care included",
+    EscalationLevel.WARD_BASED: "ward-based care, with the limits named",
+    EscalationLevel.COMFORT: "comfort and end-of-life care",
+}
+
+LIMITED_TREATMENT_NAMES = {
+    LimitedTreatment.INTENSIVE_CARE: "intensive care",
+    LimitedTreatment.INTUBATION: "intubation and mechanical ventilation",
+    LimitedTreatment.NON_INVASIVE_VENTILATION: "non-invasive ventilation (NIV)",
+    LimitedTreatment.DIALYSIS: "dialysis",
+    LimitedTreatment.HOSPITAL_ADMISSION: "admission to hospital",
+    LimitedTreatment.INTRAVENOUS_ANTIBIOTICS: "intravenous antibiotics",
+    LimitedTreatment.INTRAVENOUS_FLUIDS: "intravenous fluids",
+    LimitedTreatment.BLOOD_TRANSFUSION: "blood transfusion",
+    LimitedTreatment.OTHER: "another treatment",
+}
+
+DOCUMENT_KIND_NAMES = {
+    CarePlanningDocumentKind.ADVANCE_DECISION: "advance decision to refuse treatment",
+    CarePlanningDocumentKind.LASTING_POWER_OF_ATTORNEY: "lasting power of attorney",
+    CarePlanningDocumentKind.ADVANCE_CARE_PLAN: "advance care plan",
+    CarePlanningDocumentKind.CARER_EMERGENCY_PLAN: "carer's emergency plan",
+    CarePlanningDocumentKind.OTHER: "other document",
+}
+
+WHAT_MATTERS_SCALE = ("living as long as possible matters most", "quality of life and comfort matters most")
+CLINICAL_FOCUS_SCALE = ("prioritise extending life", "prioritise comfort")
+
+
+def describe_scale(value: int | None, ends: tuple[str, str]) -> str:
+    """A place on one of ReSPECT's scales in words: where it is between the two ends, as the form prints them."""
+    if value is None:
+        return "not recorded"
+    return f"{value} on a scale from 0, \u201c{ends[0]}\u201d, to 10, \u201c{ends[1]}\u201d"
+
 
 CAPACITY_DECISION_NAMES = {
     CapacityDecision.CPR_RECOMMENDATION: "the CPR recommendation",

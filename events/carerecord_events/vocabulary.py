@@ -19,12 +19,48 @@ class CprRecommendation(StrEnum):
 
 
 class ReasonCategory(StrEnum):
-    """Why CPR is or is not recommended (BMA/RCUK categories)."""
+    """Why CPR is or is not recommended: the national adult DNACPR form's reasons (RCUK, BMA/RCUK/RCN)."""
 
     WOULD_NOT_SUCCEED = "cpr-would-not-succeed"
     NOT_IN_BEST_INTERESTS = "not-in-best-interests"
+    PERSONS_INFORMED_REFUSAL = "persons-informed-refusal"
+    VALID_ADVANCE_DECISION = "valid-advance-decision"
     PERSON_DECLINES = "person-declines-or-valid-adrt"
+    """The person's refusal or a valid advance decision, as one reason: kept so that decisions recorded before
+    the two were told apart still read as they were made; a new decision chooses one of the two."""
     CPR_RECOMMENDED = "cpr-recommended"
+
+
+class EscalationLevel(StrEnum):
+    """How far treatment is to be escalated (a treatment escalation plan's category)."""
+
+    FULL = "full-escalation"  # every appropriate treatment, intensive care included
+    WARD_BASED = "ward-based-with-limits"  # ward-based care, with the limits named on the plan
+    COMFORT = "comfort-and-end-of-life-care"  # symptom control and comfort; end-of-life care
+
+
+class LimitedTreatment(StrEnum):
+    """A treatment a treatment escalation plan names as a limit (not to be started)."""
+
+    INTENSIVE_CARE = "intensive-care"
+    INTUBATION = "intubation-and-ventilation"
+    NON_INVASIVE_VENTILATION = "non-invasive-ventilation"
+    DIALYSIS = "dialysis"
+    HOSPITAL_ADMISSION = "hospital-admission"
+    INTRAVENOUS_ANTIBIOTICS = "intravenous-antibiotics"
+    INTRAVENOUS_FLUIDS = "intravenous-fluids"
+    BLOOD_TRANSFUSION = "blood-transfusion"
+    OTHER = "other"  # named in the limit's words
+
+
+class CarePlanningDocumentKind(StrEnum):
+    """Other care planning documents a ReSPECT plan points to (section 2)."""
+
+    ADVANCE_DECISION = "advance-decision-to-refuse-treatment"
+    LASTING_POWER_OF_ATTORNEY = "lasting-power-of-attorney"
+    ADVANCE_CARE_PLAN = "advance-care-plan"
+    CARER_EMERGENCY_PLAN = "carer-emergency-plan"
+    OTHER = "other"
 
 
 class InvolvementRoute(StrEnum):

@@ -28,7 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from carerecord_graphql.context import Api, ApiContext, context_for
 from carerecord_graphql.fhir_api import fhir_routes
 from carerecord_graphql.guards import MaximumRequestSize, RateLimit, verified_user
-from carerecord_graphql.oversight import export_route
+from carerecord_graphql.oversight_export import export_route
 
 HealthReport = dict[str, Any]
 

@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 
 from carerecord_graphql.auth import AuthenticationFailed, Principal, TokenVerifier
+from carerecord_projections.local_form_mappings import LocalFormMappings
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.refused_requests import Refusal, RefusalLog
@@ -39,6 +40,7 @@ class Api:
     oversight: OversightViews | None = None
     refusals: RefusalLog | None = None
     staff_training: StaffTrainingReports | None = None
+    local_forms: LocalFormMappings | None = None
 
     @property
     def changes(self) -> RecordChanges:

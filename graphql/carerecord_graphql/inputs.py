@@ -20,7 +20,7 @@ import strawberry
 
 _INPUTS: dict[type, type] = {}
 _ENUMS: dict[type, Any] = {}
-NOT_FROM_INPUT = frozenset({"actor"})
+NOT_FROM_INPUT = frozenset({"actor", "local_form"})  # local_form: only a loaded mapping sets it
 
 
 def graphql_enum(enum_class: type[Enum]) -> Any:

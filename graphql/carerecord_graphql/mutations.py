@@ -77,7 +77,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> MutationResult:
+def mutation_result(context: ApiContext, operation: str, run: Callable[[], Outcome]) -> MutationResult:
+    """The answer to a change, every expected failure as data (and each refused access recorded)."""
     try:
         outcome = run()
     except NotPermitted as refused:
@@ -123,10 +124,10 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
                 record_id,
                 command,
                 expected_version=expected_version,
-                idempotency=_idempotency(caller.user_id, idempotency_key, name, record_id, input),
+                idempotency=idempotency_of(caller.user_id, idempotency_key, name, record_id, input),
             )
 
-        return _result(context, name, run)
+        return mutation_result(context, name, run)
 
     resolve.__annotations__ = {
         "info": strawberry.Info,
@@ -140,9 +141,10 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
     return strawberry.mutation(resolver=resolve, description=(command_class.__doc__ or "").strip() or None)
 
 
-def _idempotency(
+def idempotency_of(
     user_id: str, key: str | None, name: str, record_id: UUID | None, value: Any
 ) -> Idempotency | None:
+    """The caller's idempotency key for a request, fingerprinted with the request it was first given for."""
     if key is None:
         return None
     return Idempotency(user_id, key, _fingerprint(name, record_id, value))
@@ -161,10 +163,10 @@ def _register_person() -> Any:
             command = to_domain(c.RegisterPerson, input, actor=caller.actor)
             return context.api.care_records.register_person(
                 command,
-                idempotency=_idempotency(caller.user_id, idempotency_key, "registerPerson", None, input),
+                idempotency=idempotency_of(caller.user_id, idempotency_key, "registerPerson", None, input),
             )
 
-        return _result(context, "registerPerson", run)
+        return mutation_result(context, "registerPerson", run)
 
     register_person.__annotations__ = {
         "info": strawberry.Info,
@@ -274,10 +276,13 @@ def report_staff_training(info: strawberry.Info, csv: str) -> StaffTrainingResul
 
 
 def build_mutation_type() -> type:
+    from carerecord_graphql import local_forms  # it builds on this module's results and idempotency
+
     fields: dict[str, Any] = {"register_person": _register_person()}
     for name, command_class in USE_CASES.items():
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         fields[snake] = _use_case(name, command_class)
+    fields["make_recommendation_from_local_form"] = local_forms.make_recommendation_from_local_form()
     fields["break_glass"] = strawberry.mutation(resolver=break_glass)
     fields["review_break_glass"] = strawberry.mutation(resolver=review_break_glass)
     fields["report_staff_training"] = strawberry.mutation(resolver=report_staff_training)

@@ -7,20 +7,15 @@ access record per person, so it appears in that person's "who has looked at my r
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from carerecord_events.roles import Role
-from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn, context_for
+from carerecord_graphql.context import ApiContext, NotAllowed
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.blanket_alerts import AlertFinding, AlertReason, BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
@@ -37,7 +32,6 @@ from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.policy import PERMISSIONS, Read
 
 OVERSIGHT_ROLES = PERMISSIONS[Read.OVERSIGHT]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def authorised_scope(
@@ -210,130 +204,6 @@ def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
     )
 
 
-def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet will show as text: anything that could start a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def dashboard_csv(dashboard: Dashboard) -> str:
-    figures = [
-        (f.section, f.label, f.key, f.count, f.out_of, "" if f.share is None else f"{f.share:.3f}")
-        for f in dashboard.figures
-    ]
-    timings = [
-        (t.section, t.label, t.key, t.count, t.median_hours, "hours (median)") for t in dashboard.timings
-    ]
-    charts = [
-        ("Chart", f"{chart.title}: {label}", chart.key, count, "", "")
-        for chart in dashboard.charts
-        for label, count in chart.rows
-    ]
-    training = [
-        (
-            "Staff knowledge",
-            f"{org.name} ({org.organisation}), {row.quarter}, {row.role}: trained in {what}",
-            f"staff-trained-in-{key}",
-            trained,
-            row.staff,
-            "" if share is None else f"{share:.3f}",
-        )
-        for org in dashboard.staff_knowledge
-        for row in org.training
-        for what, key, trained, share in (
-            (
-                "advance care planning",
-                "advance-care-planning",
-                row.trained_in_advance_care_planning,
-                row.share_trained_in_advance_care_planning,
-            ),
-            (
-                "DNACPR conversations",
-                "dnacpr-conversations",
-                row.trained_in_dnacpr_conversations,
-                row.share_trained_in_dnacpr_conversations,
-            ),
-        )
-    ]
-    return _csv(
-        ("section", "figure", "key", "count", "out of", "share"), [*figures, *timings, *charts, *training]
-    )
-
-
-def decisions_csv(rows: list[DrillDownRow]) -> str:
-    return _csv(
-        ("plan id", "record id", "organisation", "setting", "made at", "status", "why it is listed"),
-        [
-            (r.plan_id, r.record_id, r.organisation, r.setting, r.made_at.isoformat(), r.status, r.label)
-            for r in rows
-        ],
-    )
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A CSV file whose every value a spreadsheet shows as text (see spreadsheet_safe)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
-    return out.getvalue()
-
-
-def export_route(api: Api) -> Callable[[Request], Awaitable[Response]]:
-    """GET /oversight/export.csv?periodStart=...&periodEnd=...[&region=&organisation=&setting=&asOf=&figure=]
-    with the same bearer token as /graphql: the dashboard's figures, or with `figure` the decisions behind it."""
-
-    def export(request: Request) -> Response:
-        context = context_for(api, request.headers.get("authorization"))
-        parameters = request.query_params
-        try:
-            context.caller()
-            period = Period(_instant(parameters, "periodStart"), _instant(parameters, "periodEnd"))
-            as_of = _instant(parameters, "asOf") if "asOf" in parameters else api.clock()
-            figure = parameters.get("figure")
-            scope = authorised_scope(
-                context,
-                parameters.get("region"),
-                parameters.get("organisation"),
-                parameters.get("setting"),
-                f"oversightExport:{figure or 'dashboard'}",
-            )
-            if figure:
-                text = decisions_csv(drill_down(context, figure, scope, period, as_of))
-            else:
-                text = dashboard_csv(views(context).dashboard(scope, period, as_of))
-        except NotSignedIn as problem:
-            return JSONResponse({"errors": [{"message": str(problem)}]}, status_code=401)
-        except NotAllowed as refused:
-            return JSONResponse({"errors": [{"message": str(refused)}]}, status_code=403)
-        except ValueError as invalid:
-            return JSONResponse({"errors": [{"message": str(invalid)}]}, status_code=400)
-        name = f"oversight-{figure or 'dashboard'}.csv"
-        return Response(
-            text,
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
-        )
-
-    async def endpoint(request: Request) -> Response:
-        return await run_in_threadpool(export, request)
-
-    return endpoint
-
-
-def _instant(parameters: Any, name: str) -> datetime:
-    value = parameters.get(name)
-    if not value:
-        raise ValueError(f"{name} is required (an ISO 8601 date-time with a time zone)")
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name}: {value!r} is not an ISO 8601 date-time") from None
-    if instant.tzinfo is None:
-        raise ValueError(f"{name} must carry a time zone")
-    return instant
-
-
 if TYPE_CHECKING:
     BlanketAlertReason = AlertReason
     BlanketAlertFinding = AlertFinding
@@ -397,8 +267,13 @@ class EqualityRow:
     dnacpr: str
     people_in_record: str
     registered_population: str
-    rate_per_thousand_in_record: str
-    rate_per_thousand_in_population: str
+    rate_per_thousand_in_record: str = strawberry.field(
+        description="People of the group with a DNACPR recommendation per 1,000 people of the group in the record"
+    )
+    rate_per_thousand_in_population: str = strawberry.field(
+        description="People of the group with a DNACPR recommendation per 1,000 of the group in the registered "
+        "(GP-registered) population of the board"
+    )
     nothing_recorded: str | None
     note: str | None
 
@@ -410,8 +285,8 @@ EQUALITY_COLUMNS = {
     "dnacpr": "dnacpr",
     "people_in_record": "people in record",
     "registered_population": "registered population",
-    "rate_per_thousand_in_record": "rate per 1,000 in record",
-    "rate_per_thousand_in_population": "rate per 1,000 population",
+    "rate_per_thousand_in_record": "with DNACPR per 1,000 people in record",
+    "rate_per_thousand_in_population": "with DNACPR per 1,000 registered population",
     "nothing_recorded": "nothing recorded",
     "note": "note",
 }

@@ -39,6 +39,28 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
     TreatmentRecommendationView = graphql_type(
         view.TreatmentRecommendationView, name="TreatmentRecommendationView"
     )
+    CarePlanningDocumentView = graphql_type(view.CarePlanningDocumentView, name="CarePlanningDocumentView")
+    SignatureView = graphql_type(
+        view.SignatureView, name="SignatureView", description="A clinician's signature (ReSPECT section 7)."
+    )
+    EmergencyContactView = graphql_type(
+        view.EmergencyContactView,
+        name="EmergencyContactView",
+        description="An emergency contact or someone involved in discussing the plan (ReSPECT section 8).",
+    )
+    RespectView = graphql_type(
+        view.RespectView, name="RespectView", description=view.RespectView.__doc__.strip()
+    )
+    TreatmentLimitView = graphql_type(view.TreatmentLimitView, name="TreatmentLimitView")
+    EscalationView = graphql_type(
+        view.EscalationView, name="EscalationView", description=view.EscalationView.__doc__.strip()
+    )
+    DnacprView = graphql_type(view.DnacprView, name="DnacprView", description=view.DnacprView.__doc__.strip())
+    LocalFieldView = graphql_type(view.LocalFieldView, name="LocalFieldView")
+    LocalFormView = graphql_type(
+        view.LocalFormView, name="LocalFormView", description=view.LocalFormView.__doc__.strip()
+    )
+    ReviewView = graphql_type(view.ReviewView, name="ReviewView", description="A review of the plan.")
     PlanView = graphql_type(
         view.PlanView,
         name="PlanView",

@@ -35,12 +35,24 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from carerecord_events.plain import SETTING_NAMES
+from carerecord_events.plain import (
+    CLINICAL_FOCUS_SCALE,
+    DOCUMENT_KIND_NAMES,
+    ESCALATION_LEVEL_NAMES,
+    LIMITED_TREATMENT_NAMES,
+    REASON_NAMES,
+    SETTING_NAMES,
+    WHAT_MATTERS_SCALE,
+    describe_scale,
+)
 from carerecord_events.record.facts import awaiting_senior_endorsement, in_force
-from carerecord_events.roles import ROLES, Register
+from carerecord_events.roles import ROLES, Register, Role
 from carerecord_events.vocabulary import (
+    CarePlanningDocumentKind,
     CprRecommendation,
+    EscalationLevel,
     FormType,
+    LimitedTreatment,
     ReasonCategory,
     Setting,
     TreatmentDecision,
@@ -75,12 +87,7 @@ PLAN_CATEGORY = {
         "display": "Treatment escalation plan",
     },
 }
-REASON_NAMES = {
-    ReasonCategory.WOULD_NOT_SUCCEED: "CPR would not succeed",
-    ReasonCategory.NOT_IN_BEST_INTERESTS: "CPR would not be in the person's best interests",
-    ReasonCategory.PERSON_DECLINES: "the person declines CPR, or has a valid advance decision refusing it",
-    ReasonCategory.CPR_RECOMMENDED: "CPR is recommended",
-}
+PHONE_SYSTEM = "phone"
 DECISION_NAMES = {
     TreatmentDecision.RECOMMENDED: "recommended",
     TreatmentDecision.NOT_RECOMMENDED: "not recommended",
@@ -130,6 +137,7 @@ class _Bundle:
         self.patient_url = _urn(row.record_id)
         self.practitioners: dict[str, dict[str, Any]] = {}
         self.organisations: dict[str, dict[str, Any]] = {}
+        self.related_people: dict[str, dict[str, Any]] = {}
         self.died_on: str | None = (self.document.get("died") or {}).get("date")
 
     def build(self, generated_at: datetime) -> dict[str, Any]:
@@ -142,6 +150,7 @@ class _Bundle:
             self._entry(*self._consent(decision_id, decision))
             for decision_id, decision in self.document.get("advance_decisions", {}).items()
         ]
+        entries += [self._entry(url, resource) for url, resource in self.related_people.items()]
         entries += [self._entry(url, resource) for url, resource in self.practitioners.items()]
         entries += [self._entry(url, resource) for url, resource in self.organisations.items()]
         return {
@@ -282,6 +291,7 @@ class _Bundle:
         contributors = [author]
         if plan.get("endorsed_by"):
             contributors.append(self._practitioner(plan["endorsed_by"]))
+        contributors += [self._practitioner(signature) for signature in _signatures(plan)]
         contributors.append(self._organisation(plan["organisation"], Setting(plan["setting"])))
         resource: dict[str, Any] = {
             "resourceType": "CarePlan",
@@ -297,12 +307,59 @@ class _Bundle:
             "author": author,
             "contributor": contributors,
             "activity": [self._cpr_activity(plan)]
-            + [self._other_activity(plan, item) for item in plan.get("other_recommendations", [])],
+            + [self._other_activity(plan, item) for item in plan.get("other_recommendations", [])]
+            + [
+                self._limit_activity(plan, limit)
+                for limit in (plan.get("escalation") or {}).get("limits", [])
+            ],
         }
-        notes = self._notes(plan)
+        contacts = self._emergency_contacts(plan_id, plan)
+        if contacts:
+            resource["supportingInfo"] = contacts
+        notes = self._notes(plan) + _form_notes(plan)
         if notes:
             resource["note"] = [{"text": text} for text in notes]
         return _urn(UUID(plan_id)), resource
+
+    def _limit_activity(self, plan: dict[str, Any], limit: dict[str, Any]) -> dict[str, Any]:
+        """A treatment escalation plan's named limit: a treatment not to be started."""
+        name = LIMITED_TREATMENT_NAMES[LimitedTreatment(limit["treatment"])]
+        words = f"{name} ({limit['detail']})" if limit.get("detail") else name
+        return {
+            "detail": {
+                "code": {"text": name if not limit.get("detail") else limit["detail"]},
+                "status": self._activity_status(plan),
+                "doNotPerform": True,
+                "description": f"Limit of treatment: {words}.",
+            }
+        }
+
+    def _emergency_contacts(self, plan_id: str, plan: dict[str, Any]) -> list[dict[str, str]]:
+        """ReSPECT section 8: each contact a RelatedPerson, the primary contact's telephone ranked first."""
+        references = []
+        contacts = (plan.get("respect") or {}).get("emergency_contacts", [])
+        for index, contact in enumerate(contacts):
+            url = _urn(uuid5(_IDS, f"contact|{plan_id}|{index}"))
+            telecom: dict[str, Any] = {"system": PHONE_SYSTEM, "value": contact["telephone"]}
+            if contact["primary"]:
+                telecom["rank"] = 1
+            related: dict[str, Any] = {
+                "resourceType": "RelatedPerson",
+                "id": str(uuid5(_IDS, f"contact|{plan_id}|{index}")),
+                "patient": self._subject(),
+                "name": [{"text": contact["name"]}],
+                "relationship": [{"text": contact["role"]}],
+                "telecom": [telecom],
+            }
+            self.related_people[url] = related
+            primary = ", primary contact" if contact["primary"] else ""
+            references.append(
+                {
+                    "reference": url,
+                    "display": f"Emergency contact: {contact['name']} ({contact['role']}{primary})",
+                }
+            )
+        return references
 
     @staticmethod
     def _activity_status(plan: dict[str, Any]) -> str:
@@ -393,3 +450,113 @@ class _Bundle:
         if decision.get("document_location"):
             resource["sourceAttachment"] = {"title": f"Held at: {decision['document_location']}"}
         return _urn(UUID(decision_id)), resource
+
+
+def _signatures(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """ReSPECT section 7's signatures as the clinicians `_practitioner` takes (the role by its label)."""
+    signatures = (plan.get("respect") or {}).get("signatures", [])
+    return [{**each, "role": ROLES[Role(each["role"])].label} for each in signatures]
+
+
+def _form_notes(plan: dict[str, Any]) -> list[str]:
+    """What only the plan's kind of form holds, a note each, labelled by the form's section or box."""
+    notes = [f"Form version: {plan['form_version']}."] if plan.get("form_version") else []
+    involvement = plan["involvement"]
+    if involvement.get("discussion_record_location") or involvement.get("discussed_on"):
+        when = f" on {involvement['discussed_on']}" if involvement.get("discussed_on") else ""
+        where = involvement.get("discussion_record_location") or "not stated"
+        notes.append(f"Involvement: discussed{when}; the discussions are recorded at: {where}")
+    if plan.get("respect"):
+        notes += _respect_notes(plan["respect"])
+    if plan.get("escalation"):
+        notes += _escalation_notes(plan["escalation"])
+    if plan.get("dnacpr"):
+        notes += _dnacpr_notes(plan["dnacpr"])
+    notes += [_review_note(review) for review in plan.get("reviews", [])]
+    if plan.get("local_form"):
+        notes += _local_form_notes(plan["local_form"])
+    return notes
+
+
+def _local_form_notes(local_form: dict[str, Any]) -> list[str]:
+    """A plan taken in from a local form: which form, then each field it has that the plan has no place for."""
+    notes = [f"Taken in from the local form {local_form['title']} ({local_form['form']})."]
+    notes += [f"{local_form['title']}, {each['label']}: {each['value']}" for each in local_form["kept"]]
+    return notes
+
+
+def _respect_notes(respect: dict[str, Any]) -> list[str]:
+    notes = []
+    if respect["health_summary"]:
+        notes.append(
+            f"ReSPECT section 2, shared understanding of health and condition: {respect['health_summary']}"
+        )
+    for document in respect["other_documents"]:
+        kind = DOCUMENT_KIND_NAMES[CarePlanningDocumentKind(document["kind"])]
+        what = f"{kind} ({document['description']})" if document["description"] else kind
+        notes.append(
+            f"ReSPECT section 2, other care planning document: {what}, held {document['where_held']}"
+        )
+    if respect["legal_welfare_proxy"] is not None:
+        has = "has" if respect["legal_welfare_proxy"] else "does not have"
+        notes.append(f"ReSPECT section 2: the person {has} a legal welfare proxy.")
+    if respect["what_matters_scale"] is not None:
+        scale = describe_scale(respect["what_matters_scale"], WHAT_MATTERS_SCALE)
+        notes.append(f"ReSPECT section 3, the person's place on the scale: {scale}.")
+    if respect["most_value"]:
+        notes.append(f"ReSPECT section 3, what the person most values: {respect['most_value']}")
+    if respect["most_fear"]:
+        notes.append(
+            f"ReSPECT section 3, what the person most fears or wishes to avoid: {respect['most_fear']}"
+        )
+    if respect["clinical_focus_scale"] is not None:
+        scale = describe_scale(respect["clinical_focus_scale"], CLINICAL_FOCUS_SCALE)
+        notes.append(f"ReSPECT section 4, the clinician's place on the scale: {scale}.")
+    if respect["cpr_for_a_child"]:
+        notes.append("ReSPECT section 4: the CPR recommendation is for a child.")
+    if respect["has_capacity_to_take_part"] is not None:
+        if respect["has_capacity_to_take_part"]:
+            notes.append("ReSPECT section 5: the person has capacity to take part in making this plan.")
+        else:
+            notes.append(
+                "ReSPECT section 5: the person lacks capacity to take part in making this plan: "
+                f"{respect['how_capacity_is_lacking']}"
+            )
+    for signature in _signatures({"respect": respect}):
+        senior = ", senior responsible clinician" if signature["senior_responsible"] else ""
+        notes.append(
+            f"ReSPECT section 7, signed by {signature['name']}, {signature['designation']} ({signature['role']}, "
+            f"registration {signature['registration']}{senior}) at {signature['signed_at']}."
+        )
+    return notes
+
+
+def _escalation_notes(escalation: dict[str, Any]) -> list[str]:
+    level = ESCALATION_LEVEL_NAMES[EscalationLevel(escalation["level"])]
+    return [
+        f"Treatment escalation: {level}.",
+        f"Goals of treatment: {escalation['goals_of_treatment']}",
+    ]
+
+
+def _dnacpr_notes(dnacpr: dict[str, Any]) -> list[str]:
+    notes = []
+    if dnacpr["communication_with_person"]:
+        notes.append(f"DNACPR form, communication with the person: {dnacpr['communication_with_person']}")
+    if dnacpr["communication_with_relatives"]:
+        notes.append(
+            "DNACPR form, communication with relatives, representatives or an IMCA: "
+            f"{dnacpr['communication_with_relatives']}"
+        )
+    if dnacpr["team_members"]:
+        team = ", ".join(f"{member['name']} ({member['role']})" for member in dnacpr["team_members"])
+        notes.append(f"DNACPR form, healthcare team members involved: {team}.")
+    return notes
+
+
+def _review_note(review: dict[str, Any]) -> str:
+    by = review["by"]
+    note = f"Reviewed at {review['at']} by {by['name']} ({by['role']}, registration {by['registration']}): {review['outcome']}."
+    if review.get("next_review_due"):
+        note += f" Next review by {review['next_review_due']}."
+    return note

@@ -84,6 +84,12 @@ CREATE TABLE IF NOT EXISTS staff_training (
     reported_at timestamptz NOT NULL,
     PRIMARY KEY (organisation, quarter, role)
 );
+CREATE TABLE IF NOT EXISTS local_form_mappings (
+    name text PRIMARY KEY,
+    title text NOT NULL,
+    mapping text NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now()
+);
 """
 
 # What the feed router records: its progress, and every disclosure to an organisation (see feeds.py).

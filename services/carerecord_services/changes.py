@@ -8,6 +8,7 @@ models lag behind). The record is loaded once, for that and for the rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from carerecord_events.roles import ROLES, Role
@@ -79,7 +80,28 @@ class RecordChanges:
         idempotency: Idempotency | None = None,
     ) -> Outcome:
         """Load, authorise on what was loaded (a refusal is ChangeRefused), decide, append once."""
-        by_record = decided_by_the_record(reader, type(command), record_id, self._care_records.policy)
+        return self.change_made(
+            reader,
+            record_id,
+            type(command),
+            lambda: command,
+            expected_version=expected_version,
+            idempotency=idempotency,
+        )
+
+    def change_made(
+        self,
+        reader: Reader,
+        record_id: UUID,
+        command_class: type[c.Command],
+        make: Callable[[], c.Command],
+        *,
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Outcome:
+        """As `change`, for a command made only once the caller is authorised to make one of its kind (from a
+        local form, say, whose fit to its mapping is judged after the access, never before)."""
+        by_record = decided_by_the_record(reader, command_class, record_id, self._care_records.policy)
         loaded = self._care_records.load(record_id)
         if by_record:
             # a privacy officer reviews within their board, as an assurance team reads
@@ -87,5 +109,5 @@ class RecordChanges:
             if not decision.granted:
                 raise ChangeRefused(decision.message)
         return self._care_records.execute_loaded(
-            loaded, command, expected_version=expected_version, idempotency=idempotency
+            loaded, make(), expected_version=expected_version, idempotency=idempotency
         )

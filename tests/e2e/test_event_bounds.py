@@ -73,7 +73,7 @@ def test_a_large_but_legal_recommendation_is_accepted_and_relayed(
     for _ in range(50):
         for records in consumer.poll(timeout_ms=500).values():
             sizes += [
-                len(r.value) for r in records if dict(r.headers)["ce_type"].endswith(b"RecommendationMade.v1")
+                len(r.value) for r in records if dict(r.headers)["ce_type"].endswith(b"RecommendationMade.v2")
             ]
         if sizes:
             break

@@ -128,8 +128,30 @@ def test_csv_exports_escape_spreadsheet_formulas(server: ApiServer) -> None:
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.text)))
-    assert rows[0] == ["section", "figure", "key", "count", "out of", "share"]
-    assert ["Decisions", "Recommendations made", "decisions-made", "1", "", ""] in rows
+    assert rows[0] == ["section", "figure", "key", "count", "out of", "share (%)", "median (hours)"]
+    assert ["Decisions", "Recommendations made", "decisions-made", "1", "", "", ""] in rows
+    shares = [row for row in rows[1:] if row[5]]
+    assert shares and all(0 <= float(row[5]) <= 100 for row in shares)  # per cent, never a median
+    medians = [row for row in rows[1:] if row[6]]
+    assert all(not row[5] and not row[4] for row in medians)
+    # Dates are dates: the period is the whole of each day in Europe/London.
+    by_date = _csv(server, assurance, periodStart=_period()["from"][:10], periodEnd=_period()["to"][:10])
+    assert by_date.status_code == 200, by_date.text
+    assert ["Decisions", "Recommendations made", "decisions-made", "1", "", "", ""] in list(
+        csv.reader(io.StringIO(by_date.text))
+    )
+    alerts = _csv(server, assurance, part="alerts")
+    assert alerts.status_code == 200
+    assert next(csv.reader(io.StringIO(alerts.text)))[:4] == [
+        "summary",
+        "patterns",
+        "what was seen",
+        "decisions",
+    ]
+    equality = list(csv.reader(io.StringIO(_csv(server, assurance, part="equality").text)))
+    assert equality[0][:3] == ["characteristic", "group", "dnacpr"] and len(equality) > 1
+    unknown = _csv(server, assurance, part="everything")
+    assert unknown.status_code == 400 and "figures, alerts, equality" in unknown.text
     decisions = _csv(server, assurance, figure="decisions-made")
     assert decisions.status_code == 200
     (header, row) = list(csv.reader(io.StringIO(decisions.text)))
@@ -139,7 +161,7 @@ def test_csv_exports_escape_spreadsheet_formulas(server: ApiServer) -> None:
 
 
 def test_spreadsheet_safe_quotes_every_formula_start() -> None:
-    from carerecord_graphql.oversight import spreadsheet_safe
+    from carerecord_graphql.oversight_export import spreadsheet_safe
 
     for dangerous in (FORMULA, "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"):
         assert spreadsheet_safe(dangerous) == "'" + dangerous

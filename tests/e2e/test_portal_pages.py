@@ -428,6 +428,14 @@ def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says
         equality = page.locator("section", has=page.locator("#equality-title"))
         assert "Age band" in equality.inner_text() and "[c]" in equality.inner_text()
         accessible(page, "demo-dashboard")
+        # Every part of the dashboard downloads from the portal, with the session's own authority.
+        download = page.get_by_role("link", name="the possible blanket decisions").get_attribute("href")
+        alerts_file = page.request.get(f"{demo.url}{download}")
+        assert alerts_file.status == 200 and alerts_file.headers["content-type"].startswith("text/csv")
+        assert "for 20 residents of Seaview House (VLAXP)" in alerts_file.text()
+        equality_file = page.request.get(f"{demo.url}/portal/export/equality.csv")
+        assert equality_file.text().startswith("characteristic,group,dnacpr")
+        assert page.request.get(f"{demo.url}/portal/export/everything.csv").status == 404
         alerts.get_by_role("link").first.click()
         rows = page.get_by_role("table").locator("tbody tr")
         assert rows.count() == 20

@@ -40,6 +40,7 @@ def test_the_readme_walkthrough_works_on_the_embedded_default(
     assert '"startCareRelationship":{"__typename":"RecordChanged","version":2}' in out
     assert '"makeRecommendation":{"__typename":"RecordChanged","version":4}' in out
     assert "does not limit any other treatment" in out
+    assert '"formVersion":"3"' in out and '"primary":true' in out  # the ReSPECT sections it was given
     assert out.count('"eventType"') == 4
     assert '"eventType": "RecommendationMade"' in out
     log = server.log.read_text()

@@ -160,5 +160,5 @@ def test_an_administrator_reports_training_shown_beside_decision_quality_and_a_b
     assert exported.status_code == 200
     assert (
         f'Staff knowledge,"Meadow Lane Surgery (K81003), {quarter}, gp: trained in DNACPR conversations",'
-        "staff-trained-in-dnacpr-conversations,8,8,1.000"
+        "staff-trained-in-dnacpr-conversations,8,8,100.0,"
     ) in exported.text

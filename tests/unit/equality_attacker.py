@@ -57,8 +57,8 @@ def _domain(row: dict[str, str], people_total: int, flag: str | None) -> Domain:
         choices = [n for n in choices if n == people_total]
     elif flag == "no":
         choices = [n for n in choices if n < people_total]
-    in_record = row["rate per 1,000 in record"]
-    in_population = row["rate per 1,000 population"]
+    in_record = row["with DNACPR per 1,000 people in record"]
+    in_population = row["with DNACPR per 1,000 registered population"]
     population = row["registered population"]
     domain: Domain = {}
     for n in choices:

@@ -300,11 +300,11 @@ def test_the_published_rows_mark_every_withheld_value_the_same_and_give_no_reaso
         "dnacpr": "[c]",
         "people in record": "20",
         "registered population": "400",
-        "rate per 1,000 in record": "[c]",
-        "rate per 1,000 population": "[c]",
+        "with DNACPR per 1,000 people in record": "[c]",
+        "with DNACPR per 1,000 registered population": "[c]",
     }
     assert shown[(AGE_BAND, "under 18")]["registered population"] == "[x]"
-    assert shown[(AGE_BAND, "18-39")]["rate per 1,000 in record"] == "[z]"
+    assert shown[(AGE_BAND, "18-39")]["with DNACPR per 1,000 people in record"] == "[z]"
     assert shown[(AUTISM, TOTAL)]["nothing recorded"] == "yes"
     assert shown[(DISABILITY, TOTAL)]["registered population"] == "[x]"
     text = repr(rows)

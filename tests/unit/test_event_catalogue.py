@@ -75,3 +75,36 @@ def test_every_fixture_validates_against_its_json_schema(fixture: Path) -> None:
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
         document["payload"]
     )
+
+
+def test_a_version_1_recommendation_keeps_its_priority_scale_as_the_persons_place_on_respect_section_3() -> (
+    None
+):
+    from carerecord_events.plans import RecommendationMade
+
+    payload = dict(_fixture("RecommendationMade.v1.json")["payload"])  # type: ignore[call-overload]
+    assert "priority_scale" in payload and "form_version" not in payload
+    unscaled = from_payload("RecommendationMade", 1, payload)
+    assert isinstance(unscaled, RecommendationMade)
+    assert unscaled.respect is None and unscaled.form_version == ""  # not recorded, never guessed
+    scaled = from_payload("RecommendationMade", 1, payload | {"priority_scale": 7})
+    assert isinstance(scaled, RecommendationMade) and scaled.respect is not None
+    assert scaled.respect.what_matters_scale == 7
+    assert scaled.respect.clinical_focus_scale is None  # section 4's scale was never asked for
+    assert (scaled.reasoning, scaled.cpr) == (unscaled.reasoning, unscaled.cpr)
+
+
+def test_a_stored_decision_on_the_combined_refusal_reason_still_reads_as_it_was_made() -> None:
+    from carerecord_events.plain import REASON_NAMES
+    from carerecord_events.plans import RecommendationMade
+    from carerecord_events.vocabulary import ReasonCategory
+
+    payload = dict(_fixture("RecommendationMade.v1.json")["payload"])  # type: ignore[call-overload]
+    event = from_payload(
+        "RecommendationMade", 1, payload | {"reason_category": "person-declines-or-valid-adrt"}
+    )
+    assert isinstance(event, RecommendationMade)
+    assert event.reason_category is ReasonCategory.PERSON_DECLINES
+    assert REASON_NAMES[event.reason_category] == (
+        "the person declines CPR, or has a valid advance decision refusing it"
+    )

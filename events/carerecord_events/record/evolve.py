@@ -185,9 +185,15 @@ def _(event: plans.SeniorEndorsementGiven, record: PersonRecord) -> PersonRecord
 
 @_apply.register
 def _(event: plans.PlanReviewed, record: PersonRecord) -> PersonRecord:
+    plan = record.plans.get(event.plan_id)
+    if plan is None:
+        return record
+    reviews = (*plan.reviews, event)
     if event.outcome is ReviewOutcome.REVOKED:  # its PlanRevoked, recorded with it, says when it ended
-        return _with_plan(record, event.plan_id, status=PlanStatus.REVOKED)
-    return _with_plan(record, event.plan_id, review_due=event.next_review_due, last_review=event)
+        return _with_plan(record, event.plan_id, status=PlanStatus.REVOKED, reviews=reviews)
+    return _with_plan(
+        record, event.plan_id, review_due=event.next_review_due, last_review=event, reviews=reviews
+    )
 
 
 @_apply.register

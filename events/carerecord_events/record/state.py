@@ -44,6 +44,8 @@ class PlanState:
     endorsement: SeniorEndorsementGiven | None = None
     last_review: PlanReviewed | None = None
     """The latest review that kept the plan."""
+    reviews: tuple[PlanReviewed, ...] = ()
+    """Every review, in order (ReSPECT section 9, the DNACPR form's box 7), the one that revoked it included."""
     communications: tuple[DecisionCommunicated, ...] = ()
     ended_at: datetime | None = None
 

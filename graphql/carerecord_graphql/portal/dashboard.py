@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from carerecord_events.plain import SETTING_NAMES
@@ -17,7 +17,7 @@ from carerecord_graphql.portal.charts import BarChart, bar_chart
 from carerecord_projections.oversight.queries.drill_downs import DRILL_DOWN_KEYS
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import Dashboard, Figure, Timing
-from carerecord_projections.oversight.rules.scope import Period, Scope
+from carerecord_projections.oversight.rules.scope import Period, Scope, london_period
 
 CODE = re.compile(r"[A-Za-z0-9 _.-]{1,40}")
 DEFAULT_DAYS = 365
@@ -40,10 +40,7 @@ class Filters:
 
     @property
     def period(self) -> Period:
-        return Period(
-            start=datetime.combine(self.start, time.min, UTC),
-            end=datetime.combine(self.end + timedelta(days=1), time.min, UTC),
-        )
+        return london_period(self.start, self.end)
 
     @property
     def query(self) -> str:

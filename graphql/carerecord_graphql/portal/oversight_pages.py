@@ -17,6 +17,7 @@ from carerecord_events.vocabulary import BoardFinding
 from carerecord_graphql.access import reader_of
 from carerecord_graphql.context import ApiContext, NotAllowed
 from carerecord_graphql.oversight import alert_drill_down, authorised_scope, drill_down, views
+from carerecord_graphql.oversight_export import csv_response, exported
 from carerecord_graphql.portal.dashboard import (
     CODE_WORDS,
     DRILLABLE,
@@ -171,6 +172,27 @@ class OversightPages(PortalRendering):
                 "recorded": request.query_params.get("recorded"),
             },
         )
+
+    async def export(self, request: Request) -> Response:
+        """A CSV file of the dashboard's figures, alerts or equality table, or of the decisions behind a figure
+        (each person listed recorded as read), authorised as the dashboard is."""
+        figure = request.path_params.get("key")
+        part = str(request.path_params.get("part", "figures"))
+        asked = await self.oversight_request(request, f"portal export {figure or part}")
+        if isinstance(asked, Response):
+            return asked
+        session, context, now, filters, scope = asked
+        try:
+            name, text = await run_in_threadpool(exported, context, part, scope, filters.period, now, figure)
+        except ValueError as unknown:
+            return self.render(
+                request,
+                session,
+                "problem.html",
+                {"title": "There is no such file", "message": str(unknown)},
+                404,
+            )
+        return csv_response(name, text)
 
     async def record_finding(self, request: Request) -> Response:
         """The board's finding about every decision of one alert, recorded on each person's record (each decided

@@ -51,6 +51,8 @@ class Portal(OversightPages):
             Route("/portal/dashboard/alerts/{index:int}", self.alert, methods=["GET"]),
             Route("/portal/dashboard/alerts/{index:int}/finding", self.record_finding, methods=["POST"]),
             Route("/portal/dashboard/{key:str}", self.drill_down, methods=["GET"]),
+            Route("/portal/export/decisions/{key:str}.csv", self.export, methods=["GET"]),
+            Route("/portal/export/{part:str}.csv", self.export, methods=["GET"]),
         ]
 
     async def home(self, request: Request) -> Response:

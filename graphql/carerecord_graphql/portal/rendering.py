@@ -18,6 +18,7 @@ from carerecord_events.roles import ROLES
 from carerecord_graphql.auth import Principal
 from carerecord_graphql.context import Api
 from carerecord_graphql.oversight import OVERSIGHT_ROLES
+from carerecord_graphql.portal.plan_sections import plan_sections
 from carerecord_graphql.portal.session import CSRF_FIELD, Session, Sessions
 from carerecord_graphql.portal.views import long_date
 
@@ -46,6 +47,7 @@ class PortalRendering:
             lstrip_blocks=True,
         )
         self.templates.filters["long_date"] = long_date
+        self.templates.filters["plan_sections"] = plan_sections
 
     # -- rendering ---------------------------------------------------------------------------------------------
 

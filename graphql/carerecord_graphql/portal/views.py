@@ -25,6 +25,8 @@ REASONS = {
     "cpr-would-not-succeed": "CPR would not work: it would not restart the heart and breathing.",
     "not-in-best-interests": "The harms of CPR would outweigh any benefit for this person, so it is not in "
     "their best interests.",
+    "persons-informed-refusal": "The person has been told what CPR involves and has decided not to have it.",
+    "valid-advance-decision": "The person has a valid advance decision to refuse CPR.",
     "person-declines-or-valid-adrt": "The person does not want CPR, or has a valid advance decision to refuse it.",
     "cpr-recommended": "CPR is recommended.",
 }

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from carerecord_events.base import Clinician
+from carerecord_events.codec import encode
 from carerecord_events.plain import FORM_NAMES, PLAN_CONFLICT_NAMES, SETTING_NAMES, describe_cpr
-from carerecord_events.plans import Involvement
+from carerecord_events.plans import Involvement, PlanReviewed
 from carerecord_events.record.state import CarePeriod, PersonRecord, PlanState
 from carerecord_events.roles import ROLES
 
@@ -148,12 +149,12 @@ def plan_document(plan: PlanState) -> Document:
     document = {
         "form_type": made.form_type.value,
         "form_name": FORM_NAMES[made.form_type],
+        "form_version": made.form_version,
         "cpr_code": made.cpr.value,
         "cpr": describe_cpr(made.cpr),
         "reason_category": made.reason_category.value,
         "reasoning": made.reasoning,
         "what_matters": made.what_matters,
-        "priority_scale": made.priority_scale,
         "other_recommendations": [
             {"treatment": item.treatment, "decision": item.decision.value, "reason": item.reason}
             for item in made.other_recommendations
@@ -177,6 +178,12 @@ def plan_document(plan: PlanState) -> Document:
         "reasoning_mentions_group_characteristics": list(made.reasoning_mentions_group_characteristics),
         "lacked_capacity_nobody_consulted": plan.nobody_consulted_though_lacking_capacity,
         "event_id": str(made.event_id),
+        # what only the plan's kind of form holds, as the fact holds it (codes, ISO dates)
+        "respect": encode(made.respect),
+        "escalation": encode(made.escalation),
+        "dnacpr": encode(made.dnacpr),
+        "local_form": encode(made.local_form),
+        "reviews": [_review(review) for review in plan.reviews],
     }
     if plan.ended_at is not None:
         document["ended_at"] = plan.ended_at.isoformat()
@@ -197,6 +204,19 @@ def _involvement(involvement: Involvement) -> Document:
         "consulted": [{"name": p.name, "role": p.role} for p in involvement.consulted],
         "reason_person_not_involved": involvement.reason_person_not_involved,
         "reason_no_one_consulted": involvement.reason_no_one_consulted,
+        "discussion_record_location": involvement.discussion_record_location,
+        "discussed_on": involvement.discussed_on.isoformat() if involvement.discussed_on else None,
+    }
+
+
+def _review(review: PlanReviewed) -> Document:
+    return {
+        "at": review.occurred_at.isoformat(),
+        "by": _clinician(review.reviewed_by),
+        "outcome": review.outcome.value,
+        "notes": review.notes,
+        "person_involved": review.person_involved,
+        "next_review_due": review.next_review_due.isoformat() if review.next_review_due else None,
     }
 
 

@@ -9,7 +9,17 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from carerecord_events.plain import (
+    CLINICAL_FOCUS_SCALE,
+    DOCUMENT_KIND_NAMES,
+    ESCALATION_LEVEL_NAMES,
+    LIMITED_TREATMENT_NAMES,
+    WHAT_MATTERS_SCALE,
+    describe_scale,
+)
 from carerecord_events.record import facts
+from carerecord_events.roles import ROLES, Role
+from carerecord_events.vocabulary import CarePlanningDocumentKind, EscalationLevel, LimitedTreatment
 from carerecord_projections.current_plan.queries import PlanRow
 
 
@@ -33,6 +43,8 @@ class InvolvementView:
     consulted: list[PersonInvolved]
     reason_person_not_involved: str
     reason_no_one_consulted: str
+    discussion_record_location: str = field(metadata={"description": "Where the discussions are recorded"})
+    discussed_on: date | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,111 @@ class TreatmentRecommendationView:
     treatment: str
     decision: str
     reason: str
+
+
+@dataclass(frozen=True)
+class CarePlanningDocumentView:
+    kind: str
+    kind_name: str
+    where_held: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SignatureView:
+    designation: str
+    name: str
+    role: str
+    registration: str
+    signed_at: datetime
+    senior_responsible: bool
+
+
+@dataclass(frozen=True)
+class EmergencyContactView:
+    name: str
+    role: str = field(metadata={"description": "Their role, or relationship to the person"})
+    telephone: str
+    other_details: str
+    primary: bool
+
+
+@dataclass(frozen=True)
+class RespectView:
+    """ReSPECT's own sections (version 3); the rest of the form is the plan's common fields."""
+
+    health_summary: str = field(metadata={"description": "Section 2: relevant diagnoses and circumstances"})
+    other_documents: list[CarePlanningDocumentView]
+    legal_welfare_proxy: bool | None = field(metadata={"description": "Section 2; null: not stated"})
+    what_matters_scale: int | None = field(
+        metadata={
+            "description": "Section 3, the person's place: 0 living as long as possible matters most, 10 "
+            "quality of life and comfort matters most"
+        }
+    )
+    what_matters_scale_words: str
+    most_value: str
+    most_fear: str
+    clinical_focus_scale: int | None = field(
+        metadata={"description": "Section 4, the clinician's place: 0 prioritise extending life, 10 comfort"}
+    )
+    clinical_focus_words: str
+    cpr_for_a_child: bool
+    has_capacity_to_take_part: bool | None = field(metadata={"description": "Section 5; null: not stated"})
+    how_capacity_is_lacking: str
+    signatures: list[SignatureView] = field(metadata={"description": "Section 7"})
+    emergency_contacts: list[EmergencyContactView] = field(metadata={"description": "Section 8"})
+
+
+@dataclass(frozen=True)
+class TreatmentLimitView:
+    treatment: str
+    treatment_name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """A treatment escalation plan's own part."""
+
+    level: str
+    level_name: str
+    goals_of_treatment: str
+    limits: list[TreatmentLimitView]
+
+
+@dataclass(frozen=True)
+class DnacprView:
+    """A standalone DNACPR form's own part (the national adult form)."""
+
+    communication_with_person: str
+    communication_with_relatives: str
+    team_members: list[PersonInvolved]
+
+
+@dataclass(frozen=True)
+class LocalFieldView:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class LocalFormView:
+    """A plan taken in from a local form: which form, and its fields the canonical plan has no place for."""
+
+    form: str
+    title: str
+    kept: list[LocalFieldView] = field(metadata={"description": "Kept verbatim, as the form labels them"})
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    at: datetime
+    by: ClinicianView
+    outcome: str
+    notes: str
+    person_involved: bool
+    next_review_due: date | None
 
 
 @dataclass(frozen=True)
@@ -70,6 +187,14 @@ class PlanView:
     communicated_to: list[PersonInvolved]
     other_recommendations: list[TreatmentRecommendationView]
     reasoning_mentions_group_characteristics: list[str]
+    form_version: str = field(
+        metadata={"description": "The form's version (ReSPECT: 3); empty: not recorded"}
+    )
+    respect: RespectView | None
+    escalation: EscalationView | None
+    dnacpr: DnacprView | None
+    reviews: list[ReviewView]
+    local_form: LocalFormView | None
 
 
 @dataclass(frozen=True)
@@ -152,6 +277,82 @@ def plan_view(plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
             for item in plan.get("other_recommendations", [])
         ],
         reasoning_mentions_group_characteristics=plan.get("reasoning_mentions_group_characteristics", []),
+        form_version=plan.get("form_version", ""),
+        respect=_respect(plan["respect"]) if plan.get("respect") else None,
+        escalation=_escalation(plan["escalation"]) if plan.get("escalation") else None,
+        dnacpr=_dnacpr(plan["dnacpr"]) if plan.get("dnacpr") else None,
+        reviews=[_review(review) for review in plan.get("reviews", [])],
+        local_form=_local_form(plan["local_form"]) if plan.get("local_form") else None,
+    )
+
+
+def _local_form(value: dict[str, Any]) -> LocalFormView:
+    return LocalFormView(
+        **_copied(value, "form", "title"),
+        kept=[LocalFieldView(**_copied(each, "label", "value")) for each in value["kept"]],
+    )
+
+
+def _respect(value: dict[str, Any]) -> RespectView:
+    return RespectView(
+        **_copied(value, "health_summary", "legal_welfare_proxy", "what_matters_scale", "most_value"),
+        **_copied(value, "most_fear", "clinical_focus_scale", "cpr_for_a_child"),
+        **_copied(value, "has_capacity_to_take_part", "how_capacity_is_lacking"),
+        other_documents=[
+            CarePlanningDocumentView(
+                kind=each["kind"],
+                kind_name=DOCUMENT_KIND_NAMES[CarePlanningDocumentKind(each["kind"])],
+                **_copied(each, "where_held", "description"),
+            )
+            for each in value["other_documents"]
+        ],
+        what_matters_scale_words=describe_scale(value["what_matters_scale"], WHAT_MATTERS_SCALE),
+        clinical_focus_words=describe_scale(value["clinical_focus_scale"], CLINICAL_FOCUS_SCALE),
+        signatures=[
+            SignatureView(
+                **_copied(each, "designation", "name", "registration", "senior_responsible"),
+                role=ROLES[Role(each["role"])].label,
+                signed_at=datetime.fromisoformat(each["signed_at"]),
+            )
+            for each in value["signatures"]
+        ],
+        emergency_contacts=[
+            EmergencyContactView(**_copied(each, "name", "role", "telephone", "other_details", "primary"))
+            for each in value["emergency_contacts"]
+        ],
+    )
+
+
+def _escalation(value: dict[str, Any]) -> EscalationView:
+    return EscalationView(
+        level=value["level"],
+        level_name=ESCALATION_LEVEL_NAMES[EscalationLevel(value["level"])],
+        goals_of_treatment=value["goals_of_treatment"],
+        limits=[
+            TreatmentLimitView(
+                treatment=each["treatment"],
+                treatment_name=LIMITED_TREATMENT_NAMES[LimitedTreatment(each["treatment"])],
+                detail=each["detail"],
+            )
+            for each in value["limits"]
+        ],
+    )
+
+
+def _dnacpr(value: dict[str, Any]) -> DnacprView:
+    return DnacprView(
+        **_copied(value, "communication_with_person", "communication_with_relatives"),
+        team_members=[_person(each) for each in value["team_members"]],
+    )
+
+
+def _review(value: dict[str, Any]) -> ReviewView:
+    due = value.get("next_review_due")
+    return ReviewView(
+        at=datetime.fromisoformat(value["at"]),
+        by=_clinician(value["by"]),
+        **_copied(value, "outcome", "notes", "person_involved"),
+        next_review_due=date.fromisoformat(due) if due else None,
     )
 
 
@@ -169,9 +370,12 @@ def _clinician(value: dict[str, Any]) -> ClinicianView:
 
 
 def _involvement(value: dict[str, Any]) -> InvolvementView:
+    discussed_on = value.get("discussed_on")
     return InvolvementView(
         **_copied(value, "route", "person_involved", "reason_person_not_involved", "reason_no_one_consulted"),
         consulted=[_person(p) for p in value["consulted"]],
+        discussion_record_location=value.get("discussion_record_location", ""),
+        discussed_on=date.fromisoformat(discussed_on) if discussed_on else None,
     )
 
 

@@ -36,6 +36,7 @@ from carerecord_services.rules.common import (
     require_text,
     rule,
 )
+from carerecord_services.rules.forms import checked_form
 
 
 @rule
@@ -44,18 +45,17 @@ def _(command: c.MakeRecommendation, record: PersonRecord, stamp: Stamp) -> list
     permit(command.actor, Action.MAKE_RECOMMENDATION, policy)
     require_alive(record)
     clinician = _responsible_clinician(command.responsible_clinician)
+    form = checked_form(command, record, stamp.context.now)
     flags = _check_reasoning(command, policy)
     _check_involvement(command, record)
     _check_against_advance_decisions(command, record)
     _check_review(command, stamp)
-    if command.priority_scale is not None and not 0 <= command.priority_scale <= 10:
-        raise InvalidInput("the ReSPECT priority scale runs from 0 to 10", field="priority_scale")
     superseded = active_plan(record, command.supersedes_plan_id) if command.supersedes_plan_id else None
     plan_id = stamp.context.new_id()
     made = stamp(
         facts.RecommendationMade,
         plan_id=plan_id,
-        **content(command, facts.RecommendationContent, reasoning=command.reasoning.strip()),
+        **content(command, facts.RecommendationContent, reasoning=command.reasoning.strip(), **form),
         responsible_clinician=clinician,
         organisation=command.actor.organisation,
         needs_senior_endorsement=not policy.is_senior(command.actor.role),

@@ -21,6 +21,7 @@ from carerecord_events.vocabulary import (
     CapacityDecision,
     ConcernRaisedBy,
     CprRecommendation,
+    FormType,
     InvolvementRoute,
     ReasonCategory,
     ReviewOutcome,
@@ -83,10 +84,13 @@ def _recommended(
     made_at: datetime,
 ) -> c.MakeRecommendation:
     rng = person.rng
+    form = rng.choice(FORMS)
+    if attempt and form is FormType.DNACPR:
+        form = FormType.RESPECT  # a DNACPR form cannot recommend CPR
     return c.MakeRecommendation(
         actor=author,
         occurred_at=made_at,
-        form_type=rng.choice(FORMS),
+        form_type=form,
         cpr=CprRecommendation.ATTEMPT_CPR if attempt else CprRecommendation.DO_NOT_ATTEMPT_CPR,
         reason_category=ReasonCategory.CPR_RECOMMENDED if attempt else ReasonCategory.WOULD_NOT_SUCCEED,
         reasoning=_reasoning(rng, attempt),

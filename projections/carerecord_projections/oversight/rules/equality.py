@@ -179,8 +179,12 @@ def _published(c: Cell) -> dict[str, str]:
         "dnacpr": _shown(c.dnacpr, dnacpr_withheld),
         "people in record": _shown(c.people_in_record, bool(c.people_suppression)),
         "registered population": _shown(c.registered_population, False, population_known),
-        "rate per 1,000 in record": _shown(c.rate_in_record, dnacpr_withheld or bool(c.people_suppression)),
-        "rate per 1,000 population": _shown(c.rate_in_population, dnacpr_withheld, population_known),
+        "with DNACPR per 1,000 people in record": _shown(
+            c.rate_in_record, dnacpr_withheld or bool(c.people_suppression)
+        ),
+        "with DNACPR per 1,000 registered population": _shown(
+            c.rate_in_population, dnacpr_withheld, population_known
+        ),
     }
 
 

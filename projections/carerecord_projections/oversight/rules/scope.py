@@ -6,7 +6,11 @@ organisation is an ODS code; a setting is one of the record's settings (care hom
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+"""The region's clock: a period given in dates starts and ends at midnight here."""
 
 
 @dataclass(frozen=True)
@@ -34,3 +38,11 @@ class Period:
             raise ValueError("the period's start and end must carry a time zone")
         if self.end <= self.start:
             raise ValueError("the period must end after it starts")
+
+
+def london_period(first: date, last: date) -> Period:
+    """From the start of the first day to the end of the last, in Europe/London (British Summer Time included)."""
+    return Period(
+        start=datetime.combine(first, time.min, LONDON),
+        end=datetime.combine(last + timedelta(days=1), time.min, LONDON),
+    )
