@@ -10,11 +10,17 @@ from fhir.resources.R4B.bundle import Bundle
 from carerecord_projections.fhir import (
     NHS_NUMBER_SYSTEM,
     ODS_SYSTEM,
+    PLAN_CONFLICT_SYSTEM,
     REGISTER_SYSTEMS,
     SNOMED,
 )
 
 CPR_CODES = {"450475007", "450476008"}
+PLAN_CONFLICT_CODES = {
+    "more-than-one-plan-in-force",
+    "cpr-recommendations-disagree",
+    "cpr-recommended-despite-advance-decision",
+}
 
 
 def validated(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +39,12 @@ def validated(bundle: dict[str, Any]) -> dict[str, Any]:
         assert patient["id"] == identifier["value"]
     for flag in resources(bundle, "Flag"):
         (coding,) = flag["code"]["coding"]
-        assert coding["system"] == SNOMED and coding["code"] in CPR_CODES
+        (category,) = flag["category"][0]["coding"]
+        if category["code"] == "clinical":  # conflicting plans
+            assert coding["system"] == PLAN_CONFLICT_SYSTEM and coding["code"] in PLAN_CONFLICT_CODES
+        else:
+            assert category["code"] == "advance-directive"
+            assert coding["system"] == SNOMED and coding["code"] in CPR_CODES
         assert flag["status"] in {"active", "inactive", "entered-in-error"}
     for plan in resources(bundle, "CarePlan"):
         assert plan["intent"] == "plan"

@@ -47,6 +47,7 @@ from carerecord_projections.queries import ReadModels
 from carerecord_projections.reference import board_organisations, registered_organisation
 from carerecord_projections.refused_requests import RefusalLog
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS, Projection
+from carerecord_projections.staff_training import StaffTrainingReports
 from carerecord_projections.store_marks import is_demo
 from carerecord_projections.who_has_looked import AccessLogFeeder
 from carerecord_services.audit import AccessAudit, AccessAuditStore
@@ -261,12 +262,12 @@ class Services:
             topic=self.kafka.topic,
             dsn=self.read_models_dsn,
             record_disclosures=self.audit.record_disclosures,
-            plans_in_force=self.care_records.plans_in_force,
+            record_at_version=self.care_records.record_at_version,
             nhs_number_of=self.care_records.nhs_number_of,
             schema_base=self.settings.schema_base_url,
             shared_plans=SharedPlans(
                 grants=lambda: self.audit.urgent_care_sharing().granted,
-                plans_in_force_now=self.care_records.plans_in_force_now,
+                record_now=self.care_records.record_now,
                 last_position=self.store.last_position,
                 source=self.settings.region_source,
             ),
@@ -323,6 +324,7 @@ def build_api(settings: Settings, services: Services) -> Api:
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
         oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
         refusals=RefusalLog(services.read_models_dsn, services.audit.record_refusal),
+        staff_training=StaffTrainingReports(services.read_models_dsn),
         local_forms=LocalFormMappings(services.read_models_dsn),
         held_submissions=HeldSubmissions(services.read_models_dsn),
         register=build_register(services.read_models_dsn),

@@ -183,6 +183,15 @@ def _advance_decision_recorded_v1_to_v2(payload: Payload) -> Payload:
     return payload
 
 
+def _conversation_recorded_v1_to_v2(payload: Payload) -> Payload:
+    """Version 1 said the format only in words (`information_format`, kept): no accessible format coded, no
+    interpreter, no reasonable adjustment recorded. The words are not guessed into codes."""
+    payload.setdefault("formats_offered", [])
+    payload.setdefault("interpreter_language", "")
+    payload.setdefault("reasonable_adjustments", [])
+    return payload
+
+
 def _recommendation_made_v1_to_v2(payload: Payload) -> Payload:
     """Version 1 held one 0-10 `priority_scale` and no form version. The scale is ReSPECT's section 3, the
     person's place between "living as long as possible matters most" and "quality of life and comfort matters
@@ -202,4 +211,5 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("CareRelationshipStarted", 1): _care_relationship_started_v1_to_v2,
     ("CapacityAssessed", 1): _capacity_assessed_v1_to_v2,
     ("AdvanceDecisionRecorded", 1): _advance_decision_recorded_v1_to_v2,
+    ("ConversationRecorded", 1): _conversation_recorded_v1_to_v2,
 }

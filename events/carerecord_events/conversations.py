@@ -7,7 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from carerecord_events.base import CareRecordEvent, Participant, event_type
-from carerecord_events.vocabulary import CapacityDecision, RepresentativeKind
+from carerecord_events.vocabulary import CapacityDecision, InformationFormat, RepresentativeKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,7 +20,16 @@ class ConversationContent:
     what_matters: str = ""
     information_given: str = ""
     information_format: str = ""
+    """The information given, in words ("easy read leaflet about CPR"); `formats_offered` codes it."""
     views_expressed: str = ""
+    formats_offered: tuple[InformationFormat, ...] = ()
+    """The accessible formats information was offered in: none is standard print only, or not recorded."""
+    interpreter_language: str = ""
+    """The language interpreted, when an interpreter was offered (and only then)."""
+    reasonable_adjustments: tuple[str, ...] = ()
+    """What was changed about how the conversation was held so that the person could take part (a longer
+    appointment, a quiet room, at home, someone they trust present); `communication_support` is how they were
+    helped to communicate in it (aids, a speech and language therapist)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,12 +76,15 @@ class AdvanceDecisionTerms:
 
 @event_type(
     "ConversationRecorded",
-    version=1,
+    version=2,
     label="Conversation about care and treatment recorded",
     easy_read="Someone talked with you, or people close to you, about your care, and wrote down what was said.",
 )
 @dataclass(frozen=True, kw_only=True)
 class ConversationRecorded(ConversationContent, CareRecordEvent):
+    """Version 2 codes the accessible formats offered (an interpreter with its language) and the reasonable
+    adjustments made; version 1 held the format in words only, and upcasts to none coded."""
+
     conversation_id: UUID
 
 

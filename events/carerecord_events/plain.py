@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import singledispatch
 
 from carerecord_events.assurance import BoardFindingRecorded
@@ -37,7 +38,9 @@ from carerecord_events.vocabulary import (
     CprRecommendation,
     EscalationLevel,
     FormType,
+    InformationFormat,
     LimitedTreatment,
+    PlanConflict,
     ReasonCategory,
     RelationshipBasis,
     Setting,
@@ -169,7 +172,35 @@ def _(event: DecisionCommunicated) -> str:
 @summarise.register
 def _(event: ConversationRecorded) -> str:
     took_part = "took part" if event.person_took_part else "did not take part"
-    return f"Conversation recorded; the person {took_part}. What matters to them: {event.what_matters or 'not recorded'}."
+    said = f"Conversation recorded; the person {took_part}. What matters to them: {event.what_matters or 'not recorded'}."
+    if event.formats_offered:
+        said += (
+            f" Information offered in {describe_formats(event.formats_offered, event.interpreter_language)}."
+        )
+    if event.reasonable_adjustments:
+        said += f" Reasonable adjustments: {'; '.join(event.reasonable_adjustments)}."
+    return said
+
+
+INFORMATION_FORMAT_NAMES = {
+    InformationFormat.EASY_READ: "easy read",
+    InformationFormat.LARGE_PRINT: "large print",
+    InformationFormat.BRITISH_SIGN_LANGUAGE: "British Sign Language",
+    InformationFormat.INTERPRETER: "an interpreter",
+    InformationFormat.BRAILLE: "braille",
+    InformationFormat.AUDIO: "audio",
+}
+
+
+def describe_formats(formats: Iterable[InformationFormat], interpreter_language: str = "") -> str:
+    """The accessible formats offered, in words: "easy read, an interpreter (Polish)"."""
+    named = [
+        f"{INFORMATION_FORMAT_NAMES[kind]} ({interpreter_language})"
+        if kind is InformationFormat.INTERPRETER and interpreter_language
+        else INFORMATION_FORMAT_NAMES[kind]
+        for kind in formats
+    ]
+    return ", ".join(named)
 
 
 @summarise.register
@@ -258,3 +289,15 @@ BOARD_FINDING_NAMES = {
 def _(event: BoardFindingRecorded) -> str:
     notes = f" {event.notes}" if event.notes else ""
     return f"The integrated care board looked into a decision: {BOARD_FINDING_NAMES[event.finding]}.{notes}"
+
+
+PLAN_CONFLICT_NAMES = {
+    PlanConflict.MORE_THAN_ONE_IN_FORCE: "More than one plan is in force: check which one applies and read each.",
+    PlanConflict.CPR_RECOMMENDATIONS_DISAGREE: (
+        "The plans in force disagree about CPR: one recommends attempting CPR and another does not."
+    ),
+    PlanConflict.CPR_RECOMMENDED_DESPITE_ADVANCE_DECISION: (
+        "A plan in force recommends attempting CPR, but a valid advance decision to refuse treatment refuses CPR:"
+        " the advance decision must be followed."
+    ),
+}

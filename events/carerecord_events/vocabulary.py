@@ -129,6 +129,26 @@ class PlanStatus(StrEnum):
     CLOSED_AFTER_DEATH = "closed-after-death"
 
 
+class InformationFormat(StrEnum):
+    """An accessible format information was offered in (the Accessible Information Standard, DCB1605): what
+    the person, or those close to them, were given to read, hear or see, beyond standard print."""
+
+    EASY_READ = "easy-read"
+    LARGE_PRINT = "large-print"
+    BRITISH_SIGN_LANGUAGE = "british-sign-language"
+    INTERPRETER = "interpreter"  # a spoken-language interpreter: the language is recorded with it
+    BRAILLE = "braille"
+    AUDIO = "audio"
+
+
+class PlanConflict(StrEnum):
+    """Why the plans on a record cannot all be followed as they stand: someone must check which applies."""
+
+    MORE_THAN_ONE_IN_FORCE = "more-than-one-plan-in-force"
+    CPR_RECOMMENDATIONS_DISAGREE = "cpr-recommendations-disagree"
+    CPR_RECOMMENDED_DESPITE_ADVANCE_DECISION = "cpr-recommended-despite-advance-decision"
+
+
 class RepresentativeKind(StrEnum):
     LPA_HEALTH_AND_WELFARE = "lpa-health-and-welfare"
     COURT_APPOINTED_DEPUTY = "court-appointed-deputy"

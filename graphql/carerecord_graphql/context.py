@@ -16,6 +16,7 @@ from carerecord_projections.local_form_mappings import LocalFormMappings
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_projections.queries import ReadModels
 from carerecord_projections.refused_requests import Refusal, RefusalLog
+from carerecord_projections.staff_training import StaffTrainingReports
 from carerecord_services.audit import AccessAudit
 from carerecord_services.changes import RecordChanges
 from carerecord_services.intake import Intake
@@ -41,6 +42,7 @@ class Api:
     break_glass_lasts: timedelta = timedelta(hours=4)
     oversight: OversightViews | None = None
     refusals: RefusalLog | None = None
+    staff_training: StaffTrainingReports | None = None
     local_forms: LocalFormMappings | None = None
     held_submissions: HeldSubmissions | None = None
     register: Register | None = None  # the organisation register, for grants to urgent and emergency care

@@ -29,11 +29,13 @@ from carerecord_graphql.types import (
     Refused,
     VersionConflict,
 )
+from carerecord_projections.staff_training import StaffTrainingRefused
 from carerecord_services import commands as c
 from carerecord_services.break_glass import BreakGlass, ReviewBreakGlass
 from carerecord_services.changes import ChangeRefused
 from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound, StoreUnavailable
 from carerecord_services.errors import VersionConflict as DomainVersionConflict
+from carerecord_services.policy import PERMISSIONS, Read
 from carerecord_services.read_access import UNSEEN
 from carerecord_services.service import Idempotency, Outcome
 from carerecord_services.urgent_care import GrantUrgentCareSharing, Register, WithdrawUrgentCareSharing
@@ -287,6 +289,53 @@ def withdraw_urgent_care_sharing(
     )
 
 
+@strawberry.type(description="A problem in a CSV file: its row (the header is row 1) and column")
+class CsvProblemView:
+    row: int
+    column: str
+    problem: str
+
+
+@strawberry.type(
+    description="The training figures were taken in, replacing those reported before for the same quarters"
+)
+class StaffTrainingReported:
+    organisation: str
+    rows: int
+    quarters: list[str]
+
+
+@strawberry.type(description="The file was refused and nothing changed: every problem, by row and column")
+class StaffTrainingRefusedResult:
+    message: str
+    problems: list[CsvProblemView]
+
+
+StaffTrainingResult = Annotated[
+    StaffTrainingReported | StaffTrainingRefusedResult | NotAllowedResult,
+    strawberry.union("StaffTrainingResult"),
+]
+
+
+def report_staff_training(info: strawberry.Info, csv: str) -> StaffTrainingResult:
+    """Your organisation's staff trained in advance care planning and in DNACPR conversations, by role, per
+    quarter, as CSV with the header quarter,role,staff,trained_in_advance_care_planning,
+    trained_in_dnacpr_conversations (quarters such as 2026-Q3). Administrators only."""
+    context = info_context(info)
+    caller = context.caller()
+    reports = context.api.staff_training
+    if caller.role not in PERMISSIONS[Read.REPORT_STAFF_TRAINING] or reports is None:
+        record_permission_refusal(context, "reportStaffTraining", "role-not-permitted")
+        return NotAllowedResult(message="only an organisation's administrator may report its staff training")
+    try:
+        figures = reports.report(caller.organisation, csv, caller.user_id, context.api.clock())
+    except StaffTrainingRefused as refused:
+        problems = [CsvProblemView(row=p.row, column=p.column, problem=p.problem) for p in refused.problems]
+        return StaffTrainingRefusedResult(message=str(refused), problems=problems)
+    quarters = sorted({found.quarter for found in figures})
+    return StaffTrainingReported(organisation=caller.organisation, rows=len(figures), quarters=quarters)
+
+
 def build_mutation_type() -> type:
     from carerecord_graphql import local_forms  # it builds on this module's results and idempotency
 
@@ -299,4 +348,5 @@ def build_mutation_type() -> type:
     fields["review_break_glass"] = strawberry.mutation(resolver=review_break_glass)
     fields["grant_urgent_care_sharing"] = strawberry.mutation(resolver=grant_urgent_care_sharing)
     fields["withdraw_urgent_care_sharing"] = strawberry.mutation(resolver=withdraw_urgent_care_sharing)
+    fields["report_staff_training"] = strawberry.mutation(resolver=report_staff_training)
     return strawberry.type(type("Mutation", (), fields))

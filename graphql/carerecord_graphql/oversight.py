@@ -27,6 +27,7 @@ from carerecord_projections.oversight.rules.figures import (
     Timing,
 )
 from carerecord_projections.oversight.rules.scope import Period, Scope
+from carerecord_projections.oversight.rules.staff_knowledge import OrganisationKnowledge, TrainingRow
 from carerecord_projections.oversight.views import OversightViews
 from carerecord_services.policy import PERMISSIONS, Read
 
@@ -108,6 +109,8 @@ if TYPE_CHECKING:  # a resolver returns the view itself; see wrapping.py
     OversightFigure = Figure
     OversightTiming = Timing
     OversightDecision = DrillDownRow
+    StaffTrainingView = TrainingRow
+    StaffKnowledgeView = OrganisationKnowledge
 else:
     OversightFigure = graphql_type(
         Figure,
@@ -125,6 +128,26 @@ else:
         DrillDownRow,
         name="OversightDecision",
         description="A decision behind a figure, linking to the person's record",
+    )
+    StaffTrainingView = graphql_type(
+        TrainingRow,
+        name="StaffTrainingView",
+        description="Staff in one role trained in advance care planning and in DNACPR conversations, in a quarter, as the organisation reported them",
+        extra={
+            "share_trained_in_advance_care_planning": float | None,
+            "share_trained_in_dnacpr_conversations": float | None,
+        },
+        described={"quarter": "Such as 2026-Q3", "role": "The staff role (consultant, gp, nurse, ...)"},
+    )
+    StaffKnowledgeView = graphql_type(
+        OrganisationKnowledge,
+        name="StaffKnowledgeView",
+        description="One organisation's staff training beside the quality of the decisions it made in the period",
+        spelled={"training": list[StaffTrainingView], "decisions": list[OversightFigure]},
+        described={
+            "training": "The quarters of the period it reported (reportStaffTraining), earliest first",
+            "decisions": "The dashboard's decision figures for the decisions it made in the period",
+        },
     )
 
 
@@ -156,6 +179,9 @@ class OversightDashboard:
     unregistered_organisations: list[str] = strawberry.field(
         description="Organisations that made decisions in the period but are not in the organisation register"
     )
+    staff_knowledge: list[StaffKnowledgeView] = strawberry.field(
+        description="Each organisation's staff training (as it reported it) beside the quality of its decisions"
+    )
 
 
 def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
@@ -174,6 +200,7 @@ def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
             for chart in dashboard.charts
         ],
         unregistered_organisations=list(dashboard.unregistered_organisations),
+        staff_knowledge=list(dashboard.staff_knowledge),
     )
 
 

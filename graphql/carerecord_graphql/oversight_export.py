@@ -24,6 +24,7 @@ from carerecord_graphql.context import Api, ApiContext, NotAllowed, NotSignedIn,
 from carerecord_graphql.oversight import authorised_scope, drill_down, views
 from carerecord_projections.oversight.rules.figures import DrillDownRow
 from carerecord_projections.oversight.rules.scope import Period, Scope, london_period
+from carerecord_projections.oversight.rules.staff_knowledge import OrganisationKnowledge
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PARTS = ("figures", "alerts", "equality")
@@ -57,7 +58,38 @@ def figures_csv(context: ApiContext, scope: Scope, period: Period, as_of: dateti
         for label, count in chart.rows
     ]
     header = ("section", "figure", "key", "count", "out of", "share (%)", "median (hours)")
-    return _csv(header, [*figures, *timings, *charts])
+    return _csv(header, [*figures, *timings, *charts, *_training(dashboard.staff_knowledge)])
+
+
+def _training(knowledge: Iterable[OrganisationKnowledge]) -> list[tuple[object, ...]]:
+    """Each organisation's staff trained, by quarter and role, as a count out of its staff in the role."""
+    return [
+        (
+            "Staff knowledge",
+            f"{org.name} ({org.organisation}), {row.quarter}, {row.role}: trained in {what}",
+            f"staff-trained-in-{key}",
+            trained,
+            row.staff,
+            "" if share is None else f"{100 * share:.1f}",
+            "",
+        )
+        for org in knowledge
+        for row in org.training
+        for what, key, trained, share in (
+            (
+                "advance care planning",
+                "advance-care-planning",
+                row.trained_in_advance_care_planning,
+                row.share_trained_in_advance_care_planning,
+            ),
+            (
+                "DNACPR conversations",
+                "dnacpr-conversations",
+                row.trained_in_dnacpr_conversations,
+                row.share_trained_in_dnacpr_conversations,
+            ),
+        )
+    ]
 
 
 def alerts_csv(context: ApiContext, scope: Scope, period: Period, _: datetime) -> str:

@@ -16,6 +16,7 @@ from carerecord_graphql.types import (
     AdvanceDecisionView,
     CaringOrganisation,
     PageInfo,
+    PlanConflictView,
     PlanView,
     RepresentativeView,
     TimelineConnection,
@@ -82,6 +83,13 @@ class Person:
     @strawberry.field
     def more_than_one_active_plan(self) -> bool:
         return len(self.current_plans()) > 1
+
+    @strawberry.field(
+        description="Why the plans in force conflict (more than one in force, CPR recommendations that "
+        "disagree, CPR recommended beside a valid advance decision refusing it); empty when they do not"
+    )
+    def plan_conflicts(self) -> list[PlanConflictView]:
+        return view.plan_conflicts(self.row.document)
 
     @strawberry.field(
         description="Every plan ever made, with its status (revoked and superseded plans included)"

@@ -15,9 +15,9 @@ from starlette.websockets import WebSocket
 
 from carerecord_graphql.access import require_role
 from carerecord_graphql.context import info_context
-from carerecord_graphql.types import PlanView
-from carerecord_projections.current_plan.document import plan_document
-from carerecord_projections.current_plan.view import plan_view
+from carerecord_graphql.types import PlanConflictView, PlanView
+from carerecord_projections.current_plan.document import conflicts_of, plan_document
+from carerecord_projections.current_plan.view import plan_conflicts, plan_view
 from carerecord_services.policy import Read
 from carerecord_services.read_access import Reader
 
@@ -36,14 +36,23 @@ class PlanChange:
         description="On a care relationship starting: the plans in force on the record at that version, so that "
         "a service that starts caring is told what was decided before it came (none on other changes)",
     )
+    plan_conflicts: list[PlanConflictView] | None = strawberry.field(
+        default=None,
+        description="With plansInForce: why those plans conflict, empty when they do not (none on other changes)",
+    )
 
 
-def _plans_in_force(context: Any, change: dict[str, Any]) -> list[PlanView] | None:
+def _plans_in_force(context: Any, change: dict[str, Any]) -> dict[str, Any]:
+    """On a care relationship starting, the plans in force then and why they conflict; nothing otherwise."""
     if change["event_type"] != "CareRelationshipStarted":
-        return None
+        return {}
     today = context.api.clock().date()
-    plans = context.api.care_records.plans_in_force(change["record_id"], change["version"])
-    return [plan_view(str(plan.plan_id), plan_document(plan), today) for plan in plans]
+    record = context.api.care_records.record_at_version(change["record_id"], change["version"])
+    plans = [plan_view(str(plan.plan_id), plan_document(plan), today) for plan in record.active_plans()]
+    return {
+        "plans_in_force": plans,
+        "plan_conflicts": plan_conflicts({"plan_conflicts": conflicts_of(record)}),
+    }
 
 
 @strawberry.type
@@ -79,7 +88,7 @@ class Subscription:
                     via_break_glass=decision.via_break_glass,
                 )
                 plans = await run_in_threadpool(_plans_in_force, context, change)
-                yield PlanChange(**change, plans_in_force=plans)
+                yield PlanChange(**change, **plans)
             if not changes:
                 await asyncio.sleep(0.2)
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from carerecord_projections.current_plan.view import ClinicianView as ClinicianView
     from carerecord_projections.current_plan.view import InvolvementView as InvolvementView
     from carerecord_projections.current_plan.view import PersonInvolved as PersonInvolved
+    from carerecord_projections.current_plan.view import PlanConflictView as PlanConflictView
     from carerecord_projections.current_plan.view import PlanView as PlanView
     from carerecord_projections.current_plan.view import RepresentativeView as RepresentativeView
     from carerecord_projections.current_plan.view import (
@@ -68,6 +69,11 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
     CaringOrganisation = graphql_type(view.CaringOrganisation, name="CaringOrganisation")
     RepresentativeView = graphql_type(view.RepresentativeView, name="RepresentativeView")
     AdvanceDecisionView = graphql_type(view.AdvanceDecisionView, name="AdvanceDecisionView")
+    PlanConflictView = graphql_type(
+        view.PlanConflictView,
+        name="PlanConflictView",
+        description="Why the plans in force cannot all be followed as they stand: check which one applies.",
+    )
 
 
 @strawberry.type

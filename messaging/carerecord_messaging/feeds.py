@@ -31,7 +31,7 @@ from uuid import UUID
 from kafka import KafkaConsumer, TopicPartition
 
 from carerecord_events.access import UrgentCareSharingGranted
-from carerecord_events.record.state import PlanState
+from carerecord_events.record.state import PersonRecord
 from carerecord_messaging.feed_backlog import (
     HELD_DDL,
     FeedTopics,
@@ -61,7 +61,7 @@ from carerecord_messaging.wire import (
     plans_in_force_message,
     shared_plans_message,
 )
-from carerecord_projections.current_plan.document import plan_document
+from carerecord_projections.current_plan.document import conflicts_of, plan_document
 from carerecord_projections.database import transaction
 from carerecord_projections.refused_requests import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
@@ -71,8 +71,9 @@ log = logging.getLogger(__name__)
 # (organisation, record id, event id, store position, event type): AccessAudit.record_disclosures
 Disclosure = tuple[str, UUID, UUID, int, str]
 RecordDisclosures = Callable[[Sequence[Disclosure]], object]
-# the plans in force on a record at a version, from the store (CareRecordService.plans_in_force)
-PlansInForce = Callable[[UUID, int], Sequence[PlanState]]
+# a record as it stood at a version, from the store (CareRecordService.record_at_version): its plans in force
+# and whether they conflict
+RecordAtVersion = Callable[[UUID, int], PersonRecord]
 # the person's NHS number, from the store (CareRecordService.nhs_number_of)
 NhsNumberOf = Callable[[UUID], str]
 NHS_NUMBERS_KEPT = (
@@ -119,13 +120,13 @@ class FeedDelivery:
         self,
         producer: Any,
         record_disclosures: RecordDisclosures,
-        plans_in_force: PlansInForce,
+        record_at_version: RecordAtVersion,
         nhs_number_of: NhsNumberOf,
         schema_base: str = SCHEMA_BASE,
     ) -> None:
         self._producer = producer
         self._record_disclosures = record_disclosures
-        self._plans_in_force = plans_in_force
+        self._record_at_version = record_at_version
         self._nhs_number_of = nhs_number_of
         self._nhs_numbers: dict[UUID, str] = {}
         self._schema_base = schema_base
@@ -156,12 +157,18 @@ class FeedDelivery:
     def _send_plans_in_force(
         self, organisation: str, started: WireEvent, source: str, timestamp: int
     ) -> list[tuple[Any, Disclosure]]:
-        plans = self._plans_in_force(started.record_id, started.version)
+        record = self._record_at_version(started.record_id, started.version)
+        plans = record.active_plans()
         if not plans:
             return []
         documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
         message, message_id = plans_in_force_message(
-            started, source, documents, self._nhs_number(started.record_id), self._schema_base
+            started,
+            source,
+            documents,
+            conflicts_of(record),
+            self._nhs_number(started.record_id),
+            self._schema_base,
         )
         sent = self._producer.send(
             feed_topic(organisation),
@@ -179,17 +186,19 @@ class FeedDelivery:
         grant: UrgentCareSharingGranted,
         at: PlansAt,
         source: str,
-        plans: Sequence[PlanState],
+        record: PersonRecord,
     ) -> tuple[Any, Disclosure]:
-        """One person's plans in force, sent to an urgent and emergency care service under its grant; its
-        position (in the header and the disclosure) is the store's when the grant was acted on."""
-        documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in plans]
+        """One person's plans in force (and why they conflict), sent to an urgent and emergency care service
+        under its grant; its position (in the header and the disclosure) is the store's when the grant was acted
+        on."""
+        documents = [{"plan_id": str(plan.plan_id), **plan_document(plan)} for plan in record.active_plans()]
         message, message_id = shared_plans_message(
             grant.access_id,
             organisation,
             at,
             source,
             documents,
+            conflicts_of(record),
             self._nhs_number(at.record_id),
             self._schema_base,
         )
@@ -220,7 +229,7 @@ class FeedRouter:
         topic: str,
         dsn: str,
         record_disclosures: RecordDisclosures,
-        plans_in_force: PlansInForce,
+        record_at_version: RecordAtVersion,
         nhs_number_of: NhsNumberOf,
         schema_base: str = SCHEMA_BASE,
         shared_plans: SharedPlans | None = None,
@@ -241,7 +250,7 @@ class FeedRouter:
         self._dsn = dsn
         self._client_options = client_options
         self._delivery = FeedDelivery(
-            producer, record_disclosures, plans_in_force, nhs_number_of, schema_base
+            producer, record_disclosures, record_at_version, nhs_number_of, schema_base
         )
         self._recipients = Recipients(unconfirmed_lasts)
         self.disclosed = 0
@@ -338,11 +347,11 @@ class FeedRouter:
             with transaction(self._dsn) as cursor:
                 sends = []
                 for record_id in people[start : start + SHARE_BATCH]:
-                    version, plans = shared.plans_in_force_now(record_id)
-                    if plans:
+                    version, record = shared.record_now(record_id)
+                    if record is not None and record.active_plans():
                         at = PlansAt(record_id, version, position, grant.recorded_at)
                         sends.append(
-                            self._delivery.send_shared(organisation, grant, at, shared.source, plans)
+                            self._delivery.send_shared(organisation, grant, at, shared.source, record)
                         )
                     mark_sent(cursor, organisation, record_id, version)
                 self._delivery.settle(sends)

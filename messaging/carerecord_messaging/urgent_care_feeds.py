@@ -15,7 +15,7 @@ entries): who may be sent plans, and which corrections concern a plan. Only ids 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -23,7 +23,7 @@ from uuid import UUID
 from carerecord_events import plans
 from carerecord_events.access import UrgentCareSharingGranted
 from carerecord_events.catalogue import all_event_types
-from carerecord_events.record.state import PlanState
+from carerecord_events.record.state import PersonRecord
 from carerecord_events.vocabulary import RepresentativeKind
 from carerecord_messaging.wire import WireEvent
 
@@ -59,7 +59,7 @@ class SharedPlans:
     """What the router needs for urgent and emergency care, wired by the composition root."""
 
     grants: Callable[[], Mapping[str, UrgentCareSharingGranted]]  # AccessAudit.urgent_care_sharing
-    plans_in_force_now: Callable[[UUID], tuple[int, Sequence[PlanState]]]  # CareRecordService's
+    record_now: Callable[[UUID], tuple[int, PersonRecord | None]]  # CareRecordService's
     last_position: Callable[[], int]  # the store's, where a grant's messages stand
     source: str  # the region's CloudEvents source
 

@@ -39,7 +39,7 @@ POSITION_HEADER = "carerecord_position"
 SCHEMA_BASE = "http://127.0.0.1:8000/schemas/"  # CARERECORD_SCHEMA_BASE_URL's default: the local API
 FEED_SCHEMAS = "feed/"
 PLANS_IN_FORCE = "PlansInForce"
-PLANS_IN_FORCE_VERSION = 1
+PLANS_IN_FORCE_VERSION = 2
 MESSAGE_SCHEMAS = Path(__file__).resolve().parent / "schemas"
 """The schemas of the feed messages that are not stored events (the events' own are in events/)."""
 OUTSIDE_RECORDS = frozenset({"NhsNumberIndexed", "RequestRecorded"})
@@ -174,18 +174,22 @@ def plans_in_force_message(
     started: WireEvent,
     source: str,
     plans: list[dict[str, Any]],
+    conflicts: list[dict[str, Any]],
     nhs_number: str,
     schema_base: str = SCHEMA_BASE,
 ) -> tuple[KafkaMessage, UUID]:
     """The plans in force when an organisation started caring for the person (`started`, its
     CareRelationshipStarted), at that version of the record, so that the receiving system can file them, with
-    the person's NHS number beside them as on every feed message. Its id follows from the relationship's event,
-    so a copy sent again is the same message."""
+    why they conflict (`conflicts`, empty when they do not: the current plan's `plan_conflicts`) and the
+    person's NHS number beside them as on every feed message. Its id follows from the relationship's event, so
+    a copy sent again is the same message."""
     message_id = uuid5(started.event_id, PLANS_IN_FORCE)
     at = PlansAt(started.record_id, started.version, started.position, started.recorded_at)
     because = {"relationship_started_event_id": str(started.event_id)}
     organisation = str(started.payload["organisation"])
-    message = _plans_in_force(message_id, at, organisation, because, plans, nhs_number, source, schema_base)
+    message = _plans_in_force(
+        message_id, at, organisation, because, (plans, conflicts), nhs_number, source, schema_base
+    )
     return message, message_id
 
 
@@ -195,14 +199,17 @@ def shared_plans_message(
     at: PlansAt,
     source: str,
     plans: list[dict[str, Any]],
+    conflicts: list[dict[str, Any]],
     nhs_number: str,
     schema_base: str = SCHEMA_BASE,
 ) -> tuple[KafkaMessage, UUID]:
-    """The plans in force on one person's record sent to an urgent and emergency care service under its grant
+    """The plans in force on one person's record (and why they conflict) sent to an urgent and emergency care service under its grant
     of the region's plans (`grant_id`, the grant's access id). Its id follows from the grant and the version."""
     message_id = uuid5(grant_id, f"{at.record_id}/{at.version}")
     because = {"urgent_care_sharing_id": str(grant_id)}
-    message = _plans_in_force(message_id, at, organisation, because, plans, nhs_number, source, schema_base)
+    message = _plans_in_force(
+        message_id, at, organisation, because, (plans, conflicts), nhs_number, source, schema_base
+    )
     return message, message_id
 
 
@@ -211,11 +218,12 @@ def _plans_in_force(
     at: PlansAt,
     organisation: str,
     because: dict[str, str],
-    plans: list[dict[str, Any]],
+    plans_and_conflicts: tuple[list[dict[str, Any]], list[dict[str, Any]]],
     nhs_number: str,
     source: str,
     schema_base: str,
 ) -> KafkaMessage:
+    plans, conflicts = plans_and_conflicts
     cloud_event = CloudEvent(
         attributes={
             "id": str(message_id),
@@ -236,6 +244,7 @@ def _plans_in_force(
                 "organisation": organisation,
                 **because,
                 "plans": plans,
+                "plan_conflicts": conflicts,
             },
         },
     )

@@ -18,6 +18,9 @@ Following the NHS Digital End of Life API (nhsconnect/FHIR-END-OF-LIFE-API) and 
 - `Consent` per advance decision to refuse treatment (scope adr): provision deny for the refused treatments;
   inactive once withdrawn. CPR is coded as refused only when the decision meets the formal requirements for
   refusing life-sustaining treatment (Mental Capacity Act 2005 s25(5)-(6)); otherwise the text says it does not;
+- `Flag` per conflict between the plans in force (more than one in force, CPR recommendations that disagree, CPR
+  recommended beside a valid advance decision refusing it: the document's `plan_conflicts`), category clinical,
+  coded in carerecord's own code system, the text saying what to do;
 - `Practitioner` for each responsible or endorsing clinician, identified on their register (GMC, NMC, HCPC);
 - `Organization` for each organisation caring for the person or making a plan, by ODS code.
 
@@ -67,6 +70,7 @@ REGISTER_SYSTEMS = {
 FLAG_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/flag-category"
 CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
 CONSENT_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentcategorycodes"
+PLAN_CONFLICT_SYSTEM = "https://carerecord.example.nhs.uk/CodeSystem/plan-conflict"
 ADRT_LAW = "https://www.legislation.gov.uk/ukpga/2005/9/section/24"
 BUNDLE_ID_SYSTEM = "https://carerecord.nhs.uk/Id/plan-bundle"
 # What a plan holds that no standard element of the CarePlan carries (ReSPECT section 6's route, the reasons
@@ -173,6 +177,7 @@ class _Bundle:
         plans = self.document.get("plans", {})
         entries += [self._entry(*self._flag(plan_id, plan)) for plan_id, plan in plans.items()]
         entries += [self._entry(*self._care_plan(plan_id, plan)) for plan_id, plan in plans.items()]
+        entries += [self._entry(*self._conflict(c)) for c in self.document.get("plan_conflicts", [])]
         entries += [
             self._entry(*self._consent(decision_id, decision))
             for decision_id, decision in self.document.get("advance_decisions", {}).items()
@@ -295,6 +300,27 @@ class _Bundle:
             "author": self._practitioner(plan["responsible_clinician"]),
         }
         return _urn(uuid5(_IDS, f"flag|{plan_id}")), resource
+
+    def _conflict(self, conflict: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        """A warning that the plans in force cannot all be followed as they stand."""
+        identifier = uuid5(_IDS, f"conflict|{self.row.record_id}|{conflict['code']}")
+        resource = {
+            "resourceType": "Flag",
+            "id": str(identifier),
+            "status": "active",
+            "category": [
+                {
+                    "coding": [{"system": FLAG_CATEGORY_SYSTEM, "code": "clinical", "display": "Clinical"}],
+                    "text": "Conflicting plans",
+                }
+            ],
+            "code": {
+                "coding": [{"system": PLAN_CONFLICT_SYSTEM, "code": conflict["code"]}],
+                "text": conflict["description"],
+            },
+            "subject": self._subject(),
+        }
+        return _urn(identifier), resource
 
     def _care_plan(self, plan_id: str, plan: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         _, care_plan_status = self._statuses(plan)

@@ -19,6 +19,7 @@ READ_MODEL_TABLES = (
     "concern_facts",
     "review_facts",
     "board_findings",
+    "conversation_facts",
 )
 
 TRACKING_TABLES = ("projected_records", "projection_position", "projection_offsets")
@@ -52,7 +53,8 @@ CREATE TABLE IF NOT EXISTS projection_offsets (
     + STATE_DDL
 )
 
-# Reference data: imported from CSV (see reference.py), never derived from events, never truncated by a rebuild.
+# Reference data: imported from CSV (see reference.py; staff training, reported by each organisation, see
+# staff_training.py), never derived from events, never truncated by a rebuild.
 REFERENCE_DDL = """
 CREATE TABLE IF NOT EXISTS organisations (
     ods_code text PRIMARY KEY,
@@ -71,6 +73,17 @@ CREATE TABLE IF NOT EXISTS registered_population (
     ethnicity text NOT NULL,
     people integer NOT NULL CHECK (people >= 0),
     PRIMARY KEY (icb_code, age_band, sex, ethnicity)
+);
+CREATE TABLE IF NOT EXISTS staff_training (
+    organisation text NOT NULL,
+    quarter text NOT NULL,
+    role text NOT NULL,
+    staff integer NOT NULL CHECK (staff >= 0),
+    trained_in_advance_care_planning integer NOT NULL CHECK (trained_in_advance_care_planning >= 0),
+    trained_in_dnacpr_conversations integer NOT NULL CHECK (trained_in_dnacpr_conversations >= 0),
+    reported_by text NOT NULL,
+    reported_at timestamptz NOT NULL,
+    PRIMARY KEY (organisation, quarter, role)
 );
 CREATE TABLE IF NOT EXISTS local_form_mappings (
     name text PRIMARY KEY,
@@ -115,6 +128,7 @@ CHECKSUM_ORDER = {
     "concern_facts": "concern_id",
     "review_facts": "review_event_id",
     "board_findings": "finding_event_id",
+    "conversation_facts": "conversation_id",
 }
 
 

@@ -51,6 +51,7 @@ class Read(StrEnum):
     SHARE_WITH_URGENT_CARE = (
         "grant or withdraw an urgent and emergency care service the region's plans in force"
     )
+    REPORT_STAFF_TRAINING = "report the organisation's staff training figures"
 
 
 # The groups of roles the permission table is made of, and the only role sets anything else may name: who
@@ -77,6 +78,7 @@ PERMISSIONS: dict[Action | Read, frozenset[Role]] = {
     Read.REVIEW_RELATIONSHIPS: BOARD_ROLES,
     Read.OVERSIGHT: frozenset({Role.ASSURANCE, Role.ADMINISTRATOR}),
     Read.SHARE_WITH_URGENT_CARE: frozenset({Role.ADMINISTRATOR}),
+    Read.REPORT_STAFF_TRAINING: frozenset({Role.ADMINISTRATOR}),
     Action.REGISTER_PERSON: CLINICIANS | {Role.ADMINISTRATOR},
     Action.RECORD_DEATH: CLINICIANS | {Role.CARE_HOME_STAFF, Role.ADMINISTRATOR},
     # only a clinical or administrative role of that organisation (the rules also check the organisation)
@@ -138,6 +140,8 @@ CONDITIONS: dict[Action | Read, str] = {
     "board that the register marks as urgent and emergency care (ambulance, NHS 111, out-of-hours, emergency "
     "department); recorded; from then its feed carries every plan in force and every plan-level change in the "
     "region, each sending recorded as a disclosure",
+    Read.REPORT_STAFF_TRAINING: "their own organisation's figures only, from a checked CSV: a file with any "
+    "problem changes nothing, and every problem is named by row and column",
     Action.REGISTER_PERSON: "",
     Action.START_CARE_RELATIONSHIP: "only staff of that organisation, stating the basis; without evidence "
     "the record holds, listed for a privacy officer's review",
@@ -180,6 +184,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
         "portal /portal/export/{part}.csv",
     ),
     Read.SHARE_WITH_URGENT_CARE: ("grantUrgentCareSharing", "withdrawUrgentCareSharing"),
+    Read.REPORT_STAFF_TRAINING: ("reportStaffTraining",),
     Action.REGISTER_PERSON: ("registerPerson",),
     Action.RECORD_DEATH: ("recordDeath",),
     Action.START_CARE_RELATIONSHIP: ("startCareRelationship",),

@@ -215,16 +215,17 @@ class CareRecordService:
     def plans_in_force(self, record_id: UUID, version: int) -> list[PlanState]:
         """The plans in force on the record as it stood at `version`: what a service that starts caring for
         the person then is sent, whatever was decided before it arrived."""
-        state = self.state_after(record_id, self.history(record_id, up_to_version=version))
-        return [plan for plan in state.plans.values() if plan.in_force]
+        return self.record_at_version(record_id, version).active_plans()
 
-    def plans_in_force_now(self, record_id: UUID) -> tuple[int, list[PlanState]]:
-        """The record's version now and the plans in force at it (none for an id with no record): what an
-        urgent and emergency care service is sent when it is granted the region's plans."""
+    def record_at_version(self, record_id: UUID, version: int) -> PersonRecord:
+        """The record's state as it stood at `version`: its plans in force, and whether they conflict."""
+        return self.state_after(record_id, self.history(record_id, up_to_version=version))
+
+    def record_now(self, record_id: UUID) -> tuple[int, PersonRecord | None]:
+        """The record's version now and its state (None for an id with no record): its plans in force and
+        whether they conflict, what an urgent and emergency care service is sent when granted the region's."""
         loaded = self.load(record_id)
-        if loaded.record is None:
-            return 0, []
-        return loaded.stored.version, [plan for plan in loaded.record.plans.values() if plan.in_force]
+        return (0, None) if loaded.record is None else (loaded.stored.version, loaded.record)
 
     def nhs_number_of(self, record_id: UUID) -> str:
         """The person's NHS number, as registered (the record's first event), in its ten-digit form: what a

@@ -420,6 +420,10 @@ ROLE_ONLY: dict[str, tuple[Read | Action, str]] = {
         Read.REVIEW_BREAK_GLASS,
         'mutation($access: UUID!) { reviewBreakGlass(accessId: $access, appropriate: true, notes: "matrix review of a real emergency") { __typename } }',
     ),
+    "reportStaffTraining": (
+        Read.REPORT_STAFF_TRAINING,
+        'mutation { reportStaffTraining(csv: "quarter,role,staff,trained_in_advance_care_planning,trained_in_dnacpr_conversations\\n2026-Q3,gp,8,6,4\\n") { __typename } }',
+    ),
     "registerPerson": (
         Action.REGISTER_PERSON,
         'mutation { registerPerson(input: {nhsNumber: "123", givenName: "Ada", familyName: "Matrix", dateOfBirth: "1940-01-01"}) { __typename } }',

@@ -306,7 +306,7 @@ def test_a_service_that_starts_caring_is_sent_the_plans_in_force_with_the_relati
     assert started["data"]["startCareRelationship"]["version"] == 4
     query = (
         "subscription($after: Int!) { planChanges(afterPosition: $after) { eventType version "
-        "plansInForce { planId status cprCode } } }"
+        "plansInForce { planId status cprCode } planConflicts { code } } }"
     )
     changes = _subscribe(server, server.token(**CARE_HOME), query, 0, 4)
     assert [(c["eventType"], c["version"]) for c in changes] == [
@@ -317,6 +317,7 @@ def test_a_service_that_starts_caring_is_sent_the_plans_in_force_with_the_relati
     ]
     assert changes[0]["plansInForce"] is None and changes[1]["plansInForce"] == []
     assert changes[3]["plansInForce"] == [{"planId": plan_id, "status": "active", "cprCode": "450476008"}]
+    assert changes[0]["planConflicts"] is None and changes[3]["planConflicts"] == []
 
 
 def test_hostile_requests_are_refused_before_work_is_done(server: ApiServer) -> None:

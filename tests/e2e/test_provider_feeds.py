@@ -31,7 +31,14 @@ from carerecord.kafka_setup import add_feed
 from carerecord.settings import KafkaSettings, load_settings
 from carerecord_events.base import Actor, Participant
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import ConcernRaisedBy, RelationshipBasis, RevocationInitiator, Setting
+from carerecord_events.vocabulary import (
+    ConcernRaisedBy,
+    CprRecommendation,
+    ReasonCategory,
+    RelationshipBasis,
+    RevocationInitiator,
+    Setting,
+)
 from carerecord_messaging.feed_backlog import held_counts
 from carerecord_messaging.feeds import FeedRouter
 from carerecord_messaging.relay import Relay
@@ -162,7 +169,7 @@ def test_a_feed_carries_only_what_happens_while_the_organisation_cares_for_the_p
         topic=topic,
         dsn=database_dsn,
         record_disclosures=audit.audit.record_disclosures,
-        plans_in_force=service.plans_in_force,
+        record_at_version=service.record_at_version,
         nhs_number_of=service.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
@@ -250,7 +257,7 @@ def _router(
     topic: str,
     database_dsn: str,
     record_disclosures: Any,
-    plans_in_force: Any,
+    record_at_version: Any,
     nhs_number_of: Any,
 ) -> tuple[FeedRouter, KafkaProducer]:
     # A producer waits max_block_ms for a topic that does not exist, then raises: 5 s rather than a minute.
@@ -263,7 +270,7 @@ def _router(
         topic=topic,
         dsn=database_dsn,
         record_disclosures=record_disclosures,
-        plans_in_force=plans_in_force,
+        record_at_version=record_at_version,
         nhs_number_of=nhs_number_of,
         recheck_seconds=0,
     )
@@ -330,7 +337,7 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
         topic,
         database_dsn,
         audit.audit.record_disclosures,
-        plain.care_records.plans_in_force,
+        plain.care_records.record_at_version,
         plain.care_records.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
@@ -350,7 +357,7 @@ def test_an_organisation_without_a_feed_stops_no_other_and_gets_every_event_once
         topic,
         database_dsn,
         audit.audit.record_disclosures,
-        plain.care_records.plans_in_force,
+        plain.care_records.record_at_version,
         plain.care_records.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 4)
@@ -414,7 +421,7 @@ def test_a_relationship_on_an_other_basis_stops_receiving_once_lapsed_and_receiv
         topic,
         database_dsn,
         audit.audit.record_disclosures,
-        plain.care_records.plans_in_force,
+        plain.care_records.record_at_version,
         plain.care_records.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 3)
@@ -458,7 +465,7 @@ def test_a_new_carer_without_a_feed_yet_gets_the_plans_in_force_once_its_feed_is
         topic,
         database_dsn,
         audit.audit.record_disclosures,
-        service.plans_in_force,
+        service.record_at_version,
         service.nhs_number_of,
     )
     wait_until(lambda: router.route_once(200) >= 0 and held_counts(database_dsn) == {late: 1})
@@ -529,7 +536,7 @@ def test_a_feed_message_carries_the_nhs_number_in_its_data_and_names_a_schema_th
             topic=topic,
             dsn=database_dsn,
             record_disclosures=audit.audit.record_disclosures,
-            plans_in_force=service.plans_in_force,
+            record_at_version=service.record_at_version,
             nhs_number_of=service.nhs_number_of,
             schema_base=base,
         )
@@ -637,7 +644,7 @@ def test_an_urgent_care_service_granted_the_regions_plans_gets_the_plans_in_forc
 
     shared = SharedPlans(
         grants=lambda: audit.audit.urgent_care_sharing().granted,
-        plans_in_force_now=service.plans_in_force_now,
+        record_now=service.record_now,
         last_position=plain.store.last_position,
         source="/carerecord/regions/test",
     )
@@ -659,7 +666,7 @@ def test_an_urgent_care_service_granted_the_regions_plans_gets_the_plans_in_forc
             topic=topic,
             dsn=database_dsn,
             record_disclosures=audit.audit.record_disclosures,
-            plans_in_force=service.plans_in_force,
+            record_at_version=service.record_at_version,
             nhs_number_of=service.nhs_number_of,
             shared_plans=shared,
             recheck_seconds=0,
@@ -751,3 +758,61 @@ def test_an_urgent_care_service_granted_the_regions_plans_gets_the_plans_in_forc
         ]
     )
     audit.close()
+
+
+def test_a_new_carer_is_told_when_the_plans_in_force_conflict(
+    plain: CareRecordStack, infra: dict[str, str], topic: str, test_database_url: str
+) -> None:
+    """Two plans in force that disagree about CPR: the PlansInForce message says so, in the current plan's
+    words, and validates against its schema."""
+    database_dsn = dsn(test_database_url, plain.schema)
+    organisation = _organisation()
+    account = add_feed(_admin_kafka(infra), organisation)
+    service = plain.care_records
+    record_id = service.register_person(register()).record_id
+    service.execute(record_id, recommendation(actor=GP, setting=Setting.GP_PRACTICE))
+    service.execute(
+        record_id,
+        recommendation(
+            cpr=CprRecommendation.ATTEMPT_CPR,
+            reason_category=ReasonCategory.CPR_RECOMMENDED,
+            reasoning="Wishes to have CPR attempted; heart and lungs are strong after her recovery.",
+        ),
+    )
+    manager = Actor(user_id=f"{organisation}-manager", role=Role.ADMINISTRATOR, organisation=organisation)
+    service.execute(
+        record_id,
+        c.StartCareRelationship(
+            actor=manager,
+            organisation=organisation,
+            setting=Setting.CARE_HOME,
+            basis=RelationshipBasis.RESIDENT_OF_CARE_HOME,
+        ),
+    )
+    _publish(plain, infra, topic, database_dsn)
+    audit = open_audit(test_database_url, plain.schema)
+    router, producer = _router(
+        infra,
+        topic,
+        database_dsn,
+        audit.audit.record_disclosures,
+        service.record_at_version,
+        service.nhs_number_of,
+    )
+    wait_until(lambda: router.route_once(200) >= 0 and router.disclosed >= 2)
+    router.close()
+    producer.close()
+    audit.close()
+
+    feed = _read_feed(infra, account.topic, account.username, account.password, 2)
+    assert _types(feed) == ["CareRelationshipStarted", "PlansInForce"]
+    event = from_binary_event(feed[1])
+    assert event.get_type() == "uk.nhs.carerecord.PlansInForce.v2"
+    validate_feed_data(event.get_dataschema(), event.get_data())
+    shared = event.get_data()["payload"]
+    assert len(shared["plans"]) == 2
+    assert [conflict["code"] for conflict in shared["plan_conflicts"]] == [
+        "more-than-one-plan-in-force",
+        "cpr-recommendations-disagree",
+    ]
+    assert "disagree about CPR" in shared["plan_conflicts"][1]["description"]

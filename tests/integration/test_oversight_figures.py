@@ -235,6 +235,8 @@ def test_every_figure_matches_the_hand_count(region: Region) -> None:
         # the GP practice registered A and B (evidence); the care home's start for A had none on the record
         "relationships-awaiting-review": (1, 1),
         "notices-received": (1, 2),  # A's decision read by the GP practice; B's not seen yet
+        "conflicting-plans": (0, 4),  # A, B, C, E each have one plan in force, and no advance decision
+        "accessible-information-offered": (0, 0),  # no conversations
     }
 
 

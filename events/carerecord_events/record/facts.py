@@ -6,10 +6,11 @@ the same question of the same function."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from carerecord_events.plans import Involvement
-from carerecord_events.vocabulary import PlanStatus, RepresentativeKind
+from carerecord_events.vocabulary import CprRecommendation, PlanConflict, PlanStatus, RepresentativeKind
 
 
 def in_force(status: PlanStatus | str) -> bool:
@@ -49,6 +50,33 @@ def nobody_consulted_though_lacking_capacity(lacked_capacity: bool, involvement:
     """Accepted before the rule read coded assessments ("cardiopulmonary resuscitation" was not "cpr"): not
     refused after the fact, but flagged, and counted by the oversight figure for it."""
     return lacked_capacity and not involvement.consulted and not involvement.reason_no_one_consulted.strip()
+
+
+def plan_conflicts(
+    cpr_in_force: Collection[CprRecommendation | str], valid_advance_decision_refuses_cpr: bool
+) -> tuple[PlanConflict, ...]:
+    """Why the plans in force (their CPR recommendations, one a plan) cannot all be followed as they stand:
+    more than one in force, some recommending CPR and some not, or CPR recommended beside a valid advance
+    decision refusing it (the refusal binds: Mental Capacity Act 2005, s. 26). Empty when nothing conflicts."""
+    recommended = {CprRecommendation(cpr) for cpr in cpr_in_force}
+    found = (
+        (len(cpr_in_force) > 1, PlanConflict.MORE_THAN_ONE_IN_FORCE),
+        (len(recommended) > 1, PlanConflict.CPR_RECOMMENDATIONS_DISAGREE),
+        (
+            valid_advance_decision_refuses_cpr and CprRecommendation.ATTEMPT_CPR in recommended,
+            PlanConflict.CPR_RECOMMENDED_DESPITE_ADVANCE_DECISION,
+        ),
+    )
+    return tuple(conflict for conflicted, conflict in found if conflicted)
+
+
+def needs_accessible_information(
+    learning_disability: bool | None, dementia: bool | None, communication_needs: Collection[str]
+) -> bool:
+    """Whether the record says the person has a learning disability, dementia or a communication need: people
+    whom information must reach in a form they can use (Equality Act 2010 s. 20; the Accessible Information
+    Standard). None (not recorded) is not a yes."""
+    return bool(learning_disability) or bool(dementia) or any(need.strip() for need in communication_needs)
 
 
 def age_on(born: date, on: date) -> int:

@@ -24,6 +24,7 @@ from carerecord_events.plans import (
 from carerecord_events.record import facts
 from carerecord_events.vocabulary import (
     CapacityDecision,
+    PlanConflict,
     PlanStatus,
     RelationshipBasis,
     Setting,
@@ -215,6 +216,13 @@ class PersonRecord:
         return self.death is not None
 
     @property
+    def needs_accessible_information(self) -> bool:
+        """A learning disability, dementia or a communication need recorded for the person."""
+        return facts.needs_accessible_information(
+            self.equality.learning_disability, self.equality.dementia, self.communication_needs
+        )
+
+    @property
     def caring_organisations(self) -> dict[str, Setting]:
         """The organisations caring now, each in the setting of its latest relationship."""
         return {p.organisation: p.setting for p in self.care_periods if p.ended_at is None}
@@ -265,3 +273,10 @@ class PersonRecord:
             if not later_attorney:
                 return adrt
         return None
+
+    @property
+    def plan_conflicts(self) -> tuple[PlanConflict, ...]:
+        """Why the plans in force cannot all be followed as they stand (see `facts.plan_conflicts`)."""
+        return facts.plan_conflicts(
+            [plan.made.cpr for plan in self.active_plans()], self.valid_cpr_refusal() is not None
+        )

@@ -15,9 +15,11 @@ from carerecord_events.vocabulary import CprRecommendation, FormType
 from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.current_plan.view import (
     AdvanceDecisionView,
+    PlanConflictView,
     PlanView,
     RepresentativeView,
     advance_decisions,
+    plan_conflicts,
     plans_of,
     representatives,
 )
@@ -168,6 +170,7 @@ class PersonPage:
     capacity: str
     representatives: list[tuple[RepresentativeView, str]]
     advance_decisions: list[AdvanceDecisionView]
+    plan_conflicts: list[PlanConflictView]
     caring: list[Caring]
     glossary: list[GlossaryEntry]
     viewed_on: str
@@ -219,6 +222,7 @@ def person_page(
             (each, REPRESENTATIVE_KINDS.get(each.kind, each.kind)) for each in representatives(row)
         ],
         advance_decisions=advance_decisions(row),
+        plan_conflicts=plan_conflicts(document),
         caring=[
             Caring(
                 organisation=organisation(ods, names),
@@ -270,15 +274,20 @@ def banner(current: list[PlanPage], plans: list[PlanPage], document: dict[str, A
     shown = current[0]
     kind, words, icon = BANNER_WORDS.get(shown.view.cpr_code, NO_DECISION)
     others = current[1:]
-    # the conflicting-plans fact of the current plan document, when it holds one; otherwise worked out here
-    conflict = document.get("conflict")
-    disagree = (
-        bool(conflict)
-        if conflict is not None
-        else any(other.view.cpr_code != shown.view.cpr_code for other in others)
-    )
-    if disagree:
+    # the current plan's conflicts (facts.plan_conflicts); a document made before they were kept: worked out here
+    if "plan_conflicts" in document:
+        codes = {conflict["code"] for conflict in document["plan_conflicts"]}
+    else:
+        codes = (
+            {"cpr-recommendations-disagree"}
+            if any(o.view.cpr_code != shown.view.cpr_code for o in others)
+            else set()
+        )
+    disagree = bool(codes & {"cpr-recommendations-disagree", "cpr-recommended-despite-advance-decision"})
+    if "cpr-recommendations-disagree" in codes:
         status = "two plans disagree: see both"
+    elif "cpr-recommended-despite-advance-decision" in codes:
+        status = "an advance decision refuses CPR: see it below"
     elif shown.overdue:
         status = "in force, review overdue"
     else:

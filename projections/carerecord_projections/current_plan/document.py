@@ -7,7 +7,7 @@ from typing import Any
 
 from carerecord_events.base import Clinician
 from carerecord_events.codec import encode
-from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr
+from carerecord_events.plain import FORM_NAMES, PLAN_CONFLICT_NAMES, SETTING_NAMES, describe_cpr
 from carerecord_events.plans import Involvement, PlanReviewed
 from carerecord_events.record.state import CarePeriod, PersonRecord, PlanState
 from carerecord_events.roles import ROLES
@@ -25,6 +25,7 @@ def document_of(record: PersonRecord) -> Document:
         "representatives": _representatives(record),
         "advance_decisions": _advance_decisions(record),
         "plans": {str(plan_id): plan_document(plan) for plan_id, plan in record.plans.items()},
+        "plan_conflicts": conflicts_of(record),
     }
     if record.capacity_assessments or any(plan.made.capacity_assessment_id for plan in record.plans.values()):
         # the section appeared when first written, or first asked about a linked assessment
@@ -38,6 +39,15 @@ def document_of(record: PersonRecord) -> Document:
             "was_preferred_place": record.death.was_preferred_place,
         }
     return document
+
+
+def conflicts_of(record: PersonRecord) -> list[Document]:
+    """Why the plans in force cannot all be followed as they stand, coded and in words: what the API, the FHIR
+    view, the portal and the feeds all show."""
+    return [
+        {"code": conflict.value, "description": PLAN_CONFLICT_NAMES[conflict]}
+        for conflict in record.plan_conflicts
+    ]
 
 
 def _equality(record: PersonRecord) -> Document:
@@ -126,6 +136,9 @@ def _conversations(record: PersonRecord) -> list[Document]:
             "information_given": talk.information_given,
             "information_format": talk.information_format,
             "views_expressed": talk.views_expressed,
+            "formats_offered": [kind.value for kind in talk.formats_offered],
+            "interpreter_language": talk.interpreter_language,
+            "reasonable_adjustments": list(talk.reasonable_adjustments),
         }
         for talk in record.conversations
     ]

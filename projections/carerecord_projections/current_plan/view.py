@@ -236,6 +236,23 @@ class AdvanceDecisionView:
     withdrawn: bool
 
 
+@dataclass(frozen=True)
+class PlanConflictView:
+    code: str = field(
+        metadata={
+            "description": "more-than-one-plan-in-force, cpr-recommendations-disagree or "
+            "cpr-recommended-despite-advance-decision"
+        }
+    )
+    description: str = field(metadata={"description": "What conflicts, and what to do, in plain words"})
+
+
+def plan_conflicts(document: dict[str, Any]) -> list[PlanConflictView]:
+    """Why the plans in force cannot all be followed as they stand, as the document carries it (worked out once,
+    by `facts.plan_conflicts`, when the document was made)."""
+    return [PlanConflictView(**_copied(c, "code", "description")) for c in document.get("plan_conflicts", [])]
+
+
 def plans_of(row: PlanRow, today: date) -> list[PlanView]:
     return [plan_view(key, value, today) for key, value in row.document.get("plans", {}).items()]
 

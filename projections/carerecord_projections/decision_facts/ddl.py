@@ -1,4 +1,5 @@
-"""Facts about decisions, reviews and concerns, for oversight to count."""
+"""Facts about decisions, reviews, concerns and conversations, for oversight to count. A conversation's
+`needs_accessible_information` is the record's as it stood when the conversation was recorded."""
 
 from __future__ import annotations
 
@@ -55,6 +56,16 @@ CREATE TABLE IF NOT EXISTS review_facts (
     reviewer_organisation text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS review_facts_by_plan ON review_facts (plan_id, reviewed_at);
+
+CREATE TABLE IF NOT EXISTS conversation_facts (
+    conversation_id uuid PRIMARY KEY,
+    record_id uuid NOT NULL,
+    organisation text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    needs_accessible_information boolean NOT NULL,
+    formats_offered text[] NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversation_facts_by_organisation ON conversation_facts (organisation, occurred_at);
 
 CREATE TABLE IF NOT EXISTS board_findings (
     finding_event_id uuid PRIMARY KEY,

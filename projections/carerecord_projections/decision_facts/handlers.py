@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import singledispatch
 from uuid import UUID
 
-from carerecord_events import assurance, corrections, people, plans
+from carerecord_events import assurance, conversations, corrections, people, plans
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.vocabulary import ReviewOutcome
 from carerecord_projections.batch import Batch
@@ -57,6 +57,22 @@ def _(event: plans.RecommendationMade, batch: Batch) -> None:
             event.needs_senior_endorsement,
             event.review_due,
             "active",
+        ),
+    )
+
+
+@project.register
+def _(event: conversations.ConversationRecorded, batch: Batch) -> None:
+    batch.insert(
+        """INSERT INTO conversation_facts (conversation_id, record_id, organisation, occurred_at,
+               needs_accessible_information, formats_offered) VALUES %s""",
+        (
+            event.conversation_id,
+            event.record_id,
+            event.recorded_by.organisation,
+            event.occurred_at,
+            batch.state(event.record_id).needs_accessible_information,
+            [kind.value for kind in event.formats_offered],
         ),
     )
 
@@ -119,7 +135,14 @@ def _(event: plans.DecisionCommunicated, batch: Batch) -> None:
 
 @project.register
 def _(event: corrections.EntryMarkedEnteredInError, batch: Batch) -> None:
-    for plan in batch.state(event.record_id).plans.values():
+    record = batch.state(event.record_id)
+    for talk in record.conversations:
+        if talk.event_id == event.entry_event_id:  # a conversation entered in error is not counted
+            batch.execute(
+                "DELETE FROM conversation_facts WHERE conversation_id = %s", (talk.conversation_id,)
+            )
+            return
+    for plan in record.plans.values():
         if plan.made_by_event == event.entry_event_id:
             _end_plan(batch, event, plan.plan_id, "entered-in-error")
             return

@@ -16,6 +16,7 @@ from carerecord_projections.database import transaction
 from carerecord_projections.oversight.queries import drill_downs, figures, patterns
 from carerecord_projections.oversight.queries.decision_figures import decision_figures
 from carerecord_projections.oversight.queries.receipts import receipts
+from carerecord_projections.oversight.queries.staff_knowledge import staff_knowledge
 from carerecord_projections.oversight.rules.blanket_alerts import BlanketAlert, BlanketThresholds
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import AlertDecision, Dashboard, DrillDownRow
@@ -53,6 +54,7 @@ class OversightViews:
             timings = figures.timings(cursor, scope, period, now, receipt_rows)
             charts = figures.charts(cursor, scope, period)
             unregistered = figures.unregistered_organisations(cursor, period)
+            knowledge = staff_knowledge(cursor, scope, period)
         return Dashboard(
             scope,
             period,
@@ -62,6 +64,7 @@ class OversightViews:
             demo=self._demo,
             timings=tuple(timings),
             unregistered_organisations=tuple(unregistered),
+            staff_knowledge=tuple(knowledge),
         )
 
     def receipts(self, scope: Scope, period: Period) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from carerecord_events import conversations as facts
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.record.state import PersonRecord
-from carerecord_events.vocabulary import CapacityDecision, RepresentativeKind
+from carerecord_events.vocabulary import CapacityDecision, InformationFormat, RepresentativeKind
 from carerecord_services import commands as c
 from carerecord_services.errors import EntryNotFound, InvalidInput, TimeInFuture
 from carerecord_services.policy import Action
@@ -19,6 +19,7 @@ def _(command: c.RecordConversation, record: PersonRecord, stamp: Stamp) -> list
     require_alive(record)
     if not command.participants:
         raise InvalidInput("say who took part in the conversation", field="participants")
+    _check_interpreter(command)
     return [
         stamp(
             facts.ConversationRecorded,
@@ -26,6 +27,20 @@ def _(command: c.RecordConversation, record: PersonRecord, stamp: Stamp) -> list
             **content(command, facts.ConversationContent),
         )
     ]
+
+
+def _check_interpreter(command: c.RecordConversation) -> None:
+    """An interpreter is offered in a language, and a language is recorded only with an interpreter."""
+    interpreter = InformationFormat.INTERPRETER in command.formats_offered
+    if interpreter and not command.interpreter_language.strip():
+        raise InvalidInput("say which language the interpreter offered speaks", field="interpreter_language")
+    if command.interpreter_language.strip() and not interpreter:
+        raise InvalidInput(
+            "a language is recorded only with an interpreter: add INTERPRETER to the formats offered",
+            field="interpreter_language",
+        )
+    if len(set(command.formats_offered)) != len(command.formats_offered):
+        raise InvalidInput("give each format once", field="formats_offered")
 
 
 @rule

@@ -101,9 +101,9 @@ def decision_figures(cursor: Any, scope: Scope, period: Period) -> list[Figure]:
     )
     row = cursor.fetchone()
     return [
-        _figure(figure, row[2 * index], row[2 * index + 1]) for index, figure in enumerate(DECISION_FIGURES)
+        figure_of(figure, row[2 * index], row[2 * index + 1]) for index, figure in enumerate(DECISION_FIGURES)
     ]
 
 
-def _figure(figure: DecisionFigure, count: int, out_of: int) -> Figure:
+def figure_of(figure: DecisionFigure, count: int, out_of: int) -> Figure:
     return Figure(figure.key, figure.section, figure.label, count, out_of if figure.out_of else None)

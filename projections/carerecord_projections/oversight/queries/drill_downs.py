@@ -8,8 +8,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from carerecord_events.plain import describe_formats
+from carerecord_events.vocabulary import InformationFormat
 from carerecord_projections.oversight.queries.decision_figures import DECISIONS_BY_KEY
-from carerecord_projections.oversight.queries.figures import MOVES
+from carerecord_projections.oversight.queries.figures import (
+    CONFLICTING,
+    HAS_CONFLICTS,
+    MOVES,
+    NEEDING_ACCESSIBLE,
+    OFFERED,
+)
 from carerecord_projections.oversight.queries.receipts import receipts
 from carerecord_projections.oversight.queries.scope import (
     decisions_in_scope,
@@ -106,6 +114,39 @@ def _reviews_overdue(
     return [_row(row, f"review was due {row[6].isoformat()}") for row in cursor.fetchall()]
 
 
+def _accessible_information(
+    cursor: Any, key: str, scope: Scope, period: Period, now: datetime
+) -> list[DrillDownRow]:
+    offered = key == "accessible-information-offered"
+    caring, parameters = organisations_in_scope(scope, "t.organisation")
+    cursor.execute(
+        f"""SELECT NULL, t.record_id, t.organisation, '', t.occurred_at,
+                   CASE WHEN {OFFERED} THEN 'offered' ELSE 'not offered' END, t.formats_offered
+            {NEEDING_ACCESSIBLE.format(caring=caring)} AND ({OFFERED}) = %s ORDER BY t.occurred_at""",
+        [period.start, period.end, *parameters, offered],
+    )
+    return [
+        _row(row, f"conversation: offered {_formats(row[6])}" if offered else "conversation: none offered")
+        for row in cursor.fetchall()
+    ]
+
+
+def _formats(codes: list[str]) -> str:
+    return describe_formats(InformationFormat(code) for code in codes)
+
+
+def _conflicting_plans(
+    cursor: Any, key: str, scope: Scope, period: Period, now: datetime
+) -> list[DrillDownRow]:
+    where, parameters = decisions_in_scope(scope)
+    cursor.execute(
+        f"""SELECT {_COLUMNS}, p.document->'plan_conflicts' {CONFLICTING.format(where=where)} AND {HAS_CONFLICTS}
+            ORDER BY d.record_id, d.made_at, d.plan_id""",
+        [period.end, *parameters],
+    )
+    return [_row(row, " ".join(c["description"] for c in row[6])) for row in cursor.fetchall()]
+
+
 def _revocations(cursor: Any, key: str, scope: Scope, period: Period, now: datetime) -> list[DrillDownRow]:
     where, parameters = decisions_in_scope(scope)
     cursor.execute(
@@ -164,6 +205,9 @@ def _not_yet_seen(cursor: Any, key: str, scope: Scope, period: Period, now: date
 
 _OTHERS: dict[str, DrillDown] = {
     "reviews-overdue": _reviews_overdue,
+    "conflicting-plans": _conflicting_plans,
+    "accessible-information-offered": _accessible_information,
+    "accessible-information-not-offered": _accessible_information,
     "revocations": _revocations,
     "moved-reviewed": _moved,
     "moved-not-reviewed": _moved,

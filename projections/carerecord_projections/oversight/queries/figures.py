@@ -36,6 +36,18 @@ MOVES = """SELECT DISTINCT ON (d.plan_id) d.plan_id, d.record_id, d.organisation
              AND {where}
            ORDER BY d.plan_id, r.started_at"""
 
+# Plans in force (`d`) on records whose current plan says its plans conflict (`p`, current_plan): worked out
+# once, on the record, by facts.plan_conflicts, and counted here as it stands now.
+CONFLICTING = """FROM decision_facts d JOIN current_plan p USING (record_id)
+           WHERE d.status = 'active' AND d.made_at < %s AND {where}"""
+HAS_CONFLICTS = "jsonb_array_length(coalesce(p.document->'plan_conflicts', '[]'::jsonb)) > 0"
+
+# Conversations (`t`) with people whose record said, when the conversation was recorded, that they have a
+# learning disability, dementia or a communication need (facts.needs_accessible_information).
+NEEDING_ACCESSIBLE = """FROM conversation_facts t
+           WHERE t.needs_accessible_information AND t.occurred_at >= %s AND t.occurred_at < %s AND {caring}"""
+OFFERED = "cardinality(t.formats_offered) > 0"
+
 _CENTILES = (
     "count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
     "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds)"
@@ -107,7 +119,26 @@ def other_figures(cursor: Any, scope: Scope, period: Period, receipts: Sequence[
     concerns, resolved = _concerns(cursor, scope, period)
     break_glass, break_glass_unreviewed = _break_glass(cursor, scope, period)
     relationships, unevidenced, awaiting = _relationships(cursor, scope, period)
+    conflicting, with_plans = _conflicting_plans(cursor, scope, period)
+    offered, needing = _accessible_information(cursor, scope, period)
     return [
+        Figure(
+            "accessible-information-offered",
+            "Accessible information",
+            "Conversations with people with a learning disability, dementia or a recorded communication need "
+            "where information was offered in an accessible format (easy read, large print, British Sign "
+            "Language, an interpreter, braille, audio)",
+            offered,
+            needing,
+        ),
+        Figure(
+            "conflicting-plans",
+            "Conflicting plans",
+            "People whose plans in force conflict now (more than one in force, CPR recommendations that "
+            "disagree, or CPR recommended beside a valid advance decision refusing it)",
+            conflicting,
+            with_plans,
+        ),
         Figure(
             "revocations",
             "Revocations",
@@ -139,6 +170,29 @@ def other_figures(cursor: Any, scope: Scope, period: Period, receipts: Sequence[
             len(receipts),
         ),
     ]
+
+
+def _accessible_information(cursor: Any, scope: Scope, period: Period) -> tuple[int, int]:
+    """(offered information in an accessible format, of the conversations with people who need it)."""
+    caring, parameters = organisations_in_scope(scope, "t.organisation")
+    cursor.execute(
+        f"SELECT count(*) FILTER (WHERE {OFFERED}), count(*) {NEEDING_ACCESSIBLE.format(caring=caring)}",
+        [period.start, period.end, *parameters],
+    )
+    offered, needing = cursor.fetchone()
+    return int(offered), int(needing)
+
+
+def _conflicting_plans(cursor: Any, scope: Scope, period: Period) -> tuple[int, int]:
+    """(people whose plans in force conflict, people with a plan in force) at the end of the period."""
+    where, parameters = decisions_in_scope(scope)
+    cursor.execute(
+        f"""SELECT count(DISTINCT d.record_id) FILTER (WHERE {HAS_CONFLICTS}), count(DISTINCT d.record_id)
+            {CONFLICTING.format(where=where)}""",
+        [period.end, *parameters],
+    )
+    conflicting, with_plans = cursor.fetchone()
+    return int(conflicting), int(with_plans)
 
 
 def _revocations(cursor: Any, scope: Scope, period: Period) -> int:

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from carerecord_projections.oversight.rules.scope import Period, Scope
+
+if TYPE_CHECKING:
+    from carerecord_projections.oversight.rules.staff_knowledge import OrganisationKnowledge
 
 Receipt = Mapping[str, Any]
 
@@ -60,6 +63,8 @@ class Dashboard:
     demo: bool = False
     timings: tuple[Timing, ...] = ()
     unregistered_organisations: tuple[str, ...] = ()
+    staff_knowledge: tuple[OrganisationKnowledge, ...] = ()
+    """Each organisation's staff training beside the quality of the decisions it made in the period."""
 
     def figure(self, key: str) -> Figure:
         return next(figure for figure in self.figures if figure.key == key)
