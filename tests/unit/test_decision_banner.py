@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import uuid4
 
+from carerecord_events.plans import RespectSections
 from carerecord_events.vocabulary import CprRecommendation, ReasonCategory
 from carerecord_graphql.portal.views import PlanWarnings, person_page
 from carerecord_projections.current_plan.document import document_of
@@ -59,16 +61,23 @@ def test_plans_that_disagree_are_worked_out_unless_the_document_holds_the_confli
         Scenario().registered().given(recommendation()).later(hours=1).given(recommendation()).record
     )
     assert person_page(_row(agreeing), TODAY, NAMES).banner.status == "in force"
-    flagged = person_page(_row({**agreeing, "conflict": {"plans": list(agreeing["plans"])}}), TODAY, NAMES)
+    assert [c["code"] for c in agreeing["plan_conflicts"]] == ["more-than-one-plan-in-force"]
+    said = {"code": "cpr-recommendations-disagree", "description": "They disagree."}
+    flagged = person_page(_row({**agreeing, "plan_conflicts": [said]}), TODAY, NAMES)
     assert flagged.banner.status == "two plans disagree: see both", "the document's own fact, when it has one"
+    older = {key: value for key, value in document.items() if key != "plan_conflicts"}
+    assert person_page(_row(older), TODAY, NAMES).banner.status == "two plans disagree: see both", (
+        "a document made before conflicts were kept: worked out from its plans"
+    )
 
 
 def test_the_clinical_focus_is_shown_when_the_plan_records_one() -> None:
-    scenario = Scenario().registered().given(_attempt())
-    document = document_of(scenario.record)
-    (plan_id,) = document["plans"]
-    document["plans"][plan_id]["clinical_focus"] = "symptom control and comfort"
-    assert person_page(_row(document), TODAY, NAMES).banner.clinical_focus == "symptom control and comfort"
+    focused = replace(_attempt(), respect=RespectSections(clinical_focus_scale=0))
+    document = document_of(Scenario().registered().given(focused).record)
+    focus = person_page(_row(document), TODAY, NAMES).banner.clinical_focus
+    assert "prioritise extending life" in focus.casefold(), focus
+    unrecorded = document_of(Scenario().registered().given(_attempt()).record)
+    assert "not recorded" in person_page(_row(unrecorded), TODAY, NAMES).banner.clinical_focus
 
 
 def test_a_plan_named_in_an_alert_and_an_open_concern_warn_in_the_banner_and_beside_the_plan() -> None:
