@@ -168,3 +168,16 @@ def board_organisations(dsn: str, icb_code: str) -> frozenset[str]:
             return frozenset()
         cursor.execute("SELECT ods_code FROM organisations WHERE icb_code = upper(%s)", (icb_code,))
         return frozenset(row[0] for row in cursor.fetchall())
+
+
+def organisation_names(dsn: str, ods_codes: Iterable[str]) -> dict[str, str]:
+    """The register's name of each of `ods_codes` it holds (none before any register is imported)."""
+    codes = sorted(set(ods_codes))
+    if not codes:
+        return {}
+    with transaction(dsn) as cursor:
+        cursor.execute("SELECT to_regclass('organisations') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return {}
+        cursor.execute("SELECT ods_code, name FROM organisations WHERE ods_code = ANY(%s)", (codes,))
+        return {code: name for code, name in cursor.fetchall()}
