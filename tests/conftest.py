@@ -23,7 +23,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from carerecord.database import event_store_env
 from carerecord.kafka_setup import region_acls
 from carerecord.settings import parse_database_url
+from carerecord_infra import fhir_validator
 from carerecord_infra import stack as infra_stack
+from carerecord_infra.fhir_validator import FhirValidator
 from carerecord_infra.processes import wait_until as poll_until
 from carerecord_projections.database import prepare
 from carerecord_services.service import CareRecordService
@@ -37,6 +39,17 @@ def infra() -> dict[str, str]:
     if "DATABASE_URL" not in values or "KAFKA_BOOTSTRAP_SERVERS" not in values:
         pytest.fail("the local infrastructure is not set up: run `carerecord infra up` (make test does)")
     return values
+
+
+@pytest.fixture(scope="session")
+def hapi(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirValidator]:
+    """HAPI FHIR's validator (R4 core, offline), one JVM for the whole session. `carerecord infra up` fetched its
+    jars; if they are missing, they are fetched here, saying so on the terminal."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    fhir_validator.fetch_jars(lambda line: reporter.write_line(f"carerecord: {line}") if reporter else None)
+    validator = FhirValidator(tmp_path_factory.mktemp("hapi") / "validator.log")
+    yield validator
+    validator.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Read-only FHIR R4 for provider systems: `GET /fhir/Patient/{nhsNumber}/$everything`.
+"""Read-only FHIR R4 for provider systems: `GET /fhir/Patient/{nhsNumber}/$everything`, and the Patient alone at
+`GET /fhir/Patient/{nhsNumber}` (the Bundle's fullUrl for it, so that the address it gives answers).
 
 The Patient's logical id is the NHS number (10 digits 0-9; spaces and dashes are tolerated and removed; any other
 character, digits of other scripts included, is a 400 OperationOutcome), as in the
@@ -34,8 +35,10 @@ from carerecord_graphql.context import (
     record_permission_refusal,
 )
 from carerecord_graphql.fhir_intake import BundleIntake, outcome_of
-from carerecord_projections.fhir import operation_outcome, plan_bundle
+from carerecord_projections.current_plan.queries import PlanRow
+from carerecord_projections.fhir import operation_outcome, organisation_codes, plan_bundle
 from carerecord_projections.fhir_in import Issue
+from carerecord_projections.reference import organisation_names
 from carerecord_services.errors import InvalidIdentifier, StoreUnavailable
 from carerecord_services.identifiers import canonical_nhs_number
 from carerecord_services.intake import StatedRelationship
@@ -47,13 +50,33 @@ FHIR_JSON = "application/fhir+json"
 EVERYTHING_OPERATION = "fhir:Patient/$everything"
 BUNDLE_OPERATION = "fhir:Bundle"
 HELD_OPERATION = "fhir:Bundle/$held"
+READ_OPERATION = "fhir:Patient/read"
 
 
 class FhirResponse(JSONResponse):
     media_type = FHIR_JSON
 
 
-def patient_everything(api: Api, authorization: str | None, nhs_number: str, purpose: str) -> tuple[int, Any]:
+def fhir_bundle(api: Api, row: PlanRow, fhir_base: str) -> dict[str, Any]:
+    """The record's Bundle as the FHIR server at `fhir_base` gives it, organisations named from the register."""
+    names = organisation_names(api.read_models.dsn, organisation_codes(row))
+    return plan_bundle(row, generated_at=api.clock(), fhir_base=fhir_base, organisation_names=names)
+
+
+def fhir_base_of(request: Any) -> str:
+    """The FHIR server's base URL, as the client reached it (`http://host:port/fhir`)."""
+    base_url = getattr(request, "base_url", None)
+    return f"{str(base_url).rstrip('/')}/fhir" if base_url is not None else ""
+
+
+def patient_everything(
+    api: Api,
+    authorization: str | None,
+    nhs_number: str,
+    purpose: str,
+    fhir_base: str = "",
+    operation: str = EVERYTHING_OPERATION,
+) -> tuple[int, Any]:
     """(HTTP status, FHIR resource): the Bundle, or an OperationOutcome after the refusal has been recorded."""
     context = context_for(api, authorization)
     try:
@@ -66,12 +89,22 @@ def patient_everything(api: Api, authorization: str | None, nhs_number: str, pur
         return 400, operation_outcome("value", malformed.message)
     try:
         record_id = record_id_for(context, canonical)
-        released = read_record(context, record_id, EVERYTHING_OPERATION, purpose)
+        released = read_record(context, record_id, operation, purpose)
     except NotAllowed as refused:
         return 403, operation_outcome("forbidden", str(refused))
     except (TryAgain, StoreUnavailable) as later:
         return 503, operation_outcome("transient", str(later))
-    return 200, plan_bundle(released, generated_at=api.clock())
+    return 200, fhir_bundle(api, released, fhir_base)
+
+
+def patient_read(
+    api: Api, authorization: str | None, nhs_number: str, purpose: str, fhir_base: str = ""
+) -> tuple[int, Any]:
+    """(HTTP status, FHIR resource): the Patient, read and recorded exactly as $everything is."""
+    status, body = patient_everything(api, authorization, nhs_number, purpose, fhir_base, READ_OPERATION)
+    if status != 200:
+        return status, body
+    return status, next(e["resource"] for e in body["entry"] if e["resource"]["resourceType"] == "Patient")
 
 
 def post_bundle(api: Api, authorization: str | None, body: bytes, query: dict[str, str]) -> tuple[int, Any]:
@@ -148,21 +181,25 @@ def held_bundles(api: Api, authorization: str | None) -> tuple[int, Any]:
 
 
 def fhir_routes(api: Api | None) -> list[Route]:
-    async def everything(request: Request) -> FhirResponse:
-        assert api is not None, "the API was built without services"
-        try:
-            status, body = await run_in_threadpool(
-                patient_everything,
-                api,
-                request.headers.get("authorization"),
-                request.path_params["nhs_number"],
-                request.query_params.get("purpose") or "direct care",
-            )
-        except Exception as unexpected:
-            log.error("unexpected %s at %s", type(unexpected).__name__, EVERYTHING_OPERATION)
-            status, body = 500, operation_outcome("exception", "the record could not be read; try again")
-        headers = {"www-authenticate": "Bearer"} if status == 401 else None
-        return FhirResponse(body, status_code=status, headers=headers)
+    def answering(answer: Any, operation: str) -> Any:
+        async def endpoint(request: Request) -> FhirResponse:
+            assert api is not None, "the API was built without services"
+            try:
+                status, body = await run_in_threadpool(
+                    answer,
+                    api,
+                    request.headers.get("authorization"),
+                    request.path_params["nhs_number"],
+                    request.query_params.get("purpose") or "direct care",
+                    fhir_base_of(request),
+                )
+            except Exception as unexpected:
+                log.error("unexpected %s at %s", type(unexpected).__name__, operation)
+                status, body = 500, operation_outcome("exception", "the record could not be read; try again")
+            headers = {"www-authenticate": "Bearer"} if status == 401 else None
+            return FhirResponse(body, status_code=status, headers=headers)
+
+        return endpoint
 
     async def take_in(request: Request) -> FhirResponse:
         assert api is not None, "the API was built without services"
@@ -193,7 +230,12 @@ def fhir_routes(api: Api | None) -> list[Route]:
         return FhirResponse(body, status_code=status)
 
     return [
-        Route("/fhir/Patient/{nhs_number}/$everything", everything, methods=["GET"]),
+        Route(
+            "/fhir/Patient/{nhs_number}/$everything",
+            answering(patient_everything, EVERYTHING_OPERATION),
+            methods=["GET"],
+        ),
+        Route("/fhir/Patient/{nhs_number}", answering(patient_read, READ_OPERATION), methods=["GET"]),
         Route("/fhir/Bundle", take_in, methods=["POST"]),
         Route("/fhir/Bundle/$held", held, methods=["GET"]),
     ]

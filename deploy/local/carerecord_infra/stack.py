@@ -1,7 +1,9 @@
-"""`carerecord infra up|down|status`: PostgreSQL and Kafka together, idempotently."""
+"""`carerecord infra up|down|status`: PostgreSQL and Kafka together, idempotently, and the jars of HAPI FHIR's
+validator that the tests run."""
 
 from __future__ import annotations
 
+from carerecord_infra import fhir_validator
 from carerecord_infra.kafka import LocalKafka, Progress
 from carerecord_infra.postgres import LocalPostgres
 from carerecord_infra.state import InfraPaths, read_env_file, write_env_file
@@ -19,6 +21,7 @@ def up(progress: Progress, paths: InfraPaths | None = None) -> dict[str, str]:
     write_env_file(paths.env_file, values)
     kafka.up(values, progress)
     write_env_file(paths.env_file, values)
+    fhir_validator.fetch_jars(progress)
     return values
 
 
