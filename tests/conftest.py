@@ -28,6 +28,7 @@ from carerecord_infra import stack as infra_stack
 from carerecord_infra.fhir_validator import FhirValidator
 from carerecord_infra.processes import wait_until as poll_until
 from carerecord_projections.database import prepare
+from carerecord_projections.fhir import code_systems
 from carerecord_services.service import CareRecordService
 from carerecord_services.store import EventStore
 from carerecord_services.writer import GroupWriter
@@ -47,7 +48,7 @@ def hapi(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     jars; if they are missing, they are fetched here, saying so on the terminal."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     fhir_validator.fetch_jars(lambda line: reporter.write_line(f"carerecord: {line}") if reporter else None)
-    validator = FhirValidator(tmp_path_factory.mktemp("hapi") / "validator.log")
+    validator = FhirValidator(tmp_path_factory.mktemp("hapi") / "validator.log", conformance=code_systems())
     yield validator
     validator.close()
 

@@ -10,7 +10,10 @@
  * offline, and the validator says so at information level).
  *
  * Run from its source with the jars that deploy/fhir-validator/pom.xml fetches (java's single-file launch, so
- * there is nothing to build):  java -cp 'LIBS/*' deploy/fhir-validator/ValidateResources.java
+ * there is nothing to build):  java -cp 'LIBS/*' deploy/fhir-validator/ValidateResources.java [FILE...]
+ *
+ * Each FILE is a conformance resource of the record's own (a CodeSystem it defines, say) that the validator is
+ * to know, as it would find it on the record's FHIR server.
  */
 
 import ca.uhn.fhir.context.FhirContext;
@@ -25,15 +28,23 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
+import org.hl7.fhir.common.hapi.validation.support.PrePopulatedValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
 import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
 
 public class ValidateResources {
     public static void main(String[] args) throws Exception {
         FhirContext context = FhirContext.forR4();
+        PrePopulatedValidationSupport own = new PrePopulatedValidationSupport(context);
+        for (String file : args) {
+            own.addResource(context.newJsonParser().parseResource(Files.readString(Path.of(file))));
+        }
         ValidationSupportChain support = new ValidationSupportChain(
+                own,
                 new DefaultProfileValidationSupport(context),
                 new InMemoryTerminologyServerValidationSupport(context),
                 new CommonCodeSystemsTerminologyService(context));

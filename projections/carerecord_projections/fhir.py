@@ -45,6 +45,7 @@ from carerecord_events.plain import (
     DOCUMENT_KIND_NAMES,
     ESCALATION_LEVEL_NAMES,
     LIMITED_TREATMENT_NAMES,
+    PLAN_CONFLICT_NAMES,
     REASON_NAMES,
     SETTING_NAMES,
     WHAT_MATTERS_SCALE,
@@ -58,6 +59,7 @@ from carerecord_events.vocabulary import (
     EscalationLevel,
     FormType,
     LimitedTreatment,
+    PlanConflict,
     ReasonCategory,
     Setting,
     TreatmentDecision,
@@ -645,3 +647,30 @@ def _where_held(location: str) -> dict[str, str]:
         "data": b64encode(statement.encode()).decode("ascii"),
         "title": f"Held at: {location}",
     }
+
+
+def code_systems() -> list[dict[str, Any]]:
+    """The code systems the record defines itself, as FHIR CodeSystem resources: what a validator (or a
+    receiving system) needs to know the codes the Bundles use from them."""
+    concepts = [
+        {
+            "code": conflict.value,
+            "display": conflict.value.replace("-", " "),
+            "definition": PLAN_CONFLICT_NAMES[conflict],
+        }
+        for conflict in PlanConflict
+    ]
+    return [
+        {
+            "resourceType": "CodeSystem",
+            "id": "plan-conflict",
+            "url": PLAN_CONFLICT_SYSTEM,
+            "name": "PlanConflict",
+            "title": "Why the plans on a record cannot all be followed as they stand",
+            "status": "active",
+            "content": "complete",
+            "caseSensitive": True,
+            "count": len(concepts),
+            "concept": concepts,
+        }
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -67,11 +68,17 @@ class Report:
 class FhirValidator:
     """One JVM validating many resources, in order; `close()` ends it."""
 
-    def __init__(self, log_file: Path) -> None:
+    def __init__(self, log_file: Path, conformance: Sequence[dict[str, Any]] = ()) -> None:
+        """`conformance`: the record's own conformance resources (its CodeSystems), for the validator to know."""
         java = shutil.which("java") or "java"
         self._log: IO[str] = log_file.open("w")
+        files = []
+        for index, resource in enumerate(conformance):
+            file = log_file.with_name(f"conformance-{index}.json")
+            file.write_text(json.dumps(resource))
+            files.append(str(file))
         self._process = subprocess.Popen(
-            [java, "-Xmx1g", "-cp", f"{jars()}/*", str(SOURCE)],
+            [java, "-Xmx1g", "-cp", f"{jars()}/*", str(SOURCE), *files],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
