@@ -91,6 +91,8 @@ BASELINES = {
     "history": "the current plan read, and the read model",
     "subscription": "polling the read model",
     "memory": "the bare endpoint's process",
+    "mutation over HTTP": "a bare starlette endpoint: the same token check, one event appended at the record's "
+    "next version (unique record and version) + COMMIT",
 }
 """What each scenario's baseline does, printed under the table (each module's docstring says it in full)."""
 
