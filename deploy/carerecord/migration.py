@@ -17,15 +17,23 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from carerecord_graphql.fhir_intake import BundleIntake, TakenIn
+from carerecord_graphql.fhir_intake import TakenIn
 from carerecord_projections.fhir import NHS_NUMBER_SYSTEM
 from carerecord_services.intake import StatedRelationship
 from carerecord_services.read_access import Reader
 
 CHECKPOINT_EVERY = 20
 Progress = Callable[[int, int], None]
+
+
+class ItemIntake(Protocol):
+    """What takes in one line: `BundleIntake` (FHIR Bundles), `LocalFormIntake` (a region's own forms)."""
+
+    def take_in(
+        self, reader: Reader, item: Any, relationship: StatedRelationship | None, via: str
+    ) -> TakenIn: ...
 
 
 @dataclass
@@ -37,17 +45,19 @@ class ImportReport:
     refused: int = 0
     plans: int = 0
     refusals: list[dict[str, Any]] = field(default_factory=list)
+    items: str = "Bundles"
 
     def summary(self) -> str:
+        held = "held for correction and in the report" if self.items == "Bundles" else "in the report"
         return (
-            f"{self.total} Bundles: {self.taken_in} taken in ({self.plans} plans), {self.already_taken_in} "
-            f"already taken in, {self.refused} refused (held for correction and in the report)"
+            f"{self.total} {self.items}: {self.taken_in} taken in ({self.plans} plans), {self.already_taken_in} "
+            f"already taken in, {self.refused} refused ({held})"
             + (f"; resumed after line {self.resumed_after}" if self.resumed_after else "")
         )
 
 
 def import_ndjson(
-    intake: BundleIntake,
+    intake: ItemIntake,
     reader: Reader,
     source: Path,
     *,
@@ -56,13 +66,19 @@ def import_ndjson(
     relationship: StatedRelationship | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    person_of: Callable[[Any], str | None] | None = None,
+    identifier_of: Callable[[Any], str | None] | None = None,
+    items: str = "Bundles",
 ) -> ImportReport:
-    """Bundles `workers` at a time, in batches of `CHECKPOINT_EVERY` a worker: within a batch one person's
-    Bundles go to one worker, in file order; the checkpoint is written once the whole batch is done."""
+    """Items (Bundles, by default) `workers` at a time, in batches of `CHECKPOINT_EVERY` a worker: within a batch
+    one person's items (`person_of`: their NHS number) go to one worker, in file order; the checkpoint is
+    written once the whole batch is done. `identifier_of` gives an item's identifier for the report."""
     lines = _count_lines(source)
     done = _resume(checkpoint, source)
     refusals = _kept_refusals(report, done)
-    result = ImportReport(total=lines, resumed_after=done, refusals=refusals)
+    result = ImportReport(total=lines, resumed_after=done, refusals=refusals, items=items)
+    person = person_of or _nhs_number
+    identify = identifier_of or _identifier
     _write_report(report, refusals)
     via = f"migration from {source.name}, sent by {reader.actor.organisation}"
 
@@ -73,9 +89,9 @@ def import_ndjson(
 
     with report.open("a") as out, ThreadPoolExecutor(max_workers=workers) as pool:
         for batch in _batches(_lines(source, after=done), CHECKPOINT_EVERY * workers):
-            answered = [each for lane in pool.map(take_in, _lanes(batch, workers)) for each in lane]
+            answered = [each for lane in pool.map(take_in, _lanes(batch, workers, person)) for each in lane]
             for number, bundle, taken in sorted(answered, key=lambda each: each[0]):
-                _count(number, bundle, taken, result, out)
+                _count(number, identify(bundle), taken, result, out)
             out.flush()
             _save_checkpoint(checkpoint, source, batch[-1][0])
             if progress is not None:
@@ -103,11 +119,13 @@ def _batches(lines: Iterator[tuple[int, str]], size: int) -> Iterator[list[tuple
         yield batch
 
 
-def _lanes(batch: list[tuple[int, Any]], workers: int) -> list[list[tuple[int, Any]]]:
-    """One lane a worker; a person's Bundles (by their Patient's NHS number) all in one lane, in file order."""
+def _lanes(
+    batch: list[tuple[int, Any]], workers: int, person_of: Callable[[Any], str | None]
+) -> list[list[tuple[int, Any]]]:
+    """One lane a worker; a person's items (by their NHS number) all in one lane, in file order."""
     lanes: list[list[tuple[int, Any]]] = [[] for _ in range(workers)]
     for number, bundle in batch:
-        key = _nhs_number(bundle) or str(number)
+        key = person_of(bundle) or str(number)
         lanes[int(hashlib.sha256(key.encode()).hexdigest(), 16) % workers].append((number, bundle))
     return [lane for lane in lanes if lane]
 
@@ -123,11 +141,11 @@ def _nhs_number(bundle: Any) -> str | None:
     return None
 
 
-def _count(number: int, bundle: Any, taken: TakenIn, result: ImportReport, out: Any) -> None:
+def _count(number: int, identifier: str | None, taken: TakenIn, result: ImportReport, out: Any) -> None:
     if taken.status >= 400:
         refusal = {
             "line": number,
-            "identifier": _identifier(bundle),
+            "identifier": identifier,
             "status": taken.status,
             "reasons": [
                 {"rule": i.rule, "expression": i.expression, "message": i.message} for i in taken.issues

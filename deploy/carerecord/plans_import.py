@@ -1,10 +1,13 @@
-"""`carerecord import plans`: a region's existing plans moved in from FHIR NDJSON, resumable, with a report."""
+"""`carerecord import plans` and `carerecord import local-forms`: a region's existing plans moved in, from FHIR
+NDJSON or from its own forms (NDJSON of filled-in forms, mapped by a loaded mapping), resumable, with a report."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from carerecord.commands.shared import refuse
 from carerecord.settings import load_settings
@@ -15,11 +18,17 @@ DESCRIPTION = (
     "that route would: the same authorisation, rules and idempotency (a Bundle is taken in once per identifier), "
     "every refusal held for the organisation to correct and written to the report (--report, default "
     "FILE.refused.ndjson: line, identifier, status, reasons). A checkpoint (--checkpoint, default FILE.checkpoint) "
-    "lets a run that stopped start again where it was, without doubles. Run once per organisation."
+    "lets a run that stopped start again where it was, without doubles. Run once per organisation. "
+    "Local forms (NDJSON, --form NAME): each line a filled-in form of the local form whose mapping is loaded "
+    "(`carerecord forms load`): its identifier, the person's details (patient: nhs_number, given_name, "
+    "family_name, date_of_birth), the responsible clinician, when it was completed (completed_at) and its fields "
+    "(label: answer); each mapped into the canonical plan and taken in as a Bundle's plan is, with the same "
+    "progress bar, checkpoint, resumption and report (a document that does not fit is refused naming its field)."
 )
 EXAMPLE = (
     "carerecord import plans plans-K81003.ndjson --token-file k81003.token "
-    "--relationship-basis registered-with-the-practice --relationship-setting gp-practice"
+    "--relationship-basis registered-with-the-practice --relationship-setting gp-practice; "
+    "carerecord import local-forms tep-RX1.ndjson --form nuh-tep --token-file rx1.token"
 )
 
 
@@ -41,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--relationship-detail", default="", help="plans: the words for the basis 'other'")
     parser.add_argument("--workers", type=int, default=4, help="plans: Bundles taken in at once (default 4)")
+    parser.add_argument(
+        "--form", help="local-forms: the name of the loaded mapping the documents are filled in on"
+    )
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -49,13 +61,15 @@ def run(arguments: argparse.Namespace) -> int:
     from carerecord_graphql.access import reader_of
     from carerecord_graphql.context import NotSignedIn, context_for
     from carerecord_graphql.fhir_api import stated_relationship
-    from carerecord_graphql.fhir_intake import BundleIntake
 
+    kind = arguments.kind
     if arguments.file is None or arguments.file == "-":
-        return refuse("plans: give the NDJSON file")
+        return refuse(f"{kind}: give the NDJSON file")
     source = Path(arguments.file)
     if not arguments.token and not arguments.token_file:
-        return refuse("plans: give the sending organisation's token (--token or --token-file)")
+        return refuse(f"{kind}: give the sending organisation's token (--token or --token-file)")
+    if kind == "local-forms" and not arguments.form:
+        return refuse("local-forms: name the local form (--form NAME, as its mapping was loaded)")
     if not source.is_file():
         return refuse(f"{source}: no such file")
     token = arguments.token or (arguments.token_file.read_text().strip() if arguments.token_file else "")
@@ -68,6 +82,8 @@ def run(arguments: argparse.Namespace) -> int:
         )
         if value
     }
+    from carerecord_services.errors import DomainError
+
     try:
         relationship = stated_relationship(query)
     except ValueError as malformed:
@@ -81,19 +97,22 @@ def run(arguments: argparse.Namespace) -> int:
             caller = context.caller()
         except NotSignedIn as problem:
             return refuse(f"--token: {problem}", 1)
-        intake = BundleIntake(api.intake, api.held_submissions, api.clock)
+        how = _bundles(api) if kind == "plans" else _local_forms(api, arguments.form)
         report = import_ndjson(
-            intake,
+            how.pop("intake"),
             reader_of(caller),
             source,
             checkpoint=arguments.checkpoint or source.with_name(source.name + ".checkpoint"),
             report=arguments.report or source.with_name(source.name + ".refused.ndjson"),
             relationship=relationship,
-            progress=_bar,
+            progress=_bar(how["items"]),
             workers=max(1, arguments.workers),
+            **how,
         )
     except ValueError as problem:
         return refuse(str(problem))
+    except DomainError as refused:  # the local form's mapping is not loaded, or no longer fits
+        return refuse(f"{kind} ({refused.field}): {refused.message}", 1)
     finally:
         services.close()
     print(file=sys.stderr)
@@ -101,12 +120,39 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _bar(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    print(
-        f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} Bundles",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
+def _bundles(api: Any) -> dict[str, Any]:
+    from carerecord_graphql.fhir_intake import BundleIntake
+
+    return {"intake": BundleIntake(api.intake, api.held_submissions, api.clock), "items": "Bundles"}
+
+
+def _local_forms(api: Any, form: str) -> dict[str, Any]:
+    from carerecord.local_form_intake import LocalFormIntake, identifier_of, lane_key
+    from carerecord_services.local_forms import LocalFormNotLoaded, load_mapping
+
+    loaded = api.local_forms.get(form) if api.local_forms is not None else None
+    if loaded is None:
+        raise LocalFormNotLoaded(
+            f"no mapping for the local form {form!r} is loaded: load it with `carerecord forms load FILE`",
+            field="--form",
+        )
+    return {
+        "intake": LocalFormIntake(api.intake, load_mapping(loaded.mapping)),
+        "items": "documents",
+        "person_of": lane_key,
+        "identifier_of": identifier_of,
+    }
+
+
+def _bar(items: str) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(
+            f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {items}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show

@@ -14,7 +14,9 @@ Following the NHS Digital End of Life API (nhsconnect/FHIR-END-OF-LIFE-API) and 
   period.start is when the decision was made, period.end the review date while the plan is active, or when it
   ended otherwise (revoked, superseded, closed after death);
 - `CarePlan` per plan: the recommendations in plain language (CPR and every other treatment as activities, with
-  doNotPerform for what is not recommended or not wanted), what matters to the person as a note;
+  doNotPerform for what is not recommended or not wanted), what matters to the person as a note; what only its
+  kind of form holds in notes for people and, typed, in the plan-details extension for systems (`fhir_parts`),
+  so that a Bundle taken back in (`fhir_in`) makes the same plan;
 - `Consent` per advance decision to refuse treatment (scope adr): provision deny for the refused treatments;
   inactive once withdrawn. CPR is coded as refused only when the decision meets the formal requirements for
   refusing life-sustaining treatment (Mental Capacity Act 2005 s25(5)-(6)); otherwise the text says it does not;
@@ -51,6 +53,7 @@ from carerecord_events.plain import (
     WHAT_MATTERS_SCALE,
     describe_scale,
 )
+from carerecord_events.plans import DnacprForm, EscalationPlan, LocalFormSource, RespectSections
 from carerecord_events.record.facts import awaiting_senior_endorsement, in_force
 from carerecord_events.roles import ROLES, Register, Role
 from carerecord_events.vocabulary import (
@@ -66,6 +69,7 @@ from carerecord_events.vocabulary import (
 )
 from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.fhir_narrative import with_narrative
+from carerecord_projections.fhir_parts import extension_name, part_extensions
 
 SNOMED = "http://snomed.info/sct"
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -85,6 +89,9 @@ BUNDLE_ID_SYSTEM = "https://carerecord.nhs.uk/Id/plan-bundle"
 # given for no one consulted or no review date): one extension, so that the Bundle can be taken back in whole.
 PLAN_EXTENSION = "https://carerecord.nhs.uk/fhir/StructureDefinition/plan-details"
 WHAT_MATTERS_NOTE = "What matters to the person: "
+LIMIT_DESCRIPTION = "Limit of treatment: "
+"""How the description of a treatment escalation plan's limit activity begins: the limits themselves are taken
+back in from the plan-details extension, and an activity so described is not another recommendation."""
 
 CPR_DISPLAY = {
     CprRecommendation.ATTEMPT_CPR: "For attempted cardiopulmonary resuscitation",
@@ -179,7 +186,37 @@ def _plan_details(plan: dict[str, Any]) -> dict[str, Any]:
     parts += [{"url": url, "valueString": text} for url, text in texts if text]
     if plan.get("review_due"):
         parts.append({"url": "reviewDue", "valueDate": plan["review_due"]})
-    return {"url": PLAN_EXTENSION, "extension": parts}
+    return {"url": PLAN_EXTENSION, "extension": parts + _form_details(plan)}
+
+
+FORM_PARTS: dict[str, type] = {
+    "respect": RespectSections,
+    "escalation": EscalationPlan,
+    "dnacpr": DnacprForm,
+    "local_form": LocalFormSource,
+}
+"""What only a plan's kind of form holds, by its key in the plan's document: each written whole, typed, as a
+sub-extension of the plan-details extension (`fhir_parts`), beside the notes that say it in words."""
+
+
+def _form_details(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The form's version, when and where the plan was discussed (section 6), and the form's own part."""
+    involvement = plan["involvement"]
+    texts = (
+        # the setting the plan was made in: the Organization's type is where it cares for the person first, and
+        # one organisation can make plans in more than one setting (a trust's hospital and its community teams)
+        ("setting", "valueCode", plan.get("setting")),
+        ("formVersion", "valueString", plan.get("form_version")),
+        ("discussedOn", "valueDate", involvement.get("discussed_on")),
+        ("discussionRecordLocation", "valueString", involvement.get("discussion_record_location")),
+    )
+    parts: list[dict[str, Any]] = [{"url": url, key: value} for url, key, value in texts if value]
+    for key, part in FORM_PARTS.items():
+        if plan.get(key):
+            inner = part_extensions(part, plan[key])
+            if inner:
+                parts.append({"url": extension_name(key), "extension": inner})
+    return parts
 
 
 def _urn(value: UUID) -> str:
@@ -405,7 +442,7 @@ class _Bundle:
                 "code": {"text": name if not limit.get("detail") else limit["detail"]},
                 "status": self._activity_status(plan),
                 "doNotPerform": True,
-                "description": f"Limit of treatment: {words}.",
+                "description": f"{LIMIT_DESCRIPTION}{words}.",
             }
         }
 

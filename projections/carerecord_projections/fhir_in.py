@@ -10,8 +10,14 @@ added to the plan model adds one reader here, beside the element the view writes
   escalation plan), the CPR recommendation (the CPR activity's `doNotPerform`), its reason category and
   reasoning (that activity's reasonCode), every other treatment activity, what matters to the person (the note),
   involvement, review date and the reasons no one was consulted or no review date was set (the plan-details
-  extension), the setting (the contributing Organization's type), when it was made (`created`), the
-  responsible clinician (`author`: the Practitioner's name and register number, the role from the display);
+  extension), the setting (that extension's `setting`, else the contributing Organization's type), when it was
+  made (`created`), the responsible clinician (`author`: the Practitioner's name and register number, the role
+  from the display);
+- what only the plan's kind of form holds, from the typed sub-extensions of plan-details (`fhir_parts`, which
+  says why these and not the notes): the form's version, when and where the plan was discussed, ReSPECT's
+  sections 2-5, 7 and 8 (`respect`), a treatment escalation plan's level, goals and limits (`escalation`; its
+  limit activities are not other recommendations), a DNACPR form's communication and team (`dnacpr`), a local
+  form's name and kept fields (`localForm`);
 - a `Flag` is the CPR status the CarePlan already carries: it is not taken in on its own (the rules need the
   reasoning, involvement and clinician); an ADRT `Consent` is not taken in (a clinician records it).
 
@@ -44,6 +50,8 @@ from carerecord_events.vocabulary import (
 from carerecord_projections.fhir import (
     CPR_PROCEDURE,
     DECISION_NAMES,
+    FORM_PARTS,
+    LIMIT_DESCRIPTION,
     NHS_NUMBER_SYSTEM,
     ODS_SYSTEM,
     PLAN_CATEGORY,
@@ -51,6 +59,7 @@ from carerecord_projections.fhir import (
     REGISTER_SYSTEMS,
     WHAT_MATTERS_NOTE,
 )
+from carerecord_projections.fhir_parts import PartUnreadable, extension_name, read_part
 
 Resource = dict[str, Any]
 TAKEN_IN_STATUSES = frozenset({"active"})
@@ -271,8 +280,11 @@ class _CarePlanView:
 
     def extension_value(self, field_name: str, name: str, key: str) -> Any:
         found = self.extension(name)
-        self.elements.setdefault(field_name, f"{self.path}.extension('{PLAN_EXTENSION}').extension('{name}')")
+        self.elements.setdefault(field_name, self.extension_path(name))
         return found[0].get(key) if found else None
+
+    def extension_path(self, name: str) -> str:
+        return f"{self.path}.extension('{PLAN_EXTENSION}').extension('{name}')"
 
 
 def _text(value: Any, expression: str) -> str:
@@ -379,10 +391,28 @@ def _involvement(view: _CarePlanView) -> Involvement:
         or "",
         reason_no_one_consulted=view.extension_value("involvement", "reasonNoOneConsulted", "valueString")
         or "",
+        discussion_record_location=str(
+            view.extension_value("involvement", "discussionRecordLocation", "valueString") or ""
+        ),
+        discussed_on=_discussed_on(view),
     )
 
 
+def _discussed_on(view: _CarePlanView) -> date | None:
+    value = view.extension_value("involvement.discussed_on", "discussedOn", "valueDate")
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _Unreadable(view.elements["involvement.discussed_on"], "a date is YYYY-MM-DD") from None
+
+
 def _setting(view: _CarePlanView) -> Setting:
+    stated = view.extension_value("setting", "setting", "valueCode")
+    if stated is not None:
+        return Setting(_reverse({s: s.value for s in Setting}, stated, view.elements["setting"]))
+    view.elements.pop("setting")  # not stated: the setting of the Organization that made it
     for index, contributor in enumerate(view.resource.get("contributor") or []):
         path, resource = view.resolve(contributor, f"{view.path}.contributor[{index}]")
         if resource.get("resourceType") == "Organization":
@@ -402,6 +432,7 @@ def _other_recommendations(view: _CarePlanView) -> tuple[TreatmentRecommendation
         _treatment(activity.get("detail") or {}, f"{view.path}.activity[{index}].detail")
         for index, activity in enumerate(view.resource.get("activity") or [])
         if index != cpr_index
+        and not str((activity.get("detail") or {}).get("description") or "").startswith(LIMIT_DESCRIPTION)
     )
 
 
@@ -444,6 +475,34 @@ def _reason_no_review_date(view: _CarePlanView) -> str:
     return str(view.extension_value("reason_no_review_date", "reasonNoReviewDate", "valueString") or "")
 
 
+def _form_version(view: _CarePlanView) -> str:
+    value = view.extension_value("form_version", "formVersion", "valueString")
+    if value is not None and not isinstance(value, str):
+        raise _Unreadable(view.elements["form_version"], "the form's version is a valueString")
+    return value or ""
+
+
+def _form_part(key: str) -> Callable[[_CarePlanView], Any]:
+    """The reader of what only one kind of form holds, from its typed sub-extension (see `fhir_parts` for why
+    these and not the notes, which say the same in words)."""
+
+    def read(view: _CarePlanView) -> Any:
+        name = extension_name(key)
+        found = view.extension(name)
+        where = view.extension_path(name)
+        view.elements[key] = where
+        if not found:
+            return None
+        if len(found) > 1:
+            raise _Unreadable(where, "given more than once")
+        try:
+            return read_part(FORM_PARTS[key], found[0].get("extension") or [], where)
+        except PartUnreadable as problem:
+            raise _Unreadable(problem.where, problem.message) from None
+
+    return read
+
+
 PLAN_FIELDS: dict[str, Callable[[_CarePlanView], Any]] = {
     "form_type": _form_type,
     "cpr": _cpr,
@@ -455,6 +514,8 @@ PLAN_FIELDS: dict[str, Callable[[_CarePlanView], Any]] = {
     "what_matters": _what_matters,
     "review_due": _review_due,
     "reason_no_review_date": _reason_no_review_date,
+    "form_version": _form_version,
+    **{key: _form_part(key) for key in FORM_PARTS},
 }
 """Each field of `RecommendationContent` the view writes, and its reader (the others keep their defaults)."""
 

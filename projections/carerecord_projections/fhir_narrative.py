@@ -137,6 +137,24 @@ def _organisation(organisation: dict[str, Any]) -> list[str]:
     ]
 
 
+def _related_person(related: dict[str, Any]) -> list[str]:
+    """An emergency contact (ReSPECT section 8): name, relationship, telephone, the primary contact first."""
+    names = [name.get("text", "") for name in related.get("name", [])]
+    relationship = _codes(related.get("relationship", []))
+    phones = related.get("telecom", [])
+    primary = any(phone.get("rank") == 1 for phone in phones)
+    return [
+        _title(", ".join(names) or "Related person"),
+        _p(
+            f"{relationship[0][0].upper()}{relationship[0][1:]}."
+            if relationship and relationship[0]
+            else None,
+            f"Telephone {', '.join(phone['value'] for phone in phones)}." if phones else None,
+            "Primary contact." if primary else None,
+        ),
+    ]
+
+
 _DESCRIBERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "Patient": _patient,
     "Flag": _flag,
@@ -144,4 +162,5 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "Consent": _consent,
     "Practitioner": _practitioner,
     "Organization": _organisation,
+    "RelatedPerson": _related_person,
 }

@@ -611,6 +611,56 @@ def test_carerecord_import_for_every_role_and_situation_follows_the_table_and_wr
     assert region.services.store.last_position() == before
 
 
+def test_carerecord_import_of_local_forms_for_every_role_and_situation_follows_the_table_and_writes_nothing(
+    region: Region, tmp_path: Path
+) -> None:
+    """`carerecord import local-forms` decides as the Bundle import does (through the command's own intake)."""
+    from carerecord.bootstrap import build_api
+    from carerecord.local_form_intake import LocalFormIntake
+    from carerecord.migration import import_ndjson
+    from carerecord_graphql.access import reader_of
+    from carerecord_graphql.context import context_for
+    from carerecord_services.local_forms import load_mapping
+
+    forms = Path(__file__).resolve().parents[2] / "deploy" / "carerecord" / "reference" / "forms"
+    api = build_api(region.settings, region.services)
+    intake = LocalFormIntake(api.intake, load_mapping((forms / "nuh-tep.toml").read_text()))
+    fields = json.loads((forms / "nuh-tep.example.json").read_text()) | {
+        "Clinical rationale": GROUP_REASONING
+    }
+    before = region.services.store.last_position()
+    wrong = []
+    for role in ROLE_TOKENS:
+        for situation in SITUATIONS:
+            cell = region.cell(role, situation)
+            source = tmp_path / f"{role.value}-{situation.replace(' ', '-')}.ndjson"
+            document = {
+                "identifier": "matrix-1",
+                "patient": {
+                    "nhs_number": cell.nhs_number,
+                    "given_name": "Matrix",
+                    "family_name": "Cell",
+                    "date_of_birth": "1940-01-01",
+                },
+                "responsible_clinician": {"name": "Dr Grey", "role": "gp", "registration": "2345678"},
+                "fields": fields,
+            }
+            source.write_text(json.dumps(document) + "\n")
+            report = import_ndjson(
+                intake,
+                reader_of(context_for(api, f"Bearer {cell.token}").caller()),
+                source,
+                checkpoint=source.with_suffix(".checkpoint"),
+                report=source.with_suffix(".refused"),
+            )
+            [refusal] = report.refusals
+            past_access = refusal["status"] == 422
+            if past_access != may_send_plans(role, situation):
+                wrong.append((role.value, situation, refusal["reasons"][0]["rule"]))
+    assert not wrong, wrong
+    assert region.services.store.last_position() == before
+
+
 def _token(region: Region, role: Role, organisation: str) -> str:
     claims: dict[str, Any] = {"sub": f"matrix-{role.value}-{organisation}", "role": role.value}
     claims.update({**ROLE_TOKENS[role], "org": organisation})

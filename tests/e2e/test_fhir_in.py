@@ -24,6 +24,9 @@ from tests.e2e.test_api_end_to_end import (
     recommendation_input,
     registered_with_gp,
 )
+from tests.e2e.test_plan_forms import FORMS, FROM_LOCAL_FORM, forms_command, local_form_input
+from tests.fhir_checks import validated
+from tests.form_builders import DNACPR_INPUT, ESCALATION_INPUT, RESPECT_INPUT
 from tests.support.api_server import ApiServer, errors
 
 TAKEN_IN_FROM = "query($nhs: String!) { person(nhsNumber: $nhs) { currentPlans { takenInFrom } } }"
@@ -182,6 +185,146 @@ def test_a_bundle_the_view_produced_posted_into_an_empty_store_makes_the_same_pl
     assert "already-taken-in" in rules(again)
     assert receiver.graphql(gp, PERSON, nhs="9434765919")["data"]["person"]["version"] == version
     assert len(stored_documents(test_database_url, empty_schema)[0]["plans"]) == 2
+
+
+def taken_back_in(
+    origin: ApiServer, receiver: ApiServer, database_url: str, schemas: tuple[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The one plan made at the origin and the same plan taken in from its Bundle at the receiver, each as the
+    current plan's document holds it, apart from its ids and who keyed it in."""
+    bundle = validated(bundle_of(origin, origin.token(**GP)))
+    posted = post(receiver, receiver.token(**GP), bundle, **AS_GP_PRACTICE)
+    assert posted.status_code == 201, posted.text
+    [made_here] = stored_documents(database_url, schemas[0])
+    [taken_in] = stored_documents(database_url, schemas[1])
+    [plan_here] = plans_without_ids(made_here)
+    [plan_taken_in] = plans_without_ids(taken_in)
+    assert plan_taken_in.pop("taken_in_from").startswith("FHIR Bundle sent by K81003")
+    return plan_here, plan_taken_in
+
+
+def made_at(origin: ApiServer, **fields: Any) -> None:
+    gp, record_id = registered_with_gp(origin)
+    made = origin.graphql(gp, RECOMMEND, id=record_id, input=recommendation_input(**fields))
+    assert made["data"]["makeRecommendation"]["__typename"] == "RecordChanged", made
+
+
+def test_a_respect_plan_with_every_section_comes_back_in_whole(
+    origin: ApiServer, receiver: ApiServer, test_database_url: str, fresh_schema: str, empty_schema: str
+) -> None:
+    made_at(
+        origin,
+        respect=RESPECT_INPUT,
+        whatMatters="being at home with her cat",
+        involvement={
+            "route": "A_PERSON_WITH_CAPACITY",
+            "personInvolved": True,
+            "consulted": [{"name": "Ann Hale", "role": "daughter"}],
+            "discussedOn": "2026-10-30",
+            "discussionRecordLocation": "GP record, consultation of 30 October",
+        },
+        otherRecommendations=[
+            {
+                "treatment": "admission to intensive care",
+                "decision": "NOT_RECOMMENDED",
+                "reason": "no benefit",
+            }
+        ],
+    )
+    here, taken_in = taken_back_in(origin, receiver, test_database_url, (fresh_schema, empty_schema))
+    respect = here["respect"]
+    assert respect["health_summary"] and respect["legal_welfare_proxy"] is True  # section 2
+    assert len(respect["other_documents"]) == 2
+    assert (respect["what_matters_scale"], respect["clinical_focus_scale"]) == (8, 9)  # sections 3 and 4
+    assert respect["has_capacity_to_take_part"] is True  # section 5
+    assert [s["registration"] for s in respect["signatures"]] == ["2345678", "71A2998E"]  # section 7
+    assert [c["other_details"] for c in respect["emergency_contacts"]] == ["", "K81003"]  # section 8
+    assert here["form_version"] == "3" and here["involvement"]["discussed_on"] == "2026-10-30"
+    assert taken_in == here
+
+
+def test_a_treatment_escalation_plan_comes_back_in_with_its_level_goals_and_limits(
+    origin: ApiServer, receiver: ApiServer, test_database_url: str, fresh_schema: str, empty_schema: str
+) -> None:
+    made_at(
+        origin,
+        formType="TREATMENT_ESCALATION_PLAN",
+        escalation=ESCALATION_INPUT,
+        otherRecommendations=[{"treatment": "antibiotics by mouth", "decision": "RECOMMENDED"}],
+    )
+    here, taken_in = taken_back_in(origin, receiver, test_database_url, (fresh_schema, empty_schema))
+    assert here["escalation"]["level"] == "ward-based-with-limits"
+    assert [limit["treatment"] for limit in here["escalation"]["limits"]] == [
+        "intensive-care",
+        "non-invasive-ventilation",
+        "dialysis",
+    ]
+    assert [item["treatment"] for item in taken_in["other_recommendations"]] == ["antibiotics by mouth"], (
+        "a limit is not taken in as another recommendation"
+    )
+    assert taken_in == here
+
+
+def test_a_dnacpr_form_comes_back_in_with_its_communication_and_team(
+    origin: ApiServer, receiver: ApiServer, test_database_url: str, fresh_schema: str, empty_schema: str
+) -> None:
+    made_at(
+        origin,
+        formType="DNACPR",
+        reasonCategory="PERSONS_INFORMED_REFUSAL",
+        involvement={
+            "route": "A_PERSON_WITH_CAPACITY",
+            "personInvolved": True,
+            "consulted": [{"name": "Ann Hale", "role": "daughter"}],
+        },
+        dnacpr=DNACPR_INPUT,
+    )
+    here, taken_in = taken_back_in(origin, receiver, test_database_url, (fresh_schema, empty_schema))
+    assert here["dnacpr"] == {
+        "communication_with_person": DNACPR_INPUT["communicationWithPerson"],
+        "communication_with_relatives": DNACPR_INPUT["communicationWithRelatives"],
+        "team_members": [{"name": "Nurse Jones", "role": "district nurse", "representative_id": None}],
+    }
+    assert taken_in == here
+
+
+def test_a_mapped_local_form_comes_back_in_with_its_kept_fields(
+    origin: ApiServer, receiver: ApiServer, test_database_url: str, fresh_schema: str, empty_schema: str
+) -> None:
+    loaded = forms_command(origin, "load", str(FORMS / "nuh-tep.toml"))
+    assert loaded.returncode == 0, loaded.stderr
+    gp, record_id = registered_with_gp(origin)
+    made = origin.graphql(gp, FROM_LOCAL_FORM, id=record_id, input=local_form_input())
+    assert made["data"]["makeRecommendationFromLocalForm"]["__typename"] == "RecordChanged", made
+    here, taken_in = taken_back_in(origin, receiver, test_database_url, (fresh_schema, empty_schema))
+    assert here["form_version"] == "NUH TEP 4 (2024)"
+    assert here["local_form"]["form"] == "nuh-tep" and len(here["local_form"]["kept"]) == 3
+    assert taken_in == here, (
+        "the receiver needs no mapping: the plan arrives canonical, its kept fields whole"
+    )
+
+
+def test_a_form_part_that_cannot_be_read_is_refused_naming_the_element(
+    origin: ApiServer, receiver: ApiServer
+) -> None:
+    made_at(origin, respect=RESPECT_INPUT)
+    bundle = bundle_of(origin, origin.token(**GP))
+    index, care_plan = next(
+        (i, e["resource"])
+        for i, e in enumerate(bundle["entry"])
+        if e["resource"]["resourceType"] == "CarePlan"
+    )
+    [details] = care_plan["extension"]
+    [respect] = [part for part in details["extension"] if part["url"] == "respect"]
+    for part in respect["extension"]:
+        if part["url"] == "whatMattersScale":
+            part["valueInteger"] = 11
+    refused = post(receiver, receiver.token(**GP), bundle, **AS_GP_PRACTICE)
+    assert refused.status_code == 422, refused.text
+    assert rules(refused)["invalid-input"] == [
+        f"Bundle.entry[{index}].resource.extension('https://carerecord.nhs.uk/fhir/StructureDefinition/"
+        "plan-details').extension('respect')"
+    ]
 
 
 def test_a_refused_plan_names_the_rule_and_the_element_is_held_and_is_taken_in_once_corrected(

@@ -102,3 +102,20 @@ def test_a_flag_without_its_care_plan_is_not_a_decision() -> None:
     with pytest.raises(BundleRefused) as refused:
         read_bundle(bundle)
     assert [issue.rule for issue in refused.value.issues] == ["cpr-status-without-plan"]
+
+
+def test_the_plans_setting_is_read_from_the_plan_details_and_else_from_the_organisation_that_made_it() -> (
+    None
+):
+    bundle = bundle_for(NHS_NUMBER)
+    _, care_plan = entry(bundle, "CarePlan")
+    [details] = care_plan["extension"]
+    [setting] = [part for part in details["extension"] if part["url"] == "setting"]
+    setting["valueCode"] = "hospital"
+    assert read_bundle(bundle).plans[0].content.setting is Setting.HOSPITAL
+    details["extension"].remove(setting)
+    [plan] = read_bundle(bundle).plans
+    assert plan.content.setting is Setting.GP_PRACTICE, (
+        "the Organization's type, as a system without it sends"
+    )
+    assert plan.elements["setting"].endswith(".type[0].text")

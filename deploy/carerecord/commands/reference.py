@@ -1,5 +1,6 @@
 """`carerecord import`: the organisation register and the registered population, from CSV; and a region's
-existing plans, from FHIR NDJSON (`carerecord import plans FILE --token ...`, in `carerecord/plans_import.py`)."""
+existing plans, from FHIR NDJSON or its own forms (`carerecord import plans FILE --token ...`, `carerecord import
+local-forms FILE --form NAME --token ...`, in `carerecord/plans_import.py`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def add(commands: Commands) -> None:
         "import",
         _import,
         help="import reference data (the organisation register, the registered population: CSV) or existing "
-        "plans (FHIR NDJSON)",
+        "plans (FHIR NDJSON, or a local form's filled-in documents as NDJSON)",
         description=(
             "Replaces the organisation register (columns ods_code, name, setting, icb_code, icb_name, region) or "
             "the registered population (columns icb_code, age_band, sex, ethnicity, people) from a CSV file. "
@@ -36,7 +37,7 @@ def add(commands: Commands) -> None:
         epilog="Example: carerecord import organisations register.csv; carerecord import population --synthetic; "
         + import_plans.EXAMPLE,
     )
-    command.add_argument("kind", choices=sorted([*KINDS, "plans"]), help="what the file holds")
+    command.add_argument("kind", choices=sorted([*KINDS, "plans", "local-forms"]), help="what the file holds")
     source = command.add_mutually_exclusive_group(required=True)
     source.add_argument("file", nargs="?", help="the CSV file ('-' for standard input)")
     source.add_argument(
@@ -49,7 +50,7 @@ def _import(arguments: argparse.Namespace) -> int:
     from carerecord.bootstrap import Services
     from carerecord_projections.reference import ReferenceDataError
 
-    if arguments.kind == "plans":
+    if arguments.kind in ("plans", "local-forms"):
         return import_plans.run(arguments)
     what, _ = KINDS[arguments.kind]
     text = _text(arguments)
