@@ -132,6 +132,8 @@ def test_a_respect_plan_prints_its_nine_sections_in_order_with_when_and_which_ve
         and "Margaret Hale" in flat
         and "943 476 5919" in flat
     )
+    whose = "Margaret Hale, NHS number 943 476 5919"
+    assert flat.count(whose) == 3, "at the head of both pages, and at the end"
     assert "being at home with her cat" in flat and "Ann Hale (daughter, attorney)" in flat
 
     looks = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"]

@@ -4,6 +4,7 @@ about itself (when printed, by whom, the record's version and where to check it)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import uuid4
@@ -17,6 +18,7 @@ from carerecord_graphql.portal.print_forms import (
     RESPECT_HEADINGS,
     printed_form,
 )
+from carerecord_graphql.portal.printing import css_string, stylesheet_for
 from carerecord_graphql.portal.views import PersonPage, person_page
 from carerecord_projections.current_plan.document import document_of
 from carerecord_projections.current_plan.queries import PlanRow
@@ -82,3 +84,13 @@ def test_a_dnacpr_form_prints_the_national_adult_forms_boxes_and_its_statement()
     ]
     assert form.boxes[2].rows[0].values == ["Discussed at home; she agreed."]
     assert form.boxes[4].rows[0].values == ["Sister Brown (ward sister)"]
+
+
+def test_a_name_at_the_head_of_each_printed_page_cannot_end_the_stylesheet() -> None:
+    page = _page(Scenario().registered().given(recommendation()))
+    form = printed_form(page, page.current_plans[0], PRINTED, "Dr Grey", CHECK_AT)
+    hostile = replace(form, person_name='Ann "O</style><script>x</script>')
+    css = stylesheet_for(hostile)
+    assert "</style" not in css and '"O' not in css
+    assert css_string('O"<') == "O\\000022 \\00003c "
+    assert 'content: "Margaret Hale\\00002c  NHS number 943 476 5919"' in stylesheet_for(form)

@@ -64,7 +64,7 @@ class PlanPrinting(PortalRendering):
         found = await self._printed(request, "portal print")
         if isinstance(found, Response):
             return found
-        return HTMLResponse(self._print_html(found), headers=self._print_headers())
+        return HTMLResponse(self._print_html(found), headers=self._print_headers(found))
 
     async def print_pdf(self, request: Request) -> Response:
         found = await self._printed(request, "portal print pdf")
@@ -138,14 +138,30 @@ class PlanPrinting(PortalRendering):
 
     def _print_html(self, form: PrintedForm) -> str:
         return self.templates.get_template("print_form.html").render(
-            form=form, stylesheet=print_stylesheet(), title=f"{form.title}: {form.person_name}"
+            form=form, stylesheet=stylesheet_for(form), title=f"{form.title}: {form.person_name}"
         )
 
-    def _print_headers(self) -> dict[str, str]:
+    def _print_headers(self, form: PrintedForm) -> dict[str, str]:
         csp = SECURITY_HEADERS["Content-Security-Policy"].replace(
-            "style-src 'self'", f"style-src '{_style_hash(print_stylesheet())}'"
+            "style-src 'self'", f"style-src '{_style_hash(stylesheet_for(form))}'"
         )
         return {**SECURITY_HEADERS, "Content-Security-Policy": csp}
+
+
+def stylesheet_for(form: PrintedForm) -> str:
+    """The print stylesheet, with the person's name and NHS number at the head of every printed page (a page
+    that comes apart from the others still says whose it is)."""
+    whose = f"{form.person_name}, NHS number {form.nhs_number}"
+    return print_stylesheet() + (
+        f'@page {{ @top-left {{ content: "{css_string(whose)}"; font: 8pt Arial, Helvetica, sans-serif; }} }}\n'
+    )
+
+
+def css_string(text: str) -> str:
+    """Text for inside a CSS string: every character but letters, digits and spaces as a 6-digit escape, so
+    nothing in a name can end the string or the style element (the space after each escape is its end, eaten
+    by the CSS parser, so that a space or hex digit after it stays text)."""
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x} " for ch in text)
 
 
 def pdf_of(html: str, chromium: str = CHROMIUM) -> bytes:
