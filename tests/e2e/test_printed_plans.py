@@ -109,6 +109,10 @@ def test_a_respect_plan_prints_its_nine_sections_in_order_with_when_and_which_ve
 
     headings = page.get_by_role("heading", level=2).all_inner_texts()
     assert headings == list(RESPECT_HEADINGS), headings
+    decision = page.locator(".decision")
+    assert decision.inner_text() == "\u2715 DO NOT ATTEMPT CPR"
+    # the inline stylesheet applied: its hash in the page's Content-Security-Policy matched it
+    assert decision.evaluate("element => getComputedStyle(element).borderTopStyle") == "double"
     page.emulate_media(media="print")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "printed-respect-plan.png"), full_page=True)
