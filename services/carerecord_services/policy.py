@@ -167,6 +167,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
         "GET /fhir/Patient/{nhsNumber}",
         "GET /fhir/Patient/{nhsNumber}/$everything",
         "portal /portal/people/{recordId}",
+        "portal /portal/people/{recordId}/plans/{planId}/print (and print.pdf)",
     ),
     Read.SEARCH_PEOPLE: ("searchPeople", "portal POST /portal/search"),
     Read.BREAK_GLASS: ("breakGlass", "portal POST /portal/break-glass"),

@@ -529,6 +529,47 @@ def test_the_portal_page_of_a_person_follows_the_table(region: Region) -> None:
     assert not wrong, wrong
 
 
+def test_the_portal_printed_plan_and_its_pdf_follow_the_table_and_are_recorded(region: Region) -> None:
+    """The printed form (page and PDF) is read as the person page is: for a plan the record does not hold, a
+    reader the table allows is told there is no such plan (404, after the read was decided and recorded), every
+    other reader is refused (403); each look is recorded under its own operation."""
+    outcomes = []
+    plan_id = uuid4()
+    for role in ROLE_TOKENS:
+        for situation in ("caring", "not caring", "relationship ended"):
+            cell = region.cell(role, situation, user="portal-print")
+            with TestClient(region.client.app, follow_redirects=False) as browser:
+                csrf = _csrf(browser.get("/portal/sign-in").text)
+                browser.post("/portal/sign-in", data={"token": cell.token, "csrf_token": csrf})
+                base = f"/portal/people/{cell.record_id}/plans/{plan_id}/print"
+                answers = (browser.get(base).status_code, browser.get(f"{base}.pdf").status_code)
+            expected = 404 if may_read(role, situation, _claims_record(cell), cell.record_id) else 403
+            outcomes.append((role.value, situation, (expected, expected), answers))
+    wrong = [o for o in outcomes if o[2] != o[3]]
+    assert not wrong, wrong
+    assurance = region.cell(Role.ASSURANCE, "caring", user="print-check")
+    history = _gql(
+        region,
+        assurance.token,
+        "query($id: UUID!) { accessHistory(recordId: $id) { userId operation granted } }",
+        {"id": str(assurance.record_id)},
+    )["data"]["accessHistory"]
+    looks = {(e["operation"], e["userId"], e["granted"]) for e in history}
+    readers = [
+        role
+        for role in ROLE_TOKENS
+        if may_read(role, "caring", _claims_record(region.cell(role, "caring")), assurance.record_id)
+    ]
+    assert Role.GP in readers and Role.PARAMEDIC in readers
+    missing = [
+        (operation, role.value)
+        for operation in ("portal print", "portal print pdf")
+        for role in readers
+        if (operation, f"portal-print-{role.value}", True) not in looks
+    ]
+    assert not missing, missing
+
+
 def _csrf(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found

@@ -32,6 +32,7 @@ from carerecord_graphql.auth import AuthenticationFailed, Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain, record_permission_refusal
 from carerecord_graphql.oversight import OVERSIGHT_ROLES
 from carerecord_graphql.portal.oversight_pages import OversightPages
+from carerecord_graphql.portal.printing import PlanPrinting
 from carerecord_graphql.portal.rendering import sentence
 from carerecord_graphql.portal.views import PlanWarnings, clock_time, long_date, person_page
 from carerecord_projections.current_plan.queries import PlanRow
@@ -45,7 +46,7 @@ from carerecord_services.read_access import ReadRefused
 log = logging.getLogger("carerecord.portal")
 
 
-class Portal(OversightPages):
+class Portal(OversightPages, PlanPrinting):
     """The portal's routes: signing in and out, finding a person, and their plan."""
 
     def routes(self) -> list[BaseRoute]:
@@ -65,6 +66,8 @@ class Portal(OversightPages):
             ("/portal/dashboard/{key:str}", self.drill_down, "GET"),
             ("/portal/export/decisions/{key:str}.csv", self.export, "GET"),
             ("/portal/export/{part:str}.csv", self.export, "GET"),
+            ("/portal/people/{record_id:uuid}/plans/{plan_id:uuid}/print", self.print_plan, "GET"),
+            ("/portal/people/{record_id:uuid}/plans/{plan_id:uuid}/print.pdf", self.print_pdf, "GET"),
         ]
         return [
             Route("/", self.start, methods=["GET"]),
