@@ -31,6 +31,7 @@ from carerecord_graphql.access import read_record_decided, reader_of, record_id_
 from carerecord_graphql.auth import AuthenticationFailed, Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain, record_permission_refusal
 from carerecord_graphql.oversight import OVERSIGHT_ROLES
+from carerecord_graphql.portal.my_plan import OWN_RECORD_ROLES, MyPlanPages
 from carerecord_graphql.portal.oversight_pages import OversightPages
 from carerecord_graphql.portal.rendering import sentence
 from carerecord_graphql.portal.views import PlanWarnings, clock_time, long_date, person_page
@@ -45,7 +46,7 @@ from carerecord_services.read_access import ReadRefused
 log = logging.getLogger("carerecord.portal")
 
 
-class Portal(OversightPages):
+class Portal(MyPlanPages, OversightPages):
     """The portal's routes: signing in and out, finding a person, and their plan."""
 
     def routes(self) -> list[BaseRoute]:
@@ -65,6 +66,7 @@ class Portal(OversightPages):
             ("/portal/dashboard/{key:str}", self.drill_down, "GET"),
             ("/portal/export/decisions/{key:str}.csv", self.export, "GET"),
             ("/portal/export/{part:str}.csv", self.export, "GET"),
+            *self.my_plan_routes(),
         ]
         return [
             Route("/", self.start, methods=["GET"]),
@@ -80,6 +82,10 @@ class Portal(OversightPages):
         _, principal = self.signed_in(request)
         if principal is None:
             return self.redirect(request, None, "/portal/sign-in")
+        if (
+            principal.role in OWN_RECORD_ROLES
+        ):  # the person, or their representative: their plan, not a search
+            return self.redirect(request, None, "/portal/my-plan")
         return self.redirect(
             request, None, "/portal/dashboard" if principal.role in OVERSIGHT_ROLES else "/portal/find"
         )
