@@ -94,7 +94,12 @@ class Portal(MyPlanPages, OversightPages):
         session, principal = self.signed_in(request)
         if principal is not None:
             return self.redirect(request, session, "/portal")
-        return self.render(request, session, "sign_in.html", {"title": "Sign in"})
+        values: dict[str, Any] = {"title": "Sign in"}
+        if (
+            self.api.demo_sign_in is not None
+        ):  # a demo store: who to sign in as, and the command for each token
+            values["demo_users"] = await run_in_threadpool(self.api.demo_sign_in)
+        return self.render(request, session, "sign_in.html", values)
 
     async def sign_in(self, request: Request) -> Response:
         session = self.sessions.read(request)
