@@ -285,3 +285,27 @@ def test_the_person_cannot_open_another_persons_page_and_the_refusal_is_recorded
     assert "Edith" not in page.get_by_role("main").inner_text()
     accessible(page, "my-plan-another-persons-page-refused")
     assert looks(server, other_id, "portal person") == [("margaret-hale", False)]
+
+
+def _tab_to(page: Page, selector: str) -> None:  # noqa: F811
+    """Presses Tab until the element has the focus (as someone using the keyboard alone would)."""
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+            return
+    raise AssertionError(f"{selector} is not reached with the keyboard")
+
+
+def test_the_person_raises_a_concern_with_the_keyboard_alone(
+    server: ApiServer,  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    record_id, _ = margaret_looked_at(server)
+    sign_in(page, server, person(record_id))
+    _tab_to(page, "#summary")
+    page.keyboard.type("I was not asked about this plan.")
+    _tab_to(page, "form[action='/portal/my-plan/concerns'] button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/portal/my-plan?raised=1#concerns")
+    assert [c[1:] for c in concerns_of(server, record_id)] == [("person", "I was not asked about this plan.")]
+    accessible(page, "my-plan-keyboard-concern-raised")
