@@ -90,7 +90,11 @@ def test_whoever_looked_is_named_else_their_role_and_the_organisation_by_its_nam
     named = look_of({**entry, "name": "Pat Medic", "granted": True}, NAMES, _principal(Role.PERSON))
     assert (named.who, named.what) == ("Pat Medic", "looked at the record")
     own = look_of({**entry, "user_id": "margaret", "role": "person"}, NAMES, _principal(Role.PERSON))
-    assert own.who == "You"
+    assert (own.who, own.organisation, own.organisation_code) == (
+        "You",
+        "none: not on behalf of an organisation",
+        "",
+    )
     unknown = look_of({**entry, "organisation": "ZZZ"}, NAMES, _principal(Role.PERSON))
     assert unknown.organisation == "an organisation not in the register"
 

@@ -493,9 +493,9 @@ def _easy_plan(plan: PlanView, today: date, names: dict[str, str], subject: Subj
 
 
 def happened(timeline: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The record's events, oldest first, each in the easy-read words its event type holds."""
+    """The record's events, oldest first (by when they happened), each in the easy-read words of its type."""
     found = []
-    for entry in timeline:
+    for entry in sorted(timeline, key=lambda entry: (entry["occurred_at"], entry["version"])):
         kind = event_class(entry["event_type"])
         if kind is not None and not entry["entered_in_error"]:
             found.append((long_date(entry["occurred_at"]), kind.EASY_READ))
@@ -528,11 +528,15 @@ def look_of(entry: dict[str, Any], names: dict[str, str], principal: Principal) 
         what = "asked to look at the record and was refused"
     elif entry["kind"] == "break-glass" and entry.get("expires_at"):
         what += f", until {clock_time(entry['expires_at'])}"
+    if entry["role"] in (Role.PERSON.value, Role.REPRESENTATIVE.value):  # their token's code is no employer
+        organisation, code = "none: not on behalf of an organisation", ""
+    else:
+        organisation, code = organisation or "an organisation not in the register", entry["organisation"]
     return Look(
         who=who,
         role=role,
-        organisation=organisation or "an organisation not in the register",
-        organisation_code=entry["organisation"],
+        organisation=organisation,
+        organisation_code=code,
         when=clock_time(entry["at"]) if isinstance(entry["at"], datetime) else str(entry["at"]),
         what=what,
         why=str(entry["purpose"]),
