@@ -8,7 +8,10 @@ every page."""
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -313,3 +316,36 @@ def test_the_person_raises_a_concern_with_the_keyboard_alone(
     page.wait_for_url("**/portal/my-plan?raised=1#concerns")
     assert [c[1:] for c in concerns_of(server, record_id)] == [("person", "I was not asked about this plan.")]
     accessible(page, "my-plan-keyboard-concern-raised")
+
+
+def test_in_the_demo_the_sign_in_page_lists_the_demo_users_and_the_persons_command_signs_her_in(
+    test_database_url: str,
+    fresh_schema: str,
+    tmp_path: Path,
+    page: Page,  # noqa: F811
+) -> None:
+    demo = ApiServer(test_database_url, fresh_schema, tmp_path).start("demo", "--people", "12", "--serve")
+    try:
+        page.goto(f"{demo.url}/portal/sign-in")
+        listed = page.get_by_role("region", name="Demonstration users").inner_text()
+        assert "The person, " in listed and "--role person" in listed and "--role gp" in listed
+        accessible(page, "my-plan-demo-sign-in")
+        command = next(
+            code.inner_text()
+            for code in page.locator(".demo-users code").all()
+            if "--role person" in code.inner_text()
+        )
+        token = subprocess.run(
+            [sys.executable, "-m", "carerecord.cli", *shlex.split(command)[1:]],
+            env=demo.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        page.get_by_label("Access token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        assert page.url.endswith("/portal/my-plan")
+        assert page.get_by_role("heading", level=1).inner_text() == "Your plan"
+        accessible(page, "my-plan-demo-person")
+    finally:
+        demo.stop()
