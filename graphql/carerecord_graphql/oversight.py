@@ -162,6 +162,7 @@ class OversightChart:
     key: str
     title: str
     rows: list[ChartRow]
+    counted: str = strawberry.field(description="What each row counts (recommendations, concerns, ...)")
 
 
 @strawberry.type(description="Quality at a glance for a region, an organisation or a setting over a period")
@@ -195,7 +196,10 @@ def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
         timings=list(dashboard.timings),
         charts=[
             OversightChart(
-                key=chart.key, title=chart.title, rows=[ChartRow(label=k, count=v) for k, v in chart.rows]
+                key=chart.key,
+                title=chart.title,
+                rows=[ChartRow(label=k, count=v) for k, v in chart.rows],
+                counted=chart.counted,
             )
             for chart in dashboard.charts
         ],

@@ -5,11 +5,16 @@ each process keeps a few open per DSN and lends them out one transaction at a ti
 thrown away, never lent again; before an idle one is lent it is asked a trivial query (two round trips, a
 fraction of a millisecond here against several milliseconds for a new connection), so a connection ended by a
 database restart is replaced rather than failing a request. Only a handful of DSNs keep pools
-(a test run makes a schema per test): the least recently used one is closed when another is needed."""
+(a test run makes a schema per test): the least recently used one is closed when another is needed.
+
+Text the read models cannot hold (PostgreSQL text holds no NUL character, and a lone surrogate cannot be encoded)
+is written with U+FFFD in its place, whichever projection writes it: the event keeps what was recorded, and one
+odd character in an event can never stop a projection (every later event would wait behind it for good)."""
 
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -17,11 +22,37 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
+import psycopg2.extensions
 import psycopg2.extras
 
 from carerecord_projections.schema import create_tables
 
 psycopg2.extras.register_uuid()  # type: ignore[no-untyped-call]  # UUIDs in and out as uuid.UUID (adapter registration, no I/O)
+
+_UNHOLDABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def holdable(text: str) -> str:
+    """The text as the read models can hold it: NUL and lone surrogates replaced by U+FFFD."""
+    return _UNHOLDABLE.sub(REPLACEMENT, text) if _UNHOLDABLE.search(text) else text
+
+
+class _HoldableText:
+    """psycopg2's adapter for str, given text the database can hold (see the module's docstring)."""
+
+    def __init__(self, text: str) -> None:
+        self._quoted = psycopg2.extensions.QuotedString(holdable(text))
+
+    def prepare(self, connection: Any) -> None:
+        self._quoted.prepare(connection)
+
+    def getquoted(self) -> bytes:
+        quoted: bytes = self._quoted.getquoted()
+        return quoted
+
+
+psycopg2.extensions.register_adapter(str, _HoldableText)
 
 POOL_SIZE = 8  # connections per DSN and process, at most
 POOLED_DSNS = 4  # DSNs per process that keep a pool
