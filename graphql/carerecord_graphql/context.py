@@ -46,6 +46,8 @@ class Api:
     local_forms: LocalFormMappings | None = None
     held_submissions: HeldSubmissions | None = None
     register: Register | None = None  # the organisation register, for grants to urgent and emergency care
+    # a demo store only: each demo user to sign in as (who, the command printing their token, what to try)
+    demo_sign_in: Callable[[], list[tuple[str, str, str]]] | None = None
 
     @property
     def changes(self) -> RecordChanges:

@@ -128,6 +128,9 @@ class AccessView:
     at: datetime
     expires_at: datetime | None
     access_id: UUID = strawberry.field(description="Ask accessShown with it (assurance) for what was shown")
+    name: str | None = strawberry.field(
+        description="The reader's name as their token gave it; none where it gave none (older accesses too)"
+    )
 
 
 def encode_cursor(version: int) -> str:

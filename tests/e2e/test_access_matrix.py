@@ -848,3 +848,84 @@ def test_the_portal_search_and_break_glass_forms_follow_the_table(region: Region
     wrong = [o for o in outcomes if o[2] != o[3]]
     assert not wrong, wrong
     assert {o[2] for o in outcomes} == {True, False}
+
+
+OWN_RECORD_PAGES = ("/portal/my-plan", "/portal/my-plan/easy-read", "/portal/my-plan/who-has-looked")
+
+
+def may_open_own_pages(role: Role, situation: str, claims_record: str | None, record_id: UUID) -> bool:
+    """The person's own pages read the record their token names (never one named in the address): the person's
+    own, or the one a representative represents while not withdrawn. Staff and boards have a search instead."""
+    if role not in (Role.PERSON, Role.REPRESENTATIVE) or claims_record is None:
+        return False
+    return may_read(role, situation, claims_record, UUID(claims_record))
+
+
+def test_the_portal_pages_of_a_persons_own_record_follow_the_table(region: Region) -> None:
+    """My plan, its easy read and who has looked, for every role: allowed exactly for the person and a
+    representative not withdrawn. Raising a concern: as the API's raiseConcern (the person or a representative, on
+    the record their token names). The concern names a plan not on the record, so one that passes the access
+    checks is refused by the rules (400) and nothing is written; every refusal of access is a 403."""
+    before = region.services.store.last_position()
+    outcomes = []
+    for role in ROLE_TOKENS:
+        for situation in ("caring", "not caring", "representative withdrawn"):
+            cell = region.cell(role, situation, user="own-pages")
+            claims_record = _claims_record(cell)
+            expected = may_open_own_pages(role, situation, claims_record, cell.record_id)
+            with TestClient(region.client.app, follow_redirects=False) as browser:
+                csrf = _csrf(browser.get("/portal/sign-in").text)
+                signed_in = browser.post("/portal/sign-in", data={"token": cell.token, "csrf_token": csrf})
+                assert signed_in.status_code == 303
+                home = browser.get("/portal")
+                answers = {path: browser.get(path) for path in OWN_RECORD_PAGES}
+                csrf = _csrf(answers["/portal/my-plan"].text)  # the sign-out form carries it on every page
+                raised = browser.post(
+                    "/portal/my-plan/concerns",
+                    data={
+                        "csrf_token": csrf,
+                        "form_id": uuid4().hex,
+                        "plan_id": str(uuid4()),
+                        "summary": "matrix: a concern about a plan that is not on this record",
+                    },
+                )
+            to_own = home.headers["location"] == "/portal/my-plan"
+            outcomes.append(
+                ("portal home", role.value, situation, role in (Role.PERSON, Role.REPRESENTATIVE), to_own)
+            )
+            for path, answer in answers.items():
+                assert answer.status_code in (200, 403), (path, answer.status_code)
+                outcomes.append((path, role.value, situation, expected, answer.status_code == 200))
+            assert raised.status_code in (400, 403), raised.status_code
+            may_raise = role in (Role.PERSON, Role.REPRESENTATIVE) and may_change(
+                c.RaiseConcern, role, situation, claims_record, UUID(claims_record or str(uuid4()))
+            )  # on the record the token names, as the API's raiseConcern decides it
+            outcomes.append(
+                ("portal raise concern", role.value, situation, may_raise, raised.status_code == 400)
+            )
+    wrong = [o for o in outcomes if o[3] != o[4]]
+    assert not wrong, wrong
+    assert {o[3] for o in outcomes} == {True, False}
+    assert region.services.store.last_position() == before  # nothing written, by anyone
+
+    from carerecord_projections.database import transaction
+
+    with transaction(region.services.read_models_dsn) as cursor:
+        cursor.execute(
+            """SELECT user_id, granted, count(*) FROM access_log
+               WHERE operation = 'portal my plan' AND user_id LIKE 'own-pages-%%' GROUP BY user_id, granted"""
+        )
+        looks = {(user, granted): count for user, granted, count in cursor.fetchall()}
+        cursor.execute(
+            """SELECT count(*) FROM refused_requests WHERE kind = 'permission'
+               AND operation LIKE 'portal:/portal/my-plan%%' AND user_id LIKE 'own-pages-%%'"""
+        )
+        staff_refused = cursor.fetchone()[0]
+    # the person: their own record, each time, and once more as the refused concern is shown beside its field
+    assert looks[("own-pages-person", True)] == 3 * 2
+    assert looks[("own-pages-representative", True)] == 2  # represents this person only in "caring"
+    # refused, and recorded: each page, and the page shown after the rules refused the concern
+    assert looks[("own-pages-representative", False)] == 2 * 2
+    staff_and_boards = len(ROLE_TOKENS) - 2
+    # a role with no record of its own: each page and the concern refused, and recorded
+    assert staff_refused == staff_and_boards * 3 * (len(OWN_RECORD_PAGES) + 1)

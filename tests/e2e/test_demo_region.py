@@ -3,6 +3,9 @@ home caught by the alerts (and nothing else), equality monitoring with small num
 
 from __future__ import annotations
 
+import html
+import re
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -127,9 +130,32 @@ def test_a_second_load_after_the_walkthrough_adds_nobody_and_says_how_to_sign_in
     assert "already loaded (12 people); nothing added" in again.stdout and "-1" not in again.stdout
     guide = again.stdout
     assert "Sign in at http://127.0.0.1:" in guide
-    for role in ("gp", "paramedic", "care-home-staff", "assurance"):
+    for role in ("gp", "paramedic", "care-home-staff", "assurance", "person"):
         assert " token --user " in guide and f"--role {role} " in guide
     assert "then find NHS number 999 " in guide, "a demo NHS number to try"
+
+    # served by `demo --serve`, the sign-in page lists the same users; the person's command signs her in
+    server.start("demo", "--people", "12", "--serve")
+    try:
+        with httpx.Client(base_url=server.url, follow_redirects=True) as browser:
+            page = browser.get("/portal/sign-in").text
+            assert "Demonstration users" in page and "--role person" in page
+            command = re.search(r"<code>([^<]*--role person[^<]*)</code>", page)
+            assert command is not None
+            arguments = shlex.split(html.unescape(command.group(1)))[1:]  # after the program's path
+            token = subprocess.run(
+                [sys.executable, "-m", "carerecord.cli", *arguments],
+                env=server.env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert csrf is not None
+            signed_in = browser.post("/portal/sign-in", data={"token": token, "csrf_token": csrf.group(1)})
+            assert str(signed_in.url).endswith("/portal/my-plan") and "Your plan" in signed_in.text
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("people", ["0", "-3"])

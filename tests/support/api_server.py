@@ -49,10 +49,11 @@ class ApiServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ApiServer:
+    def start(self, *command: str) -> ApiServer:
+        """`carerecord serve`, or the command given (`demo --serve`, say), until /health answers."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "carerecord.cli", "serve"],
+                [sys.executable, "-m", "carerecord.cli", *(command or ("serve",))],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

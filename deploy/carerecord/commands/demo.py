@@ -59,7 +59,7 @@ def _demo(arguments: argparse.Namespace) -> int:
     from carerecord.bootstrap import Feeding, build_services
     from carerecord.processes import serve
     from carerecord.tools.demo_region import DEMO_SCHEMA, DemoLoader, DemoRefused
-    from carerecord.tools.demo_region.sign_in import sign_in_guide
+    from carerecord.tools.demo_region.sign_in import sign_in_guide, sign_in_users
 
     if arguments.people < 1:
         return refuse("--people must be at least 1")
@@ -85,9 +85,10 @@ def _demo(arguments: argparse.Namespace) -> int:
             f"demo region in schema {settings.schema}: already loaded ({summary.already} people); nothing added"
         )
     host, port = arguments.host or settings.host, arguments.port or settings.port
-    print(sign_in_guide(services.read_models_dsn, _program(), f"http://{host}:{port}"), flush=True)
-    if arguments.serve:
-        serve(settings, host=host, port=port)
+    program = _program()
+    print(sign_in_guide(services.read_models_dsn, program, f"http://{host}:{port}"), flush=True)
+    if arguments.serve:  # the portal's sign-in page lists the same users
+        serve(settings, host=host, port=port, demo_sign_in=lambda dsn: sign_in_users(dsn, program))
     return 0
 
 

@@ -31,6 +31,7 @@ from carerecord_graphql.access import read_record_decided, reader_of, record_id_
 from carerecord_graphql.auth import AuthenticationFailed, Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain, record_permission_refusal
 from carerecord_graphql.oversight import OVERSIGHT_ROLES
+from carerecord_graphql.portal.my_plan import OWN_RECORD_ROLES, MyPlanPages
 from carerecord_graphql.portal.oversight_pages import OversightPages
 from carerecord_graphql.portal.printing import PlanPrinting
 from carerecord_graphql.portal.rendering import sentence
@@ -46,7 +47,7 @@ from carerecord_services.read_access import ReadRefused
 log = logging.getLogger("carerecord.portal")
 
 
-class Portal(OversightPages, PlanPrinting):
+class Portal(MyPlanPages, OversightPages, PlanPrinting):
     """The portal's routes: signing in and out, finding a person, and their plan."""
 
     def routes(self) -> list[BaseRoute]:
@@ -68,6 +69,7 @@ class Portal(OversightPages, PlanPrinting):
             ("/portal/export/{part:str}.csv", self.export, "GET"),
             ("/portal/people/{record_id:uuid}/plans/{plan_id:uuid}/print", self.print_plan, "GET"),
             ("/portal/people/{record_id:uuid}/plans/{plan_id:uuid}/print.pdf", self.print_pdf, "GET"),
+            *self.my_plan_routes(),
         ]
         return [
             Route("/", self.start, methods=["GET"]),
@@ -83,6 +85,10 @@ class Portal(OversightPages, PlanPrinting):
         _, principal = self.signed_in(request)
         if principal is None:
             return self.redirect(request, None, "/portal/sign-in")
+        if (
+            principal.role in OWN_RECORD_ROLES
+        ):  # the person, or their representative: their plan, not a search
+            return self.redirect(request, None, "/portal/my-plan")
         return self.redirect(
             request, None, "/portal/dashboard" if principal.role in OVERSIGHT_ROLES else "/portal/find"
         )
@@ -91,7 +97,12 @@ class Portal(OversightPages, PlanPrinting):
         session, principal = self.signed_in(request)
         if principal is not None:
             return self.redirect(request, session, "/portal")
-        return self.render(request, session, "sign_in.html", {"title": "Sign in"})
+        values: dict[str, Any] = {"title": "Sign in"}
+        if (
+            self.api.demo_sign_in is not None
+        ):  # a demo store: who to sign in as, and the command for each token
+            values["demo_users"] = await run_in_threadpool(self.api.demo_sign_in)
+        return self.render(request, session, "sign_in.html", values)
 
     async def sign_in(self, request: Request) -> Response:
         session = self.sessions.read(request)

@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS concern_facts (
     raised_at timestamptz NOT NULL,
     resolved_at timestamptz
 );
+-- what the concern says and how it was resolved, shown to the person who raised it (their progress)
+ALTER TABLE concern_facts ADD COLUMN IF NOT EXISTS summary text NOT NULL DEFAULT '';
+ALTER TABLE concern_facts ADD COLUMN IF NOT EXISTS resolution text NOT NULL DEFAULT '';
 
 CREATE TABLE IF NOT EXISTS review_facts (
     review_event_id uuid PRIMARY KEY,

@@ -151,16 +151,23 @@ def _(event: corrections.EntryMarkedEnteredInError, batch: Batch) -> None:
 @project.register
 def _(event: corrections.ConcernRaised, batch: Batch) -> None:
     batch.insert(
-        "INSERT INTO concern_facts (concern_id, record_id, plan_id, raised_by, raised_at) VALUES %s",
-        (event.concern_id, event.record_id, event.plan_id, event.raised_by.value, event.occurred_at),
+        "INSERT INTO concern_facts (concern_id, record_id, plan_id, raised_by, raised_at, summary) VALUES %s",
+        (
+            event.concern_id,
+            event.record_id,
+            event.plan_id,
+            event.raised_by.value,
+            event.occurred_at,
+            event.summary,
+        ),
     )
 
 
 @project.register
 def _(event: corrections.ConcernResolved, batch: Batch) -> None:
     batch.execute(
-        "UPDATE concern_facts SET resolved_at = %s WHERE concern_id = %s",
-        (event.occurred_at, event.concern_id),
+        "UPDATE concern_facts SET resolved_at = %s, resolution = %s WHERE concern_id = %s",
+        (event.occurred_at, event.resolution, event.concern_id),
     )
 
 

@@ -1,5 +1,5 @@
 """What the plan's page asks of the decision facts: the concerns raised about a person's plans and not yet
-resolved."""
+resolved; and, for the person and their representative, every concern on their record with its progress."""
 
 from __future__ import annotations
 
@@ -18,6 +18,19 @@ class OpenConcern:
     raised_at: datetime
 
 
+@dataclass(frozen=True)
+class ConcernProgress:
+    """A concern as the person who raised it follows it: what it says, when it was raised, and its resolution."""
+
+    concern_id: UUID
+    plan_id: UUID | None
+    raised_by: str
+    raised_at: datetime
+    summary: str
+    resolved_at: datetime | None
+    resolution: str
+
+
 class ConcernQueries:
     _dsn: str
 
@@ -30,3 +43,13 @@ class ConcernQueries:
                 (record_id,),
             )
             return [OpenConcern(*row) for row in cursor.fetchall()]
+
+    def concerns(self, record_id: UUID) -> list[ConcernProgress]:
+        """Every concern on the person's record, newest first, resolved or not."""
+        with transaction(self._dsn) as cursor:
+            cursor.execute(
+                "SELECT concern_id, plan_id, raised_by, raised_at, summary, resolved_at, resolution "
+                "FROM concern_facts WHERE record_id = %s ORDER BY raised_at DESC, concern_id",
+                (record_id,),
+            )
+            return [ConcernProgress(*row) for row in cursor.fetchall()]

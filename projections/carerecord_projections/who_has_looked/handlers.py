@@ -21,12 +21,14 @@ def apply_audit_event(cursor: Any, position: int, event: Any) -> None:
 
 
 def _who(position: int, event: Any) -> tuple[Any, ...]:
-    """The columns every access_log row starts with: which access, where in the store, whose record, who, when."""
+    """The columns every access_log row starts with: which access, where in the store, whose record, who (their
+    name too, where their token gave one), when."""
     return (
         event.access_id,
         position,
         event.record_id,
         event.recorded_by.user_id,
+        event.recorded_by.name,
         event.recorded_by.role.value,
         event.recorded_by.organisation,
         event.recorded_at,
@@ -35,9 +37,9 @@ def _who(position: int, event: Any) -> tuple[Any, ...]:
 
 def _read(cursor: Any, position: int, event: access.RecordAccessed) -> None:
     cursor.execute(
-        """INSERT INTO access_log (access_id, position, record_id, user_id, role, organisation, at, kind,
+        """INSERT INTO access_log (access_id, position, record_id, user_id, name, role, organisation, at, kind,
                operation, purpose, granted, version_shown, refusal_reason, via_break_glass)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, 'read', %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'read', %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
         (
             *_who(position, event),
             event.operation,
@@ -52,9 +54,9 @@ def _read(cursor: Any, position: int, event: access.RecordAccessed) -> None:
 
 def _break_glass(cursor: Any, position: int, event: access.BreakGlassAccessStarted) -> None:
     cursor.execute(
-        """INSERT INTO access_log (access_id, position, record_id, user_id, role, organisation, at, kind,
+        """INSERT INTO access_log (access_id, position, record_id, user_id, name, role, organisation, at, kind,
                operation, purpose, granted, expires_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, 'break-glass', 'breakGlass', %s, true, %s)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'break-glass', 'breakGlass', %s, true, %s)
            ON CONFLICT DO NOTHING""",
         (*_who(position, event), event.reason, event.expires_at),
     )
@@ -72,9 +74,9 @@ def _searched(cursor: Any, position: int, event: access.PeopleSearched) -> None:
     searcher = _who(position, event)[3:]
     for record_id in event.record_ids or ():
         cursor.execute(
-            """INSERT INTO access_log (access_id, position, record_id, user_id, role, organisation, at, kind,
+            """INSERT INTO access_log (access_id, position, record_id, user_id, name, role, organisation, at, kind,
                    operation, purpose, granted)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, 'search', 'searchPeople', %s, true) ON CONFLICT DO NOTHING""",
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'search', 'searchPeople', %s, true) ON CONFLICT DO NOTHING""",
             (event.access_id, position, record_id, *searcher, event.purpose),
         )
 

@@ -28,8 +28,8 @@ class AccessQueries:
     def access_history(self, record_id: UUID, limit: int = 200) -> list[dict[str, Any]]:
         return rows(
             self._dsn,
-            """SELECT access_id, kind, user_id, role, organisation, operation, purpose, granted, version_shown,
-                          refusal_reason, via_break_glass, at, expires_at
+            """SELECT access_id, kind, user_id, name, role, organisation, operation, purpose, granted,
+                          version_shown, refusal_reason, via_break_glass, at, expires_at
                    FROM access_log WHERE record_id = %s ORDER BY at DESC LIMIT %s""",
             (record_id, limit),
         )

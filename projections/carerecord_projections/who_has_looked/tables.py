@@ -33,6 +33,8 @@ def access_table(name: str, columns: Iterable[str]) -> str:
 ACCESS_LOG_DDL = access_table("access_log", ACCESS_COLUMNS) + (
     "ALTER TABLE access_log ADD COLUMN IF NOT EXISTS reviewed_at timestamptz;\n"
     "ALTER TABLE access_log ADD COLUMN IF NOT EXISTS review_appropriate boolean;\n"
+    # the reader's name as their token gave it (none for a token without one): shown to the person, not the id
+    "ALTER TABLE access_log ADD COLUMN IF NOT EXISTS name text;\n"
     "CREATE INDEX IF NOT EXISTS access_log_by_record ON access_log (record_id, at);\n"
     "CREATE INDEX IF NOT EXISTS access_log_break_glass ON access_log (user_id, record_id) WHERE kind = 'break-glass';\n"
 )

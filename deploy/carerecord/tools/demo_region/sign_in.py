@@ -1,5 +1,6 @@
-"""What `carerecord demo` prints for a newcomer: how to sign in to the portal as each demo user (the token command)
-and an NHS number to try with each, taken from the region just loaded."""
+"""What `carerecord demo` prints for a newcomer, and the demo portal's sign-in page lists: how to sign in as each
+demo user (the token command) and an NHS number to try with each, taken from the region just loaded; for the
+person, the record their token names (one of the GP practice's patients with a plan)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class DemoUser:
     arguments: tuple[str, ...]
     cares_for: str | None  # the ODS code whose people this user may read; None: reads through oversight
     then: str
+    own_record: bool = False  # the person: the token names their record (one the organisation cares for)
 
 
 GP_PRACTICE = "K81045"  # Old Forge Health Centre
@@ -67,34 +69,67 @@ DEMO_USERS = (
         None,
         "the oversight dashboard opens, with the care home's alert",
     ),
+    DemoUser(
+        "the person, {name}, a patient of Old Forge Health Centre",
+        ("--user", "person-demo", "--role", "person", "--org", GP_PRACTICE),
+        GP_PRACTICE,
+        "your plan opens: read it in easy read, see who has looked, raise a concern",
+        own_record=True,
+    ),
 )
 
 
-def an_nhs_number(dsn: str, organisation: str) -> str:
-    """A living person the organisation cares for, one with a plan first; '' if it cares for no one."""
+@dataclass(frozen=True)
+class DemoPerson:
+    nhs_number: str  # as people write it, 3-3-4
+    record_id: str
+    name: str
+
+
+def a_person(dsn: str, organisation: str) -> DemoPerson | None:
+    """A living person the organisation cares for, one with a plan first; None if it cares for no one."""
     with transaction(dsn) as cursor:
         cursor.execute(
-            "SELECT nhs_number FROM current_plan WHERE document->'caring' ? %s AND NOT died "
+            "SELECT nhs_number, record_id, given_name, family_name FROM current_plan "
+            "WHERE document->'caring' ? %s AND NOT died "
             "ORDER BY document->'plans' = '{}'::jsonb, nhs_number LIMIT 1",
             (organisation,),
         )
         row = cursor.fetchone()
     if row is None:
-        return ""
+        return None
     number = str(row[0])
-    return f"{number[:3]} {number[3:6]} {number[6:]}"
+    return DemoPerson(f"{number[:3]} {number[3:6]} {number[6:]}", str(row[1]), f"{row[2]} {row[3]}")
+
+
+def an_nhs_number(dsn: str, organisation: str) -> str:
+    """A living person the organisation cares for, one with a plan first; '' if it cares for no one."""
+    found = a_person(dsn, organisation)
+    return found.nhs_number if found else ""
+
+
+def sign_in_users(dsn: str, program: str) -> list[tuple[str, str, str]]:
+    """Each demo user: who they are, the command that prints their token, and what to try."""
+    found = []
+    for user in DEMO_USERS:
+        person = a_person(dsn, user.cares_for) if user.cares_for else None
+        arguments = user.arguments
+        if user.own_record:
+            if person is None:
+                continue
+            arguments = (*arguments, "--record", person.record_id, "--name", person.name)
+        command = shlex.join((program, "token", *arguments))
+        number = person.nhs_number if person else "(none)"
+        found.append(
+            (user.who.format(name=person.name if person else ""), command, user.then.format(number=number))
+        )
+    return found
 
 
 def sign_in_guide(dsn: str, program: str, url: str) -> str:
     lines = [
         f"Sign in at {url}/portal with a token. Each of these commands prints one (it lasts 60 minutes):"
     ]
-    for user in DEMO_USERS:
-        number = an_nhs_number(dsn, user.cares_for) if user.cares_for else ""
-        command = shlex.join((program, "token", *user.arguments))
-        lines += [
-            f"  {user.who}:",
-            f"    {command}",
-            f"    then {user.then.format(number=number or '(none)')}",
-        ]
+    for who, command, then in sign_in_users(dsn, program):
+        lines += [f"  {who}:", f"    {command}", f"    then {then}"]
     return "\n".join(lines)
