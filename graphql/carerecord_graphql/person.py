@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -123,7 +124,13 @@ class Person:
 
     @strawberry.field(description="Every event of the record in order, oldest first (Relay-style pages)")
     def timeline(
-        self, info: strawberry.Info, first: int = 20, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[int, strawberry.argument(description="How many entries to give (1 to 200)")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Give the entries after this cursor (a `TimelineEdge.cursor`)"),
+        ] = None,
     ) -> TimelineConnection:
         if not 1 <= first <= 200:
             raise ValueError("first must be between 1 and 200")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import eventsourcing.persistence
 import psycopg2
 import strawberry
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import UUIDDefinition
 
 from carerecord_events.glossary import GLOSSARY
 from carerecord_events.record.state import PersonRecord
@@ -22,9 +25,24 @@ from carerecord_graphql.access import (
     record_id_for,
     search_people,
 )
+from carerecord_graphql.arguments import (
+    AsOf,
+    DateOfBirth,
+    FamilyName,
+    NhsNumber,
+    Organisation,
+    PeriodEnd,
+    PeriodStart,
+    Postcode,
+    Purpose,
+    RecordId,
+    Region,
+    SettingName,
+)
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.disclosure import SchemaDisclosure
 from carerecord_graphql.input_errors import explain_input_errors
+from carerecord_graphql.inputs import graphql_enum
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.limits import CostLimits, QueryCost
 from carerecord_graphql.mutations import build_mutation_type
@@ -64,7 +82,7 @@ class GlossaryTerm:
     easy_read: str
 
 
-strawberry.enum(AsOfClock, description="Which clock an as-of question uses")  # marks the services' enum
+graphql_enum(AsOfClock)  # marks the services' enum
 
 
 if TYPE_CHECKING:
@@ -96,7 +114,9 @@ class PersonMatch:
     date_of_birth: date
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the record shows: every read of a person's record is authorised and recorded"
+)
 class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(description="Every acronym and term the record uses, expanded and explained.")
     def glossary(self) -> list[GlossaryTerm]:
@@ -108,7 +128,9 @@ class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(
         description="A person's record by NHS number (with or without spaces). Every read is recorded."
     )
-    def person(self, info: strawberry.Info, nhs_number: str, purpose: str = "direct care") -> Person:
+    def person(
+        self, info: strawberry.Info, nhs_number: NhsNumber, purpose: Purpose = "direct care"
+    ) -> Person:
         context = info_context(info)
         record_id = record_id_for(context, canonical_nhs_number(nhs_number, field="nhsNumber"))
         return Person(
@@ -116,7 +138,7 @@ class Query(InvestigationQueries, RelationshipQueries):
         )
 
     @strawberry.field(description="A person's record by its record id. Every read is recorded.")
-    def record(self, info: strawberry.Info, record_id: UUID, purpose: str = "direct care") -> Person:
+    def record(self, info: strawberry.Info, record_id: RecordId, purpose: Purpose = "direct care") -> Person:
         context = info_context(info)
         return Person(
             row=read_record(context, record_id, "record", purpose), today=context.api.clock().date()
@@ -126,7 +148,12 @@ class Query(InvestigationQueries, RelationshipQueries):
         description="Urgent care only: find a person by family name, date of birth and postcode (at most 5). Recorded."
     )
     def search_people(
-        self, info: strawberry.Info, family_name: str, date_of_birth: date, postcode: str, purpose: str
+        self,
+        info: strawberry.Info,
+        family_name: FamilyName,
+        date_of_birth: DateOfBirth,
+        postcode: Postcode,
+        purpose: Purpose,
     ) -> list[PersonMatch]:
         context = info_context(info)
         rows = search_people(context, family_name, date_of_birth, postcode, purpose, "searchPeople")
@@ -144,10 +171,17 @@ class Query(InvestigationQueries, RelationshipQueries):
     def record_as_of(
         self,
         info: strawberry.Info,
-        record_id: UUID,
-        at: datetime,
-        clock: AsOfClock = AsOfClock.RECORDED,
-        purpose: str = "investigation",
+        record_id: RecordId,
+        at: Annotated[
+            datetime, strawberry.argument(description="The instant asked about (with its time zone)")
+        ],
+        clock: Annotated[
+            AsOfClock,
+            strawberry.argument(
+                description="Which clock `at` is read on: when recorded, or when it happened"
+            ),
+        ] = AsOfClock.RECORDED,
+        purpose: Purpose = "investigation",
     ) -> RecordAsOf:
         context = info_context(info)
         if at.tzinfo is None:  # comparing it with recorded instants would fail
@@ -159,7 +193,7 @@ class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(
         description="Who has looked at a record: for the person, their representative and assurance teams."
     )
-    def access_history(self, info: strawberry.Info, record_id: UUID) -> list[AccessView]:
+    def access_history(self, info: strawberry.Info, record_id: RecordId) -> list[AccessView]:
         context = info_context(info)
         if not may_see_access_history(context.caller()):
             raise NotAllowed(
@@ -174,12 +208,12 @@ class Query(InvestigationQueries, RelationshipQueries):
     def oversight(
         self,
         info: strawberry.Info,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
-        as_of: datetime | None = None,
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
+        as_of: AsOf = None,
     ) -> OversightDashboard:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "oversight")
@@ -193,13 +227,13 @@ class Query(InvestigationQueries, RelationshipQueries):
     def oversight_decisions(
         self,
         info: strawberry.Info,
-        figure: str,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
-        as_of: datetime | None = None,
+        figure: Annotated[str, strawberry.argument(description="The figure's key (`OversightFigure.key`)")],
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
+        as_of: AsOf = None,
     ) -> list[OversightDecision]:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, f"oversightDecisions:{figure}")
@@ -212,11 +246,11 @@ class Query(InvestigationQueries, RelationshipQueries):
     def blanket_alerts(
         self,
         info: strawberry.Info,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
     ) -> list[BlanketAlertView]:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "blanketAlerts")
@@ -228,11 +262,11 @@ class Query(InvestigationQueries, RelationshipQueries):
     def equality_monitoring(
         self,
         info: strawberry.Info,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
     ) -> EqualityMonitoringView:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "equalityMonitoring")
@@ -300,6 +334,14 @@ class CareRecordSchema(strawberry.Schema):
                 )
 
 
+# strawberry's UUID scalar, described
+_UUID = dataclasses.replace(
+    UUIDDefinition,
+    description="An identifier, written as a UUID (RFC 9562), such as 0f8e3a52-4a57-4c1e-9d7e-2b3c4d5e6f70",
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc9562",
+)
+
+
 def build_schema(
     *,
     max_depth: int = 8,
@@ -312,6 +354,7 @@ def build_schema(
     """`production`: no field suggestions in errors, and introspection for signed-in callers only."""
     cost = CostLimits(max_depth=max_depth, max_fields=max_fields, max_spreads=max_spreads)
     return CareRecordSchema(
+        config=StrawberryConfig(scalar_map={UUID: _UUID}),
         query=Query,
         mutation=build_mutation_type(),
         subscription=Subscription,

@@ -148,39 +148,47 @@ def decode_cursor(cursor: str | None) -> int:
 
 @strawberry.type(description="The change was recorded.")
 class RecordChanged:
-    record_id: UUID
-    version: int
-    event_ids: list[UUID]
+    record_id: UUID = strawberry.field(description="The record changed")
+    version: int = strawberry.field(description="The record's version after the change")
+    event_ids: list[UUID] = strawberry.field(description="The events the change recorded")
     replayed: bool = strawberry.field(description="True when this is the first answer to a retried request")
 
 
 @strawberry.type(description="The record's rules refused the change; nothing was recorded.")
 class Refused:
-    rule: str
-    field: str
-    message: str
+    rule: str = strawberry.field(description="The rule that refused it, as a stable code")
+    field: str = strawberry.field(
+        description="The input field the rule is about (empty: the change as a whole)"
+    )
+    message: str = strawberry.field(description="Why, in words for the person who asked")
 
 
 @strawberry.type(description="Someone else changed the record since you read it; reload and decide again.")
 class VersionConflict:
-    message: str
-    current_version: int | None
+    message: str = strawberry.field(description="What happened, in words for the person who asked")
+    current_version: int | None = strawberry.field(description="The record's version now, when known")
 
 
 @strawberry.type(description="You may not do this; nothing was recorded.")
 class NotAllowedResult:
-    message: str
+    message: str = strawberry.field(description="Why not, in words for the person who asked")
 
 
-@strawberry.type
+@strawberry.type(
+    description="The record is open to you, without a care relationship, until it expires. Recorded."
+)
 class BreakGlassGranted:
-    record_id: UUID
-    expires_at: datetime
+    record_id: UUID = strawberry.field(description="The record opened")
+    expires_at: datetime = strawberry.field(description="When the access ends")
 
 
 MutationResult = Annotated[
-    RecordChanged | Refused | VersionConflict | NotAllowedResult, strawberry.union("MutationResult")
+    RecordChanged | Refused | VersionConflict | NotAllowedResult,
+    strawberry.union("MutationResult", description="The change was recorded, or why it was not"),
 ]
 BreakGlassResult = Annotated[
-    BreakGlassGranted | Refused | NotAllowedResult, strawberry.union("BreakGlassResult")
+    BreakGlassGranted | Refused | NotAllowedResult,
+    strawberry.union(
+        "BreakGlassResult", description="The record was opened for a limited time, or why it was not"
+    ),
 ]

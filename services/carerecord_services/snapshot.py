@@ -22,7 +22,9 @@ class AsOfClock(StrEnum):
     happened (late entries included at the moment they describe)."""
 
     RECORDED = "recorded"
+    """When things were recorded: what the record said at the instant."""
     OCCURRED = "occurred"
+    """When things happened: late entries count from the moment they describe."""
 
     def moment(self, event: CareRecordEvent) -> datetime:
         return event.recorded_at if self is AsOfClock.RECORDED else event.occurred_at
