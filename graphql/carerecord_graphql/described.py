@@ -59,6 +59,11 @@ def field_description(cls: type, field: dataclasses.Field[Any]) -> str | None:
     return sentence(field.metadata.get("description") or attribute_docstrings(cls).get(field.name))
 
 
+def description_of(cls: type, name: str) -> str | None:
+    """The description of `cls`'s field `name`: for a hand-written GraphQL field showing that concept."""
+    return field_description(cls, next(field for field in dataclasses.fields(cls) if field.name == name))
+
+
 def enum_value_descriptions(enum_class: type[Enum]) -> dict[str, str | None]:
     docs = attribute_docstrings(enum_class)
     labels = _LABELS.get(enum_class, {})

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import strawberry
 
+from carerecord_events import base, conversations, plans
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.current_plan import view
 
@@ -29,46 +30,59 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
         view.PersonInvolved,
         name="PersonInvolved",
         description="A named person and the role or relationship they took part in.",
+        like=[base.Participant],
     )
-    ClinicianView = graphql_type(view.ClinicianView, name="ClinicianView")
+    ClinicianView = graphql_type(view.ClinicianView, name="ClinicianView", like=[base.Clinician])
     InvolvementView = graphql_type(
         view.InvolvementView,
         name="InvolvementView",
         description="Who was involved in making the recommendation, or why no one was (ReSPECT section 6).",
+        like=[plans.Involvement],
     )
     TreatmentRecommendationView = graphql_type(
-        view.TreatmentRecommendationView, name="TreatmentRecommendationView"
+        view.TreatmentRecommendationView,
+        name="TreatmentRecommendationView",
+        like=[plans.TreatmentRecommendation],
     )
-    CarePlanningDocumentView = graphql_type(view.CarePlanningDocumentView, name="CarePlanningDocumentView")
+    CarePlanningDocumentView = graphql_type(
+        view.CarePlanningDocumentView, name="CarePlanningDocumentView", like=[plans.CarePlanningDocument]
+    )
     SignatureView = graphql_type(
-        view.SignatureView, name="SignatureView", description="A clinician's signature (ReSPECT section 7)."
+        view.SignatureView,
+        name="SignatureView",
+        description="A clinician's signature (ReSPECT section 7).",
+        like=[plans.ClinicianSignature],
     )
     EmergencyContactView = graphql_type(
         view.EmergencyContactView,
         name="EmergencyContactView",
         description="An emergency contact or someone involved in discussing the plan (ReSPECT section 8).",
+        like=[plans.EmergencyContact],
     )
-    RespectView = graphql_type(
-        view.RespectView, name="RespectView", description=view.RespectView.__doc__.strip()
+    RespectView = graphql_type(view.RespectView, name="RespectView", like=[plans.RespectSections])
+    TreatmentLimitView = graphql_type(
+        view.TreatmentLimitView, name="TreatmentLimitView", like=[plans.TreatmentLimit]
     )
-    TreatmentLimitView = graphql_type(view.TreatmentLimitView, name="TreatmentLimitView")
-    EscalationView = graphql_type(
-        view.EscalationView, name="EscalationView", description=view.EscalationView.__doc__.strip()
+    EscalationView = graphql_type(view.EscalationView, name="EscalationView", like=[plans.EscalationPlan])
+    DnacprView = graphql_type(view.DnacprView, name="DnacprView", like=[plans.DnacprForm])
+    LocalFieldView = graphql_type(view.LocalFieldView, name="LocalFieldView", like=[plans.LocalField])
+    LocalFormView = graphql_type(view.LocalFormView, name="LocalFormView", like=[plans.LocalFormSource])
+    ReviewView = graphql_type(
+        view.ReviewView, name="ReviewView", description="A review of the plan.", like=[plans.ReviewFindings]
     )
-    DnacprView = graphql_type(view.DnacprView, name="DnacprView", description=view.DnacprView.__doc__.strip())
-    LocalFieldView = graphql_type(view.LocalFieldView, name="LocalFieldView")
-    LocalFormView = graphql_type(
-        view.LocalFormView, name="LocalFormView", description=view.LocalFormView.__doc__.strip()
-    )
-    ReviewView = graphql_type(view.ReviewView, name="ReviewView", description="A review of the plan.")
     PlanView = graphql_type(
         view.PlanView,
         name="PlanView",
         description="One recommendation for emergency care and CPR, in plain language.",
+        like=[plans.RecommendationContent, plans.RecommendationMade],
     )
     CaringOrganisation = graphql_type(view.CaringOrganisation, name="CaringOrganisation")
-    RepresentativeView = graphql_type(view.RepresentativeView, name="RepresentativeView")
-    AdvanceDecisionView = graphql_type(view.AdvanceDecisionView, name="AdvanceDecisionView")
+    RepresentativeView = graphql_type(
+        view.RepresentativeView, name="RepresentativeView", like=[conversations.RepresentativeDetails]
+    )
+    AdvanceDecisionView = graphql_type(
+        view.AdvanceDecisionView, name="AdvanceDecisionView", like=[conversations.AdvanceDecisionTerms]
+    )
     PlanConflictView = graphql_type(
         view.PlanConflictView,
         name="PlanConflictView",

@@ -5,7 +5,8 @@ The type has the dataclass's fields, in its order; a resolver returns the plain 
 each field by attribute. A field's description is its metadata's "description" or its attribute docstring (or given in `described`); a
 field whose type is a dataclass already wrapped takes the wrapped type; a tuple is a GraphQL list. Only what
 GraphQL spells otherwise is given by hand: `spelled` (an enum as its value's scalar, say) and `extra` (fields
-read from the dataclass's properties). For the type checker the GraphQL type is the dataclass itself (see the
+read from the dataclass's properties). A view that shows a command's content names it in `like`: a field of
+the same name takes its description from there, so the concept is described once. For the type checker the GraphQL type is the dataclass itself (see the
 `if TYPE_CHECKING` blocks where these are made), which is what a resolver returns."""
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def graphql_type(
     spelled: Mapping[str, object] | None = None,
     extra: Mapping[str, object] | None = None,
     described: Mapping[str, str] | None = None,
+    like: Sequence[type] = (),
 ) -> type:
     """A strawberry type named `name` with `source`'s fields (or those named in `fields`, in that order)."""
     hints = typing.get_type_hints(source)
@@ -43,7 +45,13 @@ def graphql_type(
     chosen = [by_name[field] for field in fields] if fields is not None else list(by_name.values())
     annotations = {field.name: _wrapped(hints[field.name]) for field in chosen}
     annotations |= dict(spelled or {}) | dict(extra or {})
-    descriptions = {field.name: field_description(source, field) for field in chosen} | dict(described or {})
+    descriptions = {field.name: field_description(source, field) for field in chosen}
+    for model in like:  # what the view shows of a command's content is described as the content is
+        shared = {field.name: field for field in dataclasses.fields(model)}
+        for field_name, text in descriptions.items():
+            if not text and field_name in shared:
+                descriptions[field_name] = field_description(model, shared[field_name])
+    descriptions |= dict(described or {})
     # A plain class, not a dataclass: strawberry reads the fields from the class body it is given.
     namespace: dict[str, Any] = {
         "__annotations__": annotations,
