@@ -205,8 +205,10 @@ def break_glass(info: strawberry.Info, record_id: RecordId, reason: Reason) -> B
 
 @strawberry.type(description="A break-glass access has been reviewed")
 class BreakGlassReviewed:
-    access_id: UUID
-    appropriate: bool
+    access_id: UUID = strawberry.field(description="The break-glass access reviewed")
+    appropriate: bool = strawberry.field(
+        description="The finding: whether opening the record was appropriate"
+    )
 
 
 ReviewBreakGlassResult = Annotated[
@@ -249,10 +251,10 @@ def review_break_glass(
     "now its feed carries every plan in force and every plan-level change in the region) or withdrawn"
 )
 class UrgentCareSharingChanged:
-    organisation: str
-    board: str
-    granted: bool
-    access_id: UUID
+    organisation: str = strawberry.field(description="The urgent and emergency care service, by its ODS code")
+    board: str = strawberry.field(description="Its integrated care board, by its code")
+    granted: bool = strawberry.field(description="Whether it is now sent the region's plans in force")
+    access_id: UUID = strawberry.field(description="The grant (the same id on its withdrawal)")
 
 
 UrgentCareSharingResult = Annotated[
@@ -309,24 +311,24 @@ def withdraw_urgent_care_sharing(
 
 @strawberry.type(description="A problem in a CSV file: its row (the header is row 1) and column")
 class CsvProblemView:
-    row: int
-    column: str
-    problem: str
+    row: int = strawberry.field(description="The row (the header is row 1)")
+    column: str = strawberry.field(description="The column, by its header")
+    problem: str = strawberry.field(description="What is wrong, in words")
 
 
 @strawberry.type(
     description="The training figures were taken in, replacing those reported before for the same quarters"
 )
 class StaffTrainingReported:
-    organisation: str
-    rows: int
-    quarters: list[str]
+    organisation: str = strawberry.field(description="Your organisation, by its ODS code")
+    rows: int = strawberry.field(description="How many rows were taken in")
+    quarters: list[str] = strawberry.field(description="The quarters reported (such as 2026-Q3)")
 
 
 @strawberry.type(description="The file was refused and nothing changed: every problem, by row and column")
 class StaffTrainingRefusedResult:
-    message: str
-    problems: list[CsvProblemView]
+    message: str = strawberry.field(description="Why the file was refused, in words")
+    problems: list[CsvProblemView] = strawberry.field(description="Every problem, by row and column")
 
 
 StaffTrainingResult = Annotated[

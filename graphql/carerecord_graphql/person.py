@@ -138,15 +138,17 @@ class Person:
     ) -> TimelineConnection:
         if not 1 <= first <= 200:
             raise ValueError("first must be between 1 and 200")
-        rows = info_context(info).api.read_models.timeline(
-            self.row.record_id, decode_cursor(after), first + 1
-        )
+        after_version = decode_cursor(after)
+        rows = info_context(info).api.read_models.timeline(self.row.record_id, after_version, first + 1)
         entries = [TimelineEntry(**row) for row in rows[:first]]
         edges = [TimelineEdge(cursor=encode_cursor(entry.version), node=entry) for entry in entries]
         return TimelineConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
+                has_next_page=len(rows) > first,
+                has_previous_page=after_version > 0,  # versions count from 1: the entries up to `after`
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
         )
 

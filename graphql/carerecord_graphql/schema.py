@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.types.base_scalars import UUIDDefinition
 
 from carerecord_events.glossary import GLOSSARY
+from carerecord_events.people import PersonDetails
 from carerecord_events.record.state import PersonRecord
 from carerecord_graphql.access import (
     may_see_access_history,
@@ -40,6 +41,7 @@ from carerecord_graphql.arguments import (
     SettingName,
 )
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
+from carerecord_graphql.described import description_of
 from carerecord_graphql.disclosure import SchemaDisclosure
 from carerecord_graphql.input_errors import explain_input_errors
 from carerecord_graphql.inputs import graphql_enum
@@ -76,10 +78,10 @@ SDL_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 
 @strawberry.type(description="A word or acronym of advance care planning, in plain and easy-read language.")
 class GlossaryTerm:
-    term: str
-    expansion: str
-    plain: str
-    easy_read: str
+    term: str = strawberry.field(description="The word or acronym (such as DNACPR)")
+    expansion: str = strawberry.field(description="What it stands for")
+    plain: str = strawberry.field(description="What it means, in plain language")
+    easy_read: str = strawberry.field(description="What it means, in easy-read language")
 
 
 graphql_enum(AsOfClock)  # marks the services' enum
@@ -99,19 +101,19 @@ else:  # what the as-of question shows of each plan
     description="The record as it stood at an instant: by when things were recorded (what the record said then), or by when they happened."
 )
 class RecordAsOf:
-    record_id: UUID
-    at: datetime
-    clock: AsOfClock
-    version: int
-    plans: list[PlanSnapshot]
+    record_id: UUID = strawberry.field(description="The record asked about")
+    at: datetime = strawberry.field(description="The instant asked about")
+    clock: AsOfClock = strawberry.field(description="Which clock `at` was read on")
+    version: int = strawberry.field(description="The record's version at that instant")
+    plans: list[PlanSnapshot] = strawberry.field(description="Every plan made by then, as it stood")
 
 
 @strawberry.type(description="A person found by a search: enough to confirm who they are, not their plan")
 class PersonMatch:
-    record_id: UUID
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    record_id: UUID = strawberry.field(description="The person's record: ask `record` with it")
+    given_name: str = strawberry.field(description=description_of(PersonDetails, "given_name"))
+    family_name: str = strawberry.field(description=description_of(PersonDetails, "family_name"))
+    date_of_birth: date = strawberry.field(description=description_of(PersonDetails, "date_of_birth"))
 
 
 @strawberry.type(

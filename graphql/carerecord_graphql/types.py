@@ -10,8 +10,10 @@ from uuid import UUID
 import strawberry
 
 from carerecord_events import base, conversations, plans
+from carerecord_graphql.described import description_of
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.current_plan import view
+from carerecord_services.investigation import AccessShown
 
 if TYPE_CHECKING:
     from carerecord_projections.current_plan.view import AdvanceDecisionView as AdvanceDecisionView
@@ -90,57 +92,73 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One event of the record: what happened, when (by both clocks) and who recorded it"
+)
 class TimelineEntry:
-    version: int
-    position: int
-    event_id: UUID
-    event_type: str
-    label: str
-    summary: str
-    occurred_at: datetime
-    recorded_at: datetime
-    recorded_by_user: str
-    recorded_by_role: str
-    recorded_by_organisation: str
-    corrects_event_id: UUID | None
-    entered_in_error: bool
+    version: int = strawberry.field(description="The record's version this event made")
+    position: int = strawberry.field(description="The event's position in the store, across all records")
+    event_id: UUID = strawberry.field(
+        description="The event's id (to mark it entered in error, or correct it)"
+    )
+    event_type: str = strawberry.field(description="What happened, as the event's stable type name")
+    label: str = strawberry.field(description="What happened, in a few plain words")
+    summary: str = strawberry.field(description="What happened, in a plain-English sentence")
+    occurred_at: datetime = strawberry.field(description="When it happened")
+    recorded_at: datetime = strawberry.field(description="When it was recorded")
+    recorded_by_user: str = strawberry.field(description="Who recorded it: their user id")
+    recorded_by_role: str = strawberry.field(description="Their role, as its code")
+    recorded_by_organisation: str = strawberry.field(description="Their organisation, by its ODS code")
+    corrects_event_id: UUID | None = strawberry.field(
+        description="The event this one corrects or marks entered in error, when it does"
+    )
+    entered_in_error: bool = strawberry.field(
+        description="Whether this entry has been marked entered in error"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One entry of the timeline, with the cursor to ask for the entries after it")
 class TimelineEdge:
-    cursor: str
-    node: TimelineEntry
+    cursor: str = strawberry.field(description="Pass it as `after` for the entries after this one")
+    node: TimelineEntry = strawberry.field(description="The entry")
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection stands (Relay's PageInfo)")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether there are entries after this page")
+    has_previous_page: bool = strawberry.field(description="Whether there are entries before this page")
+    start_cursor: str | None = strawberry.field(description="The first entry's cursor; none on an empty page")
+    end_cursor: str | None = strawberry.field(
+        description="The last entry's cursor (pass it as `after` for the next page); none on an empty page"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A page of the record's timeline, oldest first (a Relay connection)")
 class TimelineConnection:
-    edges: list[TimelineEdge]
-    page_info: PageInfo
+    edges: list[TimelineEdge] = strawberry.field(description="The page's entries")
+    page_info: PageInfo = strawberry.field(description="Where the page stands")
+
+
+def _accessed(name: str) -> str | None:  # a recorded access is described once, by the service's account of it
+    return description_of(AccessShown, name)
 
 
 @strawberry.type(
     description="One look at the record: who, in what role, from which organisation, why, and what they saw."
 )
 class AccessView:
-    kind: str
-    user_id: str
-    role: str
-    organisation: str
-    operation: str
-    purpose: str
-    granted: bool
-    version_shown: int | None
-    refusal_reason: str
-    via_break_glass: bool
-    at: datetime
-    expires_at: datetime | None
+    kind: str = strawberry.field(description=_accessed("kind"))
+    user_id: str = strawberry.field(description=_accessed("user_id"))
+    role: str = strawberry.field(description=_accessed("role"))
+    organisation: str = strawberry.field(description=_accessed("organisation"))
+    operation: str = strawberry.field(description=_accessed("operation"))
+    purpose: str = strawberry.field(description=_accessed("purpose"))
+    granted: bool = strawberry.field(description=_accessed("granted"))
+    version_shown: int | None = strawberry.field(description=_accessed("version_shown"))
+    refusal_reason: str = strawberry.field(description=_accessed("refusal_reason"))
+    via_break_glass: bool = strawberry.field(description=_accessed("via_break_glass"))
+    at: datetime = strawberry.field(description=_accessed("at"))
+    expires_at: datetime | None = strawberry.field(description="For a break-glass access: when it ends")
     access_id: UUID = strawberry.field(description="Ask accessShown with it (assurance) for what was shown")
 
 

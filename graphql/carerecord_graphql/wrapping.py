@@ -22,7 +22,7 @@ from typing import Any
 
 import strawberry
 
-from carerecord_graphql.described import class_description, field_description
+from carerecord_graphql.described import class_description, field_description, sentence
 from carerecord_graphql.inputs import graphql_enum
 
 _WRAPPED: dict[Any, type] = {}
@@ -46,6 +46,10 @@ def graphql_type(
     annotations = {field.name: _wrapped(hints[field.name]) for field in chosen}
     annotations |= dict(spelled or {}) | dict(extra or {})
     descriptions = {field.name: field_description(source, field) for field in chosen}
+    for name_of_extra in extra or {}:  # a property is described by its docstring
+        made_by = getattr(source, name_of_extra, None)
+        if isinstance(made_by, property):
+            descriptions[name_of_extra] = sentence(made_by.__doc__)
     for model in like:  # what the view shows of a command's content is described as the content is
         shared = {field.name: field for field in dataclasses.fields(model)}
         for field_name, text in descriptions.items():

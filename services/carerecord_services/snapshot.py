@@ -32,6 +32,8 @@ class AsOfClock(StrEnum):
 
 @dataclass(frozen=True)
 class PlanSnapshot:
+    """One plan as it stood at a version of the record, in plain language."""
+
     plan_id: UUID
     """The plan's id"""
     status: str

@@ -31,6 +31,8 @@ class PersonInvolved:
 
 @dataclass(frozen=True)
 class ClinicianView:
+    """A clinician, as the plan names them."""
+
     name: str
     role: str
     registration: str
@@ -49,6 +51,8 @@ class InvolvementView:
 
 @dataclass(frozen=True)
 class TreatmentRecommendationView:
+    """What the plan recommends about one other treatment."""
+
     treatment: str
     decision: str
     reason: str
@@ -56,6 +60,8 @@ class TreatmentRecommendationView:
 
 @dataclass(frozen=True)
 class CarePlanningDocumentView:
+    """Another care planning document the person has, and where to find it (ReSPECT section 2)."""
+
     kind: str
     kind_name: str
     """The kind of document, in words"""
@@ -113,6 +119,8 @@ class RespectView:
 
 @dataclass(frozen=True)
 class TreatmentLimitView:
+    """A treatment a treatment escalation plan limits (not to be started)."""
+
     treatment: str
     treatment_name: str
     """The treatment not to be started, in words"""
@@ -141,6 +149,8 @@ class DnacprView:
 
 @dataclass(frozen=True)
 class LocalFieldView:
+    """A field of a local form, as the form labels it."""
+
     label: str
     value: str
 
@@ -225,6 +235,8 @@ class PlanView:
 
 @dataclass(frozen=True)
 class CaringOrganisation:
+    """An organisation caring for the person now."""
+
     ods_code: str
     """The organisation's ODS code"""
     setting: str
@@ -237,6 +249,8 @@ class CaringOrganisation:
 
 @dataclass(frozen=True)
 class RepresentativeView:
+    """Someone who speaks for the person."""
+
     representative_id: UUID
     """The representative's id"""
     kind: str
@@ -251,6 +265,8 @@ class RepresentativeView:
 
 @dataclass(frozen=True)
 class AdvanceDecisionView:
+    """An advance decision to refuse treatment, and whether it can refuse CPR."""
+
     advance_decision_id: UUID
     """The advance decision's id"""
     treatments_refused: str
