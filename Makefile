@@ -31,7 +31,8 @@ check: $(STAMP) $(GRAPHQL_LINT)
 	  echo "graphql/schema.graphql: each line above names a type, field, argument or enum value to describe (or"; \
 	  echo "a rule it breaks). Describe it where it is defined: a dataclass field's attribute docstring or metadata"; \
 	  echo "\"description\", strawberry.field(description=...), an argument's strawberry.argument(description=...),"; \
-	  echo "an enum member's docstring (graphql/carerecord_graphql/described.py); then regenerate the SDL."; exit 1; }
+	  echo "an enum member's docstring (graphql/carerecord_graphql/described.py); then regenerate the SDL:"; \
+	  echo '  python -c "from carerecord_graphql.schema import export_sdl; export_sdl()"'; exit 1; }
 
 install: $(STAMP)
 
