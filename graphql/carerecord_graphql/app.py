@@ -2,6 +2,9 @@
 fhir_api.py), /health, /metrics and /schemas/ (the JSON Schemas that Kafka messages' `dataschema` names: no
 personal data, so open to anyone, behind the same size and rate limits).
 
+Automatic persisted queries (Apollo's protocol, persisted.py) over HTTP: a known hash stands for its query, which
+then meets every limit a query sent in full meets.
+
 Hardening: query cost, depth, token and alias limits (schema extensions, limits.py); a maximum request size and
 a rate limit per user or client address, on every HTTP request and every websocket message (guards.py); no stack
 traces to clients (unexpected errors masked, debug off); CORS and WebSocket origins configurable.
@@ -10,6 +13,7 @@ Nothing about a request's content is logged.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,12 +28,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 
 from carerecord_graphql.context import Api, ApiContext, context_for
 from carerecord_graphql.fhir_api import fhir_routes
 from carerecord_graphql.guards import MaximumRequestSize, RateLimit, verified_user
 from carerecord_graphql.oversight_export import export_route
+from carerecord_graphql.persisted import PersistedQueries
+from graphql import GraphQLError
 
 HealthReport = dict[str, Any]
 SchemaDocuments = Callable[[str], dict[str, Any] | None]
@@ -52,6 +60,29 @@ class CareRecordGraphQL(GraphQL[ApiContext, None]):
             graphql_ide=None,
         )
         self._api = api
+        self.persisted = PersistedQueries()
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,  # strawberry's request adapter
+        sub_response: Response,
+        context: ApiContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A persisted query's hash is replaced by its text before anything else happens to the request."""
+        query = self.persisted.resolve(request_data.query, request_data.extensions)
+        if isinstance(query, GraphQLError):
+            return ExecutionResult(data=None, errors=[query])
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=dataclasses.replace(request_data, query=query),
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> ApiContext:
         assert self._api is not None, "the API was built without services"

@@ -162,6 +162,7 @@ class OversightChart:
     key: str = strawberry.field(description="The chart's stable key")
     title: str = strawberry.field(description="The chart's title, in words")
     rows: list[ChartRow] = strawberry.field(description="Its bars, in the order shown")
+    counted: str = strawberry.field(description="What each row counts (recommendations, concerns, ...)")
 
 
 @strawberry.type(description="Quality at a glance for a region, an organisation or a setting over a period")
@@ -197,7 +198,10 @@ def dashboard_type(dashboard: Dashboard) -> OversightDashboard:
         timings=list(dashboard.timings),
         charts=[
             OversightChart(
-                key=chart.key, title=chart.title, rows=[ChartRow(label=k, count=v) for k, v in chart.rows]
+                key=chart.key,
+                title=chart.title,
+                rows=[ChartRow(label=k, count=v) for k, v in chart.rows],
+                counted=chart.counted,
             )
             for chart in dashboard.charts
         ],

@@ -13,7 +13,7 @@ from uuid import UUID
 import eventsourcing.persistence
 import psycopg2
 import strawberry
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.types.base_scalars import UUIDDefinition
 
@@ -59,6 +59,7 @@ from carerecord_graphql.oversight import (
     equality_view,
     views,
 )
+from carerecord_graphql.persisted import ValidatedOnce, Validations
 from carerecord_graphql.person import Person, access_views
 from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.subscriptions import Subscription
@@ -72,6 +73,8 @@ from carerecord_services.snapshot import AsOfClock
 from graphql import GraphQLError
 
 log = logging.getLogger("carerecord.api")
+
+PARSED_QUERIES = 512  # distinct query texts whose parsed documents are kept
 
 SDL_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 
@@ -368,6 +371,10 @@ def build_schema(
             partial(MaxTokensLimiter, max_token_count=max_tokens),
             partial(_MaskErrors, should_mask_error=_mask),
             *([SchemaDisclosure] if production else []),
+            # the fixed costs of a query paid once per text: parsing (bounded LRU), and validation, last, after
+            # every extension that refuses a query or adds a rule (persisted.py)
+            partial(ParserCache, maxsize=PARSED_QUERIES),
+            partial(ValidatedOnce, validations=Validations()),
         ],
     )
 

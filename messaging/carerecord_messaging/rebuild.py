@@ -1,8 +1,11 @@
 """Rebuilding every read model from scratch, from the event store or from Kafka.
 
-From Kafka it first checks that the topic is complete (every store position from the first to the store's last
-is on it) and refuses otherwise. "As of" a position means: stop there. A rebuilt read model is identical to the
-one built incrementally (a test compares their checksums).
+From Kafka the topic is read once: the read models are emptied and rebuilt in one transaction, which commits
+only if the topic proved complete on the way (every store position from the first to the store's last is on
+it); otherwise it rolls back, the read models stay as they were, and the rebuild is refused (IncompleteTopic).
+While it runs, readers of the read models wait for it (their lock timeout answers "try again") rather than see
+a half-built current plan. "As of" a position means: stop there. A rebuilt read model is identical to the one
+built incrementally (a test compares their checksums).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from carerecord_messaging.store_feeder import Progress, StoreFeeder
 from carerecord_messaging.wire import POSITION_HEADER, from_message
 from carerecord_projections.database import prepare, transaction
-from carerecord_projections.projector import apply_batch, decode
+from carerecord_projections.projector import ProjectionGap, apply_batch, decode
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_projections.schema import truncate_read_models
 from carerecord_services.event_log import EventLog
@@ -53,39 +56,67 @@ def rebuild_from_kafka(
     """`stored_positions`: the positions the store really holds. Positions can skip numbers (a rolled-back
     insert, a crash), so when they are given the topic is checked against them rather than 1..last."""
     last = store_last if as_of is None else min(as_of, store_last)
-    check_topic_complete(client_options, topic, last, stored_positions)
     prepare(dsn)
+    present = _Positions(last)
     with transaction(dsn) as cursor:
         truncate_read_models(cursor)
-    applied = seen = 0
-    for messages in _read_whole_topic(client_options, topic):
-        with transaction(dsn) as cursor:
+        applied = seen = 0
+        gap: ProjectionGap | None = None  # a missing event; the topic's completeness then says which
+        for messages in _read_whole_topic(client_options, topic):
             items = []
             for message in messages:
                 wire = from_message(message.headers, message.key, message.value)
                 seen += 1
                 if wire.position <= last:
-                    items.append(
-                        (
-                            wire.version,
-                            decode(wire.position, wire.type_name, wire.schema_version, wire.payload),
-                        )
-                    )
-            applied += apply_batch(cursor, items)
-        if progress:
-            progress(min(seen, last), last)
+                    present.add(wire.position)
+                    item = decode(wire.position, wire.type_name, wire.schema_version, wire.payload)
+                    items.append((wire.version, item))
+            if gap is None:
+                try:
+                    applied += apply_batch(cursor, items)
+                except ProjectionGap as found:
+                    gap = found
+            if progress:
+                progress(min(seen, last), last)
+        present.refuse_if_incomplete(topic, stored_positions)  # rolls the transaction back
+        if gap is not None:
+            raise gap
     return applied
+
+
+class _Positions:
+    """The store positions seen on the topic, up to `last`: one bit each."""
+
+    def __init__(self, last: int) -> None:
+        self._last = last
+        self._seen = bytearray(last // 8 + 1)
+
+    def add(self, position: int) -> None:
+        if 0 < position <= self._last:
+            self._seen[position >> 3] |= 1 << (position & 7)
+
+    def __contains__(self, position: int) -> bool:
+        return 0 < position <= self._last and bool(self._seen[position >> 3] & (1 << (position & 7)))
+
+    def refuse_if_incomplete(self, topic: str, stored_positions: Collection[int] | None) -> None:
+        _refuse_missing(topic, self, self._last, stored_positions)
 
 
 def check_topic_complete(
     client_options: dict[str, Any], topic: str, last: int, stored_positions: Collection[int] | None = None
 ) -> None:
-    present: set[int] = set()
+    present = _Positions(last)
     for messages in _read_whole_topic(client_options, topic):
         for message in messages:
             position = dict(message.headers).get(POSITION_HEADER)
             if position is not None:
                 present.add(int(position))
+    _refuse_missing(topic, present, last, stored_positions)
+
+
+def _refuse_missing(
+    topic: str, present: _Positions, last: int, stored_positions: Collection[int] | None
+) -> None:
     expected = (
         range(1, last + 1) if stored_positions is None else sorted(p for p in stored_positions if p <= last)
     )

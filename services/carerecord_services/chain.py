@@ -38,3 +38,39 @@ def event_hash(record_id: UUID, version: int, topic: str, payload: dict[str, Any
         "previous": previous,
     }
     return hashlib.sha256(canonical_json(material)).hexdigest()
+
+
+def encoded_hash(record_id: UUID, version: int, topic: str, payload_json: bytes, previous: str) -> str:
+    """`event_hash`, given the payload already as canonical JSON (`canonical_json(payload)`): the very bytes
+    `event_hash` hashes, made without encoding the payload again (the keys in their sorted order)."""
+    material = b"".join(
+        (
+            b'{"payload":',
+            payload_json,
+            b',"previous":',
+            canonical_json(previous),
+            b',"record":',
+            canonical_json(str(record_id)),
+            b',"type":',
+            canonical_json(topic),
+            b',"version":',
+            canonical_json(version),
+            b"}",
+        )
+    )
+    return hashlib.sha256(material).hexdigest()
+
+
+def envelope_json(payload_json: bytes, previous: str, digest: str) -> bytes:
+    """`canonical_json({"payload": ..., "previous": ..., "hash": ...})`, given the payload as canonical JSON."""
+    return b"".join(
+        (
+            b'{"hash":',
+            canonical_json(digest),
+            b',"payload":',
+            payload_json,
+            b',"previous":',
+            canonical_json(previous),
+            b"}",
+        )
+    )

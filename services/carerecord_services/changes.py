@@ -13,10 +13,10 @@ from uuid import UUID
 
 from carerecord_events.roles import ROLES, Role
 from carerecord_services import commands as c
-from carerecord_services.errors import NotPermitted
+from carerecord_services.errors import NotPermitted, VersionConflict
 from carerecord_services.policy import BOARD_ROLES, COMMAND_ACTIONS, NOT_STAFF, RecordPolicy
 from carerecord_services.read_access import ReadAccess, Reader
-from carerecord_services.service import CareRecordService, Idempotency, Outcome
+from carerecord_services.service import CareRecordService, Idempotency, Loaded, Outcome
 
 # Who may change a record they have no care relationship with: the person and their representative may raise
 # a concern about their own; assurance teams may raise and resolve concerns anywhere in the region.
@@ -100,9 +100,30 @@ class RecordChanges:
         idempotency: Idempotency | None = None,
     ) -> Outcome:
         """As `change`, for a command made only once the caller is authorised to make one of its kind (from a
-        local form, say, whose fit to its mapping is judged after the access, never before)."""
+        local form, say, whose fit to its mapping is judged after the access, never before). When access is
+        decided by the record, it is loaded from the store (the query that confirms its current version);
+        otherwise a record this process wrote last is taken from its cache, and from the store on a conflict."""
         by_record = decided_by_the_record(reader, command_class, record_id, self._care_records.policy)
-        loaded = self._care_records.load(record_id)
+        loaded = self._care_records.load(record_id, trusted=not by_record)
+        try:
+            return self._decided(reader, record_id, make, loaded, by_record, expected_version, idempotency)
+        except VersionConflict:
+            if not loaded.stored.trusted:
+                raise
+            self._care_records.forget_trust(record_id)
+            loaded = self._care_records.load(record_id)
+            return self._decided(reader, record_id, make, loaded, by_record, expected_version, idempotency)
+
+    def _decided(
+        self,
+        reader: Reader,
+        record_id: UUID,
+        make: Callable[[], c.Command],
+        loaded: Loaded,
+        by_record: bool,
+        expected_version: int | None,
+        idempotency: Idempotency | None,
+    ) -> Outcome:
         if by_record:
             # a privacy officer reviews within their board, as an assurance team reads
             decision = self._reading.decide_on(loaded.record, reader, record_id)

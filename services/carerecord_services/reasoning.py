@@ -122,6 +122,7 @@ class ReasoningPolicy:
     group_terms: tuple[str, ...] = DEFAULT_GROUP_TERMS
     min_person_specific_words: int = 5
     _patterns: tuple[tuple[str, re.Pattern[str]], ...] = field(init=False, repr=False, compare=False)
+    _any: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ordered = sorted({_normalise(term) for term in self.group_terms}, key=len, reverse=True)
@@ -129,11 +130,16 @@ class ReasoningPolicy:
             (term, re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")) for term in ordered
         )
         object.__setattr__(self, "_patterns", patterns)
+        # one search that finds a text mentioning none of the terms (most reasons): then none is looked for
+        alternatives = "|".join(re.escape(term) for term in ordered)
+        any_term = re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])") if ordered else None
+        object.__setattr__(self, "_any", any_term)
 
     def assess(self, reasoning: str) -> ReasoningAssessment:
         text = _normalise(reasoning)
         mentioned: list[str] = []
-        for term, pattern in self._patterns:
+        patterns = self._patterns if self._any is not None and self._any.search(text) else ()
+        for term, pattern in patterns:
             if pattern.search(text):
                 mentioned.append(term)
                 text = pattern.sub(" ", text)
@@ -145,15 +151,21 @@ class ReasoningPolicy:
         )
 
 
+_JOINERS = re.compile(r"[-_/]+")  # learning-disability, care/nursing home
+_ABBREVIATION_DOTS = re.compile(r"(?<=[a-z])\.(?=[a-z]\.)")  # l.d. -> ld.
+_SPACES = re.compile(r"\s+")
+_WORDS = re.compile(r"[a-z][a-z']+")
+
+
 def _normalise(text: str) -> str:
     text = text.casefold().replace("’", "'")
-    text = re.sub(r"[-_/]+", " ", text)  # learning-disability, care/nursing home
-    text = re.sub(r"(?<=[a-z])\.(?=[a-z]\.)", "", text)  # l.d. -> ld.
-    return re.sub(r"\s+", " ", text)
+    text = _JOINERS.sub(" ", text)
+    text = _ABBREVIATION_DOTS.sub("", text)
+    return _SPACES.sub(" ", text)
 
 
 def _content_words(text: str) -> list[str]:
-    words = [_stem(word) for word in re.findall(r"[a-z][a-z']+", text)]
+    words = [_stem(word) for word in _WORDS.findall(text)]
     return [word for word in words if len(word) >= 3 and word not in GENERIC_WORDS]
 
 

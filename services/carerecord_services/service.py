@@ -64,9 +64,12 @@ class Idempotency:
 IDEMPOTENCY_NAMESPACE = UUID("6f0c3c1e-7b1a-4f7e-9a53-2d5b8c9e4a10")
 
 
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,128}")
+
+
 def _check_key(idempotency: Idempotency | None) -> None:
     """Checked before anything is looked up under it, and after the caller was authorised."""
-    if idempotency is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{8,128}", idempotency.key):
+    if idempotency is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency.key):
         raise DomainError(
             "an idempotency key is 8 to 128 letters, digits or _.:-",
             field="idempotency_key",
@@ -120,12 +123,16 @@ class CareRecordService:
             recorded_by=system,
             person_record_id=record_id,
         )
-        stored = self._store.chain(LoadedRecord(record_id, [], 0, GENESIS), events)
+        new_record = LoadedRecord(record_id, [], 0, GENESIS)
+        stored, hashes = self._store.chained(new_record, events)
         stored += self._store.chain(LoadedRecord(index_id, [], 0, GENESIS), [indexed])
         outcome = Outcome(record_id, len(events), tuple(e.event_id for e in events), tuple(events))
         stored += self._remember(idempotency, outcome, events[0])
         taken = AlreadyRegistered("a care record already exists for this NHS number", field="nhs_number")
-        return self._append(stored, idempotency, outcome, taken=taken)
+        answer = self._append(stored, idempotency, outcome, taken=taken)
+        if answer is outcome:
+            self._store.written(new_record, events, hashes)
+        return answer
 
     def execute(
         self,
@@ -136,16 +143,31 @@ class CareRecordService:
         idempotency: Idempotency | None = None,
     ) -> Outcome:
         """Decides `command` against the record as it is now; `expected_version` is the version the caller saw.
-        With an idempotency key, a retry returns the first answer and records nothing twice."""
-        return self.execute_loaded(
-            self.load(record_id), command, expected_version=expected_version, idempotency=idempotency
-        )
+        With an idempotency key, a retry returns the first answer and records nothing twice. A record this
+        process wrote last is decided on from its cache, and again from the store if that meets a conflict."""
+        loaded = self.load(record_id, trusted=True)
+        try:
+            return self.execute_loaded(
+                loaded, command, expected_version=expected_version, idempotency=idempotency
+            )
+        except VersionConflict:
+            if not loaded.stored.trusted:
+                raise
+            self.forget_trust(record_id)
+            return self.execute_loaded(
+                self.load(record_id), command, expected_version=expected_version, idempotency=idempotency
+            )
 
-    def load(self, record_id: UUID) -> Loaded:
+    def forget_trust(self, record_id: UUID) -> None:
+        """Another process wrote to the record: its next load asks the store."""
+        self._store.distrust(record_id)
+
+    def load(self, record_id: UUID, *, trusted: bool = False) -> Loaded:
         """The record's stored events, and the record they make (None if there is none): loaded once per
-        command, for the caller's authorisation and for the rules."""
-        stored = self._store.load(record_id)
-        return Loaded(stored, replay(record_id, stored.events) if stored.version else None)
+        command, for the caller's authorisation and for the rules. `trusted` (see EventStore.load) only when
+        no access decision is made on it. The record is applied from the state the last command left."""
+        stored = self._store.load(record_id, trusted=trusted)
+        return Loaded(stored, self._replays.replay(record_id, stored.events) if stored.version else None)
 
     def execute_loaded(
         self,
@@ -176,8 +198,12 @@ class CareRecordService:
         outcome = Outcome(
             stored.record_id, stored.version + len(events), tuple(e.event_id for e in events), tuple(events)
         )
-        recorded = self._store.chain(stored, events) + self._remember(idempotency, outcome, events[0])
-        return self._append(recorded, idempotency, outcome)
+        recorded, hashes = self._store.chained(stored, events)
+        recorded += self._remember(idempotency, outcome, events[0])
+        answer = self._append(recorded, idempotency, outcome)
+        if answer is outcome:
+            self._store.written(stored, events, hashes)
+        return answer
 
     def record(self, record_id: UUID) -> PersonRecord:
         record = self.find(record_id)

@@ -31,7 +31,7 @@ from eventsourcing.utils import Environment
 
 from carerecord_events.base import CareRecordEvent
 from carerecord_events.codec import from_payload, to_payload
-from carerecord_services.chain import GENESIS, canonical_json, event_hash
+from carerecord_services.chain import GENESIS, canonical_json, encoded_hash, envelope_json
 from carerecord_services.errors import EventTooLarge, StoreUnavailable, VersionConflict
 from carerecord_services.event_log import LoggedEvent
 from carerecord_services.postgres_recorder import CareRecordRecorder
@@ -84,16 +84,18 @@ class ChainedMapper(Mapper[UUID]):
                 "hash": domain_event.hash,
             }
         )
+        return self.stored(
+            domain_event.originator_id, domain_event.originator_version, domain_event.topic, state
+        )
+
+    def stored(self, record_id: UUID, version: int, topic: str, envelope: bytes) -> StoredEvent:
+        """The stored form of an envelope already encoded as canonical JSON (see chain.envelope_json)."""
+        state = envelope
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:
             state = self.cipher.encrypt(state)
-        return StoredEvent(
-            originator_id=domain_event.originator_id,
-            originator_version=domain_event.originator_version,
-            topic=domain_event.topic,
-            state=state,
-        )
+        return StoredEvent(originator_id=record_id, originator_version=version, topic=topic, state=state)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.to_chained_event(stored_event)
@@ -132,28 +134,37 @@ class _CareRecordApplication(Application[UUID]):
 
 @dataclass(frozen=True)
 class LoadedRecord:
+    """A record's events as loaded. `trusted`: taken from this process's cache without asking the store,
+    because this process wrote its last event; another process may have written since, which appending
+    finds out (VersionConflict). Never what an access decision is made on (see EventStore.load)."""
+
     record_id: UUID
     events: list[CareRecordEvent]
     version: int
     head_hash: str
+    trusted: bool = False
 
 
 @dataclass(frozen=True)
 class CachedRecord:
+    """`written_here`: its last event was appended by this process (see EventStore.written)."""
+
     record_id: UUID
     events: tuple[CareRecordEvent, ...]
     hashes: tuple[str, ...]
+    written_here: bool = False
 
     @property
     def version(self) -> int:
         return len(self.events)
 
-    def prefix(self, version: int) -> LoadedRecord:
+    def prefix(self, version: int, *, trusted: bool = False) -> LoadedRecord:
         return LoadedRecord(
             record_id=self.record_id,
             events=list(self.events[:version]),
             version=version,
             head_hash=self.hashes[version - 1] if version else GENESIS,
+            trusted=trusted,
         )
 
 
@@ -175,12 +186,21 @@ class RecordCache:
                 self._records.move_to_end(record_id)
             return found
 
+    def distrust(self, record_id: UUID) -> None:
+        """Another process has written to the record: what is held is a prefix to read on from, no more."""
+        with self._lock:
+            held = self._records.get(record_id)
+            if held is not None and held.written_here:
+                self._records[record_id] = CachedRecord(record_id, held.events, held.hashes)
+
     def put(self, record: CachedRecord) -> None:
         if record.version > self._max_events:
             return
         with self._lock:
             held = self._records.get(record.record_id)
             if held is not None and held.version >= record.version:
+                if held.version == record.version and not record.written_here:
+                    self._records[record.record_id] = record  # read from the store: no longer ours alone
                 return
             self._events += record.version - (held.version if held else 0)
             self._records[record.record_id] = record
@@ -226,10 +246,17 @@ class EventStore:
         except Exception as error:  # still away: the pool reconnects by itself
             log.info("event store connections could not be checked (%s)", type(error).__name__)
 
-    def load(self, record_id: UUID, *, up_to_version: int | None = None) -> LoadedRecord:
+    def load(
+        self, record_id: UUID, *, up_to_version: int | None = None, trusted: bool = False
+    ) -> LoadedRecord:
         """A record's events, decoded. Stored events never change, so decoded ones are kept (see RecordCache)
-        and only the events stored since are read: a record with a long history costs one short query."""
+        and only the events stored since are read: a record with a long history costs one short query, which
+        is also the check that the record's version is current. With `trusted`, a record whose last event this
+        process wrote is taken from the cache without that query: for deciding a change, whose append fails
+        (VersionConflict) if another process wrote since; never for deciding who may see or change it."""
         cached = self._cache.get(record_id)
+        if trusted and up_to_version is None and cached is not None and cached.written_here:
+            return cached.prefix(cached.version, trusted=True)
         if cached is not None and up_to_version is not None and up_to_version <= cached.version:
             return cached.prefix(up_to_version)
         after = cached.version if cached is not None else None
@@ -244,22 +271,55 @@ class EventStore:
 
     def chain(self, loaded: LoadedRecord, events: Sequence[CareRecordEvent]) -> list[StoredEvent]:
         """The stored form of `events`, appended after `loaded`, each hashed onto the one before."""
+        return self.chained(loaded, events)[0]
+
+    def chained(
+        self, loaded: LoadedRecord, events: Sequence[CareRecordEvent]
+    ) -> tuple[list[StoredEvent], list[str]]:
+        """As `chain`, with each event's hash (for `written`). The payload is encoded once, for the hash and
+        the envelope alike (chain.encoded_hash, chain.envelope_json)."""
         previous = loaded.head_hash
         stored: list[StoredEvent] = []
+        hashes: list[str] = []
         for offset, event in enumerate(events, start=1):
             version = loaded.version + offset
             payload = to_payload(event)
+            payload_json = canonical_json(payload)
             topic = topic_of(event)
-            self._check_publishable(event, payload)
-            digest = event_hash(loaded.record_id, version, topic, payload, previous)
-            envelope = ChainedEvent(loaded.record_id, version, topic, payload, previous, digest)
-            stored.append(self.mapper.to_stored_event(envelope))
+            self._check_publishable(event, payload, payload_json)
+            digest = encoded_hash(loaded.record_id, version, topic, payload_json, previous)
+            envelope = envelope_json(payload_json, previous, digest)
+            stored.append(self.mapper.stored(loaded.record_id, version, topic, envelope))
+            hashes.append(digest)
             previous = digest
-        return stored
+        return stored, hashes
 
-    def _check_publishable(self, event: CareRecordEvent, payload: dict[str, Any]) -> None:
-        """The store's door: an event that could not be published is refused, and nothing is stored."""
-        size = len(json.dumps(payload).encode())  # as the relay's CloudEvents binding sends it: ASCII escapes
+    def written(self, loaded: LoadedRecord, events: Sequence[CareRecordEvent], hashes: Sequence[str]) -> None:
+        """`events` (hashed `hashes`) are committed after `loaded`: the cache holds them, as this process's."""
+        cached = self._cache.get(loaded.record_id)
+        held = cached.version if cached is not None else 0
+        if held != loaded.version:
+            return  # the cache holds another prefix: the next load reads on from it
+        self._cache.put(
+            CachedRecord(
+                loaded.record_id,
+                (*(cached.events if cached else ()), *events),
+                (*(cached.hashes if cached else ()), *hashes),
+                written_here=True,
+            )
+        )
+
+    def distrust(self, record_id: UUID) -> None:
+        """A change decided on the cached record met a version conflict: the next load asks the store."""
+        self._cache.distrust(record_id)
+
+    def _check_publishable(self, event: CareRecordEvent, payload: dict[str, Any], encoded: bytes) -> None:
+        """The store's door: an event that could not be published is refused, and nothing is stored. The relay's
+        CloudEvents binding sends `json.dumps(payload)` (ASCII escapes, ", " and ": "), at most 3 bytes for each
+        byte of the canonical encoding: only a payload near the bound is encoded that way to be measured."""
+        if 3 * len(encoded) <= self.max_event_bytes:
+            return
+        size = len(json.dumps(payload).encode())
         if size > self.max_event_bytes:
             raise EventTooLarge(
                 f"this change would make a {event.TYPE} event of {size:,} bytes, more than the "

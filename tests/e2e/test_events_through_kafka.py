@@ -265,6 +265,8 @@ def test_an_incomplete_topic_is_refused_for_rebuild(
     relay.batch = 4
     relay.publish_available()  # only the first four positions reach the topic
     producer.close()
+    rebuild_from_store(plain.store, database_dsn, as_of=None, progress=None)
+    built = checksum(database_dsn)
     with pytest.raises(IncompleteTopic) as refused:
         rebuild_from_kafka(
             kafka_options(infra),
@@ -275,6 +277,7 @@ def test_an_incomplete_topic_is_refused_for_rebuild(
             progress=None,
         )
     assert "first missing: 5" in str(refused.value)
+    assert checksum(database_dsn) == built  # the topic was read once; the refused rebuild rolled back
 
 
 def test_an_unknown_event_type_stops_the_worker_loudly(

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from carerecord_projections.reference import parse_organisations
 from tests.e2e.test_api_end_to_end import (
     ASSURANCE,
     GP,
@@ -23,7 +24,7 @@ from tests.e2e.test_api_end_to_end import (
     person_input,
     recommendation_input,
 )
-from tests.support.api_server import ApiServer, errors
+from tests.support.api_server import SYNTHETIC, ApiServer, errors
 
 DASHBOARD = """query($from: DateTime!, $to: DateTime!, $region: String, $org: String) {
   oversight(periodStart: $from, periodEnd: $to, region: $region, organisation: $org) {
@@ -38,20 +39,22 @@ FORMULA = '=HYPERLINK("http://evil.example","click")'
 @pytest.fixture
 def server(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[ApiServer]:
     api = ApiServer(test_database_url, fresh_schema, tmp_path).start()
-    imported = subprocess.run(
-        [sys.executable, "-m", "carerecord.cli", "import", "organisations", "--synthetic"],
-        env=api.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert imported.returncode == 0, imported.stderr
-    assert (
-        imported.stdout
-        == "organisation register: 22 rows imported (the previous organisation register was replaced)\n"
-    )
-    yield api
-    api.stop()
+    try:
+        imported = subprocess.run(
+            [sys.executable, "-m", "carerecord.cli", "import", "organisations", "--synthetic"],
+            env=api.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert imported.returncode == 0, imported.stderr
+        rows = len(parse_organisations((SYNTHETIC / "organisations.csv").read_text()))
+        assert imported.stdout == (
+            f"organisation register: {rows} rows imported (the previous organisation register was replaced)\n"
+        )
+        yield api
+    finally:  # a failed check above must not leave the server running
+        api.stop()
 
 
 def _period() -> dict[str, str]:

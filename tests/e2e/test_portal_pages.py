@@ -335,9 +335,13 @@ def test_an_assurance_team_filters_the_dashboard_and_drills_down_to_a_plan(
     assert "region=QWE" in page.url and "setting=gp-practice" in page.url and "start=2025-01-01" in page.url
     assert page.get_by_role("heading", level=1).inner_text() == "Oversight of decisions"
 
-    made = page.get_by_role("link", name="Recommendations made")
-    assert made.inner_text().split() == ["1", "Recommendations", "made"]
-    charts = page.locator("figure.chart")
+    made = page.locator("ul.glance").get_by_role("link", name="recommendations made")
+    assert made.inner_text().split() == ["1", "recommendations", "made"]  # the summary comes first
+    page.get_by_text("Every figure, by section").click()  # folded under its heading until opened
+    every = page.locator("details.all-figures").get_by_role("link", name="Recommendations made")
+    assert every.inner_text().split() == ["1", "Recommendations", "made"]
+    page.get_by_text("Counts by form, setting and initiator").click()
+    charts = page.locator("section[aria-labelledby=charts-title] figure.chart")
     assert charts.count() == 5
     drawn = [charts.nth(index) for index in range(charts.count()) if charts.nth(index).locator("svg").count()]
     assert len(drawn) == 3, "form, setting and who started care relationships; the others have no data"
@@ -351,10 +355,10 @@ def test_an_assurance_team_filters_the_dashboard_and_drills_down_to_a_plan(
     )
     by_form = page.get_by_role("table", name="Recommendations by form: the numbers")
     assert by_form.locator("tbody tr").all_inner_texts() == ["ReSPECT plan\t1"]
-    assert page.locator("figure.chart svg rect.bar").first.get_attribute("width") == "344"
+    assert charts.locator("svg rect.bar").first.get_attribute("width") == "344"
     accessible(page, "dashboard")
 
-    page.get_by_role("link", name="Still awaiting senior endorsement").click()
+    page.locator("ul.glance").get_by_role("link", name="still awaiting senior endorsement").click()
     assert "/portal/dashboard/awaiting-endorsement?" in page.url and "region=QWE" in page.url
     assert page.get_by_role("heading", level=1).inner_text() == "Still awaiting senior endorsement"
     rows = page.get_by_role("table", name="The decisions behind this figure").locator("tbody tr")
@@ -428,8 +432,22 @@ def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says
         alerts = page.locator("section", has=page.locator("#alerts-title"))
         assert "20 do-not-attempt-CPR decisions" in alerts.inner_text()
         equality = page.locator("section", has=page.locator("#equality-title"))
-        assert "Age band" in equality.inner_text() and "[c]" in equality.inner_text()
+        shown = equality.text_content() or ""  # folded away under its heading until opened
+        assert "Age band" in shown and "[c]" in shown
         accessible(page, "demo-dashboard")
+        # Summary first, then the trend and the comparison; the whole page short enough to scan at 1,280 px.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        headings = page.get_by_role("heading", level=2).all_inner_texts()
+        assert headings.index("At a glance") < headings.index("Possible blanket decisions")
+        assert headings.index("Month by month") < headings.index("Every figure, by section")
+        assert "Organisations compared" in headings
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 4000, f"the dashboard is {height} px long at 1,280 px wide"
+        compared = page.locator("section", has=page.locator("#compare-title"))
+        assert "exact binomial limits" in compared.inner_text()
+        first_bar = compared.locator("table tbody tr").first.locator("a")  # in the folded table of numbers
+        assert "/portal/dashboard/person-involved?" in (first_bar.get_attribute("href") or "")
+        accessible(page, "dashboard-summary-trend-comparison")
         # Every part of the dashboard downloads from the portal, with the session's own authority.
         download = page.get_by_role("link", name="the possible blanket decisions").get_attribute("href")
         alerts_file = page.request.get(f"{demo.url}{download}")

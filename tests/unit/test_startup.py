@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from carerecord.settings import SettingsError, load_settings, parse_database_url
-from carerecord.startup import check_drivers
+from carerecord.startup import check_drivers, kafka_crc32c_implementation
 
 
 def test_a_process_refuses_to_start_on_psycopgs_python_implementation_naming_the_override() -> None:
@@ -50,3 +50,21 @@ def test_a_bad_timeout_is_refused_naming_the_setting(name: str, value: str) -> N
     with pytest.raises(SettingsError) as refused:
         load_settings({name: value})
     assert refused.value.setting == name
+
+
+KAFKA = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092", "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+
+
+def test_with_kafka_configured_a_pure_python_crc32c_is_warned_of_at_start_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        check_drivers(load_settings(KAFKA), implementation="binary", crc32c="python")
+    assert "CRC32C in pure Python" in caplog.text
+
+
+def test_kafka_pythons_checksum_here_is_the_crc32c_packages_c_code(caplog: pytest.LogCaptureFixture) -> None:
+    assert kafka_crc32c_implementation() == "c"
+    with caplog.at_level(logging.WARNING):
+        check_drivers(load_settings(KAFKA))
+    assert caplog.text == ""

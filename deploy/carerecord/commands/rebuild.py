@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from carerecord.commands.shared import Commands, position_progress, subcommand
-from carerecord.settings import load_settings
+from carerecord.commands.shared import Commands, position_progress, process_settings, subcommand
 
 
 def add(commands: Commands) -> None:
@@ -41,7 +40,7 @@ def _rebuild(arguments: argparse.Namespace) -> int:
 
     print(f"rebuilding the read models from the {arguments.source}", flush=True)
     try:
-        result = rebuild(load_settings(), arguments.source, arguments.as_of, position_progress)
+        result = rebuild(process_settings(), arguments.source, arguments.as_of, position_progress)
     except IncompleteTopic as refused:
         print(f"\ncarerecord: refused: {refused}", file=sys.stderr)
         return 1

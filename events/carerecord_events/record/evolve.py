@@ -26,6 +26,11 @@ from carerecord_events.vocabulary import PlanStatus, ReviewOutcome
 
 _Item = TypeVar("_Item")
 
+FOLD_VERSION = 1
+"""The version of what applying events means (this module). Raise it with any change to how a fact changes the
+state: states kept by the services (replay_memo.py) are keyed by it, and by the codec's upcasters, so none made
+by an older fold is ever used again."""
+
 
 def evolve(record: PersonRecord, event: CareRecordEvent) -> PersonRecord:
     changed = _apply(event, record)

@@ -6,15 +6,16 @@ Filters come from a GET form, so a view can be bookmarked and shared; the period
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from carerecord_events.plain import SETTING_NAMES
 from carerecord_events.roles import ROLES
 from carerecord_events.vocabulary import ConcernRaisedBy, FormType, RevocationInitiator, Setting
-from carerecord_graphql.portal.charts import BarChart, bar_chart
+from carerecord_graphql.portal.charts import BarChart, RankedChart, bar_chart, ranked_chart
 from carerecord_projections.oversight.queries.drill_downs import DRILL_DOWN_KEYS
+from carerecord_projections.oversight.rules import comparison as comparison_rules
 from carerecord_projections.oversight.rules.equality import EqualityTable
 from carerecord_projections.oversight.rules.figures import Dashboard, Figure, Timing
 from carerecord_projections.oversight.rules.scope import Period, Scope, london_period
@@ -129,7 +130,12 @@ def sections(dashboard: Dashboard) -> list[Section]:
 
 def charts(dashboard: Dashboard) -> list[BarChart]:
     return [
-        bar_chart(chart.key, chart.title, tuple((CODE_WORDS.get(label, label), n) for label, n in chart.rows))
+        bar_chart(
+            chart.key,
+            chart.title,
+            tuple((CODE_WORDS.get(label, label), n) for label, n in chart.rows),
+            chart.counted,
+        )
         for chart in dashboard.charts
     ]
 
@@ -168,3 +174,81 @@ def equality_tables(table: EqualityTable) -> list[EqualitySection]:
         if row.get("note"):
             notes[row["characteristic"]] = row["note"]
     return [EqualitySection(name, tuple(rows), notes.get(name, "")) for name, rows in grouped.items()]
+
+
+GLANCE = (
+    ("decisions-made", "recommendations made"),
+    ("person-involved", "with the person involved"),
+    ("awaiting-endorsement", "still awaiting senior endorsement"),
+    ("reviews-overdue", "reviews overdue now"),
+    ("conflicting-plans", "people whose plans in force conflict"),
+)
+
+
+@dataclass(frozen=True)
+class Glance:
+    key: str
+    count: int
+    words: str
+    share: str
+
+
+def at_a_glance(dashboard: Dashboard) -> list[Glance]:
+    """The few figures an analyst reads first, in order; each links to its decisions."""
+    found = {figure.key: figure for figure in dashboard.figures}
+    return [
+        Glance(key, found[key].count, words, percent(found[key].share) if found[key].out_of else "")
+        for key, words in GLANCE
+        if key in found
+    ]
+
+
+def ranked_charts(dashboard: Dashboard, filters: Filters) -> list[RankedChart]:
+    """Each comparison as ranked bars; a bar opens the decisions it counts, in that organisation."""
+    charts_made = []
+    for comparison in dashboard.comparisons:
+        query = {**dict(parse_qsl(filters.query)), "organisation": ""}
+
+        def href(organisation: str, key: str = comparison.key, query: dict[str, str] = query) -> str:
+            return f"/portal/dashboard/{key}?" + urlencode({**query, "organisation": organisation})
+
+        charts_made.append(ranked_chart(comparison, href))
+    return charts_made
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    label: str
+    decisions: str
+    involved: str
+    endorsement: str
+    height: int  # the column's height in the chart, 0 when withheld or none
+    query: str  # the dashboard's filters for that month alone
+
+
+TREND_HEIGHT = 120
+
+
+def trend_rows(dashboard: Dashboard, filters: Filters) -> list[TrendRow]:
+    largest = max((month.decisions for month in dashboard.trend), default=0)
+    rows = []
+    for month in dashboard.trend:
+        decisions = comparison_rules.shown(month.decisions)
+        withheld = decisions == comparison_rules.WITHHELD
+        rows.append(
+            TrendRow(
+                label=month.label,
+                decisions=decisions,
+                involved=comparison_rules.share_shown(month.person_involved, month.decisions),
+                endorsement=hours(month.endorsement_median_hours),
+                height=0 if withheld or not largest else round(TREND_HEIGHT * month.decisions / largest),
+                query=_month_query(filters, month.month),
+            )
+        )
+    return rows
+
+
+def _month_query(filters: Filters, first: date) -> str:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    month = replace(filters, start=first, end=following - timedelta(days=1), problems=())
+    return month.query

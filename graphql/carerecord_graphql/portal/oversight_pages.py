@@ -23,13 +23,16 @@ from carerecord_graphql.portal.dashboard import (
     DRILLABLE,
     SETTING_CHOICES,
     Filters,
+    at_a_glance,
     charts,
     drilled,
     equality_tables,
     filters_from,
     hours,
     percent,
+    ranked_charts,
     sections,
+    trend_rows,
 )
 from carerecord_graphql.portal.rendering import PortalRendering
 from carerecord_graphql.portal.session import Session
@@ -94,6 +97,9 @@ class OversightPages(PortalRendering):
                 "scope": scope,
                 "sections": sections(shown),
                 "charts": charts(shown),
+                "glance": at_a_glance(shown),
+                "ranked": ranked_charts(shown, filters),
+                "trend": trend_rows(shown, filters),
                 "setting_choices": SETTING_CHOICES,
                 "percent": percent,
                 "hours": hours,

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from carerecord_projections.database import transaction
-from carerecord_projections.oversight.queries import drill_downs, figures, patterns
+from carerecord_projections.oversight.queries import comparison, drill_downs, figures, patterns
 from carerecord_projections.oversight.queries.decision_figures import decision_figures
 from carerecord_projections.oversight.queries.receipts import receipts
 from carerecord_projections.oversight.queries.staff_knowledge import staff_knowledge
@@ -55,6 +55,8 @@ class OversightViews:
             charts = figures.charts(cursor, scope, period)
             unregistered = figures.unregistered_organisations(cursor, period)
             knowledge = staff_knowledge(cursor, scope, period)
+            compared = comparison.comparisons(cursor, scope, period)
+            months = comparison.trend(cursor, scope, period)
         return Dashboard(
             scope,
             period,
@@ -65,6 +67,8 @@ class OversightViews:
             timings=tuple(timings),
             unregistered_organisations=tuple(unregistered),
             staff_knowledge=tuple(knowledge),
+            comparisons=tuple(compared),
+            trend=tuple(months),
         )
 
     def receipts(self, scope: Scope, period: Period) -> list[dict[str, Any]]:

@@ -20,6 +20,8 @@ from carerecord_services.identifiers import canonical_nhs_number, canonical_post
 from carerecord_services.policy import Action
 from carerecord_services.rules.common import Stamp, content, permit, require_alive, require_text, rule
 
+_WORDS = re.compile(r"[A-Za-z]{3,}")  # a word of three letters or more
+
 
 @rule
 def _(command: c.RegisterPerson, record: PersonRecord, stamp: Stamp) -> list[CareRecordEvent]:
@@ -100,10 +102,7 @@ _NOT_YOURS = RecordNotFound("there is no such record, or you may not see it", fi
 def _check_basis(command: c.StartCareRelationship) -> None:
     if command.basis is RelationshipBasis.NOT_RECORDED:
         raise InvalidInput("say on what basis the organisation cares for the person", field="basis")
-    if (
-        command.basis is RelationshipBasis.OTHER
-        and len(re.findall(r"[A-Za-z]{3,}", command.basis_detail)) < 3
-    ):
+    if command.basis is RelationshipBasis.OTHER and len(_WORDS.findall(command.basis_detail)) < 3:
         raise InvalidInput(
             "say in a few words why the organisation cares for the person", field="basis_detail"
         )
@@ -142,7 +141,7 @@ def _(command: c.ReviewCareRelationship, record: PersonRecord, stamp: Stamp) -> 
         raise InvalidInput("there is no such care relationship on this record", field="relationship_id")
     if relationship.reviewed:
         raise InvalidInput("this relationship has been reviewed already", field="relationship_id")
-    if len(re.findall(r"[A-Za-z]{3,}", command.notes)) < 3:
+    if len(_WORDS.findall(command.notes)) < 3:
         raise InvalidInput("say what the review found", field="notes")
     return [
         stamp(

@@ -121,6 +121,7 @@ def _check_reasoning(command: c.MakeRecommendation, policy: RecordPolicy) -> tup
 
 
 _HARM = re.compile(r"\b(harm|harmful|harmed)\b")
+_LONG_WORDS = re.compile(r"[a-z]{4,}")
 _DISTRESS = re.compile(r"\b(distress|distressed|distressing|upset|upsetting|anxious|anxiety|worry|worried)\b")
 
 
@@ -153,7 +154,7 @@ def _check_reason_not_involved(reason: str) -> None:
             field="involvement.reason_person_not_involved",
             rule="distress-is-not-a-reason",
         )
-    if _HARM.search(text) and len(set(re.findall(r"[a-z]{4,}", text))) < 8:
+    if _HARM.search(text) and len(set(_LONG_WORDS.findall(text))) < 8:
         raise InvolvementMissing(
             "explain what physical or psychological harm involving the person would cause, and why",
             field="involvement.reason_person_not_involved",

@@ -91,6 +91,24 @@ def _api(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: R
     return api_scenarios(database, settings, sizes, dict(os.environ), report)
 
 
+BASELINES = {
+    "write path": "threads each doing a single-row INSERT + COMMIT of a stored event's size, keyed as the store "
+    "is (unique record and version, unique position), synchronous commit",
+    "freshness": "embedded: an INSERT + COMMIT, then a read of the row; Kafka: a bare producer, a consumer that "
+    "INSERTs the message, then a read of the row",
+    "relay": "a bare kafka-python producer of the same messages",
+    "rebuild": "a bare consumer (C CRC32C) inserting each message's position and bytes, execute_values per "
+    "batch, one COMMIT per batch",
+    "reads": "a bare starlette endpoint: the same token check, the same two SQL statements, one access record",
+    "history": "the current plan read, and the read model",
+    "subscription": "polling the read model",
+    "memory": "the bare endpoint's process",
+    "mutation over HTTP": "a bare starlette endpoint: the same token check, one event appended at the record's "
+    "next version (unique record and version) + COMMIT",
+}
+"""What each scenario's baseline does, printed under the table (each module's docstring says it in full)."""
+
+
 def render(rows: list[Row]) -> str:
     header = (
         f"{'scenario':<26} {'measure':<30} {'carerecord':>11} {'baseline':>10} {'ratio':>7}  unit     target"
@@ -101,6 +119,9 @@ def render(rows: list[Row]) -> str:
             f"{row.scenario:<26} {row.measure:<30} {row.carerecord:>11.1f} {row.baseline:>10.1f} "
             f"{row.ratio:>7.2f}  {row.unit:<8} {row.target}"
         )
+    families = dict.fromkeys(row.scenario.split(",")[0] for row in rows)
+    told = [name for name in BASELINES if any(family.startswith(name) for family in families)]
+    lines += ["", "baselines:"] + [f"  {name}: {BASELINES[name]}" for name in told]
     return "\n".join(lines)
 
 

@@ -7,6 +7,8 @@
 - subscription: a change committed through the `recordConversation` mutation until it reaches a
   `planChanges` subscriber (graphql-transport-ws), against the same commit observed by polling the read model
   directly (both timed from the moment the mutation is sent);
+- mutations: `recordConversation` over HTTP from 8 concurrent clients, each to its own people, against the bare
+  endpoint's /mutation (same token check, one event appended at the record's next version + COMMIT);
 - memory: the peak RSS (VmHWM) of the API process after the reads, against the bare endpoint's process.
 The server runs the embedded feed (no Kafka): a mutation's change is in the read models when it returns.
 """
@@ -34,6 +36,7 @@ from carerecord.tools.bench.api_clients import (
     post,
     read_load,
     subscription,
+    write_load,
 )
 from carerecord.tools.bench.common import (
     BENCH_INDEX_KEY,
@@ -79,6 +82,8 @@ class Measured:
     current: list[float] = field(default_factory=list)
     delivered: list[float] = field(default_factory=list)
     polled: list[float] = field(default_factory=list)
+    writes: float = 0.0
+    write_latencies: list[float] = field(default_factory=list)
 
 
 def api_scenarios(
@@ -94,7 +99,7 @@ def api_scenarios(
         readers = Readers(loaded, tokens, _server_env(env, scratch.schema, data_dir))
         ours, sample = _carerecord(readers, sizes, scratch.dsn, report)
         bare = bare_command("serve", "--port", "{port}", "--dsn", scratch.dsn, "--data-dir", data_dir)
-        theirs = _bare(bare, readers, sample, sizes.read_seconds, report)
+        theirs = _bare(bare, readers, sample, sizes, report)
     return _rows(sizes, loaded, ours, theirs)
 
 
@@ -154,12 +159,21 @@ def _carerecord(
         report(f"subscription: {sizes.subscription_changes} changes at 5/s")
         changes = sizes.subscription_changes
         delivered, polled = subscription(port, tokens[0], loaded.record_ids[:50], changes, dsn)
-    return Measured(reads, latencies, rss, as_of, current, delivered, polled), sample
+        report(f"mutations: {CLIENTS} clients for {sizes.write_seconds:.0f} s against `carerecord serve`")
+        writes, write_latencies = write_load(port, tokens, _writers_people(loaded), sizes.write_seconds)
+    measured = Measured(reads, latencies, rss, as_of, current, delivered, polled, writes, write_latencies)
+    return measured, sample
+
+
+def _writers_people(loaded: Loaded) -> list[UUID]:
+    """People the mutation clients write to: not those the subscription scenario changed."""
+    return loaded.record_ids[50:] or loaded.record_ids
 
 
 def _bare(
-    command: list[str], readers: Readers, sample: Any, seconds: float, report: Callable[[str], None]
+    command: list[str], readers: Readers, sample: Any, sizes: Sizes, report: Callable[[str], None]
 ) -> Measured:
+    seconds = sizes.read_seconds
     loaded, tokens, server_env = readers.loaded, readers.tokens, readers.server_env
     port = free_port()
     with server([part.format(port=port) for part in command], server_env, port) as pid:
@@ -167,13 +181,18 @@ def _bare(
         assert answer == sample, f"the bare endpoint answers differently: {answer} != {sample}"
         report(f"reads: {CLIENTS} clients for {seconds:.0f} s against the bare endpoint")
         reads, latencies = read_load(port, tokens, loaded.numbers, seconds)
-        return Measured(reads, latencies, peak_rss_mib(pid))
+        rss = peak_rss_mib(pid)
+        report(f"mutations: {CLIENTS} clients for {sizes.write_seconds:.0f} s against the bare endpoint")
+        people = _writers_people(loaded)
+        writes, write_latencies = write_load(port, tokens, people, sizes.write_seconds, "/mutation")
+        return Measured(reads, latencies, rss, writes=writes, write_latencies=write_latencies)
 
 
 def _rows(sizes: Sizes, loaded: Loaded, ours: Measured, theirs: Measured) -> list[Row]:
     reads = f"reads, {sizes.people:,} people"
     history = f"history, {sizes.history_events:,} events"
     subscription = "subscription delivery"
+    mutations = "mutation over HTTP"
     in_process, read_model = loaded.replayed
     # scenario, measure, carerecord's and the baseline's timings, which percentile, the target
     timings = [
@@ -184,9 +203,13 @@ def _rows(sizes: Sizes, loaded: Loaded, ours: Measured, theirs: Measured) -> lis
         (history, "in-process replay p99 (base: RM)", in_process, read_model, 0.99, ""),
         (subscription, "p50 (base: poll read model)", ours.delivered, ours.polled, 0.5, ""),
         (subscription, "p99 (base: poll read model)", ours.delivered, ours.polled, 0.99, "p99 <= 1000 ms"),
+        (mutations, "p99 latency", ours.write_latencies, theirs.write_latencies, 0.99, ""),
     ]
     return [
         Row(reads, f"queries/s, {CLIENTS} clients", ours.reads, theirs.reads, "per s", "ratio >= 0.5"),
+        Row(
+            mutations, f"mutations/s, {CLIENTS} clients", ours.writes, theirs.writes, "per s", "ratio >= 0.5"
+        ),
         *(
             Row(scenario, measure, _ms(carerecord, share), _ms(baseline, share), "ms", target)
             for scenario, measure, carerecord, baseline, share, target in timings

@@ -45,14 +45,47 @@ def _first(cursor: Any) -> Any:
     return row[0]
 
 
+def write_load(
+    port: int, tokens: list[str], record_ids: list[UUID], seconds: float, path: str = "/graphql"
+) -> tuple[float, list[float]]:
+    """`CLIENTS` keep-alive connections, each recording conversations for its own people in turn (distinct
+    people, so no two clients conflict); a short warm-up first."""
+    connections = [connect(port) for _ in range(CLIENTS)]
+    people = [record_ids[index::CLIENTS] or record_ids[:1] for index in range(CLIENTS)]
+    turns = [0] * CLIENTS
+
+    def write(index: int) -> None:
+        turns[index] += 1
+        mine = people[index]
+        post(
+            connections[index],
+            tokens[index],
+            CHANGE_MUTATION,
+            {"id": str(mine[turns[index] % len(mine)])},
+            path,
+        )
+
+    run_threads(CLIENTS, min(1.0, seconds / 3), write)
+    rate, latencies = run_threads(CLIENTS, seconds, write)
+    for connection in connections:
+        connection.close()
+    return rate, latencies
+
+
 def connect(port: int) -> http.client.HTTPConnection:
     return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
 
-def post(connection: http.client.HTTPConnection, token: str, query: str, variables: dict[str, Any]) -> Any:
+def post(
+    connection: http.client.HTTPConnection,
+    token: str,
+    query: str,
+    variables: dict[str, Any],
+    path: str = "/graphql",
+) -> Any:
     body = json.dumps({"query": query, "variables": variables})
     headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-    connection.request("POST", "/graphql", body=body, headers=headers)
+    connection.request("POST", path, body=body, headers=headers)
     response = connection.getresponse()
     answer = json.loads(response.read())
     if response.status != 200 or answer.get("errors"):

@@ -1,7 +1,9 @@
 """The bare baselines that run as processes of their own, so that their speed and peak memory are measured the
 way carerecord's processes are: `python -m carerecord.tools.bench.bare serve|consume ...`.
 
-- `serve`: a bare starlette endpoint on its own uvicorn. It checks the bearer token with the same TokenVerifier,
+- `serve`: a bare starlette endpoint on its own uvicorn. At /mutation, the write baseline: the same token check,
+  then one event appended at the record's next version (unique record and version, as the store) + COMMIT.
+  At /graphql, the read baseline. It checks the bearer token with the same TokenVerifier,
   runs the same two SQL statements as the GraphQL `person` query (the current plan by NHS number, the care
   relationship), writes one access record as a single-row INSERT + COMMIT into an access table with the
   access log's columns (where carerecord appends an audit event and projects it into access_log), and returns
@@ -52,7 +54,19 @@ CREATE TABLE IF NOT EXISTS bare_access_log (
     organisation text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS bare_access_log_by_record ON bare_access_log (record_id, at);
+CREATE TABLE IF NOT EXISTS bare_events (
+    record_id uuid NOT NULL,
+    version integer NOT NULL,
+    topic text NOT NULL,
+    body bytea NOT NULL,
+    position bigserial UNIQUE,
+    PRIMARY KEY (record_id, version)
+);
 """
+BARE_WRITE = """INSERT INTO bare_events (record_id, version, topic, body)
+SELECT %(record)s, coalesce(max(version), 0) + 1, 'ConversationRecorded/v1', %(body)s
+FROM bare_events WHERE record_id = %(record)s RETURNING version"""
+"""One event appended at the record's next version, the unique key guarding it, as the store appends."""
 
 
 def bare_app(dsn: str, verifier: TokenVerifier) -> Starlette:
@@ -81,7 +95,33 @@ def bare_app(dsn: str, verifier: TokenVerifier) -> Starlette:
         )
         return JSONResponse(answer, status_code=status)
 
-    return Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+    def change(authorization: str | None, record_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        try:
+            verifier.verify(authorization)
+        except AuthenticationFailed as refused:
+            return 401, {"errors": [{"message": str(refused)}]}
+        connection = pool.getconn()
+        try:
+            with connection, connection.cursor() as cursor:
+                cursor.execute(BARE_WRITE, {"record": UUID(record_id), "body": body})
+                row = cursor.fetchone()
+                assert row is not None
+                version = row[0]
+        finally:
+            pool.putconn(connection)
+        return 200, {"data": {"recordConversation": {"__typename": "RecordChanged", "version": version}}}
+
+    async def mutation(request: Request) -> JSONResponse:
+        raw = await request.body()
+        body = json.loads(raw)
+        status, answer = await run_in_threadpool(
+            change, request.headers.get("authorization"), body["variables"]["id"], raw
+        )
+        return JSONResponse(answer, status_code=status)
+
+    return Starlette(
+        routes=[Route("/graphql", endpoint, methods=["POST"]), Route("/mutation", mutation, methods=["POST"])]
+    )
 
 
 def _person(cursor: Any, caller: Principal, nhs_number: str) -> tuple[int, dict[str, Any]]:

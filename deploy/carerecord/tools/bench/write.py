@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg2
 import psycopg2.extras
 
@@ -19,7 +21,8 @@ from carerecord_projections.database import transaction
 
 def write_path(scratch: Scratch, callers: int, seconds: float) -> list[Row]:
     """Use-case commands per second for distinct people through the group writer, against the same number of
-    threads each doing single-row INSERT + COMMIT of a stored event's size on its own connection."""
+    threads each doing single-row INSERT + COMMIT of a stored event's size on its own connection, into a table
+    keyed as the store's is (unique record and version, a unique position): the statements the store needs."""
     ours, our_latencies, size = _use_cases(scratch, callers, seconds)
     theirs, their_latencies = _bare_inserts(scratch.dsn, callers, seconds, size)
     scenario = f"write path, {callers} callers"
@@ -53,18 +56,28 @@ def _use_cases(scratch: Scratch, callers: int, seconds: float) -> tuple[float, l
 
 def _bare_inserts(dsn: str, callers: int, seconds: float, size: int) -> tuple[float, list[float]]:
     with transaction(dsn) as cursor:
-        cursor.execute(f"CREATE TABLE bare_events_{callers} (id bigserial PRIMARY KEY, body bytea NOT NULL)")
+        cursor.execute(
+            f"""CREATE TABLE bare_events_{callers} (record_id uuid NOT NULL, version integer NOT NULL,
+                topic text NOT NULL, body bytea NOT NULL, position bigserial UNIQUE,
+                PRIMARY KEY (record_id, version))"""
+        )
     connections = [psycopg2.connect(dsn) for _ in range(callers)]
     for connection in connections:
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit = on")
         connection.commit()
     payload = b"x" * size
+    records = [uuid.uuid4() for _ in range(callers)]
+    versions = [0] * callers
 
     def bare(index: int) -> None:
         connection = connections[index]
+        versions[index] += 1
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO bare_events_{callers} (body) VALUES (%s)", (payload,))
+            cursor.execute(
+                f"INSERT INTO bare_events_{callers} (record_id, version, topic, body) VALUES (%s, %s, %s, %s)",
+                (records[index], versions[index], "RecommendationMade/v1", payload),
+            )
         connection.commit()
 
     theirs, latencies = run_threads(callers, seconds, bare)

@@ -312,7 +312,12 @@ def charts(cursor: Any, scope: Scope, period: Period) -> list[Chart]:
         [period.start, period.end, *parameters],
     )
     found.append(
-        Chart("revocations-by-initiator", "Revocations: who initiated them", tuple(cursor.fetchall()))
+        Chart(
+            "revocations-by-initiator",
+            "Revocations: who initiated them",
+            tuple(cursor.fetchall()),
+            "Revocations",
+        )
     )
     found.append(_concerns_chart(cursor, scope, period))
     found.append(_relationships_chart(cursor, scope, period))
@@ -338,7 +343,7 @@ def _concerns_chart(cursor: Any, scope: Scope, period: Period) -> Chart:
             GROUP BY 1 ORDER BY 2 DESC, 1""",
         [period.start, period.end, *parameters],
     )
-    return Chart("concerns-by-raiser", "Concerns: who raised them", tuple(cursor.fetchall()))
+    return Chart("concerns-by-raiser", "Concerns: who raised them", tuple(cursor.fetchall()), "Concerns")
 
 
 def _relationships_chart(cursor: Any, scope: Scope, period: Period) -> Chart:
@@ -348,7 +353,12 @@ def _relationships_chart(cursor: Any, scope: Scope, period: Period) -> Chart:
             WHERE r.started_at >= %s AND r.started_at < %s AND {caring} GROUP BY 1 ORDER BY 2 DESC, 1""",
         [period.start, period.end, *parameters],
     )
-    return Chart("relationships-by-starter", "Care relationships started, by role", tuple(cursor.fetchall()))
+    return Chart(
+        "relationships-by-starter",
+        "Care relationships started, by role",
+        tuple(cursor.fetchall()),
+        "Care relationships",
+    )
 
 
 def unregistered_organisations(cursor: Any, period: Period) -> list[str]:

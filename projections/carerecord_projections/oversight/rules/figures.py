@@ -16,6 +16,7 @@ from uuid import UUID
 from carerecord_projections.oversight.rules.scope import Period, Scope
 
 if TYPE_CHECKING:
+    from carerecord_projections.oversight.rules.comparison import Comparison, Month
     from carerecord_projections.oversight.rules.staff_knowledge import OrganisationKnowledge
 
 Receipt = Mapping[str, Any]
@@ -63,6 +64,8 @@ class Chart:
     key: str
     title: str
     rows: tuple[tuple[str, int], ...]
+    counted: str = "Recommendations"
+    """What each bar counts, as a column heading."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ class Dashboard:
     unregistered_organisations: tuple[str, ...] = ()
     staff_knowledge: tuple[OrganisationKnowledge, ...] = ()
     """Each organisation's staff training beside the quality of the decisions it made in the period."""
+    comparisons: tuple[Comparison, ...] = ()
+    """Organisations compared with the region on some decision figures (a funnel plot's numbers)."""
+    trend: tuple[Month, ...] = ()
+    """The region month by month."""
 
     def figure(self, key: str) -> Figure:
         return next(figure for figure in self.figures if figure.key == key)
