@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+GRAPHQL_LINT := deploy/tools/graphql-lint/node_modules/.bin/graphql-schema-linter
 
 .PHONY: run test check install infra-up infra-down bench bench-quick browser
 
@@ -21,13 +22,24 @@ bench-quick: $(STAMP)
 bench: $(STAMP)
 	eval "$$($(BIN)/carerecord infra env)" && $(BIN)/carerecord bench --json bench.json
 
-check: $(STAMP)
+check: $(STAMP) $(GRAPHQL_LINT)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@$(GRAPHQL_LINT) --config-directory deploy/tools/graphql-lint --format compact graphql/schema.graphql || { \
+	  echo "graphql/schema.graphql: each line above names a type, field, argument or enum value to describe (or"; \
+	  echo "a rule it breaks). Describe it where it is defined: a dataclass field's attribute docstring or metadata"; \
+	  echo "\"description\", strawberry.field(description=...), an argument's strawberry.argument(description=...),"; \
+	  echo "an enum member's docstring (graphql/carerecord_graphql/described.py); then regenerate the SDL:"; \
+	  echo '  python -c "from carerecord_graphql.schema import export_sdl; export_sdl()"'; exit 1; }
 
 install: $(STAMP)
+
+# graphql-schema-linter, pinned by deploy/tools/graphql-lint/package-lock.json, installed from npm (Node 20).
+$(GRAPHQL_LINT): deploy/tools/graphql-lint/package-lock.json
+	cd deploy/tools/graphql-lint && npm ci --silent --no-audit --no-fund
+	touch $@
 
 # pip names each package as it fetches it (2-3 minutes the first time): progress, not two silent minutes.
 $(STAMP): pyproject.toml

@@ -15,8 +15,11 @@ class BoardFindingContent:
     """What the board found about one decision, and what it did."""
 
     plan_id: UUID
+    """The decision (plan) looked into"""
     finding: BoardFinding
+    """What the assurance team found"""
     notes: str = ""
+    """The finding's notes, in the team's words"""
 
 
 @event_type(

@@ -27,9 +27,13 @@ class Clinician:
     """A named clinician with a professional role and registration number (for authorship and endorsement)."""
 
     name: str
+    """The clinician's name"""
     role: Role
+    """The clinician's role"""
     registration: str
+    """The clinician's professional registration number (GMC, NMC or HCPC)"""
     user_id: str | None = None
+    """The clinician's user id, when they use the record"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +41,11 @@ class Participant:
     """Someone who took part in a conversation or decision, and in what role or relationship."""
 
     name: str
+    """Their name"""
     role: str
+    """Their role, or relationship to the person"""
     representative_id: UUID | None = None
+    """Their record as the person's representative, when they are one"""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,13 +15,19 @@ class ConversationContent:
     """Who took part in a conversation about care and treatment, and what was said and given."""
 
     participants: tuple[Participant, ...]
+    """Who took part in the conversation"""
     person_took_part: bool
+    """Whether the person themselves took part"""
     communication_support: tuple[str, ...] = ()
+    """How the person was helped to communicate (aids, a speech and language therapist)"""
     what_matters: str = ""
+    """What matters to the person, in their words"""
     information_given: str = ""
+    """What information was given, in words"""
     information_format: str = ""
     """The information given, in words ("easy read leaflet about CPR"); `formats_offered` codes it."""
     views_expressed: str = ""
+    """The views the person and those close to them expressed"""
     formats_offered: tuple[InformationFormat, ...] = ()
     """The accessible formats information was offered in: none is standard print only, or not recorded."""
     interpreter_language: str = ""
@@ -38,10 +44,15 @@ class CapacityFinding:
     words)."""
 
     decision: CapacityDecision
+    """The decision whose capacity was assessed"""
     decision_text: str = ""
+    """The decision in the assessor's words (needed when it is "other")"""
     has_capacity: bool
+    """Whether the person has capacity to make this decision"""
     how_capacity_is_lacking: str = ""
+    """How capacity is lacking (understanding, retaining, weighing or communicating), when it is"""
     assessor_name: str = ""
+    """The assessor's name"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,11 +61,19 @@ class RepresentativeDetails:
     life-sustaining treatment."""
 
     kind: RepresentativeKind
+    """On what footing they speak for the person"""
     name: str
+    """The representative's name"""
     relationship: str = ""
+    """Their relationship to the person"""
     contact: str = ""
+    """How to reach them"""
     lpa_registered: bool | None = None
+    """For a lasting power of attorney: whether it is registered with the Office of the Public Guardian; none:
+    not stated"""
     lpa_covers_life_sustaining_treatment: bool | None = None
+    """For a lasting power of attorney: whether it gives authority over life-sustaining treatment; none: not
+    stated"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,13 +81,22 @@ class AdvanceDecisionTerms:
     """What an advance decision to refuse treatment refuses, when it was made, and its formalities."""
 
     treatments_refused: str
+    """The treatments refused, in the decision's words"""
     refuses_cpr: bool
+    """Whether CPR is among the treatments refused"""
     made_on: date
+    """The date the decision was made"""
     written: bool
+    """Whether it is in writing"""
     signed: bool
+    """Whether it is signed by the person (or by someone in their presence, at their direction)"""
     witnessed: bool
+    """Whether the signature is witnessed"""
     states_applies_even_if_life_at_risk: bool
+    """Whether it states that it applies even if life is at risk (needed for it to refuse life-sustaining
+    treatment)"""
     document_location: str = ""
+    """Where the document is kept"""
     made_with_capacity: bool | None = None
     """Whether the person had capacity to make it: None is not recorded, and capacity is then presumed, as the
     Mental Capacity Act 2005 presumes it; False makes it not valid."""

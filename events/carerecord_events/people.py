@@ -15,11 +15,17 @@ class EqualityMonitoring:
     """Optional equality-monitoring characteristics. None means not recorded, which is not the same as 'no'."""
 
     ethnicity: str | None = None
+    """The person's ethnic group, as they state it; none: not recorded"""
     sex: str | None = None
+    """The person's sex, as they state it; none: not recorded"""
     disability: bool | None = None
+    """Whether the person has a disability; none: not recorded"""
     learning_disability: bool | None = None
+    """Whether the person has a learning disability; none: not recorded"""
     autism: bool | None = None
+    """Whether the person is autistic; none: not recorded"""
     dementia: bool | None = None
+    """Whether the person has dementia; none: not recorded"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,14 +33,23 @@ class PersonDetails:
     """Who the person is, as the registration gives it: the same fields in the command and the fact."""
 
     nhs_number: str
+    """The person's NHS number (ten digits, with or without spaces)"""
     given_name: str
+    """The person's given name"""
     family_name: str
+    """The person's family name"""
     date_of_birth: date
+    """The person's date of birth"""
     preferred_name: str | None = None
+    """The name the person likes to be called, if not their given name"""
     address: str | None = None
+    """The person's address"""
     postcode: str | None = None
+    """The postcode of the person's address"""
     communication_needs: tuple[str, ...] = ()
+    """How the person needs information and conversations to be (accessible information needs)"""
     equality: EqualityMonitoring = field(default_factory=EqualityMonitoring)
+    """Equality monitoring, as the person states it: used only for figures, never to decide"""
 
 
 @event_type(

@@ -34,8 +34,11 @@ class TreatmentRecommendation:
     """One treatment escalation recommendation, e.g. hospital admission, intensive care, non-invasive ventilation."""
 
     treatment: str
+    """The treatment, in words"""
     decision: TreatmentDecision
+    """What the plan recommends about it"""
     reason: str = ""
+    """Why, in the clinician's words"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,12 +46,19 @@ class Involvement:
     """Who was involved in making the recommendation (ReSPECT section 6), or why no one was."""
 
     route: InvolvementRoute
+    """How the person, or those close to them, took part (ReSPECT section 6's A to D)"""
     person_involved: bool
+    """Whether the person themselves took part in making the recommendation"""
     consulted: tuple[Participant, ...] = ()
+    """Who was consulted: the person's representative, family or those close to them"""
     reason_person_not_involved: str = ""
+    """Why the person did not take part, when they did not"""
     reason_no_one_consulted: str = ""
+    """Why no one was consulted, when no one was"""
     discussion_record_location: str = ""
+    """Where the discussions are recorded"""
     discussed_on: date | None = None
+    """When the recommendation was discussed"""
 
 
 SCALE_ENDS = (0, 10)
@@ -64,8 +74,11 @@ class CarePlanningDocument:
     """Another care planning document the person has, and where to find it (ReSPECT section 2)."""
 
     kind: CarePlanningDocumentKind
+    """The kind of document"""
     where_held: str
+    """Where the document is held"""
     description: str = ""
+    """What the document is, in words (its title, its date)"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,11 +88,17 @@ class ClinicianSignature:
     clinician."""
 
     designation: str
+    """The clinician's job title (such as consultant physician)"""
     name: str
+    """The clinician's name"""
     role: Role
+    """The clinician's role"""
     registration: str
+    """The clinician's professional registration number (GMC, NMC or HCPC)"""
     signed_at: datetime
+    """When they signed"""
     senior_responsible: bool = False
+    """Whether they are the senior responsible clinician"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,10 +107,15 @@ class EmergencyContact:
     parent, family, the GP, the lead consultant. One is the primary contact."""
 
     name: str
+    """The contact's name"""
     role: str
+    """Their role, or relationship to the person"""
     telephone: str
+    """Their telephone number"""
     other_details: str = ""
+    """Anything else about reaching them"""
     primary: bool = False
+    """Whether they are the first to call"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +129,7 @@ class RespectSections:
     health_summary: str = ""
     """Relevant diagnoses, communication needs, personal circumstances."""
     other_documents: tuple[CarePlanningDocument, ...] = ()
+    """Section 2: other care planning documents the person has, and where they are held"""
     legal_welfare_proxy: bool | None = None
     """Whether the person has a legal welfare proxy (an attorney, a deputy); None: not stated. Named in §8."""
     # 3. What matters to me in decisions about my treatment and care in an emergency
@@ -112,6 +137,7 @@ class RespectSections:
     """The person's place from 0, "living as long as possible matters most", to 10, "quality of life and
     comfort matters most" (see SCALE_ENDS). Version 1 events' `priority_scale` is this scale."""
     most_value: str = ""
+    """Section 3: what the person most values"""
     most_fear: str = ""
     """What the person most fears or wishes to avoid."""
     # 4. Clinical recommendations for emergency care and treatment
@@ -121,11 +147,15 @@ class RespectSections:
     """The CPR recommendation is made for a child (ReSPECT's child CPR box)."""
     # 5. Capacity for involvement in making this plan
     has_capacity_to_take_part: bool | None = None
+    """Section 5: whether the person has capacity to take part in making the plan; none: not stated"""
     how_capacity_is_lacking: str = ""
+    """Section 5: how capacity to take part is lacking, when it is"""
     # 7. Clinicians' signatures
     signatures: tuple[ClinicianSignature, ...] = ()
+    """Section 7: the clinicians' signatures"""
     # 8. Emergency contacts and those involved in discussing this plan
     emergency_contacts: tuple[EmergencyContact, ...] = ()
+    """Section 8: emergency contacts and those involved in discussing the plan"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +163,9 @@ class TreatmentLimit:
     """A treatment a treatment escalation plan limits (not to be started), with any words the plan adds."""
 
     treatment: LimitedTreatment
+    """The treatment not to be started"""
     detail: str = ""
+    """Any words the plan adds about the limit (its name, when the treatment is "other")"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,8 +174,11 @@ class EscalationPlan:
     and the named limits. Its CPR decision is the plan's CPR recommendation."""
 
     level: EscalationLevel
+    """How far treatment is to be escalated"""
     goals_of_treatment: str
+    """The goals of treatment, in the clinician's words"""
     limits: tuple[TreatmentLimit, ...] = ()
+    """The treatments not to be started"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,7 +202,9 @@ class LocalField:
     """One field of a local form, as the form labels it and as it was filled in."""
 
     label: str
+    """The field's label on the local form"""
     value: str
+    """The field's value, as written"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,7 +215,9 @@ class LocalFormSource:
     form: str
     """The mapping's name (e.g. "nuh-tep")."""
     title: str
+    """The local form's title"""
     kept: tuple[LocalField, ...] = ()
+    """The local form's fields no part of the record holds, kept as written"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,22 +229,37 @@ class RecommendationContent:
     the fact."""
 
     form_type: FormType
+    """The kind of form the plan is recorded on"""
     cpr: CprRecommendation
+    """The CPR recommendation"""
     reason_category: ReasonCategory
+    """Why CPR is or is not recommended, as the national form's reason"""
     reasoning: str
+    """The clinician's reasoning, in their words"""
     involvement: Involvement
+    """Who was involved in making the recommendation, or why no one was"""
     setting: Setting
+    """The setting the recommendation was made in"""
     form_version: str = ""
     """The version of the form (ReSPECT: "3"); empty for plans made before the version was recorded."""
     other_recommendations: tuple[TreatmentRecommendation, ...] = ()
+    """The plan's recommendations about other treatments"""
     what_matters: str = ""
+    """What matters to the person, in their words"""
     review_due: date | None = None
+    """When the plan is next to be reviewed"""
     reason_no_review_date: str = ""
+    """Why the plan has no review date, when it has none"""
     capacity_assessment_id: UUID | None = None
+    """The capacity assessment the recommendation relies on, when one"""
     supersedes_plan_id: UUID | None = None
+    """The plan this one replaces, when one"""
     respect: RespectSections | None = None
+    """What only a ReSPECT plan holds, when the form is ReSPECT"""
     escalation: EscalationPlan | None = None
+    """What only a treatment escalation plan holds, when the form is one"""
     dnacpr: DnacprForm | None = None
+    """What only a DNACPR form holds, when the form is one"""
     local_form: LocalFormSource | None = None
 
 
@@ -241,10 +295,15 @@ class ReviewFindings:
     """What a review of a recommendation found, who took part, and when it is next due."""
 
     outcome: ReviewOutcome
+    """What the review concluded"""
     involved: tuple[Participant, ...] = ()
+    """Who took part in the review"""
     person_involved: bool = False
+    """Whether the person themselves took part"""
     notes: str = ""
+    """The review's notes, in the reviewer's words"""
     next_review_due: date | None = None
+    """When the plan is next to be reviewed"""
 
 
 @event_type(

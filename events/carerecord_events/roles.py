@@ -17,6 +17,8 @@ class Register(StrEnum):
 
 
 class Role(StrEnum):
+    """What a user of the record is, for what they may do and see."""
+
     CONSULTANT = "consultant"
     GP = "gp"
     DOCTOR = "doctor"

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 
 class FormType(StrEnum):
+    """The kind of form a plan is recorded on."""
+
     RESPECT = "respect"
     TREATMENT_ESCALATION_PLAN = "tep"
     DNACPR = "dnacpr"
@@ -64,12 +66,16 @@ class CarePlanningDocumentKind(StrEnum):
 
 
 class InvolvementRoute(StrEnum):
-    """ReSPECT section 6."""
+    """ReSPECT section 6: how the person, or those close to them, took part in making the plan."""
 
     A_PERSON_WITH_CAPACITY = "A"
+    """A: the person has capacity to take part and did."""
     B_PERSON_LACKS_CAPACITY = "B"
+    """B: the person lacks capacity to take part; their representative or those close to them were consulted."""
     C_CHILD = "C"
+    """C: a child or young person, with those with parental responsibility."""
     D_NOT_INVOLVED_WITH_REASON = "D"
+    """D: the plan was made without involving the person or those close to them, for the reason recorded."""
 
 
 class RelationshipBasis(StrEnum):
@@ -101,6 +107,8 @@ class CapacityDecision(StrEnum):
 
 
 class Setting(StrEnum):
+    """The kind of service an organisation provides care in."""
+
     CARE_HOME = "care-home"
     GP_PRACTICE = "gp-practice"
     HOSPITAL = "hospital"
@@ -150,27 +158,44 @@ class PlanConflict(StrEnum):
 
 
 class RepresentativeKind(StrEnum):
+    """On what footing someone speaks for the person."""
+
     LPA_HEALTH_AND_WELFARE = "lpa-health-and-welfare"
+    """An attorney under a lasting power of attorney for health and welfare."""
     COURT_APPOINTED_DEPUTY = "court-appointed-deputy"
+    """A deputy appointed by the Court of Protection."""
     IMCA = "imca"
+    """An independent mental capacity advocate."""
     FAMILY_OR_FRIEND = "family-or-friend"
+    """Family or a friend, consulted, without legal authority to decide."""
 
 
 class TreatmentDecision(StrEnum):
+    """What a plan recommends about one treatment."""
+
     RECOMMENDED = "recommended"
     NOT_RECOMMENDED = "not-recommended"
     NOT_WANTED = "not-wanted"
 
 
 class ReviewOutcome(StrEnum):
+    """What a review of a plan concluded."""
+
     CONFIRMED = "confirmed"
+    """The plan stands as it is."""
     CHANGED = "changed"
+    """The plan is to change: a new plan replaces it."""
     REVOKED = "revoked"
+    """The plan is no longer in force."""
 
 
 class RevocationInitiator(StrEnum):
+    """Who asked for a plan to be revoked."""
+
     PERSON_REQUEST = "at-the-persons-request"
+    """The person asked for it."""
     CLINICAL = "clinical"
+    """A clinical decision."""
 
 
 class BoardFinding(StrEnum):
@@ -184,6 +209,11 @@ class BoardFinding(StrEnum):
 
 
 class ConcernRaisedBy(StrEnum):
+    """Who raised a concern about a decision."""
+
     PERSON = "person"
+    """The person themselves."""
     FAMILY = "family"
+    """Their family or those close to them."""
     STAFF = "staff"
+    """A member of staff."""

@@ -18,14 +18,21 @@ from uuid import UUID
 
 import strawberry
 
+from carerecord_graphql.described import class_description, enum_value_descriptions, field_description
+
 _INPUTS: dict[type, type] = {}
 _ENUMS: dict[type, Any] = {}
 NOT_FROM_INPUT = frozenset({"actor", "local_form"})  # local_form: only a loaded mapping sets it
 
 
 def graphql_enum(enum_class: type[Enum]) -> Any:
+    """The strawberry enum for `enum_class`, described by its docstring and its members' (see `described`)."""
     if enum_class not in _ENUMS:
-        _ENUMS[enum_class] = strawberry.enum(enum_class)
+        made: Any = strawberry.enum(enum_class, description=class_description(enum_class))
+        descriptions = enum_value_descriptions(enum_class)
+        for value in made.__strawberry_definition__.values:
+            value.description = descriptions[value.name]
+        _ENUMS[enum_class] = made
     return _ENUMS[enum_class]
 
 
@@ -39,18 +46,33 @@ def input_type(cls: type) -> type:
         if field.name in NOT_FROM_INPUT or not field.init:
             continue
         annotation = _graphql_annotation(hints[field.name])
+        description = field_description(cls, field)
         if field.default is not dataclasses.MISSING:
             default = list(field.default) if isinstance(field.default, tuple) else field.default
             if isinstance(default, list):
-                fields.append((field.name, annotation, strawberry.field(default_factory=_copying(default))))
+                fields.append(
+                    (
+                        field.name,
+                        annotation,
+                        strawberry.field(default_factory=_copying(default), description=description),
+                    )
+                )
             else:
-                fields.append((field.name, annotation, strawberry.field(default=default)))
+                fields.append(
+                    (field.name, annotation, strawberry.field(default=default, description=description))
+                )
         elif field.default_factory is not dataclasses.MISSING:
             factory = field.default_factory
             nested = input_type(type(factory())) if dataclasses.is_dataclass(factory()) else None
-            fields.append((field.name, annotation, strawberry.field(default_factory=nested or factory)))
+            fields.append(
+                (
+                    field.name,
+                    annotation,
+                    strawberry.field(default_factory=nested or factory, description=description),
+                )
+            )
         else:
-            fields.append((field.name, annotation, strawberry.field()))
+            fields.append((field.name, annotation, strawberry.field(description=description)))
     required = [f for f in fields if _is_required(f[2])]
     optional = [f for f in fields if not _is_required(f[2])]
     # A plain class (not make_dataclass): strawberry reads each field's default from the class namespace.
@@ -58,9 +80,9 @@ def input_type(cls: type) -> type:
         "__annotations__": {name: annotation for name, annotation, _ in required + optional}
     }
     namespace.update({name: spec for name, _, spec in required + optional})
-    namespace["__doc__"] = (cls.__doc__ or "").strip() or None
+    namespace["__doc__"] = None
     generated = type(f"{cls.__name__}Input", (), namespace)
-    _INPUTS[cls] = strawberry.input(generated)
+    _INPUTS[cls] = strawberry.input(generated, description=class_description(cls))
     return _INPUTS[cls]
 
 

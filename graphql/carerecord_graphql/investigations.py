@@ -11,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from carerecord_graphql.access import reader_of, require_role
+from carerecord_graphql.arguments import Purpose, RecordId
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_services import investigation
@@ -80,7 +81,15 @@ class InvestigationQueries:
         "and exactly what they were shown. Recorded."
     )
     def access_shown(
-        self, info: strawberry.Info, access_id: UUID, purpose: str = "assurance of an access"
+        self,
+        info: strawberry.Info,
+        access_id: Annotated[
+            UUID,
+            strawberry.argument(
+                description="The recorded access (`AccessView.accessId`, from accessHistory)"
+            ),
+        ],
+        purpose: Purpose = "assurance of an access",
     ) -> AccessShown:
         context = info_context(info)
         _assurance_only(context, None, "accessShown", purpose)
@@ -111,10 +120,18 @@ class InvestigationQueries:
     def investigation(
         self,
         info: strawberry.Info,
-        record_id: UUID,
-        start: Annotated[datetime, strawberry.argument(name="from")],
-        end: Annotated[datetime, strawberry.argument(name="to")],
-        purpose: str = "investigation",
+        record_id: RecordId,
+        start: Annotated[
+            datetime,
+            strawberry.argument(name="from", description="The period's first instant (with its time zone)"),
+        ],
+        end: Annotated[
+            datetime,
+            strawberry.argument(
+                name="to", description="The instant the period ends, not included (with its time zone)"
+            ),
+        ],
+        purpose: Purpose = "investigation",
     ) -> JSON:
         context = info_context(info)
         _assurance_only(context, record_id, "investigation", purpose)

@@ -5,12 +5,12 @@ the same record decision, before the form's fit is judged), then judged by the s
 from __future__ import annotations
 
 import inspect
-from typing import Any
-from uuid import UUID
+from typing import Annotated, Any
 
 import strawberry
 
 from carerecord_graphql.access import reader_of
+from carerecord_graphql.arguments import ExpectedVersion, IdempotencyKey, RecordId
 from carerecord_graphql.context import info_context
 from carerecord_graphql.inputs import input_type, to_domain
 from carerecord_graphql.mutations import idempotency_of, mutation_result
@@ -43,10 +43,10 @@ def make_recommendation_from_local_form() -> Any:
 
     def resolve(
         info: strawberry.Info,
-        record_id: UUID,
+        record_id: RecordId,
         input: Any,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        expected_version: ExpectedVersion = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> MutationResult:
         context = info_context(info)
         caller = context.caller()
@@ -74,10 +74,13 @@ def make_recommendation_from_local_form() -> Any:
 
     resolve.__annotations__ = {
         "info": strawberry.Info,
-        "record_id": UUID,
-        "input": input_class,
-        "expected_version": int | None,
-        "idempotency_key": str | None,
+        "record_id": RecordId,
+        "input": Annotated[
+            input_class,
+            strawberry.argument(description="The local form's answers, as its mapping names them"),
+        ],
+        "expected_version": ExpectedVersion,
+        "idempotency_key": IdempotencyKey,
         "return": MutationResult,
     }
     resolve.__name__ = NAME

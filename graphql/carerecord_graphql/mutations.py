@@ -18,7 +18,9 @@ from uuid import UUID
 import strawberry
 
 from carerecord_graphql.access import reader_of
+from carerecord_graphql.arguments import ExpectedVersion, IdempotencyKey, Reason, RecordId
 from carerecord_graphql.context import ApiContext, TryAgain, info_context, record_permission_refusal
+from carerecord_graphql.described import class_description, sentence
 from carerecord_graphql.inputs import input_type, to_domain
 from carerecord_graphql.types import (
     BreakGlassGranted,
@@ -63,6 +65,11 @@ USE_CASES: dict[str, type[c.Command]] = {
     "resolveConcern": c.ResolveConcern,
     "recordBoardFinding": c.RecordBoardFinding,
 }
+
+_INPUT = "What the change records (its fields are the use case's)"
+UrgentCareService = Annotated[
+    str, strawberry.argument(description="The urgent and emergency care service, by its ODS code")
+]
 
 
 def _fingerprint(name: str, record_id: UUID | None, value: Any) -> str:
@@ -110,10 +117,10 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
 
     def resolve(
         info: strawberry.Info,
-        record_id: UUID,
+        record_id: RecordId,
         input: Any,
-        expected_version: int | None = None,
-        idempotency_key: str | None = None,
+        expected_version: ExpectedVersion = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> MutationResult:
         context = info_context(info)
         caller = context.caller()
@@ -132,14 +139,14 @@ def _use_case(name: str, command_class: type[c.Command]) -> Any:
 
     resolve.__annotations__ = {
         "info": strawberry.Info,
-        "record_id": UUID,
-        "input": input_class,
-        "expected_version": int | None,
-        "idempotency_key": str | None,
+        "record_id": RecordId,
+        "input": Annotated[input_class, strawberry.argument(description=_INPUT)],
+        "expected_version": ExpectedVersion,
+        "idempotency_key": IdempotencyKey,
         "return": MutationResult,
     }
     resolve.__name__ = name
-    return strawberry.mutation(resolver=resolve, description=(command_class.__doc__ or "").strip() or None)
+    return strawberry.mutation(resolver=resolve, description=class_description(command_class))
 
 
 def idempotency_of(
@@ -155,7 +162,7 @@ def _register_person() -> Any:
     input_class = input_type(c.RegisterPerson)
 
     def register_person(
-        info: strawberry.Info, input: Any, idempotency_key: str | None = None
+        info: strawberry.Info, input: Any, idempotency_key: IdempotencyKey = None
     ) -> MutationResult:
         context = info_context(info)
         caller = context.caller()
@@ -171,8 +178,8 @@ def _register_person() -> Any:
 
     register_person.__annotations__ = {
         "info": strawberry.Info,
-        "input": input_class,
-        "idempotency_key": str | None,
+        "input": Annotated[input_class, strawberry.argument(description=_INPUT)],
+        "idempotency_key": IdempotencyKey,
         "return": MutationResult,
     }
     return strawberry.mutation(
@@ -180,7 +187,7 @@ def _register_person() -> Any:
     )
 
 
-def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGlassResult:
+def break_glass(info: strawberry.Info, record_id: RecordId, reason: Reason) -> BreakGlassResult:
     """Opens a record without a care relationship, in an emergency, for a limited time. Recorded, reviewable."""
     context = info_context(info)
     caller = context.caller()
@@ -198,17 +205,27 @@ def break_glass(info: strawberry.Info, record_id: UUID, reason: str) -> BreakGla
 
 @strawberry.type(description="A break-glass access has been reviewed")
 class BreakGlassReviewed:
-    access_id: UUID
-    appropriate: bool
+    access_id: UUID = strawberry.field(description="The break-glass access reviewed")
+    appropriate: bool = strawberry.field(
+        description="The finding: whether opening the record was appropriate"
+    )
 
 
 ReviewBreakGlassResult = Annotated[
-    BreakGlassReviewed | Refused | NotAllowedResult, strawberry.union("ReviewBreakGlassResult")
+    BreakGlassReviewed | Refused | NotAllowedResult,
+    strawberry.union("ReviewBreakGlassResult", description="The finding was recorded, or why it was not"),
 ]
 
 
 def review_break_glass(
-    info: strawberry.Info, access_id: UUID, appropriate: bool, notes: str
+    info: strawberry.Info,
+    access_id: Annotated[
+        UUID, strawberry.argument(description="The break-glass access (`AccessView.accessId`)")
+    ],
+    appropriate: Annotated[
+        bool, strawberry.argument(description="Whether opening the record was appropriate")
+    ],
+    notes: Annotated[str, strawberry.argument(description="The finding's reasons, in the reviewer's words")],
 ) -> ReviewBreakGlassResult:
     """An assurance team's finding on one break-glass access: appropriate or not, and why. Recorded."""
     context = info_context(info)
@@ -234,14 +251,17 @@ def review_break_glass(
     "now its feed carries every plan in force and every plan-level change in the region) or withdrawn"
 )
 class UrgentCareSharingChanged:
-    organisation: str
-    board: str
-    granted: bool
-    access_id: UUID
+    organisation: str = strawberry.field(description="The urgent and emergency care service, by its ODS code")
+    board: str = strawberry.field(description="Its integrated care board, by its code")
+    granted: bool = strawberry.field(description="Whether it is now sent the region's plans in force")
+    access_id: UUID = strawberry.field(description="The grant (the same id on its withdrawal)")
 
 
 UrgentCareSharingResult = Annotated[
-    UrgentCareSharingChanged | Refused | NotAllowedResult, strawberry.union("UrgentCareSharingResult")
+    UrgentCareSharingChanged | Refused | NotAllowedResult,
+    strawberry.union(
+        "UrgentCareSharingResult", description="The grant or its withdrawal was recorded, or why it was not"
+    ),
 ]
 
 
@@ -265,7 +285,7 @@ def _sharing(
 
 
 def grant_urgent_care_sharing(
-    info: strawberry.Info, organisation: str, reason: str
+    info: strawberry.Info, organisation: UrgentCareService, reason: Reason
 ) -> UrgentCareSharingResult:
     """A board's administrator grants an urgent and emergency care service of their board (ambulance, NHS 111,
     out-of-hours, emergency department, as the register marks it) the region's plans in force. Recorded."""
@@ -278,7 +298,7 @@ def grant_urgent_care_sharing(
 
 
 def withdraw_urgent_care_sharing(
-    info: strawberry.Info, organisation: str, reason: str
+    info: strawberry.Info, organisation: UrgentCareService, reason: Reason
 ) -> UrgentCareSharingResult:
     """The board's administrator withdraws a grant: the service's feed stops carrying the region's plans."""
     context = info_context(info)
@@ -291,33 +311,38 @@ def withdraw_urgent_care_sharing(
 
 @strawberry.type(description="A problem in a CSV file: its row (the header is row 1) and column")
 class CsvProblemView:
-    row: int
-    column: str
-    problem: str
+    row: int = strawberry.field(description="The row (the header is row 1)")
+    column: str = strawberry.field(description="The column, by its header")
+    problem: str = strawberry.field(description="What is wrong, in words")
 
 
 @strawberry.type(
     description="The training figures were taken in, replacing those reported before for the same quarters"
 )
 class StaffTrainingReported:
-    organisation: str
-    rows: int
-    quarters: list[str]
+    organisation: str = strawberry.field(description="Your organisation, by its ODS code")
+    rows: int = strawberry.field(description="How many rows were taken in")
+    quarters: list[str] = strawberry.field(description="The quarters reported (such as 2026-Q3)")
 
 
 @strawberry.type(description="The file was refused and nothing changed: every problem, by row and column")
 class StaffTrainingRefusedResult:
-    message: str
-    problems: list[CsvProblemView]
+    message: str = strawberry.field(description="Why the file was refused, in words")
+    problems: list[CsvProblemView] = strawberry.field(description="Every problem, by row and column")
 
 
 StaffTrainingResult = Annotated[
     StaffTrainingReported | StaffTrainingRefusedResult | NotAllowedResult,
-    strawberry.union("StaffTrainingResult"),
+    strawberry.union("StaffTrainingResult", description="The figures were taken in, or why they were not"),
 ]
 
 
-def report_staff_training(info: strawberry.Info, csv: str) -> StaffTrainingResult:
+def report_staff_training(
+    info: strawberry.Info,
+    csv: Annotated[
+        str, strawberry.argument(description="The figures as CSV, with the header described above")
+    ],
+) -> StaffTrainingResult:
     """Your organisation's staff trained in advance care planning and in DNACPR conversations, by role, per
     quarter, as CSV with the header quarter,role,staff,trained_in_advance_care_planning,
     trained_in_dnacpr_conversations (quarters such as 2026-Q3). Administrators only."""
@@ -336,6 +361,10 @@ def report_staff_training(info: strawberry.Info, csv: str) -> StaffTrainingResul
     return StaffTrainingReported(organisation=caller.organisation, rows=len(figures), quarters=quarters)
 
 
+def _described_mutation(resolver: Callable[..., Any]) -> Any:
+    return strawberry.mutation(resolver=resolver, description=sentence(resolver.__doc__))
+
+
 def build_mutation_type() -> type:
     from carerecord_graphql import local_forms  # it builds on this module's results and idempotency
 
@@ -344,9 +373,12 @@ def build_mutation_type() -> type:
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
         fields[snake] = _use_case(name, command_class)
     fields["make_recommendation_from_local_form"] = local_forms.make_recommendation_from_local_form()
-    fields["break_glass"] = strawberry.mutation(resolver=break_glass)
-    fields["review_break_glass"] = strawberry.mutation(resolver=review_break_glass)
-    fields["grant_urgent_care_sharing"] = strawberry.mutation(resolver=grant_urgent_care_sharing)
-    fields["withdraw_urgent_care_sharing"] = strawberry.mutation(resolver=withdraw_urgent_care_sharing)
-    fields["report_staff_training"] = strawberry.mutation(resolver=report_staff_training)
-    return strawberry.type(type("Mutation", (), fields))
+    fields["break_glass"] = _described_mutation(break_glass)
+    fields["review_break_glass"] = _described_mutation(review_break_glass)
+    fields["grant_urgent_care_sharing"] = _described_mutation(grant_urgent_care_sharing)
+    fields["withdraw_urgent_care_sharing"] = _described_mutation(withdraw_urgent_care_sharing)
+    fields["report_staff_training"] = _described_mutation(report_staff_training)
+    return strawberry.type(
+        type("Mutation", (), fields),
+        description="Changes to the record, one per use case: each is checked, recorded and answered as data",
+    )

@@ -151,32 +151,34 @@ else:
     )
 
 
-@strawberry.type
+@strawberry.type(description="One bar of a chart: what it counts, and how many")
 class ChartRow:
-    label: str
-    count: int
+    label: str = strawberry.field(description="What the bar counts, in words")
+    count: int = strawberry.field(description="How many")
 
 
 @strawberry.type(description="A chart's data: every chart on the dashboard comes with its table")
 class OversightChart:
-    key: str
-    title: str
-    rows: list[ChartRow]
+    key: str = strawberry.field(description="The chart's stable key")
+    title: str = strawberry.field(description="The chart's title, in words")
+    rows: list[ChartRow] = strawberry.field(description="Its bars, in the order shown")
     counted: str = strawberry.field(description="What each row counts (recommendations, concerns, ...)")
 
 
 @strawberry.type(description="Quality at a glance for a region, an organisation or a setting over a period")
 class OversightDashboard:
-    scope: str
-    period_start: datetime
-    period_end: datetime
+    scope: str = strawberry.field(
+        description="What the figures cover, in words (the region, organisation or setting)"
+    )
+    period_start: datetime = strawberry.field(description="The period's first instant")
+    period_end: datetime = strawberry.field(description="The instant the period ends, not included")
     as_of: datetime = strawberry.field(
         description="The clock that 'overdue' and 'not yet seen' were judged by"
     )
     demo: bool = strawberry.field(description="True when this is the synthetic demo region, not real people")
-    figures: list[OversightFigure]
-    timings: list[OversightTiming]
-    charts: list[OversightChart]
+    figures: list[OversightFigure] = strawberry.field(description="The quality figures")
+    timings: list[OversightTiming] = strawberry.field(description="How long things took")
+    charts: list[OversightChart] = strawberry.field(description="The charts, each with its table")
     unregistered_organisations: list[str] = strawberry.field(
         description="Organisations that made decisions in the period but are not in the organisation register"
     )
@@ -218,7 +220,8 @@ else:
         name="BlanketAlertFinding",
         description="What the board found about some of an alert's decisions (the latest finding for each)",
         described={
-            "finding": "reviewed-and-individual, blanket-raised-with-provider or referred-to-safeguarding",
+            "finding": "The finding: reviewed-and-individual, blanket-raised-with-provider or "
+            "referred-to-safeguarding",
             "decisions": "How many of the alert's decisions this is the latest finding for",
             "latest_by": "Who recorded the latest of them",
         },
@@ -229,7 +232,8 @@ else:
         description="One pattern the decisions of an alert match, and what was seen",
         spelled={"kind": str, "scope": str, "plan_ids": list[UUID], "shared_features": list[str]},
         described={
-            "kind": "near-identical-reasoning, group-characteristic, cluster-in-organisation or cluster-by-author",
+            "kind": "The pattern: near-identical-reasoning, group-characteristic, cluster-in-organisation or "
+            "cluster-by-author",
             "scope": "Whether the pattern was seen in one organisation's decisions or in one author's",
             "explanation": "What was seen, in plain English",
             "plan_ids": "The decisions this pattern is about, earliest first",
@@ -257,7 +261,7 @@ else:
             "care_home": "The care home at least half of the people were living in, when there is one",
             "kind": "The first pattern matched (see reasons for all)",
             "kinds": "Every pattern matched",
-            "scope": "organisation when any pattern was seen in one organisation's decisions, else author",
+            "scope": "Organisation when any pattern was seen in one organisation's decisions, else author",
             "explanation": "The summary followed by what each pattern saw",
             "findings": "What the board has found about its decisions so far (recordBoardFinding)",
         },
@@ -266,11 +270,15 @@ else:
 
 @strawberry.type(description="One row of the equality table as it may be published: withheld values are [c]")
 class EqualityRow:
-    characteristic: str
-    group: str
-    dnacpr: str
-    people_in_record: str
-    registered_population: str
+    characteristic: str = strawberry.field(
+        description="The characteristic (such as age band, sex or ethnicity)"
+    )
+    group: str = strawberry.field(description="The group of that characteristic")
+    dnacpr: str = strawberry.field(description="People of the group with a DNACPR recommendation")
+    people_in_record: str = strawberry.field(description="People of the group in the record")
+    registered_population: str = strawberry.field(
+        description="People of the group in the board's registered (GP-registered) population"
+    )
     rate_per_thousand_in_record: str = strawberry.field(
         description="People of the group with a DNACPR recommendation per 1,000 people of the group in the record"
     )
@@ -278,8 +286,10 @@ class EqualityRow:
         description="People of the group with a DNACPR recommendation per 1,000 of the group in the registered "
         "(GP-registered) population of the board"
     )
-    nothing_recorded: str | None
-    note: str | None
+    nothing_recorded: str | None = strawberry.field(
+        description="On a characteristic's total row: whether it is recorded for nobody in the record"
+    )
+    note: str | None = strawberry.field(description="On a characteristic's total row: a note on its figures")
 
 
 # Each field of EqualityRow, and the column of EqualityTable.published_rows it shows.
@@ -300,8 +310,12 @@ EQUALITY_COLUMNS = {
     description="DNACPR recommendation rates by characteristic against the people in the record and the registered population. Counts under 5 are withheld ([c]), with further cells withheld so that none can be worked out from the totals; [x] not available, [z] not applicable."
 )
 class EqualityMonitoringView:
-    rows: list[EqualityRow]
-    not_recorded_for_anyone: list[str]
+    rows: list[EqualityRow] = strawberry.field(
+        description="The table's rows, characteristic by characteristic"
+    )
+    not_recorded_for_anyone: list[str] = strawberry.field(
+        description="The characteristics recorded for nobody in the record"
+    )
 
 
 def equality_view(table: EqualityTable) -> EqualityMonitoringView:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
+from carerecord_events.people import PersonDetails
 from carerecord_events.record.facts import in_force
 from carerecord_graphql.access import may_see_access_history
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
+from carerecord_graphql.described import description_of
 from carerecord_graphql.fhir_api import fhir_base_of, fhir_bundle
 from carerecord_graphql.types import (
     AccessView,
@@ -37,7 +40,7 @@ class Person:
     row: strawberry.Private[PlanRow]
     today: strawberry.Private[date]
 
-    @strawberry.field
+    @strawberry.field(description="The record's id: ask `record` with it")
     def record_id(self) -> UUID:
         return self.row.record_id
 
@@ -45,32 +48,32 @@ class Person:
     def version(self) -> int:
         return self.row.version
 
-    @strawberry.field
+    @strawberry.field(description=description_of(PersonDetails, "nhs_number"))
     def nhs_number(self) -> str:
         return self.row.nhs_number
 
-    @strawberry.field
+    @strawberry.field(description=description_of(PersonDetails, "given_name"))
     def given_name(self) -> str:
         return self.row.given_name
 
-    @strawberry.field
+    @strawberry.field(description=description_of(PersonDetails, "family_name"))
     def family_name(self) -> str:
         return self.row.family_name
 
-    @strawberry.field
+    @strawberry.field(description=description_of(PersonDetails, "preferred_name"))
     def preferred_name(self) -> str | None:
         value = self.row.document.get("preferred_name")
         return str(value) if value else None
 
-    @strawberry.field
+    @strawberry.field(description=description_of(PersonDetails, "date_of_birth"))
     def date_of_birth(self) -> date:
         return self.row.date_of_birth
 
-    @strawberry.field
+    @strawberry.field(description="Whether the person's death is recorded (plans in force close)")
     def died(self) -> bool:
         return self.row.died
 
-    @strawberry.field
+    @strawberry.field(description=description_of(PersonDetails, "communication_needs"))
     def communication_needs(self) -> list[str]:
         return list(self.row.document.get("communication_needs", []))
 
@@ -80,7 +83,7 @@ class Person:
     def current_plans(self) -> list[PlanView]:
         return [p for p in self.plans() if in_force(p.status)]
 
-    @strawberry.field
+    @strawberry.field(description="Whether more than one plan is in force: read each")
     def more_than_one_active_plan(self) -> bool:
         return len(self.current_plans()) > 1
 
@@ -97,7 +100,7 @@ class Person:
     def plans(self) -> list[PlanView]:
         return view.plans_of(self.row, self.today)
 
-    @strawberry.field
+    @strawberry.field(description="The organisations caring for the person now")
     def caring_organisations(self) -> list[CaringOrganisation]:
         return view.caring(self.row)
 
@@ -106,11 +109,13 @@ class Person:
         assessed = self.row.document.get("capacity", {}).get("cpr")
         return None if assessed is None else bool(assessed["has_capacity"])
 
-    @strawberry.field
+    @strawberry.field(description="Those who speak for the person, withdrawn ones included (see `active`)")
     def representatives(self) -> list[RepresentativeView]:
         return view.representatives(self.row)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The person's advance decisions to refuse treatment, withdrawn ones included"
+    )
     def advance_decisions(self) -> list[AdvanceDecisionView]:
         return view.advance_decisions(self.row)
 
@@ -123,19 +128,27 @@ class Person:
 
     @strawberry.field(description="Every event of the record in order, oldest first (Relay-style pages)")
     def timeline(
-        self, info: strawberry.Info, first: int = 20, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[int, strawberry.argument(description="How many entries to give (1 to 200)")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="Give the entries after this cursor (a `TimelineEdge.cursor`)"),
+        ] = None,
     ) -> TimelineConnection:
         if not 1 <= first <= 200:
             raise ValueError("first must be between 1 and 200")
-        rows = info_context(info).api.read_models.timeline(
-            self.row.record_id, decode_cursor(after), first + 1
-        )
+        after_version = decode_cursor(after)
+        rows = info_context(info).api.read_models.timeline(self.row.record_id, after_version, first + 1)
         entries = [TimelineEntry(**row) for row in rows[:first]]
         edges = [TimelineEdge(cursor=encode_cursor(entry.version), node=entry) for entry in entries]
         return TimelineConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
+                has_next_page=len(rows) > first,
+                has_previous_page=after_version > 0,  # versions count from 1: the entries up to `after`
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
         )
 

@@ -3,12 +3,12 @@ each awaits a review (`reviewCareRelationship`), with the alerts privacy officer
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
 
 from carerecord_graphql.access import require_role
+from carerecord_graphql.arguments import PeriodEnd, PeriodStart
 from carerecord_graphql.context import info_context
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.relationships_for_review import RelationshipToReview as RelationshipToReviewView
@@ -34,7 +34,7 @@ class RelationshipQueries:
         "earlier contact; many started by one user in a short window). Each person listed is recorded as read."
     )
     def relationships_for_review(
-        self, info: strawberry.Info, period_start: datetime, period_end: datetime
+        self, info: strawberry.Info, period_start: PeriodStart, period_end: PeriodEnd
     ) -> list[RelationshipToReview]:
         context = info_context(info)
         caller = require_role(context, Read.REVIEW_RELATIONSHIPS, "relationshipsForReview", "privacy review")

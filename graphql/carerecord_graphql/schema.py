@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import eventsourcing.persistence
 import psycopg2
 import strawberry
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import UUIDDefinition
 
 from carerecord_events.glossary import GLOSSARY
+from carerecord_events.people import PersonDetails
 from carerecord_events.record.state import PersonRecord
 from carerecord_graphql.access import (
     may_see_access_history,
@@ -22,9 +26,25 @@ from carerecord_graphql.access import (
     record_id_for,
     search_people,
 )
+from carerecord_graphql.arguments import (
+    AsOf,
+    DateOfBirth,
+    FamilyName,
+    NhsNumber,
+    Organisation,
+    PeriodEnd,
+    PeriodStart,
+    Postcode,
+    Purpose,
+    RecordId,
+    Region,
+    SettingName,
+)
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
+from carerecord_graphql.described import description_of
 from carerecord_graphql.disclosure import SchemaDisclosure
 from carerecord_graphql.input_errors import explain_input_errors
+from carerecord_graphql.inputs import graphql_enum
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.limits import CostLimits, QueryCost
 from carerecord_graphql.mutations import build_mutation_type
@@ -61,13 +81,13 @@ SDL_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 
 @strawberry.type(description="A word or acronym of advance care planning, in plain and easy-read language.")
 class GlossaryTerm:
-    term: str
-    expansion: str
-    plain: str
-    easy_read: str
+    term: str = strawberry.field(description="The word or acronym (such as DNACPR)")
+    expansion: str = strawberry.field(description="What it stands for")
+    plain: str = strawberry.field(description="What it means, in plain language")
+    easy_read: str = strawberry.field(description="What it means, in easy-read language")
 
 
-strawberry.enum(AsOfClock, description="Which clock an as-of question uses")  # marks the services' enum
+graphql_enum(AsOfClock)  # marks the services' enum
 
 
 if TYPE_CHECKING:
@@ -84,22 +104,24 @@ else:  # what the as-of question shows of each plan
     description="The record as it stood at an instant: by when things were recorded (what the record said then), or by when they happened."
 )
 class RecordAsOf:
-    record_id: UUID
-    at: datetime
-    clock: AsOfClock
-    version: int
-    plans: list[PlanSnapshot]
+    record_id: UUID = strawberry.field(description="The record asked about")
+    at: datetime = strawberry.field(description="The instant asked about")
+    clock: AsOfClock = strawberry.field(description="Which clock `at` was read on")
+    version: int = strawberry.field(description="The record's version at that instant")
+    plans: list[PlanSnapshot] = strawberry.field(description="Every plan made by then, as it stood")
 
 
 @strawberry.type(description="A person found by a search: enough to confirm who they are, not their plan")
 class PersonMatch:
-    record_id: UUID
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    record_id: UUID = strawberry.field(description="The person's record: ask `record` with it")
+    given_name: str = strawberry.field(description=description_of(PersonDetails, "given_name"))
+    family_name: str = strawberry.field(description=description_of(PersonDetails, "family_name"))
+    date_of_birth: date = strawberry.field(description=description_of(PersonDetails, "date_of_birth"))
 
 
-@strawberry.type
+@strawberry.type(
+    description="What the record shows: every read of a person's record is authorised and recorded"
+)
 class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(description="Every acronym and term the record uses, expanded and explained.")
     def glossary(self) -> list[GlossaryTerm]:
@@ -111,7 +133,9 @@ class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(
         description="A person's record by NHS number (with or without spaces). Every read is recorded."
     )
-    def person(self, info: strawberry.Info, nhs_number: str, purpose: str = "direct care") -> Person:
+    def person(
+        self, info: strawberry.Info, nhs_number: NhsNumber, purpose: Purpose = "direct care"
+    ) -> Person:
         context = info_context(info)
         record_id = record_id_for(context, canonical_nhs_number(nhs_number, field="nhsNumber"))
         return Person(
@@ -119,7 +143,7 @@ class Query(InvestigationQueries, RelationshipQueries):
         )
 
     @strawberry.field(description="A person's record by its record id. Every read is recorded.")
-    def record(self, info: strawberry.Info, record_id: UUID, purpose: str = "direct care") -> Person:
+    def record(self, info: strawberry.Info, record_id: RecordId, purpose: Purpose = "direct care") -> Person:
         context = info_context(info)
         return Person(
             row=read_record(context, record_id, "record", purpose), today=context.api.clock().date()
@@ -129,7 +153,12 @@ class Query(InvestigationQueries, RelationshipQueries):
         description="Urgent care only: find a person by family name, date of birth and postcode (at most 5). Recorded."
     )
     def search_people(
-        self, info: strawberry.Info, family_name: str, date_of_birth: date, postcode: str, purpose: str
+        self,
+        info: strawberry.Info,
+        family_name: FamilyName,
+        date_of_birth: DateOfBirth,
+        postcode: Postcode,
+        purpose: Purpose,
     ) -> list[PersonMatch]:
         context = info_context(info)
         rows = search_people(context, family_name, date_of_birth, postcode, purpose, "searchPeople")
@@ -147,10 +176,17 @@ class Query(InvestigationQueries, RelationshipQueries):
     def record_as_of(
         self,
         info: strawberry.Info,
-        record_id: UUID,
-        at: datetime,
-        clock: AsOfClock = AsOfClock.RECORDED,
-        purpose: str = "investigation",
+        record_id: RecordId,
+        at: Annotated[
+            datetime, strawberry.argument(description="The instant asked about (with its time zone)")
+        ],
+        clock: Annotated[
+            AsOfClock,
+            strawberry.argument(
+                description="Which clock `at` is read on: when recorded, or when it happened"
+            ),
+        ] = AsOfClock.RECORDED,
+        purpose: Purpose = "investigation",
     ) -> RecordAsOf:
         context = info_context(info)
         if at.tzinfo is None:  # comparing it with recorded instants would fail
@@ -162,7 +198,7 @@ class Query(InvestigationQueries, RelationshipQueries):
     @strawberry.field(
         description="Who has looked at a record: for the person, their representative and assurance teams."
     )
-    def access_history(self, info: strawberry.Info, record_id: UUID) -> list[AccessView]:
+    def access_history(self, info: strawberry.Info, record_id: RecordId) -> list[AccessView]:
         context = info_context(info)
         if not may_see_access_history(context.caller()):
             raise NotAllowed(
@@ -177,12 +213,12 @@ class Query(InvestigationQueries, RelationshipQueries):
     def oversight(
         self,
         info: strawberry.Info,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
-        as_of: datetime | None = None,
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
+        as_of: AsOf = None,
     ) -> OversightDashboard:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "oversight")
@@ -196,13 +232,13 @@ class Query(InvestigationQueries, RelationshipQueries):
     def oversight_decisions(
         self,
         info: strawberry.Info,
-        figure: str,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
-        as_of: datetime | None = None,
+        figure: Annotated[str, strawberry.argument(description="The figure's key (`OversightFigure.key`)")],
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
+        as_of: AsOf = None,
     ) -> list[OversightDecision]:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, f"oversightDecisions:{figure}")
@@ -215,11 +251,11 @@ class Query(InvestigationQueries, RelationshipQueries):
     def blanket_alerts(
         self,
         info: strawberry.Info,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
     ) -> list[BlanketAlertView]:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "blanketAlerts")
@@ -231,11 +267,11 @@ class Query(InvestigationQueries, RelationshipQueries):
     def equality_monitoring(
         self,
         info: strawberry.Info,
-        period_start: datetime,
-        period_end: datetime,
-        region: str | None = None,
-        organisation: str | None = None,
-        setting: str | None = None,
+        period_start: PeriodStart,
+        period_end: PeriodEnd,
+        region: Region = None,
+        organisation: Organisation = None,
+        setting: SettingName = None,
     ) -> EqualityMonitoringView:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "equalityMonitoring")
@@ -303,6 +339,14 @@ class CareRecordSchema(strawberry.Schema):
                 )
 
 
+# strawberry's UUID scalar, described
+_UUID = dataclasses.replace(
+    UUIDDefinition,
+    description="An identifier, written as a UUID (RFC 9562), such as 0f8e3a52-4a57-4c1e-9d7e-2b3c4d5e6f70",
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc9562",
+)
+
+
 def build_schema(
     *,
     max_depth: int = 8,
@@ -315,6 +359,7 @@ def build_schema(
     """`production`: no field suggestions in errors, and introspection for signed-in callers only."""
     cost = CostLimits(max_depth=max_depth, max_fields=max_fields, max_spreads=max_spreads)
     return CareRecordSchema(
+        config=StrawberryConfig(scalar_map={UUID: _UUID}),
         query=Query,
         mutation=build_mutation_type(),
         subscription=Subscription,

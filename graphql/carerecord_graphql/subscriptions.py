@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -25,12 +25,12 @@ from carerecord_services.read_access import Reader
 @strawberry.type(description="Something changed on the record of a person your organisation cares for")
 class PlanChange:
     position: int = strawberry.field(description="Resume after this position when you reconnect")
-    record_id: UUID
-    version: int
-    event_type: str
-    label: str
-    summary: str
-    recorded_at: datetime
+    record_id: UUID = strawberry.field(description="The record that changed")
+    version: int = strawberry.field(description="The record's version after the change")
+    event_type: str = strawberry.field(description="What happened, as the event's stable type name")
+    label: str = strawberry.field(description="What happened, in a few plain words")
+    summary: str = strawberry.field(description="What happened, in a plain-English sentence")
+    recorded_at: datetime = strawberry.field(description="When the change was recorded")
     plans_in_force: list[PlanView] | None = strawberry.field(
         default=None,
         description="On a care relationship starting: the plans in force on the record at that version, so that "
@@ -55,13 +55,17 @@ def _plans_in_force(context: Any, change: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@strawberry.type
+@strawberry.type(description="Changes as they happen, over a websocket (graphql-transport-ws)")
 class Subscription:
     @strawberry.subscription(
         description="Changes to the records of the people your organisation cares for. After a reconnect, pass the last position you saw: nothing is missed."
     )
     async def plan_changes(
-        self, info: strawberry.Info, after_position: int = 0
+        self,
+        info: strawberry.Info,
+        after_position: Annotated[
+            int, strawberry.argument(description="The last position you saw (0: from the start)")
+        ] = 0,
     ) -> AsyncGenerator[PlanChange, None]:
         context = info_context(info)
         caller = await run_in_threadpool(require_role, context, Read.SUBSCRIBE, "planChanges", "subscription")

@@ -2,15 +2,17 @@
 views), so that a field is declared once: in the definition, not again by hand in the schema.
 
 The type has the dataclass's fields, in its order; a resolver returns the plain instance, and strawberry reads
-each field by attribute. A field's description is its metadata's "description" (or given in `described`); a
+each field by attribute. A field's description is its metadata's "description" or its attribute docstring (or given in `described`); a
 field whose type is a dataclass already wrapped takes the wrapped type; a tuple is a GraphQL list. Only what
 GraphQL spells otherwise is given by hand: `spelled` (an enum as its value's scalar, say) and `extra` (fields
-read from the dataclass's properties). For the type checker the GraphQL type is the dataclass itself (see the
+read from the dataclass's properties). A view that shows a command's content names it in `like`: a field of
+the same name takes its description from there, so the concept is described once. For the type checker the GraphQL type is the dataclass itself (see the
 `if TYPE_CHECKING` blocks where these are made), which is what a resolver returns."""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import operator
 import types
@@ -19,6 +21,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strawberry
+
+from carerecord_graphql.described import class_description, field_description, sentence
+from carerecord_graphql.inputs import graphql_enum
 
 _WRAPPED: dict[Any, type] = {}
 
@@ -32,6 +37,7 @@ def graphql_type(
     spelled: Mapping[str, object] | None = None,
     extra: Mapping[str, object] | None = None,
     described: Mapping[str, str] | None = None,
+    like: Sequence[type] = (),
 ) -> type:
     """A strawberry type named `name` with `source`'s fields (or those named in `fields`, in that order)."""
     hints = typing.get_type_hints(source)
@@ -39,7 +45,17 @@ def graphql_type(
     chosen = [by_name[field] for field in fields] if fields is not None else list(by_name.values())
     annotations = {field.name: _wrapped(hints[field.name]) for field in chosen}
     annotations |= dict(spelled or {}) | dict(extra or {})
-    descriptions = {field.name: field.metadata.get("description") for field in chosen} | dict(described or {})
+    descriptions = {field.name: field_description(source, field) for field in chosen}
+    for name_of_extra in extra or {}:  # a property is described by its docstring
+        made_by = getattr(source, name_of_extra, None)
+        if isinstance(made_by, property):
+            descriptions[name_of_extra] = sentence(made_by.__doc__)
+    for model in like:  # what the view shows of a command's content is described as the content is
+        shared = {field.name: field for field in dataclasses.fields(model)}
+        for field_name, text in descriptions.items():
+            if not text and field_name in shared:
+                descriptions[field_name] = field_description(model, shared[field_name])
+    descriptions |= dict(described or {})
     # A plain class, not a dataclass: strawberry reads the fields from the class body it is given.
     namespace: dict[str, Any] = {
         "__annotations__": annotations,
@@ -47,7 +63,9 @@ def graphql_type(
         "__doc__": None,
         **{field: strawberry.field(description=text) for field, text in descriptions.items() if text},
     }
-    made: type = strawberry.type(type(name, (), namespace), description=description)
+    made: type = strawberry.type(
+        type(name, (), namespace), description=description or class_description(source)
+    )
     if fields is None and not spelled and not extra:
         _WRAPPED[source] = made
     return made
@@ -61,4 +79,6 @@ def _wrapped(hint: Any) -> Any:
         return list[_wrapped(arguments[0])]  # type: ignore[misc]
     if origin in (typing.Union, types.UnionType):
         return functools.reduce(operator.or_, [_wrapped(argument) for argument in arguments])
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return graphql_enum(hint)
     return hint

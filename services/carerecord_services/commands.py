@@ -28,7 +28,8 @@ from carerecord_events.vocabulary import (
 @dataclass(frozen=True, kw_only=True)
 class Command:
     actor: Actor
-    occurred_at: datetime | None = None  # when it happened, if earlier than now (a late entry)
+    occurred_at: datetime | None = None
+    """When it happened, if earlier than now (a late entry); none: now"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,8 +43,11 @@ class RecordDeath(Command):
     close."""
 
     date_of_death: date
+    """The date the person died"""
     place_of_death: str
+    """Where the person died, in words (home, a care home, a hospital, a hospice...)"""
     was_preferred_place: bool | None = None
+    """Whether they died where they wished to; none: not known"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,10 +58,15 @@ class StartCareRelationship(Command):
     unless the organisation's administrator confirms it."""
 
     organisation: str
+    """The organisation that starts caring for the person, by its ODS code"""
     setting: Setting
+    """The kind of service it cares for the person in"""
     basis: RelationshipBasis
+    """Why the organisation has a legitimate relationship with the person"""
     basis_detail: str = ""
+    """The basis in words, when it is "other" """
     referred_by: str | None = None
+    """The referring organisation's ODS code, when a referral was received"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +74,9 @@ class ConfirmCareRelationship(Command):
     """The organisation's administrator confirms a relationship started on an "other" basis, so it does not end."""
 
     organisation: str
+    """The administrator's organisation, by its ODS code"""
     relationship_id: UUID
+    """The care relationship confirmed"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,8 +84,11 @@ class ReviewCareRelationship(Command):
     """A privacy officer's finding on a relationship started without evidence: appropriate or not, and why."""
 
     relationship_id: UUID
+    """The care relationship reviewed"""
     appropriate: bool
+    """Whether starting the relationship was appropriate"""
     notes: str
+    """The finding's reasons, in the privacy officer's words"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,7 +96,9 @@ class EndCareRelationship(Command):
     """Ends the organisation's care relationship with the person, with the reason; it may read no more."""
 
     organisation: str
+    """The organisation whose relationship ends, by its ODS code"""
     reason: str
+    """Why the relationship ends"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +121,9 @@ class WithdrawRepresentative(Command):
     """Records that a representative no longer acts for the person, and why."""
 
     representative_id: UUID
+    """The representative who no longer acts for the person"""
     reason: str
+    """Why they no longer act"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,7 +136,9 @@ class WithdrawAdvanceDecision(Command):
     """Records that the person withdrew an advance decision to refuse treatment, and why."""
 
     advance_decision_id: UUID
+    """The advance decision withdrawn"""
     reason: str
+    """Why, in the words of the person withdrawing it"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +147,7 @@ class MakeRecommendation(RecommendationContent, Command):
     junior's awaits senior endorsement."""
 
     responsible_clinician: Clinician | None
+    """The clinician responsible for the recommendation"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,7 +164,9 @@ class EndorsePlan(Command):
     """The senior responsible clinician endorses a recommendation made by someone else."""
 
     plan_id: UUID
+    """The plan endorsed"""
     endorser_name: str
+    """The endorsing clinician's name"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,7 +174,9 @@ class ReviewPlan(ReviewFindings, Command):
     """Reviews a recommendation: kept, changed or revoked, who took part, and when it is next due."""
 
     plan_id: UUID
+    """The plan reviewed"""
     reviewer_name: str
+    """The reviewing clinician's name"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,8 +184,11 @@ class RevokePlan(Command):
     """Revokes a recommendation, with the reason and who asked for it; it no longer applies."""
 
     plan_id: UUID
+    """The plan revoked"""
     reason: str
+    """Why it no longer applies"""
     initiated: RevocationInitiator
+    """Who asked for it to be revoked"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,8 +196,11 @@ class CommunicateDecision(Command):
     """Records who was told of a decision, and how."""
 
     plan_id: UUID
+    """The plan whose decision was told"""
     told: tuple[Participant, ...]
+    """Who was told"""
     how: str = ""
+    """How they were told (in person, by telephone, in writing...)"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,7 +209,9 @@ class MarkEnteredInError(Command):
     applies."""
 
     entry_event_id: UUID
+    """The entry (its event id, from the timeline) entered in error"""
     reason: str
+    """Why it was in error"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,7 +219,9 @@ class RecordCorrection(Command):
     """Records a correction to an earlier entry, which stays in the history as it was."""
 
     corrects_event_id: UUID
+    """The entry corrected (its event id, from the timeline)"""
     correction: str
+    """The correction, in words"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,8 +229,11 @@ class RaiseConcern(Command):
     """Raises a concern about the record or a plan, for someone to look into."""
 
     raised_by: ConcernRaisedBy
+    """Who raised the concern"""
     summary: str
+    """The concern, in words"""
     plan_id: UUID | None = None
+    """The plan the concern is about, if one"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,4 +247,6 @@ class ResolveConcern(Command):
     """Resolves a concern, saying how."""
 
     concern_id: UUID
+    """The concern resolved"""
     resolution: str
+    """How it was resolved"""

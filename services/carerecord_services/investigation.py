@@ -51,21 +51,36 @@ class AccessShown:
     """One recorded access: who looked, when, why, how, and the record exactly as they were shown it."""
 
     access_id: UUID
+    """The recorded access's id"""
     record_id: UUID
+    """The record looked at"""
     kind: str = field(metadata={"description": "read, break-glass or search"})
     operation: str
+    """What was asked, as the operation's name (such as person, record or planChanges)"""
     user_id: str
+    """Who looked: their user id"""
     user_name: str | None
+    """Who looked: their name, when known"""
     role: str
+    """Their role, as its code"""
     role_label: str
+    """Their role, in words"""
     organisation: str
+    """Their organisation, by its ODS code"""
     at: datetime
+    """When they looked"""
     purpose: str
+    """Why they looked, in their words"""
     granted: bool
+    """Whether the access was allowed"""
     refusal_reason: str
+    """Why it was refused, when it was (a stable code, such as role-not-permitted)"""
     via_break_glass: bool
+    """Whether it was allowed only by break glass"""
     version_shown: int | None
+    """The record's version they were shown; none if refused"""
     shown: RecordSnapshot | None
+    """The record exactly as they were shown it (replayed up to that version); none if refused"""
 
 
 class Investigations:

@@ -73,9 +73,13 @@ class LocalFormDocument:
     label and answer, and the responsible clinician. The plan it makes is judged by the same rules as any."""
 
     form: str
+    """The local form's name, as its loaded mapping is named"""
     fields: tuple[LocalField, ...]
+    """Each of the form's fields, by label and answer"""
     responsible_clinician: Clinician | None
+    """The clinician responsible for the recommendation"""
     occurred_at: datetime | None = None
+    """When the form was completed, if earlier than now (a late entry); none: now"""
 
     def answers(self) -> dict[str, str]:
         answers: dict[str, str] = {}

@@ -22,7 +22,9 @@ class AsOfClock(StrEnum):
     happened (late entries included at the moment they describe)."""
 
     RECORDED = "recorded"
+    """When things were recorded: what the record said at the instant."""
     OCCURRED = "occurred"
+    """When things happened: late entries count from the moment they describe."""
 
     def moment(self, event: CareRecordEvent) -> datetime:
         return event.recorded_at if self is AsOfClock.RECORDED else event.occurred_at
@@ -30,33 +32,58 @@ class AsOfClock(StrEnum):
 
 @dataclass(frozen=True)
 class PlanSnapshot:
+    """One plan as it stood at a version of the record, in plain language."""
+
     plan_id: UUID
+    """The plan's id"""
     status: str
+    """Where the plan stood: active, revoked, superseded, entered-in-error or closed-after-death"""
     form_type: str
+    """The kind of form, as its code (respect, tep, dnacpr)"""
     form_name: str
+    """The kind of form, in words"""
     cpr_code: str
+    """SNOMED CT: 450475007 for CPR, 450476008 not for attempted CPR"""
     cpr: str
+    """The CPR recommendation in plain words, including what it does not limit"""
     reason_category: str
+    """Why CPR is or is not recommended, as the national form's reason code"""
     reasoning: str
+    """The clinician's reasoning, in their words"""
     person_involved: bool
+    """Whether the person themselves took part in making the recommendation"""
     involvement_route: str
+    """ReSPECT section 6's route (A to D)"""
     responsible_clinician: str
+    """The responsible clinician's name and role"""
     organisation: str
+    """The organisation the recommendation was made in, by its ODS code"""
     setting: str
+    """The setting it was made in, in words"""
     needs_senior_endorsement: bool
+    """Whether it needed a senior clinician's endorsement"""
     endorsed: bool
+    """Whether it had been endorsed"""
     review_due: date | None
+    """When the plan was next to be reviewed"""
     made_at: datetime
+    """When the recommendation was made"""
     recorded_at: datetime
+    """When it was recorded"""
 
 
 @dataclass(frozen=True)
 class RecordSnapshot:
     record_id: UUID
+    """The record's id"""
     version: int
+    """The record's version"""
     died: bool
+    """Whether the person's death was recorded"""
     caring_organisations: tuple[str, ...]
+    """The organisations caring for the person, by ODS code"""
     plans: tuple[PlanSnapshot, ...]
+    """Every plan made by then, with its status"""
 
     def active_plans(self) -> tuple[PlanSnapshot, ...]:
         return tuple(plan for plan in self.plans if in_force(plan.status))

@@ -31,6 +31,8 @@ class PersonInvolved:
 
 @dataclass(frozen=True)
 class ClinicianView:
+    """A clinician, as the plan names them."""
+
     name: str
     role: str
     registration: str
@@ -49,6 +51,8 @@ class InvolvementView:
 
 @dataclass(frozen=True)
 class TreatmentRecommendationView:
+    """What the plan recommends about one other treatment."""
+
     treatment: str
     decision: str
     reason: str
@@ -56,8 +60,11 @@ class TreatmentRecommendationView:
 
 @dataclass(frozen=True)
 class CarePlanningDocumentView:
+    """Another care planning document the person has, and where to find it (ReSPECT section 2)."""
+
     kind: str
     kind_name: str
+    """The kind of document, in words"""
     where_held: str
     description: str
 
@@ -95,12 +102,14 @@ class RespectView:
         }
     )
     what_matters_scale_words: str
+    """Section 3's scale in words"""
     most_value: str
     most_fear: str
     clinical_focus_scale: int | None = field(
         metadata={"description": "Section 4, the clinician's place: 0 prioritise extending life, 10 comfort"}
     )
     clinical_focus_words: str
+    """Section 4's scale in words"""
     cpr_for_a_child: bool
     has_capacity_to_take_part: bool | None = field(metadata={"description": "Section 5; null: not stated"})
     how_capacity_is_lacking: str
@@ -110,8 +119,11 @@ class RespectView:
 
 @dataclass(frozen=True)
 class TreatmentLimitView:
+    """A treatment a treatment escalation plan limits (not to be started)."""
+
     treatment: str
     treatment_name: str
+    """The treatment not to be started, in words"""
     detail: str
 
 
@@ -121,6 +133,7 @@ class EscalationView:
 
     level: str
     level_name: str
+    """How far treatment is to be escalated, in words"""
     goals_of_treatment: str
     limits: list[TreatmentLimitView]
 
@@ -136,6 +149,8 @@ class DnacprView:
 
 @dataclass(frozen=True)
 class LocalFieldView:
+    """A field of a local form, as the form labels it."""
+
     label: str
     value: str
 
@@ -152,7 +167,9 @@ class LocalFormView:
 @dataclass(frozen=True)
 class ReviewView:
     at: datetime
+    """When the plan was reviewed"""
     by: ClinicianView
+    """The reviewing clinician"""
     outcome: str
     notes: str
     person_involved: bool
@@ -162,9 +179,12 @@ class ReviewView:
 @dataclass(frozen=True)
 class PlanView:
     plan_id: UUID
+    """The plan's id"""
     status: str
+    """Where the plan stands: active, revoked, superseded, entered-in-error or closed-after-death"""
     form_type: str
     form_name: str
+    """The kind of form, in words"""
     cpr_code: str = field(
         metadata={"description": "SNOMED CT: 450475007 for CPR, 450476008 not for attempted CPR"}
     )
@@ -176,17 +196,25 @@ class PlanView:
     what_matters: str
     involvement: InvolvementView
     responsible_clinician: ClinicianView
+    """The clinician responsible for the recommendation"""
     organisation: str
+    """The organisation the recommendation was made in, by its ODS code"""
     setting: str
     made_at: datetime
+    """When the recommendation was made"""
     review_due: date | None
     reason_no_review_date: str
     review_overdue: bool = field(metadata={"description": "Worked out when asked, against today's date"})
     awaiting_senior_endorsement: bool
+    """Whether it still awaits a senior clinician's endorsement"""
     endorsed_by: ClinicianView | None
+    """The senior clinician who endorsed it, once endorsed"""
     communicated_to: list[PersonInvolved]
+    """Who has been told of the decision"""
     other_recommendations: list[TreatmentRecommendationView]
     reasoning_mentions_group_characteristics: list[str]
+    """The group characteristics (age, a disability, a care home...) the reasoning mentions: a possible
+    blanket decision to look into"""
     form_version: str = field(
         metadata={"description": "The form's version (ReSPECT: 3); empty: not recorded"}
     )
@@ -194,7 +222,9 @@ class PlanView:
     escalation: EscalationView | None
     dnacpr: DnacprView | None
     reviews: list[ReviewView]
+    """The plan's reviews"""
     local_form: LocalFormView | None
+    """The local form the plan was taken in from, when one"""
     taken_in_from: str = field(
         default="",
         metadata={
@@ -205,35 +235,53 @@ class PlanView:
 
 @dataclass(frozen=True)
 class CaringOrganisation:
+    """An organisation caring for the person now."""
+
     ods_code: str
+    """The organisation's ODS code"""
     setting: str
+    """The kind of service it cares for the person in"""
     setting_name: str
+    """The kind of service, in words"""
     since: str
+    """Since when it has cared for the person"""
 
 
 @dataclass(frozen=True)
 class RepresentativeView:
+    """Someone who speaks for the person."""
+
     representative_id: UUID
+    """The representative's id"""
     kind: str
     name: str
     relationship: str
     may_decide_about_cpr: bool
+    """Whether they may decide about CPR for the person: an active health and welfare attorney whose lasting
+    power of attorney is registered and covers life-sustaining treatment"""
     active: bool
+    """Whether they still act for the person (not withdrawn)"""
 
 
 @dataclass(frozen=True)
 class AdvanceDecisionView:
+    """An advance decision to refuse treatment, and whether it can refuse CPR."""
+
     advance_decision_id: UUID
+    """The advance decision's id"""
     treatments_refused: str
     refuses_cpr: bool
     made_on: date
     formally_valid_for_cpr: bool
+    """Whether it meets the formal requirements to refuse CPR (written, signed, witnessed, stating it applies
+    even if life is at risk)"""
     reasons_not_valid_for_cpr: list[str] = field(
         metadata={
             "description": "Why it cannot refuse CPR or other life-sustaining treatment; empty if it can"
         }
     )
     withdrawn: bool
+    """Whether the person has withdrawn it"""
 
 
 @dataclass(frozen=True)

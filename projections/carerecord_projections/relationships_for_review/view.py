@@ -10,14 +10,27 @@ from uuid import UUID
 @dataclass(frozen=True)
 class RelationshipToReview:
     relationship_id: UUID
+    """The care relationship's id (review it with reviewCareRelationship)"""
     record_id: UUID
+    """The person's record"""
     organisation: str
+    """The organisation that started caring for the person, by its ODS code"""
     setting: str
+    """The kind of service, as its code"""
     basis: str
+    """The basis it stated, as its code"""
     basis_detail: str
+    """The basis in words, when it is "other" """
     started_at: datetime
+    """When the relationship started"""
     started_by: str
+    """Who started it: their user id"""
     started_by_role: str
+    """Their role, as its code"""
     confirmed: bool
+    """Whether the organisation's administrator has confirmed it"""
     ended: bool
+    """Whether it has ended"""
     alerts: tuple[str, ...]
+    """Why it may need looking into, in words (no earlier contact with the person; many started by one user in
+    a short window)"""

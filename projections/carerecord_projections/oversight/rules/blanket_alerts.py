@@ -91,14 +91,17 @@ class AlertReason:
     """One pattern that decisions of an alert match, and what was seen."""
 
     kind: AlertKind
-    scope: AlertScope  # whether the decisions were looked at per organisation or per author
-    explanation: str  # plain English: what was seen and why it is a sign of a blanket decision
-    plan_ids: tuple[UUID, ...]  # the decisions this pattern is about, earliest first
-    # near-identical-reasoning: the wording most of them share, as one phrase (names, numbers and dates masked);
-    # group-characteristic: the group terms the reasoning rests on, most used first;
-    # cluster-*: the criteria met ("near-identical reasoning", "above the usual number",
-    # "large share of the people in its care")
+    scope: AlertScope
+    """Whether the decisions were looked at per organisation or per author"""
+    explanation: str
+    """Plain English: what was seen and why it is a sign of a blanket decision"""
+    plan_ids: tuple[UUID, ...]
+    """The decisions this pattern is about, earliest first"""
     shared_features: tuple[str, ...]
+    """Near-identical-reasoning: the wording most of them share, as one phrase (names, numbers and dates
+    masked); group-characteristic: the group terms the reasoning rests on, most used first; cluster-*: the
+    criteria met ("near-identical reasoning", "above the usual number", "large share of the people in its
+    care")."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +109,16 @@ class AlertFinding:
     """What the board found about some of an alert's decisions: the latest finding recorded for each decision,
     counted by finding."""
 
-    finding: str  # a BoardFinding value
-    decisions: int  # how many of the alert's decisions this is the latest finding for
+    finding: str
+    """A BoardFinding value"""
+    decisions: int
+    """How many of the alert's decisions this is the latest finding for"""
     latest_at: datetime
+    """When the latest of them was recorded"""
     latest_by: str
+    """Who recorded the latest of them"""
     latest_notes: str
+    """The latest finding's notes"""
 
 
 @dataclass(frozen=True)
@@ -118,15 +126,24 @@ class BlanketAlert:
     """One group of decisions that may be a blanket decision: decisions joined because a pattern is about more
     than one of them, with every pattern they match."""
 
-    summary: str  # plain English: how many decisions, when, decided by whom, for whom
-    reasons: tuple[AlertReason, ...]  # every pattern matched, in the order of AlertKind
-    plan_ids: tuple[UUID, ...]  # every decision the alert is about, earliest first
-    window_start: datetime  # when the earliest of those decisions was made
-    window_end: datetime  # when the latest was made
-    organisation: str | None  # the organisation, when all the decisions are from one
-    author: str | None  # who recorded them, when one person recorded them all
-    care_home: str | None  # the care home most of the people were living in, when they were residents of one
-    findings: tuple[AlertFinding, ...] = ()  # what the board has found about its decisions so far
+    summary: str
+    """Plain English: how many decisions, when, decided by whom, for whom"""
+    reasons: tuple[AlertReason, ...]
+    """Every pattern matched, in the order of AlertKind"""
+    plan_ids: tuple[UUID, ...]
+    """Every decision the alert is about, earliest first"""
+    window_start: datetime
+    """When the earliest of those decisions was made"""
+    window_end: datetime
+    """When the latest was made"""
+    organisation: str | None
+    """The organisation, when all the decisions are from one"""
+    author: str | None
+    """Who recorded them, when one person recorded them all"""
+    care_home: str | None
+    """The care home most of the people were living in, when they were residents of one"""
+    findings: tuple[AlertFinding, ...] = ()
+    """What the board has found about its decisions so far"""
 
     @property
     def kind(self) -> AlertKind:
@@ -135,6 +152,7 @@ class BlanketAlert:
 
     @property
     def kinds(self) -> tuple[AlertKind, ...]:
+        """Every pattern matched."""
         return tuple(reason.kind for reason in self.reasons)
 
     @property
@@ -145,10 +163,12 @@ class BlanketAlert:
 
     @property
     def explanation(self) -> str:
+        """The summary followed by what each pattern saw."""
         return " ".join((self.summary, *(reason.explanation for reason in self.reasons)))
 
     @property
     def shared_features(self) -> tuple[str, ...]:
+        """What the patterns saw (see `AlertReason.shared_features`), each once."""
         return tuple(dict.fromkeys(f for reason in self.reasons for f in reason.shared_features))
 
 

@@ -25,13 +25,19 @@ Receipt = Mapping[str, Any]
 @dataclass(frozen=True)
 class Figure:
     key: str
+    """The figure's stable key"""
     section: str
+    """The dashboard section it belongs to"""
     label: str
+    """What it counts, in words"""
     count: int
+    """How many"""
     out_of: int | None = None
+    """What it is out of, when it is a share"""
 
     @property
     def share(self) -> float | None:
+        """The count as a share of what it is out of (0 to 1); none when it is not a share."""
         return None if not self.out_of else self.count / self.out_of
 
 
@@ -40,11 +46,17 @@ class Timing:
     """How long something took, over `count` cases: median and 90th centile in hours (None when no cases)."""
 
     key: str
+    """The timing's stable key"""
     section: str
+    """The dashboard section it belongs to"""
     label: str
+    """What was timed, in words"""
     count: int
+    """How many cases were timed"""
     median_hours: float | None
+    """The median, in hours; none when no cases"""
     p90_hours: float | None
+    """The 90th centile, in hours; none when no cases"""
 
 
 @dataclass(frozen=True)
@@ -80,12 +92,19 @@ class Dashboard:
 @dataclass(frozen=True)
 class DrillDownRow:
     plan_id: UUID | None
+    """The plan the row is about; none when the row is about something else (a change not yet seen)"""
     record_id: UUID
+    """The person's record: ask `record` with it"""
     organisation: str
+    """The organisation that made the decision, by its ODS code"""
     setting: str
+    """The setting it was made in"""
     made_at: datetime
+    """When it was made (or recorded)"""
     status: str
+    """Where the plan stands (or what the change was)"""
     label: str
+    """What the row is, in words"""
 
 
 @dataclass(frozen=True)

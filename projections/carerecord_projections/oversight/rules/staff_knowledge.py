@@ -14,24 +14,33 @@ from carerecord_projections.oversight.rules.scope import Period
 @dataclass(frozen=True)
 class TrainingRow:
     quarter: str
+    """The quarter, such as 2026-Q3"""
     role: str
+    """The staff role"""
     staff: int
+    """How many staff in that role"""
     trained_in_advance_care_planning: int
+    """How many of them are trained in advance care planning"""
     trained_in_dnacpr_conversations: int
+    """How many of them are trained in DNACPR conversations"""
 
     @property
     def share_trained_in_advance_care_planning(self) -> float | None:
+        """The share of them trained in advance care planning (0 to 1); none when there are no staff."""
         return None if not self.staff else self.trained_in_advance_care_planning / self.staff
 
     @property
     def share_trained_in_dnacpr_conversations(self) -> float | None:
+        """The share of them trained in DNACPR conversations (0 to 1); none when there are no staff."""
         return None if not self.staff else self.trained_in_dnacpr_conversations / self.staff
 
 
 @dataclass(frozen=True)
 class OrganisationKnowledge:
     organisation: str
+    """The organisation, by its ODS code"""
     name: str
+    """The organisation's name, from the register"""
     training: tuple[TrainingRow, ...]
     """The quarters of the period it reported, earliest first; empty when it reported none."""
     decisions: tuple[Figure, ...]
