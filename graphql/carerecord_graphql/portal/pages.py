@@ -32,6 +32,8 @@ from carerecord_graphql.auth import AuthenticationFailed, Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain, record_permission_refusal
 from carerecord_graphql.oversight import OVERSIGHT_ROLES
 from carerecord_graphql.portal.oversight_pages import OversightPages
+from carerecord_graphql.portal.record_forms import FORMS
+from carerecord_graphql.portal.record_pages import RecordPages
 from carerecord_graphql.portal.rendering import sentence
 from carerecord_graphql.portal.views import PlanWarnings, clock_time, long_date, person_page
 from carerecord_projections.current_plan.queries import PlanRow
@@ -45,7 +47,7 @@ from carerecord_services.read_access import ReadRefused
 log = logging.getLogger("carerecord.portal")
 
 
-class Portal(OversightPages):
+class Portal(RecordPages, OversightPages):
     """The portal's routes: signing in and out, finding a person, and their plan."""
 
     def routes(self) -> list[BaseRoute]:
@@ -65,6 +67,8 @@ class Portal(OversightPages):
             ("/portal/dashboard/{key:str}", self.drill_down, "GET"),
             ("/portal/export/decisions/{key:str}.csv", self.export, "GET"),
             ("/portal/export/{part:str}.csv", self.export, "GET"),
+            ("/portal/people/{record_id:uuid}/record/{form:str}", self.record_form, "GET"),
+            ("/portal/people/{record_id:uuid}/record/{form:str}", self.record_submit, "POST"),
         ]
         return [
             Route("/", self.start, methods=["GET"]),
@@ -339,6 +343,8 @@ class Portal(OversightPages):
             "title": page.name,
             "person": page,
             "organisation_name": names.get(principal.organisation, ""),
+            "recording": self.recording_links(principal, str(record_id)),
+            "recorded": RECORDED.get(request.query_params.get("recorded", "")),
         }
         return self.render(request, session, "person.html", values)
 
@@ -367,6 +373,9 @@ class Portal(OversightPages):
                         alerts[str(plan.plan_id)] = [alert.explanation for alert in found]
         return names, PlanWarnings(concerns=concerns, alerts=alerts)
 
+
+RECORDED = {slug: form.done for slug, form in FORMS.items()}
+"""What the page says after a form was recorded (`?recorded=` names the form)."""
 
 _DATE = re.compile(r"([0-9]{1,2})[/ .-]([0-9]{1,2})[/ .-]([0-9]{4})")
 

@@ -1,0 +1,462 @@
+"""The forms care staff and clinicians record with from the portal: each one field list, and how what was entered
+becomes the same command the API's mutation makes (commands.py), for the same rules to decide.
+
+What a refusal says beside its field: the rule's own message, then what the law or guidance asks and what to do
+next (`GUIDANCE`, by the rules' `field`, which is the form field's name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVar
+from uuid import UUID
+
+from carerecord_events.base import Actor, Participant
+from carerecord_events.plain import INFORMATION_FORMAT_NAMES
+from carerecord_events.vocabulary import (
+    ConcernRaisedBy,
+    InformationFormat,
+    ReviewOutcome,
+    RevocationInitiator,
+)
+from carerecord_services import commands as c
+from carerecord_services.policy import Action
+
+E = TypeVar("E", bound=StrEnum)
+PEOPLE_ROWS = 4
+
+
+@dataclass(frozen=True)
+class Field:
+    """One question on a form. `kind`: text, textarea, lines (one entry a line), date, yes-no, yes-no-unknown,
+    choice (radios), choices (checkboxes), people (rows of name and role), plan (the plans in force)."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    hint: str = ""
+    choices: tuple[tuple[str, str], ...] = ()
+    optional: bool = True
+
+
+@dataclass(frozen=True)
+class RecordForm:
+    slug: str
+    title: str
+    link: str
+    intro: str
+    button: str
+    done: str
+    action: Action
+    fields: tuple[Field, ...]
+    build: Callable[[Entered, Actor], c.Command]
+    senior_only: bool = False
+    needs_plan: bool = False
+
+
+class Entered:
+    """What was typed, read into the command's types; a field that cannot be read is noted in `problems`."""
+
+    def __init__(self, form: Mapping[str, Any], values: dict[str, Any]) -> None:
+        self.form = form
+        self.values = values
+        self.problems: dict[str, str] = {}
+
+    def text(self, name: str) -> str:
+        return str(self.form.get(name) or "").strip()
+
+    def lines(self, name: str) -> tuple[str, ...]:
+        return tuple(line.strip() for line in self.text(name).splitlines() if line.strip())
+
+    def people(self, name: str) -> tuple[Participant, ...]:
+        found = []
+        for row in range(PEOPLE_ROWS):
+            who, role = self.text(f"{name}-{row}-name"), self.text(f"{name}-{row}-role")
+            if who and not role:
+                self.problems[name] = f"Say {who}'s role or relationship to the person."
+            elif role and not who:
+                self.problems[name] = f"Give the name of the {role}."
+            elif who:
+                found.append(Participant(name=who, role=role))
+        return tuple(found)
+
+    def yes_no(self, name: str, unknown: bool = False) -> bool | None:
+        answer = self.text(name)
+        if answer in ("yes", "no"):
+            return answer == "yes"
+        if not (unknown and answer == "unknown"):
+            self.problems[name] = "Choose yes or no." if not unknown else "Choose yes, no or not known."
+        return None
+
+    def day(self, name: str, optional: bool = False) -> date | None:
+        written = self.text(name)
+        if not written and optional:
+            return None
+        try:
+            return date.fromisoformat(written)
+        except ValueError:
+            self.problems[name] = "Enter a date, like 2026-12-02."
+            return None
+
+    def choice(self, name: str, kind: type[E]) -> E:
+        try:
+            return kind(self.text(name))
+        except ValueError:
+            self.problems[name] = "Choose one of the answers."
+            return next(iter(kind))
+
+    def choices(self, name: str, kind: type[E]) -> tuple[E, ...]:
+        picked = [str(v) for v in self.form.getlist(name)] if hasattr(self.form, "getlist") else []
+        known = {member.value: member for member in kind}
+        if any(v not in known for v in picked):
+            self.problems[name] = "Choose from the answers given."
+        return tuple(known[v] for v in picked if v in known)
+
+    def plan(self, name: str = "plan_id") -> UUID:
+        try:
+            return UUID(self.text(name))
+        except ValueError:
+            self.problems[name] = "Choose the plan this is about."
+            return UUID(int=0)
+
+
+def _choices(names: Mapping[E, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((member.value, words) for member, words in names.items())
+
+
+YES_NO = (("yes", "Yes"), ("no", "No"))
+PLAN = Field("plan_id", "Which plan is this about?", "plan", optional=False)
+
+
+def _conversation(entered: Entered, actor: Actor) -> c.Command:
+    return c.RecordConversation(
+        actor=actor,
+        participants=entered.people("participants"),
+        person_took_part=bool(entered.yes_no("person_took_part")),
+        what_matters=entered.text("what_matters"),
+        information_given=entered.text("information_given"),
+        information_format=entered.text("information_format"),
+        formats_offered=entered.choices("formats_offered", InformationFormat),
+        interpreter_language=entered.text("interpreter_language"),
+        reasonable_adjustments=entered.lines("reasonable_adjustments"),
+        communication_support=entered.lines("communication_support"),
+        views_expressed=entered.text("views_expressed"),
+    )
+
+
+def _communication(entered: Entered, actor: Actor) -> c.Command:
+    return c.CommunicateDecision(
+        actor=actor, plan_id=entered.plan(), told=entered.people("told"), how=entered.text("how")
+    )
+
+
+def _concern(entered: Entered, actor: Actor) -> c.Command:
+    plan = entered.text("plan_id")
+    return c.RaiseConcern(
+        actor=actor,
+        raised_by=entered.choice("raised_by", ConcernRaisedBy),
+        summary=entered.text("summary"),
+        plan_id=entered.plan() if plan else None,
+    )
+
+
+def _death(entered: Entered, actor: Actor) -> c.Command:
+    return c.RecordDeath(
+        actor=actor,
+        date_of_death=entered.day("date_of_death") or date.min,
+        place_of_death=entered.text("place_of_death"),
+        was_preferred_place=entered.yes_no("was_preferred_place", unknown=True),
+    )
+
+
+def _review(entered: Entered, actor: Actor) -> c.Command:
+    return c.ReviewPlan(
+        actor=actor,
+        plan_id=entered.plan(),
+        reviewer_name=entered.text("reviewer_name"),
+        outcome=entered.choice("outcome", ReviewOutcome),
+        involved=entered.people("involved"),
+        person_involved=bool(entered.yes_no("person_involved")),
+        notes=entered.text("notes"),
+        next_review_due=entered.day("next_review_due", optional=True),
+    )
+
+
+def _revoke(entered: Entered, actor: Actor) -> c.Command:
+    return c.RevokePlan(
+        actor=actor,
+        plan_id=entered.plan(),
+        reason=entered.text("reason"),
+        initiated=entered.choice("initiated", RevocationInitiator),
+    )
+
+
+def _endorse(entered: Entered, actor: Actor) -> c.Command:
+    return c.EndorsePlan(actor=actor, plan_id=entered.plan(), endorser_name=entered.text("endorser_name"))
+
+
+FORMS: dict[str, RecordForm] = {
+    form.slug: form
+    for form in (
+        RecordForm(
+            slug="conversation",
+            title="Record a conversation",
+            link="Record a conversation about care and treatment",
+            intro="Who took part, what matters to the person, and the information given and how.",
+            button="Record the conversation",
+            done="The conversation was recorded.",
+            action=Action.RECORD_CONVERSATION,
+            build=_conversation,
+            fields=(
+                Field(
+                    "participants",
+                    "Who took part",
+                    "people",
+                    "Their name and their role or relationship, "
+                    "for example Margaret Hale, the person; Ann Hale, daughter.",
+                    optional=False,
+                ),
+                Field(
+                    "person_took_part", "Did the person take part?", "yes-no", choices=YES_NO, optional=False
+                ),
+                Field(
+                    "what_matters",
+                    "What matters to them",
+                    "textarea",
+                    "In their words where you can: what they want and what they fear.",
+                ),
+                Field("views_expressed", "Views they expressed", "textarea"),
+                Field(
+                    "information_given",
+                    "Information given",
+                    "textarea",
+                    "For example: what CPR involves and how likely it is to work for them.",
+                ),
+                Field(
+                    "information_format",
+                    "How the information was given",
+                    "text",
+                    "In words, for example: easy read leaflet about CPR, read through together.",
+                ),
+                Field(
+                    "formats_offered",
+                    "Accessible formats offered",
+                    "choices",
+                    "Leave all unticked for standard print only.",
+                    _choices(INFORMATION_FORMAT_NAMES),
+                ),
+                Field(
+                    "interpreter_language",
+                    "Language of the interpreter",
+                    "text",
+                    "Only if an interpreter was offered.",
+                ),
+                Field(
+                    "reasonable_adjustments",
+                    "Reasonable adjustments made",
+                    "lines",
+                    "One a line, for example: a longer appointment; a quiet room; at home.",
+                ),
+                Field(
+                    "communication_support",
+                    "Communication support used",
+                    "lines",
+                    "One a line, for example: picture cards; a speech and language therapist.",
+                ),
+            ),
+        ),
+        RecordForm(
+            slug="communication",
+            title="Record that the decision was explained",
+            link="Record that the decision was explained, and to whom",
+            intro="Who was told of the recommendation about CPR, and how.",
+            button="Record who was told",
+            done="Who was told of the decision was recorded.",
+            action=Action.COMMUNICATE,
+            build=_communication,
+            needs_plan=True,
+            fields=(
+                PLAN,
+                Field(
+                    "told",
+                    "Who was told",
+                    "people",
+                    "Their name and their role or relationship.",
+                    optional=False,
+                ),
+                Field("how", "How they were told", "text", "For example: face to face at the care home."),
+            ),
+        ),
+        RecordForm(
+            slug="concern",
+            title="Raise a concern",
+            link="Raise a concern about the record or a plan",
+            intro="A concern is looked into by the people responsible for the plan and by the assurance team.",
+            button="Raise the concern",
+            done="The concern was raised: the people responsible will look into it.",
+            action=Action.RAISE_CONCERN,
+            build=_concern,
+            fields=(
+                Field(
+                    "raised_by",
+                    "Who is raising it",
+                    "choice",
+                    choices=(
+                        (ConcernRaisedBy.STAFF.value, "Staff"),
+                        (ConcernRaisedBy.PERSON.value, "The person"),
+                        (ConcernRaisedBy.FAMILY.value, "Their family"),
+                    ),
+                    optional=False,
+                ),
+                Field(
+                    "plan_id", "Which plan is it about?", "plan", "Leave unchosen if it is about the record."
+                ),
+                Field("summary", "What the concern is", "textarea", optional=False),
+            ),
+        ),
+        RecordForm(
+            slug="death",
+            title="Record a death",
+            link="Record the person's death",
+            intro="Their plans close when the death is recorded. Only a correction can be added afterwards.",
+            button="Record the death",
+            done="The death was recorded; their plans are closed.",
+            action=Action.RECORD_DEATH,
+            build=_death,
+            fields=(
+                Field("date_of_death", "Date of death", "date", optional=False),
+                Field(
+                    "place_of_death",
+                    "Where they died",
+                    "text",
+                    "For example: at home; Rose Court care home.",
+                    optional=False,
+                ),
+                Field(
+                    "was_preferred_place",
+                    "Was it where they wished to die?",
+                    "yes-no-unknown",
+                    choices=(*YES_NO, ("unknown", "Not known")),
+                    optional=False,
+                ),
+            ),
+        ),
+        RecordForm(
+            slug="review",
+            title="Review a plan",
+            link="Review a plan",
+            intro="Whether the recommendation stands, who took part, and when it is next due for review.",
+            button="Record the review",
+            done="The review was recorded.",
+            action=Action.REVIEW,
+            build=_review,
+            needs_plan=True,
+            fields=(
+                PLAN,
+                Field(
+                    "outcome",
+                    "What the review found",
+                    "choice",
+                    choices=(
+                        (ReviewOutcome.CONFIRMED.value, "The recommendation stands"),
+                        (ReviewOutcome.CHANGED.value, "The recommendation needs changing"),
+                        (ReviewOutcome.REVOKED.value, "The recommendation should be revoked"),
+                    ),
+                    optional=False,
+                ),
+                Field("reviewer_name", "Your name", "text", optional=False),
+                Field(
+                    "person_involved", "Did the person take part?", "yes-no", choices=YES_NO, optional=False
+                ),
+                Field("involved", "Who else took part", "people"),
+                Field("notes", "Notes", "textarea", "What changed and why, if anything did."),
+                Field(
+                    "next_review_due",
+                    "Next review due",
+                    "date",
+                    "Or say in the notes why there is no review date.",
+                ),
+            ),
+        ),
+        RecordForm(
+            slug="revoke",
+            title="Revoke a plan",
+            link="Revoke a plan",
+            intro="A revoked recommendation no longer applies. It stays in the record's history.",
+            button="Revoke the plan",
+            done="The plan was revoked.",
+            action=Action.REVOKE,
+            build=_revoke,
+            needs_plan=True,
+            fields=(
+                PLAN,
+                Field(
+                    "initiated",
+                    "Who asked for it",
+                    "choice",
+                    choices=(
+                        (RevocationInitiator.PERSON_REQUEST.value, "The person asked for it"),
+                        (RevocationInitiator.CLINICAL.value, "A clinical decision"),
+                    ),
+                    optional=False,
+                ),
+                Field("reason", "Why it is revoked", "textarea", optional=False),
+            ),
+        ),
+        RecordForm(
+            slug="endorse",
+            title="Endorse a plan",
+            link="Endorse a plan as the senior responsible clinician",
+            intro="As the senior responsible clinician, you confirm a recommendation someone else made.",
+            button="Endorse the plan",
+            done="The plan was endorsed.",
+            action=Action.ENDORSE,
+            build=_endorse,
+            needs_plan=True,
+            senior_only=True,
+            fields=(PLAN, Field("endorser_name", "Your name", "text", optional=False)),
+        ),
+    )
+}
+
+GUIDANCE: dict[str, str] = {
+    "participants": "The record must say who took part, so that whoever reads it knows whose views it holds "
+    "(ReSPECT and GMC guidance on treatment decisions). Add each person's name and their role or relationship.",
+    "interpreter_language": "The Accessible Information Standard asks that the interpreter's language is "
+    "recorded with the interpreter. Enter the language, or untick an interpreter if none was offered.",
+    "formats_offered": "Tick each format offered once.",
+    "told": "Guidance (GMC; Resuscitation Council UK) expects a decision about CPR to be explained to the person "
+    "and those close to them, and the record to say who was told. Add the name and role of each person told.",
+    "how": "Say how they were told.",
+    "plan_id": "Only a plan in force can be changed or explained. Choose a plan shown on the person's page.",
+    "summary": "Say what the concern is, so that someone can look into it.",
+    "raised_by": "Say who is raising the concern.",
+    "date_of_death": "The date of death must be today or earlier, and after their date of birth. Check the date "
+    "on the verification of death.",
+    "place_of_death": "Say where they died.",
+    "was_preferred_place": "Say whether it was where they wished to die, or that it is not known.",
+    "reason": "The record must say why a recommendation stopped applying. Enter the reason.",
+    "initiated": "Say whether the person asked for it or it was a clinical decision.",
+    "reviewer_name": "The record must say who reviewed the plan. Enter your name.",
+    "next_review_due": "A plan needs a date for its next review (ReSPECT guidance), or a reason there is none. "
+    "Enter the date, or say in the notes why there is none.",
+    "notes": "Say what changed and why.",
+    "outcome": "Say what the review found.",
+    "endorser_name": "The record must say who endorsed the plan. Enter your name.",
+    "role": "Only a senior responsible clinician (a consultant or GP) may endorse a recommendation. Ask the "
+    "senior clinician responsible for the person's care to endorse it.",
+    "user_id": "A recommendation must be endorsed by a senior clinician other than the one who made it. Ask "
+    "another senior clinician.",
+    "record_id": "The person's death is recorded: their plans are closed. Only a correction can be added.",
+}
+
+
+def explained(message: str, field_name: str) -> str:
+    """The refusal in plain words, with what the law or guidance requires and what to do next."""
+    said = message.strip()
+    said = (said[:1].upper() + said[1:]).rstrip(".") + "."
+    next_step = GUIDANCE.get(field_name, "Correct it and submit the form again.")
+    return f"{said} {next_step}"
