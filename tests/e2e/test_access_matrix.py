@@ -822,7 +822,7 @@ def test_the_portal_recording_forms_follow_the_table(region: Region) -> None:
                     (
                         f"portal record {slug} link",
                         role.value,
-                        expected and readable,
+                        expected,
                         f'href="{path}"' in person,
                     ),
                 ]
