@@ -154,7 +154,8 @@ def test_a_stale_form_says_someone_changed_the_plan_and_shows_what_changed(
     words = stale.inner_text()
     assert "You opened it at version 3 of the record; it is now at version 4" in words
     assert (
-        "Conversation about care and treatment recorded" in words and "general practitioner, K81003" in words
+        "Conversation about care and treatment recorded" in words
+        and "general practitioner, Meadow Lane Surgery" in words
     )
     assert page.get_by_label("Person 1: name").input_value() == "Ann Hale"
     accessible(page, "recording-stale-form")

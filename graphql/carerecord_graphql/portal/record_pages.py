@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -138,7 +139,10 @@ class RecordPages(PortalRendering):
             return self._refused(request, session, UNSEEN)
         except VersionConflict:
             history = await run_in_threadpool(self.api.care_records.history, record_id)
-            since = [_change(number, e) for number, e in enumerate(history, 1) if number > version]
+            later = [(number, e) for number, e in enumerate(history, 1) if number > version]
+            codes = {e.recorded_by.organisation for _, e in later}
+            names = await run_in_threadpool(self.api.read_models.organisation_names, codes)
+            since = [_change(number, e, names) for number, e in later]
             return self._form_page(
                 request,
                 session,
@@ -247,11 +251,12 @@ class RecordPages(PortalRendering):
 
 
 def _plans_in_force(row: PlanRow, today: date) -> list[PlanChoice]:
+    """Each plan in force, as the page names it: when and by whom, what it says; the form's name in brackets."""
     return [
         PlanChoice(
             str(plan.plan_id),
-            f"{plan.form_name.capitalize()} made on {long_date(plan.made_at)} by "
-            f"{plan.responsible_clinician.name}: {plan.cpr.split('.')[0]}",
+            f"Plan made on {long_date(plan.made_at)} by {plan.responsible_clinician.name} "
+            f"({plan.form_name}): {plan.cpr.split('.')[0]}",
         )
         for plan in plans_of(row, today)
         if in_force(plan.status)
@@ -284,12 +289,12 @@ def _fingerprint(record_id: UUID, sent: FormData) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def _change(version: int, event: CareRecordEvent) -> Change:
+def _change(version: int, event: CareRecordEvent, names: Mapping[str, str]) -> Change:
     by = event.recorded_by
     return Change(
         version=version,
         label=event.LABEL,
-        summary=summarise(event),
+        summary=summarise(event).rstrip(".") + ".",
         when=clock_time(event.recorded_at),
-        by=f"{ROLES[by.role].label}, {by.organisation}",
+        by=f"{ROLES[by.role].label}, {names.get(by.organisation) or by.organisation}",
     )
