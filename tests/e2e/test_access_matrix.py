@@ -776,6 +776,16 @@ RECORDING_ANSWERS: dict[str, dict[str, str]] = {
     },
     "revoke": {"plan_id": str(uuid4()), "initiated": "clinical", "reason": "She asked to think again."},
     "endorse": {"plan_id": str(uuid4()), "endorser_name": "Dr Grey"},
+    "dnacpr-form": {
+        "reason_category": "cpr-would-not-succeed",
+        "reasoning": "Advanced heart failure with repeated admissions this year.",
+        "involvement.route": "A",
+        "involvement.person_involved": "yes",
+        "setting": "gp-practice",
+        "responsible_clinician.name": "Dr Grey",
+        "responsible_clinician.role": "gp",
+        "responsible_clinician.registration": "2345678",
+    },
 }
 
 

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page
 
+from tests.builders import PERSONAL_REASONING
 from tests.conftest import wait_until
-from tests.e2e.test_api_end_to_end import CARE_HOME, GP, START
+from tests.e2e.test_api_end_to_end import CARE_HOME, GP, START, registered_with_gp
 from tests.e2e.test_portal_pages import (  # noqa: F401 (fixtures)
     CONVERSATION,
     DOCTOR,
@@ -324,3 +325,44 @@ def test_a_conversation_recorded_from_the_portal_is_the_apis_own(server: ApiServ
     assert api_says["field"] == "participants"
     assert api_says["message"] in page.locator("#participants-error").inner_text().lower()
     accessible(page, "recording-conversation-no-participants")
+
+
+def test_a_gp_makes_a_recommendation_on_a_dnacpr_form_meeting_a_refusal_and_correcting_it(
+    server: ApiServer,  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    _, record_id = registered_with_gp(server)
+    caught_up(server, record_id, 2)
+    sign_in(page, server, GP)
+    page.goto(f"{server.url}/portal/people/{record_id}")
+    page.get_by_role("link", name="Make a recommendation on a DNACPR form (do not attempt CPR)").click()
+    assert page.get_by_label("Responsible clinician: name").input_value() == "Dr Grey"  # themselves, to start
+    assert page.get_by_label("Responsible clinician: registration number").input_value() == "2345678"
+    accessible(page, "recording-dnacpr-form")
+    page.get_by_role("group", name="Why CPR is not to be attempted").get_by_label(
+        "CPR would not work"
+    ).check()
+    page.get_by_label("The clinical reasons for this person").fill("Frail elderly care home resident.")
+    involved = page.get_by_role("group", name="How the person was involved")
+    involved.get_by_label("They have capacity for this decision and were involved").check()
+    took_part = page.get_by_role("group", name="Did the person take part in the decision?")
+    took_part.get_by_label("Yes").check()
+    page.get_by_label("What was discussed with the person (optional)").fill(
+        "What CPR involves, and that it would not restart her heart; she agreed."
+    )
+    page.get_by_role("group", name="Where the recommendation is made").get_by_label("GP practice").check()
+    page.get_by_label("Review due (optional)").fill("2027-06-01")
+    page.get_by_role("button", name="Make the recommendation").click()
+    beside = page.locator('[id="reasoning-error"]').inner_text()
+    assert "not a group they belong to" in beside and "Equality Act 2010" in beside, beside
+    assert page.get_by_label("Review due (optional)").input_value() == "2027-06-01"
+    accessible(page, "recording-dnacpr-refused")
+    assert entries(server, record_id, "RecommendationMade") == []
+
+    page.get_by_label("The clinical reasons for this person").fill(PERSONAL_REASONING)
+    page.get_by_role("button", name="Make the recommendation").click()
+    assert "The recommendation was recorded." in page.get_by_role("status").inner_text()
+    caught_up(server, record_id, 3)
+    assert len(entries(server, record_id, "RecommendationMade")) == 1
+    page.goto(f"{server.url}/portal/people/{record_id}")
+    assert "DO NOT ATTEMPT CPR" in page.locator(".banner").inner_text()

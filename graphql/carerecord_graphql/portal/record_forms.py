@@ -14,13 +14,20 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
-from carerecord_events.base import Actor, Participant
+from carerecord_events.base import Actor, Clinician, Participant
 from carerecord_events.plain import INFORMATION_FORMAT_NAMES
+from carerecord_events.plans import DnacprForm, Involvement
+from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
     ConcernRaisedBy,
+    CprRecommendation,
+    FormType,
     InformationFormat,
+    InvolvementRoute,
+    ReasonCategory,
     ReviewOutcome,
     RevocationInitiator,
+    Setting,
 )
 from carerecord_services import commands as c
 from carerecord_services.policy import Action
@@ -55,6 +62,8 @@ class RecordForm:
     build: Callable[[Entered, Actor], c.Command]
     senior_only: bool = False
     needs_plan: bool = False
+    initial: Callable[[Actor], dict[str, str]] | None = None
+    """What the form starts with, from who is signed in (the responsible clinician: themselves)."""
 
 
 class Entered:
@@ -196,6 +205,123 @@ def _revoke(entered: Entered, actor: Actor) -> c.Command:
 
 def _endorse(entered: Entered, actor: Actor) -> c.Command:
     return c.EndorsePlan(actor=actor, plan_id=entered.plan(), endorser_name=entered.text("endorser_name"))
+
+
+def _involvement(entered: Entered) -> Involvement:
+    return Involvement(
+        route=entered.choice("involvement.route", InvolvementRoute),
+        person_involved=bool(entered.yes_no("involvement.person_involved")),
+        consulted=entered.people("involvement.consulted"),
+        reason_person_not_involved=entered.text("involvement.reason_person_not_involved"),
+        reason_no_one_consulted=entered.text("involvement.reason_no_one_consulted"),
+        discussion_record_location=entered.text("involvement.discussion_record_location"),
+        discussed_on=entered.day("involvement.discussed_on", optional=True),
+    )
+
+
+def _clinician(entered: Entered) -> Clinician:
+    return Clinician(
+        name=entered.text("responsible_clinician.name"),
+        role=entered.choice("responsible_clinician.role", Role),
+        registration=entered.text("responsible_clinician.registration"),
+    )
+
+
+def _dnacpr(entered: Entered, actor: Actor) -> c.Command:
+    return c.MakeRecommendation(
+        actor=actor,
+        form_type=FormType.DNACPR,
+        cpr=CprRecommendation.DO_NOT_ATTEMPT_CPR,  # the form records only that decision
+        reason_category=entered.choice("reason_category", ReasonCategory),
+        reasoning=entered.text("reasoning"),
+        involvement=_involvement(entered),
+        setting=entered.choice("setting", Setting),
+        what_matters=entered.text("what_matters"),
+        review_due=entered.day("review_due", optional=True),
+        reason_no_review_date=entered.text("reason_no_review_date"),
+        responsible_clinician=_clinician(entered),
+        dnacpr=DnacprForm(
+            communication_with_person=entered.text("dnacpr.communication_with_person"),
+            communication_with_relatives=entered.text("dnacpr.communication_with_relatives"),
+            team_members=entered.people("dnacpr.team_members"),
+        ),
+    )
+
+
+def _yourself(actor: Actor) -> dict[str, str]:
+    return {
+        "responsible_clinician.name": actor.name or "",
+        "responsible_clinician.role": actor.role.value,
+        "responsible_clinician.registration": actor.registration or "",
+    }
+
+
+RESPONSIBLE_ROLES = (Role.CONSULTANT, Role.GP, Role.DOCTOR, Role.NURSE)
+SETTING_WORDS = {
+    Setting.GP_PRACTICE: "GP practice",
+    Setting.CARE_HOME: "care home",
+    Setting.HOSPITAL: "hospital",
+    Setting.HOSPICE: "hospice",
+    Setting.COMMUNITY: "in the community (at home)",
+}
+INVOLVEMENT_FIELDS = (
+    Field(
+        "involvement.route",
+        "How the person was involved",
+        "choice",
+        choices=(
+            (
+                InvolvementRoute.A_PERSON_WITH_CAPACITY.value,
+                "They have capacity for this decision and were involved",
+            ),
+            (
+                InvolvementRoute.B_PERSON_LACKS_CAPACITY.value,
+                "They lack capacity: decided in their best interests",
+            ),
+            (
+                InvolvementRoute.C_CHILD.value,
+                "A child: decided with them and those with parental responsibility",
+            ),
+            (
+                InvolvementRoute.D_NOT_INVOLVED_WITH_REASON.value,
+                "They were not involved, for the reason given",
+            ),
+        ),
+        optional=False,
+    ),
+    Field(
+        "involvement.person_involved",
+        "Did the person take part in the decision?",
+        "yes-no",
+        choices=YES_NO,
+        optional=False,
+    ),
+    Field(
+        "involvement.reason_person_not_involved",
+        "Why the person was not involved",
+        "textarea",
+        "Only if they were not.",
+    ),
+    Field(
+        "involvement.consulted",
+        "Who else was consulted",
+        "people",
+        "Relatives, an attorney, a deputy or an IMCA: their name and role.",
+    ),
+    Field(
+        "involvement.reason_no_one_consulted",
+        "Why no one else was consulted",
+        "textarea",
+        "Only if no one was.",
+    ),
+    Field("involvement.discussed_on", "When it was discussed", "date"),
+    Field(
+        "involvement.discussion_record_location",
+        "Where the discussion is recorded",
+        "text",
+        "For example: GP notes, 2 December 2026.",
+    ),
+)
 
 
 FORMS: dict[str, RecordForm] = {
@@ -419,6 +545,90 @@ FORMS: dict[str, RecordForm] = {
             senior_only=True,
             fields=(PLAN, Field("endorser_name", "Your name", "text", optional=False)),
         ),
+        RecordForm(
+            slug="dnacpr-form",
+            title="Make a recommendation on a DNACPR form",
+            link="Make a recommendation on a DNACPR form (do not attempt CPR)",
+            intro="The national adult form: a decision not to attempt CPR, why, and who was involved. It does not "
+            "limit any other treatment. A junior's recommendation awaits a senior's endorsement.",
+            button="Make the recommendation",
+            done="The recommendation was recorded.",
+            action=Action.MAKE_RECOMMENDATION,
+            build=_dnacpr,
+            initial=_yourself,
+            fields=(
+                Field(
+                    "reason_category",
+                    "Why CPR is not to be attempted",
+                    "choice",
+                    choices=(
+                        (
+                            ReasonCategory.WOULD_NOT_SUCCEED.value,
+                            "CPR would not work (it would not restart the heart and breathing)",
+                        ),
+                        (
+                            ReasonCategory.NOT_IN_BEST_INTERESTS.value,
+                            "The harms of CPR would outweigh any benefit for this person",
+                        ),
+                        (
+                            ReasonCategory.PERSONS_INFORMED_REFUSAL.value,
+                            "The person, told what CPR involves, does not want it",
+                        ),
+                        (
+                            ReasonCategory.VALID_ADVANCE_DECISION.value,
+                            "The person has a valid advance decision refusing CPR",
+                        ),
+                    ),
+                    optional=False,
+                ),
+                Field(
+                    "reasoning",
+                    "The clinical reasons for this person",
+                    "textarea",
+                    "Their own condition and circumstances: never age, disability or a group alone.",
+                    optional=False,
+                ),
+                *INVOLVEMENT_FIELDS,
+                Field(
+                    "dnacpr.communication_with_person",
+                    "What was discussed with the person",
+                    "textarea",
+                    "A summary, if they took part.",
+                ),
+                Field(
+                    "dnacpr.communication_with_relatives",
+                    "What was discussed with those consulted",
+                    "textarea",
+                    "A summary, if anyone was consulted.",
+                ),
+                Field("dnacpr.team_members", "Members of the healthcare team involved", "people"),
+                Field("what_matters", "What matters to them", "textarea"),
+                Field(
+                    "setting",
+                    "Where the recommendation is made",
+                    "choice",
+                    choices=_choices(SETTING_WORDS),
+                    optional=False,
+                ),
+                Field("review_due", "Review due", "date", "Or say why there is no review date."),
+                Field("reason_no_review_date", "Why there is no review date", "text"),
+                Field("responsible_clinician.name", "Responsible clinician: name", optional=False),
+                Field(
+                    "responsible_clinician.role",
+                    "Responsible clinician: role",
+                    "choice",
+                    choices=tuple((role.value, ROLES[role].label) for role in RESPONSIBLE_ROLES),
+                    optional=False,
+                ),
+                Field(
+                    "responsible_clinician.registration",
+                    "Responsible clinician: registration number",
+                    "text",
+                    "GMC number for doctors, NMC PIN for nurses.",
+                    optional=False,
+                ),
+            ),
+        ),
     )
 }
 
@@ -450,6 +660,31 @@ GUIDANCE: dict[str, str] = {
     "senior clinician responsible for the person's care to endorse it.",
     "user_id": "A recommendation must be endorsed by a senior clinician other than the one who made it. Ask "
     "another senior clinician.",
+    "reasoning": "The reasons must be about this person's own condition and circumstances, not a group they "
+    "belong to (Equality Act 2010; NHS England and CQC on blanket decisions). Say what about their health makes "
+    "CPR unlikely to work or not in their interests.",
+    "reason_category": "Choose the reason that applies. Record an advance decision on the record first if that "
+    "is the reason.",
+    "involvement.route": "Choose how the person was involved in the decision (ReSPECT section 6).",
+    "involvement.person_involved": "The person must be involved unless that would cause them physical or "
+    "psychological harm (Tracey v Cambridge University Hospitals, 2014). Involve them, or say why not.",
+    "involvement.reason_person_not_involved": "The person must be involved in a decision about CPR unless that "
+    "would cause them harm (Tracey v Cambridge University Hospitals, 2014). Say why they were not.",
+    "involvement.consulted": "For a person who lacks capacity, those close to them must be consulted "
+    "(Mental Capacity Act s4(7); Winspear v City Hospitals Sunderland, 2015). Add who was consulted, or say why "
+    "no one could be.",
+    "involvement.discussed_on": "The discussion's date cannot be in the future.",
+    "dnacpr.communication_with_person": "The national DNACPR form asks for a summary of what was discussed with "
+    "the person. Add it.",
+    "dnacpr.communication_with_relatives": "The national DNACPR form asks for a summary of what was discussed "
+    "with those consulted. Add it.",
+    "cpr": "A DNACPR form records only a decision not to attempt CPR.",
+    "review_due": "A recommendation needs a review date, or a reason why there is none (ReSPECT guidance).",
+    "responsible_clinician": "A recommendation needs a named responsible clinician. Enter their name.",
+    "responsible_clinician.name": "A recommendation needs a named responsible clinician. Enter their name.",
+    "responsible_clinician.role": "The responsible clinician must be a registered doctor or nurse.",
+    "responsible_clinician.registration": "Enter the responsible clinician's registration number: a GMC "
+    "number (7 digits) for a doctor, an NMC PIN (like 71A2998E) for a nurse.",
     "record_id": "The person's death is recorded: their plans are closed. Only a correction can be added.",
 }
 

@@ -84,7 +84,10 @@ class RecordPages(PortalRendering):
         if isinstance(opened, Response):
             return opened
         form, _, row = opened
-        return self._form_page(request, session, form, row, version=row.version, form_id=uuid4().hex)
+        initial = form.initial(principal.actor) if form.initial else {}
+        return self._form_page(
+            request, session, form, row, version=row.version, form_id=uuid4().hex, initial=initial
+        )
 
     async def record_submit(self, request: Request) -> Response:
         session, principal = self.signed_in(request)
@@ -215,6 +218,7 @@ class RecordPages(PortalRendering):
         errors: dict[str, str] | None = None,
         changed_since: list[Change] | None = None,
         opened_at: int | None = None,
+        initial: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response:
         today = self.api.clock().date()
@@ -230,7 +234,9 @@ class RecordPages(PortalRendering):
                 "plans": _plans_in_force(row, today),
                 "version": version,
                 "form_id": form_id,
-                "entered": _entered(values),
+                "entered": _entered(values)
+                if values is not None
+                else {k: [v] for k, v in (initial or {}).items()},
                 "errors": errors or {},
                 "changed_since": changed_since,
                 "opened_at": opened_at,
