@@ -366,3 +366,43 @@ def test_a_gp_makes_a_recommendation_on_a_dnacpr_form_meeting_a_refusal_and_corr
     assert len(entries(server, record_id, "RecommendationMade")) == 1
     page.goto(f"{server.url}/portal/people/{record_id}")
     assert "DO NOT ATTEMPT CPR" in page.locator(".banner").inner_text()
+
+
+def test_a_nurse_makes_a_treatment_escalation_plan_its_limits_refused_then_named(
+    server: ApiServer,  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    _, record_id = registered_with_gp(server)
+    caught_up(server, record_id, 2)
+    sign_in(page, server, NURSE)
+    page.goto(f"{server.url}/portal/people/{record_id}")
+    page.get_by_role(
+        "link", name="Make a treatment escalation plan (how far treatment goes, and CPR)"
+    ).click()
+    level = page.get_by_role("group", name="How far treatment is to be escalated")
+    level.get_by_label("Ward-based care, with the limits named").check()
+    page.get_by_label("Goals of treatment").fill("Treat infections on the ward; keep her comfortable.")
+    page.get_by_role("group", name="CPR", exact=True).get_by_label("Do not attempt CPR").check()
+    page.get_by_role("group", name="Why").get_by_label("CPR would not succeed").check()
+    page.get_by_label("The clinical reasons for this person").fill(PERSONAL_REASONING)
+    page.get_by_role("group", name="How the person was involved").get_by_label(
+        "They have capacity for this decision and were involved"
+    ).check()
+    page.get_by_role("group", name="Did the person take part in the decision?").get_by_label("Yes").check()
+    page.get_by_role("group", name="Where the recommendation is made").get_by_label("GP practice").check()
+    page.get_by_label("Review due (optional)").fill("2027-06-01")
+    page.get_by_role("button", name="Make the plan").click()
+    beside = page.locator('[id="escalation.limits-error"]').inner_text()
+    assert (
+        "say which treatments are not to be started" in beside
+        and "ward-based care names at least one" in beside
+    )
+    accessible(page, "recording-escalation-refused")
+    limits = page.get_by_role("group", name="Treatments not to be started (optional)")
+    limits.get_by_label("Intensive care").check()
+    limits.get_by_label("Intubation and mechanical ventilation").check()
+    page.get_by_role("button", name="Make the plan").click()
+    assert "The treatment escalation plan was recorded." in page.get_by_role("status").inner_text()
+    caught_up(server, record_id, 3)
+    made = entries(server, record_id, "RecommendationMade")
+    assert len(made) == 1 and "treatment escalation plan" in made[0].lower()

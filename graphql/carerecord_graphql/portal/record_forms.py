@@ -15,15 +15,23 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from carerecord_events.base import Actor, Clinician, Participant
-from carerecord_events.plain import INFORMATION_FORMAT_NAMES
-from carerecord_events.plans import DnacprForm, Involvement
+from carerecord_events.plain import (
+    ESCALATION_LEVEL_NAMES,
+    INFORMATION_FORMAT_NAMES,
+    LIMITED_TREATMENT_NAMES,
+    REASON_NAMES,
+    SETTING_NAMES,
+)
+from carerecord_events.plans import DnacprForm, EscalationPlan, Involvement, TreatmentLimit
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
     ConcernRaisedBy,
     CprRecommendation,
+    EscalationLevel,
     FormType,
     InformationFormat,
     InvolvementRoute,
+    LimitedTreatment,
     ReasonCategory,
     ReviewOutcome,
     RevocationInitiator,
@@ -248,6 +256,44 @@ def _dnacpr(entered: Entered, actor: Actor) -> c.Command:
     )
 
 
+def _escalation(entered: Entered, actor: Actor) -> c.Command:
+    other = entered.text("escalation.other_limit")
+    limits = tuple(
+        TreatmentLimit(treatment=kind, detail=other if kind is LimitedTreatment.OTHER else "")
+        for kind in entered.choices("escalation.limits", LimitedTreatment)
+    )
+    return c.MakeRecommendation(
+        actor=actor,
+        form_type=FormType.TREATMENT_ESCALATION_PLAN,
+        cpr=entered.choice("cpr", CprRecommendation),
+        reason_category=entered.choice("reason_category", ReasonCategory),
+        reasoning=entered.text("reasoning"),
+        involvement=_involvement(entered),
+        setting=entered.choice("setting", Setting),
+        what_matters=entered.text("what_matters"),
+        review_due=entered.day("review_due", optional=True),
+        reason_no_review_date=entered.text("reason_no_review_date"),
+        responsible_clinician=_clinician(entered),
+        escalation=EscalationPlan(
+            level=entered.choice("escalation.level", EscalationLevel),
+            goals_of_treatment=entered.text("escalation.goals_of_treatment"),
+            limits=limits,
+        ),
+    )
+
+
+def form_field(fields: tuple[Field, ...], domain_field: str) -> str:
+    """The form field a rule's field is about: itself, or the nearest enclosing one (`escalation.limits.2.detail`
+    is the limits' question); '' if the form has none (then it is shown at the top)."""
+    names = {f.name for f in fields}
+    parts = domain_field.split(".")
+    while parts:
+        if ".".join(parts) in names:
+            return ".".join(parts)
+        parts.pop()
+    return ""
+
+
 def _yourself(actor: Actor) -> dict[str, str]:
     return {
         "responsible_clinician.name": actor.name or "",
@@ -257,13 +303,34 @@ def _yourself(actor: Actor) -> dict[str, str]:
 
 
 RESPONSIBLE_ROLES = (Role.CONSULTANT, Role.GP, Role.DOCTOR, Role.NURSE)
-SETTING_WORDS = {
-    Setting.GP_PRACTICE: "GP practice",
-    Setting.CARE_HOME: "care home",
-    Setting.HOSPITAL: "hospital",
-    Setting.HOSPICE: "hospice",
-    Setting.COMMUNITY: "in the community (at home)",
-}
+PLAN_ENDS = (
+    Field("what_matters", "What matters to them", "textarea"),
+    Field(
+        "setting",
+        "Where the recommendation is made",
+        "choice",
+        choices=_choices(SETTING_NAMES),
+        optional=False,
+    ),
+    Field("review_due", "Review due", "date", "Or say why there is no review date."),
+    Field("reason_no_review_date", "Why there is no review date", "text"),
+    Field("responsible_clinician.name", "Responsible clinician: name", optional=False),
+    Field(
+        "responsible_clinician.role",
+        "Responsible clinician: role",
+        "choice",
+        choices=tuple((role.value, ROLES[role].label) for role in RESPONSIBLE_ROLES),
+        optional=False,
+    ),
+    Field(
+        "responsible_clinician.registration",
+        "Responsible clinician: registration number",
+        "text",
+        "GMC number for doctors, NMC PIN for nurses.",
+        optional=False,
+    ),
+)
+"""What every recommendation ends with: what matters, where, its review, and who is responsible."""
 INVOLVEMENT_FIELDS = (
     Field(
         "involvement.route",
@@ -546,6 +613,71 @@ FORMS: dict[str, RecordForm] = {
             fields=(PLAN, Field("endorser_name", "Your name", "text", optional=False)),
         ),
         RecordForm(
+            slug="escalation-plan",
+            title="Make a treatment escalation plan",
+            link="Make a treatment escalation plan (how far treatment goes, and CPR)",
+            intro="How far treatment is to be escalated, the goals of treatment and the treatments not to be "
+            "started, with the decision about CPR. A junior's plan awaits a senior's endorsement.",
+            button="Make the plan",
+            done="The treatment escalation plan was recorded.",
+            action=Action.MAKE_RECOMMENDATION,
+            build=_escalation,
+            initial=_yourself,
+            fields=(
+                Field(
+                    "escalation.level",
+                    "How far treatment is to be escalated",
+                    "choice",
+                    choices=_choices(ESCALATION_LEVEL_NAMES),
+                    optional=False,
+                ),
+                Field("escalation.goals_of_treatment", "Goals of treatment", "textarea", optional=False),
+                Field(
+                    "escalation.limits",
+                    "Treatments not to be started",
+                    "choices",
+                    "Ward-based care names at least one.",
+                    _choices(LIMITED_TREATMENT_NAMES),
+                ),
+                Field(
+                    "escalation.other_limit",
+                    "The other treatment not to be started",
+                    "text",
+                    "Only if you ticked another treatment.",
+                ),
+                Field(
+                    "cpr",
+                    "CPR",
+                    "choice",
+                    choices=(
+                        (CprRecommendation.ATTEMPT_CPR.value, "Attempt CPR"),
+                        (CprRecommendation.DO_NOT_ATTEMPT_CPR.value, "Do not attempt CPR"),
+                    ),
+                    optional=False,
+                ),
+                Field(
+                    "reason_category",
+                    "Why",
+                    "choice",
+                    choices=tuple(
+                        (reason.value, words)
+                        for reason, words in REASON_NAMES.items()
+                        if reason is not ReasonCategory.PERSON_DECLINES
+                    ),
+                    optional=False,
+                ),
+                Field(
+                    "reasoning",
+                    "The clinical reasons for this person",
+                    "textarea",
+                    "Their own condition and circumstances: never age, disability or a group alone.",
+                    optional=False,
+                ),
+                *INVOLVEMENT_FIELDS,
+                *PLAN_ENDS,
+            ),
+        ),
+        RecordForm(
             slug="dnacpr-form",
             title="Make a recommendation on a DNACPR form",
             link="Make a recommendation on a DNACPR form (do not attempt CPR)",
@@ -602,31 +734,7 @@ FORMS: dict[str, RecordForm] = {
                     "A summary, if anyone was consulted.",
                 ),
                 Field("dnacpr.team_members", "Members of the healthcare team involved", "people"),
-                Field("what_matters", "What matters to them", "textarea"),
-                Field(
-                    "setting",
-                    "Where the recommendation is made",
-                    "choice",
-                    choices=_choices(SETTING_WORDS),
-                    optional=False,
-                ),
-                Field("review_due", "Review due", "date", "Or say why there is no review date."),
-                Field("reason_no_review_date", "Why there is no review date", "text"),
-                Field("responsible_clinician.name", "Responsible clinician: name", optional=False),
-                Field(
-                    "responsible_clinician.role",
-                    "Responsible clinician: role",
-                    "choice",
-                    choices=tuple((role.value, ROLES[role].label) for role in RESPONSIBLE_ROLES),
-                    optional=False,
-                ),
-                Field(
-                    "responsible_clinician.registration",
-                    "Responsible clinician: registration number",
-                    "text",
-                    "GMC number for doctors, NMC PIN for nurses.",
-                    optional=False,
-                ),
+                *PLAN_ENDS,
             ),
         ),
     )
@@ -678,6 +786,9 @@ GUIDANCE: dict[str, str] = {
     "the person. Add it.",
     "dnacpr.communication_with_relatives": "The national DNACPR form asks for a summary of what was discussed "
     "with those consulted. Add it.",
+    "escalation.goals_of_treatment": "A treatment escalation plan says what treatment aims for. Enter the goals.",
+    "escalation.limits": "Name the treatments not to be started, and only those the level allows: ward-based "
+    "care names at least one; full escalation cannot limit intensive care.",
     "cpr": "A DNACPR form records only a decision not to attempt CPR.",
     "review_due": "A recommendation needs a review date, or a reason why there is none (ReSPECT guidance).",
     "responsible_clinician": "A recommendation needs a named responsible clinician. Enter their name.",

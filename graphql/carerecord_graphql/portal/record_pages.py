@@ -29,7 +29,7 @@ from carerecord_events.roles import ROLES, Role
 from carerecord_graphql.access import read_record_decided, reader_of
 from carerecord_graphql.auth import Principal
 from carerecord_graphql.context import ApiContext, NotAllowed, TryAgain, record_permission_refusal
-from carerecord_graphql.portal.record_forms import FORMS, Entered, RecordForm, explained
+from carerecord_graphql.portal.record_forms import FORMS, Entered, RecordForm, explained, form_field
 from carerecord_graphql.portal.rendering import PortalRendering, sentence
 from carerecord_graphql.portal.session import Session
 from carerecord_graphql.portal.views import clock_time, long_date
@@ -159,8 +159,8 @@ class RecordPages(PortalRendering):
                 status=409,
             )
         except DomainError as refused:
-            name = refused.field if any(f.name == refused.field for f in form.fields) else ""
-            errors = {name: explained(refused.message, refused.field)}
+            name = form_field(form.fields, refused.field)
+            errors = {name: explained(refused.message, name or refused.field)}
             return again(errors)
         return self.redirect(request, session, f"/portal/people/{record_id}?recorded={form.slug}#recorded")
 
