@@ -406,3 +406,59 @@ def test_a_nurse_makes_a_treatment_escalation_plan_its_limits_refused_then_named
     caught_up(server, record_id, 3)
     made = entries(server, record_id, "RecommendationMade")
     assert len(made) == 1 and "treatment escalation plan" in made[0].lower()
+
+
+def test_a_gp_completes_a_respect_plan_section_by_section_meeting_a_refusal_and_correcting_it(
+    server: ApiServer,  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    _, record_id = registered_with_gp(server)
+    caught_up(server, record_id, 2)
+    sign_in(page, server, GP)
+    page.goto(f"{server.url}/portal/people/{record_id}")
+    page.get_by_role("link", name="Make a ReSPECT plan").click()
+    headings = page.locator("form h2").all_inner_texts()
+    assert [heading.split(".")[0] for heading in headings] == [str(n) for n in range(1, 10)], headings
+    page.get_by_label("Summary of relevant information for this plan").fill(
+        "Metastatic pancreatic cancer with liver involvement; lives alone with her cat."
+    )
+    page.get_by_label("Where their lasting power of attorney is kept").fill("with her daughter, Ann Hale")
+    page.get_by_role("group", name="Do they have a legal welfare proxy").get_by_label("Yes").check()
+    page.get_by_role("group", name="Where they place themselves").get_by_label("8", exact=True).check()
+    page.get_by_label("What they most value").fill("being at home with her cat")
+    page.get_by_label("What they most fear or wish to avoid").fill("dying in hospital attached to machines")
+    page.get_by_role("group", name="The clinical focus").get_by_label("9", exact=True).check()
+    page.get_by_label("Other treatments 1: treatment").fill("antibiotics for infection")
+    page.get_by_label("Other treatments 1: recommended, not-recommended or not-wanted").fill("recommended")
+    page.get_by_role("group", name="CPR", exact=True).get_by_label("CPR attempts not recommended").check()
+    page.get_by_role("group", name="Why", exact=True).get_by_label("CPR would not succeed").check()
+    page.get_by_label("The clinical reasons for this person").fill(PERSONAL_REASONING)
+    capacity = page.get_by_role("group", name="Do they have capacity to take part in making this plan?")
+    capacity.get_by_label("No", exact=True).check()
+    page.get_by_role("group", name="How the person was involved").get_by_label(
+        "They have capacity for this decision and were involved"
+    ).check()
+    page.get_by_role("group", name="Did the person take part in the decision?").get_by_label("Yes").check()
+    page.get_by_label("Your designation (grade and speciality)").fill("General practitioner")
+    page.get_by_label("Emergency contacts 1: name").fill("Ann Hale")
+    page.get_by_label("Emergency contacts 1: role").fill("daughter, attorney")
+    page.get_by_label("Emergency contacts 1: telephone").fill("0115 496 0000")
+    page.get_by_role("group", name="Where the plan is made").get_by_label("GP practice").check()
+    page.get_by_label("Review due (optional)").fill("2027-06-01")
+    accessible(page, "recording-respect-form")
+    page.get_by_role("button", name="Make the ReSPECT plan").click()
+    beside = page.locator('[id="involvement.route-error"]').inner_text()
+    assert "route A is for a person with capacity" in beside, beside
+    assert page.get_by_label("Emergency contacts 1: telephone").input_value() == "0115 496 0000"
+    accessible(page, "recording-respect-refused")
+    assert entries(server, record_id, "RecommendationMade") == []
+
+    capacity.get_by_label("Yes", exact=True).check()  # she has capacity: section 5 and route A agree
+    page.get_by_role("button", name="Make the ReSPECT plan").click()
+    assert "The ReSPECT plan was recorded." in page.get_by_role("status").inner_text()
+    caught_up(server, record_id, 3)
+    assert len(entries(server, record_id, "RecommendationMade")) == 1
+    page.goto(f"{server.url}/portal/people/{record_id}")
+    main = page.locator("main").inner_text()
+    assert "DO NOT ATTEMPT CPR" in page.locator(".banner").inner_text()
+    assert "dying in hospital attached to machines" in main and "Ann Hale" in main

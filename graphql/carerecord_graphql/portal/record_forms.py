@@ -9,22 +9,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 from uuid import UUID
 
 from carerecord_events.base import Actor, Clinician, Participant
 from carerecord_events.plain import (
+    CLINICAL_FOCUS_SCALE,
+    DOCUMENT_KIND_NAMES,
     ESCALATION_LEVEL_NAMES,
     INFORMATION_FORMAT_NAMES,
     LIMITED_TREATMENT_NAMES,
     REASON_NAMES,
     SETTING_NAMES,
+    WHAT_MATTERS_SCALE,
 )
-from carerecord_events.plans import DnacprForm, EscalationPlan, Involvement, TreatmentLimit
+from carerecord_events.plans import (
+    CarePlanningDocument,
+    ClinicianSignature,
+    DnacprForm,
+    EmergencyContact,
+    EscalationPlan,
+    Involvement,
+    RespectSections,
+    TreatmentLimit,
+    TreatmentRecommendation,
+)
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
+    CarePlanningDocumentKind,
     ConcernRaisedBy,
     CprRecommendation,
     EscalationLevel,
@@ -36,6 +50,7 @@ from carerecord_events.vocabulary import (
     ReviewOutcome,
     RevocationInitiator,
     Setting,
+    TreatmentDecision,
 )
 from carerecord_services import commands as c
 from carerecord_services.policy import Action
@@ -47,7 +62,8 @@ PEOPLE_ROWS = 4
 @dataclass(frozen=True)
 class Field:
     """One question on a form. `kind`: text, textarea, lines (one entry a line), date, yes-no, yes-no-unknown,
-    choice (radios), choices (checkboxes), people (rows of name and role), plan (the plans in force)."""
+    choice (radios), choices (checkboxes), people (rows of name and role), rows (rows of `columns`), plan (the
+    plans in force); a heading starts a section of the form."""
 
     name: str
     label: str
@@ -55,6 +71,8 @@ class Field:
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     optional: bool = True
+    columns: tuple[tuple[str, str], ...] = ()
+    """For `rows`: each column's name and label (the rows are numbered)."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +95,9 @@ class RecordForm:
 class Entered:
     """What was typed, read into the command's types; a field that cannot be read is noted in `problems`."""
 
-    def __init__(self, form: Mapping[str, Any], values: dict[str, Any]) -> None:
+    def __init__(self, form: Mapping[str, Any], now: datetime) -> None:
         self.form = form
-        self.values = values
+        self.now = now
         self.problems: dict[str, str] = {}
 
     def text(self, name: str) -> str:
@@ -99,6 +117,15 @@ class Entered:
             elif who:
                 found.append(Participant(name=who, role=role))
         return tuple(found)
+
+    def rows(self, name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+        """The rows with anything in them, each column's text."""
+        found = []
+        for row in range(PEOPLE_ROWS):
+            values = {column: self.text(f"{name}-{row}-{column}") for column in columns}
+            if any(values.values()):
+                found.append(values)
+        return found
 
     def yes_no(self, name: str, unknown: bool = False) -> bool | None:
         answer = self.text(name)
@@ -294,6 +321,104 @@ def form_field(fields: tuple[Field, ...], domain_field: str) -> str:
     return ""
 
 
+def _scale(entered: Entered, name: str) -> int | None:
+    written = entered.text(name)
+    if not written:
+        return None
+    if written.isascii() and written.isdigit() and int(written) <= 10:
+        return int(written)
+    entered.problems[name] = "Choose a place on the scale from 0 to 10."
+    return None
+
+
+def _documents(entered: Entered) -> tuple[CarePlanningDocument, ...]:
+    """Section 2's other documents: one question for each kind, where it is kept (blank: they have none)."""
+    return tuple(
+        CarePlanningDocument(kind=kind, where_held=entered.text(f"respect.other_documents.{kind.value}"))
+        for kind in CarePlanningDocumentKind
+        if entered.text(f"respect.other_documents.{kind.value}")
+    )
+
+
+def _treatments(entered: Entered) -> tuple[TreatmentRecommendation, ...]:
+    found = []
+    for row in entered.rows("other_recommendations", ("treatment", "decision", "reason")):
+        try:
+            decision = TreatmentDecision(row["decision"])
+        except ValueError:
+            entered.problems["other_recommendations"] = (
+                f"Say whether {row['treatment'] or 'the treatment'} is recommended: recommended, "
+                "not-recommended or not-wanted."
+            )
+            continue
+        found.append(
+            TreatmentRecommendation(treatment=row["treatment"], decision=decision, reason=row["reason"])
+        )
+    return tuple(found)
+
+
+def _contacts(entered: Entered) -> tuple[EmergencyContact, ...]:
+    rows = entered.rows("respect.emergency_contacts", ("name", "role", "telephone", "other_details"))
+    return tuple(
+        EmergencyContact(
+            name=row["name"],
+            role=row["role"],
+            telephone=row["telephone"],
+            other_details=row["other_details"],
+            primary=index == 0,
+        )
+        for index, row in enumerate(rows)
+    )
+
+
+def _signatures(entered: Entered, clinician: Clinician, now: datetime) -> tuple[ClinicianSignature, ...]:
+    """Section 7: the responsible clinician signs as they submit the form."""
+    return (
+        ClinicianSignature(
+            designation=entered.text("respect.designation"),
+            name=clinician.name,
+            role=clinician.role,
+            registration=clinician.registration,
+            signed_at=now,
+            senior_responsible=ROLES[clinician.role].senior_by_default,
+        ),
+    )
+
+
+def _respect(entered: Entered, actor: Actor) -> c.Command:
+    clinician = _clinician(entered)
+    capacity = entered.yes_no("respect.has_capacity_to_take_part", unknown=True)
+    return c.MakeRecommendation(
+        actor=actor,
+        form_type=FormType.RESPECT,
+        form_version="3",
+        cpr=entered.choice("cpr", CprRecommendation),
+        reason_category=entered.choice("reason_category", ReasonCategory),
+        reasoning=entered.text("reasoning"),
+        involvement=_involvement(entered),
+        setting=entered.choice("setting", Setting),
+        what_matters=entered.text("what_matters"),
+        other_recommendations=_treatments(entered),
+        review_due=entered.day("review_due", optional=True),
+        reason_no_review_date=entered.text("reason_no_review_date"),
+        responsible_clinician=clinician,
+        respect=RespectSections(
+            health_summary=entered.text("respect.health_summary"),
+            other_documents=_documents(entered),
+            legal_welfare_proxy=entered.yes_no("respect.legal_welfare_proxy", unknown=True),
+            what_matters_scale=_scale(entered, "respect.what_matters_scale"),
+            most_value=entered.text("respect.most_value"),
+            most_fear=entered.text("respect.most_fear"),
+            clinical_focus_scale=_scale(entered, "respect.clinical_focus_scale"),
+            cpr_for_a_child=entered.text("respect.cpr_for_a_child") == "yes",
+            has_capacity_to_take_part=capacity,
+            how_capacity_is_lacking=entered.text("respect.how_capacity_is_lacking"),
+            signatures=_signatures(entered, clinician, entered.now),
+            emergency_contacts=_contacts(entered),
+        ),
+    )
+
+
 def _yourself(actor: Actor) -> dict[str, str]:
     return {
         "responsible_clinician.name": actor.name or "",
@@ -303,6 +428,46 @@ def _yourself(actor: Actor) -> dict[str, str]:
 
 
 RESPONSIBLE_ROLES = (Role.CONSULTANT, Role.GP, Role.DOCTOR, Role.NURSE)
+
+
+def _scale_choices(ends: tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (str(n), f"{n}: {ends[0]}" if n == 0 else f"{n}: {ends[1]}" if n == 10 else str(n)) for n in range(11)
+    )
+
+
+RESPONSIBLE_ROLE_FIELD = Field(
+    "responsible_clinician.role",
+    "Responsible clinician: role",
+    "choice",
+    choices=tuple((role.value, ROLES[role].label) for role in RESPONSIBLE_ROLES),
+    optional=False,
+)
+REGISTRATION_FIELD = Field(
+    "responsible_clinician.registration",
+    "Responsible clinician: registration number",
+    "text",
+    "GMC number for doctors, NMC PIN for nurses.",
+    optional=False,
+)
+REASON_FIELD = Field(
+    "reason_category",
+    "Why",
+    "choice",
+    choices=tuple(
+        (reason.value, words)
+        for reason, words in REASON_NAMES.items()
+        if reason is not ReasonCategory.PERSON_DECLINES
+    ),
+    optional=False,
+)
+REASONING_FIELD = Field(
+    "reasoning",
+    "The clinical reasons for this person",
+    "textarea",
+    "Their own condition and circumstances: never age, disability or a group alone.",
+    optional=False,
+)
 PLAN_ENDS = (
     Field("what_matters", "What matters to them", "textarea"),
     Field(
@@ -675,6 +840,150 @@ FORMS: dict[str, RecordForm] = {
                 ),
                 *INVOLVEMENT_FIELDS,
                 *PLAN_ENDS,
+            ),
+        ),
+        RecordForm(
+            slug="respect-plan",
+            title="Make a ReSPECT plan",
+            link="Make a ReSPECT plan (Recommended Summary Plan for Emergency Care and Treatment)",
+            intro="ReSPECT version 3, section by section. The plan is made with the person, or for them in their "
+            "best interests. A junior's plan awaits a senior's endorsement.",
+            button="Make the ReSPECT plan",
+            done="The ReSPECT plan was recorded.",
+            action=Action.MAKE_RECOMMENDATION,
+            build=_respect,
+            initial=_yourself,
+            fields=(
+                Field(
+                    "s1",
+                    "1. This plan belongs to",
+                    "heading",
+                    "The person's name, NHS number and date of birth are the record's; the plan is dated today.",
+                ),
+                Field("s2", "2. Shared understanding of my health and current condition", "heading"),
+                Field(
+                    "respect.health_summary",
+                    "Summary of relevant information for this plan",
+                    "textarea",
+                    "Diagnoses, communication needs, personal circumstances.",
+                ),
+                *(
+                    Field(
+                        f"respect.other_documents.{kind.value}",
+                        f"Where their {words} is kept",
+                        "text",
+                        "Leave blank if they have none.",
+                    )
+                    for kind, words in DOCUMENT_KIND_NAMES.items()
+                ),
+                Field(
+                    "respect.legal_welfare_proxy",
+                    "Do they have a legal welfare proxy (an attorney or deputy)?",
+                    "yes-no-unknown",
+                    choices=(*YES_NO, ("unknown", "Not known")),
+                    optional=False,
+                ),
+                Field(
+                    "s3",
+                    "3. What matters to me in decisions about my treatment and care in an emergency",
+                    "heading",
+                ),
+                Field(
+                    "respect.what_matters_scale",
+                    "Where they place themselves",
+                    "choice",
+                    f"0: {WHAT_MATTERS_SCALE[0]}; 10: {WHAT_MATTERS_SCALE[1]}.",
+                    _scale_choices(WHAT_MATTERS_SCALE),
+                ),
+                Field("respect.most_value", "What they most value", "textarea"),
+                Field("respect.most_fear", "What they most fear or wish to avoid", "textarea"),
+                Field("what_matters", "What matters to them, in a sentence", "textarea"),
+                Field("s4", "4. Clinical recommendations for emergency care and treatment", "heading"),
+                Field(
+                    "respect.clinical_focus_scale",
+                    "The clinical focus",
+                    "choice",
+                    f"0: {CLINICAL_FOCUS_SCALE[0]}; 10: {CLINICAL_FOCUS_SCALE[1]}.",
+                    _scale_choices(CLINICAL_FOCUS_SCALE),
+                ),
+                Field(
+                    "other_recommendations",
+                    "Other treatments",
+                    "rows",
+                    "Each treatment, recommended, not-recommended or not-wanted, and why.",
+                    columns=(
+                        ("treatment", "treatment"),
+                        ("decision", "recommended, not-recommended or not-wanted"),
+                        ("reason", "why"),
+                    ),
+                ),
+                Field(
+                    "cpr",
+                    "CPR",
+                    "choice",
+                    choices=(
+                        (CprRecommendation.ATTEMPT_CPR.value, "CPR attempts recommended"),
+                        (CprRecommendation.DO_NOT_ATTEMPT_CPR.value, "CPR attempts not recommended"),
+                    ),
+                    optional=False,
+                ),
+                Field(
+                    "respect.cpr_for_a_child",
+                    "Is this the recommendation for a child?",
+                    "choice",
+                    choices=YES_NO,
+                ),
+                REASON_FIELD,
+                REASONING_FIELD,
+                Field("s5", "5. Capacity for involvement in making this plan", "heading"),
+                Field(
+                    "respect.has_capacity_to_take_part",
+                    "Do they have capacity to take part in making this plan?",
+                    "yes-no-unknown",
+                    choices=(*YES_NO, ("unknown", "Not assessed")),
+                    optional=False,
+                ),
+                Field(
+                    "respect.how_capacity_is_lacking",
+                    "How they lack capacity",
+                    "textarea",
+                    "Only if they lack it.",
+                ),
+                Field("s6", "6. Involvement in making this plan", "heading"),
+                *INVOLVEMENT_FIELDS,
+                Field(
+                    "s7",
+                    "7. Clinicians' signatures",
+                    "heading",
+                    "The responsible clinician signs as they submit the plan.",
+                ),
+                Field("respect.designation", "Your designation (grade and speciality)", "text"),
+                Field("responsible_clinician.name", "Responsible clinician: name", optional=False),
+                RESPONSIBLE_ROLE_FIELD,
+                REGISTRATION_FIELD,
+                Field("s8", "8. Emergency contacts and those involved in discussing this plan", "heading"),
+                Field(
+                    "respect.emergency_contacts",
+                    "Emergency contacts",
+                    "rows",
+                    "The first is the primary contact.",
+                    columns=(
+                        ("name", "name"),
+                        ("role", "role"),
+                        ("telephone", "telephone"),
+                        ("other_details", "other details"),
+                    ),
+                ),
+                Field(
+                    "setting",
+                    "Where the plan is made",
+                    "choice",
+                    choices=_choices(SETTING_NAMES),
+                    optional=False,
+                ),
+                Field("s9", "9. Form reviewed", "heading", "Each review is recorded from the plan's page."),
+                Field("review_due", "Review due", "date", "Or say why there is no review date."),
+                Field("reason_no_review_date", "Why there is no review date", "text"),
             ),
         ),
         RecordForm(

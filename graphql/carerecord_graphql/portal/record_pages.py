@@ -101,7 +101,7 @@ class RecordPages(PortalRendering):
             return opened
         form, record_id, row = opened
         version, form_id = _whole(sent.get("expected_version")), str(sent.get("form_id") or "")
-        entered = Entered(sent, {})
+        entered = Entered(sent, self.api.clock())
         command = form.build(entered, principal.actor)
 
         def again(errors: dict[str, str]) -> Response:
