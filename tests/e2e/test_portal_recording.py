@@ -462,3 +462,42 @@ def test_a_gp_completes_a_respect_plan_section_by_section_meeting_a_refusal_and_
     main = page.locator("main").inner_text()
     assert "DO NOT ATTEMPT CPR" in page.locator(".banner").inner_text()
     assert "dying in hospital attached to machines" in main and "Ann Hale" in main
+
+
+HOSPITAL_NURSE = {
+    "sub": "n-ward",
+    "role": "nurse",
+    "org": "RXF",
+    "registration": "72B3119F",
+    "name": "Nurse Ward",
+}
+
+
+def test_a_hospital_nurse_refused_starts_a_care_relationship_with_its_basis_then_ends_it(
+    server: ApiServer,  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    record_id = a_plan(server, "DO_NOT_ATTEMPT_CPR")
+    caught_up(server, record_id, 3)
+    sign_in(page, server, HOSPITAL_NURSE)
+    assert page.goto(f"{server.url}/portal/people/{record_id}").status == 403  # type: ignore[union-attr]
+    page.get_by_role("link", name="start a care relationship for your organisation").click()
+    assert "Margaret" not in page.locator("main").inner_text()  # nothing of the record before it is allowed
+    accessible(page, "recording-care-relationship-form")
+    page.get_by_role("group", name="Why your organisation cares for them").get_by_label("Other").check()
+    page.get_by_role("group", name="Your setting").get_by_label("Hospital").check()
+    page.get_by_role("button", name="Start the care relationship").click()
+    assert "say in a few words why" in page.locator("#basis_detail-error").inner_text()
+    page.get_by_role("group", name="Why your organisation cares for them").get_by_label("Admitted").check()
+    page.get_by_role("button", name="Start the care relationship").click()
+    assert "The care relationship was started." in page.get_by_role("status").inner_text()
+    assert "DO NOT ATTEMPT CPR" in page.locator(".banner").inner_text()  # now the hospital may read
+
+    page.get_by_role("link", name="End your organisation's care relationship").click()
+    page.get_by_label("Why it ends").fill("Discharged home to the care of her GP.")
+    page.get_by_role("button", name="End the care relationship").click()
+    assert "The care relationship was ended." in page.locator("h1").inner_text()
+    # no longer caring, the hospital reads no more (the redirect's page is the refusal)
+    assert page.goto(f"{server.url}/portal/people/{record_id}").status == 403  # type: ignore[union-attr]
+    started = entries(server, record_id, "CareRelationshipStarted")
+    assert len(started) == 2 and any("admitted" in s.lower() for s in started), started

@@ -332,6 +332,7 @@ class Portal(RecordPages, OversightPages):
                     "title": "You may not see this record",
                     "message": sentence(str(refused)),
                     "recorded": True,
+                    "start_relationship": self.start_relationship_link(principal, str(record_id)),
                     **self.break_glass_values(principal, record_id=str(record_id)),
                 },
                 status_code=403,

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from carerecord_events.base import Actor, Clinician, Participant
 from carerecord_events.plain import (
+    BASIS_NAMES,
     CLINICAL_FOCUS_SCALE,
     DOCUMENT_KIND_NAMES,
     ESCALATION_LEVEL_NAMES,
@@ -47,6 +48,7 @@ from carerecord_events.vocabulary import (
     InvolvementRoute,
     LimitedTreatment,
     ReasonCategory,
+    RelationshipBasis,
     ReviewOutcome,
     RevocationInitiator,
     Setting,
@@ -88,6 +90,9 @@ class RecordForm:
     build: Callable[[Entered, Actor], c.Command]
     senior_only: bool = False
     needs_plan: bool = False
+    reads_record: bool = True
+    """False for starting a care relationship: asked for by an organisation that may not read the record yet
+    (so the form shows nothing of it, and carries no version)."""
     initial: Callable[[Actor], dict[str, str]] | None = None
     """What the form starts with, from who is signed in (the responsible clinician: themselves)."""
 
@@ -417,6 +422,21 @@ def _respect(entered: Entered, actor: Actor) -> c.Command:
             emergency_contacts=_contacts(entered),
         ),
     )
+
+
+def _start_relationship(entered: Entered, actor: Actor) -> c.Command:
+    return c.StartCareRelationship(
+        actor=actor,
+        organisation=actor.organisation,
+        setting=entered.choice("setting", Setting),
+        basis=entered.choice("basis", RelationshipBasis),
+        basis_detail=entered.text("basis_detail"),
+        referred_by=entered.text("referred_by").upper() or None,
+    )
+
+
+def _end_relationship(entered: Entered, actor: Actor) -> c.Command:
+    return c.EndCareRelationship(actor=actor, organisation=actor.organisation, reason=entered.text("reason"))
 
 
 def _yourself(actor: Actor) -> dict[str, str]:
@@ -778,6 +798,59 @@ FORMS: dict[str, RecordForm] = {
             fields=(PLAN, Field("endorser_name", "Your name", "text", optional=False)),
         ),
         RecordForm(
+            slug="care-relationship",
+            title="Start caring for this person",
+            link="Start a care relationship for your organisation",
+            intro="Your organisation states why it cares for the person. Without evidence the record already "
+            "holds, a privacy officer reviews it; on an other basis it ends after a set time unless your "
+            "organisation's administrator confirms it.",
+            button="Start the care relationship",
+            done="The care relationship was started.",
+            action=Action.START_CARE_RELATIONSHIP,
+            build=_start_relationship,
+            reads_record=False,
+            fields=(
+                Field(
+                    "basis",
+                    "Why your organisation cares for them",
+                    "choice",
+                    choices=tuple(
+                        (basis.value, words.capitalize())
+                        for basis, words in BASIS_NAMES.items()
+                        if basis is not RelationshipBasis.NOT_RECORDED
+                    ),
+                    optional=False,
+                ),
+                Field("basis_detail", "In a few words, why", "text", "Needed for an other basis."),
+                Field(
+                    "referred_by",
+                    "The referring organisation's ODS code",
+                    "text",
+                    "Only if a referral was received, for example RXF.",
+                ),
+                Field("setting", "Your setting", "choice", choices=_choices(SETTING_NAMES), optional=False),
+            ),
+        ),
+        RecordForm(
+            slug="end-care-relationship",
+            title="End your organisation's care relationship",
+            link="End your organisation's care relationship",
+            intro="Once it ends, your organisation may no longer read the person's record.",
+            button="End the care relationship",
+            done="The care relationship was ended.",
+            action=Action.END_CARE_RELATIONSHIP,
+            build=_end_relationship,
+            fields=(
+                Field(
+                    "reason",
+                    "Why it ends",
+                    "textarea",
+                    "For example: moved to another practice.",
+                    optional=False,
+                ),
+            ),
+        ),
+        RecordForm(
             slug="escalation-plan",
             title="Make a treatment escalation plan",
             link="Make a treatment escalation plan (how far treatment goes, and CPR)",
@@ -1065,7 +1138,12 @@ GUIDANCE: dict[str, str] = {
     "on the verification of death.",
     "place_of_death": "Say where they died.",
     "was_preferred_place": "Say whether it was where they wished to die, or that it is not known.",
-    "reason": "The record must say why a recommendation stopped applying. Enter the reason.",
+    "reason": "The record must say why. Enter the reason.",
+    "basis": "An organisation may read a record only with a legitimate relationship (the Caldicott principles; "
+    "the UK GDPR's lawful basis): say what it is.",
+    "basis_detail": "On an other basis, say in a few words why your organisation cares for the person.",
+    "referred_by": "Name the referring organisation by its ODS code, like RXF.",
+    "organisation": "Only your own organisation's relationship can be started or ended, once.",
     "initiated": "Say whether the person asked for it or it was a clinical decision.",
     "reviewer_name": "The record must say who reviewed the plan. Enter your name.",
     "next_review_due": "A plan needs a date for its next review (ReSPECT guidance), or a reason there is none. "

@@ -37,6 +37,7 @@ from carerecord_projections.current_plan.queries import PlanRow
 from carerecord_projections.current_plan.view import plans_of
 from carerecord_services.changes import ChangeRefused
 from carerecord_services.errors import DomainError, NotPermitted, RecordNotFound, VersionConflict
+from carerecord_services.policy import Action
 from carerecord_services.read_access import UNSEEN
 from carerecord_services.service import Idempotency
 
@@ -73,8 +74,13 @@ class RecordPages(PortalRendering):
         return [
             (f"/portal/people/{record_id}/record/{form.slug}", form.link)
             for form in FORMS.values()
-            if self.may_record(principal, form)
+            if form.reads_record and self.may_record(principal, form)
         ]
+
+    def start_relationship_link(self, principal: Principal, record_id: str) -> str:
+        """For a refused reader whose role may start a care relationship: the form to state one."""
+        form = FORMS["care-relationship"]
+        return f"/portal/people/{record_id}/record/{form.slug}" if self.may_record(principal, form) else ""
 
     async def record_form(self, request: Request) -> Response:
         session, principal = self.signed_in(request)
@@ -83,10 +89,17 @@ class RecordPages(PortalRendering):
         opened = await self._opened(request, session, principal)
         if isinstance(opened, Response):
             return opened
-        form, _, row = opened
+        form, record_id, row = opened
         initial = form.initial(principal.actor) if form.initial else {}
         return self._form_page(
-            request, session, form, row, version=row.version, form_id=uuid4().hex, initial=initial
+            request,
+            session,
+            form,
+            record_id,
+            row,
+            version=row.version if row else None,
+            form_id=uuid4().hex,
+            initial=initial,
         )
 
     async def record_submit(self, request: Request) -> Response:
@@ -109,6 +122,7 @@ class RecordPages(PortalRendering):
                 request,
                 session,
                 form,
+                record_id,
                 row,
                 values=sent,
                 version=version,
@@ -117,7 +131,12 @@ class RecordPages(PortalRendering):
                 status=400,
             )
 
-        if version is None or not form_id.isascii() or not form_id.isalnum() or len(form_id) > 64:
+        if (
+            (version is None and form.reads_record)
+            or not form_id.isascii()
+            or not form_id.isalnum()
+            or len(form_id) > 64
+        ):
             errors = {"": "The form is incomplete. Open it again from the person's page."}
             return again(errors)
         if entered.problems:
@@ -142,7 +161,7 @@ class RecordPages(PortalRendering):
             return self._refused(request, session, UNSEEN)
         except VersionConflict:
             history = await run_in_threadpool(self.api.care_records.history, record_id)
-            later = [(number, e) for number, e in enumerate(history, 1) if number > version]
+            later = [(number, e) for number, e in enumerate(history, 1) if number > (version or 0)]
             codes = {e.recorded_by.organisation for _, e in later}
             names = await run_in_threadpool(self.api.read_models.organisation_names, codes)
             since = [_change(number, e, names) for number, e in later]
@@ -150,6 +169,7 @@ class RecordPages(PortalRendering):
                 request,
                 session,
                 form,
+                record_id,
                 row,
                 values=sent,
                 version=len(history),
@@ -162,11 +182,18 @@ class RecordPages(PortalRendering):
             name = form_field(form.fields, refused.field)
             errors = {name: explained(refused.message, name or refused.field)}
             return again(errors)
+        if form.action is Action.END_CARE_RELATIONSHIP:  # the record is no longer theirs to read
+            return self.render(
+                request,
+                session,
+                "problem.html",
+                {"title": form.done, "message": "Your organisation may no longer read this person's record."},
+            )
         return self.redirect(request, session, f"/portal/people/{record_id}?recorded={form.slug}#recorded")
 
     async def _opened(
         self, request: Request, session: Session, principal: Principal
-    ) -> Response | tuple[RecordForm, UUID, PlanRow]:
+    ) -> Response | tuple[RecordForm, UUID, PlanRow | None]:
         """The form asked for, if this caller may record with it (a refusal recorded), on a record they may read
         (the read recorded, as the person's page records it)."""
         form = FORMS.get(str(request.path_params["form"]))
@@ -185,6 +212,8 @@ class RecordPages(PortalRendering):
             role = ROLES[principal.role].label
             return self._refused(request, session, f"a {role} may not {form.action.value} in the care record")
         record_id: UUID = request.path_params["record_id"]
+        if not form.reads_record:
+            return form, record_id, None  # nothing of the record is shown; the rules decide on submitting
         try:
             row, _ = await run_in_threadpool(
                 read_record_decided,
@@ -210,7 +239,8 @@ class RecordPages(PortalRendering):
         request: Request,
         session: Session,
         form: RecordForm,
-        row: PlanRow,
+        record_id: UUID,
+        row: PlanRow | None,
         *,
         version: int | None,
         form_id: str,
@@ -229,9 +259,9 @@ class RecordPages(PortalRendering):
             {
                 "title": form.title,
                 "form": form,
-                "record_id": str(row.record_id),
-                "person_name": f"{row.given_name} {row.family_name}",
-                "plans": _plans_in_force(row, today),
+                "record_id": str(record_id),
+                "person_name": f"{row.given_name} {row.family_name}" if row else "this person",
+                "plans": _plans_in_force(row, today) if row else [],
                 "version": version,
                 "form_id": form_id,
                 "entered": _entered(values)
