@@ -501,3 +501,74 @@ def test_a_hospital_nurse_refused_starts_a_care_relationship_with_its_basis_then
     assert page.goto(f"{server.url}/portal/people/{record_id}").status == 403  # type: ignore[union-attr]
     started = entries(server, record_id, "CareRelationshipStarted")
     assert len(started) == 2 and any("admitted" in s.lower() for s in started), started
+
+
+def test_every_recording_form_passes_axe_core(server: ApiServer, page: Page) -> None:  # noqa: F811
+    """A GP may open every form (the endorse form too: a doctor in training made the plan)."""
+    from carerecord_graphql.portal.record_forms import FORMS
+
+    record_id = a_plan_made_by_a_junior_doctor_long_ago(server)
+    caught_up(server, record_id, 5)
+    sign_in(page, server, GP)
+    for slug, form in FORMS.items():
+        opened = page.goto(f"{server.url}/portal/people/{record_id}/record/{slug}")
+        assert opened is not None and opened.status == 200, slug
+        assert form.title in page.locator("h1").inner_text()
+        accessible(page, f"recording-form-{slug}")
+
+
+def test_a_change_the_role_may_not_make_is_refused_and_recorded(
+    server: ApiServer,  # noqa: F811
+    test_database_url: str,
+    fresh_schema: str,
+) -> None:
+    import psycopg2
+
+    from tests.conftest import dsn
+
+    record_id = a_plan(server, "DO_NOT_ATTEMPT_CPR")
+    changed(
+        server.graphql(
+            server.token(**CARE_HOME_ADMIN),
+            START,
+            id=record_id,
+            input={"organisation": "VLAXL", "setting": "CARE_HOME", "basis": "RESIDENT_OF_CARE_HOME"},
+        ),
+        "startCareRelationship",
+    )
+    caught_up(server, record_id, 4)
+    client = _signed_in(server, CARE_HOME)
+    try:
+        person = client.get(f"/portal/people/{record_id}").text
+        assert "/record/revoke" not in person  # no link to a form the role may not use
+        refused = client.post(
+            f"/portal/people/{record_id}/record/revoke",
+            data={
+                "csrf_token": _field(person, "csrf_token"),
+                "form_id": "f1",
+                "expected_version": "4",
+                "plan_id": "00000000-0000-0000-0000-000000000001",
+                "initiated": "clinical",
+                "reason": "Not hers to revoke.",
+            },
+        )
+    finally:
+        client.close()
+    assert refused.status_code == 403
+    assert "may not revoke a recommendation" in refused.text
+
+    def recorded() -> list[tuple[str, str, str]]:
+        connection = psycopg2.connect(dsn(test_database_url, fresh_schema))
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT kind, reason, role FROM refused_requests WHERE user_id = %s AND operation = %s",
+                    (CARE_HOME["sub"], "portal/record/revoke"),
+                )
+                return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+    # the refusal log feeds its table before it returns
+    assert recorded() == [("permission", "role-not-permitted", "care-home-staff")]
+    assert entries(server, record_id, "PlanRevoked") == []

@@ -142,7 +142,7 @@ class RecordPages(PortalRendering):
         if entered.problems:
             return again(entered.problems)
         context = ApiContext(self.api, principal, None, request)
-        operation = f"portal record {form.slug}"
+        operation = f"portal/record/{form.slug}"  # the refusal log keeps identifiers only
         key = Idempotency(principal.user_id, f"portal-{form.slug}:{form_id}", _fingerprint(record_id, sent))
         try:
             await run_in_threadpool(
@@ -207,7 +207,7 @@ class RecordPages(PortalRendering):
             )
         context = ApiContext(self.api, principal, None, request)
         if not self.may_record(principal, form):
-            operation = f"portal record {form.slug}"
+            operation = f"portal/record/{form.slug}"  # the refusal log keeps identifiers only
             await run_in_threadpool(record_permission_refusal, context, operation, "role-not-permitted")
             role = ROLES[principal.role].label
             return self._refused(request, session, f"a {role} may not {form.action.value} in the care record")
