@@ -241,7 +241,7 @@ def test_a_gp_revokes_meeting_a_refusal_and_a_senior_endorses_a_juniors_plan(
     page.get_by_role("group", name="Who asked for it").get_by_label("The person asked for it").check()
     page.get_by_role("button", name="Revoke the plan").click()
     assert (
-        "The record must say why a recommendation stopped applying"
+        "The record must say why: why a recommendation stopped applying"
         in page.locator("#reason-error").inner_text()
     )
     accessible(page, "recording-revoke-refused")

@@ -1138,7 +1138,8 @@ GUIDANCE: dict[str, str] = {
     "on the verification of death.",
     "place_of_death": "Say where they died.",
     "was_preferred_place": "Say whether it was where they wished to die, or that it is not known.",
-    "reason": "The record must say why. Enter the reason.",
+    "reason": "The record must say why: why a recommendation stopped applying, or why your organisation's care "
+    "ended. Enter the reason.",
     "basis": "An organisation may read a record only with a legitimate relationship (the Caldicott principles; "
     "the UK GDPR's lawful basis): say what it is.",
     "basis_detail": "On an other basis, say in a few words why your organisation cares for the person.",

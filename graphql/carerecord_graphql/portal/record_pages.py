@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -252,6 +253,9 @@ class RecordPages(PortalRendering):
         status: int = 200,
     ) -> Response:
         today = self.api.clock().date()
+        principal = session.signed_in(time.time())
+        own = principal.organisation if principal else ""
+        names = self.api.read_models.organisation_names({own}) if own else {}
         return self.render(
             request,
             session,
@@ -270,6 +274,7 @@ class RecordPages(PortalRendering):
                 "errors": errors or {},
                 "changed_since": changed_since,
                 "opened_at": opened_at,
+                "organisation_name": names.get(own, ""),
             },
             status_code=status,
         )
