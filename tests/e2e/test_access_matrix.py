@@ -929,3 +929,113 @@ def test_the_portal_pages_of_a_persons_own_record_follow_the_table(region: Regio
     staff_and_boards = len(ROLE_TOKENS) - 2
     # a role with no record of its own: each page and the concern refused, and recorded
     assert staff_refused == staff_and_boards * 3 * (len(OWN_RECORD_PAGES) + 1)
+
+
+RECORDING_ANSWERS: dict[str, dict[str, str]] = {
+    "conversation": {
+        "participants-0-name": "Ann Hale",
+        "participants-0-role": "daughter",
+        "person_took_part": "yes",
+    },
+    "communication": {"plan_id": str(uuid4()), "told-0-name": "Ann Hale", "told-0-role": "daughter"},
+    "concern": {"raised_by": "staff", "summary": "The plan's review date has passed."},
+    "death": {"date_of_death": "2026-01-01", "place_of_death": "at home", "was_preferred_place": "unknown"},
+    "review": {
+        "plan_id": str(uuid4()),
+        "outcome": "confirmed",
+        "reviewer_name": "Dr Grey",
+        "person_involved": "yes",
+    },
+    "revoke": {"plan_id": str(uuid4()), "initiated": "clinical", "reason": "She asked to think again."},
+    "endorse": {"plan_id": str(uuid4()), "endorser_name": "Dr Grey"},
+    "care-relationship": {"basis": "registered-with-the-practice", "setting": "gp-practice"},
+    "end-care-relationship": {"reason": "Moved to another practice."},
+    "escalation-plan": {
+        "escalation.level": "full-escalation",
+        "escalation.goals_of_treatment": "Treat the chest infection; return home.",
+        "cpr": "450475007",
+        "reason_category": "cpr-recommended",
+        "reasoning": "Well and active; wants every treatment that may help.",
+        "involvement.route": "A",
+        "involvement.person_involved": "yes",
+        "setting": "gp-practice",
+        "responsible_clinician.name": "Dr Grey",
+        "responsible_clinician.role": "gp",
+        "responsible_clinician.registration": "2345678",
+    },
+    "respect-plan": {
+        "respect.legal_welfare_proxy": "unknown",
+        "respect.has_capacity_to_take_part": "yes",
+        "cpr": "450475007",
+        "reason_category": "cpr-recommended",
+        "reasoning": "Well and active; wants every treatment that may help.",
+        "involvement.route": "A",
+        "involvement.person_involved": "yes",
+        "setting": "gp-practice",
+        "responsible_clinician.name": "Dr Grey",
+        "responsible_clinician.role": "gp",
+        "responsible_clinician.registration": "2345678",
+    },
+    "dnacpr-form": {
+        "reason_category": "cpr-would-not-succeed",
+        "reasoning": "Advanced heart failure with repeated admissions this year.",
+        "involvement.route": "A",
+        "involvement.person_involved": "yes",
+        "setting": "gp-practice",
+        "responsible_clinician.name": "Dr Grey",
+        "responsible_clinician.role": "gp",
+        "responsible_clinician.registration": "2345678",
+    },
+}
+
+
+def test_the_portal_recording_forms_follow_the_table(region: Region) -> None:
+    """Each recording form, for every role, on a person the practice cares for: shown (200) and submitted as far
+    as the record's version (a stale one: 409, nothing written) exactly for the roles the table names (to endorse,
+    only seniors) who may read the record; refused (403) for everyone else, the link to it not shown."""
+    from carerecord_events.roles import ROLES
+    from carerecord_graphql.portal.record_forms import FORMS
+
+    assert set(RECORDING_ANSWERS) == set(FORMS)
+    outcomes = []
+    for role in ROLE_TOKENS:
+        cell = region.cell(role, "caring", user="portal-recording")
+        readable = may_read(role, "caring", _claims_record(cell), cell.record_id)
+        with TestClient(region.client.app, follow_redirects=False) as browser:
+            csrf = _csrf(browser.get("/portal/sign-in").text)
+            assert (
+                browser.post("/portal/sign-in", data={"token": cell.token, "csrf_token": csrf}).status_code
+                == 303
+            )
+            person = browser.get(f"/portal/people/{cell.record_id}").text
+            csrf = _csrf(person)  # the signed-in session's
+            for slug, form in FORMS.items():
+                permitted = role in PERMISSIONS[form.action] and (
+                    not form.senior_only or ROLES[role].senior_by_default
+                )
+                path = f"/portal/people/{cell.record_id}/record/{slug}"
+                shown = browser.get(path)
+                sent = browser.post(
+                    path,
+                    data={
+                        "csrf_token": csrf,
+                        "form_id": uuid4().hex,
+                        "expected_version": "0",
+                        **RECORDING_ANSWERS[slug],
+                    },
+                )
+                expected = permitted and readable
+                outcomes += [
+                    (f"portal record {slug}", role.value, expected, shown.status_code == 200),
+                    (f"portal record {slug} sent", role.value, expected, sent.status_code == 409),
+                    (f"portal record {slug} refused", role.value, not expected, sent.status_code == 403),
+                    (
+                        f"portal record {slug} link",
+                        role.value,
+                        expected and form.reads_record,  # starting one is offered where reading is refused
+                        f'href="{path}"' in person,
+                    ),
+                ]
+    wrong = [o for o in outcomes if o[2] != o[3]]
+    assert not wrong, wrong
+    assert {o[2] for o in outcomes} == {True, False}

@@ -34,6 +34,8 @@ from carerecord_graphql.oversight import OVERSIGHT_ROLES
 from carerecord_graphql.portal.my_plan import OWN_RECORD_ROLES, MyPlanPages
 from carerecord_graphql.portal.oversight_pages import OversightPages
 from carerecord_graphql.portal.printing import PlanPrinting
+from carerecord_graphql.portal.record_forms import FORMS
+from carerecord_graphql.portal.record_pages import RecordPages
 from carerecord_graphql.portal.rendering import sentence
 from carerecord_graphql.portal.views import PlanWarnings, clock_time, long_date, person_page
 from carerecord_projections.current_plan.queries import PlanRow
@@ -47,7 +49,7 @@ from carerecord_services.read_access import ReadRefused
 log = logging.getLogger("carerecord.portal")
 
 
-class Portal(MyPlanPages, OversightPages, PlanPrinting):
+class Portal(MyPlanPages, RecordPages, OversightPages, PlanPrinting):
     """The portal's routes: signing in and out, finding a person, and their plan."""
 
     def routes(self) -> list[BaseRoute]:
@@ -70,6 +72,8 @@ class Portal(MyPlanPages, OversightPages, PlanPrinting):
             ("/portal/people/{record_id:uuid}/plans/{plan_id:uuid}/print", self.print_plan, "GET"),
             ("/portal/people/{record_id:uuid}/plans/{plan_id:uuid}/print.pdf", self.print_pdf, "GET"),
             *self.my_plan_routes(),
+            ("/portal/people/{record_id:uuid}/record/{form:str}", self.record_form, "GET"),
+            ("/portal/people/{record_id:uuid}/record/{form:str}", self.record_submit, "POST"),
         ]
         return [
             Route("/", self.start, methods=["GET"]),
@@ -342,6 +346,7 @@ class Portal(MyPlanPages, OversightPages, PlanPrinting):
                     "title": "You may not see this record",
                     "message": sentence(str(refused)),
                     "recorded": True,
+                    "start_relationship": self.start_relationship_link(principal, str(record_id)),
                     **self.break_glass_values(principal, record_id=str(record_id)),
                 },
                 status_code=403,
@@ -353,6 +358,8 @@ class Portal(MyPlanPages, OversightPages, PlanPrinting):
             "title": page.name,
             "person": page,
             "organisation_name": names.get(principal.organisation, ""),
+            "recording": self.recording_links(principal, str(record_id)),
+            "recorded": RECORDED.get(request.query_params.get("recorded", "")),
         }
         return self.render(request, session, "person.html", values)
 
@@ -381,6 +388,9 @@ class Portal(MyPlanPages, OversightPages, PlanPrinting):
                         alerts[str(plan.plan_id)] = [alert.explanation for alert in found]
         return names, PlanWarnings(concerns=concerns, alerts=alerts)
 
+
+RECORDED = {slug: form.done for slug, form in FORMS.items()}
+"""What the page says after a form was recorded (`?recorded=` names the form)."""
 
 _DATE = re.compile(r"([0-9]{1,2})[/ .-]([0-9]{1,2})[/ .-]([0-9]{4})")
 
