@@ -405,13 +405,18 @@ def test_rebalances_while_two_workers_run_under_steady_load_converge_to_a_clean_
     first, second = new_worker(), new_worker()
     numbers = iter(valid_nhs_numbers(people, start=406_000_000))
 
+    second_joined = threading.Event()
+
     def steady_load() -> None:
         # paced by the projection's progress: never more than ten people ahead of the timeline, so the load
-        # lasts as long as the workers take, and every rebalance happens mid-stream
+        # lasts as long as the workers take; and halfway it waits until the second worker has its partitions,
+        # so that it joins mid-stream however fast the projection runs (it once outran the group's rebalance)
         for written, number in enumerate(numbers, start=1):
             record_id = plain.care_records.register_person(register(nhs_number=number)).record_id
             plain.care_records.execute(record_id, recommendation())
             wait_until(lambda: timeline_rows(database_dsn) >= 2 * (written - 10), timeout=180)  # noqa: B023
+            if written == people // 2:
+                second_joined.wait(timeout=180)
 
     threads = {
         "relay": threading.Thread(target=relay.run, args=(stop_relay,)),
@@ -429,6 +434,7 @@ def test_rebalances_while_two_workers_run_under_steady_load_converge_to_a_clean_
         threads["second"].start()  # rebalance: the group splits the partitions
         wait_until(lambda: bool(second._consumer.assignment()) and timeline_rows(database_dsn) > 100)
         assert threads["load"].is_alive(), "the second worker joined mid-stream"
+        second_joined.set()
         stop_first.set()  # graceful leave: the first worker's partitions move to the second
         threads["first"].join(timeout=60)
         first.close()
@@ -445,7 +451,7 @@ def test_rebalances_while_two_workers_run_under_steady_load_converge_to_a_clean_
         if killed is not None and killed.poll() is None:
             killed.kill()
             killed.wait()
-        for event in (stop_relay, stop_first, stop_second):
+        for event in (second_joined, stop_relay, stop_first, stop_second):
             event.set()
         for thread in threads.values():
             if thread.ident is not None:

@@ -177,13 +177,7 @@ class MyPlanPages(PortalRendering):
                 read_record_decided, context, principal.record_id, operation, purpose
             )
         except TryAgain as later:
-            return self.render(
-                request,
-                session,
-                "problem.html",
-                {"title": "Your record is being brought up to date", "message": sentence(str(later))},
-                status_code=503,
-            )
+            return self.catching_up(request, session, later, "Your record")
         except NotAllowed as refused:
             return self.own_refusal(request, session, str(refused))
         return session, principal, row

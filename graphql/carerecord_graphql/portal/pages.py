@@ -330,13 +330,7 @@ class Portal(MyPlanPages, RecordPages, OversightPages, PlanPrinting):
                 read_record_decided, context, record_id, "portal person", _purpose(principal)
             )
         except TryAgain as later:
-            return self.render(
-                request,
-                session,
-                "problem.html",
-                {"title": "This record is being brought up to date", "message": sentence(str(later))},
-                status_code=503,
-            )
+            return self.catching_up(request, session, later)
         except NotAllowed as refused:
             return self.render(
                 request,

@@ -99,13 +99,9 @@ class PlanPrinting(PortalRendering):
         try:
             row, _ = await run_in_threadpool(read_record_decided, context, record_id, operation, purpose)
         except TryAgain as later:
-            values: dict[str, Any] = {
-                "title": "This record is being brought up to date",
-                "message": sentence(str(later)),
-            }
-            return self.render(request, session, "problem.html", values, status_code=503)
+            return self.catching_up(request, session, later)
         except NotAllowed as refused:
-            values = {
+            values: dict[str, Any] = {
                 "title": "You may not see this record",
                 "message": sentence(str(refused)),
                 "recorded": True,

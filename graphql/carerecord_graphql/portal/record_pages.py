@@ -224,13 +224,7 @@ class RecordPages(PortalRendering):
                 "assurance" if principal.role is Role.ASSURANCE else "direct care",
             )
         except TryAgain as later:
-            return self.render(
-                request,
-                session,
-                "problem.html",
-                {"title": "This record is being brought up to date", "message": sentence(str(later))},
-                status_code=503,
-            )
+            return self.catching_up(request, session, later)
         except NotAllowed as refused:
             return self._refused(request, session, str(refused), title="You may not see this record")
         return form, record_id, row

@@ -169,6 +169,13 @@ class PortalRendering:
             status_code=403,
         )
 
+    def catching_up(
+        self, request: Request, session: Session, later: Exception, whose: str = "This record"
+    ) -> Response:
+        """The 503 page for a read that found the read models behind the record: try again in a moment."""
+        values = {"title": f"{whose} is being brought up to date", "message": sentence(str(later))}
+        return self.render(request, session, "problem.html", values, status_code=503)
+
     def refused(self, request: Request, session: Session, reason: str, status_code: int = 403) -> Response:
         return self.render(
             request,
