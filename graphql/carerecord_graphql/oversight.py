@@ -259,6 +259,8 @@ else:
             "summary": "How many decisions, when, decided by which organisation, for whom (names from the register)",
             "reasons": "Every pattern matched, near-identical reasoning first",
             "care_home": "The care home at least half of the people were living in, when there is one",
+            "care_home_cqc_location": "The care home's Care Quality Commission location ID, when the register"
+            " holds it",
             "kind": "The first pattern matched (see reasons for all)",
             "kinds": "Every pattern matched",
             "scope": "Organisation when any pattern was seen in one organisation's decisions, else author",

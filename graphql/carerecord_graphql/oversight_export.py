@@ -104,13 +104,14 @@ def alerts_csv(context: ApiContext, scope: Scope, period: Period, _: datetime) -
             alert.organisation,
             alert.author,
             alert.care_home,
+            alert.care_home_cqc_location,
             "; ".join(f"{found.finding}: {found.decisions}" for found in alert.findings),
         )
         for alert in views(context).blanket_alerts(scope, period)
     ]
     header = (
         "summary", "patterns", "what was seen", "decisions", "first decision", "last decision",
-        "organisation", "recorded by", "care home", "board's findings",
+        "organisation", "recorded by", "care home", "care home's CQC location", "board's findings",
     )  # fmt: skip
     return _csv(header, rows)
 

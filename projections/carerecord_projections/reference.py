@@ -1,5 +1,5 @@
 """Reference data the oversight views stand on: the organisation register (ODS code, name, setting, integrated
-care board, region, and whether it is an urgent and emergency care service) and the registered population of each integrated care board by age band, sex and
+care board, region, whether it is an urgent and emergency care service, and its CQC location where known) and the registered population of each integrated care board by age band, sex and
 ethnicity. Neither is derived from events, so a rebuild of the read models never touches them.
 
 Both come from CSV. An import checks every row first and reports every problem with its line number; only a
@@ -26,6 +26,11 @@ ORGANISATION_COLUMNS = ("ods_code", "name", "setting", "icb_code", "icb_name", "
 URGENT_CARE_COLUMN = "urgent_and_emergency_care"
 """Optional (a register without it marks no one): `yes` for an ambulance service, NHS 111, an out-of-hours
 service or an emergency department that a board may grant the region's plans in force; `no` or empty else."""
+CQC_LOCATION_COLUMN = "cqc_location"
+"""Optional: the Care Quality Commission's location ID of the organisation (`1-` and 9 to 11 digits, as the CQC
+directory writes it), so that an assurance team can take a care home named in an alert to the regulator's own
+register; empty when not known."""
+_CQC_LOCATION = re.compile(r"1-[0-9]{9,11}")
 URGENT_CARE_SETTINGS = tuple(sorted(setting.value for setting in URGENT_AND_EMERGENCY_CARE_SETTINGS))
 POPULATION_COLUMNS = ("icb_code", "age_band", "sex", "ethnicity", "people")
 AGE_BANDS = ("under 18", "18-39", "40-64", "65-74", "75-84", "85+")
@@ -51,6 +56,7 @@ class Organisation:
     icb_name: str
     region: str
     urgent_and_emergency_care: bool = False
+    cqc_location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ def parse_organisations(text: str) -> list[Organisation]:
             row["icb_name"],
             row["region"],
             _urgent_care(line, row, problems),
+            _cqc_location(line, row, problems),
         )
     if problems:
         raise ReferenceDataError(what, problems)
@@ -130,6 +137,16 @@ def _urgent_care(line: int, row: dict[str, str], problems: list[str]) -> bool:
             f"{', '.join(URGENT_CARE_SETTINGS)}"
         )
     return marked == "yes"
+
+
+def _cqc_location(line: int, row: dict[str, str], problems: list[str]) -> str | None:
+    location = row.get(CQC_LOCATION_COLUMN, "")
+    if location and _CQC_LOCATION.fullmatch(location) is None:
+        problems.append(
+            f"line {line}: {CQC_LOCATION_COLUMN} {location!r} is not a CQC location ID (1- and 9 to 11 digits,"
+            " such as 1-101234567)"
+        )
+    return location or None
 
 
 def parse_population(text: str) -> list[PopulationCell]:
@@ -166,7 +183,16 @@ def create_reference_tables(cursor: Any) -> None:
 
 def replace_organisations(dsn: str, organisations: Iterable[Organisation]) -> int:
     rows = [
-        (o.ods_code, o.name, o.setting, o.icb_code, o.icb_name, o.region, o.urgent_and_emergency_care)
+        (
+            o.ods_code,
+            o.name,
+            o.setting,
+            o.icb_code,
+            o.icb_name,
+            o.region,
+            o.urgent_and_emergency_care,
+            o.cqc_location,
+        )
         for o in organisations
     ]
     with transaction(dsn) as cursor:
@@ -174,7 +200,8 @@ def replace_organisations(dsn: str, organisations: Iterable[Organisation]) -> in
         cursor.execute("DELETE FROM organisations")
         psycopg2.extras.execute_values(
             cursor,
-            f"INSERT INTO organisations ({', '.join(ORGANISATION_COLUMNS)}, {URGENT_CARE_COLUMN}) VALUES %s",
+            f"INSERT INTO organisations ({', '.join(ORGANISATION_COLUMNS)}, {URGENT_CARE_COLUMN},"
+            f" {CQC_LOCATION_COLUMN}) VALUES %s",
             rows,
         )
     return len(rows)
@@ -207,7 +234,8 @@ def registered_organisation(dsn: str, ods_code: str) -> Organisation | None:
         if not cursor.fetchone()[0]:
             return None
         cursor.execute(
-            f"SELECT {', '.join(ORGANISATION_COLUMNS)}, {URGENT_CARE_COLUMN} FROM organisations "
+            f"SELECT {', '.join(ORGANISATION_COLUMNS)}, {URGENT_CARE_COLUMN}, {CQC_LOCATION_COLUMN}"
+            " FROM organisations "
             "WHERE ods_code = upper(%s)",
             (ods_code,),
         )

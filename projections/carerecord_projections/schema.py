@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS organisations (
 );
 CREATE INDEX IF NOT EXISTS organisations_by_icb ON organisations (icb_code);
 ALTER TABLE organisations ADD COLUMN IF NOT EXISTS urgent_and_emergency_care boolean NOT NULL DEFAULT false;
+ALTER TABLE organisations ADD COLUMN IF NOT EXISTS cqc_location text;
 CREATE TABLE IF NOT EXISTS registered_population (
     icb_code text NOT NULL,
     age_band text NOT NULL,

@@ -21,7 +21,7 @@ from tests.e2e.test_api_end_to_end import ASSURANCE, GP, REGISTER, person_input
 from tests.support.api_server import ApiServer
 
 ALERTS = """query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) {
-  kind kinds scope summary explanation planIds sharedFeatures organisation careHome } }"""
+  kind kinds scope summary explanation planIds sharedFeatures organisation careHome careHomeCqcLocation } }"""
 EQUALITY = """query($from: DateTime!, $to: DateTime!) { equalityMonitoring(periodStart: $from, periodEnd: $to) {
   rows { characteristic group dnacpr peopleInRecord registeredPopulation ratePerThousandInRecord } notRecordedForAnyone } }"""
 
@@ -76,6 +76,7 @@ def test_the_demo_region_loads_is_marked_and_raises_the_care_home_alert(
         # One alert per group of decisions, naming the deciding practice and the care home by their names.
         (alert,) = alerts
         assert alert["careHome"] == "VLAXP"
+        assert alert["careHomeCqcLocation"] == "1-900000104"  # the register's optional column
         assert "decided by Old Forge Health Centre (K81045)" in alert["summary"]
         assert f"for {len(care_home_decisions)} residents of Seaview House (VLAXP)" in alert["summary"]
         assert "care home K81045" not in alert["explanation"]

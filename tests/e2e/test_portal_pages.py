@@ -453,6 +453,8 @@ def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says
         alerts_file = page.request.get(f"{demo.url}{download}")
         assert alerts_file.status == 200 and alerts_file.headers["content-type"].startswith("text/csv")
         assert "for 20 residents of Seaview House (VLAXP)" in alerts_file.text()
+        assert "care home's CQC location" in alerts_file.text().splitlines()[0]
+        assert ",VLAXP,1-900000104," in alerts_file.text()
         equality_file = page.request.get(f"{demo.url}/portal/export/equality.csv")
         assert equality_file.text().startswith("characteristic,group,dnacpr")
         assert page.request.get(f"{demo.url}/portal/export/everything.csv").status == 404
@@ -464,6 +466,7 @@ def test_the_demo_region_dashboard_shows_the_care_home_alert_and_every_page_says
         # A short heading; who decided and for whom by name; each decision with the person and what to judge by.
         assert page.get_by_role("heading", level=1).inner_text() == "Possible blanket decision"
         assert "decided by Old Forge Health Centre (K81045) for 20 residents of Seaview House (VLAXP)" in main
+        assert "The care home's CQC location ID: 1-900000104" in main
         headers = page.get_by_role("table").locator("thead th").all_inner_texts()
         assert headers == [
             "Person",

@@ -323,6 +323,24 @@ def test_reference_files_are_checked_line_by_line_and_nothing_is_half_loaded(reg
     assert _figures(region, Scope(region="QWE"))["decisions-made"] == (5, None)  # the register is untouched
 
 
+def test_the_register_may_give_each_organisation_its_cqc_location(region: Region) -> None:
+    header = "ods_code,name,setting,icb_code,icb_name,region,cqc_location\n"
+    (home, practice) = parse_organisations(
+        header + "VLAXP,Seaview House,care-home,QWE,South Downs,South East,1-900000104\n"
+        "K81045,Old Forge Health Centre,gp-practice,QWE,South Downs,South East,\n"
+    )
+    assert (home.cqc_location, practice.cqc_location) == ("1-900000104", None)
+    for written in ("1900000104", "1-12345", "1-9000001049999", "１-900000104"):
+        with pytest.raises(ReferenceDataError) as refused:
+            parse_organisations(
+                header + f"VLAXP,Seaview House,care-home,QWE,South Downs,South East,{written}\n"
+            )
+        assert refused.value.problems == [
+            f"line 2: cqc_location {written!r} is not a CQC location ID (1- and 9 to 11 digits, such as"
+            " 1-101234567)"
+        ]
+
+
 def test_a_reviewed_break_glass_access_no_longer_awaits_review(region: Region) -> None:
     from tests.builders import ASSURANCE
 

@@ -42,12 +42,18 @@ def blanket_alerts(
     with transaction(dsn) as cursor:
         decisions = _decisions_under_review(cursor, scope, history_from, period.end)
         people_in_care = _people_in_care(cursor, scope)
-        cursor.execute("SELECT ods_code, name FROM organisations")
-        names = dict(cursor.fetchall())
+        cursor.execute("SELECT ods_code, name, cqc_location FROM organisations")
+        register = cursor.fetchall()
+    names = {code: name for code, name, _ in register}
+    cqc_locations = {code: location for code, _, location in register if location}
     alerts = detect_blanket_decisions(decisions, thresholds, people_in_care=people_in_care, names=names)
     with transaction(dsn) as cursor:
         return [
-            replace(alert, findings=_findings(cursor, alert.plan_ids))
+            replace(
+                alert,
+                findings=_findings(cursor, alert.plan_ids),
+                care_home_cqc_location=cqc_locations.get(alert.care_home) if alert.care_home else None,
+            )
             for alert in alerts
             if alert.window_end >= period.start
         ]

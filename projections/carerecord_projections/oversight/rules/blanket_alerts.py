@@ -144,6 +144,8 @@ class BlanketAlert:
     """The care home most of the people were living in, when they were residents of one"""
     findings: tuple[AlertFinding, ...] = ()
     """What the board has found about its decisions so far"""
+    care_home_cqc_location: str | None = None
+    """The care home's CQC location ID, when the register holds it"""
 
     @property
     def kind(self) -> AlertKind:
