@@ -55,7 +55,9 @@ def decided_by_the_record(
     if role in REGION_WIDE.get(command_class, frozenset()):
         return False
     if role in OWN_RECORD.get(command_class, frozenset()) and reader.record_id == record_id:
-        return False
+        return (
+            True  # decided as their read is, from the record: a withdrawn representative is refused at once
+        )
     if command_class in OWN_RELATIONSHIP:
         return False  # the rules check that only the organisation's own staff start, confirm or end it
     if role in NOT_STAFF - BOARD_ROLES or (role in BOARD_ROLES and command_class not in BOARD_CHANGES):
@@ -125,7 +127,8 @@ class RecordChanges:
         idempotency: Idempotency | None,
     ) -> Outcome:
         if by_record:
-            # a privacy officer reviews within their board, as an assurance team reads
+            # a privacy officer reviews within their board, as an assurance team reads; the person and their
+            # representative change their own record only while it (and the representative) stand
             decision = self._reading.decide_on(loaded.record, reader, record_id)
             if not decision.granted:
                 raise ChangeRefused(decision.message)

@@ -51,6 +51,7 @@ WITHDRAW = f"mutation($id: UUID!, $input: WithdrawRepresentativeInput!) {{ withd
 REPRESENTATIVES = (
     "query($id: UUID!) { record(recordId: $id) { representatives { representativeId active } } }"
 )
+CONCERN = f"mutation($id: UUID!, $input: RaiseConcernInput!) {{ raiseConcern(recordId: $id, input: $input) {{ {RESULT} }} }}"
 CONVERSATION = f"mutation($id: UUID!, $input: RecordConversationInput!) {{ recordConversation(recordId: $id, input: $input) {{ {RESULT} }} }}"
 SUBSCRIBE = (
     "subscription($after: Int!) { planChanges(afterPosition: $after) { position recordId eventType } }"
@@ -162,7 +163,7 @@ def test_an_ended_relationship_stops_reads_at_once_though_the_read_model_still_s
     ]
 
 
-def test_a_withdrawn_representative_reads_nothing_though_the_read_model_still_shows_them_active(
+def test_a_withdrawn_representative_reads_and_changes_nothing_though_the_read_model_still_shows_them_active(
     server: ApiServer,
 ) -> None:
     gp, record_id = registered_with_gp(server)
@@ -182,6 +183,9 @@ def test_a_withdrawn_representative_reads_nothing_though_the_read_model_still_sh
         representative=representative["representativeId"],
     )
     assert not errors(server.graphql(ann, RECORD, id=record_id))
+    worried = {"raisedBy": "FAMILY", "summary": "Mum was not asked about her plan"}
+    raised = server.graphql(ann, CONCERN, id=record_id, input=worried)
+    assert raised["data"]["raiseConcern"]["__typename"] == "RecordChanged", raised
     withdrawn = server.graphql(
         gp,
         WITHDRAW,
@@ -199,6 +203,12 @@ def test_a_withdrawn_representative_reads_nothing_though_the_read_model_still_sh
     assert (
         "not recorded as this person's representative" in errors(server.graphql(ann, RECORD, id=record_id))[0]
     )
+    # a change is decided from the record as a read is: the withdrawn representative's token raises no concern
+    refused = server.graphql(ann, CONCERN, id=record_id, input=worried)["data"]["raiseConcern"]
+    assert refused == {
+        "__typename": "NotAllowedResult",
+        "message": "you are not recorded as this person's representative",
+    }
 
 
 def test_a_refusal_says_the_same_whether_or_not_the_record_exists(server: ApiServer) -> None:
