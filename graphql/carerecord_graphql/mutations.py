@@ -93,7 +93,7 @@ def mutation_result(context: ApiContext, operation: str, run: Callable[[], Outco
         record_permission_refusal(context, operation, "role-not-permitted")
         return NotAllowedResult(message=refused.message)
     except ChangeRefused as refused:
-        record_permission_refusal(context, operation, "no-care-relationship")
+        record_permission_refusal(context, operation, refused.reason)
         return NotAllowedResult(message=refused.message)
     except DomainVersionConflict as conflict:
         return VersionConflict(message=conflict.message, current_version=None)

@@ -36,11 +36,12 @@ BOARD_CHANGES = frozenset({c.ReviewCareRelationship, c.RecordBoardFinding})
 
 class ChangeRefused(Exception):
     """The caller may not change this record (the message says only what they may know). Not a DomainError:
-    the command was not judged."""
+    the command was not judged. `reason` is the refusal log's stable code."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, reason: str = "no-care-relationship") -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason
 
 
 def decided_by_the_record(
@@ -131,7 +132,8 @@ class RecordChanges:
             # representative change their own record only while it (and the representative) stand
             decision = self._reading.decide_on(loaded.record, reader, record_id)
             if not decision.granted:
-                raise ChangeRefused(decision.message)
+                own = reader.actor.role in (Role.PERSON, Role.REPRESENTATIVE)
+                raise ChangeRefused(decision.message, "not-their-record" if own else "no-care-relationship")
         return self._care_records.execute_loaded(
             loaded, make(), expected_version=expected_version, idempotency=idempotency
         )

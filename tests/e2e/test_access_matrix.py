@@ -326,8 +326,8 @@ def may_change(
         return True  # the organisation's own relationship: the rules decide
     if role is Role.ASSURANCE and command in (c.RaiseConcern, c.ResolveConcern):
         return True  # region-wide
-    if role in (Role.PERSON, Role.REPRESENTATIVE):
-        return command is c.RaiseConcern and claims_record == str(record_id)
+    if role in (Role.PERSON, Role.REPRESENTATIVE):  # a concern about their own record, decided as their read
+        return command is c.RaiseConcern and may_read(role, situation, claims_record, record_id)
     if role in BOARD_ROLES:  # their board's changes (a relationship's review, a finding), decided as a read
         return situation != "out of board"
     return situation in (*PRACTICE_CARES, "break glass live")
@@ -918,14 +918,21 @@ def test_the_portal_pages_of_a_persons_own_record_follow_the_table(region: Regio
         looks = {(user, granted): count for user, granted, count in cursor.fetchall()}
         cursor.execute(
             """SELECT count(*) FROM refused_requests WHERE kind = 'permission'
-               AND operation LIKE 'portal:/portal/my-plan%%' AND user_id LIKE 'own-pages-%%'"""
+               AND operation LIKE 'portal:/portal/my-plan%%' AND user_id LIKE 'own-pages-%%'
+               AND user_id NOT IN ('own-pages-person', 'own-pages-representative')"""
         )
         staff_refused = cursor.fetchone()[0]
+        cursor.execute(
+            """SELECT operation, reason FROM refused_requests WHERE kind = 'permission'
+               AND user_id = 'own-pages-representative'"""
+        )
+        representative_refused = sorted(cursor.fetchall())
     # the person: their own record, each time, and once more as the refused concern is shown beside its field
     assert looks[("own-pages-person", True)] == 3 * 2
     assert looks[("own-pages-representative", True)] == 2  # represents this person only in "caring"
-    # refused, and recorded: each page, and the page shown after the rules refused the concern
-    assert looks[("own-pages-representative", False)] == 2 * 2
+    # refused, and recorded: each page; the concern is refused before the rules see it, and recorded as refused
+    assert looks[("own-pages-representative", False)] == 2
+    assert representative_refused == [("portal:/portal/my-plan/concerns", "not-their-record")] * 2
     staff_and_boards = len(ROLE_TOKENS) - 2
     # a role with no record of its own: each page and the concern refused, and recorded
     assert staff_refused == staff_and_boards * 3 * (len(OWN_RECORD_PAGES) + 1)

@@ -293,11 +293,10 @@ class MyPlanPages(PortalRendering):
             problem = await run_in_threadpool(self.raised, principal, entered)
         if problem is None:
             return self.redirect(request, session, "/portal/my-plan?raised=1#concerns")
-        if problem.startswith("refused:"):  # not allowed on this record: recorded by the change use case
-            await run_in_threadpool(
-                record_permission_refusal, context, f"portal:{request.url.path}", "no-care-relationship"
-            )
-            return self.own_refusal(request, session, problem.removeprefix("refused:"))
+        if problem.startswith("refused:"):  # not allowed on this record (refused:<reason>:<message>)
+            reason, message = problem.removeprefix("refused:").split(":", 1)
+            await run_in_threadpool(record_permission_refusal, context, f"portal:{request.url.path}", reason)
+            return self.own_refusal(request, session, message)
         asked = await self.own_record(request, "portal my plan")
         if isinstance(asked, Response):  # judged as the API judges it, but the plan is not theirs to see
             values = {"title": "Your concern was not sent", "message": problem}
@@ -311,7 +310,7 @@ class MyPlanPages(PortalRendering):
 
     def raised(self, principal: Principal, entered: dict[str, str]) -> str | None:
         """Raises the concern; None when recorded (or already recorded by this form), else what went wrong
-        ("refused:..." when the caller may not change this record)."""
+        ("refused:<the refusal log's reason>:<message>" when the caller may not change this record)."""
         assert principal.record_id is not None
         command = c.RaiseConcern(
             actor=principal.actor,
@@ -323,8 +322,10 @@ class MyPlanPages(PortalRendering):
         key = Idempotency(principal.user_id, f"portal-concern:{entered['form_id']}", fingerprint)
         try:
             self.api.changes.change(reader_of(principal), principal.record_id, command, idempotency=key)
-        except (NotPermitted, ChangeRefused) as refused:
-            return f"refused:{refused.message}"
+        except NotPermitted as refused:
+            return f"refused:role-not-permitted:{refused.message}"
+        except ChangeRefused as refused:
+            return f"refused:{refused.reason}:{refused.message}"
         except DomainError as refused:
             return sentence(refused.message)
         return None

@@ -155,7 +155,7 @@ class RecordPages(PortalRendering):
             await run_in_threadpool(record_permission_refusal, context, operation, "role-not-permitted")
             return self._refused(request, session, refused.message)
         except ChangeRefused as refused:
-            await run_in_threadpool(record_permission_refusal, context, operation, "no-care-relationship")
+            await run_in_threadpool(record_permission_refusal, context, operation, refused.reason)
             return self._refused(request, session, refused.message)
         except RecordNotFound:
             await run_in_threadpool(record_permission_refusal, context, operation, "no-such-record")
