@@ -220,16 +220,37 @@ def test_a_refused_request_is_an_audit_event_and_refused_requests_its_read_model
         Refusal(kind="permission", reason="role-may-not", user_id=PARAMEDIC.user_id, role="paramedic",
                 organisation=PARAMEDIC.organisation, operation="makeRecommendation", token_id="<script>")
     )  # fmt: skip
+    for operation in (
+        "portal blanket alert finding",
+        "fhir:Patient/$everything",
+        "portal:/x\nforged line",
+        "two  spaces",
+        " leading",
+        "x" * 129,
+    ):
+        refusals.record(
+            Refusal(
+                kind="permission",
+                reason="role-may-not",
+                user_id=PARAMEDIC.user_id,
+                role="paramedic",
+                organisation=PARAMEDIC.organisation,
+                operation=operation,
+            )
+        )
     today = datetime.now(UTC).date()
     unknown = audit.store.load(organisation_day_stream(None, today)).events
     paramedics = audit.store.load(organisation_day_stream(PARAMEDIC.organisation, today)).events
     assert [(type(e), e.reason) for e in unknown + paramedics] == [  # type: ignore[attr-defined]
         (RequestRefused, "expired"),
-        (RequestRefused, "role-may-not"),
-    ]
+    ] + [(RequestRefused, "role-may-not")] * 7
     assert paramedics[0].token_id is None  # type: ignore[attr-defined]  # not an identifier: not kept
     served = refusals.recent()
     assert [(row["reason"], row["organisation"], row["operation"]) for row in served] == [
+        *[("role-may-not", PARAMEDIC.organisation, None)]
+        * 4,  # a forged line, odd spacing, too long: not kept
+        ("role-may-not", PARAMEDIC.organisation, "fhir:Patient/$everything"),
+        ("role-may-not", PARAMEDIC.organisation, "portal blanket alert finding"),
         ("role-may-not", PARAMEDIC.organisation, "makeRecommendation"),
         ("expired", None, None),
     ]

@@ -13,6 +13,9 @@ from carerecord_projections.refused_requests.tables import DDL_LOCK, REFUSED_REQ
 RecordRefusal = Callable[..., object]  # AccessAudit.record_refusal: keyword arguments, as Refusal's fields
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:@/+=-]{1,128}")
+# What was asked for: a GraphQL field, a route ("fhir:Patient/$everything", "portal:/portal/my-plan") or a portal
+# action in words ("portal blanket alert finding"); single spaces between words, nothing else a log could misread.
+_OPERATION = re.compile(r"[A-Za-z0-9_.:@/+=$-]+(?: [A-Za-z0-9_.:@/+=$-]+)*")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,11 @@ class Refusal:
     organisation: str | None = None
     operation: str | None = None
     client_address: str | None = None
+
+
+def operation_or_none(value: object) -> str | None:
+    """What was asked for, kept only if it reads as an operation (a request's path may be anything)."""
+    return value if isinstance(value, str) and len(value) <= 128 and _OPERATION.fullmatch(value) else None
 
 
 def identifier_or_none(value: object) -> str | None:
@@ -55,7 +63,7 @@ class RefusalLog:
             user_id=identifier_or_none(refusal.user_id),
             role=identifier_or_none(refusal.role),
             organisation=identifier_or_none(refusal.organisation),
-            operation=identifier_or_none(refusal.operation),
+            operation=operation_or_none(refusal.operation),
             client_address=identifier_or_none(refusal.client_address),
         )
 
