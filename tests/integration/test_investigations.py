@@ -34,7 +34,7 @@ from carerecord_services import commands as c
 from carerecord_services.chain import canonical_json
 from carerecord_services.checkpoint import verify_inclusion
 from carerecord_services.snapshot import snapshot
-from tests.builders import GP, PARAMEDIC, recommendation, register
+from tests.builders import GP, PARAMEDIC, VALID_NHS_NUMBER, recommendation, register, valid_nhs_numbers
 from tests.support.api_server import import_register
 
 GP_CLAIMS = {"sub": "dr-grey", "role": "gp", "org": "K81003", "registration": "2345678", "name": "Dr Grey"}
@@ -116,9 +116,9 @@ def api(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[I
         yield opened
 
 
-def _cared_for_with_a_plan(api: InProcessApi) -> UUID:
+def _cared_for_with_a_plan(api: InProcessApi, nhs_number: str = VALID_NHS_NUMBER) -> UUID:
     care_records = api.services.care_records
-    record_id = care_records.register_person(register()).record_id
+    record_id = care_records.register_person(register(nhs_number=nhs_number)).record_id
     care_records.execute(
         record_id,
         c.StartCareRelationship(
@@ -428,6 +428,32 @@ def test_the_typed_bundle_is_the_record_history_as_the_event_store_holds_it(api:
     assert (proof["leaf"]["version"], proof["versionsSinceCheckpoint"]) == (3, 2)
     _verify_typed_proof(proof, record_id)
     _verify_bundle_proof(document, record_id)
+
+
+def test_a_record_newer_than_the_signed_checkpoint_has_no_leaf_in_it_in_the_types_and_the_document(
+    api: InProcessApi,
+) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    period = {"from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
+    record_id = _cared_for_with_a_plan(api)
+
+    unsigned = api.ask(ASSURANCE_CLAIMS, INVESTIGATION, id=str(record_id), **period).data["investigation"]
+    assert unsigned["integrity"]["checkpoint"] is None  # no checkpoint signed yet
+    assert json.loads(unsigned["document"])["integrity"]["checkpoint"] is None
+
+    api.services.checkpoints.make()
+    (other_person,) = valid_nhs_numbers(1)
+    newer = _cared_for_with_a_plan(api, other_person)
+    bundle = api.ask(ASSURANCE_CLAIMS, INVESTIGATION, id=str(newer), **period).data["investigation"]
+    proof = bundle["integrity"]["checkpoint"]
+    assert proof["leaf"] is None
+    assert (proof["leafIndex"], proof["inclusionProof"], proof["proofVerifies"]) == (None, None, None)
+    assert bundle["integrity"]["chain"]["intact"] is True
+    header = proof["checkpoint"]
+    assert json.loads(bundle["document"])["integrity"]["checkpoint"] == {
+        "checkpoint": {**json.loads(header["signedText"]), "signature": header["signature"]},
+        "leaf": None,
+    }
 
 
 def test_carerecord_investigate_writes_a_bundle_and_a_readable_report_for_a_period(
