@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
-from strawberry.scalars import JSON
 
 from carerecord_graphql.access import reader_of, require_role
 from carerecord_graphql.arguments import Purpose, RecordId
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_graphql.wrapping import graphql_type
-from carerecord_services import investigation
+from carerecord_services import investigation, investigation_bundle
+from carerecord_services.checkpoint import Leaf
 from carerecord_services.errors import RecordNotFound
 from carerecord_services.policy import Read
 from carerecord_services.read_access import Period, ReadDecision, Reader, ReadRefused
@@ -22,6 +22,7 @@ from carerecord_services.snapshot import PlanSnapshot, RecordSnapshot
 
 if TYPE_CHECKING:
     from carerecord_services.investigation import AccessShown
+    from carerecord_services.investigation_bundle import InvestigationBundle
 else:  # what was shown is the service's own account of it: the nested types first
     graphql_type(
         PlanSnapshot,
@@ -38,6 +39,24 @@ else:  # what was shown is the service's own account of it: the nested types fir
         name="AccessShown",
         description="A recorded access: who looked (role, organisation), when, why, whether by break glass, and "
         "exactly what they were shown (the record replayed up to the version shown; none if refused).",
+    )
+    # the investigation bundle: its parts first, then the bundle
+    for part in (
+        investigation_bundle.InvestigatedPeriod,
+        investigation_bundle.Investigator,
+        investigation_bundle.RecordedBy,
+        investigation_bundle.InvestigatedEvent,
+        investigation_bundle.Disclosure,
+        investigation_bundle.ChainCheck,
+        investigation_bundle.CheckpointHeader,
+    ):
+        graphql_type(part, name=part.__name__)
+    graphql_type(investigation_bundle.RecordedAccess, name="RecordedAccess", like=[investigation.AccessShown])
+    graphql_type(Leaf, name="CheckpointLeaf", extra={"leaf_hash": str})
+    graphql_type(investigation_bundle.CheckpointProof, name="CheckpointProof")
+    graphql_type(investigation_bundle.IntegrityProof, name="IntegrityProof")
+    InvestigationBundle = graphql_type(
+        investigation_bundle.InvestigationBundle, name="InvestigationBundle", extra={"document": str}
     )
 
 
@@ -115,7 +134,8 @@ class InvestigationQueries:
         description="Assurance only: the investigation bundle for one person and period [from, to): every event "
         "by both clocks with who and a plain summary, the record after each change, every access and disclosure, "
         "and the integrity proof (hash chain, leaf and inclusion proof in the latest signed checkpoint). "
-        "The same JSON as `carerecord investigate`. Recorded."
+        "`document` gives the same bundle as one JSON document, exactly as `carerecord investigate` writes "
+        "bundle.json, to keep as evidence and verify. Recorded."
     )
     def investigation(
         self,
@@ -132,7 +152,7 @@ class InvestigationQueries:
             ),
         ],
         purpose: Purpose = "investigation",
-    ) -> JSON:
+    ) -> InvestigationBundle:
         context = info_context(info)
         _assurance_only(context, record_id, "investigation", purpose)
         if start.tzinfo is None or end.tzinfo is None:
@@ -151,6 +171,6 @@ class InvestigationQueries:
             decision,
             operation="investigation",
             purpose=purpose,
-            version_shown=bundle["current_version"],
+            version_shown=bundle.current_version,
         )
-        return JSON(bundle)
+        return bundle

@@ -7,7 +7,6 @@ from typing import Annotated
 from uuid import UUID
 
 import strawberry
-from strawberry.scalars import JSON
 
 from carerecord_events.people import PersonDetails
 from carerecord_events.record.facts import in_force
@@ -15,6 +14,7 @@ from carerecord_graphql.access import may_see_access_history
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_graphql.described import description_of
 from carerecord_graphql.fhir_api import fhir_base_of, fhir_bundle
+from carerecord_graphql.fhir_graphql import FhirBundle
 from carerecord_graphql.types import (
     AccessView,
     AdvanceDecisionView,
@@ -120,11 +120,12 @@ class Person:
         return view.advance_decisions(self.row)
 
     @strawberry.field(
-        description="The record as a FHIR R4 searchset Bundle (Patient, Flag, CarePlan, Consent, Practitioner, Organization), the same as GET /fhir/Patient/{nhsNumber}/$everything"
+        description="The record as a FHIR R4 searchset Bundle (Patient, Flag, CarePlan, Consent, Practitioner, "
+        "Organization): `json` is the same as GET /fhir/Patient/{nhsNumber}/$everything"
     )
-    def fhir(self, info: strawberry.Info) -> JSON:
+    def fhir(self, info: strawberry.Info) -> FhirBundle:
         context = info_context(info)
-        return JSON(fhir_bundle(context.api, self.row, fhir_base_of(context.request)))
+        return FhirBundle(document=fhir_bundle(context.api, self.row, fhir_base_of(context.request)))
 
     @strawberry.field(description="Every event of the record in order, oldest first (Relay-style pages)")
     def timeline(

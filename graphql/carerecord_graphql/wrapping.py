@@ -66,7 +66,7 @@ def graphql_type(
     made: type = strawberry.type(
         type(name, (), namespace), description=description or class_description(source)
     )
-    if fields is None and not spelled and not extra:
+    if fields is None and not spelled:  # extra fields add to the whole dataclass: it still stands for it
         _WRAPPED[source] = made
     return made
 

@@ -42,10 +42,22 @@ UNSIGNED = ("signature", "leaves")
 
 @dataclass(frozen=True)
 class Leaf:
-    record_id: str  # the stream: a record id, or an access-audit stream's id
+    """One chain's leaf in a checkpoint: the chain's head at the checkpoint's position."""
+
+    record_id: str
+    """The stream: a record's id, or an access audit stream's id"""
     version: int
+    """The chain's version at the checkpoint"""
     chain_hash: str
+    """The chain's hash at that version (SHA-256, hex)"""
     store: str = CARE_RECORD
+    """Which store the chain is in: care-record or access-audit"""
+
+    @property
+    def leaf_hash(self) -> str:
+        """The leaf's hash (hex): SHA-256 of 0x00 and the canonical JSON of its record, version and chain hash
+        (and its store, for an access audit stream), as RFC 6962 hashes a leaf"""
+        return self.hash.hex()
 
     @property
     def hash(self) -> bytes:
@@ -64,7 +76,7 @@ class Leaf:
             "record_id": self.record_id,
             "version": self.version,
             "chain_hash": self.chain_hash,
-            "leaf_hash": self.hash.hex(),
+            "leaf_hash": self.leaf_hash,
         }
 
 

@@ -21,16 +21,29 @@ from carerecord_events.access import (
 )
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.plain import summarise
-from carerecord_events.roles import ROLES
+from carerecord_events.roles import ROLES, Role
 from carerecord_services.audit import AccessAuditStore
 from carerecord_services.checkpoint import verify_inclusion
 from carerecord_services.checkpoint_store import CheckpointLog
 from carerecord_services.errors import RecordNotFound
 from carerecord_services.integrity import verify_record_chain
-from carerecord_services.snapshot import RecordSnapshot, jsonable, snapshot
+from carerecord_services.investigation_bundle import (
+    FORMAT,
+    ChainCheck,
+    CheckpointHeader,
+    CheckpointProof,
+    Disclosure,
+    IntegrityProof,
+    InvestigatedEvent,
+    InvestigatedPeriod,
+    InvestigationBundle,
+    Investigator,
+    RecordedAccess,
+    RecordedBy,
+)
+from carerecord_services.snapshot import RecordSnapshot, snapshot
 from carerecord_services.store import EventStore
 
-FORMAT = "carerecord-investigation/v1"
 Progress = Callable[[str], None]
 
 
@@ -160,7 +173,7 @@ class Investigations:
         *,
         requested_by: Actor,
         progress: Progress | None = None,
-    ) -> dict[str, Any]:
+    ) -> InvestigationBundle:
         """Every event whose either clock falls in [start, end), the record after each change, every access and
         disclosure in the period, and the integrity proof. Raises RecordNotFound for an unknown record."""
         say = progress or (lambda _: None)
@@ -181,95 +194,80 @@ class Investigations:
             if count % 50 == 0:
                 say(f"replaying the record at each change: {count}/{len(in_period)}")
             after = snapshot(record_id, history[:version])
-            events.append(_event_entry(version, history[version - 1], before, after))
+            events.append(_investigated(version, history[version - 1], before, after))
             before = after
         say("reading accesses and disclosures in the period")
         accesses = self._access_log.accesses_between(record_id, start, end)
         disclosures = self._access_log.disclosures_between(record_id, start, end)
         say("checking the record's hash chain and its place in the latest signed checkpoint")
-        integrity = self._integrity(record_id)
-        bundle: dict[str, Any] = jsonable(
-            {
-                "format": FORMAT,
-                "record_id": record_id,
-                "period": {"from": start, "to": end},
-                "generated_at": self._clock(),
-                "generated_by": {
-                    "user_id": requested_by.user_id,
-                    "role": requested_by.role.value,
-                    "organisation": requested_by.organisation,
-                },
-                "current_version": len(history),
-                "record_before": before_period.as_json(),
-                "events": events,
-                "accesses": accesses,
-                "disclosures": disclosures,
-                "integrity": integrity,
-            }
+        return InvestigationBundle(
+            format=FORMAT,
+            record_id=record_id,
+            period=InvestigatedPeriod(start, end),
+            generated_at=self._clock(),
+            generated_by=Investigator(requested_by.user_id, requested_by.role, requested_by.organisation),
+            current_version=len(history),
+            record_before=before_period,
+            events=tuple(events),
+            accesses=tuple(_access(row) for row in accesses),
+            disclosures=tuple(Disclosure(**row) for row in disclosures),
+            integrity=self._integrity(record_id),
         )
-        return bundle
 
-    def _integrity(self, record_id: UUID) -> dict[str, Any]:
-        chain = verify_record_chain(self._store, record_id)
-        proof: dict[str, Any] | None = None
+    def _integrity(self, record_id: UUID) -> IntegrityProof:
+        checked = verify_record_chain(self._store, record_id)
+        chain = ChainCheck(
+            checked.intact, checked.version, checked.head_hash, checked.problem, checked.broken_at_version
+        )
         latest = self._checkpoints.latest() if self._checkpoints is not None else None
-        if latest is not None:
-            header = {key: value for key, value in latest.document.items() if key != "leaves"}
-            found = latest.leaf_for(record_id)
-            proof = {"checkpoint": header, "leaf": None}
-            if found is not None:
-                index, leaf = found
-                path = latest.proof_for(index)
-                stored = self._store.load(record_id, up_to_version=leaf.version)
-                proof.update(
-                    leaf=leaf.as_json(),
-                    leaf_index=index,
-                    inclusion_proof=path,
-                    proof_verifies=verify_inclusion(
-                        leaf.hash,
-                        index,
-                        len(latest.leaves),
-                        [bytes.fromhex(node) for node in path],
-                        bytes.fromhex(latest.root),
-                    ),
-                    store_matches_leaf=stored.version == leaf.version and stored.head_hash == leaf.chain_hash,
-                    versions_since_checkpoint=chain.version - leaf.version,
-                )
-        return {
-            "chain": {
-                "intact": chain.intact,
-                "version": chain.version,
-                "head_hash": chain.head_hash,
-                "problem": chain.problem,
-                "broken_at_version": chain.broken_at_version,
-            },
-            "checkpoint": proof,
-        }
+        if latest is None:
+            return IntegrityProof(chain, None)
+        header = CheckpointHeader.of(latest.document)
+        found = latest.leaf_for(record_id)
+        if found is None:
+            return IntegrityProof(chain, CheckpointProof(header, None))
+        index, leaf = found
+        path = latest.proof_for(index)
+        stored = self._store.load(record_id, up_to_version=leaf.version)
+        proof = CheckpointProof(
+            header,
+            leaf,
+            leaf_index=index,
+            inclusion_proof=tuple(path),
+            proof_verifies=verify_inclusion(
+                leaf.hash,
+                index,
+                len(latest.leaves),
+                [bytes.fromhex(node) for node in path],
+                bytes.fromhex(latest.root),
+            ),
+            store_matches_leaf=stored.version == leaf.version and stored.head_hash == leaf.chain_hash,
+            versions_since_checkpoint=checked.version - leaf.version,
+        )
+        return IntegrityProof(chain, proof)
 
 
-def _event_entry(
+def _investigated(
     version: int, event: CareRecordEvent, before: RecordSnapshot, after: RecordSnapshot
-) -> dict[str, Any]:
+) -> InvestigatedEvent:
     actor = event.recorded_by
-    entry: dict[str, Any] = {
-        "version": version,
-        "event_id": event.event_id,
-        "type": event.TYPE,
-        "label": event.LABEL,
-        "occurred_at": event.occurred_at,
-        "recorded_at": event.recorded_at,
-        "recorded_by": {
-            "user_id": actor.user_id,
-            "name": actor.name,
-            "role": actor.role.value,
-            "organisation": actor.organisation,
-        },
-        "summary": summarise(event),
-        "plans_changed": _plans(before) != _plans(after),
-    }
-    if entry["plans_changed"]:
-        entry["record_after"] = after.as_json()
-    return entry
+    plans_changed = _plans(before) != _plans(after)
+    return InvestigatedEvent(
+        version=version,
+        event_id=event.event_id,
+        type=event.TYPE,
+        label=event.LABEL,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        recorded_by=RecordedBy(actor.user_id, actor.name, actor.role, actor.organisation),
+        summary=summarise(event),
+        plans_changed=plans_changed,
+        record_after=after if plans_changed else None,
+    )
+
+
+def _access(row: dict[str, Any]) -> RecordedAccess:
+    return RecordedAccess(**{**row, "role": Role(row["role"])})
 
 
 def _plans(record: RecordSnapshot) -> tuple[Any, ...]:

@@ -1,4 +1,6 @@
-"""An investigation bundle (investigation.py) as a report a person can read: Markdown, oldest first."""
+"""An investigation bundle as a report a person can read: Markdown, oldest first. It is rendered from the bundle's
+JSON document (`InvestigationBundle.as_json()`, what bundle.json holds), so that the report says what the evidence
+says, and a kept bundle.json can be rendered again."""
 
 from __future__ import annotations
 

@@ -378,7 +378,7 @@ ROLE_ONLY: dict[str, tuple[Read | Action, str]] = {
     # operation: (what the table calls it, the request; $id is the record, $access an access, $from/$to a period)
     "investigation": (
         Read.INVESTIGATE,
-        "query($id: UUID!, $from: DateTime!, $to: DateTime!) { investigation(recordId: $id, from: $from, to: $to) }",
+        "query($id: UUID!, $from: DateTime!, $to: DateTime!) { investigation(recordId: $id, from: $from, to: $to) { currentVersion } }",
     ),
     "accessShown": (
         Read.INVESTIGATE,

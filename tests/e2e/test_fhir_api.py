@@ -3,6 +3,7 @@ wrote, the same authorisation as GraphQL reads, and every access, granted or ref
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ RECORD_ADRT = f"mutation($id: UUID!, $input: RecordAdvanceDecisionInput!) {{ rec
 WITHDRAW_ADRT = f"mutation($id: UUID!, $input: WithdrawAdvanceDecisionInput!) {{ withdrawAdvanceDecision(recordId: $id, input: $input) {{ {RESULT} }} }}"
 ENDORSE = f"mutation($id: UUID!, $input: EndorsePlanInput!) {{ endorsePlan(recordId: $id, input: $input) {{ {RESULT} }} }}"
 DEATH = f"mutation($id: UUID!, $input: RecordDeathInput!) {{ recordDeath(recordId: $id, input: $input) {{ {RESULT} }} }}"
-PERSON_FHIR = "query($nhs: String!) { person(nhsNumber: $nhs) { version fhir } }"
+PERSON_FHIR = """query($nhs: String!) { person(nhsNumber: $nhs) { version
+  fhir { json identifier timestamp selfUrl entries { fullUrl resourceType id searchMode } } } }"""
 REGISTRAR = {
     "sub": "dr-patel",
     "role": "doctor",
@@ -225,5 +227,17 @@ def test_the_bundle_follows_the_plan_through_endorsement_revocation_withdrawal_a
 
     read = server.graphql(gp, PERSON_FHIR, nhs=VALID_NHS_NUMBER)
     assert not errors(read), errors(read)
-    same = validated(read["data"]["person"]["fhir"])
+    fhir = read["data"]["person"]["fhir"]
+    same = validated(json.loads(fhir["json"]))
     assert [e["resource"] for e in same["entry"]] == [e["resource"] for e in bundle["entry"]]
+    # what the schema types is what the Bundle holds
+    assert (fhir["identifier"], fhir["timestamp"], fhir["selfUrl"]) == (
+        same["identifier"]["value"],
+        same["timestamp"],
+        same["link"][0]["url"],
+    )
+    assert [tuple(entry.values()) for entry in fhir["entries"]] == [
+        (e["fullUrl"], e["resource"]["resourceType"], e["resource"]["id"], e["search"]["mode"])
+        for e in same["entry"]
+    ]
+    assert fhir["entries"][0]["resourceType"] == "Patient" and fhir["entries"][0]["searchMode"] == "match"

@@ -30,7 +30,7 @@ from tests.form_builders import DNACPR_INPUT, ESCALATION_INPUT, RESPECT_INPUT
 from tests.support.api_server import ApiServer, errors
 
 REVIEW = f"mutation($id: UUID!, $input: ReviewPlanInput!) {{ reviewPlan(recordId: $id, input: $input) {{ {RESULT} }} }}"
-PLANS = """query($nhs: String!) { person(nhsNumber: $nhs) { version fhir currentPlans {
+PLANS = """query($nhs: String!) { person(nhsNumber: $nhs) { version fhir { json } currentPlans {
   planId formType formVersion cpr reasonCategory
   involvement { route discussedOn discussionRecordLocation }
   respect { healthSummary legalWelfareProxy whatMattersScale whatMattersScaleWords mostValue mostFear
@@ -64,7 +64,7 @@ def the_plan(server: ApiServer, token: str) -> tuple[dict[str, Any], dict[str, A
     assert not errors(result), errors(result)
     person = result["data"]["person"]
     (plan,) = person["currentPlans"]
-    return plan, validated(person["fhir"])
+    return plan, validated(json.loads(person["fhir"]["json"]))
 
 
 def care_plan_notes(bundle: dict[str, Any]) -> list[str]:

@@ -33,7 +33,8 @@ from carerecord_projections.schema import FEED_DDL
 from carerecord_services import commands as c
 from carerecord_services.chain import canonical_json
 from carerecord_services.checkpoint import verify_inclusion
-from tests.builders import GP, PARAMEDIC, recommendation, register
+from carerecord_services.snapshot import snapshot
+from tests.builders import GP, PARAMEDIC, VALID_NHS_NUMBER, recommendation, register, valid_nhs_numbers
 from tests.support.api_server import import_register
 
 GP_CLAIMS = {"sub": "dr-grey", "role": "gp", "org": "K81003", "registration": "2345678", "name": "Dr Grey"}
@@ -47,7 +48,32 @@ HISTORY = (
 SHOWN = """query($access: UUID!) { accessShown(accessId: $access) {
   recordId kind operation userId role roleLabel organisation at purpose granted viaBreakGlass versionShown
   shown { version caringOrganisations plans { status cprCode cpr reasoning responsibleClinician } } } }"""
-INVESTIGATION = "query($id: UUID!, $from: DateTime!, $to: DateTime!) { investigation(recordId: $id, from: $from, to: $to) }"
+INVESTIGATION = """query($id: UUID!, $from: DateTime!, $to: DateTime!) {
+  investigation(recordId: $id, from: $from, to: $to) {
+    format recordId period { start end } generatedAt generatedBy { userId role organisation } currentVersion
+    recordBefore { version plans { status } }
+    events {
+      version eventId type label occurredAt recordedAt recordedBy { userId name role organisation } summary
+      plansChanged recordAfter { version caringOrganisations plans { planId status } }
+    }
+    accesses {
+      accessId kind userId role organisation operation purpose granted versionShown refusalReason viaBreakGlass
+      at expiresAt
+    }
+    disclosures { organisation eventId position eventType disclosedAt }
+    integrity {
+      chain { intact version headHash problem brokenAtVersion }
+      checkpoint {
+        checkpoint {
+          format position auditPosition recordCount auditStreamCount root createdAt algorithm keyId publicKey
+          signature signedText
+        }
+        leaf { recordId version chainHash store leafHash }
+        leafIndex inclusionProof proofVerifies storeMatchesLeaf versionsSinceCheckpoint
+      }
+    }
+    document
+  } }"""
 AS_OF = """query($id: UUID!, $at: DateTime!, $clock: AsOfClock!) {
   recordAsOf(recordId: $id, at: $at, clock: $clock) { version plans { status } } }"""
 
@@ -90,9 +116,9 @@ def api(test_database_url: str, fresh_schema: str, tmp_path: Path) -> Iterator[I
         yield opened
 
 
-def _cared_for_with_a_plan(api: InProcessApi) -> UUID:
+def _cared_for_with_a_plan(api: InProcessApi, nhs_number: str = VALID_NHS_NUMBER) -> UUID:
     care_records = api.services.care_records
-    record_id = care_records.register_person(register()).record_id
+    record_id = care_records.register_person(register(nhs_number=nhs_number)).record_id
     care_records.execute(
         record_id,
         c.StartCareRelationship(
@@ -185,6 +211,31 @@ def test_only_assurance_may_ask_what_was_shown_and_every_question_is_recorded(ap
     ]
 
 
+def _verify_typed_proof(proof: dict[str, Any], record_id: UUID) -> None:
+    """The same check from the bundle's typed fields: the signature over the header's signed text, the fields
+    as signed, and the typed leaf in the signed root."""
+    header = proof["checkpoint"]
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(header["publicKey"]))
+    public.verify(base64.b64decode(header["signature"]), header["signedText"].encode())  # raises if not
+    signed = json.loads(header["signedText"])
+    assert (signed["root"], signed["record_count"], signed["key_id"], signed["public_key"]) == (
+        header["root"],
+        header["recordCount"],
+        header["keyId"],
+        header["publicKey"],
+    )
+    assert datetime.fromisoformat(signed["created_at"]) == datetime.fromisoformat(header["createdAt"])
+    leaf = proof["leaf"]
+    assert (leaf["recordId"], leaf["store"]) == (str(record_id), "care-record")
+    assert verify_inclusion(
+        bytes.fromhex(leaf["leafHash"]),
+        proof["leafIndex"],
+        header["recordCount"] + header["auditStreamCount"],  # the tree holds the audit streams' leaves too
+        [bytes.fromhex(node) for node in proof["inclusionProof"]],
+        bytes.fromhex(header["root"]),
+    )
+
+
 def _verify_bundle_proof(bundle: dict[str, Any], record_id: UUID) -> None:
     """What an assurance team can check from the bundle alone: the checkpoint's signature, and that the
     record's leaf is in the signed root."""
@@ -198,7 +249,7 @@ def _verify_bundle_proof(bundle: dict[str, Any], record_id: UUID) -> None:
     assert verify_inclusion(
         bytes.fromhex(leaf["leaf_hash"]),
         proof["leaf_index"],
-        header["record_count"],
+        header["record_count"] + header["audit_stream_count"],  # the tree holds the audit streams' leaves too
         [bytes.fromhex(node) for node in proof["inclusion_proof"]],
         bytes.fromhex(header["root"]),
     )
@@ -237,40 +288,42 @@ def test_the_investigation_bundle_holds_events_plans_accesses_disclosures_and_pr
         (4, "PlanRevoked"),
     ]
     revoked = bundle["events"][3]
-    assert revoked["occurred_at"] < revoked["recorded_at"]
-    assert revoked["recorded_by"] == {
-        "user_id": "dr-grey",
+    assert datetime.fromisoformat(revoked["occurredAt"]) < datetime.fromisoformat(revoked["recordedAt"])
+    assert revoked["recordedBy"] == {
+        "userId": "dr-grey",
         "name": "Dr Grey",
-        "role": "gp",
+        "role": "GP",
         "organisation": "K81003",
     }
     assert revoked["summary"] == "Revoked (at the persons request): She asked for CPR."
-    assert [e["plans_changed"] for e in bundle["events"]] == [False, True, True, True]
-    assert [p["status"] for p in bundle["events"][2]["record_after"]["plans"]] == ["active"]
-    assert [p["status"] for p in revoked["record_after"]["plans"]] == ["revoked"]
-    assert bundle["record_before"]["version"] == 0
-    assert [(a["user_id"], a["operation"], a["version_shown"]) for a in bundle["accesses"]] == [
-        ("dr-grey", "record", 3)
+    assert [e["plansChanged"] for e in bundle["events"]] == [False, True, True, True]
+    assert bundle["events"][0]["recordAfter"] is None
+    assert [p["status"] for p in bundle["events"][2]["recordAfter"]["plans"]] == ["active"]
+    assert [p["status"] for p in revoked["recordAfter"]["plans"]] == ["revoked"]
+    assert bundle["recordBefore"]["version"] == 0
+    assert [(a["userId"], a["role"], a["operation"], a["versionShown"]) for a in bundle["accesses"]] == [
+        ("dr-grey", "GP", "record", 3)
     ]
-    assert [(d["organisation"], d["event_type"]) for d in bundle["disclosures"]] == [
-        ("K81003", "RecommendationMade")
+    assert [(d["organisation"], d["eventType"], d["position"]) for d in bundle["disclosures"]] == [
+        ("K81003", "RecommendationMade", 3)
     ]
     integrity = bundle["integrity"]
     assert integrity["chain"] == {
         "intact": True,
         "version": 4,
-        "head_hash": integrity["chain"]["head_hash"],
+        "headHash": integrity["chain"]["headHash"],
         "problem": "",
-        "broken_at_version": None,
+        "brokenAtVersion": None,
     }
     proof = integrity["checkpoint"]
-    assert (proof["proof_verifies"], proof["store_matches_leaf"], proof["versions_since_checkpoint"]) == (
+    assert (proof["proofVerifies"], proof["storeMatchesLeaf"], proof["versionsSinceCheckpoint"]) == (
         True,
         True,
         1,
     )
     assert proof["leaf"]["version"] == 3
-    _verify_bundle_proof(bundle, record_id)
+    _verify_typed_proof(proof, record_id)
+    _verify_bundle_proof(json.loads(bundle["document"]), record_id)
 
     refused = api.ask(
         GP_CLAIMS,
@@ -282,6 +335,124 @@ def test_the_investigation_bundle_holds_events_plans_accesses_disclosures_and_pr
     history = api.ask(ASSURANCE_CLAIMS, HISTORY, id=str(record_id)).data["accessHistory"]
     assert ("icb-ann", "investigation", True) in {
         (r["userId"], r["operation"], r["granted"]) for r in history
+    }
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_the_typed_bundle_is_the_record_history_as_the_event_store_holds_it(api: InProcessApi) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    record_id = _cared_for_with_a_plan(api)
+    assert not api.ask(GP_CLAIMS, RECORD, id=str(record_id), purpose="direct care").errors
+    api.services.checkpoints.make()  # after a read: the signed tree holds an access audit stream's leaf too
+    _revoke(api, record_id, occurred_at=datetime.now(UTC) - timedelta(seconds=30))
+    api.services.care_records.execute(
+        record_id,
+        c.RecordConversation(
+            actor=GP,
+            participants=(Participant(name="Margaret Hale", role="the person"),),
+            person_took_part=True,
+            what_matters="being at home with her cat",
+        ),
+    )
+    end = datetime.now(UTC) + timedelta(minutes=1)
+
+    answer = api.ask(
+        ASSURANCE_CLAIMS,
+        INVESTIGATION,
+        id=str(record_id),
+        **{"from": start.isoformat(), "to": end.isoformat()},
+    )
+    assert not answer.errors, answer.errors
+    bundle = answer.data["investigation"]
+    stored = api.services.store.load(record_id).events
+
+    # every event, as the store holds it, in version order
+    assert [
+        (
+            e["version"],
+            UUID(e["eventId"]),
+            e["type"],
+            e["label"],
+            _instant(e["occurredAt"]),
+            _instant(e["recordedAt"]),
+        )
+        for e in bundle["events"]
+    ] == [
+        (version, event.event_id, event.TYPE, event.LABEL, event.occurred_at, event.recorded_at)
+        for version, event in enumerate(stored, start=1)
+    ]
+    assert [tuple(e["recordedBy"].values()) for e in bundle["events"]] == [
+        (e.recorded_by.user_id, e.recorded_by.name, e.recorded_by.role.name, e.recorded_by.organisation)
+        for e in stored
+    ]
+    assert bundle["currentVersion"] == len(stored) == 5
+    # the record after each change is the record replayed up to that event; a conversation changes no plan
+    for entry in bundle["events"]:
+        replayed = snapshot(record_id, stored[: entry["version"]])
+        if entry["plansChanged"]:
+            after = entry["recordAfter"]
+            assert after["version"] == entry["version"]
+            assert [(UUID(p["planId"]), p["status"]) for p in after["plans"]] == [
+                (plan.plan_id, plan.status) for plan in replayed.plans
+            ]
+            assert after["caringOrganisations"] == list(replayed.caring_organisations)
+        else:
+            assert entry["recordAfter"] is None
+    assert [e["plansChanged"] for e in bundle["events"]] == [False, True, True, True, False]
+    assert _instant(bundle["period"]["start"]) == start and _instant(bundle["period"]["end"]) == end
+    assert bundle["generatedBy"] == {"userId": "icb-ann", "role": "ASSURANCE", "organisation": "QWE"}
+
+    # the document is the same bundle, the evidence to keep: what it says, the types say
+    document = json.loads(bundle["document"])
+    assert document["format"] == bundle["format"] == "carerecord-investigation/v1"
+    assert document["record_id"] == bundle["recordId"] == str(record_id)
+    assert [
+        (d["version"], d["event_id"], d["type"], d["summary"], d["plans_changed"]) for d in document["events"]
+    ] == [(e["version"], e["eventId"], e["type"], e["summary"], e["plansChanged"]) for e in bundle["events"]]
+    assert [_instant(d["occurred_at"]) for d in document["events"]] == [
+        _instant(e["occurredAt"]) for e in bundle["events"]
+    ]
+    assert [(a["access_id"], a["role"]) for a in document["accesses"]] == [
+        (a["accessId"], a["role"].lower()) for a in bundle["accesses"]
+    ]
+    header = bundle["integrity"]["checkpoint"]["checkpoint"]
+    assert document["integrity"]["checkpoint"]["checkpoint"] == {
+        **json.loads(header["signedText"]),
+        "signature": header["signature"],
+    }
+    assert header["auditStreamCount"] >= 1 and header["format"] == "carerecord-checkpoint/v2"
+    proof = bundle["integrity"]["checkpoint"]
+    assert (proof["leaf"]["version"], proof["versionsSinceCheckpoint"]) == (3, 2)
+    _verify_typed_proof(proof, record_id)
+    _verify_bundle_proof(document, record_id)
+
+
+def test_a_record_newer_than_the_signed_checkpoint_has_no_leaf_in_it_in_the_types_and_the_document(
+    api: InProcessApi,
+) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    period = {"from": start.isoformat(), "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
+    record_id = _cared_for_with_a_plan(api)
+
+    unsigned = api.ask(ASSURANCE_CLAIMS, INVESTIGATION, id=str(record_id), **period).data["investigation"]
+    assert unsigned["integrity"]["checkpoint"] is None  # no checkpoint signed yet
+    assert json.loads(unsigned["document"])["integrity"]["checkpoint"] is None
+
+    api.services.checkpoints.make()
+    (other_person,) = valid_nhs_numbers(1)
+    newer = _cared_for_with_a_plan(api, other_person)
+    bundle = api.ask(ASSURANCE_CLAIMS, INVESTIGATION, id=str(newer), **period).data["investigation"]
+    proof = bundle["integrity"]["checkpoint"]
+    assert proof["leaf"] is None
+    assert (proof["leafIndex"], proof["inclusionProof"], proof["proofVerifies"]) == (None, None, None)
+    assert bundle["integrity"]["chain"]["intact"] is True
+    header = proof["checkpoint"]
+    assert json.loads(bundle["document"])["integrity"]["checkpoint"] == {
+        "checkpoint": {**json.loads(header["signedText"]), "signature": header["signature"]},
+        "leaf": None,
     }
 
 

@@ -14,6 +14,7 @@ from carerecord.settings import load_settings
 if TYPE_CHECKING:
     from carerecord.bootstrap import Services
     from carerecord_events.base import Actor
+    from carerecord_services.investigation_bundle import InvestigationBundle
 
 
 def add(commands: Commands) -> None:
@@ -118,7 +119,7 @@ def _bundle(
     arguments: argparse.Namespace,
     record_id: UUID | None,
     period: tuple[datetime, datetime],
-) -> dict[str, Any]:
+) -> InvestigationBundle:
     """The bundle, the investigation recorded as an access to the record (or as a refusal) either way."""
     from carerecord.bootstrap import build_investigations
     from carerecord_services.errors import DomainError
@@ -143,21 +144,19 @@ def _bundle(
     except DomainError as refused:
         recorded(False, refusal_reason="no such record")
         raise _Refused(refused.message, 1) from None
-    recorded(True, version_shown=bundle["current_version"])
+    recorded(True, version_shown=bundle.current_version)
     return bundle
 
 
-def _write(bundle: dict[str, Any], out: Path) -> None:
-    import json
-
+def _write(bundle: InvestigationBundle, out: Path) -> None:
     from carerecord_services.investigation_report import render_markdown
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bundle.json").write_text(json.dumps(bundle, indent=2) + "\n")
-    (out / "report.md").write_text(render_markdown(bundle))
+    (out / "bundle.json").write_text(bundle.document, encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(bundle.as_json()), encoding="utf-8")
     print(
-        f"{len(bundle['events'])} events, {len(bundle['accesses'])} accesses and "
-        f"{len(bundle['disclosures'])} disclosures in the period; written to {out}/bundle.json and "
+        f"{len(bundle.events)} events, {len(bundle.accesses)} accesses and "
+        f"{len(bundle.disclosures)} disclosures in the period; written to {out}/bundle.json and "
         f"{out}/report.md"
     )
 
