@@ -140,7 +140,7 @@ def _key(list_name: str, given: str | None) -> int | None:
         return None
     try:
         name, _, key = base64.urlsafe_b64decode(given.encode()).decode().partition(":")
-        if name != list_name:
+        if name != list_name or not key.isdigit():  # a key is a place, a version or a position: 0 or more
             raise ValueError
         return int(key)
     except (ValueError, UnicodeDecodeError, binascii.Error):

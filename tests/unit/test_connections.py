@@ -3,6 +3,8 @@ whole; the database's windows are checked end to end in tests/e2e/test_connectio
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from carerecord_graphql.connections import Connection, connection, listed, page
@@ -55,3 +57,9 @@ def test_a_cursor_of_another_list_both_sizes_or_a_size_out_of_bounds_is_refused(
         page("letters", 1, None, 1, None)
     with pytest.raises(ValueError, match="first must be between 1 and 200"):
         page("letters", 0, None, None, None)
+
+
+def test_a_cursor_made_up_from_the_list_name_and_a_negative_key_is_refused() -> None:
+    made_up = base64.urlsafe_b64encode(b"letters:-3").decode()
+    with pytest.raises(ValueError, match="not one this API gave out"):
+        page("letters", 1, made_up, None, None)
