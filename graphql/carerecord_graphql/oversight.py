@@ -15,6 +15,7 @@ from uuid import UUID
 import strawberry
 
 from carerecord_events.roles import Role
+from carerecord_graphql.connections import Connection, Page, connection, listed
 from carerecord_graphql.context import ApiContext, NotAllowed
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.blanket_alerts import AlertFinding, AlertReason, BlanketAlert
@@ -72,12 +73,32 @@ def views(context: ApiContext) -> OversightViews:
 def drill_down(
     context: ApiContext, figure: str, scope: Scope, period: Period, now: datetime
 ) -> list[DrillDownRow]:
-    try:
-        rows = views(context).drill_down(figure, scope, period, now)
-    except KeyError as unknown:
-        raise ValueError(unknown.args[0]) from None
+    """Every decision behind a figure, each person's record marked as read."""
+    rows = _drill_down_rows(context, figure, scope, period, now)
     _record_reads(context, rows, f"oversight drill-down: {figure}")
     return rows
+
+
+def drill_down_page(
+    context: ApiContext, figure: str, scope: Scope, period: Period, now: datetime, asked: Page
+) -> Connection[DrillDownRow]:
+    """A page of the decisions behind a figure, the record of each person on the page marked as read."""
+    shown = connection(DRILL_DOWN, listed(_drill_down_rows(context, figure, scope, period, now)), asked)
+    _record_reads(context, [edge.node for edge in shown.edges], f"oversight drill-down: {figure}")
+    return shown
+
+
+DRILL_DOWN = "drill-down"
+ALERTS = "blanket alerts"
+
+
+def _drill_down_rows(
+    context: ApiContext, figure: str, scope: Scope, period: Period, now: datetime
+) -> list[DrillDownRow]:
+    try:
+        return views(context).drill_down(figure, scope, period, now)
+    except KeyError as unknown:
+        raise ValueError(unknown.args[0]) from None
 
 
 def alert_drill_down(

@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from functools import partial
 from uuid import UUID
 
 import strawberry
 
 from carerecord_events.people import PersonDetails
 from carerecord_events.record.facts import in_force
-from carerecord_graphql.access import may_see_access_history
+from carerecord_graphql.access import may_see_access_history, read_record
+from carerecord_graphql.connections import After, Before, Connection, First, Last, Page, connection, page
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
 from carerecord_graphql.described import description_of
 from carerecord_graphql.fhir_api import fhir_base_of, fhir_bundle
 from carerecord_graphql.fhir_graphql import FhirBundle
+from carerecord_graphql.node import GLOBAL_ID, Node, person_id
 from carerecord_graphql.types import (
     AccessView,
     AdvanceDecisionView,
     CaringOrganisation,
-    PageInfo,
     PlanConflictView,
     PlanView,
     RepresentativeView,
-    TimelineConnection,
-    TimelineEdge,
     TimelineEntry,
-    decode_cursor,
-    encode_cursor,
 )
 from carerecord_projections.current_plan import view
 from carerecord_projections.current_plan.queries import PlanRow
@@ -36,9 +33,13 @@ from carerecord_projections.current_plan.queries import PlanRow
 @strawberry.type(
     description="A person's shared care record as it stands now (the version shown is recorded)."
 )
-class Person:
+class Person(Node):
     row: strawberry.Private[PlanRow]
     today: strawberry.Private[date]
+
+    @strawberry.field(description=GLOBAL_ID)
+    def id(self) -> strawberry.ID:
+        return person_id(self.row.record_id)
 
     @strawberry.field(description="The record's id: ask `record` with it")
     def record_id(self) -> UUID:
@@ -127,41 +128,51 @@ class Person:
         context = info_context(info)
         return FhirBundle(document=fhir_bundle(context.api, self.row, fhir_base_of(context.request)))
 
-    @strawberry.field(description="Every event of the record in order, oldest first (Relay-style pages)")
+    @strawberry.field(description="Every event of the record in order, oldest first, a page at a time")
     def timeline(
         self,
         info: strawberry.Info,
-        first: Annotated[int, strawberry.argument(description="How many entries to give (1 to 200)")] = 20,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Give the entries after this cursor (a `TimelineEdge.cursor`)"),
-        ] = None,
-    ) -> TimelineConnection:
-        if not 1 <= first <= 200:
-            raise ValueError("first must be between 1 and 200")
-        after_version = decode_cursor(after)
-        rows = info_context(info).api.read_models.timeline(self.row.record_id, after_version, first + 1)
-        entries = [TimelineEntry(**row) for row in rows[:first]]
-        edges = [TimelineEdge(cursor=encode_cursor(entry.version), node=entry) for entry in entries]
-        return TimelineConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > first,
-                has_previous_page=after_version > 0,  # versions count from 1: the entries up to `after`
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[TimelineEntry]:
+        asked = page(TIMELINE, first, after, last, before)
+        entries = partial(info_context(info).api.read_models.timeline, self.row.record_id)
+        return connection(
+            TIMELINE, lambda *bounds: [(k, TimelineEntry(**e)) for k, e in entries(*bounds)], asked
         )
 
     @strawberry.field(
-        description="Who has looked at this record (the person, their representative, assurance)"
+        description="Who has looked at this record, newest first (the person, their representative, assurance)"
     )
-    def access_history(self, info: strawberry.Info) -> list[AccessView]:
-        return access_views(info_context(info), self.row.record_id)
+    def access_history(
+        self,
+        info: strawberry.Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[AccessView]:
+        return access_views(
+            info_context(info), self.row.record_id, page(ACCESS_HISTORY, first, after, last, before)
+        )
 
 
-def access_views(context: ApiContext, record_id: UUID) -> list[AccessView]:
+TIMELINE = "timeline"
+ACCESS_HISTORY = "access history"
+
+
+def read_person(context: ApiContext, record_id: UUID | None, operation: str, purpose: str) -> Person:
+    """A person's record, if the caller may read it, the read recorded (`read_record`): how `person`, `record`
+    and `node` read one."""
+    return Person(row=read_record(context, record_id, operation, purpose), today=context.api.clock().date())
+
+
+def access_views(context: ApiContext, record_id: UUID, asked: Page) -> Connection[AccessView]:
     if not may_see_access_history(context.caller()):
         raise NotAllowed("only the person, their representative and assurance teams may see who has looked")
-    history = context.api.read_models.access_history(record_id)
-    return [AccessView(**row) for row in history]
+    looks = partial(context.api.read_models.access_history, record_id)
+    return connection(
+        ACCESS_HISTORY, lambda *bounds: [(k, AccessView(**a)) for k, a in looks(*bounds)], asked
+    )

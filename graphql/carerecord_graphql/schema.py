@@ -40,6 +40,7 @@ from carerecord_graphql.arguments import (
     Region,
     SettingName,
 )
+from carerecord_graphql.connections import After, Before, Connection, First, Last, connection, listed, page
 from carerecord_graphql.context import NotAllowed, NotSignedIn, TryAgain, info_context
 from carerecord_graphql.described import description_of
 from carerecord_graphql.disclosure import SchemaDisclosure
@@ -48,19 +49,22 @@ from carerecord_graphql.inputs import graphql_enum
 from carerecord_graphql.investigations import InvestigationQueries
 from carerecord_graphql.limits import CostLimits, QueryCost
 from carerecord_graphql.mutations import build_mutation_type
+from carerecord_graphql.node import Node, read_global_id
 from carerecord_graphql.oversight import (
+    ALERTS,
+    DRILL_DOWN,
     BlanketAlertView,
     EqualityMonitoringView,
     OversightDashboard,
     OversightDecision,
     authorised_scope,
     dashboard_type,
-    drill_down,
+    drill_down_page,
     equality_view,
     views,
 )
 from carerecord_graphql.persisted import ValidatedOnce, Validations
-from carerecord_graphql.person import Person, access_views
+from carerecord_graphql.person import ACCESS_HISTORY, Person, access_views, read_person
 from carerecord_graphql.relationships import RelationshipQueries
 from carerecord_graphql.subscriptions import Subscription
 from carerecord_graphql.types import AccessView
@@ -138,16 +142,30 @@ class Query(InvestigationQueries, RelationshipQueries):
     ) -> Person:
         context = info_context(info)
         record_id = record_id_for(context, canonical_nhs_number(nhs_number, field="nhsNumber"))
-        return Person(
-            row=read_record(context, record_id, "person", purpose), today=context.api.clock().date()
-        )
+        return read_person(context, record_id, "person", purpose)
 
     @strawberry.field(description="A person's record by its record id. Every read is recorded.")
     def record(self, info: strawberry.Info, record_id: RecordId, purpose: Purpose = "direct care") -> Person:
+        return read_person(info_context(info), record_id, "record", purpose)
+
+    @strawberry.field(
+        description="Anything with a global id (a Person, a PlanView), fetched again by it (Relay's node): a read "
+        "of the record it belongs to, authorised and recorded as `record` is. None: the record holds no such plan."
+    )
+    def node(
+        self,
+        info: strawberry.Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The global id (a Person's or PlanView's `id`)")
+        ],
+        purpose: Purpose = "direct care",
+    ) -> Node | None:
         context = info_context(info)
-        return Person(
-            row=read_record(context, record_id, "record", purpose), today=context.api.clock().date()
-        )
+        asked = read_global_id(id)
+        person = read_person(context, asked.record_id, "node", purpose)
+        if asked.plan_id is None:
+            return person
+        return next((plan for plan in person.plans() if plan.plan_id == asked.plan_id), None)
 
     @strawberry.field(
         description="Urgent care only: find a person by family name, date of birth and postcode (at most 5). Recorded."
@@ -196,16 +214,25 @@ class Query(InvestigationQueries, RelationshipQueries):
         return RecordAsOf(record_id=record_id, at=at, clock=clock, version=version, plans=_snapshots(state))
 
     @strawberry.field(
-        description="Who has looked at a record: for the person, their representative and assurance teams."
+        description="Who has looked at a record, newest first: for the person, their representative and assurance teams."
     )
-    def access_history(self, info: strawberry.Info, record_id: RecordId) -> list[AccessView]:
+    def access_history(
+        self,
+        info: strawberry.Info,
+        record_id: RecordId,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[AccessView]:
         context = info_context(info)
         if not may_see_access_history(context.caller()):
             raise NotAllowed(
                 "only the person, their representative and assurance teams may see who has looked"
             )
+        asked = page(ACCESS_HISTORY, first, after, last, before)
         read_record(context, record_id, "accessHistory", "who has looked")
-        return access_views(context, record_id)
+        return access_views(context, record_id, asked)
 
     @strawberry.field(
         description="Oversight for assurance teams and administrators: quality figures for a region (integrated care board code or NHS region), an organisation (ODS code) or a setting, over a period. 'Overdue' is judged against asOf (default now)."
@@ -227,7 +254,7 @@ class Query(InvestigationQueries, RelationshipQueries):
         return dashboard_type(dashboard)
 
     @strawberry.field(
-        description="The decisions behind one oversight figure (its key), each linking to the person's record. Each person listed is recorded as read."
+        description="The decisions behind one oversight figure (its key), a page at a time, each linking to the person's record. Each person on the page is recorded as read."
     )
     def oversight_decisions(
         self,
@@ -239,11 +266,17 @@ class Query(InvestigationQueries, RelationshipQueries):
         organisation: Organisation = None,
         setting: SettingName = None,
         as_of: AsOf = None,
-    ) -> list[OversightDecision]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[OversightDecision]:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, f"oversightDecisions:{figure}")
+        asked = page(DRILL_DOWN, first, after, last, before)
         period = Period(period_start, period_end)
-        return drill_down(context, figure, scope, period, _instant(as_of) or context.api.clock())
+        now = _instant(as_of) or context.api.clock()
+        return drill_down_page(context, figure, scope, period, now, asked)
 
     @strawberry.field(
         description="Possible blanket decisions in scope over the period: many decisions in one organisation or by one author in a short window, near-identical reasoning across different people, reasoning that rests on a group characteristic. Each alert names every decision in it."
@@ -256,10 +289,16 @@ class Query(InvestigationQueries, RelationshipQueries):
         region: Region = None,
         organisation: Organisation = None,
         setting: SettingName = None,
-    ) -> list[BlanketAlertView]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[BlanketAlertView]:
         context = info_context(info)
         scope = authorised_scope(context, region, organisation, setting, "blanketAlerts")
-        return views(context).blanket_alerts(scope, Period(period_start, period_end))
+        asked = page(ALERTS, first, after, last, before)
+        alerts = views(context).blanket_alerts(scope, Period(period_start, period_end))
+        return connection(ALERTS, listed(alerts), asked)
 
     @strawberry.field(
         description="Equality monitoring: DNACPR recommendation rates by age band, sex, ethnicity, disability, learning disability, autism and dementia, with small numbers withheld."

@@ -48,7 +48,10 @@ def _plans_in_force(context: Any, change: dict[str, Any]) -> dict[str, Any]:
         return {}
     today = context.api.clock().date()
     record = context.api.care_records.record_at_version(change["record_id"], change["version"])
-    plans = [plan_view(str(plan.plan_id), plan_document(plan), today) for plan in record.active_plans()]
+    plans = [
+        plan_view(UUID(str(change["record_id"])), str(plan.plan_id), plan_document(plan), today)
+        for plan in record.active_plans()
+    ]
     return {
         "plans_in_force": plans,
         "plan_conflicts": plan_conflicts({"plan_conflicts": conflicts_of(record)}),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -11,6 +10,7 @@ import strawberry
 
 from carerecord_events import base, conversations, plans
 from carerecord_graphql.described import description_of
+from carerecord_graphql.node import GLOBAL_ID, Node, plan_id
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.current_plan import view
 from carerecord_services.investigation import AccessShown
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
         TreatmentRecommendationView as TreatmentRecommendationView,
     )
 else:  # nested types first: a field of a wrapped dataclass's type takes its GraphQL type
+
+    def _plan_global_id(root: strawberry.Parent[view.PlanView]) -> strawberry.ID:
+        return plan_id(root.record_id, root.plan_id)
+
     PersonInvolved = graphql_type(
         view.PersonInvolved,
         name="PersonInvolved",
@@ -77,6 +81,7 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
         name="PlanView",
         description="One recommendation for emergency care and CPR, in plain language.",
         like=[plans.RecommendationContent, plans.RecommendationMade],
+        implements={Node: {"id": strawberry.field(resolver=_plan_global_id, description=GLOBAL_ID)}},
     )
     CaringOrganisation = graphql_type(view.CaringOrganisation, name="CaringOrganisation")
     RepresentativeView = graphql_type(
@@ -117,28 +122,6 @@ class TimelineEntry:
     )
 
 
-@strawberry.type(description="One entry of the timeline, with the cursor to ask for the entries after it")
-class TimelineEdge:
-    cursor: str = strawberry.field(description="Pass it as `after` for the entries after this one")
-    node: TimelineEntry = strawberry.field(description="The entry")
-
-
-@strawberry.type(description="Where a page of a connection stands (Relay's PageInfo)")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether there are entries after this page")
-    has_previous_page: bool = strawberry.field(description="Whether there are entries before this page")
-    start_cursor: str | None = strawberry.field(description="The first entry's cursor; none on an empty page")
-    end_cursor: str | None = strawberry.field(
-        description="The last entry's cursor (pass it as `after` for the next page); none on an empty page"
-    )
-
-
-@strawberry.type(description="A page of the record's timeline, oldest first (a Relay connection)")
-class TimelineConnection:
-    edges: list[TimelineEdge] = strawberry.field(description="The page's entries")
-    page_info: PageInfo = strawberry.field(description="Where the page stands")
-
-
 def _accessed(name: str) -> str | None:  # a recorded access is described once, by the service's account of it
     return description_of(AccessShown, name)
 
@@ -163,22 +146,6 @@ class AccessView:
     name: str | None = strawberry.field(
         description="The reader's name as their token gave it; none where it gave none (older accesses too)"
     )
-
-
-def encode_cursor(version: int) -> str:
-    return base64.urlsafe_b64encode(f"v:{version}".encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "v":
-            raise ValueError
-        return int(value)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("that cursor is not one this API gave out") from None
 
 
 @strawberry.type(description="The change was recorded.")

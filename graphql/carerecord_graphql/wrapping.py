@@ -38,8 +38,10 @@ def graphql_type(
     extra: Mapping[str, object] | None = None,
     described: Mapping[str, str] | None = None,
     like: Sequence[type] = (),
+    implements: Mapping[type, Mapping[str, Any]] | None = None,
 ) -> type:
-    """A strawberry type named `name` with `source`'s fields (or those named in `fields`, in that order)."""
+    """A strawberry type named `name` with `source`'s fields (or those named in `fields`, in that order).
+    `implements`: the interfaces it implements, each with the fields (resolvers) it gives them."""
     hints = typing.get_type_hints(source)
     by_name = {field.name: field for field in dataclasses.fields(source)}
     chosen = [by_name[field] for field in fields] if fields is not None else list(by_name.values())
@@ -63,8 +65,12 @@ def graphql_type(
         "__doc__": None,
         **{field: strawberry.field(description=text) for field, text in descriptions.items() if text},
     }
+    for given in (implements or {}).values():
+        namespace |= given
+    if implements:  # a resolver returns the plain instance: that is what makes it this interface's type
+        namespace["is_type_of"] = classmethod(lambda _cls, value, _info: isinstance(value, source))
     made: type = strawberry.type(
-        type(name, (), namespace), description=description or class_description(source)
+        type(name, tuple(implements or ()), namespace), description=description or class_description(source)
     )
     if fields is None and not spelled:  # extra fields add to the whole dataclass: it still stands for it
         _WRAPPED[source] = made

@@ -163,6 +163,7 @@ OPERATIONS: dict[Action | Read, tuple[str, ...]] = {
     Read.READ_RECORD: (
         "person",
         "record",
+        "node",
         "recordAsOf",
         "GET /fhir/Patient/{nhsNumber}",
         "GET /fhir/Patient/{nhsNumber}/$everything",

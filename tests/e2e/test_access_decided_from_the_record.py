@@ -36,7 +36,7 @@ from tests.e2e.test_api_end_to_end import (
     START,
     registered_with_gp,
 )
-from tests.support.api_server import ApiServer, errors
+from tests.support.api_server import ApiServer, errors, nodes
 
 pytestmark = pytest.mark.adversarial
 
@@ -78,7 +78,7 @@ def _refusals(server: ApiServer, record_id: str) -> list[tuple[str, str, str]]:
     person = server.token(
         sub="margaret", role="person", org="K81003", record=record_id
     )  # who looked at mine?
-    history = server.graphql(person, HISTORY, id=record_id)["data"]["accessHistory"]
+    history = nodes(server.graphql(person, HISTORY, id=record_id)["data"]["accessHistory"])
     return [(h["organisation"], h["operation"], h["refusalReason"]) for h in history if not h["granted"]]
 
 
@@ -419,7 +419,7 @@ async def _first_messages(server: ApiServer, token: str, after: int, count: int)
 
 
 FOR_REVIEW = """query($from: DateTime!, $to: DateTime!) { relationshipsForReview(periodStart: $from, periodEnd: $to) {
-  relationshipId recordId organisation basis startedBy alerts } }"""
+  edges { node { relationshipId recordId organisation basis startedBy alerts } } } }"""
 REVIEW = f"mutation($id: UUID!, $input: ReviewCareRelationshipInput!) {{ reviewCareRelationship(recordId: $id, input: $input) {{ {RESULT} }} }}"
 PRIVACY = {"sub": "icb-priya", "role": "privacy-officer", "org": "QWE"}
 
@@ -441,11 +441,11 @@ def test_a_relationship_started_without_evidence_is_listed_for_the_boards_privac
         "to": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
     }
     privacy = server.token(**PRIVACY)
-    (listed,) = server.graphql(privacy, FOR_REVIEW, **period)["data"]["relationshipsForReview"]
+    (listed,) = nodes(server.graphql(privacy, FOR_REVIEW, **period)["data"]["relationshipsForReview"])
     assert (listed["recordId"], listed["organisation"], listed["startedBy"]) == (record_id, "RXF", "dr-bell")
     assert listed["alerts"] == ["no earlier contact with the person"]
     other_board = server.token(sub="icb-olu", role="privacy-officer", org="QXA")
-    assert server.graphql(other_board, FOR_REVIEW, **period)["data"]["relationshipsForReview"] == []
+    assert nodes(server.graphql(other_board, FOR_REVIEW, **period)["data"]["relationshipsForReview"]) == []
     assert "only privacy officers" in errors(server.graphql(gp, FOR_REVIEW, **period))[0]
 
     finding = {
@@ -459,7 +459,7 @@ def test_a_relationship_started_without_evidence_is_listed_for_the_boards_privac
     assert refused["__typename"] == "NotAllowedResult"
     reviewed = server.graphql(privacy, REVIEW, id=record_id, input=finding)["data"]["reviewCareRelationship"]
     assert reviewed["__typename"] == "RecordChanged"
-    assert server.graphql(privacy, FOR_REVIEW, **period)["data"]["relationshipsForReview"] == []
+    assert nodes(server.graphql(privacy, FOR_REVIEW, **period)["data"]["relationshipsForReview"]) == []
     again = server.graphql(privacy, REVIEW, id=record_id, input=finding)["data"]["reviewCareRelationship"]
     assert again["__typename"] == "Refused"
 
@@ -485,11 +485,16 @@ def test_a_relationship_on_an_other_basis_stops_granting_reads_once_lapsed_until
     )
     assert started["data"]["startCareRelationship"]["__typename"] == "RecordChanged"
     assert "no care relationship" in errors(server.graphql(staff, RECORD, id=record_id))[0]
-    (relationship,) = server.graphql(
-        server.token(**PRIVACY),
-        FOR_REVIEW,
-        **{"from": (datetime.now(UTC) - timedelta(days=9)).isoformat(), "to": datetime.now(UTC).isoformat()},
-    )["data"]["relationshipsForReview"]
+    (relationship,) = nodes(
+        server.graphql(
+            server.token(**PRIVACY),
+            FOR_REVIEW,
+            **{
+                "from": (datetime.now(UTC) - timedelta(days=9)).isoformat(),
+                "to": datetime.now(UTC).isoformat(),
+            },
+        )["data"]["relationshipsForReview"]
+    )
     confirm = f"mutation($id: UUID!, $input: ConfirmCareRelationshipInput!) {{ confirmCareRelationship(recordId: $id, input: $input) {{ {RESULT} }} }}"
     confirmed = server.graphql(
         manager,

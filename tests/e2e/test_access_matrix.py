@@ -8,6 +8,7 @@ passes the access checks is answered VersionConflict (or refused by a rule) and 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
@@ -34,7 +35,7 @@ from carerecord_services.policy import BOARD_ROLES, COMMAND_ACTIONS, PERMISSIONS
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 from tests.builders import GP, valid_nhs_numbers
 from tests.fhir_bundles import bundle_for
-from tests.support.api_server import import_register
+from tests.support.api_server import import_register, nodes
 
 pytestmark = pytest.mark.adversarial
 
@@ -232,7 +233,20 @@ READS = {
         "query($id: UUID!) { record(recordId: $id) { timeline(first: 2) { edges { node { version } } } } }",
         lambda cell: {"id": str(cell.record_id)},
     ),
+    "node (a Person)": (
+        "query($id: ID!) { node(id: $id) { id } }",
+        lambda cell: {"id": _global_id(f"Person:{cell.record_id}")},
+    ),
+    "node (a PlanView the record does not hold: none, once the read is allowed)": (
+        "query($id: ID!) { node(id: $id) { id } }",
+        lambda cell: {"id": _global_id(f"PlanView:{cell.record_id}/{uuid4()}")},
+    ),
 }
+
+
+def _global_id(type_and_key: str) -> str:
+    """A global id as Relay makes them: the base64 of the type's name and the key."""
+    return base64.b64encode(type_and_key.encode()).decode()
 
 
 def _gql(region: Region, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -290,8 +304,10 @@ def test_every_refused_read_is_recorded_in_the_persons_access_history(region: Re
     cell = region.cell(Role.GP, "not caring")
     assert _gql(region, cell.token, READS["record"][0], {"id": str(cell.record_id)}).get("errors")
     board = region.cell(Role.ASSURANCE, "not caring")  # QWE: the hospital RXF cares for this person
-    query = "query($id: UUID!) { accessHistory(recordId: $id) { userId operation granted } }"
-    rows = _gql(region, board.token, query, {"id": str(cell.record_id)})["data"]["accessHistory"]
+    query = (
+        "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { userId operation granted } } } }"
+    )
+    rows = nodes(_gql(region, board.token, query, {"id": str(cell.record_id)})["data"]["accessHistory"])
     assert {"userId": "matrix-gp", "operation": "record", "granted": False} in rows
 
 
@@ -386,7 +402,7 @@ ROLE_ONLY: dict[str, tuple[Read | Action, str]] = {
     ),
     "relationshipsForReview": (
         Read.REVIEW_RELATIONSHIPS,
-        "query($from: DateTime!, $to: DateTime!) { relationshipsForReview(periodStart: $from, periodEnd: $to) { recordId } }",
+        "query($from: DateTime!, $to: DateTime!) { relationshipsForReview(periodStart: $from, periodEnd: $to) { edges { node { recordId } } } }",
     ),
     "oversight": (
         Read.OVERSIGHT,
@@ -394,11 +410,11 @@ ROLE_ONLY: dict[str, tuple[Read | Action, str]] = {
     ),
     "oversightDecisions": (
         Read.OVERSIGHT,
-        'query($from: DateTime!, $to: DateTime!) { oversightDecisions(figure: "decisions-made", periodStart: $from, periodEnd: $to) { recordId } }',
+        'query($from: DateTime!, $to: DateTime!) { oversightDecisions(figure: "decisions-made", periodStart: $from, periodEnd: $to) { edges { node { recordId } } } }',
     ),
     "blanketAlerts": (
         Read.OVERSIGHT,
-        "query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) { kind } }",
+        "query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) { edges { node { kind } } } }",
     ),
     "equalityMonitoring": (
         Read.OVERSIGHT,
@@ -410,11 +426,11 @@ ROLE_ONLY: dict[str, tuple[Read | Action, str]] = {
     ),
     "Person.accessHistory": (
         Read.ACCESS_HISTORY,
-        "query($id: UUID!) { record(recordId: $id) { accessHistory { operation } } }",
+        "query($id: UUID!) { record(recordId: $id) { accessHistory { edges { node { operation } } } } }",
     ),
     "accessHistory": (
         Read.ACCESS_HISTORY,
-        "query($id: UUID!) { accessHistory(recordId: $id) { operation } }",
+        "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { operation } } } }",
     ),
     "breakGlass": (
         Read.BREAK_GLASS,
@@ -548,12 +564,14 @@ def test_the_portal_printed_plan_and_its_pdf_follow_the_table_and_are_recorded(r
     wrong = [o for o in outcomes if o[2] != o[3]]
     assert not wrong, wrong
     assurance = region.cell(Role.ASSURANCE, "caring", user="print-check")
-    history = _gql(
-        region,
-        assurance.token,
-        "query($id: UUID!) { accessHistory(recordId: $id) { userId operation granted } }",
-        {"id": str(assurance.record_id)},
-    )["data"]["accessHistory"]
+    history = nodes(
+        _gql(
+            region,
+            assurance.token,
+            "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { userId operation granted } } } }",
+            {"id": str(assurance.record_id)},
+        )["data"]["accessHistory"]
+    )
     looks = {(e["operation"], e["userId"], e["granted"]) for e in history}
     readers = [
         role

@@ -16,7 +16,7 @@ import pytest
 from tests.builders import valid_nhs_numbers
 from tests.conftest import wait_until
 from tests.e2e.test_api_end_to_end import ASSURANCE, GP, REGISTER, RESULT, START
-from tests.support.api_server import ApiServer, errors
+from tests.support.api_server import ApiServer, errors, nodes
 
 CONVERSATION = f"mutation($id: UUID!, $input: RecordConversationInput!) {{ recordConversation(recordId: $id, input: $input) {{ {RESULT} }} }}"
 ERROR = f"mutation($id: UUID!, $input: MarkEnteredInErrorInput!) {{ markEnteredInError(recordId: $id, input: $input) {{ {RESULT} }} }}"
@@ -24,7 +24,7 @@ TIMELINE = "query($id: UUID!) { record(recordId: $id) { timeline { edges { node 
 DASHBOARD = """query($from: DateTime!, $to: DateTime!) {
   oversight(periodStart: $from, periodEnd: $to) { figures { key count outOf } } }"""
 DECISIONS = """query($figure: String!, $from: DateTime!, $to: DateTime!) {
-  oversightDecisions(figure: $figure, periodStart: $from, periodEnd: $to) { recordId label } }"""
+  oversightDecisions(figure: $figure, periodStart: $from, periodEnd: $to) { edges { node { recordId label } } } }"""
 FIGURE = "accessible-information-offered"
 
 
@@ -134,11 +134,15 @@ def test_formats_offered_are_coded_shown_on_the_timeline_and_counted_for_those_w
 
     wait_until(figure_counted, failure="the conversations were not counted")
     assert counted[FIGURE] == (1, 2)  # A was offered easy read; B nothing; C needs nothing recorded
-    (listed,) = server.graphql(assurance, DECISIONS, figure=FIGURE, **_period())["data"]["oversightDecisions"]
+    (listed,) = nodes(
+        server.graphql(assurance, DECISIONS, figure=FIGURE, **_period())["data"]["oversightDecisions"]
+    )
     assert listed == {"recordId": a, "label": "conversation: offered easy read, an interpreter"}
-    (missed,) = server.graphql(
-        assurance, DECISIONS, figure="accessible-information-not-offered", **_period()
-    )["data"]["oversightDecisions"]
+    (missed,) = nodes(
+        server.graphql(assurance, DECISIONS, figure="accessible-information-not-offered", **_period())[
+            "data"
+        ]["oversightDecisions"]
+    )
     assert missed["recordId"] == b
 
     # a conversation entered in error is no longer counted

@@ -15,7 +15,7 @@ import websockets
 
 from tests.builders import PERSONAL_REASONING, VALID_NHS_NUMBER
 from tests.conftest import wait_until
-from tests.support.api_server import ApiServer, errors
+from tests.support.api_server import ApiServer, errors, nodes
 
 RESULT = """__typename
   ... on RecordChanged { recordId version replayed eventIds }
@@ -31,7 +31,7 @@ PERSON = (
     "query($nhs: String!) { person(nhsNumber: $nhs) { recordId version currentPlans { planId cpr status } } }"
 )
 RECORD = "query($id: UUID!) { record(recordId: $id) { version } }"
-HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { userId role organisation operation granted versionShown refusalReason viaBreakGlass } }"
+HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { userId role organisation operation granted versionShown refusalReason viaBreakGlass } } } }"
 BREAK_GLASS = "mutation($id: UUID!, $reason: String!) { breakGlass(recordId: $id, reason: $reason) { __typename ... on BreakGlassGranted { expiresAt } ... on NotAllowedResult { message } ... on Refused { message } } }"
 
 GP = {"sub": "dr-grey", "role": "gp", "org": "K81003", "registration": "2345678", "name": "Dr Grey"}
@@ -129,7 +129,7 @@ def test_an_organisation_without_a_relationship_is_refused_and_the_refusal_is_re
     paramedic = server.token(**PARAMEDIC)
     refused = server.graphql(paramedic, PERSON, nhs=VALID_NHS_NUMBER)
     assert "no care relationship" in errors(refused)[0]
-    history = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"]
+    history = nodes(server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"])
     assert any(entry["userId"] == "p-khan" and not entry["granted"] for entry in history)
 
 
@@ -154,7 +154,7 @@ def test_break_glass_works_is_recorded_and_expires(server: ApiServer) -> None:
         interval=0.5,
         failure="break glass never expired",
     )
-    history = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"]
+    history = nodes(server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"])
     assert any(entry["operation"] == "breakGlass" for entry in history)
     assert any(entry["viaBreakGlass"] and entry["granted"] for entry in history)
 
@@ -187,7 +187,7 @@ def test_a_read_shows_in_the_access_history_with_the_version_shown_and_changes_n
     gp, record_id = registered_with_gp(server)
     for _ in range(3):
         assert server.graphql(gp, RECORD, id=record_id)["data"]["record"]["version"] == 2
-    history = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"]
+    history = nodes(server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"])
     gp_reads = [entry for entry in history if entry["userId"] == "dr-grey" and entry["operation"] == "record"]
     assert len(gp_reads) == 3
     assert {entry["versionShown"] for entry in gp_reads} == {2}
@@ -197,7 +197,7 @@ def test_the_person_sees_their_own_record_and_who_looked_but_not_anyone_elses(se
     gp, record_id = registered_with_gp(server)
     me = server.token(sub="person-1", role="person", org="K81003", record=record_id)
     assert server.graphql(me, RECORD, id=record_id)["data"]["record"]["version"] == 2
-    assert server.graphql(me, HISTORY, id=record_id)["data"]["accessHistory"]
+    assert nodes(server.graphql(me, HISTORY, id=record_id)["data"]["accessHistory"])
     other = server.graphql(
         gp, REGISTER, input=person_input() | {"nhsNumber": "4010000007", "familyName": "Other"}
     )

@@ -18,10 +18,10 @@ from carerecord_projections.database import transaction
 from carerecord_services.identifiers import nhs_number_is_valid
 from tests.conftest import dsn
 from tests.e2e.test_api_end_to_end import ASSURANCE, GP, REGISTER, person_input
-from tests.support.api_server import ApiServer
+from tests.support.api_server import ApiServer, nodes
 
 ALERTS = """query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) {
-  kind kinds scope summary explanation planIds sharedFeatures organisation careHome careHomeCqcLocation } }"""
+  edges { node { kind kinds scope summary explanation planIds sharedFeatures organisation careHome careHomeCqcLocation } } } }"""
 EQUALITY = """query($from: DateTime!, $to: DateTime!) { equalityMonitoring(periodStart: $from, periodEnd: $to) {
   rows { characteristic group dnacpr peopleInRecord registeredPopulation ratePerThousandInRecord } notRecordedForAnyone } }"""
 
@@ -67,7 +67,7 @@ def test_the_demo_region_loads_is_marked_and_raises_the_care_home_alert(
         assurance = server.token(**ASSURANCE)
         now = datetime.now(UTC)
         period = {"from": (now - timedelta(days=60)).isoformat(), "to": now.isoformat()}
-        alerts = server.graphql(assurance, ALERTS, **period)["data"]["blanketAlerts"]
+        alerts = nodes(server.graphql(assurance, ALERTS, **period)["data"]["blanketAlerts"])
         assert alerts, "the care home that got one reasoning for all must raise an alert"
         assert {alert["organisation"] for alert in alerts} == {"K81045"}
         named = {plan for alert in alerts for plan in alert["planIds"]}

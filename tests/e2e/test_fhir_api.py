@@ -24,7 +24,7 @@ from tests.e2e.test_api_end_to_end import (
     registered_with_gp,
 )
 from tests.fhir_checks import by_reference, one, resources, validated
-from tests.support.api_server import ApiServer, errors
+from tests.support.api_server import ApiServer, errors, nodes
 
 EVERYTHING = "fhir:Patient/$everything"
 RECORD_ADRT = f"mutation($id: UUID!, $input: RecordAdvanceDecisionInput!) {{ recordAdvanceDecision(recordId: $id, input: $input) {{ {RESULT} }} }}"
@@ -64,7 +64,7 @@ def changed(result: dict[str, Any], field: str) -> dict[str, Any]:
 def fhir_history(server: ApiServer, record_id: str) -> list[dict[str, Any]]:
     result = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)
     assert not errors(result), errors(result)
-    history: list[dict[str, Any]] = result["data"]["accessHistory"]
+    history: list[dict[str, Any]] = nodes(result["data"]["accessHistory"])
     return [entry for entry in history if entry["operation"] == EVERYTHING]
 
 

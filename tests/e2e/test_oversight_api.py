@@ -24,15 +24,15 @@ from tests.e2e.test_api_end_to_end import (
     person_input,
     recommendation_input,
 )
-from tests.support.api_server import SYNTHETIC, ApiServer, errors
+from tests.support.api_server import SYNTHETIC, ApiServer, errors, nodes
 
 DASHBOARD = """query($from: DateTime!, $to: DateTime!, $region: String, $org: String) {
   oversight(periodStart: $from, periodEnd: $to, region: $region, organisation: $org) {
     scope demo figures { key count outOf } charts { key rows { label count } } timings { key count }
   } }"""
 DECISIONS = """query($figure: String!, $from: DateTime!, $to: DateTime!) {
-  oversightDecisions(figure: $figure, periodStart: $from, periodEnd: $to) { planId recordId organisation label } }"""
-HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { role organisation operation granted } }"
+  oversightDecisions(figure: $figure, periodStart: $from, periodEnd: $to) { edges { node { planId recordId organisation label } } } }"""
+HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { role organisation operation granted } } } }"
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
@@ -85,8 +85,8 @@ def test_an_assurance_team_sees_its_region_and_every_drill_down_is_a_recorded_re
     assert figures["decisions-made"] == (1, None)
     assert figures["person-involved"] == (1, 1)
     listed = server.graphql(assurance, DECISIONS, figure="person-involved", **_period())["data"]
-    assert [row["recordId"] for row in listed["oversightDecisions"]] == [record_id]
-    history = server.graphql(assurance, HISTORY, id=record_id)["data"]["accessHistory"]
+    assert [row["recordId"] for row in nodes(listed["oversightDecisions"])] == [record_id]
+    history = nodes(server.graphql(assurance, HISTORY, id=record_id)["data"]["accessHistory"])
     assert {
         "role": "assurance",
         "organisation": "QWE",
@@ -195,7 +195,7 @@ def test_a_bad_register_file_changes_nothing_and_names_each_line(server: ApiServ
 
 REVIEW = """mutation($id: UUID!, $ok: Boolean!, $notes: String!) { reviewBreakGlass(accessId: $id, appropriate: $ok, notes: $notes) {
   __typename ... on BreakGlassReviewed { accessId appropriate } ... on Refused { rule message } ... on NotAllowedResult { message } } }"""
-ACCESSES = "query($id: UUID!) { accessHistory(recordId: $id) { accessId operation } }"
+ACCESSES = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { accessId operation } } } }"
 
 
 def test_an_assurance_team_reviews_a_break_glass_access_once(server: ApiServer) -> None:
@@ -209,7 +209,7 @@ def test_an_assurance_team_reviews_a_break_glass_access_once(server: ApiServer) 
     assurance = server.token(**ASSURANCE)
     figures = server.graphql(assurance, DASHBOARD, **_period())["data"]["oversight"]["figures"]
     assert {f["key"]: (f["count"], f["outOf"]) for f in figures}["break-glass-awaiting-review"] == (1, 1)
-    history = server.graphql(assurance, ACCESSES, id=record_id)["data"]["accessHistory"]
+    history = nodes(server.graphql(assurance, ACCESSES, id=record_id)["data"]["accessHistory"])
     (access_id,) = [entry["accessId"] for entry in history if entry["operation"] == "breakGlass"]
 
     by_gp = server.graphql(server.token(**GP), REVIEW, id=access_id, ok=True, notes="looks fine to me")

@@ -25,14 +25,14 @@ from tests.e2e.test_api_end_to_end import (
     registered_with_gp,
 )
 from tests.fhir_checks import resources, validated
-from tests.support.api_server import ApiServer, errors
+from tests.support.api_server import ApiServer, errors, nodes
 
 RECORD_ADRT = f"mutation($id: UUID!, $input: RecordAdvanceDecisionInput!) {{ recordAdvanceDecision(recordId: $id, input: $input) {{ {RESULT} }} }}"
 CONFLICTS = "query($nhs: String!) { person(nhsNumber: $nhs) { version moreThanOneActivePlan planConflicts { code description } } }"
 DASHBOARD = """query($from: DateTime!, $to: DateTime!) {
   oversight(periodStart: $from, periodEnd: $to) { figures { key count outOf } } }"""
 DECISIONS = """query($from: DateTime!, $to: DateTime!) {
-  oversightDecisions(figure: "conflicting-plans", periodStart: $from, periodEnd: $to) { planId recordId label } }"""
+  oversightDecisions(figure: "conflicting-plans", periodStart: $from, periodEnd: $to) { edges { node { planId recordId label } } } }"""
 CPR_RECOMMENDED = {
     "cpr": "ATTEMPT_CPR",
     "reasonCategory": "CPR_RECOMMENDED",
@@ -148,7 +148,7 @@ def test_plans_that_disagree_and_a_valid_refusal_beside_cpr_are_flagged_on_every
     assert not errors(dashboard), errors(dashboard)
     figures = {f["key"]: (f["count"], f["outOf"]) for f in dashboard["data"]["oversight"]["figures"]}
     assert figures["conflicting-plans"] == (1, 1)
-    listed = server.graphql(assurance, DECISIONS, **_period())["data"]["oversightDecisions"]
+    listed = nodes(server.graphql(assurance, DECISIONS, **_period())["data"]["oversightDecisions"])
     assert {row["recordId"] for row in listed} == {record_id} and len(listed) == 2
     assert "disagree about CPR" in listed[0]["label"]
 

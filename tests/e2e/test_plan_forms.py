@@ -310,7 +310,7 @@ def test_a_plan_stored_as_version_1_reads_its_priority_scale_as_the_persons_sect
             document = cursor.fetchone()[0]
         ((plan_id, stored),) = document["plans"].items()
         assert stored["form_version"] == ""  # not recorded then, and not guessed now
-        shown = plan_view(plan_id, stored, date.today())
+        shown = plan_view(record_id, plan_id, stored, date.today())
         assert shown.respect is not None and shown.respect.what_matters_scale == 7
         assert shown.respect.clinical_focus_scale is None
         assert "quality of life and comfort matters most" in shown.respect.what_matters_scale_words

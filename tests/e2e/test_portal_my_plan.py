@@ -40,7 +40,7 @@ from tests.e2e.test_portal_pages import (  # noqa: F401 (fixtures)
     server,
     sign_in,
 )
-from tests.support.api_server import ApiServer
+from tests.support.api_server import ApiServer, nodes
 
 REPRESENT = f"mutation($id: UUID!, $input: RecordRepresentativeInput!) {{ recordRepresentative(recordId: $id, input: $input) {{ {RESULT} }} }}"
 WITHDRAW = f"mutation($id: UUID!, $input: WithdrawRepresentativeInput!) {{ withdrawRepresentative(recordId: $id, input: $input) {{ {RESULT} }} }}"
@@ -287,8 +287,10 @@ def test_the_person_cannot_open_another_persons_page_and_the_refusal_is_recorded
     assert page.get_by_role("heading", level=1).inner_text() == "You may not see this record"
     assert "Edith" not in page.get_by_role("main").inner_text()
     accessible(page, "my-plan-another-persons-page-refused")
-    asked = "query($id: UUID!) { accessHistory(recordId: $id) { name role granted } }"
-    history = server.graphql(server.token(**person(record_id)), asked, id=record_id)["data"]["accessHistory"]
+    asked = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { name role granted } } } }"
+    history = nodes(
+        server.graphql(server.token(**person(record_id)), asked, id=record_id)["data"]["accessHistory"]
+    )
     assert {"name": "Dr Grey", "role": "gp", "granted": True} in history  # the API names them too
     assert {"name": None, "role": "paramedic", "granted": False} in history
     assert looks(server, other_id, "portal person") == [("margaret-hale", False)]

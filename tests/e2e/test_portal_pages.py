@@ -26,7 +26,7 @@ from tests.e2e.test_api_end_to_end import (
     person_input,
     registered_with_gp,
 )
-from tests.support.api_server import ApiServer
+from tests.support.api_server import ApiServer, nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 ORGANISATIONS = ROOT / "deploy" / "carerecord" / "reference" / "organisations.csv"
@@ -169,9 +169,8 @@ def accessible(page: Page, name: str) -> None:
 
 
 def history(server: ApiServer, record_id: str) -> list[dict[str, Any]]:
-    result: list[dict[str, Any]] = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"][
-        "accessHistory"
-    ]
+    answer = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)
+    result: list[dict[str, Any]] = nodes(answer["data"]["accessHistory"])
     return result
 
 

@@ -27,7 +27,7 @@ from tests.e2e.test_api_end_to_end import (
     registered_with_gp,
 )
 from tests.form_builders import DNACPR_INPUT, ESCALATION_INPUT, RESPECT_INPUT
-from tests.support.api_server import ApiServer, errors
+from tests.support.api_server import ApiServer, errors, nodes
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PLANS = "query($id: UUID!) { record(recordId: $id) { version currentPlans { planId } } }"
@@ -140,7 +140,7 @@ def test_a_respect_plan_prints_its_nine_sections_in_order_with_when_and_which_ve
     assert flat.count(whose) == 3, "at the head of both pages, and at the end"
     assert "being at home with her cat" in flat and "Ann Hale (daughter, attorney)" in flat
 
-    looks = server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"]
+    looks = nodes(server.graphql(server.token(**ASSURANCE), HISTORY, id=record_id)["data"]["accessHistory"])
     printed = [(e["operation"], e["granted"], e["versionShown"]) for e in looks if "print" in e["operation"]]
     assert ("portal print", True, version) in printed and ("portal print pdf", True, version) in printed, (
         looks

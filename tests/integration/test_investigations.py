@@ -42,9 +42,7 @@ PARAMEDIC_CLAIMS = {"sub": "p-khan", "role": "paramedic", "org": "RX9", "registr
 ASSURANCE_CLAIMS = {"sub": "icb-ann", "role": "assurance", "org": "QWE"}
 
 RECORD = "query($id: UUID!, $purpose: String!) { record(recordId: $id, purpose: $purpose) { version } }"
-HISTORY = (
-    "query($id: UUID!) { accessHistory(recordId: $id) { accessId userId operation granted versionShown } }"
-)
+HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { accessId userId operation granted versionShown } } } }"
 SHOWN = """query($access: UUID!) { accessShown(accessId: $access) {
   recordId kind operation userId role roleLabel organisation at purpose granted viaBreakGlass versionShown
   shown { version caringOrganisations plans { status cprCode cpr reasoning responsibleClinician } } } }"""
@@ -158,6 +156,7 @@ def test_an_assurance_team_sees_exactly_what_each_reader_was_shown(api: InProces
     assert not api.ask(PARAMEDIC_CLAIMS, RECORD, id=str(record_id), purpose="999 call").errors
 
     history = api.ask(ASSURANCE_CLAIMS, HISTORY, id=str(record_id)).data["accessHistory"]
+    history = [edge["node"] for edge in history["edges"]]
     reads = {row["userId"]: row for row in history if row["operation"] == "record"}
     by_gp = api.ask(ASSURANCE_CLAIMS, SHOWN, access=reads["dr-grey"]["accessId"])
     by_paramedic = api.ask(ASSURANCE_CLAIMS, SHOWN, access=reads["p-khan"]["accessId"])
@@ -190,6 +189,7 @@ def test_only_assurance_may_ask_what_was_shown_and_every_question_is_recorded(ap
     record_id = _cared_for_with_a_plan(api)
     api.ask(GP_CLAIMS, RECORD, id=str(record_id), purpose="direct care")
     history = api.ask(ASSURANCE_CLAIMS, HISTORY, id=str(record_id)).data["accessHistory"]
+    history = [edge["node"] for edge in history["edges"]]
     access_id = next(row["accessId"] for row in history if row["operation"] == "record")
 
     refused = api.ask(GP_CLAIMS, SHOWN, access=access_id)
@@ -333,6 +333,7 @@ def test_the_investigation_bundle_holds_events_plans_accesses_disclosures_and_pr
     )
     assert [error.message for error in refused.errors or []] == ["only assurance teams may investigate"]
     history = api.ask(ASSURANCE_CLAIMS, HISTORY, id=str(record_id)).data["accessHistory"]
+    history = [edge["node"] for edge in history["edges"]]
     assert ("icb-ann", "investigation", True) in {
         (r["userId"], r["operation"], r["granted"]) for r in history
     }

@@ -111,5 +111,10 @@ def errors(result: dict[str, Any]) -> list[str]:
     return [error["message"] for error in result.get("errors") or []]
 
 
+def nodes(connection: dict[str, Any]) -> list[Any]:
+    """The items of one page of a connection (its edges' nodes), in its order."""
+    return [edge["node"] for edge in connection["edges"]]
+
+
 def dump(value: Any) -> str:
     return json.dumps(value, indent=2, default=str)

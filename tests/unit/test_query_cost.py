@@ -70,3 +70,26 @@ def test_the_standard_introspection_query_and_ordinary_queries_pass() -> None:
     assert measure(parse(get_introspection_query()), CostLimits())["IntrospectionQuery"].fields < 500
     result = build_schema().execute_sync("{ glossary { term easyRead } }")
     assert result.errors is None and result.data and result.data["glossary"]
+
+
+def test_the_items_a_query_asks_for_are_its_page_sizes_multiplied_through_fragments_and_variables() -> None:
+    query = """query($n: Int) { a: record(recordId: "x") { ...T } b: record(recordId: "x") { ...T } }
+    fragment T on Person { timeline(first: $n) { edges { node { version } } } accessHistory(last: 30) {
+      edges { node { operation } } } }"""
+    assert measure(parse(query), CostLimits(), {"n": 10})["anonymous"].items == 2 * (10 + 30)
+    assert measure(parse(query), CostLimits(), {})["anonymous"].items == 2 * (200 + 30)  # not given: the most
+    plain = '{ record(recordId: "x") { timeline { edges { node { version } } } } }'
+    assert measure(parse(plain), CostLimits())["anonymous"].items == 50  # neither first nor last: the default
+    assert measure(parse("{ glossary { term } }"), CostLimits())["anonymous"].items == 0
+
+
+def test_a_query_asking_for_more_items_than_allowed_or_a_page_out_of_bounds_is_refused() -> None:
+    pages = " ".join(
+        f'r{i}: record(recordId: "x") {{ timeline(first: 200) {{ edges {{ cursor }} }} }}' for i in range(11)
+    )
+    with pytest.raises(TooCostly, match="asks for more than 2000 items of lists"):
+        measure(parse("{ " + pages + " }"), CostLimits())
+    result = build_schema().execute_sync(
+        '{ record(recordId: "x") { timeline(last: 500) { edges { cursor } } } }'
+    )
+    assert result.errors and result.errors[0].message == "last must be between 1 and 200"

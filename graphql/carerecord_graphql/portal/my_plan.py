@@ -240,7 +240,7 @@ class MyPlanPages(PortalRendering):
         names = await run_in_threadpool(
             self.api.read_models.organisation_names, {plan.organisation for plan in plans}
         )
-        timeline = await run_in_threadpool(self.api.read_models.timeline, row.record_id, 0, 200)
+        timeline = await run_in_threadpool(self._oldest_entries, row.record_id)
         values = {
             "title": f"{subject.Whose} plan in easy read",
             "subject": subject,
@@ -256,7 +256,7 @@ class MyPlanPages(PortalRendering):
         if isinstance(asked, Response):
             return asked
         session, principal, row = asked
-        history = await run_in_threadpool(self.api.read_models.access_history, row.record_id)
+        history = await run_in_threadpool(self._latest_looks, row.record_id)
         names = await run_in_threadpool(
             self.api.read_models.organisation_names,
             {principal.organisation, *(entry["organisation"] for entry in history)},
@@ -307,6 +307,14 @@ class MyPlanPages(PortalRendering):
         )
         values["form_id"] = entered["form_id"] or values["form_id"]
         return self.render(request, session, "my_plan.html", values, status_code=400)
+
+    def _oldest_entries(self, record_id: UUID) -> list[dict[str, Any]]:
+        """The record's first 200 timeline entries, oldest first."""
+        return [entry for _, entry in self.api.read_models.timeline(record_id, None, None, 200, False)]
+
+    def _latest_looks(self, record_id: UUID) -> list[dict[str, Any]]:
+        """The latest 200 looks at the record, newest first."""
+        return [look for _, look in self.api.read_models.access_history(record_id, None, None, 200, False)]
 
     def raised(self, principal: Principal, entered: dict[str, str]) -> str | None:
         """Raises the concern; None when recorded (or already recorded by this form), else what went wrong

@@ -180,6 +180,8 @@ class ReviewView:
 class PlanView:
     plan_id: UUID
     """The plan's id"""
+    record_id: UUID
+    """The record that holds the plan"""
     status: str
     """Where the plan stands: active, revoked, superseded, entered-in-error or closed-after-death"""
     form_type: str
@@ -302,14 +304,16 @@ def plan_conflicts(document: dict[str, Any]) -> list[PlanConflictView]:
 
 
 def plans_of(row: PlanRow, today: date) -> list[PlanView]:
-    return [plan_view(key, value, today) for key, value in row.document.get("plans", {}).items()]
+    plans = row.document.get("plans", {}).items()
+    return [plan_view(row.record_id, key, value, today) for key, value in plans]
 
 
-def plan_view(plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
+def plan_view(record_id: UUID, plan_id: str, plan: dict[str, Any], today: date) -> PlanView:
     review_due = date.fromisoformat(plan["review_due"]) if plan.get("review_due") else None
     endorsed = plan.get("endorsed_by")
     return PlanView(
         plan_id=UUID(plan_id),
+        record_id=record_id,
         **_copied(
             plan, "status", "form_type", "form_name", "cpr_code", "cpr", "reason_category", "reasoning"
         ),

@@ -14,15 +14,26 @@ class TimelineQueries:
 
     _dsn: str
 
-    def timeline(self, record_id: UUID, after_version: int, first: int) -> list[dict[str, Any]]:
-        return rows(
+    def timeline(
+        self,
+        record_id: UUID,
+        after_version: int | None,
+        before_version: int | None,
+        limit: int,
+        from_end: bool,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """The entries strictly between two versions (none: no bound), oldest first: the first `limit` of
+        them, or the last `limit` when `from_end`; each with its version."""
+        found = rows(
             self._dsn,
-            """SELECT version, position, event_id, event_type, label, summary, occurred_at, recorded_at,
+            f"""SELECT version, position, event_id, event_type, label, summary, occurred_at, recorded_at,
                           recorded_by_user, recorded_by_role, recorded_by_organisation, corrects_event_id,
                           entered_in_error
-                   FROM person_timeline WHERE record_id = %s AND version > %s ORDER BY version LIMIT %s""",
-            (record_id, after_version, first),
+                   FROM person_timeline WHERE record_id = %s AND version > %s AND version < %s
+                   ORDER BY version {"DESC" if from_end else "ASC"} LIMIT %s""",
+            (record_id, after_version or 0, before_version or 2**31 - 1, limit),
         )
+        return [(row["version"], row) for row in (found[::-1] if from_end else found)]
 
     def changes_for_organisation(
         self, organisation: str, after_position: int, limit: int = 100

@@ -25,14 +25,21 @@ class AccessQueries:
         )
         return (found[0]["record_id"], found[0]["reviewed"]) if found else None
 
-    def access_history(self, record_id: UUID, limit: int = 200) -> list[dict[str, Any]]:
-        return rows(
+    def access_history(
+        self, record_id: UUID, after: int | None, before: int | None, limit: int, from_end: bool
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Who has looked, newest first, each with its position in the access audit: those strictly between
+        two positions in that order (after: older than; before: newer than; none: no bound), the first
+        `limit` of them, or the last `limit` when `from_end`."""
+        found = rows(
             self._dsn,
-            """SELECT access_id, kind, user_id, name, role, organisation, operation, purpose, granted,
-                          version_shown, refusal_reason, via_break_glass, at, expires_at
-                   FROM access_log WHERE record_id = %s ORDER BY at DESC LIMIT %s""",
-            (record_id, limit),
+            f"""SELECT access_id, kind, user_id, name, role, organisation, operation, purpose, granted,
+                          version_shown, refusal_reason, via_break_glass, at, expires_at, position
+                   FROM access_log WHERE record_id = %s AND position < %s AND position > %s
+                   ORDER BY position {"ASC" if from_end else "DESC"}, access_id LIMIT %s""",
+            (record_id, 2**63 - 1 if after is None else after, -1 if before is None else before, limit),
         )
+        return [(row.pop("position"), row) for row in (found[::-1] if from_end else found)]
 
     def accesses_between(self, record_id: UUID, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Every access to the record in [start, end), oldest first: reads, refusals, searches, break glass."""

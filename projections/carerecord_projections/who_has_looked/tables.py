@@ -36,5 +36,7 @@ ACCESS_LOG_DDL = access_table("access_log", ACCESS_COLUMNS) + (
     # the reader's name as their token gave it (none for a token without one): shown to the person, not the id
     "ALTER TABLE access_log ADD COLUMN IF NOT EXISTS name text;\n"
     "CREATE INDEX IF NOT EXISTS access_log_by_record ON access_log (record_id, at);\n"
+    # who has looked, a page at a time, newest first
+    "CREATE INDEX IF NOT EXISTS access_log_by_record_position ON access_log (record_id, position);\n"
     "CREATE INDEX IF NOT EXISTS access_log_break_glass ON access_log (user_id, record_id) WHERE kind = 'break-glass';\n"
 )
