@@ -53,7 +53,8 @@ def test_a_role_that_may_never_make_a_change_is_refused_from_the_token() -> None
 
 def test_a_person_may_raise_a_concern_on_their_own_record_only() -> None:
     own = uuid4()
-    assert not decided_by_the_record(Reader(THE_PERSON, own), c.RaiseConcern, own, RecordPolicy())
+    # on their own record the change is decided from it, as their read is (a withdrawn representative is refused)
+    assert decided_by_the_record(Reader(THE_PERSON, own), c.RaiseConcern, own, RecordPolicy())
     with pytest.raises(ChangeRefused, match="a person token may not make this change"):
         decided_by_the_record(Reader(THE_PERSON, own), c.RaiseConcern, uuid4(), RecordPolicy())
 
