@@ -9,20 +9,22 @@ settings: PERSISTENCE_MODULE names `CareRecordPostgresFactory`) keeps the reader
 
 - Each row records the transaction that wrote it (`transaction_id`, `pg_current_xact_id()`, a column this
   recorder adds; rows stored before it was added hold 0, which every reader sees).
-- An insert is one statement, one round trip, committed on its own (`carerecord_insert_events_*`): it takes an
-  advisory lock, takes its transaction id and its positions, inserts, and releases the lock before COMMIT. So
-  the lock is held for the insert only, never through the commit, and transactions commit concurrently; but
-  a transaction with a higher position always has a higher transaction id.
-- A reader of "events after position P" reads only rows whose transaction id is below
-  `pg_snapshot_xmin(pg_current_snapshot())`: every transaction below that has ended, so no row can appear
-  later below it. A transaction still in flight holds back every position after its own (they all have
-  higher transaction ids), and a position, once passed, is never filled in later.
+- An append is one statement, one round trip, committed on its own (`carerecord_append_<table>`): under an
+  advisory lock it takes its transaction id, marks itself as writing (an advisory lock on its own id, held
+  until it ends) and takes its positions; it releases the first lock before COMMIT. So nothing is held
+  through another's commit and appends commit side by side, but a higher position always has a higher
+  transaction id.
+- A reader of "events after position P" (`carerecord_log_<table>`, `carerecord_last_<table>`) first finds the
+  oldest append still running (the lock table), then reads only rows of older transactions (all rows, when
+  none runs). An append still running holds back every position after its own (they have higher
+  transaction ids); a position, once passed, is never filled in later. Other transactions on the server (a
+  read model's, another database's) hold nothing back.
+- An append returns once its events can be read (at most SETTLE_WAIT after its COMMIT, while an older append
+  is still committing), so a use case's own events are in the read models fed in process when it returns.
 
 So the log's order is still the order of positions, and a reader never skips an event committed late. A
 position is a number a committed event holds for ever; positions increase along the log, and one can be
-missing (a transaction that rolled back, a version conflict, took it). The held-back tail is as long as the
-oldest write transaction running on the whole PostgreSQL server (any database: transaction ids are
-server-wide), so a write transaction left open elsewhere delays the log, never corrupts it.
+missing (an append that rolled back, on a version conflict or when interrupted, took it).
 
 Every connection carries a statement timeout, a lock timeout and a TCP user timeout
 (CARERECORD_STATEMENT_TIMEOUT_MS, CARERECORD_LOCK_TIMEOUT_MS in the store's environment), so the server never
@@ -46,7 +48,7 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import Environment, retry
-from psycopg import Connection
+from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier, Literal
 
 log = logging.getLogger("carerecord.store")
@@ -55,19 +57,31 @@ STATEMENT_TIMEOUT = "CARERECORD_STATEMENT_TIMEOUT_MS"
 LOCK_TIMEOUT = "CARERECORD_LOCK_TIMEOUT_MS"
 ATTEMPTS = 10  # as the library's own insert: a restarted server costs a reconnect, not a failed command
 RETRY_WAIT = 0.2
+SETTLE_WAIT = 2.0  # seconds an insert waits, after COMMIT, for older transactions to end (see insert_events)
 
 
 class InsertInterrupted(OperationalError):
     """The insert was stopped from outside after its caller's deadline passed."""
 
 
-def _lock_key(table: str) -> int:
-    """The advisory lock that orders one table's inserts: a stable 63-bit number named by the table."""
-    return int.from_bytes(hashlib.sha256(f"carerecord positions {table}".encode()).digest()[:8]) >> 1
+def _tag(name: str) -> int:
+    """A stable signed 32-bit number for an advisory lock's first key, named by `name`."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], signed=True)
 
 
-# Read by every reader of the log: rows of transactions that have ended, however they ended (see above).
-SETTLED = SQL("transaction_id < pg_snapshot_xmin(pg_current_snapshot())")
+# The least transaction id among this table's appends still running, or NULL: read from the server's lock
+# table, since their rows cannot be seen until they commit. Each append holds the advisory lock
+# (table's tag, low 32 bits of its transaction id) until it ends; the full id is rebuilt next to the
+# snapshot's xmax (ids in flight lie within 2^30 of it). `below` leaves out the caller's own and later ones.
+_WRITING = """
+SELECT min(x) FROM (
+    SELECT ((r - ((r - l.objid::bigint) & 4294967295))::text)::xid8 AS x
+    FROM pg_locks l, (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1073741824 AS r) ref
+    WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
+      AND l.classid = ({writing_tag}::bigint & 4294967295)::oid
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+) writing WHERE below IS NULL OR x < below
+"""
 
 
 class CareRecordRecorder(PostgresApplicationRecorder):
@@ -77,9 +91,26 @@ class CareRecordRecorder(PostgresApplicationRecorder):
         self._interrupted: set[int] = set()
         self._lock = threading.Lock()
         schema, table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
-        self.lock_key = _lock_key(f"{self.datastore.schema}.{self.events_table_name}")
-        self.insert_function_name = f"carerecord_insert_{self.events_table_name}"[:63]
-        function = Identifier(self.insert_function_name)
+        named = f"{self.datastore.schema}.{self.events_table_name}"
+        self.position_lock = (_tag("carerecord positions"), _tag(named))
+        self.writing_tag = _tag(f"carerecord writing {named}")
+        name = self.events_table_name
+        self.insert_function_name = f"carerecord_append_{name}"[:63]
+        writing, read, last = (
+            Identifier(f"carerecord_{what}_{name}"[:63]) for what in ("writing", "log", "last")
+        )
+        names = {
+            "schema": schema,
+            "table": table,
+            "writing": writing,
+            "read": read,
+            "last": last,
+            "function": Identifier(self.insert_function_name),
+            "event": Identifier(self.stored_event_type_name),
+            "position_class": Literal(self.position_lock[0]),
+            "position_key": Literal(self.position_lock[1]),
+            "writing_tag": Literal(self.writing_tag),
+        }
         self.sql_create_statements += [
             # Existing stores: the column is added once, its rows holding 0 (seen by every reader); the
             # default then names each new row's transaction. Checked first, so a restart takes no table lock.
@@ -91,37 +122,62 @@ class CareRecordRecorder(PostgresApplicationRecorder):
                 "ALTER TABLE {schema}.{table} ALTER COLUMN transaction_id SET DEFAULT pg_current_xact_id(); "
                 "END IF; END $migrate$"
             ).format(
-                schema=schema,
-                table=table,
+                **names,
                 schema_name=Literal(self.datastore.schema),
                 table_name=Literal(self.events_table_name),
             ),
             SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{writing}(below xid8) RETURNS xid8 "
+                "LANGUAGE sql VOLATILE AS $writing$" + _WRITING + "$writing$"
+            ).format(**names),
+            SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[]) "
-                "RETURNS SETOF bigint LANGUAGE plpgsql AS $insert$ "
+                "RETURNS TABLE (positions bigint[], transaction_id xid8, settled boolean) "
+                "LANGUAGE plpgsql AS $append$ "
+                "DECLARE taken bigint[]; mine xid8; "
                 "BEGIN "
-                "PERFORM pg_advisory_lock({key}); "
-                "PERFORM pg_current_xact_id(); "  # this transaction's id, taken under the lock
-                "RETURN QUERY INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+                "PERFORM pg_advisory_lock({position_class}, {position_key}); "
+                "mine := pg_current_xact_id(); "  # this transaction's id, taken under the lock
+                "PERFORM pg_advisory_xact_lock({writing_tag}, ((mine::text::bigint & 4294967295) "
+                "- CASE WHEN (mine::text::bigint & 4294967295) >= 2147483648 THEN 4294967296 ELSE 0 END)::int4); "
+                "WITH inserted AS (INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
                 "SELECT originator_id, originator_version, topic, state FROM unnest(events) "
-                "RETURNING notification_id; "
-                "PERFORM pg_advisory_unlock({key}); "
-                "END $insert$"
-            ).format(
-                schema=schema,
-                table=table,
-                function=function,
-                event=Identifier(self.stored_event_type_name),
-                key=Literal(self.lock_key),
-            ),
+                "RETURNING notification_id) "
+                "SELECT array_agg(notification_id ORDER BY notification_id) INTO taken FROM inserted; "
+                "PERFORM pg_advisory_unlock({position_class}, {position_key}); "
+                # settled: no older append is running, so these rows can be read as soon as they commit
+                "RETURN QUERY SELECT taken, mine, {schema}.{writing}(mine) IS NULL; "
+                "END $append$"
+            ).format(**names),
+            # The log as far as it is final: rows below every append still running (or, with none running,
+            # every committed row). The bound is taken first, the rows then, each statement with a new snapshot:
+            # an append that ends between the two is then seen, never passed over.
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{read}(after bigint, stop bigint, topics text[], lim integer) "
+                "RETURNS SETOF {schema}.{table} LANGUAGE plpgsql AS $read$ "
+                "DECLARE bound xid8; "
+                "BEGIN "
+                "bound := coalesce({schema}.{writing}(NULL), pg_snapshot_xmax(pg_current_snapshot())); "
+                "RETURN QUERY SELECT * FROM {schema}.{table} WHERE notification_id > after "
+                "AND (stop IS NULL OR notification_id <= stop) AND (topics IS NULL OR topic = ANY(topics)) "
+                "AND transaction_id < bound ORDER BY notification_id LIMIT lim; "
+                "END $read$"
+            ).format(**names),
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{last}() RETURNS bigint LANGUAGE plpgsql AS $last$ "
+                "DECLARE bound xid8; "
+                "BEGIN "
+                "bound := coalesce({schema}.{writing}(NULL), pg_snapshot_xmax(pg_current_snapshot())); "
+                "RETURN (SELECT max(notification_id) FROM {schema}.{table} WHERE transaction_id < bound); "
+                "END $last$"
+            ).format(**names),
         ]
-        self.insert_statement = SQL("SELECT * FROM {schema}.{function}(%s)").format(
-            schema=schema, function=function
-        )
-        self.max_notification_id_statement = (
-            SQL("SELECT MAX(notification_id) FROM {schema}.{table} WHERE ").format(schema=schema, table=table)
-            + SETTLED
-        )
+        self.insert_statement = SQL("SELECT * FROM {schema}.{function}(%s)").format(**names)
+        self.read_statement = SQL(
+            "SELECT * FROM {schema}.{read}(%s::bigint, %s::bigint, %s::text[], %s::integer)"
+        ).format(**names)
+        self.max_notification_id_statement = SQL("SELECT {schema}.{last}() AS max").format(**names)
+        self.settled_statement = SQL("SELECT {schema}.{writing}(%s::xid8) IS NULL AS settled").format(**names)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
@@ -155,13 +211,38 @@ class CareRecordRecorder(PostgresApplicationRecorder):
             try:
                 with conn.cursor() as curs:
                     curs.execute(self.insert_statement, (events,), prepare=True)
-                    return [row[self.insert_function_name] for row in curs.fetchall()]
+                    row = curs.fetchone()
+                    assert row is not None
+                    if not row["settled"]:
+                        self._wait_until_settled(curs, row["transaction_id"])
+                    return list(row["positions"])
             except BaseException:
                 self._release_lock(conn, thread)
                 raise
             finally:
                 with self._lock:
                     self._in_flight.pop(thread, None)
+
+    def _wait_until_settled(self, curs: Cursor[Any], transaction_id: object) -> None:
+        """Returns once every transaction older than the committed one has ended, so that its events can be
+        read from the log (a use case's own events are then in the read models fed in process as soon as it
+        returns); at most SETTLE_WAIT, for a transaction open elsewhere on the server can hold the log back."""
+        deadline = time.monotonic() + SETTLE_WAIT
+        pause = 0.0005
+        while True:
+            curs.execute(self.settled_statement, (transaction_id,), prepare=True)
+            found = curs.fetchone()
+            if found is not None and found["settled"]:
+                return
+            if time.monotonic() >= deadline:
+                log.warning(
+                    "stored events are not yet readable after %.1fs: an older transaction on the database "
+                    "server is still open",
+                    SETTLE_WAIT,
+                )
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
 
     def _release_lock(self, conn: Connection[Any], thread: int) -> None:
         """A failed insert (a version conflict, a timeout) may have left the advisory lock held by its
@@ -185,26 +266,10 @@ class CareRecordRecorder(PostgresApplicationRecorder):
         *,
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
-        """The library's read of the log, of settled rows only (see the module's description)."""
-        conditions = [SETTLED]
-        params: list[Any] = []
-        if start is not None:
-            conditions.append(SQL("notification_id >= %s" if inclusive_of_start else "notification_id > %s"))
-            params.append(start)
-        if stop is not None:
-            conditions.append(SQL("notification_id <= %s"))
-            params.append(stop)
-        if topics:
-            conditions.append(SQL("topic = ANY(%s)"))
-            params.append(list(topics))
-        params.append(limit)
-        statement = (
-            SQL("SELECT * FROM {schema}.{table} WHERE ").format(
-                schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)
-            )
-            + SQL(" AND ").join(conditions)
-            + SQL(" ORDER BY notification_id LIMIT %s")
-        )
+        """The library's read of the log, as far as it is final (see the module's description)."""
+        after = None if start is None else start - 1 if inclusive_of_start else start
+        statement = self.read_statement
+        params = (after or 0, stop, list(topics) if topics else None, limit)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
             return [

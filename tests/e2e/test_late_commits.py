@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -248,3 +249,39 @@ def test_under_load_with_commits_out_of_order_the_topic_holds_every_event_exactl
     assert transactions == sorted(transactions)
     if sum(conflicts):  # a transaction that met a version conflict had taken positions: they stay unused
         assert stored != list(range(stored[0], stored[-1] + 1))
+
+
+def test_a_transaction_open_elsewhere_on_the_server_does_not_hold_the_log_back(
+    plain: CareRecordStack, database: Any, test_database_url: str
+) -> None:
+    """Only appends to the store hold the log back; a read model's or another database's long transaction
+    does not, and a use case's own events can be read from the log as soon as it returns."""
+    person = plain.care_records.register_person(
+        register(nhs_number=valid_nhs_numbers(1, start=716_200_000)[0])
+    )
+    before = plain.store.last_position()
+    with database.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {plain.schema}.elsewhere (n integer)")
+    other = psycopg2.connect(test_database_url)
+    try:
+        with other.cursor() as cursor:  # a write transaction, left open
+            cursor.execute(f"INSERT INTO {plain.schema}.elsewhere VALUES (1)")
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+            open_transaction = cursor.fetchone()[0]
+        started = time.monotonic()
+        plain.care_records.execute(person.record_id, recommendation())
+        assert time.monotonic() - started < 1.0  # not waiting for the open transaction
+        written = plain.store.notifications_after(before, 10)
+        assert [(each.stored.originator_id, each.stored.originator_version) for each in written] == [
+            (person.record_id, 2)
+        ]
+        assert plain.store.last_position() == written[0].position
+        with database.cursor() as cursor:
+            cursor.execute(
+                f"SELECT transaction_id::text::bigint FROM {_events_table(plain.schema)} WHERE notification_id = %s",
+                (written[0].position,),
+            )
+            assert cursor.fetchone()[0] > open_transaction  # a later transaction, read past the open one
+    finally:
+        other.rollback()
+        other.close()
