@@ -41,6 +41,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +58,10 @@ STATEMENT_TIMEOUT = "CARERECORD_STATEMENT_TIMEOUT_MS"
 LOCK_TIMEOUT = "CARERECORD_LOCK_TIMEOUT_MS"
 ATTEMPTS = 10  # as the library's own insert: a restarted server costs a reconnect, not a failed command
 RETRY_WAIT = 0.2
+LOCAL_WAIT = (
+    0.05  # seconds an append waits to see older appends of this process end, before asking the server
+)
+ENDED_KEPT = 10_000
 SETTLE_WAIT = 2.0  # seconds an insert waits, after COMMIT, for older transactions to end (see insert_events)
 
 
@@ -73,8 +78,8 @@ def _tag(name: str) -> int:
 # table, since their rows cannot be seen until they commit. Each append holds the advisory lock
 # (table's tag, low 32 bits of its transaction id) until it ends; the full id is rebuilt next to the
 # snapshot's xmax (ids in flight lie within 2^30 of it). `below` leaves out the caller's own and later ones.
-_WRITING = """
-SELECT min(x) FROM (
+_OLDER = """
+SELECT x FROM (
     SELECT ((r - ((r - l.objid::bigint) & 4294967295))::text)::xid8 AS x
     FROM pg_locks l, (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1073741824 AS r) ref
     WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
@@ -82,6 +87,7 @@ SELECT min(x) FROM (
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 ) writing WHERE below IS NULL OR x < below
 """
+_WRITING = "SELECT min(x) FROM (" + _OLDER + ") older"
 
 
 class CareRecordRecorder(PostgresApplicationRecorder):
@@ -90,6 +96,9 @@ class CareRecordRecorder(PostgresApplicationRecorder):
         self._in_flight: dict[int, int] = {}  # thread ident -> server process id of its insert
         self._interrupted: set[int] = set()
         self._lock = threading.Lock()
+        self._settled = threading.Condition()
+        self._ended: OrderedDict[str, None] = OrderedDict()  # transaction ids of this process's ended appends
+        self._inserting = 0  # appends of this process whose statement has not returned yet
         schema, table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
         named = f"{self.datastore.schema}.{self.events_table_name}"
         self.position_lock = (_tag("carerecord positions"), _tag(named))
@@ -132,7 +141,7 @@ class CareRecordRecorder(PostgresApplicationRecorder):
             ).format(**names),
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[]) "
-                "RETURNS TABLE (positions bigint[], transaction_id xid8, settled boolean) "
+                "RETURNS TABLE (positions bigint[], transaction_id xid8, older xid8[]) "
                 "LANGUAGE plpgsql AS $append$ "
                 "DECLARE taken bigint[]; mine xid8; "
                 "BEGIN "
@@ -145,8 +154,11 @@ class CareRecordRecorder(PostgresApplicationRecorder):
                 "RETURNING notification_id) "
                 "SELECT array_agg(notification_id ORDER BY notification_id) INTO taken FROM inserted; "
                 "PERFORM pg_advisory_unlock({position_class}, {position_key}); "
-                # settled: no older append is running, so these rows can be read as soon as they commit
-                "RETURN QUERY SELECT taken, mine, {schema}.{writing}(mine) IS NULL; "
+                # the older transactions still running (appends among them): these rows can be read once those
+                # appends have ended too. Ids from the snapshot's xmax up are running, whether listed or not.
+                "RETURN QUERY SELECT taken, mine, ARRAY(SELECT x FROM pg_snapshot_xip(pg_current_snapshot()) x "
+                "WHERE x < mine UNION SELECT n::text::xid8 FROM generate_series("
+                "pg_snapshot_xmax(pg_current_snapshot())::text::bigint, mine::text::bigint - 1) n); "
                 "END $append$"
             ).format(**names),
             # The log as far as it is final: rows below every append still running (or, with none running,
@@ -208,26 +220,56 @@ class CareRecordRecorder(PostgresApplicationRecorder):
             assert conn.autocommit
             with self._lock:
                 self._in_flight[thread] = conn.info.backend_pid
+            with self._settled:
+                self._inserting += 1
             try:
                 with conn.cursor() as curs:
                     curs.execute(self.insert_statement, (events,), prepare=True)
                     row = curs.fetchone()
                     assert row is not None
-                    if not row["settled"]:
-                        self._wait_until_settled(curs, row["transaction_id"])
-                    return list(row["positions"])
             except BaseException:
+                self._ended_here(None)
                 self._release_lock(conn, thread)
+                with self._lock:
+                    self._in_flight.pop(thread, None)
                 raise
+            # committed: from here on nothing raises that could make a caller retry (and meet its own events)
+            try:
+                self._ended_here(row["transaction_id"])
+                if row["older"]:
+                    with conn.cursor() as curs:
+                        self._wait_until_settled(curs, row["transaction_id"], row["older"])
+            except Exception as error:
+                log.warning("could not wait for stored events to become readable (%s)", type(error).__name__)
+                conn.close()  # whatever state it was left in, never lent again
             finally:
                 with self._lock:
                     self._in_flight.pop(thread, None)
+            return list(row["positions"])
 
-    def _wait_until_settled(self, curs: Cursor[Any], transaction_id: object) -> None:
-        """Returns once every transaction older than the committed one has ended, so that its events can be
-        read from the log (a use case's own events are then in the read models fed in process as soon as it
-        returns); at most SETTLE_WAIT, for a transaction open elsewhere on the server can hold the log back."""
+    def _ended_here(self, transaction_id: object | None) -> None:
+        """An append of this process has returned (committed, with its id; or failed): appends waiting on it
+        stop waiting (see below)."""
+        with self._settled:
+            if transaction_id is not None:
+                self._ended[str(transaction_id)] = None
+                while len(self._ended) > ENDED_KEPT:
+                    self._ended.popitem(last=False)
+            self._inserting -= 1
+            self._settled.notify_all()
+
+    def _wait_until_settled(self, curs: Cursor[Any], transaction_id: object, older: Sequence[object]) -> None:
+        """Returns once the older appends still running when this one inserted have ended, so that its events
+        can be read from the log (a use case's own events are then in the read models fed in process as soon as
+        it returns). The older transactions are known by id; those that are this process's appends are seen
+        ending here, without asking the server. Any left once none of this process's is running (another
+        process's append, or no append at all) the server is asked about. At most SETTLE_WAIT."""
+        waiting = {str(each) for each in older}
         deadline = time.monotonic() + SETTLE_WAIT
+        with self._settled:
+            self._settled.wait_for(lambda: waiting <= self._ended.keys() or self._inserting == 0, SETTLE_WAIT)
+            if waiting <= self._ended.keys():
+                return
         pause = 0.0005
         while True:
             curs.execute(self.settled_statement, (transaction_id,), prepare=True)
@@ -236,8 +278,7 @@ class CareRecordRecorder(PostgresApplicationRecorder):
                 return
             if time.monotonic() >= deadline:
                 log.warning(
-                    "stored events are not yet readable after %.1fs: an older transaction on the database "
-                    "server is still open",
+                    "stored events are not yet readable after %.1fs: an older append is still open",
                     SETTLE_WAIT,
                 )
                 return
