@@ -163,12 +163,16 @@ class CareRecordRecorder(PostgresApplicationRecorder):
             ).format(**names),
             # The log as far as it is final: rows below every append still running (or, with none running,
             # every committed row). The bound is taken first, the rows then, each statement with a new snapshot:
-            # an append that ends between the two is then seen, never passed over.
+            # an append that ends between the two is then seen, never passed over (so never under one snapshot
+            # for the whole transaction: refused). The lock table is scanned once per read.
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{read}(after bigint, stop bigint, topics text[], lim integer) "
                 "RETURNS SETOF {schema}.{table} LANGUAGE plpgsql AS $read$ "
                 "DECLARE bound xid8; "
                 "BEGIN "
+                "IF current_setting('transaction_isolation') <> 'read committed' THEN RAISE EXCEPTION "
+                "'the log is read with a snapshot per statement (read committed), not %', "
+                "current_setting('transaction_isolation'); END IF; "
                 "bound := coalesce({schema}.{writing}(NULL), pg_snapshot_xmax(pg_current_snapshot())); "
                 "RETURN QUERY SELECT * FROM {schema}.{table} WHERE notification_id > after "
                 "AND (stop IS NULL OR notification_id <= stop) AND (topics IS NULL OR topic = ANY(topics)) "
@@ -179,6 +183,9 @@ class CareRecordRecorder(PostgresApplicationRecorder):
                 "CREATE OR REPLACE FUNCTION {schema}.{last}() RETURNS bigint LANGUAGE plpgsql AS $last$ "
                 "DECLARE bound xid8; "
                 "BEGIN "
+                "IF current_setting('transaction_isolation') <> 'read committed' THEN RAISE EXCEPTION "
+                "'the log is read with a snapshot per statement (read committed), not %', "
+                "current_setting('transaction_isolation'); END IF; "
                 "bound := coalesce({schema}.{writing}(NULL), pg_snapshot_xmax(pg_current_snapshot())); "
                 "RETURN (SELECT max(notification_id) FROM {schema}.{table} WHERE transaction_id < bound); "
                 "END $last$"

@@ -285,3 +285,27 @@ def test_a_transaction_open_elsewhere_on_the_server_does_not_hold_the_log_back(
     finally:
         other.rollback()
         other.close()
+
+
+def test_the_log_is_never_read_under_one_snapshot_for_a_whole_transaction(
+    plain: CareRecordStack, test_database_url: str
+) -> None:
+    """The log's bound is taken before its rows, each with a snapshot of its own; under a snapshot held from
+    before the bound, an append that committed in between would be passed over. So that is refused."""
+    plain.care_records.register_person(register(nhs_number=valid_nhs_numbers(1, start=716_300_000)[0]))
+    connection = psycopg2.connect(test_database_url)
+    try:
+        connection.set_session(isolation_level="REPEATABLE READ")
+        with connection.cursor() as cursor, pytest.raises(psycopg2.Error, match="read committed"):
+            cursor.execute(
+                f"SELECT * FROM {plain.schema}.carerecord_log_carerecord_events(0, NULL, NULL, 10)"
+            )
+        connection.rollback()
+        connection.set_session(isolation_level="READ COMMITTED")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {plain.schema}.carerecord_log_carerecord_events(0, NULL, NULL, 10)"
+            )
+            assert cursor.fetchone()[0] == 2  # the registration and its NHS number index entry
+    finally:
+        connection.close()
