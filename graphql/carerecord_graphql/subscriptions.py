@@ -61,7 +61,7 @@ def _plans_in_force(context: Any, change: dict[str, Any]) -> dict[str, Any]:
 @strawberry.type(description="Changes as they happen, over a websocket (graphql-transport-ws)")
 class Subscription:
     @strawberry.subscription(
-        description="Changes to the records of the people your organisation cares for. After a reconnect, pass the last position you saw: nothing is missed."
+        description="Changes to the records of the people your organisation cares for, in position order. After a reconnect, pass the last position you saw: nothing is missed. Positions are unique and increasing, and can skip numbers."
     )
     async def plan_changes(
         self,

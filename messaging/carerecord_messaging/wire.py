@@ -6,7 +6,10 @@
 - `dataschema`: the JSON Schema of that type and version, under the schema base URL (the setting
   `CARERECORD_SCHEMA_BASE_URL`; the API serves them at `/schemas/`, see `published_schema`)
 - `data`: on the region's topic, the payload exactly as stored
-- header `carerecord_position`: the event's gap-free position in the store
+- header `carerecord_position`: the event's position in the store: unique, increasing in the order the relay
+  publishes (a later message of a partition has a higher one), and it can skip numbers (a transaction that
+  did not commit took them); every event below a position published is already published (see
+  postgres_recorder)
 Events outside a person's record (the NHS number index, the idempotency streams) are keyed by the person they
 concern, never by their own stream's id: the index stream's id is derived from the NHS number.
 

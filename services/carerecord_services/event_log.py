@@ -14,8 +14,8 @@ if TYPE_CHECKING:  # the store implements this port, so it imports it; the port 
 
 @dataclass(frozen=True)
 class LoggedEvent:
-    """One stored event at its place in the notification log (positions increase; a rolled-back insert can
-    skip a number)."""
+    """One stored event at its place in the notification log: positions increase and can skip a number (a
+    transaction that did not commit took it); none is ever filled in below one already read."""
 
     position: int
     stored: ChainedEvent
@@ -23,9 +23,9 @@ class LoggedEvent:
 
 class EventLog(Protocol):
     def notifications_after(self, position: int, limit: int) -> Sequence[LoggedEvent]:
-        """Up to `limit` events stored after `position`, in order."""
+        """Up to `limit` events stored after `position`, in order: as far as every event before them is final."""
         ...
 
     def last_position(self) -> int:
-        """The position of the last stored event (0 for an empty store)."""
+        """The position of the last event that can be read (0 for an empty store)."""
         ...

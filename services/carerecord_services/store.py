@@ -1,8 +1,10 @@
 """The event store: PostgreSQL (or any eventsourcing persistence module) through the eventsourcing library.
 
 Storage is chosen by the environment given (PERSISTENCE_MODULE, POSTGRES_*, CIPHER_TOPIC, CIPHER_KEY), never
-named here. The library gives every event a position in one notification log (increasing; a rolled-back insert
-can skip a number) and per-record versions with optimistic concurrency. Each stored event is a chained envelope (see chain.py) whose topic is the event's
+named here. The library gives every event a position in one notification log and per-record versions with
+optimistic concurrency. Positions increase along the log and can skip a number (a transaction that did not
+commit took it); the log is read only as far as transactions that have ended, so once a position can be read,
+every lower one can too or never will (see postgres_recorder). Each stored event is a chained envelope (see chain.py) whose topic is the event's
 stable type name and schema version, never a Python path.
 """
 
