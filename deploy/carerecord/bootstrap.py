@@ -89,14 +89,18 @@ class Services:
         feeding: Feeding = Feeding.AFTER_EACH_APPEND,
         feed_timer: Callable[[float], None] | None = None,
         store_pool_size: int | None = None,
+        back_fill_at_start: bool = True,
     ) -> None:
         """`feed_timer` is told how long each in-process catch-up after an append took (the bench's
-        commit-to-visible); `store_pool_size` widens the store's connection pool (the bench's many callers)."""
+        commit-to-visible); `store_pool_size` widens the store's connection pool (the bench's many callers);
+        without `back_fill_at_start`, the projections are not caught up when the use cases are built (`serve`
+        does that after it is listening, or in its supervisor: see `carerecord.processes.serve`)."""
         self.settings = settings
         self._database = database
         self._feeding = feeding
         self._feed_timer = feed_timer
         self._store_pool_size = store_pool_size
+        self._back_fill_at_start = back_fill_at_start
         self._closers: list[Callable[[], object]] = []
 
     @classmethod
@@ -187,7 +191,7 @@ class Services:
             index_key=self.settings.index_key or _local_index_key(self.settings),
             after_append=self._feed_after_append(),
         )
-        if self._feeding is not Feeding.NOT_HERE:
+        if self._feeding is not Feeding.NOT_HERE and self._back_fill_at_start:
             self.catch_up()  # a projection added since the last start back-fills here, at its own position
         return service
 
@@ -282,10 +286,11 @@ def build_services(
     database: DatabaseLocation | None = None,
     *,
     feeding: Feeding = Feeding.AFTER_EACH_APPEND,
+    back_fill_at_start: bool = True,
 ) -> Services:
-    """Services as the API starts them: the read models caught up from the store (without Kafka), the access
-    log from the audit, and the checkpoint key at hand."""
-    services = Services(settings, database, feeding=feeding)
+    """Services as the API starts them: the read models caught up from the store (without Kafka; unless
+    `back_fill_at_start` is off), the access log from the audit, and the checkpoint key at hand."""
+    services = Services(settings, database, feeding=feeding, back_fill_at_start=back_fill_at_start)
     _ = (services.prepared_read_models, services.care_records, services.audit, services.checkpoints)
     return services
 
@@ -388,7 +393,7 @@ def build_app(
     limits = Limits(requests_per_minute=settings.requests_per_minute, cors_origins=settings.cors_origins)
     api = build_api(settings, services, demo_sign_in)
     sessions = Sessions(
-        settings.session_secret or _local_session_secret(settings),
+        settings.session_secret or local_session_secret(settings),
         ended=EndedSessions(services.read_models_dsn),
     )
     portal = Portal(api, sessions)
@@ -433,7 +438,7 @@ def _local_index_key(settings: Settings) -> bytes:
     return _kept_secret(Path(settings.data_dir) / "index.key")
 
 
-def _local_session_secret(settings: Settings) -> bytes:
+def local_session_secret(settings: Settings) -> bytes:
     """Without CARERECORD_SESSION_SECRET, a key generated once and kept (mode 0600) in the data folder, so that
     portal sessions survive a restart. Several API processes behind one address need the setting instead."""
     return _kept_secret(Path(settings.data_dir) / "session-secret.key")

@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from carerecord.duties import OncePerDeployment
 from carerecord.settings import Settings, SettingsError
 from carerecord_services.checkpoint_store import CheckpointLog
 from carerecord_services.store import EventStore
@@ -61,8 +62,13 @@ class Checkpointer:
     not competing with that walk (`carerecord checkpoint` signs one at once). A failure is logged (its kind,
     never any content) and tried again next time; broken chains are logged as such."""
 
-    def __init__(self, checkpoints: CheckpointLog, seconds: int) -> None:
+    def __init__(
+        self, checkpoints: CheckpointLog, seconds: int, duty: OncePerDeployment | None = None
+    ) -> None:
+        """With `duty`, a checkpoint is signed only while this process holds it (one signer per deployment,
+        however many processes run the checker)."""
         self._checkpoints = checkpoints
+        self._duty = duty
         self._seconds = seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="checkpointer", daemon=True)
@@ -74,9 +80,13 @@ class Checkpointer:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)  # a daemon: one still signing must not hold up a stopping process
+        if self._duty is not None:
+            self._duty.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._seconds):
+            if self._duty is not None and not self._duty.held():
+                continue  # another process signs for the deployment
             try:
                 made = self._checkpoints.make()
                 log.info("signed checkpoint at position %d over %d records", made.position, len(made.leaves))

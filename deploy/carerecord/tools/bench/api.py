@@ -98,9 +98,40 @@ def api_scenarios(
         tokens = _tokens(settings, Path(data_dir))
         readers = Readers(loaded, tokens, _server_env(env, scratch.schema, data_dir))
         ours, sample = _carerecord(readers, sizes, scratch.dsn, report)
+        several = {workers: _with_workers(readers, sizes, workers, report) for workers in SEVERAL}
         bare = bare_command("serve", "--port", "{port}", "--dsn", scratch.dsn, "--data-dir", data_dir)
         theirs = _bare(bare, readers, sample, sizes, report)
-    return _rows(sizes, loaded, ours, theirs)
+    return [*_rows(sizes, loaded, ours, theirs), *_several_rows(ours, several)]
+
+
+SEVERAL = (2, 4)
+"""`serve --workers N` runs beside the one-process figures: the reads and mutations again, each against 1."""
+
+
+def _with_workers(
+    readers: Readers, sizes: Sizes, workers: int, report: Callable[[str], None]
+) -> tuple[float, float]:
+    """Reads per second and mutations per second with `workers` API processes on the one address."""
+    loaded, tokens = readers.loaded, readers.tokens
+    port = free_port()
+    command = carerecord_command("serve", "--port", str(port), "--workers", str(workers))
+    with server(command, readers.server_env, port):
+        report(f"reads and mutations: {CLIENTS} clients against `carerecord serve --workers {workers}`")
+        reads, _ = read_load(port, tokens, loaded.numbers, sizes.read_seconds)
+        writes, _ = write_load(port, tokens, _writers_people(loaded), sizes.write_seconds)
+    return reads, writes
+
+
+def _several_rows(ours: Measured, several: dict[int, tuple[float, float]]) -> list[Row]:
+    scenario = "API processes (base: 1)"
+    return [
+        row
+        for workers, (reads, writes) in several.items()
+        for row in (
+            Row(scenario, f"queries/s, {workers} processes", reads, ours.reads, "per s", ""),
+            Row(scenario, f"mutations/s, {workers} processes", writes, ours.writes, "per s", ""),
+        )
+    ]
 
 
 def _tokens(settings: Settings, data_dir: Path) -> list[str]:
