@@ -248,7 +248,9 @@ def _stored_positions(store: EventStore, up_to: int | None) -> set[int]:
     return positions
 
 
-def rebuild(settings: Settings, source: str, as_of: int | None, progress: Progress) -> RebuildResult:
+def rebuild(
+    settings: Settings, source: str, as_of: int | None, progress: Progress, *, workers: int | None = None
+) -> RebuildResult:
     services = Services.located(settings)
     store, dsn = services.store, services.read_models_dsn  # opened before the clock starts, as a worker's are
     started = time.perf_counter()
@@ -256,14 +258,16 @@ def rebuild(settings: Settings, source: str, as_of: int | None, progress: Progre
         if source == "store":
             events = rebuild_from_store(store, dsn, as_of=as_of, progress=progress)
         else:
-            events = _rebuild_from_kafka(services, as_of, progress)
+            events = _rebuild_from_kafka(services, as_of, progress, workers)
     finally:
         services.close()
     seconds = time.perf_counter() - started
     return RebuildResult(events, seconds, _checksum(dsn))
 
 
-def _rebuild_from_kafka(services: Services, as_of: int | None, progress: Progress) -> int:
+def _rebuild_from_kafka(
+    services: Services, as_of: int | None, progress: Progress, workers: int | None
+) -> int:
     kafka = services.settings.kafka_for("rebuild --from kafka")
     return rebuild_from_kafka(
         kafka.client_options(),
@@ -273,6 +277,7 @@ def _rebuild_from_kafka(services: Services, as_of: int | None, progress: Progres
         as_of=as_of,
         progress=progress,
         stored_positions=_stored_positions(services.store, as_of),
+        workers=workers,
     )
 
 

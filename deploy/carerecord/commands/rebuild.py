@@ -32,6 +32,19 @@ def add(commands: Commands) -> None:
         metavar="POSITION",
         help="stop at this store position: the read models as they stood then",
     )
+    rebuild.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="from Kafka: processes sharing the topic's partitions (default: one per partition; 1: this "
+        "process alone)",
+    )
+
+
+def _workers(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of workers, 1 or more")
+    return int(value)
 
 
 def _rebuild(arguments: argparse.Namespace) -> int:
@@ -40,7 +53,13 @@ def _rebuild(arguments: argparse.Namespace) -> int:
 
     print(f"rebuilding the read models from the {arguments.source}", flush=True)
     try:
-        result = rebuild(process_settings(), arguments.source, arguments.as_of, position_progress)
+        result = rebuild(
+            process_settings(),
+            arguments.source,
+            arguments.as_of,
+            position_progress,
+            workers=arguments.workers,
+        )
     except IncompleteTopic as refused:
         print(f"\ncarerecord: refused: {refused}", file=sys.stderr)
         return 1
