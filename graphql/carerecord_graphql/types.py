@@ -77,6 +77,7 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
         name="PlanView",
         description="One recommendation for emergency care and CPR, in plain language.",
         like=[plans.RecommendationContent, plans.RecommendationMade],
+        extra={"cpr_code": str},
     )
     CaringOrganisation = graphql_type(view.CaringOrganisation, name="CaringOrganisation")
     RepresentativeView = graphql_type(
