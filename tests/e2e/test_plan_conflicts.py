@@ -28,7 +28,7 @@ from tests.fhir_checks import resources, validated
 from tests.support.api_server import ApiServer, errors
 
 RECORD_ADRT = f"mutation($id: UUID!, $input: RecordAdvanceDecisionInput!) {{ recordAdvanceDecision(recordId: $id, input: $input) {{ {RESULT} }} }}"
-CONFLICTS = "query($nhs: String!) { person(nhsNumber: $nhs) { version moreThanOneActivePlan planConflicts { code description } } }"
+CONFLICTS = "query($nhs: String!) { person(nhsNumber: $nhs) { version moreThanOneActivePlan planConflicts { code description: codeLabel } } }"
 DASHBOARD = """query($from: DateTime!, $to: DateTime!) {
   oversight(periodStart: $from, periodEnd: $to) { figures { key count outOf } } }"""
 DECISIONS = """query($from: DateTime!, $to: DateTime!) {
@@ -126,9 +126,9 @@ def test_plans_that_disagree_and_a_valid_refusal_beside_cpr_are_flagged_on_every
     shown = conflicts_shown(server, gp, version)
     codes = [conflict["code"] for conflict in shown["planConflicts"]]
     assert codes == [
-        "more-than-one-plan-in-force",
-        "cpr-recommendations-disagree",
-        "cpr-recommended-despite-advance-decision",
+        "MORE_THAN_ONE_IN_FORCE",
+        "CPR_RECOMMENDATIONS_DISAGREE",
+        "CPR_RECOMMENDED_DESPITE_ADVANCE_DECISION",
     ]
     assert "the advance decision must be followed" in shown["planConflicts"][2]["description"]
 

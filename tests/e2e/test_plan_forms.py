@@ -35,10 +35,10 @@ PLANS = """query($nhs: String!) { person(nhsNumber: $nhs) { version fhir current
   involvement { route discussedOn discussionRecordLocation }
   respect { healthSummary legalWelfareProxy whatMattersScale whatMattersScaleWords mostValue mostFear
     clinicalFocusScale clinicalFocusWords cprForAChild hasCapacityToTakePart howCapacityIsLacking
-    otherDocuments { kind kindName whereHeld description }
+    otherDocuments { kind kindName: kindLabel whereHeld description }
     signatures { designation name role registration signedAt seniorResponsible }
     emergencyContacts { name role telephone otherDetails primary } }
-  escalation { level levelName goalsOfTreatment limits { treatment treatmentName detail } }
+  escalation { level levelName: levelLabel goalsOfTreatment limits { treatment treatmentName: treatmentLabel detail } }
   dnacpr { communicationWithPerson communicationWithRelatives teamMembers { name role } }
   reviews { at by { name role registration } outcome notes personInvolved nextReviewDue }
 } } }"""
