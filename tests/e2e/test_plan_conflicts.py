@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from carerecord_events.vocabulary import PlanConflict
 from tests.builders import VALID_NHS_NUMBER
 from tests.conftest import wait_until
 from tests.e2e.test_api_end_to_end import (
@@ -134,7 +135,7 @@ def test_plans_that_disagree_and_a_valid_refusal_beside_cpr_are_flagged_on_every
 
     bundle = validated(_everything(server, gp))
     flagged = {_conflict_code(flag): flag for flag in resources(bundle, "Flag") if _conflict_code(flag)}
-    assert list(flagged) == codes
+    assert list(flagged) == [PlanConflict[code].value for code in codes]  # FHIR keeps the wire codes
     assert flagged["cpr-recommendations-disagree"]["code"]["text"] == shown["planConflicts"][1]["description"]
     assert all(flag["status"] == "active" for flag in flagged.values())
 
