@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from enum import Enum
 from functools import singledispatch
+from typing import Any
 
 from carerecord_events.assurance import BoardFindingRecorded
 from carerecord_events.base import CareRecordEvent
@@ -30,7 +32,7 @@ from carerecord_events.plans import (
     RecommendationMade,
     SeniorEndorsementGiven,
 )
-from carerecord_events.roles import ROLES
+from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
     BoardFinding,
     CapacityDecision,
@@ -39,11 +41,16 @@ from carerecord_events.vocabulary import (
     EscalationLevel,
     FormType,
     InformationFormat,
+    InvolvementRoute,
     LimitedTreatment,
     PlanConflict,
+    PlanStatus,
     ReasonCategory,
     RelationshipBasis,
+    RepresentativeKind,
+    ReviewOutcome,
     Setting,
+    TreatmentDecision,
 )
 
 FORM_NAMES = {
@@ -301,3 +308,65 @@ PLAN_CONFLICT_NAMES = {
         " the advance decision must be followed."
     ),
 }
+
+
+PLAN_STATUS_NAMES = {
+    PlanStatus.ACTIVE: "in force",
+    PlanStatus.REVOKED: "revoked",
+    PlanStatus.SUPERSEDED: "replaced by a newer plan",
+    PlanStatus.ENTERED_IN_ERROR: "entered in error",
+    PlanStatus.CLOSED_AFTER_DEATH: "closed after the person died",
+}
+
+REVIEW_OUTCOME_NAMES = {
+    ReviewOutcome.CONFIRMED: "the plan stands as it is",
+    ReviewOutcome.CHANGED: "the plan is to change",
+    ReviewOutcome.REVOKED: "the plan is no longer in force",
+}
+
+INVOLVEMENT_ROUTE_NAMES = {
+    InvolvementRoute.A_PERSON_WITH_CAPACITY: "the person has capacity and took part",
+    InvolvementRoute.B_PERSON_LACKS_CAPACITY: "the person lacks capacity; those close to them were consulted",
+    InvolvementRoute.C_CHILD: "a child or young person, with those with parental responsibility",
+    InvolvementRoute.D_NOT_INVOLVED_WITH_REASON: "made without involving the person or those close to them",
+}
+
+REPRESENTATIVE_KIND_NAMES = {
+    RepresentativeKind.LPA_HEALTH_AND_WELFARE: "attorney for health and welfare",
+    RepresentativeKind.COURT_APPOINTED_DEPUTY: "deputy appointed by the Court of Protection",
+    RepresentativeKind.IMCA: "independent mental capacity advocate",
+    RepresentativeKind.FAMILY_OR_FRIEND: "family or friend",
+}
+
+TREATMENT_DECISION_NAMES = {
+    TreatmentDecision.RECOMMENDED: "recommended",
+    TreatmentDecision.NOT_RECOMMENDED: "not recommended",
+    TreatmentDecision.NOT_WANTED: "not wanted by the person",
+}
+
+LABELS: Mapping[type[Enum], Mapping[Any, str]] = {
+    FormType: FORM_NAMES,
+    ReasonCategory: REASON_NAMES,
+    EscalationLevel: ESCALATION_LEVEL_NAMES,
+    LimitedTreatment: LIMITED_TREATMENT_NAMES,
+    CarePlanningDocumentKind: DOCUMENT_KIND_NAMES,
+    CapacityDecision: CAPACITY_DECISION_NAMES,
+    Setting: SETTING_NAMES,
+    InformationFormat: INFORMATION_FORMAT_NAMES,
+    RelationshipBasis: BASIS_NAMES,
+    BoardFinding: BOARD_FINDING_NAMES,
+    PlanConflict: PLAN_CONFLICT_NAMES,
+    CprRecommendation: {cpr: describe_cpr(cpr) for cpr in CprRecommendation},
+    TreatmentDecision: TREATMENT_DECISION_NAMES,
+    PlanStatus: PLAN_STATUS_NAMES,
+    ReviewOutcome: REVIEW_OUTCOME_NAMES,
+    InvolvementRoute: INVOLVEMENT_ROUTE_NAMES,
+    RepresentativeKind: REPRESENTATIVE_KIND_NAMES,
+    Role: {role: definition.label for role, definition in ROLES.items()},
+}
+"""Every coded value's words, by its vocabulary: what a reader sees beside the code (an API's `...Label`)."""
+
+
+def label(value: Enum) -> str:
+    """The plain-English words for a coded value (KeyError for a vocabulary without words: add its table)."""
+    return LABELS[type(value)][value]

@@ -17,28 +17,11 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from carerecord_events import plain, vocabulary
-from carerecord_events.roles import ROLES, Role
-from carerecord_projections.fhir import DECISION_NAMES
+from carerecord_events import plain
 
-# Plain-English labels already written for the people who read the record: an enum member's description when it
-# has no docstring of its own.
-_LABELS: dict[type[Enum], Mapping[Any, str]] = {
-    vocabulary.FormType: plain.FORM_NAMES,
-    vocabulary.ReasonCategory: plain.REASON_NAMES,
-    vocabulary.EscalationLevel: plain.ESCALATION_LEVEL_NAMES,
-    vocabulary.LimitedTreatment: plain.LIMITED_TREATMENT_NAMES,
-    vocabulary.CarePlanningDocumentKind: plain.DOCUMENT_KIND_NAMES,
-    vocabulary.CapacityDecision: plain.CAPACITY_DECISION_NAMES,
-    vocabulary.Setting: plain.SETTING_NAMES,
-    vocabulary.InformationFormat: plain.INFORMATION_FORMAT_NAMES,
-    vocabulary.RelationshipBasis: plain.BASIS_NAMES,
-    vocabulary.BoardFinding: plain.BOARD_FINDING_NAMES,
-    vocabulary.PlanConflict: plain.PLAN_CONFLICT_NAMES,
-    vocabulary.CprRecommendation: {cpr: plain.describe_cpr(cpr) for cpr in vocabulary.CprRecommendation},
-    vocabulary.TreatmentDecision: DECISION_NAMES,
-    Role: {role: definition.label for role, definition in ROLES.items()},
-}
+# Plain-English labels already written for the people who read the record (events' `plain.LABELS`): an enum
+# member's description when it has no docstring of its own.
+_LABELS = plain.LABELS
 
 
 def sentence(text: str | None) -> str | None:

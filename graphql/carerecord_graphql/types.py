@@ -82,6 +82,7 @@ else:  # nested types first: a field of a wrapped dataclass's type takes its Gra
         description="One recommendation for emergency care and CPR, in plain language.",
         like=[plans.RecommendationContent, plans.RecommendationMade],
         implements={Node: {"id": strawberry.field(resolver=_plan_global_id, description=GLOBAL_ID)}},
+        extra={"cpr_code": str},
     )
     CaringOrganisation = graphql_type(view.CaringOrganisation, name="CaringOrganisation")
     RepresentativeView = graphql_type(

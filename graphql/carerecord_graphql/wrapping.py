@@ -4,7 +4,8 @@ views), so that a field is declared once: in the definition, not again by hand i
 The type has the dataclass's fields, in its order; a resolver returns the plain instance, and strawberry reads
 each field by attribute. A field's description is its metadata's "description" or its attribute docstring (or given in `described`); a
 field whose type is a dataclass already wrapped takes the wrapped type; a tuple is a GraphQL list. Only what
-GraphQL spells otherwise is given by hand: `spelled` (an enum as its value's scalar, say) and `extra` (fields
+GraphQL spells otherwise is given by hand (a field of a coded vocabulary is its GraphQL enum, the one the
+inputs use, and gets `<field>Label` beside it: its words from events' `plain.label`): `spelled` (an enum as its value's scalar, say) and `extra` (fields
 read from the dataclass's properties). A view that shows a command's content names it in `like`: a field of
 the same name takes its description from there, so the concept is described once. For the type checker the GraphQL type is the dataclass itself (see the
 `if TYPE_CHECKING` blocks where these are made), which is what a resolver returns."""
@@ -22,6 +23,7 @@ from typing import Any
 
 import strawberry
 
+from carerecord_events.plain import label
 from carerecord_graphql.described import class_description, field_description, sentence
 from carerecord_graphql.inputs import graphql_enum
 
@@ -58,12 +60,20 @@ def graphql_type(
             if not text and field_name in shared:
                 descriptions[field_name] = field_description(model, shared[field_name])
     descriptions |= dict(described or {})
+    labels = {
+        f"{field.name}_label": _label_field(
+            field.name, hints[field.name], vocabulary, descriptions.get(field.name)
+        )
+        for field in chosen
+        if field.name not in (spelled or {}) and (vocabulary := _vocabulary(hints[field.name])) is not None
+    }
     # A plain class, not a dataclass: strawberry reads the fields from the class body it is given.
     namespace: dict[str, Any] = {
         "__annotations__": annotations,
         "__module__": source.__module__,
         "__doc__": None,
         **{field: strawberry.field(description=text) for field, text in descriptions.items() if text},
+        **labels,
     }
     for given in (implements or {}).values():
         namespace |= given
@@ -75,6 +85,39 @@ def graphql_type(
     if fields is None and not spelled:  # extra fields add to the whole dataclass: it still stands for it
         _WRAPPED[source] = made
     return made
+
+
+def _vocabulary(hint: Any) -> type[enum.Enum] | None:
+    """The enum a field's values come from (itself, optional, or a list of it), if any."""
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint
+    arguments = [each for each in typing.get_args(hint) if each is not type(None) and each is not Ellipsis]
+    return _vocabulary(arguments[0]) if len(arguments) == 1 else None
+
+
+def _label_field(name: str, hint: Any, vocabulary: type[enum.Enum], described: str | None) -> Any:
+    """`<name>Label`: the words for the field's code (a list of words for a list of codes), from `plain.label`."""
+
+    def resolve(root: Any) -> Any:
+        value = getattr(root, name)
+        if value is None:
+            return None
+        return [label(each) for each in value] if isinstance(value, list | tuple) else label(value)
+
+    of_what = (described or class_description(vocabulary) or name).rstrip(".")
+    resolve.__annotations__ = {"root": Any, "return": _as_words(hint)}
+    return strawberry.field(
+        resolver=resolve, description=f"In plain words: {of_what[:1].lower()}{of_what[1:]}"
+    )
+
+
+def _as_words(hint: Any) -> Any:
+    """The label's type: the field's, with `str` for the enum (optional stays optional, a list a list)."""
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return str
+    if typing.get_origin(hint) in (list, tuple):
+        return list[str]
+    return str | None
 
 
 def _wrapped(hint: Any) -> Any:

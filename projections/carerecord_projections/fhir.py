@@ -50,6 +50,7 @@ from carerecord_events.plain import (
     PLAN_CONFLICT_NAMES,
     REASON_NAMES,
     SETTING_NAMES,
+    TREATMENT_DECISION_NAMES,
     WHAT_MATTERS_SCALE,
     describe_scale,
 )
@@ -108,11 +109,7 @@ PLAN_CATEGORY = {
     },
 }
 PHONE_SYSTEM = "phone"
-DECISION_NAMES = {
-    TreatmentDecision.RECOMMENDED: "recommended",
-    TreatmentDecision.NOT_RECOMMENDED: "not recommended",
-    TreatmentDecision.NOT_WANTED: "not wanted by the person",
-}
+DECISION_NAMES = TREATMENT_DECISION_NAMES
 
 # The plan statuses of projector.py -> (Flag.status, CarePlan.status). A status this map does not know is never
 # shown as in force: the Flag is inactive and the CarePlan's status unknown.

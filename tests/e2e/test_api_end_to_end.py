@@ -27,9 +27,7 @@ REGISTER = f"mutation($input: RegisterPersonInput!, $key: String) {{ registerPer
 START = f"mutation($id: UUID!, $input: StartCareRelationshipInput!) {{ startCareRelationship(recordId: $id, input: $input) {{ {RESULT} }} }}"
 RECOMMEND = f"mutation($id: UUID!, $v: Int, $key: String, $input: MakeRecommendationInput!) {{ makeRecommendation(recordId: $id, expectedVersion: $v, idempotencyKey: $key, input: $input) {{ {RESULT} }} }}"
 REVOKE = f"mutation($id: UUID!, $input: RevokePlanInput!) {{ revokePlan(recordId: $id, input: $input) {{ {RESULT} }} }}"
-PERSON = (
-    "query($nhs: String!) { person(nhsNumber: $nhs) { recordId version currentPlans { planId cpr status } } }"
-)
+PERSON = "query($nhs: String!) { person(nhsNumber: $nhs) { recordId version currentPlans { planId cpr cprLabel status } } }"
 RECORD = "query($id: UUID!) { record(recordId: $id) { version } }"
 HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { userId role organisation operation granted versionShown refusalReason viaBreakGlass } } } }"
 BREAK_GLASS = "mutation($id: UUID!, $reason: String!) { breakGlass(recordId: $id, reason: $reason) { __typename ... on BreakGlassGranted { expiresAt } ... on NotAllowedResult { message } ... on Refused { message } } }"
@@ -92,7 +90,8 @@ def test_a_gp_registers_cares_for_and_recommends_and_care_home_staff_may_not_rec
     assert made["data"]["makeRecommendation"]["__typename"] == "RecordChanged"
     plan = server.graphql(gp, PERSON, nhs=VALID_NHS_NUMBER)["data"]["person"]
     assert plan["version"] == 3
-    assert "does not limit any other treatment" in plan["currentPlans"][0]["cpr"]
+    assert plan["currentPlans"][0]["cpr"] == "DO_NOT_ATTEMPT_CPR"
+    assert "does not limit any other treatment" in plan["currentPlans"][0]["cprLabel"]
 
     carer = server.token(**CARE_HOME)
     server.graphql(
@@ -316,7 +315,7 @@ def test_a_service_that_starts_caring_is_sent_the_plans_in_force_with_the_relati
         ("CareRelationshipStarted", 4),
     ]
     assert changes[0]["plansInForce"] is None and changes[1]["plansInForce"] == []
-    assert changes[3]["plansInForce"] == [{"planId": plan_id, "status": "active", "cprCode": "450476008"}]
+    assert changes[3]["plansInForce"] == [{"planId": plan_id, "status": "ACTIVE", "cprCode": "450476008"}]
     assert changes[0]["planConflicts"] is None and changes[3]["planConflicts"] == []
 
 
@@ -369,7 +368,7 @@ def test_through_kafka_a_change_made_over_the_api_reaches_the_plan_read_over_the
 
         wait_until(projected, timeout=60, interval=0.1, failure="the change never reached the read model")
         answer = answers[-1]
-        assert answer["data"]["person"]["currentPlans"][0]["status"] == "active"
+        assert answer["data"]["person"]["currentPlans"][0]["status"] == "ACTIVE"
         health = httpx.get(f"{server.url}/health").json()
         assert health["mode"] == "kafka" and health["kafka"]["status"] == "up"
         assert health["lag"]["relay_lag"] == 0

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from carerecord_events.vocabulary import PlanConflict
 from tests.builders import VALID_NHS_NUMBER
 from tests.conftest import wait_until
 from tests.e2e.test_api_end_to_end import (
@@ -28,7 +29,7 @@ from tests.fhir_checks import resources, validated
 from tests.support.api_server import ApiServer, errors, nodes
 
 RECORD_ADRT = f"mutation($id: UUID!, $input: RecordAdvanceDecisionInput!) {{ recordAdvanceDecision(recordId: $id, input: $input) {{ {RESULT} }} }}"
-CONFLICTS = "query($nhs: String!) { person(nhsNumber: $nhs) { version moreThanOneActivePlan planConflicts { code description } } }"
+CONFLICTS = "query($nhs: String!) { person(nhsNumber: $nhs) { version moreThanOneActivePlan planConflicts { code description: codeLabel } } }"
 DASHBOARD = """query($from: DateTime!, $to: DateTime!) {
   oversight(periodStart: $from, periodEnd: $to) { figures { key count outOf } } }"""
 DECISIONS = """query($from: DateTime!, $to: DateTime!) {
@@ -126,15 +127,15 @@ def test_plans_that_disagree_and_a_valid_refusal_beside_cpr_are_flagged_on_every
     shown = conflicts_shown(server, gp, version)
     codes = [conflict["code"] for conflict in shown["planConflicts"]]
     assert codes == [
-        "more-than-one-plan-in-force",
-        "cpr-recommendations-disagree",
-        "cpr-recommended-despite-advance-decision",
+        "MORE_THAN_ONE_IN_FORCE",
+        "CPR_RECOMMENDATIONS_DISAGREE",
+        "CPR_RECOMMENDED_DESPITE_ADVANCE_DECISION",
     ]
     assert "the advance decision must be followed" in shown["planConflicts"][2]["description"]
 
     bundle = validated(_everything(server, gp))
     flagged = {_conflict_code(flag): flag for flag in resources(bundle, "Flag") if _conflict_code(flag)}
-    assert list(flagged) == codes
+    assert list(flagged) == [PlanConflict[code].value for code in codes]  # FHIR keeps the wire codes
     assert flagged["cpr-recommendations-disagree"]["code"]["text"] == shown["planConflicts"][1]["description"]
     assert all(flag["status"] == "active" for flag in flagged.values())
 

@@ -35,10 +35,10 @@ PLANS = """query($nhs: String!) { person(nhsNumber: $nhs) { version fhir { json 
   involvement { route discussedOn discussionRecordLocation }
   respect { healthSummary legalWelfareProxy whatMattersScale whatMattersScaleWords mostValue mostFear
     clinicalFocusScale clinicalFocusWords cprForAChild hasCapacityToTakePart howCapacityIsLacking
-    otherDocuments { kind kindName whereHeld description }
+    otherDocuments { kind kindName: kindLabel whereHeld description }
     signatures { designation name role registration signedAt seniorResponsible }
     emergencyContacts { name role telephone otherDetails primary } }
-  escalation { level levelName goalsOfTreatment limits { treatment treatmentName detail } }
+  escalation { level levelName: levelLabel goalsOfTreatment limits { treatment treatmentName: treatmentLabel detail } }
   dnacpr { communicationWithPerson communicationWithRelatives teamMembers { name role } }
   reviews { at by { name role registration } outcome notes personInvolved nextReviewDue }
 } } }"""
@@ -116,7 +116,7 @@ def test_a_respect_plan_with_every_section_is_kept_and_shown_everywhere(server: 
     plan, bundle = the_plan(server, gp)
     assert plan["formVersion"] == "3"  # recorded from now: the only version the record takes
     assert plan["involvement"] == {
-        "route": "A",
+        "route": "A_PERSON_WITH_CAPACITY",
         "discussedOn": "2026-10-30",
         "discussionRecordLocation": "GP record, consultation of 30 October",
     }
@@ -148,7 +148,7 @@ def test_a_respect_plan_with_every_section_is_kept_and_shown_everywhere(server: 
     (review,) = plan["reviews"]  # section 9
     assert (review["by"]["name"], review["outcome"], review["nextReviewDue"]) == (
         "Dr Grey",
-        "confirmed",
+        "CONFIRMED",
         "2027-09-01",
     )
 
@@ -191,16 +191,18 @@ def test_a_treatment_escalation_plan_is_kept_with_its_level_goals_and_limits(ser
     answer = made(server, gp, record_id, formType="TREATMENT_ESCALATION_PLAN", escalation=ESCALATION_INPUT)
     assert answer["__typename"] == "RecordChanged", answer
     plan, bundle = the_plan(server, gp)
-    assert plan["formType"] == "tep" and plan["respect"] is None and plan["dnacpr"] is None
+    assert (
+        plan["formType"] == "TREATMENT_ESCALATION_PLAN" and plan["respect"] is None and plan["dnacpr"] is None
+    )
     escalation = plan["escalation"]
     assert (escalation["level"], escalation["levelName"]) == (
-        "ward-based-with-limits",
+        "WARD_BASED",
         "ward-based care, with the limits named",
     )
     assert [limit["treatment"] for limit in escalation["limits"]] == [
-        "intensive-care",
-        "non-invasive-ventilation",
-        "dialysis",
+        "INTENSIVE_CARE",
+        "NON_INVASIVE_VENTILATION",
+        "DIALYSIS",
     ]
     assert "450476008" in str(one(bundle, "Flag")["code"])  # the CPR decision: the same field as every form
     activities = [activity["detail"] for activity in one(bundle, "CarePlan")["activity"]]
@@ -260,7 +262,7 @@ def test_a_dnacpr_form_is_kept_and_one_recommending_cpr_is_refused(server: ApiSe
         answer
     )  # nothing refused was kept
     plan, bundle = the_plan(server, gp)
-    assert (plan["formType"], plan["reasonCategory"]) == ("dnacpr", "persons-informed-refusal")
+    assert (plan["formType"], plan["reasonCategory"]) == ("DNACPR", "PERSONS_INFORMED_REFUSAL")
     assert plan["dnacpr"] == {
         "communicationWithPerson": DNACPR_INPUT["communicationWithPerson"],
         "communicationWithRelatives": DNACPR_INPUT["communicationWithRelatives"],
@@ -368,10 +370,10 @@ def test_a_mapped_local_form_becomes_the_plan_nothing_lost_and_one_that_does_not
     made = server.graphql(gp, FROM_LOCAL_FORM, id=record_id, input=local_form_input())
     assert made["data"]["makeRecommendationFromLocalForm"]["__typename"] == "RecordChanged", made
     (plan,) = server.graphql(gp, LOCAL_FORM, nhs=VALID_NHS_NUMBER)["data"]["person"]["currentPlans"]
-    assert (plan["formType"], plan["formVersion"]) == ("tep", "NUH TEP 4 (2024)")
+    assert (plan["formType"], plan["formVersion"]) == ("TREATMENT_ESCALATION_PLAN", "NUH TEP 4 (2024)")
     assert plan["escalation"]["limits"] == [
-        {"treatment": "intensive-care"},
-        {"treatment": "non-invasive-ventilation"},
+        {"treatment": "INTENSIVE_CARE"},
+        {"treatment": "NON_INVASIVE_VENTILATION"},
     ]
     assert plan["localForm"]["kept"] == [
         {"label": "Ward", "value": "Ward 12, City Hospital"},

@@ -39,7 +39,8 @@ def test_the_readme_walkthrough_works_on_the_embedded_default(
     out = result.stdout
     assert '"startCareRelationship":{"__typename":"RecordChanged","version":2}' in out
     assert '"makeRecommendation":{"__typename":"RecordChanged","version":4}' in out
-    assert "does not limit any other treatment" in out
+    assert '"cpr":"DO_NOT_ATTEMPT_CPR"' in out and '"formType":"RESPECT"' in out  # the enums sent, read back
+    assert "does not limit any other treatment" in out  # cprLabel: the words beside the code
     assert '"formVersion":"3"' in out and '"primary":true' in out  # the ReSPECT sections it was given
     assert out.count('"eventType"') == 4
     assert '"eventType": "RecommendationMade"' in out

@@ -172,7 +172,7 @@ def _pairs(rows: list[Row]) -> list[tuple[str, list[str] | str]]:
 
 def _decision(plan: PlanPage) -> list[tuple[str, list[str] | str]]:
     return [
-        ("CPR", plan.view.cpr),
+        ("CPR", plan.view.cpr_label),
         ("Why", plan.reason),
         ("The clinician's reasons", plan.view.reasoning),
     ]

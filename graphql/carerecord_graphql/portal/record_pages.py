@@ -291,7 +291,7 @@ def _plans_in_force(row: PlanRow, today: date) -> list[PlanChoice]:
         PlanChoice(
             str(plan.plan_id),
             f"Plan made on {long_date(plan.made_at)} by {plan.responsible_clinician.name} "
-            f"({plan.form_name}): {plan.cpr.split('.')[0]}",
+            f"({plan.form_name}): {plan.cpr_label.split('.')[0]}",
         )
         for plan in plans_of(row, today)
         if in_force(plan.status)

@@ -9,17 +9,24 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from carerecord_events.plain import (
-    CLINICAL_FOCUS_SCALE,
-    DOCUMENT_KIND_NAMES,
-    ESCALATION_LEVEL_NAMES,
-    LIMITED_TREATMENT_NAMES,
-    WHAT_MATTERS_SCALE,
-    describe_scale,
-)
+from carerecord_events.plain import CLINICAL_FOCUS_SCALE, WHAT_MATTERS_SCALE, describe_scale, label
 from carerecord_events.record import facts
 from carerecord_events.roles import ROLES, Role
-from carerecord_events.vocabulary import CarePlanningDocumentKind, EscalationLevel, LimitedTreatment
+from carerecord_events.vocabulary import (
+    CarePlanningDocumentKind,
+    CprRecommendation,
+    EscalationLevel,
+    FormType,
+    InvolvementRoute,
+    LimitedTreatment,
+    PlanConflict,
+    PlanStatus,
+    ReasonCategory,
+    RepresentativeKind,
+    ReviewOutcome,
+    Setting,
+    TreatmentDecision,
+)
 from carerecord_projections.current_plan.queries import PlanRow
 
 
@@ -40,7 +47,7 @@ class ClinicianView:
 
 @dataclass(frozen=True)
 class InvolvementView:
-    route: str
+    route: InvolvementRoute
     person_involved: bool
     consulted: list[PersonInvolved]
     reason_person_not_involved: str
@@ -54,7 +61,7 @@ class TreatmentRecommendationView:
     """What the plan recommends about one other treatment."""
 
     treatment: str
-    decision: str
+    decision: TreatmentDecision
     reason: str
 
 
@@ -62,11 +69,13 @@ class TreatmentRecommendationView:
 class CarePlanningDocumentView:
     """Another care planning document the person has, and where to find it (ReSPECT section 2)."""
 
-    kind: str
-    kind_name: str
-    """The kind of document, in words"""
+    kind: CarePlanningDocumentKind
     where_held: str
     description: str
+
+    @property
+    def kind_name(self) -> str:
+        return label(self.kind)
 
 
 @dataclass(frozen=True)
@@ -121,21 +130,25 @@ class RespectView:
 class TreatmentLimitView:
     """A treatment a treatment escalation plan limits (not to be started)."""
 
-    treatment: str
-    treatment_name: str
-    """The treatment not to be started, in words"""
+    treatment: LimitedTreatment
     detail: str
+
+    @property
+    def treatment_name(self) -> str:
+        return label(self.treatment)
 
 
 @dataclass(frozen=True)
 class EscalationView:
     """A treatment escalation plan's own part."""
 
-    level: str
-    level_name: str
-    """How far treatment is to be escalated, in words"""
+    level: EscalationLevel
     goals_of_treatment: str
     limits: list[TreatmentLimitView]
+
+    @property
+    def level_name(self) -> str:
+        return label(self.level)
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,7 @@ class ReviewView:
     """When the plan was reviewed"""
     by: ClinicianView
     """The reviewing clinician"""
-    outcome: str
+    outcome: ReviewOutcome
     notes: str
     person_involved: bool
     next_review_due: date | None
@@ -182,18 +195,13 @@ class PlanView:
     """The plan's id"""
     record_id: UUID
     """The record that holds the plan"""
-    status: str
-    """Where the plan stands: active, revoked, superseded, entered-in-error or closed-after-death"""
-    form_type: str
-    form_name: str
-    """The kind of form, in words"""
-    cpr_code: str = field(
-        metadata={"description": "SNOMED CT: 450475007 for CPR, 450476008 not for attempted CPR"}
+    status: PlanStatus
+    """Where the plan stands: in force, or why it no longer is"""
+    form_type: FormType
+    cpr: CprRecommendation = field(
+        metadata={"description": "The CPR recommendation (its words, with what it does not limit: cprLabel)"}
     )
-    cpr: str = field(
-        metadata={"description": "The CPR recommendation in plain words, including what it does not limit"}
-    )
-    reason_category: str
+    reason_category: ReasonCategory
     reasoning: str
     what_matters: str
     involvement: InvolvementView
@@ -201,7 +209,7 @@ class PlanView:
     """The clinician responsible for the recommendation"""
     organisation: str
     """The organisation the recommendation was made in, by its ODS code"""
-    setting: str
+    setting: Setting
     made_at: datetime
     """When the recommendation was made"""
     review_due: date | None
@@ -234,6 +242,19 @@ class PlanView:
         },
     )
 
+    @property
+    def cpr_code(self) -> str:
+        """SNOMED CT: 450475007 for CPR, 450476008 not for attempted CPR"""
+        return self.cpr.value
+
+    @property
+    def form_name(self) -> str:
+        return label(self.form_type)
+
+    @property
+    def cpr_label(self) -> str:
+        return label(self.cpr)
+
 
 @dataclass(frozen=True)
 class CaringOrganisation:
@@ -241,10 +262,8 @@ class CaringOrganisation:
 
     ods_code: str
     """The organisation's ODS code"""
-    setting: str
+    setting: Setting
     """The kind of service it cares for the person in"""
-    setting_name: str
-    """The kind of service, in words"""
     since: str
     """Since when it has cared for the person"""
 
@@ -255,7 +274,7 @@ class RepresentativeView:
 
     representative_id: UUID
     """The representative's id"""
-    kind: str
+    kind: RepresentativeKind
     name: str
     relationship: str
     may_decide_about_cpr: bool
@@ -288,19 +307,20 @@ class AdvanceDecisionView:
 
 @dataclass(frozen=True)
 class PlanConflictView:
-    code: str = field(
-        metadata={
-            "description": "more-than-one-plan-in-force, cpr-recommendations-disagree or "
-            "cpr-recommended-despite-advance-decision"
-        }
+    code: PlanConflict = field(
+        metadata={"description": "What conflicts, and what to do (its words: codeLabel)"}
     )
-    description: str = field(metadata={"description": "What conflicts, and what to do, in plain words"})
+
+    @property
+    def description(self) -> str:
+        """What conflicts, and what to do, in plain words"""
+        return label(self.code)
 
 
 def plan_conflicts(document: dict[str, Any]) -> list[PlanConflictView]:
     """Why the plans in force cannot all be followed as they stand, as the document carries it (worked out once,
     by `facts.plan_conflicts`, when the document was made)."""
-    return [PlanConflictView(**_copied(c, "code", "description")) for c in document.get("plan_conflicts", [])]
+    return [PlanConflictView(code=PlanConflict(c["code"])) for c in document.get("plan_conflicts", [])]
 
 
 def plans_of(row: PlanRow, today: date) -> list[PlanView]:
@@ -314,10 +334,13 @@ def plan_view(record_id: UUID, plan_id: str, plan: dict[str, Any], today: date) 
     return PlanView(
         plan_id=UUID(plan_id),
         record_id=record_id,
-        **_copied(
-            plan, "status", "form_type", "form_name", "cpr_code", "cpr", "reason_category", "reasoning"
-        ),
-        **_copied(plan, "organisation", "setting"),
+        status=PlanStatus(plan["status"]),
+        form_type=FormType(plan["form_type"]),
+        cpr=CprRecommendation(plan["cpr_code"]),
+        reason_category=ReasonCategory(plan["reason_category"]),
+        reasoning=plan["reasoning"],
+        organisation=plan["organisation"],
+        setting=Setting(plan["setting"]),
         what_matters=plan.get("what_matters", ""),
         involvement=_involvement(plan["involvement"]),
         responsible_clinician=_clinician(plan["responsible_clinician"]),
@@ -331,7 +354,11 @@ def plan_view(record_id: UUID, plan_id: str, plan: dict[str, Any], today: date) 
         endorsed_by=_clinician(endorsed) if endorsed else None,
         communicated_to=[_person(p) for p in plan.get("communicated_to", [])],
         other_recommendations=[
-            TreatmentRecommendationView(**_copied(item, "treatment", "decision", "reason"))
+            TreatmentRecommendationView(
+                treatment=item["treatment"],
+                decision=TreatmentDecision(item["decision"]),
+                reason=item["reason"],
+            )
             for item in plan.get("other_recommendations", [])
         ],
         reasoning_mentions_group_characteristics=plan.get("reasoning_mentions_group_characteristics", []),
@@ -359,8 +386,7 @@ def _respect(value: dict[str, Any]) -> RespectView:
         **_copied(value, "has_capacity_to_take_part", "how_capacity_is_lacking"),
         other_documents=[
             CarePlanningDocumentView(
-                kind=each["kind"],
-                kind_name=DOCUMENT_KIND_NAMES[CarePlanningDocumentKind(each["kind"])],
+                kind=CarePlanningDocumentKind(each["kind"]),
                 **_copied(each, "where_held", "description"),
             )
             for each in value["other_documents"]
@@ -384,13 +410,11 @@ def _respect(value: dict[str, Any]) -> RespectView:
 
 def _escalation(value: dict[str, Any]) -> EscalationView:
     return EscalationView(
-        level=value["level"],
-        level_name=ESCALATION_LEVEL_NAMES[EscalationLevel(value["level"])],
+        level=EscalationLevel(value["level"]),
         goals_of_treatment=value["goals_of_treatment"],
         limits=[
             TreatmentLimitView(
-                treatment=each["treatment"],
-                treatment_name=LIMITED_TREATMENT_NAMES[LimitedTreatment(each["treatment"])],
+                treatment=LimitedTreatment(each["treatment"]),
                 detail=each["detail"],
             )
             for each in value["limits"]
@@ -410,7 +434,8 @@ def _review(value: dict[str, Any]) -> ReviewView:
     return ReviewView(
         at=datetime.fromisoformat(value["at"]),
         by=_clinician(value["by"]),
-        **_copied(value, "outcome", "notes", "person_involved"),
+        outcome=ReviewOutcome(value["outcome"]),
+        **_copied(value, "notes", "person_involved"),
         next_review_due=date.fromisoformat(due) if due else None,
     )
 
@@ -431,7 +456,8 @@ def _clinician(value: dict[str, Any]) -> ClinicianView:
 def _involvement(value: dict[str, Any]) -> InvolvementView:
     discussed_on = value.get("discussed_on")
     return InvolvementView(
-        **_copied(value, "route", "person_involved", "reason_person_not_involved", "reason_no_one_consulted"),
+        route=InvolvementRoute(value["route"]),
+        **_copied(value, "person_involved", "reason_person_not_involved", "reason_no_one_consulted"),
         consulted=[_person(p) for p in value["consulted"]],
         discussion_record_location=value.get("discussion_record_location", ""),
         discussed_on=date.fromisoformat(discussed_on) if discussed_on else None,
@@ -440,7 +466,7 @@ def _involvement(value: dict[str, Any]) -> InvolvementView:
 
 def caring(row: PlanRow) -> list[CaringOrganisation]:
     return [
-        CaringOrganisation(ods, **_copied(value, "setting", "setting_name", "since"))
+        CaringOrganisation(ods, setting=Setting(value["setting"]), since=value["since"])
         for ods, value in row.document.get("caring", {}).items()
     ]
 
@@ -449,7 +475,8 @@ def representatives(row: PlanRow) -> list[RepresentativeView]:
     return [
         RepresentativeView(
             representative_id=UUID(key),
-            **_copied(value, "kind", "name", "relationship", "active"),
+            kind=RepresentativeKind(value["kind"]),
+            **_copied(value, "name", "relationship", "active"),
             may_decide_about_cpr=facts.may_decide_about_cpr(
                 value["kind"],
                 value["active"],
