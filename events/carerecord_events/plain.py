@@ -34,6 +34,7 @@ from carerecord_events.plans import (
 )
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
+    AccessKind,
     BoardFinding,
     CapacityDecision,
     CarePlanningDocumentKind,
@@ -285,6 +286,13 @@ def _(event: ConcernRaised) -> str:
     return f"Concern raised by the {event.raised_by.value}: {event.summary}"
 
 
+ACCESS_KIND_NAMES = {
+    AccessKind.READ: "read the record",
+    AccessKind.BREAK_GLASS: "broke the glass (emergency access)",
+    AccessKind.BREAK_GLASS_REVIEW: "reviewed a break-glass access",
+    AccessKind.SEARCH: "found the person by a search",
+}
+
 BOARD_FINDING_NAMES = {
     BoardFinding.REVIEWED_AND_INDIVIDUAL: "looked into: an individual decision",
     BoardFinding.BLANKET_RAISED_WITH_PROVIDER: "a blanket decision, raised with the provider",
@@ -355,6 +363,7 @@ LABELS: Mapping[type[Enum], Mapping[Any, str]] = {
     InformationFormat: INFORMATION_FORMAT_NAMES,
     RelationshipBasis: BASIS_NAMES,
     BoardFinding: BOARD_FINDING_NAMES,
+    AccessKind: ACCESS_KIND_NAMES,
     PlanConflict: PLAN_CONFLICT_NAMES,
     CprRecommendation: {cpr: describe_cpr(cpr) for cpr in CprRecommendation},
     TreatmentDecision: TREATMENT_DECISION_NAMES,

@@ -208,6 +208,19 @@ class BoardFinding(StrEnum):
     REFERRED_TO_SAFEGUARDING = "referred-to-safeguarding"  # referred to the safeguarding team
 
 
+class AccessKind(StrEnum):
+    """How someone came to see a record, as the access audit records it."""
+
+    READ = "read"
+    """They read it, with a care relationship or as their role allows."""
+    BREAK_GLASS = "break-glass"
+    """They broke the glass: emergency access without a care relationship, reviewed afterwards."""
+    BREAK_GLASS_REVIEW = "break-glass review"
+    """A privacy officer reviewed a break-glass access."""
+    SEARCH = "search"
+    """They found the person by a search."""
+
+
 class ConcernRaisedBy(StrEnum):
     """Who raised a concern about a decision."""
 

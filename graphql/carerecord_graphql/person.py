@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
+from typing import Any
 from uuid import UUID
 
 import strawberry
 
 from carerecord_events.people import PersonDetails
 from carerecord_events.record.facts import in_force
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import AccessKind
 from carerecord_graphql.access import may_see_access_history, read_record
 from carerecord_graphql.connections import After, Before, Connection, First, Last, Page, connection, page
 from carerecord_graphql.context import ApiContext, NotAllowed, info_context
@@ -140,7 +143,7 @@ class Person(Node):
         asked = page(TIMELINE, first, after, last, before)
         entries = partial(info_context(info).api.read_models.timeline, self.row.record_id)
         return connection(
-            TIMELINE, lambda *bounds: [(k, TimelineEntry(**e)) for k, e in entries(*bounds)], asked
+            TIMELINE, lambda *bounds: [(k, _timeline_entry(e)) for k, e in entries(*bounds)], asked
         )
 
     @strawberry.field(
@@ -173,6 +176,12 @@ def access_views(context: ApiContext, record_id: UUID, asked: Page) -> Connectio
     if not may_see_access_history(context.caller()):
         raise NotAllowed("only the person, their representative and assurance teams may see who has looked")
     looks = partial(context.api.read_models.access_history, record_id)
-    return connection(
-        ACCESS_HISTORY, lambda *bounds: [(k, AccessView(**a)) for k, a in looks(*bounds)], asked
-    )
+    return connection(ACCESS_HISTORY, lambda *bounds: [(k, _access(a)) for k, a in looks(*bounds)], asked)
+
+
+def _timeline_entry(entry: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry(**{**entry, "recorded_by_role": Role(entry["recorded_by_role"])})
+
+
+def _access(look: dict[str, Any]) -> AccessView:
+    return AccessView(**{**look, "kind": AccessKind(look["kind"]), "role": Role(look["role"])})

@@ -9,7 +9,11 @@ from uuid import UUID
 import strawberry
 
 from carerecord_events import base, conversations, plans
+from carerecord_events.plain import label
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import AccessKind
 from carerecord_graphql.described import description_of
+from carerecord_graphql.inputs import graphql_enum
 from carerecord_graphql.node import GLOBAL_ID, Node, plan_id
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.current_plan import view
@@ -113,7 +117,7 @@ class TimelineEntry:
     occurred_at: datetime = strawberry.field(description="When it happened")
     recorded_at: datetime = strawberry.field(description="When it was recorded")
     recorded_by_user: str = strawberry.field(description="Who recorded it: their user id")
-    recorded_by_role: str = strawberry.field(description="Their role, as its code")
+    recorded_by_role: Role = strawberry.field(description="Their role")
     recorded_by_organisation: str = strawberry.field(description="Their organisation, by its ODS code")
     corrects_event_id: UUID | None = strawberry.field(
         description="The event this one corrects or marks entered in error, when it does"
@@ -121,6 +125,14 @@ class TimelineEntry:
     entered_in_error: bool = strawberry.field(
         description="Whether this entry has been marked entered in error"
     )
+
+    @strawberry.field(description="In plain words: their role")
+    def recorded_by_role_label(self) -> str:
+        return label(self.recorded_by_role)
+
+
+graphql_enum(Role)  # the enums the hand-written types below name (the inputs register the rest)
+graphql_enum(AccessKind)
 
 
 def _accessed(name: str) -> str | None:  # a recorded access is described once, by the service's account of it
@@ -131,9 +143,9 @@ def _accessed(name: str) -> str | None:  # a recorded access is described once, 
     description="One look at the record: who, in what role, from which organisation, why, and what they saw."
 )
 class AccessView:
-    kind: str = strawberry.field(description=_accessed("kind"))
+    kind: AccessKind = strawberry.field(description=_accessed("kind"))
     user_id: str = strawberry.field(description=_accessed("user_id"))
-    role: str = strawberry.field(description=_accessed("role"))
+    role: Role = strawberry.field(description=_accessed("role"))
     organisation: str = strawberry.field(description=_accessed("organisation"))
     operation: str = strawberry.field(description=_accessed("operation"))
     purpose: str = strawberry.field(description=_accessed("purpose"))
@@ -147,6 +159,14 @@ class AccessView:
     name: str | None = strawberry.field(
         description="The reader's name as their token gave it; none where it gave none (older accesses too)"
     )
+
+    @strawberry.field(description="In plain words: how they came to see the record")
+    def kind_label(self) -> str:
+        return label(self.kind)
+
+    @strawberry.field(description="In plain words: their role")
+    def role_label(self) -> str:
+        return label(self.role)
 
 
 @strawberry.type(description="The change was recorded.")

@@ -88,7 +88,7 @@ def test_an_assurance_team_sees_its_region_and_every_drill_down_is_a_recorded_re
     assert [row["recordId"] for row in nodes(listed["oversightDecisions"])] == [record_id]
     history = nodes(server.graphql(assurance, HISTORY, id=record_id)["data"]["accessHistory"])
     assert {
-        "role": "assurance",
+        "role": "ASSURANCE",
         "organisation": "QWE",
         "operation": "oversight drill-down: person-involved",
         "granted": True,

@@ -42,6 +42,7 @@ class ClinicianView:
 
     name: str
     role: str
+    """Their professional role, in words as the form gives it (such as general practitioner)"""
     registration: str
 
 

@@ -10,6 +10,8 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import RelationshipBasis, Setting
 from carerecord_projections.database import transaction
 from carerecord_projections.relationships_for_review.view import RelationshipToReview
 
@@ -41,6 +43,11 @@ def relationships_awaiting_review(
 def _entry(row: tuple[Any, ...], bursts: dict[str, list[datetime]]) -> RelationshipToReview:
     """A row in the order of the view's fields, then whether the organisation had cared for the person before."""
     shown: dict[str, Any] = dict(zip(_SHOWN, row[:11], strict=True))
+    shown |= {
+        "setting": Setting(shown["setting"]),
+        "basis": RelationshipBasis(shown["basis"]),
+        "started_by_role": Role(shown["started_by_role"]),
+    }
     alerts = _alerts(row[11], shown["started_by"], shown["started_at"], bursts)
     return RelationshipToReview(**shown, alerts=alerts)
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import RelationshipBasis, Setting
+
 
 @dataclass(frozen=True)
 class RelationshipToReview:
@@ -15,18 +18,18 @@ class RelationshipToReview:
     """The person's record"""
     organisation: str
     """The organisation that started caring for the person, by its ODS code"""
-    setting: str
-    """The kind of service, as its code"""
-    basis: str
-    """The basis it stated, as its code"""
+    setting: Setting
+    """The kind of service"""
+    basis: RelationshipBasis
+    """The basis it stated"""
     basis_detail: str
     """The basis in words, when it is "other" """
     started_at: datetime
     """When the relationship started"""
     started_by: str
     """Who started it: their user id"""
-    started_by_role: str
-    """Their role, as its code"""
+    started_by_role: Role
+    """Their role"""
     confirmed: bool
     """Whether the organisation's administrator has confirmed it"""
     ended: bool

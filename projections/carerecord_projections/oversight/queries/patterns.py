@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from carerecord_events.vocabulary import RelationshipBasis
+from carerecord_events.vocabulary import BoardFinding, RelationshipBasis
 from carerecord_projections.database import transaction
 from carerecord_projections.oversight.queries.decision_figures import DNACPR
 from carerecord_projections.oversight.queries.scope import (
@@ -71,7 +71,7 @@ def _findings(cursor: Any, plan_ids: tuple[Any, ...]) -> tuple[AlertFinding, ...
            FROM latest GROUP BY finding ORDER BY max(recorded_at) DESC""",
         [list(plan_ids)],
     )
-    return tuple(AlertFinding(*row) for row in cursor.fetchall())
+    return tuple(AlertFinding(BoardFinding(row[0]), *row[1:]) for row in cursor.fetchall())
 
 
 def _decisions_under_review(cursor: Any, scope: Scope, start: Any, end: Any) -> list[DecisionUnderReview]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from carerecord_events.vocabulary import CprRecommendation
+from carerecord_events.vocabulary import BoardFinding, CprRecommendation
 
 DO_NOT_ATTEMPT_CPR: str = CprRecommendation.DO_NOT_ATTEMPT_CPR.value
 """The value of decision_facts.cpr for a do-not-attempt-CPR recommendation (SNOMED CT 450476008)."""
@@ -109,8 +109,8 @@ class AlertFinding:
     """What the board found about some of an alert's decisions: the latest finding recorded for each decision,
     counted by finding."""
 
-    finding: str
-    """A BoardFinding value"""
+    finding: BoardFinding
+    """What the board found"""
     decisions: int
     """How many of the alert's decisions this is the latest finding for"""
     latest_at: datetime
