@@ -291,8 +291,8 @@ def test_the_person_cannot_open_another_persons_page_and_the_refusal_is_recorded
     history = nodes(
         server.graphql(server.token(**person(record_id)), asked, id=record_id)["data"]["accessHistory"]
     )
-    assert {"name": "Dr Grey", "role": "gp", "granted": True} in history  # the API names them too
-    assert {"name": None, "role": "paramedic", "granted": False} in history
+    assert {"name": "Dr Grey", "role": "GP", "granted": True} in history  # the API names them too
+    assert {"name": None, "role": "PARAMEDIC", "granted": False} in history
     assert looks(server, other_id, "portal person") == [("margaret-hale", False)]
 
 
