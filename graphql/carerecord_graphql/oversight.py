@@ -158,7 +158,7 @@ else:
             "share_trained_in_advance_care_planning": float | None,
             "share_trained_in_dnacpr_conversations": float | None,
         },
-        described={"quarter": "Such as 2026-Q3", "role": "The staff role (consultant, gp, nurse, ...)"},
+        described={"quarter": "Such as 2026-Q3", "role": "The staff role"},
     )
     StaffKnowledgeView = graphql_type(
         OrganisationKnowledge,
