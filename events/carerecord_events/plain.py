@@ -35,6 +35,8 @@ from carerecord_events.plans import (
 from carerecord_events.roles import ROLES, Role
 from carerecord_events.vocabulary import (
     AccessKind,
+    AlertKind,
+    AlertScope,
     BoardFinding,
     CapacityDecision,
     CarePlanningDocumentKind,
@@ -286,6 +288,18 @@ def _(event: ConcernRaised) -> str:
     return f"Concern raised by the {event.raised_by.value}: {event.summary}"
 
 
+ALERT_KIND_NAMES = {
+    AlertKind.CLUSTER_IN_ORGANISATION: "many decisions in one organisation in a short time",
+    AlertKind.CLUSTER_BY_AUTHOR: "many decisions recorded by one person in a short time",
+    AlertKind.NEAR_IDENTICAL_REASONING: "near-identical reasoning for different people",
+    AlertKind.GROUP_CHARACTERISTIC: "reasoning that rests on a group, not the person",
+}
+
+ALERT_SCOPE_NAMES = {
+    AlertScope.ORGANISATION: "in one organisation's decisions",
+    AlertScope.AUTHOR: "in one person's decisions",
+}
+
 ACCESS_KIND_NAMES = {
     AccessKind.READ: "read the record",
     AccessKind.BREAK_GLASS: "broke the glass (emergency access)",
@@ -364,6 +378,8 @@ LABELS: Mapping[type[Enum], Mapping[Any, str]] = {
     RelationshipBasis: BASIS_NAMES,
     BoardFinding: BOARD_FINDING_NAMES,
     AccessKind: ACCESS_KIND_NAMES,
+    AlertKind: ALERT_KIND_NAMES,
+    AlertScope: ALERT_SCOPE_NAMES,
     PlanConflict: PLAN_CONFLICT_NAMES,
     CprRecommendation: {cpr: describe_cpr(cpr) for cpr in CprRecommendation},
     TreatmentDecision: TREATMENT_DECISION_NAMES,

@@ -208,6 +208,29 @@ class BoardFinding(StrEnum):
     REFERRED_TO_SAFEGUARDING = "referred-to-safeguarding"  # referred to the safeguarding team
 
 
+class AlertKind(StrEnum):
+    """A pattern among do-not-attempt-CPR decisions that may mean a blanket decision."""
+
+    CLUSTER_IN_ORGANISATION = "cluster-in-organisation"
+    """Many decisions in one organisation in a short time, well above its usual rate."""
+    CLUSTER_BY_AUTHOR = "cluster-by-author"
+    """Many decisions recorded by one person in a short time."""
+    NEAR_IDENTICAL_REASONING = "near-identical-reasoning"
+    """Different people's decisions giving near-identical reasoning."""
+    GROUP_CHARACTERISTIC = "group-characteristic"
+    """Decisions whose reasoning rests on a group the people belong to (age, disability, a care home), not on
+    the person."""
+
+
+class AlertScope(StrEnum):
+    """Where a pattern was seen: in one organisation's decisions or in one author's."""
+
+    ORGANISATION = "organisation"
+    """In one organisation's decisions."""
+    AUTHOR = "author"
+    """In the decisions one person recorded."""
+
+
 class AccessKind(StrEnum):
     """How someone came to see a record, as the access audit records it."""
 

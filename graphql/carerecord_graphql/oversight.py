@@ -15,6 +15,7 @@ from uuid import UUID
 import strawberry
 
 from carerecord_events.roles import Role
+from carerecord_events.vocabulary import AlertKind, AlertScope
 from carerecord_graphql.connections import Connection, Page, connection, listed
 from carerecord_graphql.context import ApiContext, NotAllowed
 from carerecord_graphql.wrapping import graphql_type
@@ -158,7 +159,7 @@ else:
             "share_trained_in_advance_care_planning": float | None,
             "share_trained_in_dnacpr_conversations": float | None,
         },
-        described={"quarter": "Such as 2026-Q3", "role": "The staff role (consultant, gp, nurse, ...)"},
+        described={"quarter": "Such as 2026-Q3", "role": "The staff role"},
     )
     StaffKnowledgeView = graphql_type(
         OrganisationKnowledge,
@@ -251,10 +252,9 @@ else:
         AlertReason,
         name="BlanketAlertReason",
         description="One pattern the decisions of an alert match, and what was seen",
-        spelled={"kind": str, "scope": str, "plan_ids": list[UUID], "shared_features": list[str]},
+        spelled={"plan_ids": list[UUID], "shared_features": list[str]},
         described={
-            "kind": "The pattern: near-identical-reasoning, group-characteristic, cluster-in-organisation or "
-            "cluster-by-author",
+            "kind": "The pattern",
             "scope": "Whether the pattern was seen in one organisation's decisions or in one author's",
             "explanation": "What was seen, in plain English",
             "plan_ids": "The decisions this pattern is about, earliest first",
@@ -270,9 +270,12 @@ else:
             "findings": list[BlanketAlertFinding],
         },
         extra={
-            "kind": str,
-            "kinds": list[str],
-            "scope": str,
+            "kind": AlertKind,
+            "kind_label": str,
+            "kinds": list[AlertKind],
+            "kinds_label": list[str],
+            "scope": AlertScope,
+            "scope_label": str,
             "explanation": str,
             "shared_features": list[str],
         },

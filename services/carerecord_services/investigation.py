@@ -8,7 +8,7 @@ went to provider feeds come from the read side through `AccessLog`, which the co
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -21,7 +21,8 @@ from carerecord_events.access import (
 )
 from carerecord_events.base import Actor, CareRecordEvent
 from carerecord_events.plain import summarise
-from carerecord_events.roles import ROLES, Role
+from carerecord_events.roles import Role
+from carerecord_events.vocabulary import AccessKind
 from carerecord_services.audit import AccessAuditStore
 from carerecord_services.checkpoint import verify_inclusion
 from carerecord_services.checkpoint_store import CheckpointLog
@@ -67,17 +68,16 @@ class AccessShown:
     """The recorded access's id"""
     record_id: UUID
     """The record looked at"""
-    kind: str = field(metadata={"description": "read, break-glass or search"})
+    kind: AccessKind
+    """How they came to see the record"""
     operation: str
     """What was asked, as the operation's name (such as person, record or planChanges)"""
     user_id: str
     """Who looked: their user id"""
     user_name: str | None
     """Who looked: their name, when known"""
-    role: str
-    """Their role, as its code"""
-    role_label: str
-    """Their role, in words"""
+    role: Role
+    """Their role"""
     organisation: str
     """Their organisation, by its ODS code"""
     at: datetime
@@ -124,8 +124,7 @@ class Investigations:
             "record_id": event.record_id,
             "user_id": actor.user_id,
             "user_name": actor.name,
-            "role": actor.role.value,
-            "role_label": ROLES[actor.role].label,
+            "role": actor.role,
             "organisation": actor.organisation,
             "at": event.recorded_at,
         }
@@ -137,7 +136,7 @@ class Investigations:
                 shown = snapshot(event.record_id, history.events)
             return AccessShown(
                 **common,
-                kind="read",
+                kind=AccessKind.READ,
                 operation=event.operation,
                 purpose=event.purpose,
                 granted=event.granted,
@@ -147,12 +146,12 @@ class Investigations:
                 shown=shown,
             )
         if isinstance(event, BreakGlassAccessStarted):
-            kind, operation, purpose = "break-glass", "breakGlass", event.reason
+            kind, operation, purpose = AccessKind.BREAK_GLASS, "breakGlass", event.reason
         elif isinstance(event, BreakGlassAccessReviewed):
-            kind, operation, purpose = "break-glass review", "reviewBreakGlass", event.notes
+            kind, operation, purpose = AccessKind.BREAK_GLASS_REVIEW, "reviewBreakGlass", event.notes
         else:
             assert isinstance(event, PeopleSearched)
-            kind, operation, purpose = "search", "searchPeople", event.purpose
+            kind, operation, purpose = AccessKind.SEARCH, "searchPeople", event.purpose
         return AccessShown(
             **common,
             kind=kind,
@@ -160,7 +159,7 @@ class Investigations:
             purpose=purpose,
             granted=True,
             refusal_reason="",
-            via_break_glass=kind == "break-glass",
+            via_break_glass=kind is AccessKind.BREAK_GLASS,
             version_shown=None,
             shown=None,
         )
@@ -267,7 +266,7 @@ def _investigated(
 
 
 def _access(row: dict[str, Any]) -> RecordedAccess:
-    return RecordedAccess(**{**row, "role": Role(row["role"])})
+    return RecordedAccess(**{**row, "kind": AccessKind(row["kind"]), "role": Role(row["role"])})
 
 
 def _plans(record: RecordSnapshot) -> tuple[Any, ...]:

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from carerecord_events.roles import Role
+from carerecord_events.vocabulary import AccessKind
 from carerecord_services.chain import canonical_json
 from carerecord_services.checkpoint import UNSIGNED, Leaf
 from carerecord_services.snapshot import RecordSnapshot, jsonable
@@ -97,7 +98,7 @@ class RecordedAccess:
     """One access to the record in the period, from the access log: a read, a refusal, a search or break glass."""
 
     access_id: UUID
-    kind: str
+    kind: AccessKind
     user_id: str
     role: Role
     """Their role when they looked"""

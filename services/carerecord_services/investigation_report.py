@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from carerecord_events.plain import label
 from carerecord_events.record.facts import endorsement_outstanding
+from carerecord_events.vocabulary import CprRecommendation, PlanStatus, Setting
 
 
 def render_markdown(bundle: dict[str, Any]) -> str:
@@ -61,8 +63,10 @@ def _record(record: dict[str, Any]) -> list[str]:
             else "no endorsement needed"
         )
         lines.append(
-            f"- Plan {plan['plan_id']} ({plan['status']}): {plan['form_name']}. {plan['cpr']} "
-            f"Made by {plan['responsible_clinician']} at {plan['organisation']} ({plan['setting']}); "
+            f"- Plan {plan['plan_id']} ({label(PlanStatus(plan['status']))}): {plan['form_name']}. "
+            f"{label(CprRecommendation(plan['cpr']))} "
+            f"Made by {plan['responsible_clinician']} at {plan['organisation']} "
+            f"({label(Setting(plan['setting']))}); "
             f"person involved: {'yes' if plan['person_involved'] else 'no'}; {endorsement}; "
             f"review due: {plan['review_due'] or 'not set'}."
         )

@@ -10,11 +10,19 @@ from typing import Any
 from uuid import UUID
 
 from carerecord_events.base import CareRecordEvent
-from carerecord_events.plain import FORM_NAMES, SETTING_NAMES, describe_cpr
+from carerecord_events.plain import FORM_NAMES
 from carerecord_events.record.evolve import replay
 from carerecord_events.record.facts import in_force
 from carerecord_events.record.state import PersonRecord, PlanState
 from carerecord_events.roles import ROLES
+from carerecord_events.vocabulary import (
+    CprRecommendation,
+    FormType,
+    InvolvementRoute,
+    PlanStatus,
+    ReasonCategory,
+    Setting,
+)
 
 
 class AsOfClock(StrEnum):
@@ -36,30 +44,30 @@ class PlanSnapshot:
 
     plan_id: UUID
     """The plan's id"""
-    status: str
-    """Where the plan stood: active, revoked, superseded, entered-in-error or closed-after-death"""
-    form_type: str
-    """The kind of form, as its code (respect, tep, dnacpr)"""
+    status: PlanStatus
+    """Where the plan stood: in force, or why it no longer was"""
+    form_type: FormType
+    """The kind of form"""
     form_name: str
     """The kind of form, in words"""
     cpr_code: str
     """SNOMED CT: 450475007 for CPR, 450476008 not for attempted CPR"""
-    cpr: str
-    """The CPR recommendation in plain words, including what it does not limit"""
-    reason_category: str
-    """Why CPR is or is not recommended, as the national form's reason code"""
+    cpr: CprRecommendation
+    """The CPR recommendation (its words, with what it does not limit: cprLabel)"""
+    reason_category: ReasonCategory
+    """Why CPR is or is not recommended, as the national form's reason"""
     reasoning: str
     """The clinician's reasoning, in their words"""
     person_involved: bool
     """Whether the person themselves took part in making the recommendation"""
-    involvement_route: str
+    involvement_route: InvolvementRoute
     """ReSPECT section 6's route (A to D)"""
     responsible_clinician: str
     """The responsible clinician's name and role"""
     organisation: str
     """The organisation the recommendation was made in, by its ODS code"""
-    setting: str
-    """The setting it was made in, in words"""
+    setting: Setting
+    """The setting it was made in"""
     needs_senior_endorsement: bool
     """Whether it needed a senior clinician's endorsement"""
     endorsed: bool
@@ -113,18 +121,18 @@ def plan_snapshot(plan: PlanState) -> PlanSnapshot:
     clinician = made.responsible_clinician
     return PlanSnapshot(
         plan_id=made.plan_id,
-        status=plan.status.value,
-        form_type=made.form_type.value,
+        status=plan.status,
+        form_type=made.form_type,
         form_name=FORM_NAMES[made.form_type],
         cpr_code=made.cpr.value,
-        cpr=describe_cpr(made.cpr),
-        reason_category=made.reason_category.value,
+        cpr=made.cpr,
+        reason_category=made.reason_category,
         reasoning=made.reasoning,
         person_involved=made.involvement.person_involved,
-        involvement_route=made.involvement.route.value,
+        involvement_route=made.involvement.route,
         responsible_clinician=f"{clinician.name} ({ROLES[clinician.role].label})",
         organisation=made.organisation,
-        setting=SETTING_NAMES[made.setting],
+        setting=made.setting,
         needs_senior_endorsement=made.needs_senior_endorsement,
         endorsed=plan.endorsed,
         review_due=plan.review_due,
@@ -142,4 +150,6 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)
+    if isinstance(value, StrEnum):  # its code, as the wire format writes it
+        return value.value
     return value

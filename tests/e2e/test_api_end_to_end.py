@@ -232,8 +232,8 @@ def test_the_as_of_query_answers_differently_by_the_two_clocks_for_a_back_dated_
     by_occurrence = server.graphql(
         gp, query, id=record_id, at=before_revocation.isoformat(), clock="OCCURRED"
     )
-    assert by_record["data"]["recordAsOf"]["plans"] == [{"status": "active"}]
-    assert by_occurrence["data"]["recordAsOf"]["plans"] == [{"status": "revoked"}]
+    assert by_record["data"]["recordAsOf"]["plans"] == [{"status": "ACTIVE"}]
+    assert by_occurrence["data"]["recordAsOf"]["plans"] == [{"status": "REVOKED"}]
 
 
 CHANGES = "subscription($after: Int!) { planChanges(afterPosition: $after) { position eventType recordId } }"

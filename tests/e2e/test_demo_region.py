@@ -21,7 +21,7 @@ from tests.e2e.test_api_end_to_end import ASSURANCE, GP, REGISTER, person_input
 from tests.support.api_server import ApiServer, nodes
 
 ALERTS = """query($from: DateTime!, $to: DateTime!) { blanketAlerts(periodStart: $from, periodEnd: $to) {
-  edges { node { kind kinds scope summary explanation planIds sharedFeatures organisation careHome careHomeCqcLocation } } } }"""
+  edges { node { kind kindLabel kinds scope summary explanation planIds sharedFeatures organisation careHome careHomeCqcLocation } } } }"""
 EQUALITY = """query($from: DateTime!, $to: DateTime!) { equalityMonitoring(periodStart: $from, periodEnd: $to) {
   rows { characteristic group dnacpr peopleInRecord registeredPopulation ratePerThousandInRecord } notRecordedForAnyone } }"""
 
@@ -72,10 +72,11 @@ def test_the_demo_region_loads_is_marked_and_raises_the_care_home_alert(
         assert {alert["organisation"] for alert in alerts} == {"K81045"}
         named = {plan for alert in alerts for plan in alert["planIds"]}
         assert named == {str(plan) for plan in care_home_decisions}
-        assert any(alert["kind"] == "near-identical-reasoning" for alert in alerts)
+        assert any(alert["kind"] == "NEAR_IDENTICAL_REASONING" for alert in alerts)
         # One alert per group of decisions, naming the deciding practice and the care home by their names.
         (alert,) = alerts
         assert alert["careHome"] == "VLAXP"
+        assert alert["kindLabel"] == "near-identical reasoning for different people"
         assert alert["careHomeCqcLocation"] == "1-900000104"  # the register's optional column
         assert "decided by Old Forge Health Centre (K81045)" in alert["summary"]
         assert f"for {len(care_home_decisions)} residents of Seaview House (VLAXP)" in alert["summary"]

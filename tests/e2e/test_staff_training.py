@@ -109,14 +109,14 @@ def test_an_administrator_reports_training_shown_beside_decision_quality_and_a_b
     assert practice["training"] == [  # the refused file changed nothing
         {
             "quarter": quarter,
-            "role": "gp",
+            "role": "GP",
             "staff": 8,
             "trainedInAdvanceCarePlanning": 6,
             "shareTrainedInDnacprConversations": 0.5,
         },
         {
             "quarter": quarter,
-            "role": "nurse",
+            "role": "NURSE",
             "staff": 20,
             "trainedInAdvanceCarePlanning": 15,
             "shareTrainedInDnacprConversations": 0.5,
@@ -131,7 +131,7 @@ def test_an_administrator_reports_training_shown_beside_decision_quality_and_a_b
     )  # a quarter reported again replaces it
     assert corrected["rows"] == 1
     (practice,) = _knowledge(server)
-    assert [(row["role"], row["trainedInAdvanceCarePlanning"]) for row in practice["training"]] == [("gp", 8)]
+    assert [(row["role"], row["trainedInAdvanceCarePlanning"]) for row in practice["training"]] == [("GP", 8)]
 
     with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as browser:
         form = browser.get("/portal/sign-in").text

@@ -45,7 +45,7 @@ RECORD = "query($id: UUID!, $purpose: String!) { record(recordId: $id, purpose: 
 HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { accessId userId operation granted versionShown } } } }"
 SHOWN = """query($access: UUID!) { accessShown(accessId: $access) {
   recordId kind operation userId role roleLabel organisation at purpose granted viaBreakGlass versionShown
-  shown { version caringOrganisations plans { status cprCode cpr reasoning responsibleClinician } } } }"""
+  shown { version caringOrganisations plans { status statusLabel cprCode cpr reasoning responsibleClinician } } } }"""
 INVESTIGATION = """query($id: UUID!, $from: DateTime!, $to: DateTime!) {
   investigation(recordId: $id, from: $from, to: $to) {
     format recordId period { start end } generatedAt generatedBy { userId role organisation } currentVersion
@@ -165,13 +165,13 @@ def test_an_assurance_team_sees_exactly_what_each_reader_was_shown(api: InProces
     gp_saw = by_gp.data["accessShown"]
     assert (gp_saw["userId"], gp_saw["role"], gp_saw["organisation"], gp_saw["purpose"]) == (
         "dr-grey",
-        "gp",
+        "GP",
         "K81003",
         "direct care",
     )
     assert (gp_saw["viaBreakGlass"], gp_saw["versionShown"], gp_saw["shown"]["version"]) == (False, 3, 3)
     (plan,) = gp_saw["shown"]["plans"]
-    assert (plan["status"], plan["cprCode"]) == ("active", "450476008")
+    assert (plan["status"], plan["statusLabel"], plan["cprCode"]) == ("ACTIVE", "in force", "450476008")
     assert plan["reasoning"].startswith("Metastatic pancreatic cancer")
     assert gp_saw["shown"]["caringOrganisations"] == ["K81003"]
 
@@ -182,7 +182,7 @@ def test_an_assurance_team_sees_exactly_what_each_reader_was_shown(api: InProces
         "999 call",
     )
     assert (paramedic_saw["viaBreakGlass"], paramedic_saw["versionShown"]) == (True, 4)
-    assert [plan["status"] for plan in paramedic_saw["shown"]["plans"]] == ["revoked"]
+    assert [plan["status"] for plan in paramedic_saw["shown"]["plans"]] == ["REVOKED"]
 
 
 def test_only_assurance_may_ask_what_was_shown_and_every_question_is_recorded(api: InProcessApi) -> None:
@@ -298,8 +298,8 @@ def test_the_investigation_bundle_holds_events_plans_accesses_disclosures_and_pr
     assert revoked["summary"] == "Revoked (at the persons request): She asked for CPR."
     assert [e["plansChanged"] for e in bundle["events"]] == [False, True, True, True]
     assert bundle["events"][0]["recordAfter"] is None
-    assert [p["status"] for p in bundle["events"][2]["recordAfter"]["plans"]] == ["active"]
-    assert [p["status"] for p in revoked["recordAfter"]["plans"]] == ["revoked"]
+    assert [p["status"] for p in bundle["events"][2]["recordAfter"]["plans"]] == ["ACTIVE"]
+    assert [p["status"] for p in revoked["recordAfter"]["plans"]] == ["REVOKED"]
     assert bundle["recordBefore"]["version"] == 0
     assert [(a["userId"], a["role"], a["operation"], a["versionShown"]) for a in bundle["accesses"]] == [
         ("dr-grey", "GP", "record", 3)
@@ -397,7 +397,7 @@ def test_the_typed_bundle_is_the_record_history_as_the_event_store_holds_it(api:
             after = entry["recordAfter"]
             assert after["version"] == entry["version"]
             assert [(UUID(p["planId"]), p["status"]) for p in after["plans"]] == [
-                (plan.plan_id, plan.status) for plan in replayed.plans
+                (plan.plan_id, plan.status.name) for plan in replayed.plans
             ]
             assert after["caringOrganisations"] == list(replayed.caring_organisations)
         else:
@@ -536,7 +536,7 @@ def test_record_as_of_answers_by_when_things_were_recorded_or_when_they_happened
         )
         # before any organisation of the board cared for her, the board may not look
         assert "QWE cared for this person" in before.errors[0].message
-        assert as_of(plan_made, clock) == (3, ["active"])
-        assert as_of(after_everything, clock) == (4, ["revoked"])
-    assert as_of(between, "RECORDED") == (3, ["active"])  # what the record said at that instant
-    assert as_of(between, "OCCURRED") == (4, ["revoked"])  # what we now know had happened by then
+        assert as_of(plan_made, clock) == (3, ["ACTIVE"])
+        assert as_of(after_everything, clock) == (4, ["REVOKED"])
+    assert as_of(between, "RECORDED") == (3, ["ACTIVE"])  # what the record said at that instant
+    assert as_of(between, "OCCURRED") == (4, ["REVOKED"])  # what we now know had happened by then

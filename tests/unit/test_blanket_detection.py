@@ -13,12 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carerecord_events.vocabulary import CprRecommendation, Setting
+from carerecord_events.vocabulary import AlertKind, AlertScope, CprRecommendation, Setting
 from carerecord_projections.oversight.rules.blanket import detect_blanket_decisions
 from carerecord_projections.oversight.rules.blanket_alerts import (
-    AlertKind,
     AlertReason,
-    AlertScope,
     BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,

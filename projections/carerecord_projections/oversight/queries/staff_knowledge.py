@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from carerecord_events.roles import Role
 from carerecord_projections.oversight.queries.decision_figures import DECISION_FIGURES, figure_of
 from carerecord_projections.oversight.queries.scope import (
     decisions_in_scope,
@@ -46,8 +47,8 @@ def _training(cursor: Any, scope: Scope, period: Period) -> dict[str, list[Train
         [quarters_in(period), *parameters],
     )
     found: dict[str, list[TrainingRow]] = {}
-    for organisation, *row in cursor.fetchall():
-        found.setdefault(organisation, []).append(TrainingRow(*row))
+    for organisation, quarter, role, *counts in cursor.fetchall():
+        found.setdefault(organisation, []).append(TrainingRow(quarter, Role(role), *counts))
     return found
 
 

@@ -67,10 +67,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
+from carerecord_events.vocabulary import AlertScope
 from carerecord_projections.oversight.rules.blanket_alerts import (
     DO_NOT_ATTEMPT_CPR,
     AlertReason,
-    AlertScope,
     BlanketAlert,
     BlanketThresholds,
     DecisionUnderReview,

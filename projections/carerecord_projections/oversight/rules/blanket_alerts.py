@@ -6,25 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from uuid import UUID
 
-from carerecord_events.vocabulary import BoardFinding, CprRecommendation
+from carerecord_events.plain import label
+from carerecord_events.vocabulary import AlertKind, AlertScope, BoardFinding, CprRecommendation
 
 DO_NOT_ATTEMPT_CPR: str = CprRecommendation.DO_NOT_ATTEMPT_CPR.value
 """The value of decision_facts.cpr for a do-not-attempt-CPR recommendation (SNOMED CT 450476008)."""
-
-
-class AlertKind(StrEnum):
-    CLUSTER_IN_ORGANISATION = "cluster-in-organisation"
-    CLUSTER_BY_AUTHOR = "cluster-by-author"
-    NEAR_IDENTICAL_REASONING = "near-identical-reasoning"
-    GROUP_CHARACTERISTIC = "group-characteristic"
-
-
-class AlertScope(StrEnum):
-    ORGANISATION = "organisation"
-    AUTHOR = "author"
 
 
 @dataclass(frozen=True)
@@ -156,6 +144,21 @@ class BlanketAlert:
     def kinds(self) -> tuple[AlertKind, ...]:
         """Every pattern matched."""
         return tuple(reason.kind for reason in self.reasons)
+
+    @property
+    def kind_label(self) -> str:
+        """The first pattern matched, in words."""
+        return label(self.kind)
+
+    @property
+    def kinds_label(self) -> tuple[str, ...]:
+        """Every pattern matched, in words."""
+        return tuple(label(kind) for kind in self.kinds)
+
+    @property
+    def scope_label(self) -> str:
+        """Whether a pattern was seen in one organisation's decisions or one author's, in words."""
+        return label(self.scope)
 
     @property
     def scope(self) -> AlertScope:

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from uuid import UUID
 
+from carerecord_events.vocabulary import AlertKind, AlertScope
 from carerecord_projections.oversight.rules.blanket_alerts import (
-    AlertKind,
     AlertReason,
-    AlertScope,
     BlanketThresholds,
     DecisionUnderReview,
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from carerecord_events.roles import Role
 from carerecord_projections.oversight.rules.figures import Figure
 from carerecord_projections.oversight.rules.scope import Period
 
@@ -15,7 +16,7 @@ from carerecord_projections.oversight.rules.scope import Period
 class TrainingRow:
     quarter: str
     """The quarter, such as 2026-Q3"""
-    role: str
+    role: Role
     """The staff role"""
     staff: int
     """How many staff in that role"""
