@@ -53,9 +53,15 @@ class StoreFeeder:
 
     def catch_up(self, stop_at: int | None = None, progress: Progress | None = None) -> int:
         """Applies every event not yet applied, up to `stop_at` (default: the store's last). Returns how many
-        store positions it read (the NHS number index entries among them change no read model)."""
+        store positions it read (the NHS number index entries among them change no read model).
+
+        Several API processes feed the same projection after each of their changes. One that finds the
+        position already at `last` (another process applied the batch that holds its event) returns without
+        taking the position row's lock, rather than queueing behind the others' catch-ups for nothing."""
         with self._lock:
             last = self._log.last_position() if stop_at is None else stop_at
+            if self.position() >= last:
+                return 0
             applied = 0
             while True:
                 done, position = self._one_batch(last)

@@ -181,3 +181,42 @@ def test_read_models_built_before_the_state_was_kept_are_rebuilt_at_start(
     assert rebuilt == built
     assert without_state == 0
     assert version == changed.version == 3
+
+
+def test_a_process_whose_event_another_has_applied_does_not_wait_for_the_position_lock(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    """With several API processes, each feeds the read models after its own change: one whose event another
+    process has already applied returns at once, instead of queueing on the position row behind that process's
+    next catch-up (held here by a second connection, as a process in the middle of a batch holds it)."""
+    import threading
+
+    import psycopg2
+
+    from tests.conftest import dsn
+
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    applying = psycopg2.connect(dsn(test_database_url, fresh_schema))
+    try:
+        record_id = services.care_records.register_person(register()).record_id
+        services.care_records.execute(record_id, recommendation())
+        assert services.feeder is not None
+        with applying.cursor() as cursor:
+            cursor.execute(
+                "SELECT position FROM projection_position WHERE consumer = 'in-process' FOR UPDATE"
+            )
+            (held_at,) = cursor.fetchone()
+        last = services.store.last_position()
+        returned: list[int] = []
+        feeding = threading.Thread(target=lambda: returned.append(services.feeder.catch_up()), daemon=True)
+        feeding.start()
+        feeding.join(10)
+        waited = feeding.is_alive()
+        applying.rollback()
+        feeding.join(10)
+    finally:
+        applying.close()
+        services.close()
+    assert held_at == last
+    assert not waited, "the caught-up process queued on the position row's lock"
+    assert returned == [0]
