@@ -196,8 +196,13 @@ class Services:
         return service
 
     def catch_up(self) -> None:
+        """Every in-process projection up to the store's last position, read once for all of them (the
+        gap-safe read scans the server's lock table)."""
+        if not self.feeders:
+            return
+        last = self.store.last_position()
         for feeder in self.feeders:
-            feeder.catch_up()
+            feeder.catch_up(stop_at=last)
 
     def _feed_after_append(self) -> Callable[[], None] | None:
         if self._feeding is not Feeding.AFTER_EACH_APPEND or not self.feeders:

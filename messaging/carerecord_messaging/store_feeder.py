@@ -72,6 +72,15 @@ class StoreFeeder:
             return int(row[0]) if row else 0
 
     def _one_batch(self, last: int) -> tuple[int, int]:
+        """One batch, applied under the position row's lock so that each event is applied once, whichever
+        API process gets there first. Several processes feed the same projection after each of their changes,
+        so the lock is held only to apply: one that finds the position already at `last` (another process
+        applied the batch holding its event) returns without locking, and the batch is read from the log
+        before locking, kept only for the events that are still to be applied once the lock is held."""
+        seen = self.position()
+        if seen >= last:
+            return 0, seen
+        read_ahead = self._log.notifications_after(seen, min(self._batch, last - seen))
         with transaction(self._dsn) as cursor:
             cursor.execute(
                 "INSERT INTO projection_position (consumer, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
@@ -83,8 +92,9 @@ class StoreFeeder:
             position = int(cursor.fetchone()[0])
             if position >= last:
                 return 0, position
-            limit = min(self._batch, last - position)
-            logged = self._log.notifications_after(position, limit)
+            logged = [each for each in read_ahead if each.position > position]
+            if position < seen or not logged:  # the position went back (a rebuild), or past what was read
+                logged = list(self._log.notifications_after(position, min(self._batch, last - position)))
             self._apply(cursor, [(each.stored.originator_version, _positioned(each)) for each in logged])
             position = logged[-1].position if logged else position
             cursor.execute(

@@ -181,3 +181,99 @@ def test_read_models_built_before_the_state_was_kept_are_rebuilt_at_start(
     assert rebuilt == built
     assert without_state == 0
     assert version == changed.version == 3
+
+
+def test_a_process_whose_event_another_has_applied_does_not_wait_for_the_position_lock(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    """With several API processes, each feeds the read models after its own change: one whose event another
+    process has already applied returns at once, instead of queueing on the position row behind that process's
+    next catch-up (held here by a second connection, as a process in the middle of a batch holds it)."""
+    import threading
+
+    import psycopg2
+
+    from tests.conftest import dsn
+
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    applying = psycopg2.connect(dsn(test_database_url, fresh_schema))
+    try:
+        record_id = services.care_records.register_person(register()).record_id
+        services.care_records.execute(record_id, recommendation())
+        assert services.feeder is not None
+        with applying.cursor() as cursor:
+            cursor.execute(
+                "SELECT position FROM projection_position WHERE consumer = 'in-process' FOR UPDATE"
+            )
+            (held_at,) = cursor.fetchone()
+        last = services.store.last_position()
+        returned: list[int] = []
+        feeding = threading.Thread(target=lambda: returned.append(services.feeder.catch_up()), daemon=True)
+        feeding.start()
+        feeding.join(10)
+        waited = feeding.is_alive()
+        applying.rollback()
+        feeding.join(10)
+    finally:
+        applying.close()
+        services.close()
+    assert held_at == last
+    assert not waited, "the caught-up process queued on the position row's lock"
+    assert returned == [0]
+
+
+def test_a_batch_read_before_the_lock_applies_only_what_another_process_has_not(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    """Two API processes feeding the same read models: one reads its batch from the log, then, before it gets
+    the position row, the other applies part of that batch. The first applies only the rest: each event once,
+    and the read models are those a rebuild makes."""
+    from carerecord_messaging.store_feeder import StoreFeeder
+    from carerecord_services.event_log import LoggedEvent
+    from carerecord_services.store import LoadedRecord
+    from tests.builders import every_event_type_scenario
+
+    scenario = every_event_type_scenario()
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    try:
+        first_events = services.store.last_position()
+        empty = LoadedRecord(scenario.record.record_id, [], 0, "0" * 64)
+        services.writer.append(services.store.chain(empty, scenario.history))  # not fed yet
+        last = services.store.last_position()
+        other = StoreFeeder(services.store, services.read_models_dsn)
+        halfway = (first_events + last) // 2
+
+        class OtherGetsInFirst:
+            """The log as the first process reads it, with the other process applying up to halfway meanwhile."""
+
+            def __init__(self) -> None:
+                self.reads = 0
+
+            def notifications_after(self, position: int, limit: int) -> list[LoggedEvent]:
+                read = list(services.store.notifications_after(position, limit))
+                self.reads += 1
+                if self.reads == 1:
+                    other.catch_up(stop_at=halfway)
+                return read
+
+            def last_position(self) -> int:
+                return services.store.last_position()
+
+        log = OtherGetsInFirst()
+        first = StoreFeeder(log, services.read_models_dsn)
+        applied = first.catch_up()
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("SELECT count(*) FROM person_timeline")
+            rows = cursor.fetchone()[0]
+            fed = read_model_checksum(cursor)
+        position = first.position()
+        rebuild_from_store(services.store, services.read_models_dsn, as_of=None, progress=None)
+        with transaction(services.read_models_dsn) as cursor:
+            rebuilt = read_model_checksum(cursor)
+    finally:
+        services.close()
+    assert log.reads == 1, "the batch read before the lock was used, not read again"
+    assert applied == last - halfway
+    assert position == last
+    assert rows == len(scenario.history)
+    assert fed == rebuilt
