@@ -15,9 +15,10 @@ from uuid import UUID
 import strawberry
 
 from carerecord_events.roles import Role
-from carerecord_events.vocabulary import AlertKind, AlertScope
+from carerecord_events.vocabulary import AlertKind, AlertScope, PlanStatus
 from carerecord_graphql.connections import Connection, Page, connection, listed
 from carerecord_graphql.context import ApiContext, NotAllowed
+from carerecord_graphql.inputs import graphql_enum
 from carerecord_graphql.wrapping import graphql_type
 from carerecord_projections.oversight.rules.blanket_alerts import AlertFinding, AlertReason, BlanketAlert
 from carerecord_projections.oversight.rules.equality import EqualityTable
@@ -150,6 +151,8 @@ else:
         DrillDownRow,
         name="OversightDecision",
         description="A decision behind a figure, linking to the person's record",
+        fields=("plan_id", "record_id", "organisation", "setting", "made_at", "label"),
+        extra={"plan_status": graphql_enum(PlanStatus) | None, "plan_status_label": str | None},
     )
     StaffTrainingView = graphql_type(
         TrainingRow,
@@ -270,11 +273,11 @@ else:
             "findings": list[BlanketAlertFinding],
         },
         extra={
-            "kind": AlertKind,
+            "kind": graphql_enum(AlertKind),
             "kind_label": str,
-            "kinds": list[AlertKind],
+            "kinds": list[graphql_enum(AlertKind)],  # type: ignore[misc]
             "kinds_label": list[str],
-            "scope": AlertScope,
+            "scope": graphql_enum(AlertScope),
             "scope_label": str,
             "explanation": str,
             "shared_features": list[str],

@@ -31,7 +31,7 @@ DASHBOARD = """query($from: DateTime!, $to: DateTime!, $region: String, $org: St
     scope demo figures { key count outOf } charts { key rows { label count } } timings { key count }
   } }"""
 DECISIONS = """query($figure: String!, $from: DateTime!, $to: DateTime!) {
-  oversightDecisions(figure: $figure, periodStart: $from, periodEnd: $to) { edges { node { planId recordId organisation label } } } }"""
+  oversightDecisions(figure: $figure, periodStart: $from, periodEnd: $to) { edges { node { planId recordId organisation setting settingLabel planStatus planStatusLabel label } } } }"""
 HISTORY = "query($id: UUID!) { accessHistory(recordId: $id) { edges { node { role organisation operation granted } } } }"
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
@@ -86,6 +86,9 @@ def test_an_assurance_team_sees_its_region_and_every_drill_down_is_a_recorded_re
     assert figures["person-involved"] == (1, 1)
     listed = server.graphql(assurance, DECISIONS, figure="person-involved", **_period())["data"]
     assert [row["recordId"] for row in nodes(listed["oversightDecisions"])] == [record_id]
+    (row,) = nodes(listed["oversightDecisions"])  # the codes as enums, each with its words
+    assert (row["setting"], row["settingLabel"]) == ("GP_PRACTICE", "GP practice")
+    assert (row["planStatus"], row["planStatusLabel"]) == ("ACTIVE", "in force")
     history = nodes(server.graphql(assurance, HISTORY, id=record_id)["data"]["accessHistory"])
     assert {
         "role": "ASSURANCE",

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from carerecord_events.plain import describe_formats
-from carerecord_events.vocabulary import InformationFormat
+from carerecord_events.vocabulary import InformationFormat, Setting
 from carerecord_projections.oversight.queries.decision_figures import DECISIONS_BY_KEY
 from carerecord_projections.oversight.queries.figures import (
     CONFLICTING,
@@ -222,4 +222,6 @@ DRILL_DOWN_KEYS = tuple(DECISIONS_BY_KEY) + tuple(_OTHERS)
 
 def _row(row: Any, label: str) -> DrillDownRow:
     plan_id, record_id, organisation, setting, made_at, status = row[:6]
-    return DrillDownRow(plan_id, record_id, organisation, setting, made_at, status, label)
+    return DrillDownRow(
+        plan_id, record_id, organisation, Setting(setting) if setting else None, made_at, status, label
+    )

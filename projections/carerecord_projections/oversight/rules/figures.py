@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from carerecord_events.plain import label
+from carerecord_events.vocabulary import PlanStatus, Setting
 from carerecord_projections.oversight.rules.scope import Period, Scope
 
 if TYPE_CHECKING:
@@ -97,14 +99,29 @@ class DrillDownRow:
     """The person's record: ask `record` with it"""
     organisation: str
     """The organisation that made the decision, by its ODS code"""
-    setting: str
-    """The setting it was made in"""
+    setting: Setting | None
+    """The setting it was made in (none where the row has none: a conversation, a break-glass access)"""
     made_at: datetime
     """When it was made (or recorded)"""
     status: str
-    """Where the plan stands (or what the change was)"""
+    """Where the plan stands, as its code; for a row that is not a plan, what it is (awaiting review, or the
+    type of a change not yet seen)"""
     label: str
     """What the row is, in words"""
+
+    @property
+    def plan_status(self) -> PlanStatus | None:
+        """Where the plan stands, when the row is a plan's"""
+        return PlanStatus(self.status) if self.plan_id is not None and self.status in _PLAN_STATUSES else None
+
+    @property
+    def plan_status_label(self) -> str | None:
+        """Where the plan stands, in words, when the row is a plan's"""
+        status = self.plan_status
+        return label(status) if status is not None else None
+
+
+_PLAN_STATUSES = frozenset(status.value for status in PlanStatus)
 
 
 @dataclass(frozen=True)
@@ -209,7 +226,7 @@ def not_yet_seen(receipts: Iterable[Receipt], now: datetime) -> list[DrillDownRo
             None,
             receipt["record_id"],
             receipt["organisation"],
-            receipt["setting"],
+            Setting(receipt["setting"]) if receipt["setting"] else None,
             receipt["recorded_at"],
             receipt["event_type"],
             label=f"{receipt['organisation']} has not seen it after {elapsed(now - receipt['recorded_at'])}",
