@@ -13,12 +13,13 @@ Nothing about a request's content is logged.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -28,9 +29,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from carerecord_graphql.context import Api, ApiContext, context_for
 from carerecord_graphql.fhir_api import fhir_routes
@@ -71,18 +75,37 @@ class CareRecordGraphQL(GraphQL[ApiContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """A persisted query's hash is replaced by its text before anything else happens to the request."""
+        """A persisted query's hash is replaced by its text before anything else happens to the request.
+
+        The query or mutation then runs on a worker thread, not on the event loop: its resolvers are plain
+        functions that wait on PostgreSQL (the access check, the read model, the access record's commit, a
+        mutation's group commit). Run on the loop, each request would hold up every other one for its waits:
+        one process would serve one request at a time, and no two mutations could share a group commit.
+        Subscriptions stay on the loop (websocket, async generators)."""
         query = self.persisted.resolve(request_data.query, request_data.extensions)
         if isinstance(query, GraphQLError):
             return ExecutionResult(data=None, errors=[query])
-        return await super().execute_single(
-            request=request,
-            request_adapter=request_adapter,
-            sub_response=sub_response,
-            context=context,
+        allowed = OperationType.from_http(request_adapter.method)
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed = allowed - {OperationType.QUERY}
+        execute = partial(
+            self.schema.execute_sync,
+            query,
             root_value=root_value,
-            request_data=dataclasses.replace(request_data, query=query),
+            variable_values=request_data.variables,
+            context_value=context,
+            operation_name=request_data.operation_name,
+            allowed_operation_types=allowed,
+            operation_extensions=request_data.extensions,
         )
+        try:
+            return await run_in_threadpool(execute)
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason(request_adapter.method)) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> ApiContext:
         assert self._api is not None, "the API was built without services"
