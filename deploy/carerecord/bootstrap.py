@@ -63,12 +63,20 @@ log = logging.getLogger("carerecord")
 
 _Store = TypeVar("_Store", bound=EventStore)
 
+FEED_WAIT_SECONDS = 5.0
+"""Fed after each append, a change is in the read models when its use case returns, unless another thread is
+applying a large backlog to them (the start-up catch-up back-filling a projection added since the last start,
+say): the use case then returns after waiting this long at most, the change committed, and that thread applies
+it too. /health shows the lag meanwhile."""
+
 
 class Feeding(Enum):
     """How the read models are fed in this process when no Kafka is configured (with Kafka, `carerecord
     project` workers feed them and no process feeds them in-process)."""
 
-    AFTER_EACH_APPEND = "after each append"  # a plan is queryable as soon as its use case returns
+    AFTER_EACH_APPEND = (
+        "after each append"  # a plan is queryable as soon as its use case returns (FEED_WAIT_SECONDS)
+    )
     AT_START = "at start"  # a bulk load (the demo region): the projections catch up when next built
     NOT_HERE = "not here"  # the bench's loaders: the store alone, projected (and timed) separately
 
@@ -195,21 +203,23 @@ class Services:
             self.catch_up()  # a projection added since the last start back-fills here, at its own position
         return service
 
-    def catch_up(self) -> None:
+    def catch_up(self, wait: float | None = None) -> None:
         """Every in-process projection up to the store's last position, read once for all of them (the
-        gap-safe read scans the server's lock table)."""
+        gap-safe read scans the server's lock table). `wait`: how long to wait for a projection another
+        thread is feeding (StoreFeeder.catch_up)."""
         if not self.feeders:
             return
         last = self.store.last_position()
         for feeder in self.feeders:
-            feeder.catch_up(stop_at=last)
+            feeder.catch_up(stop_at=last, wait=wait)
 
     def _feed_after_append(self) -> Callable[[], None] | None:
         if self._feeding is not Feeding.AFTER_EACH_APPEND or not self.feeders:
             return None
+        feed = partial(self.catch_up, wait=FEED_WAIT_SECONDS)
         if self._feed_timer is None:
-            return _quietly(self.catch_up)
-        return _quietly(_timed(self.catch_up, self._feed_timer))
+            return _quietly(feed)
+        return _quietly(_timed(feed, self._feed_timer))
 
     @cached_property
     def audit_store(self) -> AccessAuditStore:

@@ -46,24 +46,51 @@ class StoreFeeder:
         self._consumer = projection.name if projection else consumer
         self._batch = batch
         self._apply = apply_batch if projection is None else one_by_one(projection)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by the thread feeding this projection
+        self._state = threading.Lock()  # guards `_again` and the moment `_lock` is released
+        self._again = False  # a caller gave up waiting: the feeding thread goes round once more for it
         if projection is not None:
             with transaction(dsn) as cursor:
                 projection.prepare(cursor)
 
-    def catch_up(self, stop_at: int | None = None, progress: Progress | None = None) -> int:
+    def catch_up(
+        self, stop_at: int | None = None, progress: Progress | None = None, wait: float | None = None
+    ) -> int:
         """Applies every event not yet applied, up to `stop_at` (default: the store's last). Returns how many
-        store positions it read (the NHS number index entries among them change no read model)."""
-        with self._lock:
-            last = self._log.last_position() if stop_at is None else stop_at
-            applied = 0
+        store positions it read (the NHS number index entries among them change no read model).
+
+        One thread of the process feeds the projection at a time. `wait`: how long to wait for the thread
+        feeding it now (None: as long as it takes). A caller that gives up waiting (a change made while a
+        large backlog is applied, as at start-up) returns 0 at once, and the feeding thread goes round once
+        more, to the store's last position, so that the caller's events are applied all the same."""
+        while not self._lock.acquire(timeout=-1 if wait is None else wait):
+            with self._state:
+                if self._lock.locked():
+                    self._again = True
+                    return 0
+        applied, released = 0, False
+        try:
             while True:
-                done, position = self._one_batch(last)
-                applied += done
-                if progress:
-                    progress(position, last)
-                if done == 0 or position >= last:
-                    return applied
+                applied += self._to(self._log.last_position() if stop_at is None else stop_at, progress)
+                with self._state:
+                    if not self._again:
+                        self._lock.release()  # under _state: no caller sees it held after `_again` was read
+                        released = True
+                        return applied
+                    self._again, stop_at = False, None
+        finally:
+            if not released:
+                self._lock.release()
+
+    def _to(self, last: int, progress: Progress | None) -> int:
+        applied = 0
+        while True:
+            done, position = self._one_batch(last)
+            applied += done
+            if progress:
+                progress(position, last)
+            if done == 0 or position >= last:
+                return applied
 
     def position(self) -> int:
         with transaction(self._dsn) as cursor:

@@ -277,3 +277,70 @@ def test_a_batch_read_before_the_lock_applies_only_what_another_process_has_not(
     assert position == last
     assert rows == len(scenario.history)
     assert fed == rebuilt
+
+
+def test_a_change_made_while_a_backlog_is_applied_waits_a_bounded_time_and_is_applied_all_the_same(
+    test_database_url: str, fresh_schema: str, tmp_path: Any
+) -> None:
+    """The start-up catch-up applies a backlog (held here on the position row, as a long batch holds it)
+    while a change is made: the change's use case waits for it no longer than FEED_WAIT_SECONDS, and the thread
+    applying the backlog goes round once more, so the change reaches the read models with no change after it.
+    (Every mutation of the 100,000-people bench hung behind such a back-fill until the client gave up.)"""
+    import threading
+    import time
+
+    import psycopg2
+
+    from carerecord.bootstrap import FEED_WAIT_SECONDS, Feeding
+    from tests.conftest import dsn
+
+    services = _services(test_database_url, fresh_schema, tmp_path)
+    unfed = build_services(services.settings, feeding=Feeding.NOT_HERE, back_fill_at_start=False)
+    holding = psycopg2.connect(dsn(test_database_url, fresh_schema))
+    first, second = valid_nhs_numbers(2)
+    try:
+        feeder = services.feeder
+        assert feeder is not None
+        record_id = services.care_records.register_person(register(nhs_number=first)).record_id
+        unfed.care_records.execute(record_id, recommendation())  # the backlog: in the store, not yet fed
+        with holding.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM projection_position WHERE consumer = 'in-process' FOR UPDATE")
+        backlog = threading.Thread(target=feeder.catch_up, daemon=True)
+        backlog.start()
+        wait_for_the_row(test_database_url)
+        started = time.monotonic()
+        other = services.care_records.register_person(register(nhs_number=second))  # fed after its append
+        took = time.monotonic() - started
+        holding.rollback()
+        backlog.join(30)
+        assert not backlog.is_alive()
+        position, last = feeder.position(), services.store.last_position()
+        with transaction(services.read_models_dsn) as cursor:
+            cursor.execute("SELECT count(*) FROM current_plan WHERE record_id = %s", (other.record_id,))
+            (shown,) = cursor.fetchone()
+    finally:
+        holding.close()
+        unfed.close()
+        services.close()
+    assert FEED_WAIT_SECONDS - 0.5 < took < FEED_WAIT_SECONDS + 5, took
+    assert position == last
+    assert shown == 1
+
+
+def wait_for_the_row(database_url: str) -> None:
+    """Until a session waits for the position row's lock."""
+    import psycopg2
+
+    from tests.conftest import wait_until
+
+    def waiting() -> bool:
+        with psycopg2.connect(database_url) as other, other.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE '%FROM projection_position WHERE consumer = %FOR UPDATE%'"
+            )
+            (count,) = cursor.fetchone()
+        other.close()
+        return bool(count)
+
+    wait_until(waiting, timeout=30, failure="the backlog never reached the position row")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ def relay_and_rebuild(
     rows: list[Row] = []
     costs: dict[int, float] = {}
     for size in sizes:
-        with bench_schema(settings, database) as scratch:
+        with bench_schema(settings, database) as scratch, _scratch_topics(kafka, scratch.topic):
             events, relay_rate = _loaded_and_relayed(scratch, kafka, size, report)
             topic = scratch.topic
             if size == relay_size:
@@ -111,6 +112,23 @@ def _flat_cost(costs: dict[int, float]) -> list[Row]:
             "ratio <= 1.2",
         )
     ]
+
+
+@contextmanager
+def _scratch_topics(kafka: KafkaSettings, topic: str) -> Iterator[None]:
+    """The scratch topics a size runs on are deleted afterwards, as its schema is: a full run's million events
+    would otherwise stay on the broker's disk."""
+    try:
+        yield
+    finally:
+        admin = KafkaAdminClient(**kafka.client_options())
+        try:
+            existing = set(admin.list_topics())
+            made = [name for name in (topic, topic + ".bare") if name in existing]
+            if made:
+                admin.delete_topics(made)
+        finally:
+            admin.close()
 
 
 def _create_topics(kafka: KafkaSettings, topics: list[str]) -> None:
