@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS decision_facts (
     communicated boolean NOT NULL DEFAULT false
 );
 CREATE INDEX IF NOT EXISTS decision_facts_by_organisation ON decision_facts (organisation, made_at);
+CREATE INDEX IF NOT EXISTS decision_facts_by_person ON decision_facts (record_id);
 
 CREATE TABLE IF NOT EXISTS concern_facts (
     concern_id uuid PRIMARY KEY,

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS relationships_for_review (
     reviewed_at timestamptz,
     appropriate boolean
 );
+CREATE INDEX IF NOT EXISTS relationships_for_review_by_person
+    ON relationships_for_review (record_id, organisation);
 CREATE INDEX IF NOT EXISTS relationships_for_review_waiting ON relationships_for_review (started_at)
     WHERE NOT evidenced AND reviewed_at IS NULL;
 """

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS reviews_due (
     review_due date NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reviews_due_by_date ON reviews_due (review_due);
+CREATE INDEX IF NOT EXISTS reviews_due_by_person ON reviews_due (record_id);
 """
 
 
