@@ -198,6 +198,21 @@ class CareRecordRecorder(PostgresApplicationRecorder):
         self.max_notification_id_statement = SQL("SELECT {schema}.{last}() AS max").format(**names)
         self.settled_statement = SQL("SELECT {schema}.{writing}(%s::xid8) IS NULL AS settled").format(**names)
 
+    def create_table(self) -> None:
+        """The library's statements, one process at a time (the read models' SCHEMA_CHANGES lock, on the
+        store's schema): processes starting at once on a new store otherwise fail on each other's half-made
+        types and functions. The lock is held on a connection of its own, outside the pool."""
+        pool = self.datastore.pool
+        conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+        options = (pool.kwargs() if callable(pool.kwargs) else pool.kwargs) or {}
+        with psycopg.Connection.connect(conninfo, **{**options, "autocommit": True}) as holder:
+            key = ("carerecord schema changes", self.datastore.schema)
+            holder.execute("SELECT pg_advisory_lock(hashtext(%s), hashtext(%s))", key)
+            try:
+                super().create_table()
+            finally:
+                holder.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))", key)
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:
             return []

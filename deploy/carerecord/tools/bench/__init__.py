@@ -24,7 +24,7 @@ from carerecord.tools.bench.common import Row, Sizes, bench_schema
 from carerecord.tools.bench.freshness import freshness_embedded, freshness_kafka
 from carerecord.tools.bench.migration import migration_scenario
 from carerecord.tools.bench.relay_rebuild import relay_and_rebuild
-from carerecord.tools.bench.write import write_path
+from carerecord.tools.bench.write import write_path, write_path_processes
 
 __all__ = ["SCENARIOS", "Row", "Sizes", "render", "run", "write_json"]
 
@@ -57,7 +57,14 @@ def _write(settings: Settings, database: DatabaseLocation, sizes: Sizes, report:
         with bench_schema(settings, database) as scratch:
             report(f"write path: {callers} callers")
             rows += write_path(scratch, callers, sizes.write_seconds)
+    with bench_schema(settings, database) as scratch:
+        report(f"write path: 64 callers in {' and '.join(map(str, WRITE_PROCESSES))} processes")
+        rows += write_path_processes(scratch, 64, WRITE_PROCESSES, sizes.write_seconds)
     return rows
+
+
+WRITE_PROCESSES = (2, 4)
+"""The write path shared out over several processes, as `serve --workers N` shares a region's writes."""
 
 
 def _freshness(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: Report) -> list[Row]:
@@ -92,7 +99,7 @@ def _api(settings: Settings, database: DatabaseLocation, sizes: Sizes, report: R
 
 
 BASELINES = {
-    "write path": "threads each doing a single-row INSERT + COMMIT of a stored event's size, keyed as the store "
+    "write path": "(in one process, and with N processes sharing the callers) threads each doing a single-row INSERT + COMMIT of a stored event's size, keyed as the store "
     "is (unique record and version, unique position), synchronous commit",
     "freshness": "embedded: an INSERT + COMMIT, then a read of the row; Kafka: a bare producer, a consumer that "
     "INSERTs the message, then a read of the row",

@@ -45,6 +45,7 @@ from carerecord.tools.bench.common import (
     Sizes,
     bench_schema,
     percentile,
+    settled,
 )
 from carerecord.tools.bench.loading import load_people, long_history
 from carerecord.tools.bench.processes import (
@@ -270,6 +271,7 @@ def _load(scratch: Scratch, people: int, history_events: int, report: Callable[[
     for feeder in services.feeders[1:]:
         feeder.catch_up()
     projecting = time.perf_counter() - started
+    settled(scratch.dsn)
     replayed = _replay_in_process(service, ReadModels(scratch.dsn), history_id, (first, last))
     report(
         f"loaded {people:,} people and a {history_events:,}-event history ({store.last_position():,} events) "

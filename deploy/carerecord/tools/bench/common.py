@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -176,6 +177,25 @@ def bench_schema(settings: Settings, database: DatabaseLocation) -> Iterator[Scr
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+        connection.close()
+
+
+def settled(dsn: str) -> None:
+    """A freshly loaded schema brought to rest before anything is timed on it: its tables vacuumed and
+    analysed, as autovacuum would soon do of its own accord, and the dirty pages written out (a checkpoint, when
+    the role may ask for one). Otherwise autovacuum and the checkpoint of a bulk load land in the middle of the
+    measured runs and make their tail latencies."""
+    connection = psycopg2.connect(dsn)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            for (table,) in cursor.fetchall():
+                cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+            # a role that may not ask for one leaves the pages to the server's own checkpoints
+            with contextlib.suppress(psycopg2.Error):
+                cursor.execute("CHECKPOINT")
+    finally:
         connection.close()
 
 
