@@ -22,7 +22,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from carerecord.database import event_store_env
 from carerecord.kafka_setup import region_acls
-from carerecord.settings import parse_database_url
+from carerecord.settings import Settings, load_settings, parse_database_url
 from carerecord_infra import fhir_validator
 from carerecord_infra import stack as infra_stack
 from carerecord_infra.fhir_validator import FhirValidator
@@ -162,6 +162,13 @@ def plain(test_database_url: str, fresh_schema: str) -> Iterator[CareRecordStack
 def dsn(database_url: str, schema: str) -> str:
     """The read-model DSN for a test schema."""
     return parse_database_url(database_url).dsn(schema)
+
+
+def schema_settings(database_url: str, schema: str, data_dir: Any) -> Settings:
+    """The settings a process reads on a test schema, its data folder `data_dir`, nothing else configured."""
+    return load_settings(
+        {"DATABASE_URL": database_url, "CARERECORD_SCHEMA": schema, "CARERECORD_DATA_DIR": str(data_dir)}
+    )
 
 
 # The adversarial suite (issue 11): what an attacker or a careless caller would try, through the real

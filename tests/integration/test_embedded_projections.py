@@ -7,17 +7,15 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from carerecord.bootstrap import Services, build_app, build_services
-from carerecord.settings import load_settings
 from carerecord_messaging.rebuild import rebuild_from_store
 from carerecord_projections.database import transaction
 from carerecord_projections.schema import read_model_checksum
 from tests.builders import recommendation, register, valid_nhs_numbers
+from tests.conftest import schema_settings
 
 
 def _services(test_database_url: str, schema: str, tmp_path: Any) -> Services:
-    settings = load_settings(
-        {"DATABASE_URL": test_database_url, "CARERECORD_SCHEMA": schema, "CARERECORD_DATA_DIR": str(tmp_path)}
-    )
+    settings = schema_settings(test_database_url, schema, tmp_path)
     return build_services(settings)
 
 
@@ -70,13 +68,7 @@ def test_n_events_in_n_timeline_rows_and_a_rebuild_is_identical(
 def test_health_and_metrics_report_the_projection_lag(
     test_database_url: str, fresh_schema: str, tmp_path: Any
 ) -> None:
-    settings = load_settings(
-        {
-            "DATABASE_URL": test_database_url,
-            "CARERECORD_SCHEMA": fresh_schema,
-            "CARERECORD_DATA_DIR": str(tmp_path),
-        }
-    )
+    settings = schema_settings(test_database_url, fresh_schema, tmp_path)
     services = build_services(settings)
     try:
         services.care_records.register_person(register())

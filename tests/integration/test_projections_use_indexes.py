@@ -18,11 +18,11 @@ import psycopg2
 import psycopg2.extensions
 
 from carerecord.bootstrap import Feeding, build_services
-from carerecord.settings import load_settings
 from carerecord_projections.projector import Positioned, apply_batch
 from carerecord_projections.registry import ADDITIONAL_PROJECTIONS
 from carerecord_services.store import LoadedRecord
 from tests.builders import every_event_type_scenario, recommendation, register, valid_nhs_numbers
+from tests.conftest import schema_settings
 
 
 class Planning(psycopg2.extensions.cursor):
@@ -47,13 +47,7 @@ def _sequential(node: dict[str, Any]) -> list[str]:
 def test_every_projection_applies_every_kind_of_event_through_indexes(
     test_database_url: str, fresh_schema: str, tmp_path: Path
 ) -> None:
-    settings = load_settings(
-        {
-            "DATABASE_URL": test_database_url,
-            "CARERECORD_SCHEMA": fresh_schema,
-            "CARERECORD_DATA_DIR": str(tmp_path),
-        }
-    )
+    settings = schema_settings(test_database_url, fresh_schema, tmp_path)
     services = build_services(settings, feeding=Feeding.NOT_HERE, back_fill_at_start=False)
     try:
         scenario = every_event_type_scenario()

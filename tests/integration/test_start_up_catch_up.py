@@ -7,21 +7,14 @@ from pathlib import Path
 
 from carerecord.bootstrap import Feeding, Services, build_services
 from carerecord.processes import back_fill_in_background
-from carerecord.settings import load_settings
 from tests.builders import recommendation, register
-from tests.conftest import wait_until
+from tests.conftest import schema_settings, wait_until
 
 
 def test_the_api_is_built_without_catching_up_and_the_background_catch_up_brings_every_projection_to_the_store(
     test_database_url: str, fresh_schema: str, tmp_path: Path
 ) -> None:
-    settings = load_settings(
-        {
-            "DATABASE_URL": test_database_url,
-            "CARERECORD_SCHEMA": fresh_schema,
-            "CARERECORD_DATA_DIR": str(tmp_path),
-        }
-    )
+    settings = schema_settings(test_database_url, fresh_schema, tmp_path)
     loader = Services(settings, feeding=Feeding.NOT_HERE)  # a bulk load: the store alone
     record_id = loader.care_records.register_person(register()).record_id
     loader.care_records.execute(record_id, recommendation())
