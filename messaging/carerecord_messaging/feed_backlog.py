@@ -16,6 +16,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from carerecord_projections.database import transaction
+from carerecord_services.schema_changes import lock_schema_changes
 
 HELD_DDL = """
 CREATE TABLE IF NOT EXISTS feed_held (
@@ -63,6 +64,7 @@ def oldest_held(dsn: str, organisation: str, topic: str, limit: int) -> dict[int
 def held_counts(dsn: str) -> dict[str, int]:
     """How many events are held for each organisation without a feed (the router's status)."""
     with transaction(dsn) as cursor:
+        lock_schema_changes(cursor)
         cursor.execute(HELD_DDL)
         cursor.execute("SELECT organisation, count(*) FROM feed_held GROUP BY organisation ORDER BY 1")
         return {str(organisation): int(count) for organisation, count in cursor.fetchall()}

@@ -63,8 +63,8 @@ from carerecord_messaging.wire import (
 )
 from carerecord_projections.current_plan.document import conflicts_of, plan_document
 from carerecord_projections.database import transaction
-from carerecord_projections.refused_requests import DDL_LOCK
 from carerecord_projections.schema import FEED_DDL
+from carerecord_services.schema_changes import lock_schema_changes
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def feed_topic(organisation: str) -> str:
 def _prepare(dsn: str, topic: str) -> set[str]:
     """The router's tables; returns the organisations whose events are held from an earlier run."""
     with transaction(dsn) as cursor:
-        cursor.execute(DDL_LOCK)
+        lock_schema_changes(cursor)
         cursor.execute(FEED_DDL + HELD_DDL + URGENT_DDL)
         cursor.execute("SELECT DISTINCT organisation FROM feed_held WHERE topic = %s", (topic,))
         return {str(row[0]) for row in cursor.fetchall()}

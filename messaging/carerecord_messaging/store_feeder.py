@@ -7,10 +7,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from carerecord_projections.database import SCHEMA_CHANGES, transaction
+from carerecord_projections.database import transaction
 from carerecord_projections.projector import Positioned, apply_batch
 from carerecord_projections.registry import Projection
 from carerecord_services.event_log import EventLog, LoggedEvent
+from carerecord_services.schema_changes import lock_schema_changes
 
 Progress = Callable[[int, int], None]
 ApplyBatch = Callable[[Any, list[tuple[int, Positioned]]], int]
@@ -51,7 +52,7 @@ class StoreFeeder:
         self._again = False  # a caller gave up waiting: the feeding thread goes round once more for it
         if projection is not None:
             with transaction(dsn) as cursor:
-                cursor.execute(SCHEMA_CHANGES)
+                lock_schema_changes(cursor)
                 projection.prepare(cursor)
 
     def catch_up(

@@ -153,19 +153,9 @@ def close_pools() -> None:
             pool.close()
 
 
-SCHEMA_CHANGES = (
-    "SELECT pg_advisory_xact_lock(hashtext('carerecord schema changes'), hashtext(current_schema()))"
-)
-"""Taken before a schema's tables, types and functions are made or changed: processes that start at once on a
-new schema (API workers, `relay` and `project` beside `serve`) make them one after another, instead of failing
-on each other's half-made types ("duplicate key value violates unique constraint pg_type_typname_nsp_index",
-"tuple concurrently updated"). The event store's recorder takes the same lock."""
-
-
 def prepare(dsn: str) -> None:
     with transaction(dsn) as cursor:
-        cursor.execute(SCHEMA_CHANGES)
-        create_tables(cursor)
+        create_tables(cursor)  # under the schema-changes lock
 
 
 def dicts(cursor: Any) -> list[dict[str, Any]]:

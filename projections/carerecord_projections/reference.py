@@ -21,6 +21,7 @@ from carerecord_projections.database import transaction
 from carerecord_projections.schema import REFERENCE_DDL
 from carerecord_services.errors import InvalidIdentifier
 from carerecord_services.identifiers import canonical_ods_code
+from carerecord_services.schema_changes import lock_schema_changes
 
 ORGANISATION_COLUMNS = ("ods_code", "name", "setting", "icb_code", "icb_name", "region")
 URGENT_CARE_COLUMN = "urgent_and_emergency_care"
@@ -177,7 +178,7 @@ def parse_population(text: str) -> list[PopulationCell]:
 
 
 def create_reference_tables(cursor: Any) -> None:
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('carerecord reference data'))")
+    lock_schema_changes(cursor)
     cursor.execute(REFERENCE_DDL)
 
 

@@ -10,6 +10,7 @@ from carerecord_projections.current_plan.ddl import DDL as CURRENT_PLAN_DDL
 from carerecord_projections.current_plan.ddl import STATE_DDL
 from carerecord_projections.decision_facts.ddl import DDL as DECISION_FACTS_DDL
 from carerecord_projections.person_timeline.ddl import DDL as PERSON_TIMELINE_DDL
+from carerecord_services.schema_changes import lock_schema_changes
 
 READ_MODEL_TABLES = (
     "current_plan",
@@ -134,7 +135,7 @@ CHECKSUM_ORDER = {
 
 
 def create_tables(cursor: Any) -> None:
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('carerecord read models'))")
+    lock_schema_changes(cursor)
     cursor.execute(DDL)
     cursor.execute(REFERENCE_DDL)
 

@@ -21,6 +21,7 @@ import psycopg2.extras
 from carerecord_events.roles import ROLES, Role
 from carerecord_projections.database import transaction
 from carerecord_projections.schema import REFERENCE_DDL
+from carerecord_services.schema_changes import lock_schema_changes
 
 COLUMNS = (
     "quarter",
@@ -143,6 +144,7 @@ def record_staff_training(
         for found in figures
     ]
     with transaction(dsn) as cursor:
+        lock_schema_changes(cursor)
         cursor.execute(REFERENCE_DDL)
         cursor.execute(
             "DELETE FROM staff_training WHERE organisation = %s AND quarter = ANY(%s)",

@@ -4,6 +4,7 @@ so that demo data is never loaded into a store holding real people's records."""
 from __future__ import annotations
 
 from carerecord_projections.database import transaction
+from carerecord_services.schema_changes import lock_schema_changes
 
 DEMO = "demo"
 MARKS_DDL = """CREATE TABLE IF NOT EXISTS store_marks (
@@ -15,6 +16,7 @@ MARKS_DDL = """CREATE TABLE IF NOT EXISTS store_marks (
 
 def mark_demo(dsn: str, note: str) -> None:
     with transaction(dsn) as cursor:
+        lock_schema_changes(cursor)
         cursor.execute(MARKS_DDL)
         cursor.execute(
             "INSERT INTO store_marks (mark, note) VALUES (%s, %s) ON CONFLICT (mark) DO NOTHING", (DEMO, note)

@@ -37,6 +37,7 @@ from carerecord_services.integrity import (
     verify_record_chain,
     walk_chains,
 )
+from carerecord_services.schema_changes import lock_schema_changes
 from carerecord_services.store import EventStore
 
 Progress = Callable[[int, int], None]
@@ -82,6 +83,7 @@ class CheckpointLog:
         self._clock = clock
         self._table = Identifier(datastore.schema, TABLE)
         with datastore.transaction(commit=True) as cursor:
+            lock_schema_changes(cursor, datastore.schema)
             cursor.execute(SQL(DDL).format(table=self._table))
 
     @property

@@ -52,6 +52,8 @@ from eventsourcing.utils import Environment, retry
 from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Identifier, Literal
 
+from carerecord_services import schema_changes
+
 log = logging.getLogger("carerecord.store")
 
 STATEMENT_TIMEOUT = "CARERECORD_STATEMENT_TIMEOUT_MS"
@@ -199,19 +201,18 @@ class CareRecordRecorder(PostgresApplicationRecorder):
         self.settled_statement = SQL("SELECT {schema}.{writing}(%s::xid8) IS NULL AS settled").format(**names)
 
     def create_table(self) -> None:
-        """The library's statements, one process at a time (the read models' SCHEMA_CHANGES lock, on the
+        """The library's statements, one process at a time (carerecord_services.schema_changes, on the
         store's schema): processes starting at once on a new store otherwise fail on each other's half-made
         types and functions. The lock is held on a connection of its own, outside the pool."""
         pool = self.datastore.pool
         conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
         options = (pool.kwargs() if callable(pool.kwargs) else pool.kwargs) or {}
         with psycopg.Connection.connect(conninfo, **{**options, "autocommit": True}) as holder:
-            key = ("carerecord schema changes", self.datastore.schema)
-            holder.execute("SELECT pg_advisory_lock(hashtext(%s), hashtext(%s))", key)
+            holder.execute(schema_changes.SESSION_LOCK, (self.datastore.schema,))
             try:
                 super().create_table()
             finally:
-                holder.execute("SELECT pg_advisory_unlock(hashtext(%s), hashtext(%s))", key)
+                holder.execute(schema_changes.SESSION_UNLOCK, (self.datastore.schema,))
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events:

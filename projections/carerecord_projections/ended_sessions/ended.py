@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from carerecord_projections.database import transaction
+from carerecord_services.schema_changes import lock_schema_changes
 
 ENDED_SESSIONS_DDL = """
 CREATE TABLE IF NOT EXISTS portal_sessions_ended (
@@ -23,7 +24,7 @@ class EndedSessions:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         with transaction(dsn) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('carerecord portal sessions'))")
+            lock_schema_changes(cursor)
             cursor.execute(ENDED_SESSIONS_DDL)
 
     def end(self, session_id: str, until: float) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from carerecord_projections.database import transaction
+from carerecord_services.schema_changes import lock_schema_changes
 
 HELD_SUBMISSIONS_DDL = """
 CREATE TABLE IF NOT EXISTS held_submissions (
@@ -43,7 +44,7 @@ class HeldSubmissions:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         with transaction(dsn) as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('carerecord held submissions'))")
+            lock_schema_changes(cursor)
             cursor.execute(HELD_SUBMISSIONS_DDL)
 
     def hold(

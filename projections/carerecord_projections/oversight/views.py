@@ -27,7 +27,7 @@ from carerecord_projections.who_has_looked import ACCESS_LOG_DDL
 
 def prepare_oversight(cursor: Any) -> None:
     """The tables the views read, created if this database has never had them (a fresh or embedded store)."""
-    create_tables(cursor)
+    create_tables(cursor)  # takes the schema-changes lock
     cursor.execute(ACCESS_LOG_DDL)
     cursor.execute(FEED_DDL)
 

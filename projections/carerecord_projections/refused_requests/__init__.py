@@ -9,6 +9,6 @@ they were about.
 """
 
 from carerecord_projections.refused_requests.log import RecordRefusal, Refusal, RefusalLog, identifier_or_none
-from carerecord_projections.refused_requests.tables import DDL_LOCK, REFUSED_REQUESTS_DDL
+from carerecord_projections.refused_requests.tables import REFUSED_REQUESTS_DDL
 
-__all__ = ["DDL_LOCK", "REFUSED_REQUESTS_DDL", "RecordRefusal", "Refusal", "RefusalLog", "identifier_or_none"]
+__all__ = ["REFUSED_REQUESTS_DDL", "RecordRefusal", "Refusal", "RefusalLog", "identifier_or_none"]

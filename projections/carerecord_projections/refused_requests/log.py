@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from carerecord_projections.database import transaction
-from carerecord_projections.refused_requests.tables import DDL_LOCK, REFUSED_REQUESTS_DDL
+from carerecord_projections.refused_requests.tables import REFUSED_REQUESTS_DDL
+from carerecord_services.schema_changes import lock_schema_changes
 
 RecordRefusal = Callable[..., object]  # AccessAudit.record_refusal: keyword arguments, as Refusal's fields
 
@@ -49,7 +50,7 @@ class RefusalLog:
         self._dsn = dsn
         self._record_refusal = record_refusal
         with transaction(dsn) as cursor:
-            cursor.execute(DDL_LOCK)
+            lock_schema_changes(cursor)
             cursor.execute(REFUSED_REQUESTS_DDL)
 
     def record(self, refusal: Refusal) -> None:

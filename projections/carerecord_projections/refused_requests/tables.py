@@ -21,6 +21,3 @@ ALTER TABLE refused_requests ADD COLUMN IF NOT EXISTS access_id uuid;
 ALTER TABLE refused_requests ADD COLUMN IF NOT EXISTS position bigint;
 CREATE UNIQUE INDEX IF NOT EXISTS refused_requests_by_access ON refused_requests (access_id);
 """
-
-# One lock for every DDL of the audit's read models: two processes starting at once must not race to create them.
-DDL_LOCK = "SELECT pg_advisory_xact_lock(hashtext('carerecord refused requests'))"

@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 
 from carerecord_projections.database import transaction
-from carerecord_projections.refused_requests.tables import DDL_LOCK, REFUSED_REQUESTS_DDL
+from carerecord_projections.refused_requests.tables import REFUSED_REQUESTS_DDL
 from carerecord_projections.schema import FEED_DDL
 from carerecord_projections.who_has_looked.handlers import apply_audit_event
 from carerecord_projections.who_has_looked.tables import ACCESS_LOG_DDL
 from carerecord_services.event_log import EventLog
+from carerecord_services.schema_changes import lock_schema_changes
 
 CONSUMER = "access-audit"
 
@@ -26,7 +27,7 @@ class AccessLogFeeder:
         self._issued = 0  # catch-up requests so far, each made after its append committed
         self._covered = 0  # requests made before the last finished catch-up started
         with transaction(dsn) as cursor:
-            cursor.execute(DDL_LOCK)
+            lock_schema_changes(cursor)
             cursor.execute(ACCESS_LOG_DDL)
             cursor.execute(REFUSED_REQUESTS_DDL)
             cursor.execute(FEED_DDL)
